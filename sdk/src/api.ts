@@ -1,0 +1,112 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { WebSocket } from 'ws';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * One API endpoint, defined once: the server validates with these schemas,
+ * clients are typed by them and the OpenAPI document is generated from them.
+ */
+export interface Endpoint<
+  P extends TSchema | undefined = TSchema | undefined,
+  Q extends TSchema | undefined = TSchema | undefined,
+  B extends TSchema | undefined = TSchema | undefined,
+  R extends TSchema = TSchema,
+> {
+  readonly method: HttpMethod;
+  readonly url: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly response: R;
+  /** Status of a successful response; 200 unless set. */
+  readonly status: number;
+}
+
+export function defineEndpoint<
+  R extends TSchema,
+  P extends TSchema | undefined = undefined,
+  Q extends TSchema | undefined = undefined,
+  B extends TSchema | undefined = undefined,
+>(spec: {
+  method: HttpMethod;
+  url: string;
+  summary: string;
+  tags: readonly string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: R;
+  status?: number;
+}): Endpoint<P, Q, B, R> {
+  return Object.freeze({
+    status: 200,
+    ...spec,
+    params: spec.params as P,
+    query: spec.query as Q,
+    body: spec.body as B,
+  });
+}
+
+type StaticOrNone<S> = S extends TSchema ? Static<S> : undefined;
+
+export type EndpointParams<E> = E extends Endpoint<infer P, TSchema | undefined, TSchema | undefined, TSchema> ? StaticOrNone<P> : never;
+export type EndpointQuery<E> = E extends Endpoint<TSchema | undefined, infer Q, TSchema | undefined, TSchema> ? StaticOrNone<Q> : never;
+export type EndpointBody<E> = E extends Endpoint<TSchema | undefined, TSchema | undefined, infer B, TSchema> ? StaticOrNone<B> : never;
+export type EndpointResponse<E> = E extends Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, infer R> ? Static<R> : never;
+
+/** Who is calling: the local CLI over the Unix socket, or a remote client over TCP. */
+export interface RequestOrigin {
+  transport: 'unix' | 'tcp';
+  /** Remote address for TCP; `local` for the socket. */
+  address: string;
+}
+
+export interface RequestContext<E> {
+  params: EndpointParams<E>;
+  query: EndpointQuery<E>;
+  body: EndpointBody<E>;
+  origin: RequestOrigin;
+}
+
+export type EndpointHandler<E> = (request: RequestContext<E>) => Promise<EndpointResponse<E>>;
+
+/** A WebSocket endpoint: its URL parameters and query are validated like any route. */
+export interface SocketEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined> {
+  readonly url: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly params: P;
+  readonly query: Q;
+}
+
+export function defineSocketEndpoint<P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(spec: {
+  url: string;
+  summary: string;
+  tags: readonly string[];
+  params?: P;
+  query?: Q;
+}): SocketEndpoint<P, Q> {
+  return Object.freeze({ ...spec, params: spec.params as P, query: spec.query as Q });
+}
+
+export interface SocketContext<E> {
+  params: E extends SocketEndpoint<infer P, TSchema | undefined> ? StaticOrNone<P> : never;
+  query: E extends SocketEndpoint<TSchema | undefined, infer Q> ? StaticOrNone<Q> : never;
+  origin: RequestOrigin;
+}
+
+export type SocketHandler<E> = (socket: WebSocket, request: SocketContext<E>) => void | Promise<void>;
+
+/** What a plugin uses, during `register`, to serve endpoints. */
+export interface ApiRegistrar {
+  handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void;
+  handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void;
+}
+
+/** The JSON body of every error response. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}

@@ -1,0 +1,137 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { TSchema } from '@sinclair/typebox';
+import { WebSocket } from 'ws';
+import type { Endpoint, EndpointBody, EndpointParams, EndpointQuery, EndpointResponse, SocketEndpoint, SocketContext } from './api.js';
+
+/** Where the daemon listens: its Unix socket (local) or a base URL (remote). */
+export type ClientTarget = { socketPath: string } | { baseUrl: string; headers?: Record<string, string> };
+
+/** The daemon answered with an error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Nothing is listening where the daemon should be. */
+export class DaemonUnreachableError extends Error {
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`no daemon is listening at ${target}`, { cause });
+    this.name = 'DaemonUnreachableError';
+  }
+}
+
+type Input<E> = (EndpointParams<E> extends undefined ? { params?: undefined } : { params: EndpointParams<E> }) &
+  (EndpointQuery<E> extends undefined ? { query?: undefined } : { query?: EndpointQuery<E> }) &
+  (EndpointBody<E> extends undefined ? { body?: undefined } : { body: EndpointBody<E> });
+
+type SocketInput<E> = Partial<Pick<SocketContext<E>, 'params' | 'query'>>;
+
+/** Fills `:name` placeholders, encoding each value. */
+export function expandUrl(template: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined): string {
+  const path = template.replace(/:([A-Za-z]+)/g, (_, key: string) => {
+    const value = params?.[key];
+    if (value === undefined) throw new Error(`missing URL parameter "${key}" for ${template}`);
+    return encodeURIComponent(String(value));
+  });
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const qs = search.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** A typed client for the daemon's API, used by the CLI, the tests and third parties. */
+export class ApiClient {
+  constructor(readonly target: ClientTarget) {}
+
+  get description(): string {
+    return 'socketPath' in this.target ? this.target.socketPath : this.target.baseUrl;
+  }
+
+  async call<E extends Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>>(
+    endpoint: E,
+    ...[input]: Input<E> extends { params?: undefined; query?: undefined; body?: undefined } ? [Input<E>?] : [Input<E>]
+  ): Promise<EndpointResponse<E>> {
+    const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
+    const path = expandUrl(endpoint.url, i.params, i.query);
+    const payload = i.body === undefined ? undefined : Buffer.from(JSON.stringify(i.body));
+    const { status, text } = await this.request(endpoint.method, path, payload);
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (status >= 400) {
+      const err = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+      throw new ApiError(status, err?.code ?? 'http_error', err?.message ?? `HTTP ${status}`, err?.details);
+    }
+    return parsed as EndpointResponse<E>;
+  }
+
+  /** Opens a WebSocket endpoint; resolves once connected. */
+  openSocket<E extends SocketEndpoint>(endpoint: E, input: SocketInput<E> = {}): Promise<WebSocket> {
+    const path = expandUrl(endpoint.url, input.params as Record<string, unknown>, input.query as Record<string, unknown>);
+    const url = 'socketPath' in this.target ? `ws+unix://${this.target.socketPath}:${path}` : this.target.baseUrl.replace(/^http/, 'ws') + path;
+    const headers = 'socketPath' in this.target ? {} : (this.target.headers ?? {});
+    const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(socket));
+      socket.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => {
+          const err = (safeJson(body) as { error?: { code?: string; message?: string } } | undefined)?.error;
+          reject(new ApiError(res.statusCode ?? 500, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.statusCode}`));
+        });
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error));
+    });
+  }
+
+  private request(method: string, path: string, body: Buffer | undefined): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string | number> = { accept: 'application/json' };
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = body.length;
+    }
+    let options: http.RequestOptions;
+    let transport: typeof http | typeof https = http;
+    if ('socketPath' in this.target) {
+      options = { socketPath: this.target.socketPath, path, method, headers };
+    } else {
+      const url = new URL(path, this.target.baseUrl);
+      transport = url.protocol === 'https:' ? https : http;
+      options = { hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: { ...headers, ...this.target.headers } };
+    }
+    return new Promise((resolve, reject) => {
+      const req = transport.request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error));
+      req.end(body);
+    });
+  }
+}
+
+function isUnreachable(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ENOTSOCK';
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

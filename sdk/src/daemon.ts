@@ -1,0 +1,36 @@
+import { Type } from '@sinclair/typebox';
+import { defineEndpoint } from './api.js';
+import { IsoTime, Ok } from './schemas.js';
+
+export const daemonEndpoints = {
+  health: defineEndpoint({
+    method: 'GET',
+    url: '/health',
+    summary: 'Liveness',
+    tags: ['daemon'],
+    response: Type.Object({ ok: Type.Literal(true), version: Type.String() }),
+  }),
+  status: defineEndpoint({
+    method: 'GET',
+    url: '/daemon/status',
+    summary: 'Daemon process, home and plugins',
+    tags: ['daemon'],
+    response: Type.Object({
+      pid: Type.Integer(),
+      version: Type.String(),
+      home: Type.String(),
+      socket: Type.String(),
+      database: Type.String(),
+      startedAt: IsoTime,
+      uptimeSeconds: Type.Number(),
+      plugins: Type.Array(Type.Object({ name: Type.String(), version: Type.Integer() })),
+    }),
+  }),
+  stop: defineEndpoint({
+    method: 'POST',
+    url: '/daemon/stop',
+    summary: 'Stop the daemon (sessions keep running)',
+    tags: ['daemon'],
+    response: Ok,
+  }),
+};

@@ -1,0 +1,77 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEndpoint, defineSocketEndpoint } from './api.js';
+import { defineParallelHook } from './hooks.js';
+import { IsoTime, Nullable } from './schemas.js';
+import { createServiceRef } from './services.js';
+
+/**
+ * One event model: everything that happens (agent hooks, state changes,
+ * decisions) is an event with a type, a session, a time and a payload,
+ * stored once and then published.
+ */
+export const EventSchema = Type.Object({
+  id: Type.Integer({ description: 'Monotonic; use it as a cursor' }),
+  sessionId: Nullable(Type.String()),
+  type: Type.String({ description: 'Dotted, e.g. session.status' }),
+  ts: IsoTime,
+  source: Type.String({ description: 'The plugin that recorded it' }),
+  payload: Type.Unknown(),
+});
+export type CodePiperEvent = Static<typeof EventSchema>;
+
+export interface NewEvent {
+  sessionId: string | null;
+  type: string;
+  payload: unknown;
+}
+
+export interface EventQuery {
+  sessionId?: string;
+  /** Only events with an id greater than this. */
+  after?: number;
+  /** Exact type or a `prefix.*` pattern. */
+  type?: string;
+  limit?: number;
+}
+
+export type EventListener = (event: CodePiperEvent) => void;
+
+export interface EventLog {
+  /** Stores the event, then publishes it to subscribers and the `events.appended` hook. */
+  append(event: NewEvent, source: string): Promise<CodePiperEvent>;
+  list(query: EventQuery): Promise<CodePiperEvent[]>;
+  /** Live events matching the query (its `after` and `limit` are ignored). Returns an unsubscribe function. */
+  subscribe(query: EventQuery, listener: EventListener): () => void;
+}
+
+export const eventLogRef = createServiceRef<EventLog>('events.log', 'Append, query and subscribe to events');
+
+export const eventAppended = defineParallelHook<CodePiperEvent>({
+  name: 'events.appended',
+  owner: 'events',
+  description: 'After an event is stored. Notification: a failing tap never affects the others or the writer.',
+});
+
+export const EventsQuerySchema = Type.Object({
+  session: Type.Optional(Type.String({ description: 'Session id or unique prefix' })),
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]+(\\.\\*)?$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
+});
+
+export const eventEndpoints = {
+  list: defineEndpoint({
+    method: 'GET',
+    url: '/events',
+    summary: 'Stored events, oldest first',
+    tags: ['events'],
+    query: EventsQuerySchema,
+    response: Type.Object({ events: Type.Array(EventSchema) }),
+  }),
+  stream: defineSocketEndpoint({
+    url: '/events/stream',
+    summary: 'Stored events after `after` (if given), then every new event as it is recorded, one JSON object a message',
+    tags: ['events'],
+    query: Type.Omit(EventsQuerySchema, ['limit']),
+  }),
+};

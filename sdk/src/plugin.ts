@@ -1,0 +1,86 @@
+import type { Static, TObject } from '@sinclair/typebox';
+import type { ApiRegistrar } from './api.js';
+import type { PluginHooks } from './hooks.js';
+import type { Logger } from './logger.js';
+import type { ServiceRef } from './services.js';
+import type { Migration, Store } from './store.js';
+
+/** Where a daemon keeps its files; every path is absolute. */
+export interface DaemonPaths {
+  /** `$CODEPIPER_HOME` (default `~/.codepiper`), mode 0700. */
+  home: string;
+  /** The API socket, mode 0600. */
+  socket: string;
+  logs: string;
+  /** Runtime files (pids, sockets); emptied at each start. */
+  run: string;
+  /** A directory of the plugin's own, created on first use. */
+  pluginData(plugin: string): string;
+}
+
+export interface PluginServices {
+  /**
+   * Provides a service (during `register`). The factory runs once, lazily, the
+   * first time the service is resolved; `dispose` runs when the kernel stops.
+   */
+  provide<T>(ref: ServiceRef<T>, factory: () => T, options?: { dispose?: (service: T) => void | Promise<void> }): void;
+  /** Resolves a service; fails, naming the service and this plugin, if none provides it. */
+  get<T>(ref: ServiceRef<T>): T;
+}
+
+export interface KernelControl {
+  /** Asks the daemon to stop (used by `codepiper daemon stop`). */
+  requestStop(reason: string): void;
+  /** The loaded plugins in start order. */
+  readonly plugins: readonly { name: string; version: number }[];
+  readonly startedAt: Date;
+}
+
+export interface PluginContext<Config = Record<string, never>> {
+  readonly name: string;
+  /** This plugin's section of `config.yaml`, validated, with defaults applied. */
+  readonly config: Config;
+  readonly paths: DaemonPaths;
+  /** The daemon's environment (read it; never copy it wholesale into a session). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** A pino child logger bound to `{ plugin: name }`. */
+  readonly log: Logger;
+  readonly hooks: PluginHooks;
+  readonly services: PluginServices;
+  /** Routes and WebSocket endpoints; usable during `register` only. */
+  readonly api: ApiRegistrar;
+  /** Declares this plugin's migrations; during `register` only. */
+  migrations(list: readonly Migration[]): void;
+  /** The database; usable from `start` on (migrations have run by then). */
+  readonly store: Store;
+  readonly kernel: KernelControl;
+}
+
+export interface PluginDefinition<C extends TObject | undefined = TObject | undefined> {
+  /** Unique, lowercase, dash-separated: `sessions`, `provider-shell`. */
+  readonly name: string;
+  /** The SDK contract version the plugin was written against. */
+  readonly contract: number;
+  readonly description: string;
+  /** Plugins that must start before this one. */
+  readonly dependencies?: readonly string[];
+  /** Schema of this plugin's section of `config.yaml`. */
+  readonly config?: C;
+  /** Wires services, hook taps, routes and migrations. No I/O. */
+  register?(ctx: PluginContext<ConfigOf<C>>): void;
+  start?(ctx: PluginContext<ConfigOf<C>>): Promise<void> | void;
+  stop?(ctx: PluginContext<ConfigOf<C>>): Promise<void> | void;
+}
+
+export type ConfigOf<C> = C extends TObject ? Static<C> : Record<string, never>;
+
+export function definePlugin<C extends TObject | undefined = undefined>(definition: PluginDefinition<C>): PluginDefinition<C> {
+  if (!/^[a-z][a-z0-9-]*$/.test(definition.name)) {
+    throw new Error(`plugin name "${definition.name}" must be lowercase letters, digits and dashes`);
+  }
+  return Object.freeze(definition);
+}
+
+/** Any plugin, whatever its config type; what the kernel loads. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPlugin = PluginDefinition<any>;

@@ -1,0 +1,19 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** Schema helpers shared by every endpoint. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const IsoTime = Type.String({ format: 'date-time', description: 'ISO 8601 time' });
+
+export const Ok = Type.Object({ ok: Type.Literal(true) });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'ErrorBody' },
+);

@@ -1,0 +1,20 @@
+/**
+ * A typed token for a service in the kernel's container. Plugins provide and
+ * resolve services through these tokens, never through bare strings, so the
+ * compiler checks what a service is wherever it is used.
+ */
+export interface ServiceRef<T> {
+  readonly id: string;
+  readonly description: string;
+  /** Phantom field: carries the service type; never set at runtime. */
+  readonly __type?: T;
+}
+
+export function createServiceRef<T>(id: string, description: string): ServiceRef<T> {
+  if (!/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*$/.test(id)) {
+    throw new Error(`service id "${id}" must be dotted camelCase, like "sessions.registry"`);
+  }
+  return Object.freeze({ id, description });
+}
+
+export type ServiceType<R> = R extends ServiceRef<infer T> ? T : never;

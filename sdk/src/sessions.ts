@@ -1,0 +1,279 @@
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { defineEndpoint, defineSocketEndpoint } from './api.js';
+import { defineBailHook } from './hooks.js';
+import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
+import { IsoTime, Nullable, Ok } from './schemas.js';
+import { createServiceRef } from './services.js';
+
+export const SESSION_STATUSES = ['starting', 'running', 'working', 'idle', 'waiting', 'exited', 'crashed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export const SessionStatusSchema = Type.Union(SESSION_STATUSES.map((s) => Type.Literal(s)));
+
+/** A session's program has ended: `exited` (it ended, code recorded) or `crashed` (lost without a status). */
+export const isFinished = (status: SessionStatus): boolean => status === 'exited' || status === 'crashed';
+
+export const SessionSchema = Type.Object({
+  id: Type.String({ description: 'UUID' }),
+  name: Type.String(),
+  provider: Type.String(),
+  cwd: Type.String(),
+  command: Type.Array(Type.String(), { description: 'The program and its arguments, as launched' }),
+  status: SessionStatusSchema,
+  statusDetail: Nullable(Type.String({ description: 'What a waiting session waits for, or why it ended' })),
+  exitCode: Nullable(Type.Integer()),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  endedAt: Nullable(IsoTime),
+  tmuxSession: Type.String({ description: 'Name of the tmux session on the daemon’s private server' }),
+  metadata: Type.Record(Type.String(), Type.Unknown(), { description: 'Provider-specific facts' }),
+});
+export type SessionRecord = Static<typeof SessionSchema>;
+
+const SessionName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
+const EnvName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+
+export const StartSessionSchema = Type.Object(
+  {
+    provider: Type.String({ minLength: 1, maxLength: 64 }),
+    cwd: Type.String({ minLength: 1, maxLength: 4096, description: 'Absolute path of an existing directory' }),
+    name: Type.Optional(SessionName),
+    args: Type.Optional(Type.Array(Type.String({ maxLength: 65536 }), { maxItems: 256, description: 'Program and arguments; providers give their meaning' })),
+    env: Type.Optional(Type.Record(EnvName, Type.String({ maxLength: 65536 }))),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Provider options, validated by the provider' })),
+  },
+  { additionalProperties: false },
+);
+export type StartSessionRequest = Static<typeof StartSessionSchema>;
+
+export const ScreenSchema = Type.Object({
+  text: Type.String({ description: 'The visible screen, one line per row' }),
+  cols: Type.Integer(),
+  rows: Type.Integer(),
+  cursor: Type.Object({ x: Type.Integer(), y: Type.Integer() }),
+});
+export type Screen = Static<typeof ScreenSchema>;
+
+/* ----- The provider contract ----- */
+
+/** What the sessions plugin gives a provider to drive one session's terminal. */
+export interface SessionTerminal {
+  readonly sessionId: string;
+  /** Types the text literally: never interpreted by a shell or by tmux. */
+  typeText(text: string): Promise<void>;
+  pressKeys(keys: readonly KeyName[]): Promise<void>;
+  /** Sends a signal to the session's program. */
+  signal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGKILL'): Promise<void>;
+  screen(): Promise<Screen>;
+}
+
+export interface LaunchSpec {
+  /** Program and arguments; run directly, never through a shell string. */
+  argv: readonly string[];
+  /** Added to the daemon's environment; `null` removes a variable. */
+  env?: Readonly<Record<string, string | null>>;
+  /** Provider facts stored with the session (e.g. the agent's own session id). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface SessionLauncher {
+  /** Runs the program in a new terminal; resolves once it is running. */
+  launch(spec: LaunchSpec): Promise<SessionTerminal>;
+}
+
+export interface StartSessionInput {
+  sessionId: string;
+  name: string;
+  cwd: string;
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
+  /** Already validated against the provider's `options` schema. */
+  options: Record<string, unknown>;
+}
+
+export interface SessionProvider {
+  readonly id: string;
+  readonly description: string;
+  /** Schema of `options` accepted at start (model, permission mode...). */
+  readonly options?: TObject;
+  /** Prepares and launches the session's program through `launcher`. */
+  startSession(input: StartSessionInput, launcher: SessionLauncher): Promise<void>;
+  sendText(terminal: SessionTerminal, text: string, submit: boolean): Promise<void>;
+  sendKeys(terminal: SessionTerminal, keys: readonly KeyName[]): Promise<void>;
+  /** Asks the program to end gracefully; the sessions plugin force-kills it if it does not. */
+  stopSession(terminal: SessionTerminal, session: SessionRecord): Promise<void>;
+  /** Every event of this provider's sessions, after it is stored. */
+  onEvent?(event: { type: string; payload: unknown }, session: SessionRecord): void | Promise<void>;
+}
+
+export interface ProviderRegistry {
+  register(provider: SessionProvider): void;
+  get(id: string): SessionProvider | undefined;
+  list(): readonly SessionProvider[];
+}
+
+export const providerRegistryRef = createServiceRef<ProviderRegistry>('sessions.providers', 'Where provider plugins register');
+
+/** Reads and updates session records; owned by the sessions plugin. */
+export interface SessionDirectory {
+  /** Resolves a full id or a unique prefix; throws `not_found` or `ambiguous_id`. */
+  resolve(idOrPrefix: string): Promise<SessionRecord>;
+  list(filter?: { status?: SessionStatus }): Promise<SessionRecord[]>;
+  /** Records a status change (and its event) unless the session has already finished. */
+  setStatus(id: string, status: SessionStatus, detail?: string | null): Promise<SessionRecord>;
+  /** Merges provider facts into the session's metadata. */
+  updateMetadata(id: string, patch: Record<string, unknown>): Promise<SessionRecord>;
+}
+
+export const sessionDirectoryRef = createServiceRef<SessionDirectory>('sessions.directory', 'Session records and status changes');
+
+/** What the daemon is about to type into a session, for plugins to refuse. */
+export interface InputCheck {
+  session: SessionRecord;
+  kind: 'text' | 'keys';
+  /** The text, or the key names joined by spaces. */
+  input: string;
+  /** Which client asked: `api`, `terminal`, `workflow`... */
+  via: string;
+}
+
+export interface InputVerdict {
+  allow: false;
+  reason: string;
+}
+
+export const checkInput = defineBailHook<InputCheck, InputVerdict>({
+  name: 'sessions.checkInput',
+  owner: 'sessions',
+  description: 'Before the daemon types text or keys into a session. The first tap that returns a verdict refuses the input (API 403).',
+});
+
+/* ----- Endpoints ----- */
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
+
+export const sessionEndpoints = {
+  providers: defineEndpoint({
+    method: 'GET',
+    url: '/providers',
+    summary: 'Installed session providers',
+    tags: ['sessions'],
+    response: Type.Object({ providers: Type.Array(Type.Object({ id: Type.String(), description: Type.String() })) }),
+  }),
+  start: defineEndpoint({
+    method: 'POST',
+    url: '/sessions',
+    summary: 'Start a session',
+    tags: ['sessions'],
+    body: StartSessionSchema,
+    response: SessionSchema,
+    status: 201,
+  }),
+  list: defineEndpoint({
+    method: 'GET',
+    url: '/sessions',
+    summary: 'All sessions, newest first',
+    tags: ['sessions'],
+    query: Type.Object({ status: Type.Optional(SessionStatusSchema) }),
+    response: Type.Object({ sessions: Type.Array(SessionSchema) }),
+  }),
+  show: defineEndpoint({
+    method: 'GET',
+    url: '/sessions/:id',
+    summary: 'One session',
+    tags: ['sessions'],
+    params: IdParams,
+    response: SessionSchema,
+  }),
+  rename: defineEndpoint({
+    method: 'PATCH',
+    url: '/sessions/:id',
+    summary: 'Rename a session',
+    tags: ['sessions'],
+    params: IdParams,
+    body: Type.Object({ name: SessionName }, { additionalProperties: false }),
+    response: SessionSchema,
+  }),
+  input: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/input',
+    summary: 'Type text into a session (literally), then Enter unless `enter` is false',
+    tags: ['sessions'],
+    params: IdParams,
+    body: Type.Object({ text: Type.String({ maxLength: 65536 }), enter: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false }),
+    response: Ok,
+  }),
+  keys: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/keys',
+    summary: 'Press keys in a session',
+    tags: ['sessions'],
+    params: IdParams,
+    body: Type.Object({ keys: Type.Array(Type.String({ pattern: KEY_NAME_PATTERN }), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+    response: Ok,
+  }),
+  screen: defineEndpoint({
+    method: 'GET',
+    url: '/sessions/:id/screen',
+    summary: 'The screen now (the last screen for a finished session)',
+    tags: ['sessions'],
+    params: IdParams,
+    response: ScreenSchema,
+  }),
+  scrollback: defineEndpoint({
+    method: 'GET',
+    url: '/sessions/:id/scrollback',
+    summary: 'The last lines of output, scrollback included',
+    tags: ['sessions'],
+    params: IdParams,
+    query: Type.Object({ lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 100 })) }),
+    response: Type.Object({ text: Type.String() }),
+  }),
+  resize: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/resize',
+    summary: 'Resize the session’s terminal',
+    tags: ['sessions'],
+    params: IdParams,
+    body: Type.Object({ cols: Type.Integer({ minimum: 10, maximum: 1000 }), rows: Type.Integer({ minimum: 5, maximum: 500 }) }, { additionalProperties: false }),
+    response: Ok,
+  }),
+  stop: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/stop',
+    summary: 'Ask the program to end; force it after a grace period',
+    tags: ['sessions'],
+    params: IdParams,
+    response: SessionSchema,
+  }),
+  kill: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/kill',
+    summary: 'End the session at once',
+    tags: ['sessions'],
+    params: IdParams,
+    response: SessionSchema,
+  }),
+  attachInfo: defineEndpoint({
+    method: 'GET',
+    url: '/sessions/:id/attach',
+    summary: 'How to attach a tmux client to the session (local clients only)',
+    tags: ['sessions'],
+    params: IdParams,
+    response: Type.Object({ tmux: Type.String(), socket: Type.String(), target: Type.String() }),
+  }),
+  terminal: defineSocketEndpoint({
+    url: '/sessions/:id/terminal',
+    summary:
+      'Live terminal: the current screen first, then every byte as printed (binary messages). Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize.',
+    tags: ['sessions'],
+    params: IdParams,
+    query: Type.Object({ snapshot: Type.Optional(Type.Boolean({ default: true })) }),
+  }),
+};
+
+/** Messages a terminal WebSocket client may send as text frames. */
+export const TerminalClientMessage = Type.Union([
+  Type.Object({ type: Type.Literal('input'), data: Type.String({ maxLength: 65536 }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('resize'), cols: Type.Integer({ minimum: 10, maximum: 1000 }), rows: Type.Integer({ minimum: 5, maximum: 500 }) }, { additionalProperties: false }),
+]);
+export type TerminalClientMessage = Static<typeof TerminalClientMessage>;
