@@ -62,7 +62,7 @@ export class ApiClient {
 
   async call<E extends Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>>(
     endpoint: E,
-    ...[input]: Input<E> extends { params?: undefined; query?: undefined; body?: undefined } ? [Input<E>?] : [Input<E>]
+    ...[input]: object extends Input<E> ? [Input<E>?] : [Input<E>]
   ): Promise<EndpointResponse<E>> {
     const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
     const path = expandUrl(endpoint.url, i.params, i.query);
@@ -76,20 +76,31 @@ export class ApiClient {
     return parsed as EndpointResponse<E>;
   }
 
-  /** Opens a WebSocket endpoint; resolves once connected. */
+  /** Opens a WebSocket endpoint; resolves once connected. Messages are held until a 'message' listener is attached. */
   openSocket<E extends SocketEndpoint>(endpoint: E, input: SocketInput<E> = {}): Promise<WebSocket> {
     const path = expandUrl(endpoint.url, input.params as Record<string, unknown>, input.query as Record<string, unknown>);
     const url = 'socketPath' in this.target ? `ws+unix://${this.target.socketPath}:${path}` : this.target.baseUrl.replace(/^http/, 'ws') + path;
     const headers = 'socketPath' in this.target ? {} : (this.target.headers ?? {});
     const socket = new WebSocket(url, { headers, perMessageDeflate: false });
     return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(socket));
+      socket.once('open', () => {
+        // Messages can arrive with the handshake, before the caller has a listener:
+        // hold them until the first 'message' listener is attached.
+        socket.pause();
+        const resumeOnListen = (event: string | symbol): void => {
+          if (event !== 'message') return;
+          socket.off('newListener', resumeOnListen);
+          queueMicrotask(() => socket.resume());
+        };
+        socket.on('newListener', resumeOnListen);
+        resolve(socket);
+      });
       socket.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
         res.on('end', () => {
-          const err = (safeJson(body) as { error?: { code?: string; message?: string } } | undefined)?.error;
-          reject(new ApiError(res.statusCode ?? 500, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.statusCode}`));
+          const err = (safeJson(body) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+          reject(new ApiError(res.statusCode ?? 500, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.statusCode}`, err?.details));
         });
       });
       socket.once('error', (error: NodeJS.ErrnoException) => reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error));

@@ -53,7 +53,7 @@ export const eventAppended = defineParallelHook<CodePiperEvent>({
 });
 
 export const EventsQuerySchema = Type.Object({
-  session: Type.Optional(Type.String({ description: 'Session id or unique prefix' })),
+  session: Type.Optional(Type.String({ description: 'Full session id' })),
   after: Type.Optional(Type.Integer({ minimum: 0 })),
   type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]+(\\.\\*)?$' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),

@@ -12,3 +12,5 @@ export * from './services.js';
 export * from './sessions.js';
 export * from './store.js';
 export * from './version.js';
+export * from './terminal-provider.js';
+export * from './home.js';

@@ -66,10 +66,21 @@ export interface PluginDefinition<C extends TObject | undefined = TObject | unde
   readonly dependencies?: readonly string[];
   /** Schema of this plugin's section of `config.yaml`. */
   readonly config?: C;
-  /** Wires services, hook taps, routes and migrations. No I/O. */
-  register?(ctx: PluginContext<ConfigOf<C>>): void;
-  start?(ctx: PluginContext<ConfigOf<C>>): Promise<void> | void;
-  stop?(ctx: PluginContext<ConfigOf<C>>): Promise<void> | void;
+  /**
+   * Wires services, hook taps, routes and migrations; no I/O. Returns what to
+   * do at start and stop, so a plugin's state lives in this closure, one per
+   * daemon, never in module scope.
+   */
+  register(ctx: PluginContext<ConfigOf<C>>): PluginLifecycle | void;
+}
+
+/**
+ * Start runs in dependency order once migrations have run; stop runs in
+ * reverse. A plugin whose `start` fails stops the daemon's start-up, naming it.
+ */
+export interface PluginLifecycle {
+  start?(): Promise<void> | void;
+  stop?(): Promise<void> | void;
 }
 
 export type ConfigOf<C> = C extends TObject ? Static<C> : Record<string, never>;

@@ -1,6 +1,7 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { defineEndpoint, defineSocketEndpoint } from './api.js';
 import { defineBailHook } from './hooks.js';
+import { ENV_NAME_PATTERN } from './home.js';
 import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
 import { IsoTime, Nullable, Ok } from './schemas.js';
 import { createServiceRef } from './services.js';
@@ -30,7 +31,7 @@ export const SessionSchema = Type.Object({
 export type SessionRecord = Static<typeof SessionSchema>;
 
 const SessionName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
-const EnvName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+const EnvName = Type.String({ pattern: ENV_NAME_PATTERN });
 
 export const StartSessionSchema = Type.Object(
   {
