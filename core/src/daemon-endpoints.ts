@@ -1,0 +1,21 @@
+import { CODEPIPER_VERSION, daemonEndpoints, type ApiRegistrar, type KernelControl } from '@codepiper/sdk';
+import type { KernelPaths } from './paths.js';
+
+/** The kernel's own endpoints: liveness, status and stop. */
+export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, control: KernelControl): void {
+  api.handle(daemonEndpoints.health, async () => ({ ok: true as const, version: CODEPIPER_VERSION }));
+  api.handle(daemonEndpoints.status, async () => ({
+    pid: process.pid,
+    version: CODEPIPER_VERSION,
+    home: paths.home,
+    socket: paths.socket,
+    database: paths.database,
+    startedAt: control.startedAt.toISOString(),
+    uptimeSeconds: (Date.now() - control.startedAt.getTime()) / 1000,
+    plugins: [...control.plugins],
+  }));
+  api.handle(daemonEndpoints.stop, async () => {
+    control.requestStop('asked over the API');
+    return { ok: true as const };
+  });
+}

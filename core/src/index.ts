@@ -1,0 +1,7 @@
+export { createKernel, Kernel, type KernelOptions } from './kernel.js';
+export { runDaemon } from './daemon.js';
+export { ConfigError, LOG_LEVELS, type LogLevel } from './config.js';
+export { resolvePaths, type Env, type KernelPaths } from './paths.js';
+export { HookBus, HookTapError, type HookInfo } from './hook-bus.js';
+export { ServiceContainer } from './container.js';
+export type { KernelStore, Transaction } from './store.js';

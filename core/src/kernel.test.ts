@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import { describe, it, type TestContext } from 'node:test';
+import {
+  ApiClient,
+  ApiError,
+  CodePiperError,
+  createServiceRef,
+  defineEndpoint,
+  defineSocketEndpoint,
+  SDK_CONTRACT_VERSION,
+  type AnyPlugin,
+  type PluginContext,
+  type PluginLifecycle,
+} from '@codepiper/sdk';
+import { Type } from '@sinclair/typebox';
+import { createKernel, type Kernel } from './kernel.js';
+import { request, tempDir } from './testing.js';
+
+const modeOf = (file: string): number => fs.statSync(file).mode & 0o777;
+
+function plugin(name: string, register: (ctx: PluginContext<unknown>) => PluginLifecycle | void, dependencies: string[] = []): AnyPlugin {
+  return { name, contract: SDK_CONTRACT_VERSION, description: `the ${name} plugin`, dependencies, register };
+}
+
+/** A plugin that records its start and stop in `journal`, and may fail at either. */
+function recorder(name: string, journal: string[], options: { dependencies?: string[]; failAt?: 'start' | 'stop' } = {}): AnyPlugin {
+  const step = (phase: 'start' | 'stop') => async () => {
+    journal.push(`${phase} ${name}`);
+    if (options.failAt === phase) throw new Error(`${name} cannot ${phase}`);
+  };
+  return plugin(name, () => ({ start: step('start'), stop: step('stop') }), options.dependencies);
+}
+
+function kernelFor(t: TestContext, plugins: AnyPlugin[], env: Record<string, string> = {}): Kernel {
+  const kernel = createKernel({ plugins, env: { CODEPIPER_HOME: tempDir(t), ...env } });
+  t.after(() => kernel.stop('test over'));
+  return kernel;
+}
+
+function logLines(kernel: Kernel): Record<string, unknown>[] {
+  return fs
+    .readFileSync(kernel.paths.logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('kernel lifecycle', () => {
+  it('starts plugins in dependency order and stops them in reverse, past a failing stop', async (t) => {
+    const journal: string[] = [];
+    const kernel = kernelFor(t, [
+      recorder('web', journal, { dependencies: ['sessions'] }),
+      recorder('sessions', journal, { dependencies: ['events'], failAt: 'stop' }),
+      recorder('events', journal),
+    ]);
+    await kernel.start();
+    assert.ok(fs.existsSync(kernel.paths.pidFile));
+    await Promise.all([kernel.stop('test'), kernel.stop('again')]);
+    assert.equal(await kernel.stopped, 'test');
+    assert.deepEqual(journal, ['start events', 'start sessions', 'start web', 'stop web', 'stop sessions', 'stop events']);
+    assert.ok(!fs.existsSync(kernel.paths.pidFile));
+    assert.ok(!fs.existsSync(kernel.paths.socket));
+    const failure = logLines(kernel).find((line) => line.level === 50);
+    assert.equal(failure?.plugin, 'sessions');
+    assert.match(String(failure?.msg), /sessions cannot stop/);
+  });
+
+  it('names the plugin that fails to start and stops those already started', async (t) => {
+    const journal: string[] = [];
+    const kernel = kernelFor(t, [recorder('events', journal), recorder('sessions', journal, { failAt: 'start' }), recorder('web', journal)]);
+    await assert.rejects(kernel.start(), { message: 'plugin "sessions" failed to start: sessions cannot start' });
+    assert.deepEqual(journal, ['start events', 'start sessions', 'stop events']);
+    assert.ok(!fs.existsSync(kernel.paths.socket));
+    assert.equal(await kernel.stopped, 'failed to start');
+  });
+
+  it('names the plugin that fails to register', async (t) => {
+    const kernel = kernelFor(t, [
+      plugin('broken', () => {
+        throw new Error('bad wiring');
+      }),
+    ]);
+    await assert.rejects(kernel.start(), { message: 'plugin "broken" failed to register: bad wiring' });
+  });
+
+  it('allows services, routes and migrations during register only, and the store from start on', async (t) => {
+    const counter = createServiceRef<{ next(): Promise<number> }>('test.counter', 'Counts');
+    const misuse: string[] = [];
+    let late!: PluginContext<unknown>;
+    const kernel = kernelFor(t, [
+      plugin('counter', (ctx) => {
+        assert.throws(() => ctx.store, /plugin "counter": the store opens after register/);
+        ctx.migrations([{ version: 1, name: 'counter', up: 'CREATE TABLE counter (n INTEGER)' }]);
+        ctx.services.provide(counter, () => ({
+          next: async () => (await ctx.store.run('INSERT INTO counter (n) VALUES (1)')).lastID,
+        }));
+        late = ctx;
+      }),
+      plugin(
+        'user',
+        (ctx) => ({
+          start: async () => {
+            assert.equal(await ctx.services.get(counter).next(), 1);
+            for (const attempt of [() => ctx.migrations([]), () => ctx.services.provide(counter, () => ({ next: async () => 0 }))]) {
+              try {
+                attempt();
+              } catch (error) {
+                misuse.push((error as Error).message);
+              }
+            }
+          },
+        }),
+        ['counter'],
+      ),
+    ]);
+    await kernel.start();
+    assert.deepEqual(misuse, ['plugin "user": migrations is only possible during register', 'plugin "user": services.provide is only possible during register']);
+    assert.throws(() => late.api.handle(defineEndpoint({ method: 'GET', url: '/late', summary: '', tags: [], response: Type.Null() }), async () => null), {
+      message: 'plugin "counter": api.handle is only possible during register',
+    });
+  });
+
+  it('gives each plugin its validated config section, its logger and its hooks', async (t) => {
+    let seen: unknown;
+    const configured: AnyPlugin = {
+      ...plugin('configured', (ctx) => {
+        seen = ctx.config;
+        ctx.log.info('registered');
+      }),
+      config: Type.Object({ retries: Type.Integer({ default: 3 }) }),
+    };
+    const kernel = kernelFor(t, [configured], { CODEPIPER_LOG_LEVEL: 'debug' });
+    fs.writeFileSync(kernel.paths.config, 'configured: {}\n');
+    await kernel.start();
+    assert.deepEqual(seen, { retries: 3 });
+    assert.ok(logLines(kernel).some((line) => line.plugin === 'configured' && line.msg === 'registered'));
+  });
+});
+
+describe('kernel API', () => {
+  const echo = defineEndpoint({
+    method: 'POST',
+    url: '/echo/:id',
+    summary: 'Echo the request',
+    tags: ['test'],
+    params: Type.Object({ id: Type.Integer() }),
+    query: Type.Object({ limit: Type.Optional(Type.Integer()), loud: Type.Optional(Type.Boolean()) }),
+    body: Type.Object({ cwd: Type.String(), args: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false }),
+    response: Type.Object({ id: Type.Integer(), limit: Type.Optional(Type.Integer()), loud: Type.Optional(Type.Boolean()), cwd: Type.String(), origin: Type.String() }),
+    status: 201,
+  });
+  const fail = defineEndpoint({
+    method: 'GET',
+    url: '/fail/:how',
+    summary: 'Fail',
+    tags: ['test'],
+    params: Type.Object({ how: Type.String() }),
+    response: Type.Null(),
+  });
+  const feed = defineSocketEndpoint({ url: '/feed/:id', summary: 'A feed', tags: ['test'], params: Type.Object({ id: Type.Integer() }) });
+
+  const api = plugin('api-test', (ctx) => {
+    ctx.api.handle(echo, async ({ params, query, body, origin }) => ({ id: params.id, ...query, cwd: body.cwd, origin: origin.transport }));
+    ctx.api.handle(fail, async ({ params }) => {
+      if (params.how === 'known') throw new CodePiperError('busy', 'the thing is busy', 409, { retry: true });
+      throw new Error('database password is hunter2');
+    });
+    ctx.api.handleSocket(feed, (socket, { params }) => {
+      socket.on('message', (data) => socket.send(`feed ${params.id}: ${String(data)}`));
+    });
+  });
+
+  async function started(t: TestContext): Promise<Kernel> {
+    const kernel = kernelFor(t, [api]);
+    await kernel.start();
+    return kernel;
+  }
+
+  it('serves an endpoint on a private socket in a private home, query coerced', async (t) => {
+    const kernel = await started(t);
+    assert.equal(modeOf(kernel.paths.socket), 0o600);
+    assert.equal(modeOf(kernel.paths.home), 0o700);
+    const response = await request(kernel.paths.socket, 'POST', '/echo/7?limit=5&loud=true', JSON.stringify({ cwd: '/tmp' }));
+    assert.equal(response.status, 201);
+    assert.deepEqual(response.json(), { id: 7, limit: 5, loud: true, cwd: '/tmp', origin: 'unix' });
+  });
+
+  it('answers invalid input with 400 naming the field, and does not coerce bodies', async (t) => {
+    const { paths } = await started(t);
+    const cases: [string, string, string][] = [
+      ['/echo/7', JSON.stringify({ cwd: 42 }), 'body/cwd must be string'],
+      ['/echo/7', JSON.stringify({ cwd: '/', args: 'ls' }), 'body/args must be array'],
+      ['/echo/7', JSON.stringify({ cwd: '/', colour: 'red' }), 'body/colour is not allowed'],
+      ['/echo/7', JSON.stringify({}), "body must have required property 'cwd'"],
+      ['/echo/seven', JSON.stringify({ cwd: '/' }), 'params/id must be integer'],
+      ['/echo/7?limit=many', JSON.stringify({ cwd: '/' }), 'querystring/limit must be integer'],
+    ];
+    for (const [url, body, message] of cases) {
+      const response = await request(paths.socket, 'POST', url, body);
+      assert.equal(response.status, 400, url);
+      assert.deepEqual(response.json(), { error: { code: 'invalid_request', message } });
+    }
+  });
+
+  it('answers every failure with a JSON error body', async (t) => {
+    const { paths } = await started(t);
+    const expect = async (method: string, url: string, body: string | undefined, status: number, code: string) => {
+      const response = await request(paths.socket, method, url, body);
+      assert.equal(response.status, status, `${method} ${url}`);
+      assert.match(response.headers['content-type'] ?? '', /^application\/json/);
+      const error = (response.json() as { error: { code: string; message: string; details?: unknown } }).error;
+      assert.equal(error.code, code);
+      return error;
+    };
+    assert.equal((await expect('GET', '/nowhere', undefined, 404, 'not_found')).message, 'no route for GET /nowhere');
+    await expect('POST', '/echo/1', '{"cwd": ', 400, 'invalid_json');
+    await expect('POST', '/echo/1', JSON.stringify({ cwd: 'x'.repeat(1024 * 1024) }), 413, 'payload_too_large');
+    assert.deepEqual(await expect('GET', '/fail/known', undefined, 409, 'busy'), { code: 'busy', message: 'the thing is busy', details: { retry: true } });
+    const internal = await expect('GET', '/fail/crash', undefined, 500, 'internal_error');
+    assert.doesNotMatch(internal.message, /hunter2/);
+  });
+
+  it('describes its routes at /openapi.json', async (t) => {
+    const { paths } = await started(t);
+    const document = (await request(paths.socket, 'GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> };
+    assert.match(document.openapi, /^3\./);
+    for (const route of ['/echo/{id}', '/fail/{how}', '/health', '/daemon/status', '/daemon/stop']) assert.ok(route in document.paths, route);
+  });
+
+  it('validates WebSocket parameters before upgrading', async (t) => {
+    const { paths } = await started(t);
+    const client = new ApiClient({ socketPath: paths.socket });
+    const socket = await client.openSocket(feed, { params: { id: 3 } });
+    const reply = new Promise<unknown[]>((resolve) => socket.once('message', (...args) => resolve(args)));
+    socket.send('hello');
+    assert.equal(String((await reply)[0]), 'feed 3: hello');
+    socket.close();
+    await assert.rejects(client.openSocket(feed, { params: { id: 'three' as unknown as number } }), (error: unknown) => {
+      assert.ok(error instanceof ApiError);
+      assert.equal(error.status, 400);
+      assert.equal(error.code, 'invalid_request');
+      return true;
+    });
+  });
+
+  it('reports its status and stops when asked over the API', async (t) => {
+    const kernel = await started(t);
+    const client = new ApiClient({ socketPath: kernel.paths.socket });
+    const { daemonEndpoints } = await import('@codepiper/sdk');
+    assert.deepEqual(await client.call(daemonEndpoints.health), { ok: true, version: '0.1.0' });
+    const status = await client.call(daemonEndpoints.status);
+    assert.equal(status.pid, process.pid);
+    assert.deepEqual(status.plugins, [{ name: 'api-test', version: SDK_CONTRACT_VERSION }]);
+    assert.deepEqual(await client.call(daemonEndpoints.stop), { ok: true });
+    assert.equal(await kernel.stopped, 'asked over the API');
+  });
+
+  it('refuses to start beside a running daemon, and replaces a stale socket', async (t) => {
+    const first = await started(t);
+    const second = createKernel({ plugins: [], env: { CODEPIPER_HOME: first.paths.home } });
+    await assert.rejects(second.start(), { message: `a daemon is already running (pid ${process.pid}), listening on ${first.paths.socket}` });
+    assert.ok(fs.existsSync(first.paths.pidFile), 'the running daemon keeps its pid file');
+    await first.stop('test');
+
+    // A listener killed outright leaves its socket file behind, as a crashed daemon does.
+    const listener = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(first.paths.socket)}, () => console.log('up'))`]);
+    await once(listener.stdout, 'data');
+    listener.kill('SIGKILL');
+    await once(listener, 'exit');
+    assert.ok(fs.existsSync(first.paths.socket));
+    const third = createKernel({ plugins: [], env: { CODEPIPER_HOME: first.paths.home } });
+    await third.start();
+    await third.stop('test');
+  });
+});

@@ -1,0 +1,233 @@
+import fs from 'node:fs';
+import type { AnyPlugin, KernelControl, Migration, PluginContext, PluginLifecycle } from '@codepiper/sdk';
+import { pino, type Logger } from 'pino';
+import { ApiServer } from './api-server.js';
+import { loadConfig, type KernelConfig } from './config.js';
+import { ServiceContainer } from './container.js';
+import { serveDaemonEndpoints } from './daemon-endpoints.js';
+import { messageOf } from './errors.js';
+import { HookBus } from './hook-bus.js';
+import { createLogger, type KernelLogger } from './logger.js';
+import { runMigrations } from './migrations.js';
+import { emptyRunDir, ensureHome, resolvePaths, type Env, type KernelPaths } from './paths.js';
+import { orderPlugins } from './plugin-graph.js';
+import { claimSocket } from './socket-claim.js';
+import { openStore, type KernelStore } from './store.js';
+
+export interface KernelOptions {
+  plugins: readonly AnyPlugin[];
+  /** Where `CODEPIPER_HOME` and `CODEPIPER_LOG_LEVEL` are read, and what plugins see as the environment; `process.env` by default. */
+  env?: Env;
+  /** Overrides `CODEPIPER_HOME`. */
+  home?: string;
+  /** Also log, pretty, to stderr. */
+  foreground?: boolean;
+}
+
+interface LoadedPlugin {
+  plugin: AnyPlugin;
+  context: PluginContext<unknown>;
+  migrations: Migration[];
+  /** What `register` returned. */
+  lifecycle: PluginLifecycle;
+}
+
+export function createKernel(options: KernelOptions): Kernel {
+  return new Kernel(options);
+}
+
+/**
+ * Loads plugins in dependency order, wires them (`register`), migrates the
+ * store, starts them, then serves the API; stops them in reverse. Every
+ * failure names its plugin.
+ */
+export class Kernel {
+  readonly paths: KernelPaths;
+  readonly hooks = new HookBus();
+  readonly container = new ServiceContainer();
+  /** Resolves with the reason once the kernel has stopped, whoever stopped it. */
+  readonly stopped: Promise<string>;
+
+  private readonly env: Env;
+  /** Replaced by the real logger early in `start`, before any plugin code runs. */
+  private log: Logger = pino({ enabled: false });
+  private logSink?: KernelLogger;
+  private api?: ApiServer;
+  private store?: KernelStore;
+  private registering = false;
+  private pidFileWritten = false;
+  private readonly started: LoadedPlugin[] = [];
+  private starting?: Promise<void>;
+  private stopping?: Promise<void>;
+  private resolveStopped!: (reason: string) => void;
+
+  constructor(private readonly options: KernelOptions) {
+    this.env = options.env ?? process.env;
+    this.paths = resolvePaths(options.home ? { ...this.env, CODEPIPER_HOME: options.home } : this.env);
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** The kernel's logger; plugins have children of it bound to `{ plugin }`. */
+  get logger(): Logger {
+    return this.log;
+  }
+
+  start(): Promise<void> {
+    if (this.starting || this.stopping) return Promise.reject(new Error('a kernel starts once'));
+    this.starting = this.boot();
+    return this.starting;
+  }
+
+  /** Stops the API, then the plugins in reverse start order; idempotent. Waits for a start in progress first. */
+  async stop(reason: string): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.shutdown(reason);
+  }
+
+  /** Stops the kernel soon, letting the caller (say, an API request) finish first. */
+  requestStop(reason: string): void {
+    setImmediate(() => void this.stop(reason));
+  }
+
+  private async boot(): Promise<void> {
+    try {
+      const plugins = orderPlugins(this.options.plugins);
+      ensureHome(this.paths);
+      const config = loadConfig(this.paths.config, plugins, this.env);
+      this.logSink = createLogger({ file: this.paths.logFile, level: config.logLevel, foreground: this.options.foreground ?? false });
+      this.log = this.logSink.log;
+      await this.bringUp(plugins, config);
+    } catch (error) {
+      this.log.fatal({ err: error }, `daemon failed to start: ${messageOf(error)}`);
+      await this.shutdown('failed to start');
+      throw error;
+    }
+  }
+
+  private async bringUp(plugins: readonly AnyPlugin[], config: KernelConfig): Promise<void> {
+    // Before touching anything a running daemon owns.
+    await claimSocket(this.paths.socket);
+    emptyRunDir(this.paths);
+
+    const control: KernelControl = {
+      requestStop: (reason) => this.requestStop(reason),
+      plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.contract })),
+      startedAt: new Date(),
+    };
+    const api = await ApiServer.create(this.log.child({ component: 'api' }));
+    this.api = api;
+    serveDaemonEndpoints(api, this.paths, control);
+
+    const loaded = plugins.map((plugin) => this.load(plugin, config.sections.get(plugin.name), api, control));
+    this.registering = true;
+    try {
+      for (const entry of loaded) {
+        await inPhase(entry.plugin, 'register', () => {
+          entry.lifecycle = entry.plugin.register(entry.context) ?? {};
+        });
+      }
+    } finally {
+      this.registering = false;
+    }
+
+    this.store = await openStore(this.paths.database);
+    await runMigrations(
+      this.store,
+      loaded.map(({ plugin, migrations }) => ({ plugin: plugin.name, migrations })),
+    );
+
+    for (const entry of loaded) {
+      await inPhase(entry.plugin, 'start', () => entry.lifecycle.start?.());
+      this.started.push(entry);
+    }
+
+    await api.listenUnix(this.paths.socket);
+    fs.writeFileSync(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    this.pidFileWritten = true;
+    this.log.info({ socket: this.paths.socket, plugins: plugins.map((plugin) => plugin.name) }, 'daemon started');
+  }
+
+  private load(plugin: AnyPlugin, config: unknown, api: ApiServer, control: KernelControl): LoadedPlugin {
+    const { name } = plugin;
+    const log = this.log.child({ plugin: name });
+    const services = this.container.forPlugin(name);
+    const migrations: Migration[] = [];
+    const duringRegister = (what: string): void => {
+      if (!this.registering) throw new Error(`plugin "${name}": ${what} is only possible during register`);
+    };
+    const openedStore = (): KernelStore => {
+      if (!this.store) throw new Error(`plugin "${name}": the store opens after register; use it from start on`);
+      return this.store;
+    };
+    const context: PluginContext<unknown> = {
+      name,
+      config,
+      paths: this.paths,
+      env: this.env,
+      log,
+      hooks: this.hooks.forPlugin(name, log),
+      services: {
+        provide: (ref, factory, options) => {
+          duringRegister('services.provide');
+          services.provide(ref, factory, options);
+        },
+        get: (ref) => services.get(ref),
+      },
+      api: {
+        handle: (endpoint, handler) => {
+          duringRegister('api.handle');
+          api.handle(endpoint, handler);
+        },
+        handleSocket: (endpoint, handler) => {
+          duringRegister('api.handleSocket');
+          api.handleSocket(endpoint, handler);
+        },
+      },
+      migrations: (list) => {
+        duringRegister('migrations');
+        migrations.push(...list);
+      },
+      get store() {
+        return openedStore();
+      },
+      kernel: control,
+    };
+    return { plugin, context, migrations, lifecycle: {} };
+  }
+
+  private shutdown(reason: string): Promise<void> {
+    this.stopping ??= this.teardown(reason);
+    return this.stopping;
+  }
+
+  private async teardown(reason: string): Promise<void> {
+    this.log.info({ reason }, 'daemon stopping');
+    await this.attempt('close the API server', () => this.api?.close());
+    for (const { plugin, lifecycle } of [...this.started].reverse()) {
+      await this.attempt(`stop plugin "${plugin.name}"`, () => lifecycle.stop?.(), { plugin: plugin.name });
+    }
+    await this.attempt('dispose of the services', () => this.container.dispose());
+    await this.attempt('close the store', () => this.store?.close());
+    if (this.pidFileWritten) fs.rmSync(this.paths.pidFile, { force: true });
+    this.log.info({ reason }, 'daemon stopped');
+    this.logSink?.close();
+    this.resolveStopped(reason);
+  }
+
+  /** Runs one teardown step; a failure is logged and the next step runs anyway. */
+  private async attempt(what: string, step: () => unknown, fields: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.log.error({ ...fields, err: error }, `failed to ${what}: ${messageOf(error)}`);
+    }
+  }
+}
+
+async function inPhase(plugin: AnyPlugin, phase: 'register' | 'start', step: () => unknown): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    throw new Error(`plugin "${plugin.name}" failed to ${phase}: ${messageOf(error)}`, { cause: error });
+  }
+}

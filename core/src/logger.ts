@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import type { LogLevel } from './config.js';
+
+export interface KernelLogger {
+  readonly log: Logger;
+  /** Closes the log file; later log calls write nothing. */
+  close(): void;
+}
+
+const SECRETS = ['password', 'token', 'secret', 'apiKey', 'env', 'headers.authorization', 'headers.cookie'];
+/** pino's `*` matches one level: secrets are redacted at the top level and one level down. */
+const REDACT = [...SECRETS, ...SECRETS.map((key) => `*.${key}`)];
+
+/**
+ * JSON lines to `file` (mode 0600), and pretty lines to stderr in the
+ * foreground. Every line is written synchronously so that none is lost when
+ * the daemon exits or crashes; a daemon logs little.
+ */
+export function createLogger(options: { file: string; level: LogLevel; foreground: boolean }): KernelLogger {
+  let closed = false;
+  const unlessClosed = (write: (line: string) => void): DestinationStream => ({
+    write: (line) => {
+      if (!closed) write(line);
+    },
+  });
+
+  const fd = fs.openSync(options.file, 'a', 0o600);
+  fs.fchmodSync(fd, 0o600);
+  const file = pino.destination({ fd, sync: true });
+  const streams = [{ level: 'trace' as const, stream: unlessClosed((line) => file.write(line)) }];
+  if (options.foreground) {
+    const format = prettyFactory({});
+    streams.push({ level: 'trace', stream: unlessClosed((line) => process.stderr.write(format(line))) });
+  }
+
+  const log = pino({ level: options.level, redact: { paths: REDACT, censor: '[redacted]' } }, pino.multistream(streams));
+  return {
+    log,
+    close() {
+      closed = true;
+      file.end();
+    },
+  };
+}
