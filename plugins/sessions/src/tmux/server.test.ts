@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { KeyName } from '@codepiper/sdk';
+import type { TmuxError } from './errors.js';
+import { TmuxServer } from './server.js';
+import { nextEvent, runTmux, startTestServer, testLogger, waitFor, type TestServer } from './testing.js';
+
+const RAW_TO_FILE = (file: string): string[] => ['sh', '-c', 'stty raw -echo -iexten; exec cat > "$1"', 'sh', file];
+
+/** The user's own default tmux socket: it must not appear because of us. */
+const defaultSocket = `/tmp/tmux-${process.getuid?.() ?? 0}/default`;
+const defaultSocketExisted = existsSync(defaultSocket);
+
+describe('TmuxServer (real tmux)', () => {
+  let t: TestServer;
+  let n = 0;
+  const name = (): string => `cp-test-${++n}`;
+  const readWhen = async (file: string, size: number): Promise<Buffer> =>
+    waitFor(`${size} bytes in ${file}`, async () => {
+      const data = await readFile(file).catch(() => Buffer.alloc(0));
+      return data.length >= size ? data : undefined;
+    });
+
+  before(async () => {
+    // A TMUX variable from the user's own session must not lead us to their server.
+    process.env.TMUX = '/tmp/not-a-tmux-socket,1,0';
+    // In the server's environment (it inherits ours when it starts), for the removal test.
+    process.env.CP_GONE = 'present';
+    process.env.CP_KEPT = 'kept';
+    t = await startTestServer();
+  });
+  after(async () => {
+    await t.cleanup();
+    delete process.env.TMUX;
+    delete process.env.CP_GONE;
+    delete process.env.CP_KEPT;
+  });
+
+  it('reports a version of at least 3.2', async () => {
+    const version = t.server.version();
+    assert.ok(version.major > 3 || (version.major === 3 && version.minor >= 2), version.text);
+    assert.deepEqual(await TmuxServer.version(), version);
+  });
+
+  it('configures the private server', async () => {
+    const options = await t.tmux('show-options', '-gw');
+    assert.match(options, /^remain-on-exit on$/m);
+    assert.match(await t.tmux('show-options', '-g'), /^status off$/m);
+    assert.match(await t.tmux('show-options', '-g'), /^history-limit 10000$/m);
+    assert.match(await t.tmux('show-options', '-s'), /^escape-time 0$/m);
+  });
+
+  it('types text literally: quotes, ; $() backticks, #{} and newlines reach the program as bytes', async () => {
+    const file = path.join(t.dir, 'typed');
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: RAW_TO_FILE(file), cols: 100, rows: 30 });
+    // stty must have run before typing.
+    await waitFor('raw mode', async () => existsSync(file));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const nasty = `it's "quoted"; kill-server ; $(touch ${t.dir}/pwned1) \`touch ${t.dir}/pwned2\` #{session_name} #(touch ${t.dir}/pwned3) \\ \\; ;\n`;
+    let text = nasty + 'line two\ttab\r\n' + 'ünïcödé 😀 한국어 🇫🇷\n';
+    for (let c = 1; c < 0x100; c++) text += String.fromCharCode(c);
+    // Long enough to be split into several commands, with characters across the split points.
+    text += '😀é'.repeat(700);
+    await t.server.typeText(session.paneId, text);
+    const expected = Buffer.from(text, 'utf8');
+    const got = await readWhen(file, expected.length);
+    assert.equal(got.toString('hex'), expected.toString('hex'));
+    for (const pwned of ['pwned1', 'pwned2', 'pwned3']) assert.equal(existsSync(path.join(t.dir, pwned)), false, pwned);
+    assert.ok(await t.server.hasSession(session.name), 'the server and the session are still there');
+  });
+
+  it('pastes text byte-exactly, bracketed when the program asks, in order with typed input', async () => {
+    const file = path.join(t.dir, 'pasted');
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: RAW_TO_FILE(file) });
+    await waitFor('raw mode', async () => existsSync(file));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let text = `it's "q"; kill-server \\; $(id) #{session_name}\nline\r\n😀 é`;
+    for (let c = 1; c < 0x100; c++) text += String.fromCharCode(c);
+    const big = 'x'.repeat(100_000);
+    // Not awaited one by one: order must still hold.
+    await Promise.all([
+      t.server.typeText(session.paneId, '<'),
+      t.server.pasteText(session.paneId, text),
+      t.server.typeText(session.paneId, '|'),
+      t.server.pasteText(session.paneId, big, { bracketed: false }),
+      t.server.pressKeys(session.paneId, ['enter']),
+    ]);
+    const expected = Buffer.from(`<${text}|${big}\r`, 'utf8');
+    const got = await readWhen(file, expected.length);
+    assert.ok(got.equals(expected), 'byte-identical and in order');
+
+    const bracketFile = path.join(t.dir, 'bracketed');
+    const bracketed = await t.server.createSession({
+      name: name(),
+      cwd: t.dir,
+      argv: ['sh', '-c', 'printf "\\033[?2004h"; stty raw -echo -iexten; exec cat > "$1"', 'sh', bracketFile],
+    });
+    await waitFor('raw mode', async () => existsSync(bracketFile));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await t.server.pasteText(bracketed.paneId, 'one\ntwo');
+    assert.equal((await readWhen(bracketFile, 16)).toString(), '\x1b[200~one\ntwo\x1b[201~');
+    assert.equal(await t.tmux('list-buffers'), '', 'no paste buffer left behind');
+  });
+
+  it('presses keys as the terminal sequences programs expect', async () => {
+    const file = path.join(t.dir, 'keys');
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: RAW_TO_FILE(file) });
+    await waitFor('raw mode', async () => existsSync(file));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const keys: KeyName[] = ['enter', 'escape', 'tab', 'shift+tab', 'backspace', 'delete', 'space', 'up', 'home', 'pagedown', 'f1', 'f5', 'ctrl+c', 'ctrl+\\', 'alt+x'];
+    await t.server.pressKeys(session.paneId, keys);
+    const expected = '\r' + '\x1b' + '\t' + '\x1b[Z' + '\x7f' + '\x1b[3~' + ' ' + '\x1b[A' + '\x1b[1~' + '\x1b[6~' + '\x1bOP' + '\x1b[15~' + '\x03' + '\x1c' + '\x1bx';
+    const got = await readWhen(file, expected.length);
+    assert.equal(JSON.stringify(got.toString('latin1')), JSON.stringify(expected));
+    await assert.rejects(t.server.pressKeys(session.paneId, ['kill-server' as KeyName]), (error: TmuxError) => error.code === 'invalid_request');
+  });
+
+  it('ends cat with ctrl+d: pane-died with exit code 0, and the screen stays', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['cat'] });
+    const died = nextEvent(t.server, 'pane-died', (e) => e.session === session.name);
+    await t.server.typeText(session.paneId, 'hello from cat\n');
+    await waitFor('echo', async () => (await t.server.capture(session.paneId)).split('\n').filter((l) => l === 'hello from cat').length === 2);
+    await t.server.pressKeys(session.paneId, ['ctrl+d']);
+    assert.deepEqual(await died, { session: session.name, pane: session.paneId, exitCode: 0, signal: null, signalName: null });
+    const screen = await t.server.screen(session.paneId);
+    assert.equal(screen.text, 'hello from cat\nhello from cat');
+    assert.doesNotMatch(screen.text, /Pane is dead/);
+    assert.equal(await t.server.panePid(session.paneId), null);
+    const [info] = (await t.server.listSessions()).filter((s) => s.name === session.name);
+    assert.equal(info?.dead, true);
+    assert.equal(info?.exitCode, 0);
+  });
+
+  it('reports exit code 3 and death by signal', async () => {
+    const started = Date.now();
+    const names = [name(), name()];
+    const died3 = nextEvent(t.server, 'pane-died', (e) => e.session === names[0]);
+    const diedSig = nextEvent(t.server, 'pane-died', (e) => e.session === names[1]);
+    await t.server.createSession({ name: names[0]!, cwd: t.dir, argv: ['sh', '-c', 'exit 3'] });
+    await t.server.createSession({ name: names[1]!, cwd: t.dir, argv: ['sh', '-c', 'kill -TERM $$'] });
+    const [exit3, bySignal] = await Promise.all([died3, diedSig]);
+    assert.equal(exit3.exitCode, 3);
+    assert.equal(exit3.signal, null);
+    assert.equal(bySignal.exitCode, null);
+    assert.equal(bySignal.signal, 15);
+    assert.equal(bySignal.signalName, 'SIGTERM');
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+  });
+
+  it('reports a killed session as gone', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sleep', '100'] });
+    const pid = await t.server.panePid(session.paneId);
+    assert.equal(pid, session.pid);
+    const gone = nextEvent(t.server, 'session-gone', (e) => e.session === session.name);
+    const started = Date.now();
+    assert.equal(await t.server.killSession(session.name), true);
+    await gone;
+    assert.ok(Date.now() - started < 1000, 'reported at once, not at the next subscription tick');
+    assert.equal(await t.server.hasSession(session.name), false);
+    assert.equal(await t.server.killSession(session.name), false);
+    await assert.rejects(t.server.screen(session.paneId), (error: TmuxError) => error.code === 'not_found');
+  });
+
+  it('runs argv without a shell or tmux parsing, with env additions and removals', async () => {
+    const nasty = [';', 'a;', 'a\\;', '\\', '#{session_name}', `#(touch ${t.dir}/pwned4)`, '{', '}', '-x', '--', '$HOME', "'", '"', '~', '%1', 'a b', '*', ''];
+    const session = await t.server.createSession({
+      name: name(),
+      cwd: t.dir,
+      argv: ['printf', '[%s]\\n', ...nasty],
+      cols: 60,
+      rows: 30,
+    });
+    await waitFor('output', async () => (await t.server.capture(session.paneId)).split('\n').length === nasty.length);
+    assert.deepEqual((await t.server.capture(session.paneId)).split('\n'), nasty.map((a) => `[${a}]`));
+    assert.equal(existsSync(path.join(t.dir, 'pwned4')), false);
+
+    const envSession = await t.server.createSession({
+      name: name(),
+      cwd: t.dir,
+      argv: ['sh', '-c', 'printf "%s|%s|%s|%s\\n" "$CP_A" "${CP_GONE-unset}" "$CP_KEPT" "$TMUX_PANE"'],
+      env: { CP_A: `x y;$(touch ${t.dir}/pwned5);`, CP_GONE: null },
+    });
+    await waitFor('env output', async () => (await t.server.capture(envSession.paneId)).includes('|'));
+    assert.equal(await t.server.capture(envSession.paneId), `x y;$(touch ${t.dir}/pwned5);|unset|kept|${envSession.paneId}`);
+  });
+
+  it('starts in a working directory with format characters and a trailing ;', async () => {
+    const dir = path.join(t.dir, 'd#{session_name}#(touch pwned6)x;');
+    await mkdir(dir);
+    const session = await t.server.createSession({ name: name(), cwd: dir, argv: ['pwd'] });
+    await waitFor('pwd', async () => (await t.server.capture(session.paneId)).length > 0);
+    assert.equal(await t.server.capture(session.paneId), dir);
+    assert.deepEqual((await readdir(t.dir)).filter((f) => f.startsWith('pwned')), []);
+    assert.equal(existsSync(path.join(process.cwd(), 'pwned6')), false);
+  });
+
+  it('refuses bad names, sizes, directories and programs', async () => {
+    const base = { cwd: t.dir, argv: ['true'] };
+    const code = (c: string) => (error: TmuxError) => error.code === c;
+    await assert.rejects(t.server.createSession({ ...base, name: 'a;b' }), code('invalid_request'));
+    await assert.rejects(t.server.createSession({ ...base, name: '_codepiper' }), code('invalid_request'));
+    await assert.rejects(t.server.createSession({ ...base, name: name(), cols: 0 }), code('invalid_request'));
+    await assert.rejects(t.server.createSession({ ...base, name: name(), cwd: '/nonexistent/dir' }), code('invalid_request'));
+    await assert.rejects(t.server.createSession({ ...base, name: name(), cwd: 'relative' }), code('invalid_request'));
+    await assert.rejects(t.server.createSession({ ...base, name: name(), argv: ['no-such-program-cp'] }), /command not found/);
+    await assert.rejects(t.server.createSession({ ...base, name: name(), env: { 'A-B': 'x' } }), code('invalid_request'));
+    const existing = await t.server.createSession({ ...base, name: name(), argv: ['sleep', '100'] });
+    await assert.rejects(t.server.createSession({ ...base, name: existing.name }), code('duplicate_session'));
+    await assert.rejects(t.server.typeText('%1; kill-server', 'x'), code('invalid_request'));
+    assert.throws(() => t.server.watch('x y', () => undefined), code('invalid_request'));
+  });
+
+  it('reads the screen with size and cursor, resizes, and control clients never resize', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'printf "ab\\ncd"; sleep 100'], cols: 50, rows: 12 });
+    await waitFor('output', async () => (await t.server.capture(session.paneId)).includes('cd'));
+    assert.deepEqual(await t.server.screen(session.paneId), { text: 'ab\ncd', cols: 50, rows: 12, cursor: { x: 2, y: 1 } });
+    await t.server.resize(session.name, 70, 20);
+    const stop = t.server.watch(session.name, () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const screen = await t.server.screen(session.paneId);
+    assert.deepEqual([screen.cols, screen.rows], [70, 20]);
+    stop();
+    const [info] = (await t.server.listSessions()).filter((s) => s.name === session.name);
+    assert.deepEqual([info?.width, info?.height, info?.pid, info?.dead], [70, 20, session.pid, false]);
+  });
+
+  it('captures scrollback', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'seq 1 100; sleep 100'], rows: 10 });
+    await waitFor('seq', async () => (await t.server.capture(session.paneId)).includes('100'));
+    assert.equal((await t.server.capture(session.paneId)).split('\n').length, 9);
+    const lines = (await t.server.capture(session.paneId, { scrollbackLines: 50 })).split('\n');
+    assert.equal(lines.at(-1), '100');
+    assert.equal(lines[0], '42');
+    assert.match(await t.server.capture(session.paneId, { escapes: true }), /100/);
+  });
+
+  it('a second TmuxServer on the same socket (daemon restart) finds the sessions and their exits', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'read x; exit 7'] });
+    const other = await TmuxServer.open({ socketPath: t.socketPath, log: testLogger() });
+    try {
+      const found = (await other.listSessions()).find((s) => s.name === session.name);
+      assert.deepEqual(found && [found.paneId, found.pid, found.dead], [session.paneId, session.pid, false]);
+      const died = nextEvent(other, 'pane-died', (e) => e.session === session.name);
+      await other.typeText(session.paneId, '\n');
+      assert.equal((await died).exitCode, 7);
+    } finally {
+      await other.close();
+    }
+    // Closing never kills sessions.
+    assert.equal(await t.server.hasSession(session.name), true);
+  });
+
+  it('restarts a control client that died and keeps reporting', async () => {
+    const clients = await t.tmux('list-clients', '-F', '#{client_pid} #{client_session}');
+    const channelPid = Number(clients.split('\n').find((l) => l.endsWith(' _codepiper'))?.split(' ')[0]);
+    assert.ok(channelPid > 0, clients);
+    process.kill(channelPid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'read x; exit 5'] });
+    const died = nextEvent(t.server, 'pane-died', (e) => e.session === session.name);
+    await t.server.typeText(session.paneId, 'go\n');
+    assert.equal((await died).exitCode, 5);
+  });
+
+  it('never uses the default tmux server', async () => {
+    if (!defaultSocketExisted) assert.equal(existsSync(defaultSocket), false, 'a default server socket appeared');
+    else assert.ok((await stat(defaultSocket)).isSocket());
+    assert.ok((await stat(t.socketPath)).isSocket());
+  });
+});
+
+describe('TmuxServer lifecycle', () => {
+  it('refuses a tmux older than 3.2 or a missing one, clearly', async () => {
+    const dir = await mkdtemp('/tmp/cpt-');
+    try {
+      const fake = path.join(dir, 'tmux');
+      await writeFile(fake, '#!/bin/sh\necho "tmux 2.9a"\n');
+      await chmod(fake, 0o755);
+      await assert.rejects(TmuxServer.open({ socketPath: `${dir}/s`, tmuxBin: fake, log: testLogger() }), (error: TmuxError) => error.code === 'tmux_unavailable' && /too old.*3\.2/.test(error.message));
+      await assert.rejects(TmuxServer.open({ socketPath: `${dir}/s`, tmuxBin: path.join(dir, 'missing'), log: testLogger() }), (error: TmuxError) => error.code === 'tmux_unavailable');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('kills the server only when idle', async () => {
+    const t = await startTestServer();
+    try {
+      const session = await t.server.createSession({ name: 'cp-busy', cwd: t.dir, argv: ['sleep', '100'] });
+      assert.equal(await t.server.killServerIfIdle(), false);
+      await t.server.killSession(session.name);
+      assert.equal(await t.server.killServerIfIdle(), true);
+      await assert.rejects(runTmux(t.socketPath, 'list-sessions'));
+      await assert.rejects(t.server.listSessions(), (error: TmuxError) => error.code === 'tmux_disconnected');
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

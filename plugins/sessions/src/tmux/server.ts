@@ -1,0 +1,787 @@
+import { execFile } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
+import path from 'node:path';
+import type { KeyName, Logger, Screen } from '@codepiper/sdk';
+import { ControlClient } from './control.js';
+import { TmuxError } from './errors.js';
+import { tmuxKey } from './keys.js';
+import { escapeArgv, escapeFormat, hexArgs, parseTmuxVersion, quote, type TmuxVersion } from './protocol.js';
+import { SessionWatch, type WatchOptions } from './watch.js';
+
+export interface TmuxServerOptions {
+  /** The private server's socket (keep it short: Unix socket paths are limited to ~100 bytes). */
+  socketPath: string;
+  /** The tmux program (default `tmux` on PATH). */
+  tmuxBin?: string;
+  log: Logger;
+  /** A control command unanswered for this long restarts the control client (default 15 s). */
+  commandTimeoutMs?: number;
+}
+
+export interface CreateSessionOptions {
+  /** `^[A-Za-z0-9_-]+$`, at most 100 characters. */
+  name: string;
+  /** Absolute path of an existing directory. */
+  cwd: string;
+  /** Program and arguments, executed directly (never through a shell). */
+  argv: readonly string[];
+  /** Added to the server's environment; `null` removes a variable. */
+  env?: Readonly<Record<string, string | null>>;
+  cols?: number;
+  rows?: number;
+}
+
+export interface CreatedSession {
+  name: string;
+  paneId: string;
+  pid: number;
+}
+
+export interface TmuxSessionInfo {
+  name: string;
+  paneId: string;
+  pid: number | null;
+  /** The program has ended; the pane stays (remain-on-exit) with its last screen. */
+  dead: boolean;
+  exitCode: number | null;
+  /** Number of the signal that ended the program. */
+  signal: number | null;
+  width: number;
+  height: number;
+}
+
+export interface PaneDiedEvent {
+  session: string;
+  pane: string;
+  /** null when the program was killed by a signal or its status is unknown. */
+  exitCode: number | null;
+  signal: number | null;
+  /** `SIGTERM`... when `signal` is set. */
+  signalName: string | null;
+}
+
+export interface SessionGoneEvent {
+  session: string;
+}
+
+export interface TmuxEvents {
+  'pane-died': PaneDiedEvent;
+  'session-gone': SessionGoneEvent;
+}
+
+export interface CaptureOptions {
+  /** Keep colours and attributes as escape sequences. */
+  escapes?: boolean;
+  /** Also this many lines of scrollback above the screen. */
+  scrollbackLines?: number;
+  /** Join lines the terminal wrapped. */
+  joinWrapped?: boolean;
+}
+
+/** The hidden session the command channel attaches to; never listed. */
+export const CONTROL_SESSION = '_codepiper';
+export const MIN_TMUX = { major: 3, minor: 2 } as const;
+
+const SESSION_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+const PANE_ID = /^%\d+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_BIN = '/usr/bin/env';
+/**
+ * Bytes per `send-keys -H` command. tmux's parser overflows past ~10000
+ * arguments and gets slower per argument as a command grows: 64 is the
+ * fastest here (about 1.5 µs a byte; 1024 takes three times longer).
+ */
+const TYPE_CHUNK = 64;
+const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+/** How long a dead pane may lack an exit status before it is reported without one. */
+const STATUS_GRACE_MS = 3000;
+const SUBSCRIPTION = 'cp-panes';
+/** Session names cannot contain `:` or `.` (tmux replaces them), so these delimit fields and records. */
+const PANE_FORMAT = [
+  '#{session_name}',
+  '#{pane_id}',
+  '#{pane_pid}',
+  '#{pane_dead}',
+  '#{pane_dead_status}',
+  '#{pane_dead_signal}',
+  '#{pane_width}',
+  '#{pane_height}',
+].join(':');
+
+const SETUP = [
+  'set-option -s escape-time 0',
+  'set-option -s exit-empty off',
+  'set-option -s focus-events on',
+  'set-option -g remain-on-exit on',
+  'set-option -g history-limit 10000',
+  'set-option -g status off',
+  // tmux re-evaluates this about once a second and reports only changes.
+  `refresh-client -B ${quote(`${SUBSCRIPTION}::#{S:${PANE_FORMAT}.}`)}`,
+];
+
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([name, num]) => [num, name]));
+
+interface Known {
+  paneId: string;
+  reported: boolean;
+  timer?: NodeJS.Timeout;
+  last: TmuxSessionInfo;
+}
+
+type Listener<K extends keyof TmuxEvents> = (event: TmuxEvents[K]) => void;
+
+/**
+ * The daemon's private tmux server (`tmux -S <socket>`), driven through one
+ * persistent control-mode client: no process is spawned per keystroke,
+ * screen read or status check. User text never appears in a tmux command
+ * line (it is typed as hex bytes), and nothing is ever run through a shell.
+ */
+export class TmuxServer {
+  readonly socketPath: string;
+  readonly tmuxBin: string;
+  private readonly log: Logger;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly commandTimeoutMs: number;
+  private tmuxVersion: TmuxVersion | undefined;
+  private channel: ControlClient | undefined;
+  private connecting: Promise<ControlClient> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 250;
+  private closed = false;
+  private seeded = false;
+  private serverPid: number | undefined;
+  private lastNudge = 0;
+  private readonly known = new Map<string, Known>();
+  private readonly watches = new Map<string, SessionWatch>();
+  /** Per pane, the last input operation: input reaches a pane in the order it was asked for. */
+  private readonly inputLanes = new Map<string, Promise<unknown>>();
+  private pasteDir: Promise<string> | undefined;
+  private pastes = 0;
+  private readonly listeners: { [K in keyof TmuxEvents]: Set<Listener<K>> } = { 'pane-died': new Set(), 'session-gone': new Set() };
+
+  private constructor(options: TmuxServerOptions) {
+    this.socketPath = options.socketPath;
+    this.tmuxBin = options.tmuxBin ?? 'tmux';
+    this.log = options.log.child({ component: 'tmux' });
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 15_000;
+    this.env = tmuxEnv();
+  }
+
+  /** Checks tmux (≥ 3.2), starts the private server if needed and connects the command channel. */
+  static async open(options: TmuxServerOptions): Promise<TmuxServer> {
+    if (!path.isAbsolute(options.socketPath) || Buffer.byteLength(options.socketPath) > 100) {
+      throw new TmuxError('invalid_request', `the tmux socket path must be absolute and at most 100 bytes (Unix socket limit): ${options.socketPath}`);
+    }
+    await mkdir(path.dirname(options.socketPath), { recursive: true, mode: 0o700 });
+    const server = new TmuxServer(options);
+    server.tmuxVersion = await TmuxServer.version(server.tmuxBin);
+    const { major, minor } = server.tmuxVersion;
+    if (major < MIN_TMUX.major || (major === MIN_TMUX.major && minor < MIN_TMUX.minor)) {
+      throw new TmuxError('tmux_unavailable', `${server.tmuxVersion.text} is too old: CodePiper needs tmux ${MIN_TMUX.major}.${MIN_TMUX.minor} or newer (${server.tmuxBin})`);
+    }
+    await server.control();
+    return server;
+  }
+
+  /** The version of a tmux program (`tmux -V`). */
+  static async version(tmuxBin = 'tmux'): Promise<TmuxVersion> {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(tmuxBin, ['-V'], { env: tmuxEnv(), timeout: 10_000, encoding: 'utf8' }, (error, out) => {
+        if (error) reject(new TmuxError('tmux_unavailable', `cannot run ${tmuxBin} -V: ${error.message}`));
+        else resolve(out);
+      });
+    });
+    try {
+      return parseTmuxVersion(stdout);
+    } catch (error) {
+      throw new TmuxError('tmux_unavailable', (error as Error).message);
+    }
+  }
+
+  /** The version of the tmux this server runs with. */
+  version(): TmuxVersion {
+    return this.tmuxVersion!;
+  }
+
+  /** Listens to `pane-died` / `session-gone`; returns the function that stops listening. */
+  on<K extends keyof TmuxEvents>(event: K, listener: Listener<K>): () => void {
+    const set = this.listeners[event] as Set<Listener<K>>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Starts a program in a new session. The program is executed directly, never through a shell. */
+  async createSession(options: CreateSessionOptions): Promise<CreatedSession> {
+    const { name, argv } = options;
+    assertSessionName(name);
+    if (name === CONTROL_SESSION) throw new TmuxError('invalid_request', `the session name ${name} is reserved`);
+    const cols = options.cols ?? 80;
+    const rows = options.rows ?? 24;
+    assertSize(cols, rows);
+    if (argv.length === 0 || !argv[0]) throw new TmuxError('invalid_request', 'the command is empty');
+    for (const arg of argv) if (arg.includes('\0')) throw new TmuxError('invalid_request', 'a command argument contains a NUL byte');
+    const additions: string[] = [];
+    const removals: string[] = [];
+    for (const [key, value] of Object.entries(options.env ?? {})) {
+      if (!ENV_NAME.test(key)) throw new TmuxError('invalid_request', `invalid environment variable name ${JSON.stringify(key)}`);
+      if (value === null) removals.push(key);
+      else if (value.includes('\0')) throw new TmuxError('invalid_request', `the value of ${key} contains a NUL byte`);
+      else additions.push(`${key}=${value}`);
+    }
+    await assertDirectory(options.cwd);
+    const envPath = options.env?.PATH;
+    await assertExecutable(argv[0], options.cwd, envPath === null ? undefined : (envPath ?? this.env.PATH));
+
+    // tmux runs a one-word command through `sh -c`; two words or more are
+    // exec'd directly. `env` also removes variables tmux would pass on.
+    let command = [...argv];
+    if (removals.length > 0 || argv.length === 1) {
+      if (argv[0].includes('=')) throw new TmuxError('invalid_request', `cannot run a program whose name contains "=": ${argv[0]}`);
+      command = [ENV_BIN, ...removals.flatMap((key) => ['-u', key]), '--', ...argv];
+    }
+
+    // The server must be up, configured and watched before the session exists.
+    await this.control();
+    const args = [
+      'new-session',
+      '-d',
+      '-s',
+      name,
+      '-x',
+      String(cols),
+      '-y',
+      String(rows),
+      // -c is expanded as a format (`#(...)` would run a shell command): escape `#`.
+      '-c',
+      escapeArgv(escapeFormat(options.cwd)),
+      ...additions.flatMap((pair) => ['-e', escapeArgv(pair)]),
+      '-P',
+      '-F',
+      '#{pane_id} #{pane_pid}',
+      '--',
+      ...command.map(escapeArgv),
+      ';',
+      // Clients (a user attaching, control clients) must never resize it.
+      'set-option',
+      '-w',
+      '-t',
+      `=${name}:`,
+      'window-size',
+      'manual',
+    ];
+    const stdout = await this.exec(args);
+    const match = /^(%\d+) (\d+)$/m.exec(stdout);
+    if (!match) throw new TmuxError('tmux_error', `unexpected reply from new-session: ${JSON.stringify(stdout.slice(0, 200))}`);
+    // Learn about it now, so a death or loss is reported even if it comes at once.
+    await this.queryState().catch(() => undefined);
+    return { name, paneId: match[1]!, pid: Number(match[2]) };
+  }
+
+  /** Every session but the hidden control session. */
+  async listSessions(): Promise<TmuxSessionInfo[]> {
+    return (await this.queryState()).filter((s) => s.name !== CONTROL_SESSION);
+  }
+
+  async hasSession(name: string): Promise<boolean> {
+    assertSessionName(name);
+    try {
+      await this.command(`has-session -t ${quote(`=${name}`)}`);
+      return true;
+    } catch (error) {
+      if (error instanceof TmuxError && error.code === 'not_found') return false;
+      throw error;
+    }
+  }
+
+  /** Kills a session and its program; false if there was no such session. */
+  async killSession(name: string): Promise<boolean> {
+    assertSessionName(name);
+    try {
+      await this.command(`kill-session -t ${quote(`=${name}`)}`);
+      return true;
+    } catch (error) {
+      if (error instanceof TmuxError && error.code === 'not_found') return false;
+      throw error;
+    }
+  }
+
+  /** The id (`%N`) of a session's pane. */
+  async sessionPane(name: string): Promise<string> {
+    assertSessionName(name);
+    const [pane] = await this.command(`list-panes -t ${quote(`=${name}:`)} -F '#{pane_id}'`);
+    if (!pane) throw new TmuxError('not_found', `no pane in session ${name}`);
+    return pane;
+  }
+
+  /**
+   * Types text literally, as UTF-8 bytes (`send-keys -H`): never interpreted
+   * by tmux or a shell; no text ever appears in a tmux command line. About
+   * 1.5 µs a byte; see pasteText for large text.
+   */
+  async typeText(pane: string, text: string): Promise<void> {
+    assertPane(pane);
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length === 0) return;
+    return this.input(pane, async () => {
+      const client = await this.control();
+      const sends: Promise<string[]>[] = [];
+      for (let start = 0; start < bytes.length; start += TYPE_CHUNK) {
+        sends.push(client.command(`send-keys -t ${pane} -H ${hexArgs(bytes, start, Math.min(start + TYPE_CHUNK, bytes.length))}`));
+      }
+      await Promise.all(sends);
+    });
+  }
+
+  /**
+   * Pastes text: the bytes reach the program unchanged, like typeText, but
+   * in one write (fast for large text) and, if `bracketed` (default) and the
+   * program asked for bracketed paste, between `ESC[200~` and `ESC[201~` so
+   * that newlines do not submit. The text goes through a private file that
+   * tmux loads (`load-buffer` + `paste-buffer -d -r`), never a command line.
+   */
+  async pasteText(pane: string, text: string, options: { bracketed?: boolean } = {}): Promise<void> {
+    assertPane(pane);
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length === 0) return;
+    return this.input(pane, async () => {
+      const dir = await (this.pasteDir ??= mkdtemp(path.join(SAFE_PATH.test(tmpdir()) ? tmpdir() : '/tmp', 'cp-paste-')));
+      const buffer = `cp-paste-${process.pid}-${++this.pastes}`;
+      const file = path.join(dir, buffer);
+      await writeFile(file, bytes, { mode: 0o600 });
+      try {
+        const client = await this.control();
+        await client.commands([`load-buffer -b ${buffer} ${quote(file)}`, `paste-buffer -d -r ${options.bracketed === false ? '' : '-p '}-b ${buffer} -t ${pane}`]);
+      } finally {
+        await rm(file, { force: true });
+      }
+    });
+  }
+
+  /** Presses keys, in order. */
+  async pressKeys(pane: string, keys: readonly KeyName[]): Promise<void> {
+    assertPane(pane);
+    if (keys.length === 0) return;
+    const names = keys.map((key) => {
+      const name = tmuxKey(key);
+      if (name === undefined) throw new TmuxError('invalid_request', `unknown key ${JSON.stringify(key)}`);
+      return quote(name);
+    });
+    return this.input(pane, async () => {
+      await this.command(`send-keys -t ${pane} ${names.join(' ')}`);
+    });
+  }
+
+  /** The pane's text (and optionally scrollback), trailing blank lines removed. */
+  async capture(pane: string, options: CaptureOptions = {}): Promise<string> {
+    assertPane(pane);
+    let command = 'capture-pane -p';
+    if (options.escapes) command += ' -e';
+    if (options.joinWrapped) command += ' -J';
+    if (options.scrollbackLines !== undefined) {
+      const lines = options.scrollbackLines;
+      if (!Number.isInteger(lines) || lines < 0) throw new TmuxError('invalid_request', 'scrollbackLines must be a whole number ≥ 0');
+      if (lines > 0) command += ` -S -${lines}`;
+    }
+    return trimTrailingBlank(await this.command(`${command} -t ${pane}`)).join('\n');
+  }
+
+  /** The visible screen as text with its size and cursor, read in one step. */
+  async screen(pane: string): Promise<Screen> {
+    assertPane(pane);
+    const client = await this.control();
+    const [info, rows] = await client.commands([
+      `display-message -p -t ${pane} '#{cursor_x} #{cursor_y} #{pane_width} #{pane_height}'`,
+      `capture-pane -p -t ${pane}`,
+    ]);
+    const [x, y, cols, height] = (info?.[0] ?? '').split(' ').map((n) => Number.parseInt(n, 10) || 0);
+    return { text: trimTrailingBlank(rows ?? []).join('\n'), cols: cols ?? 0, rows: height ?? 0, cursor: { x: x ?? 0, y: y ?? 0 } };
+  }
+
+  async resize(name: string, cols: number, rows: number): Promise<void> {
+    assertSessionName(name);
+    assertSize(cols, rows);
+    await this.command(`resize-window -t ${quote(`=${name}:`)} -x ${cols} -y ${rows}`);
+  }
+
+  /** The pid of the pane's program, or null if it has ended or the pane is gone. */
+  async panePid(pane: string): Promise<number | null> {
+    assertPane(pane);
+    let lines: string[];
+    try {
+      lines = await this.command(`list-panes -t ${pane} -F '#{pane_id} #{pane_pid} #{pane_dead}'`);
+    } catch (error) {
+      if (error instanceof TmuxError && error.code === 'not_found') return null;
+      throw error;
+    }
+    for (const line of lines) {
+      const [id, pid, dead] = line.split(' ');
+      if (id === pane) return dead === '1' ? null : Number(pid) || null;
+    }
+    return null;
+  }
+
+  /**
+   * Streams a session's terminal: the current screen first (unless
+   * `snapshot: false`), then every byte as printed. Watchers of one session
+   * share one read-only control client, which exists only while someone
+   * watches. Returns the function that stops watching.
+   */
+  watch(session: string, options: WatchOptions): () => void;
+  watch(session: string, onData: (data: Buffer) => void, onEnd?: (reason: string) => void): () => void;
+  watch(session: string, options: WatchOptions | ((data: Buffer) => void), onEnd?: (reason: string) => void): () => void {
+    assertSessionName(session);
+    const watchOptions: WatchOptions = typeof options === 'function' ? { onData: options, onEnd } : options;
+    if (this.closed) {
+      queueMicrotask(() => watchOptions.onEnd?.('the tmux connection is closed'));
+      return () => undefined;
+    }
+    let watch = this.watches.get(session);
+    if (!watch) {
+      const created = new SessionWatch(
+        session,
+        { tmuxBin: this.tmuxBin, socketPath: this.socketPath, env: this.env, log: this.log, commandTimeoutMs: this.commandTimeoutMs },
+        this.log,
+        (ended) => {
+          if (this.watches.get(session) === ended) this.watches.delete(session);
+        },
+      );
+      this.watches.set(session, created);
+      watch = created;
+    }
+    return watch.subscribe(watchOptions);
+  }
+
+  /** How many watch clients run (one per watched session), and their pids: for tests and diagnostics. */
+  watchClients(): { session: string; subscribers: number; pid: number | undefined }[] {
+    return [...this.watches.values()].map((w) => ({ session: w.session, subscribers: w.size, pid: w.pid }));
+  }
+
+  /** Stops the control clients. Sessions and their programs keep running. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.shutdown();
+  }
+
+  /** Kills the private server if no session is left, then closes. Returns whether it did. */
+  async killServerIfIdle(): Promise<boolean> {
+    if ((await this.listSessions()).length > 0) return false;
+    const channel = await this.control();
+    this.closed = true;
+    // The server exits before it can answer.
+    await channel.command('kill-server').catch(() => undefined);
+    await this.shutdown();
+    return true;
+  }
+
+  /* ----- internals ----- */
+
+  private async shutdown(): Promise<void> {
+    clearTimeout(this.reconnectTimer);
+    for (const known of this.known.values()) clearTimeout(known.timer);
+    for (const watch of [...this.watches.values()]) watch.close('the tmux connection is closed');
+    this.watches.clear();
+    const pasteDir = this.pasteDir;
+    this.pasteDir = undefined;
+    const dir = await pasteDir?.catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    const channel = this.channel;
+    this.channel = undefined;
+    if (channel?.alive) {
+      await new Promise<void>((resolve) => {
+        channel.onExit = () => resolve();
+        channel.close();
+      });
+    }
+  }
+
+  /** Runs input operations for one pane one after the other, in call order. */
+  private input(pane: string, operation: () => Promise<void>): Promise<void> {
+    const previous = this.inputLanes.get(pane) ?? Promise.resolve();
+    const run = previous.then(operation);
+    const lane = run.catch(() => undefined);
+    this.inputLanes.set(pane, lane);
+    void lane.then(() => {
+      if (this.inputLanes.get(pane) === lane) this.inputLanes.delete(pane);
+    });
+    return run;
+  }
+
+  private async command(command: string): Promise<string[]> {
+    return (await this.control()).command(command);
+  }
+
+  /** The command channel, (re)connected if needed. */
+  private control(): Promise<ControlClient> {
+    if (this.closed) return Promise.reject(new TmuxError('tmux_disconnected', 'the tmux connection is closed'));
+    if (this.channel?.alive) return Promise.resolve(this.channel);
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<ControlClient> {
+    // The hidden session keeps the server alive and gives the channel something to attach to.
+    try {
+      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done']);
+    } catch (error) {
+      if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
+    }
+    const client = new ControlClient({
+      tmuxBin: this.tmuxBin,
+      socketPath: this.socketPath,
+      env: this.env,
+      session: CONTROL_SESSION,
+      flags: ['ignore-size', 'no-output'],
+      log: this.log,
+      commandTimeoutMs: this.commandTimeoutMs,
+    });
+    client.onNotification = (name, args) => this.onNotification(client, name, args);
+    client.onExit = (reason) => this.onChannelExit(client, reason);
+    try {
+      const setup = SETUP.map((command) => client.command(command));
+      // tmux 3.3+: no "Pane is dead" line written over a finished program's last screen.
+      const quiet = client.command(`set-option -g remain-on-exit-format ''`).catch(() => undefined);
+      const pid = client.command(`display-message -p '#{pid}'`);
+      const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
+      await client.ready;
+      await Promise.all([...setup, quiet]);
+      this.serverPid = Number((await pid)[0]) || undefined;
+      let records = parseRecords(await state);
+      if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
+        // Programs that ended while nobody watched may still wait to be reaped (see nudgeReaper).
+        process.kill(this.serverPid, 'SIGCHLD');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        records = parseRecords(await client.command(`list-sessions -F ${quote(PANE_FORMAT)}`));
+      }
+      this.applyState(records);
+    } catch (error) {
+      client.kill('setup failed');
+      throw error;
+    }
+    if (this.closed) {
+      client.close();
+      throw new TmuxError('tmux_disconnected', 'the tmux connection is closed');
+    }
+    this.channel = client;
+    this.backoffMs = 250;
+    return client;
+  }
+
+  private onChannelExit(client: ControlClient, reason: string): void {
+    if (this.channel !== client) return;
+    this.channel = undefined;
+    if (this.closed) return;
+    this.log.warn({ reason }, 'the tmux control client ended; reconnecting');
+    this.scheduleReconnect();
+  }
+
+  /** Reconnects in the background so that exits keep being reported. */
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.closed) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed || this.channel?.alive) return;
+      this.control().catch((error: Error) => {
+        this.log.warn({ err: error }, 'reconnecting to tmux failed');
+        this.scheduleReconnect();
+      });
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private onNotification(client: ControlClient, name: string, args: string): void {
+    if (name === 'sessions-changed') {
+      client.command(`list-sessions -F ${quote(PANE_FORMAT)}`).then(
+        (lines) => this.applyState(parseRecords(lines)),
+        (error: Error) => this.log.debug({ err: error }, 'listing tmux sessions failed'),
+      );
+    } else if (name === 'subscription-changed' && args.startsWith(`${SUBSCRIPTION} `)) {
+      const at = args.indexOf(' : ');
+      if (at !== -1) this.applyState(parseRecords(args.slice(at + 3).split('.')));
+    }
+  }
+
+  private async queryState(): Promise<TmuxSessionInfo[]> {
+    const records = parseRecords(await this.command(`list-sessions -F ${quote(PANE_FORMAT)}`));
+    this.applyState(records);
+    return records;
+  }
+
+  /**
+   * Compares a full list of sessions with what was known and reports deaths
+   * and losses. Lists arrive through the one control stream in the order tmux
+   * made them, so a later list never describes an earlier moment.
+   */
+  private applyState(records: readonly TmuxSessionInfo[]): void {
+    const seen = new Set<string>();
+    for (const record of records) {
+      if (record.name === CONTROL_SESSION) continue;
+      seen.add(record.name);
+      let known = this.known.get(record.name);
+      if (!known || known.paneId !== record.paneId) {
+        if (known) clearTimeout(known.timer);
+        // What was already dead when we first looked is not news.
+        known = { paneId: record.paneId, reported: !this.seeded && record.dead, last: record };
+        this.known.set(record.name, known);
+      }
+      known.last = record;
+      if (!record.dead || known.reported) continue;
+      if (record.exitCode !== null || record.signal !== null) {
+        this.reportDeath(record.name, known);
+      } else {
+        this.nudgeReaper();
+        if (known.timer) continue;
+        // No status yet: see nudgeReaper. Report without one if it never comes.
+        const entry = known;
+        entry.timer = setTimeout(() => {
+          entry.timer = undefined;
+          if (this.known.get(record.name) === entry && !entry.reported && !this.closed) this.reportDeath(record.name, entry);
+        }, STATUS_GRACE_MS);
+        entry.timer.unref();
+      }
+    }
+    this.seeded = true;
+    for (const [name, known] of this.known) {
+      if (seen.has(name)) continue;
+      clearTimeout(known.timer);
+      this.known.delete(name);
+      this.emit('session-gone', { session: name });
+    }
+  }
+
+  /**
+   * tmux built with libutempter (Debian, Ubuntu...) forks a helper when a pane
+   * closes, with SIGCHLD set to SIG_DFL meanwhile: if the pane's program exits
+   * in that window its SIGCHLD is lost, the program stays a zombie and the
+   * pane is dead without a status until some other child of the server
+   * exits. A SIGCHLD sent to the server makes it reap (waitpid loop) at once.
+   */
+  private nudgeReaper(): void {
+    const now = Date.now();
+    if (this.serverPid === undefined || now - this.lastNudge < 300) return;
+    this.lastNudge = now;
+    try {
+      process.kill(this.serverPid, 'SIGCHLD');
+    } catch {
+      return;
+    }
+    setTimeout(() => {
+      if (!this.closed) this.queryState().catch(() => undefined);
+    }, 50).unref();
+  }
+
+  private reportDeath(session: string, known: Known): void {
+    known.reported = true;
+    clearTimeout(known.timer);
+    known.timer = undefined;
+    const { exitCode, signal, paneId } = known.last;
+    this.emit('pane-died', { session, pane: paneId, exitCode, signal, signalName: signal === null ? null : (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`) });
+  }
+
+  private emit<K extends keyof TmuxEvents>(event: K, payload: TmuxEvents[K]): void {
+    this.log.debug({ event, ...payload }, 'tmux event');
+    for (const listener of [...(this.listeners[event] as Set<Listener<K>>)]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.log.error({ err: error, event }, 'a tmux event listener failed');
+      }
+    }
+  }
+
+  /** Runs a one-shot tmux client: argv only, no shell. */
+  private exec(args: readonly string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        this.tmuxBin,
+        ['-S', this.socketPath, '-f', '/dev/null', ...args],
+        { env: this.env, timeout: this.commandTimeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' },
+        (error, stdout, stderr) => {
+          if (!error) return resolve(stdout);
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new TmuxError('tmux_unavailable', `cannot run ${this.tmuxBin}: not found`));
+          reject(TmuxError.fromTmux(stderr.trim() || stdout.trim() || error.message));
+        },
+      );
+    });
+  }
+}
+
+/** The daemon's environment without the variables that would tie tmux to the user's own server. */
+function tmuxEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.TMUX;
+  delete env.TMUX_PANE;
+  return env;
+}
+
+function parseRecords(lines: readonly string[]): TmuxSessionInfo[] {
+  const records: TmuxSessionInfo[] = [];
+  for (const line of lines) {
+    const fields = line.split(':');
+    if (fields.length !== 8) continue;
+    const [name, paneId, pid, dead, status, signal, width, height] = fields as [string, string, string, string, string, string, string, string];
+    const int = (text: string): number | null => (/^\d+$/.test(text) ? Number(text) : null);
+    records.push({
+      name,
+      paneId,
+      pid: int(pid),
+      dead: dead === '1',
+      exitCode: int(status),
+      signal: int(signal),
+      width: int(width) ?? 0,
+      height: int(height) ?? 0,
+    });
+  }
+  return records;
+}
+
+function trimTrailingBlank(lines: readonly string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && lines[end - 1]!.trim() === '') end--;
+  return lines.slice(0, end);
+}
+
+function assertSessionName(name: string): void {
+  if (typeof name !== 'string' || !SESSION_NAME.test(name)) {
+    throw new TmuxError('invalid_request', `invalid tmux session name ${JSON.stringify(name)}: use 1-100 of A-Z a-z 0-9 _ -`);
+  }
+}
+
+function assertPane(pane: string): void {
+  if (typeof pane !== 'string' || !PANE_ID.test(pane)) throw new TmuxError('invalid_request', `invalid tmux pane id ${JSON.stringify(pane)}`);
+}
+
+function assertSize(cols: number, rows: number): void {
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > 10_000 || rows > 10_000) {
+    throw new TmuxError('invalid_request', `invalid terminal size ${cols}x${rows}`);
+  }
+}
+
+async function assertDirectory(cwd: string): Promise<void> {
+  if (typeof cwd !== 'string' || !path.isAbsolute(cwd) || cwd.includes('\0')) throw new TmuxError('invalid_request', `the working directory must be an absolute path: ${JSON.stringify(cwd)}`);
+  const info = await stat(cwd).catch(() => undefined);
+  if (!info?.isDirectory()) throw new TmuxError('invalid_request', `the working directory does not exist: ${cwd}`);
+}
+
+/** Fails early, with a clear message, when the program cannot be found (tmux would only show a dead pane). */
+async function assertExecutable(program: string, cwd: string, pathVar: string | undefined): Promise<void> {
+  const executable = (file: string): Promise<boolean> =>
+    access(file, fsConstants.X_OK).then(
+      () => stat(file).then((s) => s.isFile()),
+      () => false,
+    );
+  if (program.includes('/')) {
+    if (await executable(path.resolve(cwd, program))) return;
+  } else {
+    for (const dir of (pathVar ?? '').split(path.delimiter)) {
+      if (await executable(path.resolve(cwd, dir || '.', program))) return;
+    }
+  }
+  throw new TmuxError('invalid_request', `command not found: ${program}`);
+}

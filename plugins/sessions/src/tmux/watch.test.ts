@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, waitFor, type TestServer } from './testing.js';
+
+// eslint-disable-next-line no-control-regex
+const stripEscapes = (text: string): string => text.replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '');
+const numbers = (text: string): number[] => [...stripEscapes(text).matchAll(/n (\d+)\r?\n/g)].map((m) => Number(m[1]));
+
+interface Recorder {
+  chunks: Buffer[];
+  ended: string | undefined;
+  text(): string;
+  stop: () => void;
+}
+
+describe('watching a session (real tmux)', () => {
+  let t: TestServer;
+  let n = 0;
+  const name = (): string => `cp-watch-${++n}`;
+  const clientsOf = async (session: string): Promise<string[]> =>
+    (await t.tmux('list-clients', '-F', '#{client_pid} #{client_session} #{client_flags}')).split('\n').filter((l) => l.split(' ')[1] === session);
+  const record = (session: string, snapshot = true): Recorder => {
+    const recorder: Recorder = {
+      chunks: [],
+      ended: undefined,
+      text: () => Buffer.concat(recorder.chunks).toString('utf8'),
+      stop: () => undefined,
+    };
+    recorder.stop = t.server.watch(session, {
+      snapshot,
+      onData: (data) => recorder.chunks.push(Buffer.from(data)),
+      onEnd: (reason) => {
+        recorder.ended = reason;
+      },
+    });
+    return recorder;
+  };
+
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => {
+    await t.cleanup();
+  });
+
+  it('gives the snapshot first, then every byte once, in order; watchers share one client', async () => {
+    const session = await t.server.createSession({
+      name: name(),
+      cwd: t.dir,
+      argv: ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "n $i"; sleep 0.005; done; sleep 100'],
+      cols: 40,
+      rows: 10,
+    });
+    assert.deepEqual(await clientsOf(session.name), [], 'nobody watches: no client');
+    await waitFor('output', async () => (await t.server.capture(session.paneId)).includes('n 30'));
+
+    const first = record(session.name);
+    await waitFor('numbers after the snapshot', () => first.chunks.length > 3);
+    const second = record(session.name);
+    await waitFor('the end of the count', () => first.text().includes('n 400\r\n') && second.text().includes('n 400\r\n'), 10_000);
+
+    assert.equal((await clientsOf(session.name)).length, 1, 'one shared control client');
+    assert.deepEqual(
+      t.server.watchClients().map((w) => [w.session, w.subscribers]),
+      [[session.name, 2]],
+    );
+    for (const watcher of [first, second]) {
+      const snapshot = watcher.chunks[0]!.toString('utf8');
+      assert.ok(snapshot.startsWith('\x1b[0m\x1b[?1049l\x1b[H\x1b[2J'), JSON.stringify(snapshot.slice(0, 40)));
+      assert.match(snapshot, /\x1b\[\d+;1H$/); // eslint-disable-line no-control-regex
+      const inSnapshot = numbers(snapshot);
+      const streamed = numbers(Buffer.concat(watcher.chunks.slice(1)).toString('utf8'));
+      const last = inSnapshot.at(-1)!;
+      assert.ok(inSnapshot.length >= 8, `snapshot shows the screen: ${JSON.stringify(stripEscapes(snapshot))}`);
+      assert.deepEqual(
+        streamed,
+        Array.from({ length: 400 - last }, (_, i) => last + 1 + i),
+      );
+    }
+
+    first.stop();
+    assert.equal((await clientsOf(session.name)).length, 1, 'still watched by the second');
+    const pid = t.server.watchClients()[0]?.pid;
+    second.stop();
+    assert.deepEqual(t.server.watchClients(), []);
+    await waitFor('the watch client to exit', async () => (await clientsOf(session.name)).length === 0);
+    assert.throws(() => process.kill(pid!, 0), 'the process is gone');
+    assert.equal(first.ended, undefined, 'unsubscribing does not call onEnd');
+  });
+
+  it('streams several MB intact, UTF-8 and escapes included', async () => {
+    const lines: string[] = [];
+    const random = randomBytes(3_000_000).toString('base64');
+    for (let i = 0; i < random.length; i += 76) lines.push(random.slice(i, i + 76) + (i % 7600 === 0 ? ' é😀\t\\ \x1b[1mbold\x1b[0m' : ''));
+    const data = lines.join('\n') + '\n';
+    const file = path.join(t.dir, 'big.txt');
+    await writeFile(file, data);
+    const session = await t.server.createSession({
+      name: name(),
+      cwd: t.dir,
+      argv: ['sh', '-c', 'stty -echo; read x; cat "$1"; sleep 100', 'sh', file],
+    });
+    const watcher = record(session.name);
+    await waitFor('snapshot', () => watcher.chunks.length > 0);
+    const started = Date.now();
+    await t.server.typeText(session.paneId, '\n');
+    const expected = Buffer.from(data.replaceAll('\n', '\r\n'), 'utf8');
+    await waitFor('all output', () => watcher.chunks.slice(1).reduce((size, c) => size + c.length, 0) >= expected.length, 30_000);
+    const streamed = Buffer.concat(watcher.chunks.slice(1));
+    assert.equal(streamed.length, expected.length);
+    assert.ok(streamed.equals(expected), 'byte-identical');
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`# ${(expected.length / 1e6).toFixed(1)} MB streamed in ${seconds.toFixed(2)} s`);
+    watcher.stop();
+  });
+
+  it('ends watchers when the session goes, and for a session that does not exist', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sleep', '100'] });
+    const watcher = record(session.name);
+    await waitFor('snapshot', () => watcher.chunks.length > 0);
+    await t.server.killSession(session.name);
+    await waitFor('onEnd', () => watcher.ended !== undefined);
+    assert.deepEqual(t.server.watchClients(), []);
+
+    const missing = record('cp-no-such-session');
+    await waitFor('onEnd for a missing session', () => missing.ended !== undefined);
+    assert.equal(missing.chunks.length, 0);
+    assert.deepEqual(t.server.watchClients(), []);
+  });
+
+  it('can skip the snapshot and still starts at a clean boundary', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'echo before; read x; echo after; sleep 100'] });
+    await waitFor('before', async () => (await t.server.capture(session.paneId)).includes('before'));
+    const watcher = record(session.name, false);
+    await waitFor('watch client', async () => (await clientsOf(session.name)).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await t.server.typeText(session.paneId, 'x\n');
+    await waitFor('after', () => watcher.text().includes('after'));
+    assert.equal(watcher.text(), 'x\r\nafter\r\n');
+    watcher.stop();
+  });
+});
