@@ -1,0 +1,47 @@
+import { definePlugin, eventAppended, eventEndpoints, eventLogRef, SDK_CONTRACT_VERSION } from '@codepiper/sdk';
+import { SqliteEventLog } from './event-log.js';
+import { streamEvents } from './stream.js';
+
+export { SqliteEventLog } from './event-log.js';
+
+export default definePlugin({
+  name: 'events',
+  contract: SDK_CONTRACT_VERSION,
+  description: 'The event log: every event stored once in SQLite, then published to subscribers and the events.appended hook',
+  register(ctx) {
+    ctx.migrations([
+      {
+        version: 1,
+        name: 'events table',
+        up: `CREATE TABLE events (
+               id INTEGER PRIMARY KEY AUTOINCREMENT,
+               session_id TEXT,
+               type TEXT NOT NULL,
+               ts TEXT NOT NULL,
+               source TEXT NOT NULL,
+               payload TEXT NOT NULL
+             );
+             CREATE INDEX events_by_session ON events (session_id, id);
+             CREATE INDEX events_by_type ON events (type, id);`,
+      },
+    ]);
+
+    ctx.services.provide(
+      eventLogRef,
+      () =>
+        new SqliteEventLog(ctx.store, ctx.log, (event) => {
+          // A notification: taps cannot fail the writer, and the writer does not wait for them.
+          void ctx.hooks.call(eventAppended, event);
+        }),
+    );
+
+    ctx.api.handle(eventEndpoints.list, async ({ query }) => {
+      const events = await ctx.services.get(eventLogRef).list({ sessionId: query.session, after: query.after, type: query.type, limit: query.limit });
+      return { events };
+    });
+
+    ctx.api.handleSocket(eventEndpoints.stream, (socket, { query }) =>
+      streamEvents(socket, ctx.services.get(eventLogRef), { sessionId: query.session, after: query.after, type: query.type }),
+    );
+  },
+});

@@ -1,0 +1,158 @@
+import { CodePiperError, notFound, type Screen, type SessionRecord, type SessionStatus, type Store } from '@codepiper/sdk';
+
+interface SessionRow {
+  id: string;
+  name: string;
+  provider: string;
+  cwd: string;
+  command: string;
+  status: SessionStatus;
+  status_detail: string | null;
+  exit_code: number | null;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+  tmux_session: string;
+  tmux_pane: string | null;
+  metadata: string;
+  last_screen: string | null;
+}
+
+/** A session as the daemon keeps it: the public record plus where it lives in tmux. */
+export interface StoredSession extends SessionRecord {
+  tmuxPane: string | null;
+}
+
+const toSession = (row: SessionRow): StoredSession => ({
+  id: row.id,
+  name: row.name,
+  provider: row.provider,
+  cwd: row.cwd,
+  command: JSON.parse(row.command) as string[],
+  status: row.status,
+  statusDetail: row.status_detail,
+  exitCode: row.exit_code,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  endedAt: row.ended_at,
+  tmuxSession: row.tmux_session,
+  tmuxPane: row.tmux_pane,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+});
+
+/** The public shape: what the API returns. */
+export const toRecord = ({ tmuxPane: _pane, ...record }: StoredSession): SessionRecord => record;
+
+export interface SessionPatch {
+  name?: string;
+  status?: SessionStatus;
+  statusDetail?: string | null;
+  exitCode?: number | null;
+  endedAt?: string | null;
+  tmuxPane?: string | null;
+  metadata?: Record<string, unknown>;
+  lastScreen?: Screen | null;
+}
+
+const COLUMNS: Record<keyof SessionPatch, string> = {
+  name: 'name',
+  status: 'status',
+  statusDetail: 'status_detail',
+  exitCode: 'exit_code',
+  endedAt: 'ended_at',
+  tmuxPane: 'tmux_pane',
+  metadata: 'metadata',
+  lastScreen: 'last_screen',
+};
+
+const ID_PREFIX = /^[0-9a-f-]{1,36}$/;
+
+/** SQL for session rows; nothing else in the plugin writes SQL. */
+export class SessionRepository {
+  constructor(private readonly store: Store) {}
+
+  async insert(session: StoredSession): Promise<void> {
+    await this.store.run(
+      `INSERT INTO sessions (id, name, provider, cwd, command, status, status_detail, exit_code, created_at, updated_at, ended_at, tmux_session, tmux_pane, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        session.id,
+        session.name,
+        session.provider,
+        session.cwd,
+        JSON.stringify(session.command),
+        session.status,
+        session.statusDetail,
+        session.exitCode,
+        session.createdAt,
+        session.updatedAt,
+        session.endedAt,
+        session.tmuxSession,
+        session.tmuxPane,
+        JSON.stringify(session.metadata),
+      ],
+    );
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.run('DELETE FROM sessions WHERE id = ?', [id]);
+  }
+
+  async get(id: string): Promise<StoredSession | undefined> {
+    const row = await this.store.get<SessionRow>('SELECT * FROM sessions WHERE id = ?', [id]);
+    return row && toSession(row);
+  }
+
+  /** A full id, a unique id prefix, or an exact name. */
+  async resolve(ref: string): Promise<StoredSession> {
+    const needle = ref.toLowerCase();
+    if (ID_PREFIX.test(needle)) {
+      const rows = await this.store.all<SessionRow>("SELECT * FROM sessions WHERE id >= ? AND id < ? || 'g' ORDER BY created_at DESC LIMIT 10", [needle, needle]);
+      if (rows.length === 1) return toSession(rows[0]!);
+      if (rows.length > 1) throw ambiguous(ref, rows);
+    }
+    const byName = await this.store.all<SessionRow>('SELECT * FROM sessions WHERE name = ? ORDER BY created_at DESC LIMIT 10', [ref]);
+    if (byName.length === 1) return toSession(byName[0]!);
+    if (byName.length > 1) throw ambiguous(ref, byName);
+    throw notFound(`session "${ref}"`);
+  }
+
+  async list(status?: SessionStatus): Promise<StoredSession[]> {
+    const rows = status
+      ? await this.store.all<SessionRow>('SELECT * FROM sessions WHERE status = ? ORDER BY created_at DESC', [status])
+      : await this.store.all<SessionRow>('SELECT * FROM sessions ORDER BY created_at DESC');
+    return rows.map(toSession);
+  }
+
+  async listUnfinished(): Promise<StoredSession[]> {
+    const rows = await this.store.all<SessionRow>("SELECT * FROM sessions WHERE status NOT IN ('exited', 'crashed')");
+    return rows.map(toSession);
+  }
+
+  async update(id: string, patch: SessionPatch): Promise<StoredSession> {
+    const sets: string[] = ['updated_at = ?'];
+    const params: (string | number | null)[] = [new Date().toISOString()];
+    for (const [key, value] of Object.entries(patch) as [keyof SessionPatch, SessionPatch[keyof SessionPatch]][]) {
+      if (value === undefined) continue;
+      sets.push(`${COLUMNS[key]} = ?`);
+      params.push(typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as string | number | null));
+    }
+    params.push(id);
+    await this.store.run(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`, params);
+    const updated = await this.get(id);
+    if (!updated) throw notFound(`session "${id}"`);
+    return updated;
+  }
+
+  async lastScreen(id: string): Promise<Screen | undefined> {
+    const row = await this.store.get<{ last_screen: string | null }>('SELECT last_screen FROM sessions WHERE id = ?', [id]);
+    return row?.last_screen ? (JSON.parse(row.last_screen) as Screen) : undefined;
+  }
+}
+
+function ambiguous(ref: string, rows: SessionRow[]): CodePiperError {
+  const candidates = rows.map((r) => `${r.id.slice(0, 8)} (${r.name})`);
+  return new CodePiperError('ambiguous_id', `session "${ref}" is ambiguous: it matches ${candidates.join(', ')}`, 409, {
+    candidates: rows.map((r) => r.id),
+  });
+}

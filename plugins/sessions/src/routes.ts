@@ -1,0 +1,49 @@
+import { CodePiperError, sessionEndpoints as api, type ApiRegistrar, type KeyName, type Logger } from '@codepiper/sdk';
+import type { Providers } from './registry.js';
+import type { SessionService } from './service.js';
+import { serveTerminal } from './terminal-socket.js';
+import type { TmuxServer } from './tmux/index.js';
+
+export interface RouteDeps {
+  sessions: () => SessionService;
+  tmux: () => TmuxServer;
+  providers: Providers;
+  tmuxBin: string;
+  log: Logger;
+}
+
+export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
+  const ok = { ok: true } as const;
+
+  server.handle(api.providers, async () => ({
+    providers: deps.providers.list().map(({ id, description }) => ({ id, description })),
+  }));
+  server.handle(api.start, ({ body }) => deps.sessions().start(body));
+  server.handle(api.list, async ({ query }) => ({ sessions: await deps.sessions().list({ status: query.status }) }));
+  server.handle(api.show, ({ params }) => deps.sessions().resolve(params.id));
+  server.handle(api.rename, ({ params, body }) => deps.sessions().rename(params.id, body.name));
+  server.handle(api.input, async ({ params, body }) => {
+    await deps.sessions().input(params.id, body.text, body.enter ?? true, 'api');
+    return ok;
+  });
+  server.handle(api.keys, async ({ params, body }) => {
+    await deps.sessions().keys(params.id, body.keys as KeyName[], 'api');
+    return ok;
+  });
+  server.handle(api.screen, ({ params }) => deps.sessions().screen(params.id));
+  server.handle(api.scrollback, async ({ params, query }) => ({ text: await deps.sessions().scrollback(params.id, query.lines ?? 100) }));
+  server.handle(api.resize, async ({ params, body }) => {
+    await deps.sessions().resize(params.id, body.cols, body.rows);
+    return ok;
+  });
+  server.handle(api.stop, ({ params }) => deps.sessions().stop(params.id));
+  server.handle(api.kill, ({ params }) => deps.sessions().kill(params.id));
+  server.handle(api.attachInfo, async ({ params, origin }) => {
+    if (origin.transport !== 'unix') throw new CodePiperError('local_only', 'attaching a tmux client is possible on this machine only', 403);
+    const session = await deps.sessions().live(params.id);
+    return { tmux: deps.tmuxBin, socket: deps.tmux().socketPath, target: `=${session.tmuxSession}` };
+  });
+  server.handleSocket(api.terminal, (socket, { params, query }) =>
+    serveTerminal(socket, params.id, { snapshot: query.snapshot ?? true }, { sessions: deps.sessions(), tmux: deps.tmux(), log: deps.log }),
+  );
+}

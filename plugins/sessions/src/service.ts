@@ -1,0 +1,418 @@
+import { randomUUID } from 'node:crypto';
+import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import {
+  badRequest,
+  checkInput,
+  CodePiperError,
+  isFinished,
+  type EventLog,
+  type KeyName,
+  type LaunchSpec,
+  type Logger,
+  type PluginHooks,
+  type Screen,
+  type SessionDirectory,
+  type SessionLauncher,
+  type SessionProvider,
+  type SessionRecord,
+  type SessionStatus,
+  type SessionTerminal,
+  type StartSessionRequest,
+} from '@codepiper/sdk';
+import type { SessionsConfig } from './config.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { Providers } from './registry.js';
+import { toRecord, type SessionRepository, type StoredSession } from './repository.js';
+import type { TmuxServer } from './tmux/index.js';
+
+const SOURCE = 'sessions';
+
+interface Outcome {
+  status: 'exited' | 'crashed';
+  exitCode: number | null;
+  detail: string | null;
+}
+
+export interface SessionServiceDeps {
+  repo: SessionRepository;
+  tmux: TmuxServer;
+  events: EventLog;
+  providers: Providers;
+  hooks: PluginHooks;
+  log: Logger;
+  config: SessionsConfig;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Sessions: their records, their terminals in tmux and every change to them
+ * as an event. The daemon is the source of truth; tmux holds the processes.
+ */
+export class SessionService implements SessionDirectory {
+  /** Sessions being finished, so a death noticed twice is recorded once. */
+  private readonly finishing = new Map<string, Promise<StoredSession>>();
+  /** Serialises each session's state changes: a program may die while it is still being launched. */
+  private readonly locks = new KeyedLock();
+  /** Callers of `stop` waiting for the program to end. */
+  private readonly exitWaiters = new Map<string, ((session: StoredSession) => void)[]>();
+
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  /* ----- SessionDirectory, for other plugins ----- */
+
+  async resolve(ref: string): Promise<SessionRecord> {
+    return toRecord(await this.deps.repo.resolve(ref));
+  }
+
+  async list(filter: { status?: SessionStatus } = {}): Promise<SessionRecord[]> {
+    return (await this.deps.repo.list(filter.status)).map(toRecord);
+  }
+
+  async setStatus(id: string, status: SessionStatus, detail: string | null = null): Promise<SessionRecord> {
+    const { id: sessionId } = await this.deps.repo.resolve(id);
+    return this.locks.run(sessionId, async () => {
+      const session = await this.stored(sessionId);
+      if (isFinished(session.status) || (session.status === status && session.statusDetail === detail)) return toRecord(session);
+      const updated = await this.deps.repo.update(session.id, { status, statusDetail: detail });
+      await this.emit(session.id, 'session.status', { from: session.status, to: status, detail });
+      return toRecord(updated);
+    });
+  }
+
+  async updateMetadata(id: string, patch: Record<string, unknown>): Promise<SessionRecord> {
+    const session = await this.deps.repo.resolve(id);
+    return toRecord(await this.deps.repo.update(session.id, { metadata: { ...session.metadata, ...patch } }));
+  }
+
+  /* ----- Life cycle ----- */
+
+  async start(request: StartSessionRequest): Promise<SessionRecord> {
+    const provider = this.provider(request.provider);
+    const cwd = await existingDirectory(request.cwd);
+    const options = validateOptions(provider, request.options ?? {});
+    const id = randomUUID();
+    const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
+    let launched: StoredSession | undefined;
+    const launcher: SessionLauncher = {
+      launch: async (spec) => {
+        if (launched) throw new Error(`provider "${provider.id}" launched session ${id} twice`);
+        launched = await this.launch({ id, name, provider: provider.id, cwd, env: request.env ?? {} }, spec);
+        return this.terminal(launched);
+      },
+    };
+    try {
+      await provider.startSession({ sessionId: id, name, cwd, args: request.args ?? [], env: request.env ?? {}, options }, launcher);
+    } catch (error) {
+      if (launched) await this.finish(launched, { status: 'crashed', exitCode: null, detail: `provider failed after launch: ${message(error)}` });
+      throw error instanceof CodePiperError ? error : new CodePiperError('start_failed', `provider "${provider.id}" could not start the session: ${message(error)}`, 500);
+    }
+    if (!launched) throw new CodePiperError('start_failed', `provider "${provider.id}" did not launch a program`, 500);
+    return toRecord((await this.deps.repo.get(id)) ?? launched);
+  }
+
+  private async launch(base: { id: string; name: string; provider: string; cwd: string; env: Record<string, string> }, spec: LaunchSpec): Promise<StoredSession> {
+    const argv = [await resolveProgram(spec.argv, this.deps.env.PATH), ...spec.argv.slice(1)];
+    const now = new Date().toISOString();
+    const session: StoredSession = {
+      ...base,
+      command: [...spec.argv],
+      status: 'starting',
+      statusDetail: null,
+      exitCode: null,
+      createdAt: now,
+      updatedAt: now,
+      endedAt: null,
+      tmuxSession: `cp-${base.id}`,
+      tmuxPane: null,
+      metadata: spec.metadata ?? {},
+    };
+    return this.locks.run(base.id, async () => {
+      await this.deps.repo.insert(session);
+      return this.runInTmux(session, argv, { ...base.env, ...spec.env });
+    });
+  }
+
+  private async runInTmux(session: StoredSession, argv: string[], env: Readonly<Record<string, string | null>>): Promise<StoredSession> {
+    let running: StoredSession;
+    try {
+      const created = await this.deps.tmux.createSession({
+        name: session.tmuxSession,
+        cwd: session.cwd,
+        argv,
+        env,
+        cols: this.deps.config.cols,
+        rows: this.deps.config.rows,
+      });
+      running = await this.deps.repo.update(session.id, { status: 'running', tmuxPane: created.paneId });
+    } catch (error) {
+      await this.deps.repo.delete(session.id);
+      await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
+      throw new CodePiperError('start_failed', `could not start ${JSON.stringify(session.command[0])} in tmux: ${message(error)}`, 500);
+    }
+    const { name, provider, cwd, command } = session;
+    await this.emit(session.id, 'session.started', { name, provider, cwd, command });
+    await this.emit(session.id, 'session.status', { from: 'starting', to: 'running', detail: null });
+    return running;
+  }
+
+  async rename(ref: string, name: string): Promise<SessionRecord> {
+    const session = await this.deps.repo.resolve(ref);
+    const updated = await this.deps.repo.update(session.id, { name });
+    await this.emit(session.id, 'session.renamed', { from: session.name, to: name });
+    return toRecord(updated);
+  }
+
+  /** Asks the provider to end the program; kills it if it has not ended within the stop timeout. */
+  async stop(ref: string): Promise<SessionRecord> {
+    const session = await this.live(ref);
+    const ended = this.whenFinished(session.id);
+    await this.deps.providers.get(session.provider)?.stopSession(this.terminal(session), toRecord(session));
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.deps.config.stop_timeout_ms).unref());
+    const finished = (await Promise.race([ended, timeout])) ?? (await this.finish(session, { status: 'exited', exitCode: null, detail: 'killed: it did not stop in time' }));
+    return toRecord(finished);
+  }
+
+  async kill(ref: string): Promise<SessionRecord> {
+    const session = await this.live(ref);
+    return toRecord(await this.finish(session, { status: 'exited', exitCode: null, detail: 'killed' }));
+  }
+
+  /* ----- Terminal ----- */
+
+  async input(ref: string, text: string, submit: boolean, via: string): Promise<void> {
+    const session = await this.live(ref);
+    await this.check(session, 'text', text, via);
+    await this.providerOf(session).sendText(this.terminal(session), text, submit);
+  }
+
+  async keys(ref: string, keys: readonly KeyName[], via: string): Promise<void> {
+    const session = await this.live(ref);
+    await this.check(session, 'keys', keys.join(' '), via);
+    await this.providerOf(session).sendKeys(this.terminal(session), keys);
+  }
+
+  /** Raw bytes from an interactive terminal client, typed as they are. */
+  async typeRaw(session: StoredSession, data: string, via: string): Promise<void> {
+    await this.check(session, 'text', data, via);
+    await this.deps.tmux.typeText(pane(session), data);
+  }
+
+  async screen(ref: string): Promise<Screen> {
+    const session = await this.deps.repo.resolve(ref);
+    if (isFinished(session.status)) {
+      const last = await this.deps.repo.lastScreen(session.id);
+      if (!last) throw new CodePiperError('no_screen', `session ${session.id.slice(0, 8)} has ended and left no screen`, 404);
+      return last;
+    }
+    return this.deps.tmux.screen(pane(session));
+  }
+
+  async scrollback(ref: string, lines: number): Promise<string> {
+    const session = await this.deps.repo.resolve(ref);
+    if (isFinished(session.status)) return tail((await this.deps.repo.lastScreen(session.id))?.text ?? '', lines);
+    return tail(await this.deps.tmux.capture(pane(session), { scrollbackLines: lines }), lines);
+  }
+
+  async resize(ref: string, cols: number, rows: number): Promise<void> {
+    const session = await this.live(ref);
+    await this.deps.tmux.resize(session.tmuxSession, cols, rows);
+  }
+
+  /** Resolves a session whose program is still running, or fails with 409. */
+  async live(ref: string): Promise<StoredSession> {
+    const session = await this.deps.repo.resolve(ref);
+    if (isFinished(session.status)) {
+      throw new CodePiperError('session_ended', `session ${session.id.slice(0, 8)} (${session.name}) has ${session.status}; it takes no input`, 409);
+    }
+    return session;
+  }
+
+  find(ref: string): Promise<StoredSession> {
+    return this.deps.repo.resolve(ref);
+  }
+
+  /* ----- Survival ----- */
+
+  /**
+   * After a (re)start: adopt every live session, record those whose program
+   * ended meanwhile, and kill tmux sessions that no record owns.
+   */
+  async reconcile(): Promise<void> {
+    const live = new Map((await this.deps.tmux.listSessions()).map((t) => [t.name, t]));
+    for (const session of await this.deps.repo.listUnfinished()) {
+      const found = live.get(session.tmuxSession);
+      live.delete(session.tmuxSession);
+      if (!found) {
+        await this.finish(session, { status: 'crashed', exitCode: null, detail: 'its terminal was gone when the daemon started' });
+      } else if (found.dead) {
+        await this.finish(session, deathOutcome(found.exitCode, found.signal));
+      } else {
+        const adopted = await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status: session.status === 'starting' ? 'running' : session.status });
+        await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
+      }
+    }
+    for (const orphan of live.values()) {
+      if (!orphan.name.startsWith('cp-')) continue;
+      this.deps.log.warn({ tmuxSession: orphan.name }, 'killing a tmux session that no session record owns');
+      await this.deps.tmux.killSession(orphan.name).catch(() => undefined);
+    }
+  }
+
+  async onPaneDied(tmuxSession: string, exitCode: number | null, signal: number | null): Promise<void> {
+    const session = await this.byTmuxName(tmuxSession);
+    if (session) await this.finish(session, deathOutcome(exitCode, signal));
+  }
+
+  async onTmuxSessionGone(tmuxSession: string): Promise<void> {
+    const session = await this.byTmuxName(tmuxSession);
+    if (session) await this.finish(session, { status: 'crashed', exitCode: null, detail: 'its tmux session was destroyed outside CodePiper' });
+  }
+
+  /** Forwards a stored event to the provider of its session. */
+  async dispatchToProvider(event: { sessionId: string | null; type: string; payload: unknown }): Promise<void> {
+    if (!event.sessionId || event.type.startsWith('session.')) return;
+    const session = await this.deps.repo.get(event.sessionId);
+    if (!session) return;
+    await this.deps.providers.get(session.provider)?.onEvent?.({ type: event.type, payload: event.payload }, toRecord(session));
+  }
+
+  private async byTmuxName(tmuxSession: string): Promise<StoredSession | undefined> {
+    return tmuxSession.startsWith('cp-') ? this.deps.repo.get(tmuxSession.slice(3)) : undefined;
+  }
+
+  /**
+   * Records the end of a session once: its last screen, status and exit code,
+   * then removes its tmux session. Waits for a launch still under way.
+   */
+  private finish({ id }: { id: string }, outcome: Outcome): Promise<StoredSession> {
+    const pending = this.finishing.get(id);
+    if (pending) return pending;
+    const done = this.locks.run(id, async () => {
+      const session = await this.stored(id);
+      if (isFinished(session.status)) return session;
+      const lastScreen = session.tmuxPane ? await this.deps.tmux.screen(session.tmuxPane).catch(() => null) : null;
+      await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
+      const ended = await this.deps.repo.update(id, {
+        status: outcome.status,
+        statusDetail: outcome.detail,
+        exitCode: outcome.exitCode,
+        endedAt: new Date().toISOString(),
+        lastScreen,
+      });
+      await this.emit(id, 'session.status', { from: session.status, to: outcome.status, detail: outcome.detail });
+      await this.emit(id, 'session.exited', { status: outcome.status, exitCode: outcome.exitCode, detail: outcome.detail });
+      return ended;
+    });
+    this.finishing.set(id, done);
+    done
+      .then(
+        (ended) => {
+          this.exitWaiters.get(id)?.forEach((resolve) => resolve(ended));
+          this.exitWaiters.delete(id);
+        },
+        () => undefined,
+      )
+      .finally(() => this.finishing.delete(id));
+    return done;
+  }
+
+  private async stored(id: string): Promise<StoredSession> {
+    const session = await this.deps.repo.get(id);
+    if (!session) throw new CodePiperError('not_found', `session ${id} not found`, 404);
+    return session;
+  }
+
+  private whenFinished(id: string): Promise<StoredSession> {
+    return this.finishing.get(id) ?? new Promise((resolve) => this.exitWaiters.set(id, [...(this.exitWaiters.get(id) ?? []), resolve]));
+  }
+
+  private terminal(session: StoredSession): SessionTerminal {
+    const paneId = pane(session);
+    const { tmux } = this.deps;
+    return {
+      sessionId: session.id,
+      typeText: (text) => tmux.typeText(paneId, text),
+      pressKeys: (keys) => tmux.pressKeys(paneId, keys),
+      signal: async (signal) => {
+        const pid = await tmux.panePid(paneId);
+        if (pid) process.kill(pid, signal);
+      },
+      screen: () => tmux.screen(paneId),
+    };
+  }
+
+  private provider(id: string): SessionProvider {
+    const provider = this.deps.providers.get(id);
+    if (!provider) {
+      const known = this.deps.providers.list().map((p) => p.id);
+      throw new CodePiperError('unknown_provider', `unknown provider "${id}"; installed: ${known.join(', ') || 'none'}`, 400, { providers: known });
+    }
+    return provider;
+  }
+
+  private providerOf(session: StoredSession): SessionProvider {
+    const provider = this.deps.providers.get(session.provider);
+    if (!provider) throw new CodePiperError('provider_unavailable', `provider "${session.provider}" of session ${session.id.slice(0, 8)} is not loaded`, 409);
+    return provider;
+  }
+
+  private async check(session: StoredSession, kind: 'text' | 'keys', input: string, via: string): Promise<void> {
+    const verdict = await this.deps.hooks.call(checkInput, { session: toRecord(session), kind, input, via });
+    if (verdict) throw new CodePiperError('input_refused', `input refused: ${verdict.reason}`, 403);
+  }
+
+  private async emit(sessionId: string, type: string, payload: unknown): Promise<void> {
+    await this.deps.events.append({ sessionId, type, payload }, SOURCE);
+  }
+}
+
+function pane(session: StoredSession): string {
+  if (!session.tmuxPane) throw new CodePiperError('session_not_ready', `session ${session.id.slice(0, 8)} has no terminal yet`, 409);
+  return session.tmuxPane;
+}
+
+function deathOutcome(exitCode: number | null, signal: number | null): Outcome {
+  return { status: 'exited', exitCode, detail: signal ? `killed by signal ${signal}` : null };
+}
+
+async function existingDirectory(dir: string): Promise<string> {
+  if (!path.isAbsolute(dir)) throw badRequest(`directory must be an absolute path: ${JSON.stringify(dir)}`);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new CodePiperError('invalid_directory', `directory does not exist: ${dir}`, 400);
+  if (!info.isDirectory()) throw new CodePiperError('invalid_directory', `not a directory: ${dir}`, 400);
+  return path.resolve(dir);
+}
+
+/** Finds the program on PATH now, so a typo fails the request instead of leaving a dead session. */
+async function resolveProgram(argv: readonly string[], searchPath: string | undefined): Promise<string> {
+  const program = argv[0];
+  if (!program) throw badRequest('the command is empty');
+  const candidates = program.includes('/') ? [program] : (searchPath ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, program));
+  for (const candidate of candidates) {
+    const ok = await access(candidate, constants.X_OK).then(() => stat(candidate)).then((s) => s.isFile(), () => false);
+    if (ok) return candidate;
+  }
+  throw new CodePiperError('command_not_found', `command not found: ${JSON.stringify(program)}`, 400);
+}
+
+function validateOptions(provider: SessionProvider, options: Record<string, unknown>): Record<string, unknown> {
+  if (!provider.options) {
+    if (Object.keys(options).length > 0) throw badRequest(`provider "${provider.id}" takes no options, got: ${Object.keys(options).join(', ')}`);
+    return options;
+  }
+  const withDefaults = Value.Default(provider.options, structuredClone(options)) as Record<string, unknown>;
+  const first = Value.Errors(provider.options, withDefaults).First();
+  if (first) throw badRequest(`option ${first.path.slice(1).replaceAll('/', '.') || '(options)'}: ${first.message}`);
+  return withDefaults;
+}
+
+function tail(text: string, lines: number): string {
+  const all = text.replace(/\n+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,67 @@
+import { Value } from '@sinclair/typebox/value';
+import { isFinished, TerminalClientMessage, type Logger, type WebSocket } from '@codepiper/sdk';
+import type { SessionService } from './service.js';
+import type { TmuxServer } from './tmux/index.js';
+
+/** WebSocket close codes for a session that cannot be streamed (4000 + the HTTP status). */
+const CLOSE_NOT_FOUND = 4404;
+const CLOSE_BAD_MESSAGE = 4400;
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Streams a session's terminal to one client: the current screen, then every
+ * byte as printed; takes input (binary frames, or JSON text frames) and resizes.
+ */
+export async function serveTerminal(
+  socket: WebSocket,
+  ref: string,
+  options: { snapshot: boolean },
+  deps: { sessions: SessionService; tmux: TmuxServer; log: Logger },
+): Promise<void> {
+  const session = await deps.sessions.find(ref).catch((error: Error) => {
+    socket.close(CLOSE_NOT_FOUND, error.message.slice(0, 120));
+    return undefined;
+  });
+  if (!session) return;
+  if (isFinished(session.status)) {
+    if (options.snapshot) {
+      const screen = await deps.sessions.screen(session.id).catch(() => undefined);
+      if (screen) socket.send(Buffer.from('\x1b[H\x1b[2J' + screen.text.replaceAll('\n', '\r\n')));
+    }
+    socket.close(1000, `session has ${session.status}`);
+    return;
+  }
+
+  const stopWatching = deps.tmux.watch(session.tmuxSession, {
+    snapshot: options.snapshot,
+    onData: (data) => {
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow');
+      else socket.send(data, { binary: true });
+    },
+    onEnd: () => socket.close(1000, 'session ended'),
+  });
+  socket.on('close', stopWatching);
+
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    void handleMessage(data, isBinary).catch((error: Error) => {
+      deps.log.debug({ err: error, session: session.id }, 'terminal input refused');
+      socket.send(JSON.stringify({ type: 'error', message: error.message }));
+    });
+  });
+
+  async function handleMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    if (isBinary) return deps.sessions.typeRaw(session!, data.toString('utf8'), 'terminal');
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString('utf8'));
+    } catch {
+      message = undefined;
+    }
+    if (!Value.Check(TerminalClientMessage, message)) {
+      socket.close(CLOSE_BAD_MESSAGE, 'expected {"type":"input","data"} or {"type":"resize","cols","rows"}');
+      return;
+    }
+    if (message.type === 'input') await deps.sessions.typeRaw(session!, message.data, 'terminal');
+    else await deps.sessions.resize(session!.id, message.cols, message.rows);
+  }
+}
