@@ -1,0 +1,102 @@
+import type { Command } from 'cac';
+import { ENV_NAME_PATTERN, KEY_NAMES, SESSION_STATUSES, parseKeyName, type KeyName, type SessionStatus } from '@codepiper/sdk';
+import { UsageError } from './errors.js';
+
+/*
+ * cac parses with mri, which turns every option value (and every word after a
+ * boolean flag) that looks like a number into one: `-n 007` gives 7, `show
+ * --json 0123` gives the id 123. Names and id prefixes must stay as typed, so
+ * such words are marked with a leading NUL (argv can never contain one) before
+ * parsing, and the mark is removed from what cac returns.
+ */
+const MARK = '\0';
+const looksNumeric = (word: string): boolean => Number(word) * 0 === 0;
+
+export function protectWords(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((word, i) => {
+    if (end !== -1 && i > end) return word;
+    if (!word.startsWith('-')) return looksNumeric(word) ? MARK + word : word;
+    const eq = word.indexOf('=');
+    return eq !== -1 && looksNumeric(word.slice(eq + 1)) ? `${word.slice(0, eq + 1)}${MARK}${word.slice(eq + 1)}` : word;
+  });
+}
+
+export function unprotect<T>(value: T): T {
+  if (typeof value === 'string') return (value.startsWith(MARK) ? value.slice(1) : value) as T;
+  if (Array.isArray(value)) return value.map(unprotect) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unprotect(inner)])) as T;
+  }
+  return value;
+}
+
+/** Every value given for an option that takes one (cac gives an array when it is repeated). */
+export function optionValues(value: unknown, flag: string): string[] {
+  const values: unknown[] = value === undefined ? [] : [value].flat();
+  if (!values.every((v) => typeof v === 'string')) throw new UsageError(`${flag} needs a value`);
+  return values as string[];
+}
+
+/** The value of an option that may be given once. */
+export function optionValue(value: unknown, flag: string): string | undefined {
+  const values = optionValues(value, flag);
+  if (values.length > 1) throw new UsageError(`${flag} may be given only once`);
+  return values[0];
+}
+
+const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
+
+/** `--env NAME=VALUE` pairs; a later pair wins. Undefined when there are none. */
+export function parseEnv(pairs: readonly string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const env = new Map<string, string>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq === -1) throw new UsageError(`--env expects NAME=VALUE, got "${pair}"`);
+    const name = pair.slice(0, eq);
+    if (!ENV_NAME.test(name)) {
+      throw new UsageError(`--env: "${name}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
+    }
+    env.set(name, pair.slice(eq + 1));
+  }
+  return Object.fromEntries(env);
+}
+
+const KEY_HELP = `${KEY_NAMES.join(', ')}, ctrl+<a-z [ ] \\>, alt+<a-z 0-9>`;
+
+/** Normalised key names; names every key it does not know, and lists the valid ones. */
+export function parseKeys(words: readonly string[]): KeyName[] {
+  const keys: KeyName[] = [];
+  const unknown: string[] = [];
+  for (const word of words) {
+    const key = parseKeyName(word);
+    if (key === undefined) unknown.push(`"${word}"`);
+    else keys.push(key);
+  }
+  if (unknown.length > 0) throw new UsageError(`unknown key ${unknown.join(', ')}; valid keys: ${KEY_HELP}`);
+  return keys;
+}
+
+export function parsePositiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1) throw new UsageError(`${flag} expects a whole number of at least 1, got "${text}"`);
+  return value;
+}
+
+export function parseStatus(text: string | undefined): SessionStatus | undefined {
+  if (text === undefined) return undefined;
+  const status = SESSION_STATUSES.find((s) => s === text);
+  if (!status) throw new UsageError(`--status must be one of ${SESSION_STATUSES.join(', ')}; got "${text}"`);
+  return status;
+}
+
+/* Commands that use the words after `--`; for the others such words are an error. */
+const restTakers = new WeakSet<Command>();
+
+export function takesRest(command: Command): Command {
+  restTakers.add(command);
+  return command;
+}
+
+export const acceptsRest = (command: Command): boolean => restTakers.has(command);

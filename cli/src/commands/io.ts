@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import type { CAC } from 'cac';
+import { sessionEndpoints } from '@codepiper/sdk';
+import { optionValue, parseKeys, parsePositiveInt, takesRest } from '../args.js';
+import { connect } from '../client.js';
+import { forSession, UsageError } from '../errors.js';
+import { follow } from '../follow.js';
+import { printJson, printText } from '../output.js';
+
+const DEFAULT_TAIL_LINES = '50';
+
+export function registerIoCommands(cli: CAC): void {
+  takesRest(
+    cli
+      .command('send <id> [...text]', 'Type text into a session (literally), then Enter')
+      .option('--no-enter', 'Do not press Enter after the text')
+      .usage('send <id> <text...> [--no-enter] [-- text starting with -]')
+      .example(`  $ codepiper send ab12 'fix the failing test; then run "npm test"'`)
+      .example('  $ codepiper send ab12 --no-enter -- -n')
+      .action(async (id: string, words: string[], options: { enter: boolean; '--': string[] }) => {
+        const parts = [...words, ...options['--']];
+        if (parts.length === 0) throw new UsageError('nothing to send: give the text after the session id');
+        await forSession(id, connect().call(sessionEndpoints.input, { params: { id }, body: { text: parts.join(' '), enter: options.enter } }));
+      }),
+  );
+
+  cli
+    .command('keys <id> <...keys>', 'Press keys in a session')
+    .example('  $ codepiper keys ab12 ctrl+c')
+    .example('  $ codepiper keys ab12 down down enter')
+    .example('  $ codepiper keys ab12 esc shift+tab C-d')
+    .action(async (id: string, words: string[]) => {
+      const keys = parseKeys(words);
+      await forSession(id, connect().call(sessionEndpoints.keys, { params: { id }, body: { keys } }));
+    });
+
+  cli
+    .command('output <id>', 'Print what a session’s screen shows now')
+    .option('--json', 'Print the API response (text, size, cursor) as JSON')
+    .example('  $ codepiper output ab12')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const screen = await forSession(id, connect().call(sessionEndpoints.screen, { params: { id } }));
+      if (options.json) printJson(screen);
+      else printText(screen.text);
+    });
+
+  cli
+    .command('tail <id>', 'Print the last lines of a session’s output; with -f, then its output as it comes')
+    .option('-n, --lines <n>', `How many lines (default: ${DEFAULT_TAIL_LINES})`)
+    .option('-f, --follow', 'Keep printing the raw output until the session ends or Ctrl-C')
+    .example('  $ codepiper tail ab12 -n 200')
+    .example('  $ codepiper tail ab12 -f')
+    .action(async (id: string, options: { lines?: unknown; follow?: boolean }) => {
+      const lines = parsePositiveInt(optionValue(options.lines, '--lines') ?? DEFAULT_TAIL_LINES, '--lines');
+      const client = connect();
+      const { text } = await forSession(id, client.call(sessionEndpoints.scrollback, { params: { id }, query: { lines } }));
+      printText(text);
+      if (!options.follow) return;
+      const socket = await forSession(id, client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { snapshot: false } }));
+      await follow(socket, (data, isBinary) => {
+        if (isBinary) process.stdout.write(data);
+      });
+    });
+
+  cli
+    .command('attach <id>', 'Attach this terminal to a session with tmux (detach with the tmux prefix, then d)')
+    .example('  $ codepiper attach ab12')
+    .action(async (id: string) => {
+      if (!process.stdin.isTTY || !process.stdout.isTTY) {
+        throw new Error('attach needs an interactive terminal (to read a session without one: codepiper tail <id> -f)');
+      }
+      const { tmux, socket, target } = await forSession(id, connect().call(sessionEndpoints.attachInfo, { params: { id } }));
+      // The daemon's tmux server is not the one in $TMUX: attaching from inside tmux is a plain nested client.
+      const result = spawnSync(tmux, ['-S', socket, 'attach-session', '-t', target], { stdio: 'inherit', env: { ...process.env, TMUX: undefined } });
+      if (result.error) throw new Error(`cannot run ${tmux}: ${result.error.message}`);
+      return result.status ?? 1;
+    });
+}

@@ -1,0 +1,151 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CAC } from 'cac';
+import { sessionEndpoints, SESSION_STATUSES, type SessionRecord } from '@codepiper/sdk';
+import { optionValue, optionValues, parseEnv, parseStatus, takesRest } from '../args.js';
+import { connect } from '../client.js';
+import { forSession, UsageError } from '../errors.js';
+import { formatAge, formatCommand, formatFields, formatTable, shortId, statusText } from '../format.js';
+import { printResult } from '../output.js';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+/**
+ * Provider options with a flag of their own: `--<key in kebab-case> <value>`
+ * goes to the API as `options.<key>` (cac camel-cases flags back into keys).
+ * The provider validates them.
+ */
+const PROVIDER_OPTIONS = [{ key: 'model', description: 'Model for the agent (sent as options.model)' }] as const;
+
+const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+interface StartOptions extends JsonOption {
+  provider?: unknown;
+  dir?: unknown;
+  name?: unknown;
+  env?: unknown;
+  '--': string[];
+  [providerOption: string]: unknown;
+}
+
+/** `dir` made absolute, after checking that it is a directory. */
+async function existingDirectory(dir: string): Promise<string> {
+  const absolute = path.resolve(dir);
+  const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(error.code === 'ENOENT' ? `directory "${absolute}" does not exist` : `cannot use directory "${absolute}": ${error.message}`);
+  });
+  if (!info.isDirectory()) throw new Error(`"${absolute}" is not a directory`);
+  return absolute;
+}
+
+function providerOptions(options: StartOptions): Record<string, string> | undefined {
+  const given = PROVIDER_OPTIONS.flatMap(({ key }) => {
+    const value = optionValue(options[key], flagOf(key));
+    return value === undefined ? [] : [[key, value] as const];
+  });
+  return given.length > 0 ? Object.fromEntries(given) : undefined;
+}
+
+const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), s.cwd];
+
+const sessionFields = (s: SessionRecord): string =>
+  formatFields([
+    ['id', s.id],
+    ['name', s.name],
+    ['provider', s.provider],
+    ['status', statusText(s)],
+    ['cwd', s.cwd],
+    ['command', formatCommand(s.command)],
+    ['created', `${s.createdAt} (${formatAge(s.createdAt)} ago)`],
+    ['updated', s.updatedAt],
+    ['ended', s.endedAt ?? '-'],
+    ['tmux session', s.tmuxSession],
+    ...Object.entries(s.metadata).map(([key, value]) => [`metadata.${key}`, typeof value === 'string' ? value : String(JSON.stringify(value))] as const),
+  ]);
+
+export function registerSessionCommands(cli: CAC): void {
+  const start = cli
+    .command('start', 'Start a session: a provider’s program in a directory')
+    .option('-p, --provider <provider>', 'Provider (required): shell, claude-code, codex...')
+    .option('-d, --dir <dir>', 'Working directory (default: the current one)')
+    .option('-n, --name <name>', 'Session name (default: chosen by the daemon)')
+    .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable');
+  for (const { key, description } of PROVIDER_OPTIONS) start.option(`${flagOf(key)} <${key}>`, description);
+  takesRest(
+    start
+      .option('--json', 'Print the new session as JSON')
+      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [-- command args...]')
+      .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
+      .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
+      .action(async (options: StartOptions) => {
+        const provider = optionValue(options.provider, '--provider');
+        if (!provider) throw new UsageError('missing --provider (for example: -p shell)');
+        const body = {
+          provider,
+          cwd: await existingDirectory(optionValue(options.dir, '--dir') ?? '.'),
+          name: optionValue(options.name, '--name'),
+          args: options['--'].length > 0 ? options['--'] : undefined,
+          env: parseEnv(optionValues(options.env, '--env')),
+          options: providerOptions(options),
+        };
+        const session = await connect().call(sessionEndpoints.start, { body });
+        printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}`);
+      }),
+  );
+
+  cli
+    .command('sessions', 'List sessions, newest first')
+    .alias('ls')
+    .option('--status <status>', `Only sessions in this status: ${SESSION_STATUSES.join(', ')}`)
+    .option('--json', 'Print the API response as JSON')
+    .example('  $ codepiper sessions')
+    .example('  $ codepiper ls --status waiting --json')
+    .action(async (options: JsonOption & { status?: unknown }) => {
+      const status = parseStatus(optionValue(options.status, '--status'));
+      const result = await connect().call(sessionEndpoints.list, { query: { status } });
+      const now = Date.now();
+      printResult(result, options.json, ({ sessions }) =>
+        sessions.length === 0
+          ? 'no sessions'
+          : formatTable(
+              ['ID', 'NAME', 'PROVIDER', 'STATUS', 'AGE', 'CWD'],
+              sessions.map((s) => sessionRow(s, now)),
+            ),
+      );
+    });
+
+  cli
+    .command('show <id>', 'Show everything about a session')
+    .option('--json', 'Print the API response as JSON')
+    .example('  $ codepiper show ab12')
+    .action(async (id: string, options: JsonOption) => {
+      const session = await forSession(id, connect().call(sessionEndpoints.show, { params: { id } }));
+      printResult(session, options.json, sessionFields);
+    });
+
+  const endings = [
+    { name: 'stop', endpoint: sessionEndpoints.stop, done: 'stopped', description: 'Ask a session’s program to end; it is killed if it does not' },
+    { name: 'kill', endpoint: sessionEndpoints.kill, done: 'killed', description: 'End a session at once' },
+  ];
+  for (const { name, endpoint, done, description } of endings) {
+    cli
+      .command(`${name} <id>`, description)
+      .option('--json', 'Print the session as JSON')
+      .example(`  $ codepiper ${name} ab12`)
+      .action(async (id: string, options: JsonOption) => {
+        const session = await forSession(id, connect().call(endpoint, { params: { id } }));
+        printResult(session, options.json, (s) => `${done} ${shortId(s.id)} ${s.name}: ${statusText(s)}`);
+      });
+  }
+
+  cli
+    .command('rename <id> <name>', 'Rename a session')
+    .option('--json', 'Print the session as JSON')
+    .example('  $ codepiper rename ab12 "fix login bug"')
+    .action(async (id: string, name: string, options: JsonOption) => {
+      const session = await forSession(id, connect().call(sessionEndpoints.rename, { params: { id }, body: { name } }));
+      printResult(session, options.json, (s) => `renamed ${shortId(s.id)} to ${s.name}`);
+    });
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import { CODEPIPER_VERSION } from '@codepiper/sdk';
+import { createProgram, run } from './program.js';
+
+/** Runs `argv`, capturing what it writes; none of these reach the daemon. */
+async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = mock.method(process.stdout, 'write', (chunk: string) => ((stdout += chunk), true));
+  const err = mock.method(process.stderr, 'write', (chunk: string) => ((stderr += chunk), true));
+  const info = mock.method(console, 'info', (text: string) => (stdout += `${text}\n`));
+  try {
+    return { code: await run(argv), stdout, stderr };
+  } finally {
+    out.mock.restore();
+    err.mock.restore();
+    info.mock.restore();
+  }
+}
+
+describe('program', () => {
+  it('gives every command a description and an example', () => {
+    for (const command of createProgram().commands) {
+      assert.ok(command.description, `${command.name} has a description`);
+      assert.ok(command.examples.length > 0, `${command.name} has examples`);
+    }
+  });
+
+  it('prints the bare version', async () => {
+    assert.deepEqual(await capture(['--version']), { code: 0, stdout: `${CODEPIPER_VERSION}\n`, stderr: '' });
+  });
+
+  it('prints the help without a command', async () => {
+    const { code, stdout } = await capture([]);
+    assert.equal(code, 0);
+    assert.match(stdout, /Commands:/);
+    assert.match(stdout, /sessions/);
+  });
+
+  it('prints a command’s help with its examples', async () => {
+    const { code, stdout } = await capture(['start', '--help']);
+    assert.equal(code, 0);
+    assert.match(stdout, /Examples:[\s\S]*codepiper start -p shell/);
+  });
+
+  it('exits 2 on usage errors, before talking to the daemon', async () => {
+    for (const [argv, message] of [
+      [['frobnicate'], 'codepiper: unknown command "frobnicate" (see: codepiper --help)'],
+      [['--bogus'], 'codepiper: Unknown option `--bogus` (see: codepiper --help)'],
+      [['show'], 'codepiper: missing required args for command `show <id>` (see: codepiper show --help)'],
+      [['show', 'ab', '--bogus'], 'codepiper: Unknown option `--bogus` (see: codepiper show --help)'],
+      [['show', 'ab', '--', 'x'], 'codepiper: unexpected arguments after "--": x (see: codepiper show --help)'],
+      [['ls', '--status', 'asleep'], 'codepiper: --status must be one of starting, running, working, idle, waiting, exited, crashed; got "asleep" (see: codepiper sessions --help)'],
+      [['tail', 'ab', '-n', '0'], 'codepiper: --lines expects a whole number of at least 1, got "0" (see: codepiper tail --help)'],
+      [['start', '-d', '.'], 'codepiper: missing --provider (for example: -p shell) (see: codepiper start --help)'],
+      [['start', '-p', 'shell', '--env', 'X'], 'codepiper: --env expects NAME=VALUE, got "X" (see: codepiper start --help)'],
+      [['send', 'ab'], 'codepiper: nothing to send: give the text after the session id (see: codepiper send --help)'],
+      [['daemon', 'restart'], 'codepiper: unknown daemon action "restart" (expected stop or status) (see: codepiper daemon --help)'],
+    ] as const) {
+      const { code, stderr } = await capture([...argv]);
+      assert.equal(stderr, `${message}\n`, argv.join(' '));
+      assert.equal(code, 2, argv.join(' '));
+    }
+  });
+
+  it('checks the directory of start locally (exit 1)', async () => {
+    const { code, stderr } = await capture(['start', '-p', 'shell', '-d', '/nonexistent/dir']);
+    assert.equal(stderr, 'codepiper: directory "/nonexistent/dir" does not exist\n');
+    assert.equal(code, 1);
+  });
+});
