@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { sessionEndpoints } from '@codepiper/sdk';
+import { TestDaemon } from '@codepiper/tests/harness';
+import { round } from './stats.js';
+
+const SESSIONS = 100;
+const WINDOW_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+function rssMegabytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+}
+
+export interface IdleResult {
+  sessions: number;
+  seconds: number;
+  daemonCpuPercent: number;
+  daemonRssMB: number;
+}
+
+export async function idleCost(): Promise<IdleResult> {
+  const daemon = await TestDaemon.start();
+  try {
+    for (let i = 0; i < SESSIONS; i++) {
+      await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: ['cat'], name: `idle-${i}` } });
+    }
+    const pid = daemon.process!.pid!;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const before = cpuTicks(pid);
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_SECONDS * 1000));
+    const used = (cpuTicks(pid) - before) / CLOCK_TICKS;
+    return { sessions: SESSIONS, seconds: WINDOW_SECONDS, daemonCpuPercent: round((used / WINDOW_SECONDS) * 100, 3), daemonRssMB: round(rssMegabytes(pid), 1) };
+  } finally {
+    await daemon.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+import { sessionEndpoints } from '@codepiper/sdk';
+import { TestDaemon } from '@codepiper/tests/harness';
+import { PlainTmux } from './plain-tmux.js';
+import { round } from './stats.js';
+
+const BYTES = 50 * 1024 * 1024;
+const END = 'BENCH-END';
+/** Waits for a line on stdin, prints BYTES of 80-column lines, then the end marker. */
+const PROGRAM = ['sh', '-c', `read go; yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c ${BYTES}; echo ${END}`];
+
+export interface ThroughputResult {
+  megabytes: number;
+  codepiperMBps: number;
+  tmuxAloneMBps: number;
+}
+
+/** Counts bytes until the end marker shows; resolves with the seconds it took from `begin()`. */
+function timer(): { onData: (chunk: Buffer) => void; begin: () => void; done: Promise<number> } {
+  let start = 0;
+  let tail = '';
+  let finish: (seconds: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  return {
+    begin: () => (start = performance.now()),
+    onData: (chunk) => {
+      tail = (tail + chunk.toString('latin1')).slice(-64);
+      if (start && tail.includes(END + '\r\n')) finish((performance.now() - start) / 1000);
+    },
+    done,
+  };
+}
+
+export async function throughput(): Promise<ThroughputResult> {
+  const mb = BYTES / (1024 * 1024);
+  const daemon = await TestDaemon.start();
+  const plain = new PlainTmux();
+  try {
+    const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: PROGRAM } });
+    const socket = await daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: session.id }, query: { snapshot: false } });
+    const ours = timer();
+    socket.on('message', ours.onData);
+    ours.begin();
+    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
+    const oursSeconds = await ours.done;
+    socket.close();
+
+    const theirs = timer();
+    plain.start(PROGRAM, theirs.onData);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    theirs.begin();
+    plain.tmux('send-keys', '-t', 'bench', 'go', 'Enter');
+    const theirSeconds = await theirs.done;
+
+    return { megabytes: mb, codepiperMBps: round(mb / oursSeconds, 1), tmuxAloneMBps: round(mb / theirSeconds, 1) };
+  } finally {
+    plain.dispose();
+    await daemon.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what is missing (tmux, pnpm, the workspace's packages) and builds.
+# Idempotent: a second run only rebuilds what changed.
+# WITH_BROWSER=1 also installs Debian's Chromium, for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+missing=()
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+if [ "${WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing ${missing[*]}; install it with your package manager (e.g. sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is required (found $(node --version))" >&2
+  exit 1
+fi
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  say "installing pnpm"
+  npm install -g --silent pnpm@12.4.2
+fi
+
+# sqlite3 compiles from source; offline, node-gyp needs Node's own headers.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+
+if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+  say "installing packages"
+  pnpm install --frozen-lockfile --reporter=silent
+fi
+
+say "building"
+pnpm exec tsc -b

@@ -1,0 +1,32 @@
+// The workspace's packages, as the scripts see them.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+const isPackage = (dir) => statSync(path.join(dir, 'package.json'), { throwIfNoEntry: false })?.isFile() ?? false;
+
+/** Absolute directories of the packages under `parent` (e.g. `plugins`). */
+export function packagesUnder(parent) {
+  const dir = path.join(root, parent);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(dir, entry.name))
+    .filter(isPackage);
+}
+
+/** Every package of the workspace. */
+export function allPackages() {
+  return [...['sdk', 'core', 'cli', 'web', 'tests', 'bench'].map((d) => path.join(root, d)).filter(isPackage), ...packagesUnder('plugins'), ...packagesUnder('examples')];
+}
+
+/** Every file below `dir` whose name passes `accept`, skipping node_modules (and dist unless asked). */
+export function* filesUnder(dir, accept, { includeDist = false } = {}) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && (includeDist || entry.name !== 'dist')) yield* filesUnder(full, accept, { includeDist });
+    } else if (accept(entry.name)) yield full;
+  }
+}

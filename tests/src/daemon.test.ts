@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, tempHome, TestDaemon, waitFor } from './harness.js';
+
+/** A raw request over the daemon's socket, to check what any client would get. */
+function raw(socketPath: string, method: string, url: string, body?: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path: url, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the daemon', () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await TestDaemon.start();
+  });
+  after(() => daemon.dispose());
+
+  test('keeps its home private: directory 0700, socket 0600', () => {
+    assert.equal(statSync(daemon.home).mode & 0o777, 0o700);
+    assert.equal(statSync(daemon.socketPath).mode & 0o777, 0o600);
+    assert.ok(statSync(path.join(daemon.home, 'codepiper.db')).isFile());
+  });
+
+  test('answers errors as JSON with a code and a message', async () => {
+    const missing = await raw(daemon.socketPath, 'GET', '/no/such/route');
+    assert.equal(missing.status, 404);
+    assert.equal((missing.json as { error: { code: string } }).error.code, 'not_found');
+
+    const invalid = await raw(daemon.socketPath, 'POST', '/sessions', JSON.stringify({ provider: 'shell', cwd: 42 }));
+    assert.equal(invalid.status, 400);
+    const error = (invalid.json as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'invalid_request');
+    assert.match(error.message, /cwd/);
+
+    const malformed = await raw(daemon.socketPath, 'POST', '/sessions', '{"provider":');
+    assert.equal(malformed.status, 400);
+  });
+
+  test('publishes an OpenAPI document generated from the schemas', async () => {
+    const doc = (await raw(daemon.socketPath, 'GET', '/openapi.json')).json as { openapi: string; paths: Record<string, unknown> };
+    assert.match(doc.openapi, /^3\./);
+    for (const route of ['/sessions', '/sessions/{id}', '/sessions/{id}/input', '/events', '/health']) {
+      assert.ok(doc.paths[route], `${route} is documented`);
+    }
+  });
+
+  test('status and doctor report on it', async () => {
+    const status = await daemon.cli(['daemon', 'status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { pid: number; plugins: { name: string }[] };
+    assert.equal(parsed.pid, daemon.process?.pid);
+    assert.deepEqual(
+      parsed.plugins.map((p) => p.name),
+      ['events', 'sessions', 'provider-shell'],
+    );
+
+    const doctor = await daemon.cli(['doctor']);
+    assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    assert.match(doctor.stdout, /tmux/);
+    assert.match(doctor.stdout, /daemon/);
+  });
+
+  test('a second daemon on the same home refuses to start', async () => {
+    const second = await runCli(['daemon'], { env: daemon.env, timeoutMs: 10_000 });
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, /already running/);
+  });
+});
+
+describe('the CLI without a daemon', () => {
+  test('says how to start one', async () => {
+    const home = tempHome();
+    try {
+      const result = await runCli(['sessions'], { env: { ...process.env, CODEPIPER_HOME: home } });
+      assert.equal(result.code, 3);
+      assert.match(result.stderr, /daemon is not running/);
+      assert.match(result.stderr, /codepiper daemon --detach/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('daemon --detach starts one in the background; daemon stop stops it', async () => {
+    const home = tempHome();
+    const env = { ...process.env, CODEPIPER_HOME: home };
+    try {
+      const started = await runCli(['daemon', '--detach'], { env });
+      assert.equal(started.code, 0, started.stderr);
+      assert.match(started.stdout, /daemon started \(pid \d+\)/);
+      assert.equal((await runCli(['daemon', 'status'], { env })).code, 0);
+      const stopped = await runCli(['daemon', 'stop'], { env });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await waitFor('the daemon to be gone', async () => (await runCli(['daemon', 'status'], { env })).code === 3);
+    } finally {
+      await runCli(['daemon', 'stop'], { env });
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('an invalid config file fails start-up naming the file, the key and what was expected', async () => {
+    const home = tempHome();
+    try {
+      writeFileSync(path.join(home, 'config.yaml'), 'sessions:\n  stop_timeout_ms: soon\n');
+      const result = await runCli(['daemon'], { env: { ...process.env, CODEPIPER_HOME: home } });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /config\.yaml:2:\d+/);
+      assert.match(result.stderr, /sessions\.stop_timeout_ms/);
+      assert.match(result.stderr, /integer/i);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,138 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
+
+/** The repository root (tests run from compiled files in tests/dist). */
+export const repoRoot = process.env.CODEPIPER_REPO ?? path.resolve(import.meta.dirname, '..', '..');
+export const cliPath = path.join(repoRoot, 'cli', 'bin', 'codepiper.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temporary CODEPIPER_HOME with a short path (Unix socket paths are limited to ~107 bytes). */
+export function tempHome(): string {
+  return mkdtempSync('/tmp/cpt-');
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * A real daemon in its own home, run as `codepiper daemon` in a child
+ * process, talked to over its real Unix socket.
+ */
+export class TestDaemon {
+  readonly client: ApiClient;
+  process: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    readonly home: string = tempHome(),
+    readonly extraEnv: Record<string, string> = {},
+  ) {
+    this.client = new ApiClient({ socketPath: this.socketPath });
+  }
+
+  get socketPath(): string {
+    return path.join(this.home, 'daemon.sock');
+  }
+
+  get tmuxSocket(): string {
+    return path.join(this.home, 'plugins', 'sessions', 'tmux.sock');
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.extraEnv, CODEPIPER_HOME: this.home };
+    delete env.TMUX;
+    delete env.TMUX_PANE;
+    return env;
+  }
+
+  static async start(extraEnv: Record<string, string> = {}): Promise<TestDaemon> {
+    const daemon = new TestDaemon(tempHome(), extraEnv);
+    await daemon.start();
+    return daemon;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [cliPath, 'daemon'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = child;
+    child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${this.output}`))));
+    await Promise.race([waitFor('the daemon to answer', () => this.client.call(daemonEndpoints.health).then(() => true)), exited]);
+  }
+
+  /** Graceful stop (SIGTERM); resolves when the process has exited. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: the daemon gets no chance to clean up. */
+  async crash(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.process = undefined;
+  }
+
+  /** Runs the real CLI against this daemon's home. */
+  cli(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+    return runCli(args, { env: this.env, ...options });
+  }
+
+  tmux(args: string[]): CliResult {
+    const result = spawnSync('tmux', ['-S', this.tmuxSocket, ...args], { encoding: 'utf8', env: this.env });
+    return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Stops the daemon, the tmux server of this home, and removes the home. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.tmux(['kill-server']);
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`codepiper ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { TestDaemon, waitFor } from './harness.js';
+import { readTerminal } from './terminal-client.js';
+
+describe('the terminal stream', () => {
+  let daemon: TestDaemon;
+  let workdir: string;
+
+  before(async () => {
+    daemon = await TestDaemon.start();
+    workdir = mkdtempSync('/tmp/cpt-work-');
+  });
+  after(async () => {
+    await daemon.dispose();
+    rmSync(workdir, { recursive: true, force: true });
+  });
+
+  const start = async (...argv: string[]): Promise<SessionRecord> =>
+    daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: workdir, args: argv } });
+
+  test('sends the current screen first, then every byte as printed, and takes input', async () => {
+    const session = await start('cat');
+    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'before watching' } });
+    await waitFor('the echo', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('before watching'));
+
+    const reader = readTerminal(daemon.client, session.id);
+    const socket = await reader.ready;
+    const snapshot = await reader.until((t) => t.includes('before watching'));
+    assert.ok(snapshot.indexOf('\x1b[H\x1b[2J') < snapshot.indexOf('before watching'), 'the snapshot clears the screen, then redraws it');
+
+    socket.send(JSON.stringify({ type: 'input', data: 'typed live\r' }));
+    await reader.until((t) => t.split('typed live').length === 3);
+    socket.send(Buffer.from('raw bytes\r'), { binary: true });
+    await reader.until((t) => t.split('raw bytes').length === 3);
+
+    socket.send(JSON.stringify({ type: 'resize', cols: 100, rows: 30 }));
+    await waitFor('the resize', async () => {
+      const screen = await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } });
+      return screen.cols === 100 && screen.rows === 30;
+    });
+    reader.close();
+  });
+
+  test('streams large output intact and in order', async () => {
+    const session = await start('sh', '-c', 'read go; seq 1 200000; read end');
+    const reader = readTerminal(daemon.client, session.id, { snapshot: false });
+    await reader.ready;
+    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
+    const text = await reader.until((t) => t.includes('\r\n200000\r\n'), 30_000);
+    const numbers = text.split('\r\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    assert.equal(numbers.length, 200000);
+    assert.ok(numbers.every((n, i) => n === i + 1), 'every line arrives once, in order');
+    reader.close();
+  });
+
+  test('a finished session’s stream shows its last screen and closes; an unknown session closes with 4404', async () => {
+    const session = await start('sh', '-c', 'echo last words; exit 0');
+    await waitFor('the end', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'exited');
+    const reader = readTerminal(daemon.client, session.id);
+    const socket = await reader.ready;
+    const code = await new Promise<number>((resolve) => socket.once('close', resolve));
+    assert.equal(code, 1000);
+    assert.match(reader.text(), /last words/);
+
+    const unknown = await daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: 'ffffffff' } });
+    const unknownCode = await new Promise<number>((resolve) => unknown.once('close', resolve));
+    assert.equal(unknownCode, 4404);
+  });
+});
