@@ -1,4 +1,4 @@
-import { sessionEndpoints } from '@codepiper/sdk';
+import { openTerminal, sessionEndpoints } from '@codepiper/sdk';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { PlainTmux } from './plain-tmux.js';
 import { distribution, round, type Distribution } from './stats.js';
@@ -45,9 +45,8 @@ export async function echoLatency(): Promise<EchoResult> {
   const plain = new PlainTmux();
   try {
     const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: ['cat'] } });
-    const socket = await daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: session.id }, query: { snapshot: false } });
     const ours = echoWaiter();
-    socket.on('message', ours.onData);
+    const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: ours.onData });
     const clearViaApi = async () => {
       const flushed = ours.next();
       await daemon.client.call(sessionEndpoints.keys, { params: { id: session.id }, body: { keys: ['ctrl+u'] } });

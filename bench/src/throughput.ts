@@ -1,12 +1,16 @@
-import { sessionEndpoints } from '@codepiper/sdk';
+import { openTerminal, sessionEndpoints } from '@codepiper/sdk';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { PlainTmux } from './plain-tmux.js';
 import { round } from './stats.js';
 
 const BYTES = 50 * 1024 * 1024;
 const END = 'BENCH-END';
-/** Waits for a line on stdin, prints BYTES of 80-column lines, then the end marker. */
-const PROGRAM = ['sh', '-c', `read go; yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c ${BYTES}; echo ${END}`];
+/**
+ * Waits for a line on stdin, prints BYTES of 80-column lines, then the end
+ * marker, then stays: tmux drops output a watcher has not yet received when
+ * the program exits, and this measures throughput, not exit.
+ */
+const PROGRAM = ['sh', '-c', `read go; yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c ${BYTES}; echo ${END}; exec sleep 600`];
 
 export interface ThroughputResult {
   megabytes: number;
@@ -36,9 +40,8 @@ export async function throughput(): Promise<ThroughputResult> {
   const plain = new PlainTmux();
   try {
     const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: PROGRAM } });
-    const socket = await daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: session.id }, query: { snapshot: false } });
     const ours = timer();
-    socket.on('message', ours.onData);
+    const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: ours.onData });
     ours.begin();
     await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
     const oursSeconds = await ours.done;

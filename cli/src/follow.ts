@@ -6,11 +6,11 @@ type Socket = Awaited<ReturnType<ApiClient['openSocket']>>;
 const NORMAL_CLOSE = new Set([1000, 1005]);
 
 /**
- * Hands every message to `onMessage` until the daemon closes the socket
- * (resolves) or the user presses Ctrl-C (resolves). Rejects if the
- * connection fails or the daemon closes it abnormally.
+ * Waits until the daemon closes the socket (resolves) or the user presses
+ * Ctrl-C (resolves). Rejects if the connection fails or the daemon closes it
+ * abnormally. Messages go to the listener given to `openSocket`.
  */
-export function follow(socket: Socket, onMessage: (data: Buffer, isBinary: boolean) => void): Promise<void> {
+export function follow(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     let interrupted = false;
     const interrupt = (): void => {
@@ -18,8 +18,6 @@ export function follow(socket: Socket, onMessage: (data: Buffer, isBinary: boole
       socket.terminate();
     };
     process.once('SIGINT', interrupt);
-    // binaryType is the default 'nodebuffer': every message is a Buffer.
-    socket.on('message', (data, isBinary) => onMessage(data as Buffer, isBinary));
     socket.once('error', reject);
     socket.once('close', (code, reason) => {
       process.off('SIGINT', interrupt);

@@ -76,25 +76,19 @@ export class ApiClient {
     return parsed as EndpointResponse<E>;
   }
 
-  /** Opens a WebSocket endpoint; resolves once connected. Messages are held until a 'message' listener is attached. */
-  openSocket<E extends SocketEndpoint>(endpoint: E, input: SocketInput<E> = {}): Promise<WebSocket> {
+  /**
+   * Opens a WebSocket endpoint; resolves once connected. Pass `onMessage` to
+   * receive every message: the first ones can arrive with the handshake,
+   * before a listener attached after this resolves would see them.
+   */
+  openSocket<E extends SocketEndpoint>(endpoint: E, input: SocketInput<E> = {}, onMessage?: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
     const path = expandUrl(endpoint.url, input.params as Record<string, unknown>, input.query as Record<string, unknown>);
     const url = 'socketPath' in this.target ? `ws+unix://${this.target.socketPath}:${path}` : this.target.baseUrl.replace(/^http/, 'ws') + path;
     const headers = 'socketPath' in this.target ? {} : (this.target.headers ?? {});
     const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+    if (onMessage) socket.on('message', (data: Buffer, isBinary: boolean) => onMessage(data, isBinary));
     return new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        // Messages can arrive with the handshake, before the caller has a listener:
-        // hold them until the first 'message' listener is attached.
-        socket.pause();
-        const resumeOnListen = (event: string | symbol): void => {
-          if (event !== 'message') return;
-          socket.off('newListener', resumeOnListen);
-          queueMicrotask(() => socket.resume());
-        };
-        socket.on('newListener', resumeOnListen);
-        resolve(socket);
-      });
+      socket.once('open', () => resolve(socket));
       socket.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));

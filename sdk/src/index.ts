@@ -14,3 +14,4 @@ export * from './store.js';
 export * from './version.js';
 export * from './terminal-provider.js';
 export * from './home.js';
+export * from './terminal-client.js';

@@ -265,12 +265,15 @@ export const sessionEndpoints = {
   terminal: defineSocketEndpoint({
     url: '/sessions/:id/terminal',
     summary:
-      'Live terminal: the current screen first, then every byte as printed (binary messages). Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize.',
+      'Live terminal: the current screen first, then every byte as printed (binary messages); a text message {"type":"ready","cols","rows"} once output flows, {"type":"error","message"} when input is refused. Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize.',
     tags: ['sessions'],
     params: IdParams,
     query: Type.Object({ snapshot: Type.Optional(Type.Boolean({ default: true })) }),
   }),
 };
+
+/** Text messages the daemon sends on a terminal WebSocket. */
+export type TerminalServerMessage = { type: 'ready'; cols: number; rows: number } | { type: 'error'; message: string };
 
 /** Messages a terminal WebSocket client may send as text frames. */
 export const TerminalClientMessage = Type.Union([

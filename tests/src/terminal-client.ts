@@ -1,11 +1,13 @@
-import { sessionEndpoints, type ApiClient, type WebSocket } from '@codepiper/sdk';
+import { openTerminal, type ApiClient, type TerminalStream } from '@codepiper/sdk';
 import { waitFor } from './harness.js';
 
 export interface TerminalReader {
-  ready: Promise<WebSocket>;
+  /** Resolves once output flows (after the snapshot). */
+  ready: Promise<TerminalStream>;
+  /** The close code, once the daemon or the client closes the stream. */
+  closed: Promise<number>;
   /** Everything received so far, decoded. */
   text(): string;
-  frames: Buffer[];
   until(predicate: (text: string) => boolean, timeoutMs?: number): Promise<string>;
   close(): void;
 }
@@ -13,18 +15,19 @@ export interface TerminalReader {
 /** Opens a session's terminal WebSocket and collects what it sends. */
 export function readTerminal(client: ApiClient, id: string, query: { snapshot?: boolean } = {}): TerminalReader {
   const frames: Buffer[] = [];
-  const ready = client.openSocket(sessionEndpoints.terminal, { params: { id }, query }).then((socket) => {
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) frames.push(data);
-    });
-    return socket;
-  });
+  let closedWith: (code: number) => void = () => undefined;
+  const closed = new Promise<number>((resolve) => (closedWith = resolve));
+  const ready = openTerminal(client, id, { snapshot: query.snapshot, onData: (data) => frames.push(data) });
+  ready.then(
+    (stream) => stream.socket.once('close', closedWith),
+    (error: Error) => closedWith(Number(/\((\d+)/.exec(error.message)?.[1] ?? 0)),
+  );
   const text = () => Buffer.concat(frames).toString('utf8');
   return {
     ready,
-    frames,
+    closed,
     text,
     until: (predicate, timeoutMs = 10_000) => waitFor('terminal output', () => (predicate(text()) ? text() : undefined), timeoutMs),
-    close: () => void ready.then((socket) => socket.close()),
+    close: () => void ready.then((stream) => stream.socket.close()),
   };
 }

@@ -27,16 +27,16 @@ describe('the terminal stream', () => {
     await waitFor('the echo', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('before watching'));
 
     const reader = readTerminal(daemon.client, session.id);
-    const socket = await reader.ready;
+    const stream = await reader.ready;
     const snapshot = await reader.until((t) => t.includes('before watching'));
     assert.ok(snapshot.indexOf('\x1b[H\x1b[2J') < snapshot.indexOf('before watching'), 'the snapshot clears the screen, then redraws it');
 
-    socket.send(JSON.stringify({ type: 'input', data: 'typed live\r' }));
+    stream.socket.send(JSON.stringify({ type: 'input', data: 'typed live\r' }));
     await reader.until((t) => t.split('typed live').length === 3);
-    socket.send(Buffer.from('raw bytes\r'), { binary: true });
+    stream.type('raw bytes\r');
     await reader.until((t) => t.split('raw bytes').length === 3);
 
-    socket.send(JSON.stringify({ type: 'resize', cols: 100, rows: 30 }));
+    stream.resize(100, 30);
     await waitFor('the resize', async () => {
       const screen = await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } });
       return screen.cols === 100 && screen.rows === 30;
@@ -60,13 +60,9 @@ describe('the terminal stream', () => {
     const session = await start('sh', '-c', 'echo last words; exit 0');
     await waitFor('the end', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'exited');
     const reader = readTerminal(daemon.client, session.id);
-    const socket = await reader.ready;
-    const code = await new Promise<number>((resolve) => socket.once('close', resolve));
-    assert.equal(code, 1000);
+    assert.equal(await reader.closed, 1000);
     assert.match(reader.text(), /last words/);
 
-    const unknown = await daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: 'ffffffff' } });
-    const unknownCode = await new Promise<number>((resolve) => unknown.once('close', resolve));
-    assert.equal(unknownCode, 4404);
+    assert.equal(await readTerminal(daemon.client, 'ffffffff').closed, 4404);
   });
 });

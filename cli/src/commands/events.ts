@@ -47,10 +47,13 @@ export function registerEventCommands(cli: CAC): void {
       for await (const event of storedEvents(client, filter)) show(event);
       if (!options.follow) return;
       // The stream replays what was stored after `after`, then goes live: nothing is missed; ids already shown are skipped.
-      const socket = await forSession(id, client.openSocket(eventEndpoints.stream, { query: { ...filter, after: lastId ?? 0 } }));
-      await follow(socket, (data) => {
-        const event = JSON.parse(data.toString('utf8')) as CodePiperEvent;
-        if (lastId === undefined || event.id > lastId) show(event);
-      });
+      const socket = await forSession(
+        id,
+        client.openSocket(eventEndpoints.stream, { query: { ...filter, after: lastId ?? 0 } }, (data) => {
+          const event = JSON.parse(data.toString('utf8')) as CodePiperEvent;
+          if (lastId === undefined || event.id > lastId) show(event);
+        }),
+      );
+      await follow(socket);
     });
 }

@@ -56,10 +56,13 @@ export function registerIoCommands(cli: CAC): void {
       const { text } = await forSession(id, client.call(sessionEndpoints.scrollback, { params: { id }, query: { lines } }));
       printText(text);
       if (!options.follow) return;
-      const socket = await forSession(id, client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { snapshot: false } }));
-      await follow(socket, (data, isBinary) => {
-        if (isBinary) process.stdout.write(data);
-      });
+      const socket = await forSession(
+        id,
+        client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { snapshot: false } }, (data, isBinary) => {
+          if (isBinary) process.stdout.write(data);
+        }),
+      );
+      await follow(socket);
     });
 
   cli

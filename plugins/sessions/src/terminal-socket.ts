@@ -10,7 +10,9 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 /**
  * Streams a session's terminal to one client: the current screen, then every
- * byte as printed; takes input (binary frames, or JSON text frames) and resizes.
+ * byte as printed (binary frames). A text frame `{"type":"ready","cols","rows"}`
+ * marks the moment output flows; `{"type":"error","message"}` reports refused
+ * input. Takes input (binary frames, or JSON text frames) and resizes.
  */
 export async function serveTerminal(
   socket: WebSocket,
@@ -38,6 +40,7 @@ export async function serveTerminal(
       if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow');
       else socket.send(data, { binary: true });
     },
+    onReady: ({ cols, rows }) => socket.send(JSON.stringify({ type: 'ready', cols, rows })),
     onEnd: () => socket.close(1000, 'session ended'),
   });
   socket.on('close', stopWatching);

@@ -10,6 +10,9 @@ import { tmuxKey } from './keys.js';
 import { escapeArgv, escapeFormat, hexArgs, parseTmuxVersion, quote, type TmuxVersion } from './protocol.js';
 import { SessionWatch, type WatchOptions } from './watch.js';
 
+/** How long a kill waits for a watcher to receive what the session already printed. */
+const WATCH_DRAIN_TIMEOUT_MS = 10_000;
+
 export interface TmuxServerOptions {
   /** The private server's socket (keep it short: Unix socket paths are limited to ~100 bytes). */
   socketPath: string;
@@ -296,8 +299,10 @@ export class TmuxServer {
   }
 
   /** Kills a session and its program; false if there was no such session. */
+  /** Kills a session; its watchers first receive everything it printed. */
   async killSession(name: string): Promise<boolean> {
     assertSessionName(name);
+    await this.watches.get(name)?.drain(WATCH_DRAIN_TIMEOUT_MS);
     try {
       await this.command(`kill-session -t ${quote(`=${name}`)}`);
       return true;

@@ -9,6 +9,8 @@ export interface WatchOptions {
   onEnd?(reason: string): void;
   /** Send the current screen first, as terminal escapes (default true). */
   snapshot?: boolean;
+  /** Output flows from now on (after the snapshot, if any); with the pane's size. */
+  onReady?(size: { cols: number; rows: number }): void;
 }
 
 interface Subscriber {
@@ -76,6 +78,7 @@ export class SessionWatch {
           const fields = (info?.[0] ?? '').split(' ');
           subscriber.paneId = fields[0];
           if (screen) this.call(subscriber, () => subscriber.options.onData(renderSnapshot(fields, screen)));
+          this.call(subscriber, () => subscriber.options.onReady?.({ cols: Number(fields[3]), rows: Number(fields[4]) }));
         },
       })
       .catch((error: Error) => {
@@ -86,6 +89,19 @@ export class SessionWatch {
     return () => {
       if (!subscriber.closed) this.drop(subscriber);
     };
+  }
+
+  /**
+   * Resolves once this client has received everything tmux queued for it so
+   * far (tmux answers a client's commands in order with its output), or
+   * after `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.ended) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.client.commands(["display-message -p ''"]).then(() => undefined, () => undefined), timeout]);
+    clearTimeout(timer);
   }
 
   /** Ends the watch for everyone (daemon closing). */
