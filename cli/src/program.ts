@@ -1,6 +1,7 @@
 import { cac, type CAC } from 'cac';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
 import { acceptsRest, protectWords, unprotect } from './args.js';
+import { registerAgentCommands } from './commands/agent.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEventCommands } from './commands/events.js';
@@ -16,6 +17,7 @@ export function createProgram(): CAC {
   registerSessionCommands(cli);
   registerIoCommands(cli);
   registerEventCommands(cli);
+  registerAgentCommands(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

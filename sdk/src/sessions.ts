@@ -54,6 +54,15 @@ export const ScreenSchema = Type.Object({
 });
 export type Screen = Static<typeof ScreenSchema>;
 
+export const TranscriptEntrySchema = Type.Object({
+  kind: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool_call'), Type.Literal('tool_result')]),
+  ts: Nullable(IsoTime),
+  text: Type.String({ description: 'The message text, or a tool result’s output' }),
+  tool: Type.Optional(Type.Object({ name: Type.String(), input: Type.Unknown(), id: Type.Optional(Type.String()) })),
+  model: Type.Optional(Type.String()),
+});
+export type TranscriptEntry = Static<typeof TranscriptEntrySchema>;
+
 /* ----- The provider contract ----- */
 
 /** What the sessions plugin gives a provider to drive one session's terminal. */
@@ -89,6 +98,8 @@ export interface StartSessionInput {
   env: Readonly<Record<string, string>>;
   /** Already validated against the provider's `options` schema. */
   options: Record<string, unknown>;
+  /** Set when a finished session is started again (`codepiper resume`): its record as it ended. */
+  resume?: SessionRecord;
 }
 
 export interface SessionProvider {
@@ -104,6 +115,12 @@ export interface SessionProvider {
   stopSession(terminal: SessionTerminal, session: SessionRecord): Promise<void>;
   /** Every event of this provider's sessions, after it is stored. */
   onEvent?(event: { type: string; payload: unknown }, session: SessionRecord): void | Promise<void>;
+  /** Whether a finished session can be started again with `resume` (`codepiper resume`). */
+  readonly resumable?: boolean;
+  /** The conversation so far, from the agent's own records (`codepiper transcript`). */
+  transcript?(session: SessionRecord): Promise<TranscriptEntry[]>;
+  /** Switches the model of a running session (`codepiper model`). */
+  switchModel?(terminal: SessionTerminal, session: SessionRecord, model: string): Promise<void>;
 }
 
 export interface ProviderRegistry {
@@ -261,6 +278,31 @@ export const sessionEndpoints = {
     tags: ['sessions'],
     params: IdParams,
     response: Type.Object({ tmux: Type.String(), socket: Type.String(), target: Type.String() }),
+  }),
+  resume: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/resume',
+    summary: 'Start a finished session again, continuing its conversation (providers that support it)',
+    tags: ['sessions'],
+    params: IdParams,
+    response: SessionSchema,
+  }),
+  transcript: defineEndpoint({
+    method: 'GET',
+    url: '/sessions/:id/transcript',
+    summary: 'The conversation so far, from the agent’s own records',
+    tags: ['sessions'],
+    params: IdParams,
+    response: Type.Object({ entries: Type.Array(TranscriptEntrySchema) }),
+  }),
+  model: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/model',
+    summary: 'Switch the model of a running session',
+    tags: ['sessions'],
+    params: IdParams,
+    body: Type.Object({ model: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' }) }, { additionalProperties: false }),
+    response: Ok,
   }),
   terminal: defineSocketEndpoint({
     url: '/sessions/:id/terminal',

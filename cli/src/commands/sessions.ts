@@ -17,7 +17,12 @@ interface JsonOption {
  * goes to the API as `options.<key>` (cac camel-cases flags back into keys).
  * The provider validates them.
  */
-const PROVIDER_OPTIONS = [{ key: 'model', description: 'Model for the agent (sent as options.model)' }] as const;
+const PROVIDER_OPTIONS = [
+  { key: 'model', description: 'Model for the agent (sent as options.model)' },
+  { key: 'permissionMode', description: 'Claude Code permission mode: default, acceptEdits, plan, bypassPermissions, auto' },
+  { key: 'billing', description: 'Claude Code billing: subscription (default; API keys removed from the session) or api' },
+  { key: 'resume', description: 'Continue an agent conversation by its own session id' },
+] as const;
 
 const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -128,6 +133,7 @@ export function registerSessionCommands(cli: CAC): void {
   const endings = [
     { name: 'stop', endpoint: sessionEndpoints.stop, done: 'stopped', description: 'Ask a session’s program to end; it is killed if it does not' },
     { name: 'kill', endpoint: sessionEndpoints.kill, done: 'killed', description: 'End a session at once' },
+    { name: 'resume', endpoint: sessionEndpoints.resume, done: 'resumed', description: 'Start a finished agent session again, continuing its conversation' },
   ];
   for (const { name, endpoint, done, description } of endings) {
     cli

@@ -45,6 +45,7 @@ export const toRecord = ({ tmuxPane: _pane, ...record }: StoredSession): Session
 
 export interface SessionPatch {
   name?: string;
+  command?: string[];
   status?: SessionStatus;
   statusDetail?: string | null;
   exitCode?: number | null;
@@ -56,6 +57,7 @@ export interface SessionPatch {
 
 const COLUMNS: Record<keyof SessionPatch, string> = {
   name: 'name',
+  command: 'command',
   status: 'status',
   statusDetail: 'status_detail',
   exitCode: 'exit_code',

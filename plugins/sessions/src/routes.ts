@@ -38,6 +38,12 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
   });
   server.handle(api.stop, ({ params }) => deps.sessions().stop(params.id));
   server.handle(api.kill, ({ params }) => deps.sessions().kill(params.id));
+  server.handle(api.resume, ({ params }) => deps.sessions().resume(params.id));
+  server.handle(api.transcript, async ({ params }) => ({ entries: await deps.sessions().transcript(params.id) }));
+  server.handle(api.model, async ({ params, body }) => {
+    await deps.sessions().switchModel(params.id, body.model, 'api');
+    return ok;
+  });
   server.handle(api.attachInfo, async ({ params, origin }) => {
     if (origin.transport !== 'unix') throw new CodePiperError('local_only', 'attaching a tmux client is possible on this machine only', 403);
     const session = await deps.sessions().live(params.id);

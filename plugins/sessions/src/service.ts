@@ -19,7 +19,9 @@ import {
   type SessionRecord,
   type SessionStatus,
   type SessionTerminal,
+  type StartSessionInput,
   type StartSessionRequest,
+  type TranscriptEntry,
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -94,22 +96,41 @@ export class SessionService implements SessionDirectory {
     const options = validateOptions(provider, request.options ?? {});
     const id = randomUUID();
     const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
+    const env = request.env ?? {};
+    return this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
+      this.launch({ id, name, provider: provider.id, cwd, env }, spec),
+    );
+  }
+
+  /** Starts a finished session again in the same record, for providers that can continue a conversation. */
+  async resume(ref: string): Promise<SessionRecord> {
+    const previous = await this.deps.repo.resolve(ref);
+    if (!isFinished(previous.status)) throw new CodePiperError('session_running', `session ${previous.id.slice(0, 8)} is still ${previous.status}`, 409);
+    const provider = this.provider(previous.provider);
+    if (!provider.resumable) throw new CodePiperError('not_resumable', `provider "${provider.id}" cannot resume a session`, 400);
+    await existingDirectory(previous.cwd);
+    const input = { sessionId: previous.id, name: previous.name, cwd: previous.cwd, args: [], env: {}, options: validateOptions(provider, {}), resume: toRecord(previous) };
+    return this.startWith(provider, input, (spec) => this.relaunch(previous, spec));
+  }
+
+  /** Runs the provider's start with a launcher that may launch once; a provider failing after launch leaves a crashed session. */
+  private async startWith(provider: SessionProvider, input: StartSessionInput, launch: (spec: LaunchSpec) => Promise<StoredSession>): Promise<SessionRecord> {
     let launched: StoredSession | undefined;
     const launcher: SessionLauncher = {
       launch: async (spec) => {
-        if (launched) throw new Error(`provider "${provider.id}" launched session ${id} twice`);
-        launched = await this.launch({ id, name, provider: provider.id, cwd, env: request.env ?? {} }, spec);
+        if (launched) throw new Error(`provider "${provider.id}" launched session ${input.sessionId} twice`);
+        launched = await launch(spec);
         return this.terminal(launched);
       },
     };
     try {
-      await provider.startSession({ sessionId: id, name, cwd, args: request.args ?? [], env: request.env ?? {}, options }, launcher);
+      await provider.startSession(input, launcher);
     } catch (error) {
       if (launched) await this.finish(launched, { status: 'crashed', exitCode: null, detail: `provider failed after launch: ${message(error)}` });
       throw error instanceof CodePiperError ? error : new CodePiperError('start_failed', `provider "${provider.id}" could not start the session: ${message(error)}`, 500);
     }
     if (!launched) throw new CodePiperError('start_failed', `provider "${provider.id}" did not launch a program`, 500);
-    return toRecord((await this.deps.repo.get(id)) ?? launched);
+    return toRecord((await this.deps.repo.get(input.sessionId)) ?? launched);
   }
 
   private async launch(base: { id: string; name: string; provider: string; cwd: string; env: Record<string, string> }, spec: LaunchSpec): Promise<StoredSession> {
@@ -130,11 +151,30 @@ export class SessionService implements SessionDirectory {
     };
     return this.locks.run(base.id, async () => {
       await this.deps.repo.insert(session);
-      return this.runInTmux(session, argv, { ...base.env, ...spec.env });
+      return this.runInTmux(session, argv, { ...base.env, ...spec.env }, () => this.deps.repo.delete(session.id));
     });
   }
 
-  private async runInTmux(session: StoredSession, argv: string[], env: Readonly<Record<string, string | null>>): Promise<StoredSession> {
+  private async relaunch(previous: StoredSession, spec: LaunchSpec): Promise<StoredSession> {
+    const argv = [await resolveProgram(spec.argv, this.deps.env.PATH), ...spec.argv.slice(1)];
+    return this.locks.run(previous.id, async () => {
+      const session = await this.deps.repo.update(previous.id, {
+        status: 'starting',
+        statusDetail: null,
+        exitCode: null,
+        endedAt: null,
+        tmuxPane: null,
+        command: [...spec.argv],
+        metadata: { ...previous.metadata, ...spec.metadata },
+      });
+      await this.emit(previous.id, 'session.resumed', { from: previous.status, command: session.command });
+      const { status, statusDetail, exitCode, endedAt, command } = previous;
+      return this.runInTmux(session, argv, spec.env ?? {}, () => this.deps.repo.update(previous.id, { status, statusDetail, exitCode, endedAt, command }));
+    });
+  }
+
+  /** Runs the program in a new tmux session; if that fails, `undo` puts the record back and the error is thrown. */
+  private async runInTmux(session: StoredSession, argv: string[], env: Readonly<Record<string, string | null>>, undo: () => Promise<unknown>): Promise<StoredSession> {
     let running: StoredSession;
     try {
       const created = await this.deps.tmux.createSession({
@@ -147,8 +187,8 @@ export class SessionService implements SessionDirectory {
       });
       running = await this.deps.repo.update(session.id, { status: 'running', tmuxPane: created.paneId });
     } catch (error) {
-      await this.deps.repo.delete(session.id);
       await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
+      await undo();
       throw new CodePiperError('start_failed', `could not start ${JSON.stringify(session.command[0])} in tmux: ${message(error)}`, 500);
     }
     const { name, provider, cwd, command } = session;
@@ -191,6 +231,21 @@ export class SessionService implements SessionDirectory {
     const session = await this.live(ref);
     await this.check(session, 'keys', keys.join(' '), via);
     await this.providerOf(session).sendKeys(this.terminal(session), keys);
+  }
+
+  async transcript(ref: string): Promise<TranscriptEntry[]> {
+    const session = await this.deps.repo.resolve(ref);
+    const provider = this.providerOf(session);
+    if (!provider.transcript) throw new CodePiperError('no_transcript', `provider "${provider.id}" keeps no transcript`, 400);
+    return provider.transcript(toRecord(session));
+  }
+
+  async switchModel(ref: string, model: string, via: string): Promise<void> {
+    const session = await this.live(ref);
+    const provider = this.providerOf(session);
+    if (!provider.switchModel) throw new CodePiperError('model_switch_unsupported', `provider "${provider.id}" cannot switch models`, 400);
+    await this.check(session, 'text', `/model ${model}`, via);
+    await provider.switchModel(this.terminal(session), toRecord(session), model);
   }
 
   /** Raw bytes from an interactive terminal client, typed as they are. */
