@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
 import path from 'node:path';
 import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
 
@@ -136,3 +137,20 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input
   });
 }
 
+
+/**
+ * A daemon and a scratch directory for the enclosing suite: started before
+ * its tests, removed after them. Read them from the returned object inside tests.
+ */
+export function suiteDaemon(extraEnv: Record<string, string> = {}): { readonly daemon: TestDaemon; readonly workdir: string } {
+  const suite = {} as { daemon: TestDaemon; workdir: string };
+  before(async () => {
+    suite.daemon = await TestDaemon.start(extraEnv);
+    suite.workdir = mkdtempSync('/tmp/cpt-work-');
+  });
+  after(async () => {
+    await suite.daemon?.dispose();
+    if (suite.workdir) rmSync(suite.workdir, { recursive: true, force: true });
+  });
+  return suite;
+}

@@ -1,148 +1,154 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import { ApiError, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
-import { TestDaemon, waitFor } from './harness.js';
+import { suiteDaemon, waitFor } from './harness.js';
 
 describe('shell sessions through the CLI and the API', () => {
-  let daemon: TestDaemon;
-  let workdir: string;
-
-  before(async () => {
-    daemon = await TestDaemon.start();
-    workdir = mkdtempSync('/tmp/cpt-work-');
-  });
-  after(async () => {
-    await daemon.dispose();
-    rmSync(workdir, { recursive: true, force: true });
-  });
+  const suite = suiteDaemon();
 
   const startCat = async (name?: string): Promise<SessionRecord> => {
-    const args = ['start', '-p', 'shell', '-d', workdir, '--json', ...(name ? ['-n', name] : []), '--', 'cat'];
-    const result = await daemon.cli(args);
+    const args = ['start', '-p', 'shell', '-d', suite.workdir, '--json', ...(name ? ['-n', name] : []), '--', 'cat'];
+    const result = await suite.daemon.cli(args);
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as SessionRecord;
   };
-  const screenText = async (id: string): Promise<string> => (await daemon.client.call(sessionEndpoints.screen, { params: { id } })).text;
+  const screenText = async (id: string): Promise<string> => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id } })).text;
 
   test('start runs the program in the private tmux server and lists it', async () => {
     const session = await startCat('lister');
     assert.match(session.id, /^[0-9a-f-]{36}$/);
     assert.equal(session.status, 'running');
-    assert.equal(session.cwd, workdir);
+    assert.equal(session.cwd, suite.workdir);
     assert.deepEqual(session.command, ['cat']);
 
-    const ls = await daemon.cli(['ls']);
+    const ls = await suite.daemon.cli(['ls']);
     assert.equal(ls.code, 0);
     assert.match(ls.stdout, new RegExp(`${session.id.slice(0, 8)}\\s+lister\\s+shell\\s+running`));
 
-    const listed = JSON.parse((await daemon.cli(['sessions', '--json'])).stdout) as { sessions: SessionRecord[] };
+    const listed = JSON.parse((await suite.daemon.cli(['sessions', '--json'])).stdout) as { sessions: SessionRecord[] };
     assert.ok(listed.sessions.some((s) => s.id === session.id));
 
-    assert.match(daemon.tmux(['list-sessions', '-F', '#{session_name}']).stdout, new RegExp(`cp-${session.id}`));
+    assert.match(suite.daemon.tmux(['list-sessions', '-F', '#{session_name}']).stdout, new RegExp(`cp-${session.id}`));
   });
 
   test('text with quotes, ;, $(), backticks and newlines is typed literally, never run', async () => {
     const session = await startCat();
-    const tricky = `it's "quoted"; $(touch ${workdir}/pwned) \`id\` #{pane_id} && echo ünï 🚀`;
-    const sent = await daemon.cli(['send', session.id.slice(0, 8), tricky]);
+    const tricky = `it's "quoted"; $(touch ${suite.workdir}/pwned) \`id\` #{pane_id} && echo ünï 🚀`;
+    const sent = await suite.daemon.cli(['send', session.id.slice(0, 8), tricky]);
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the echo of the text', async () => (await screenText(session.id)).split('\n').filter((l) => l === tricky).length === 2);
-    const two = await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'line one\nline two' } });
+    const two = await suite.daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'line one\nline two' } });
     assert.deepEqual(two, { ok: true });
     await waitFor('both lines', async () => /line two/.test(await screenText(session.id)));
-    assert.equal(existsSync(`${workdir}/pwned`), false, 'the $(...) was not run');
+    assert.equal(existsSync(`${suite.workdir}/pwned`), false, 'the $(...) was not run');
   });
 
   test('--no-enter types without submitting; keys presses named keys', async () => {
     const session = await startCat();
-    assert.equal((await daemon.cli(['send', session.id, '--no-enter', 'partial'])).code, 0);
+    assert.equal((await suite.daemon.cli(['send', session.id, '--no-enter', 'partial'])).code, 0);
     await waitFor('the partial text', async () => (await screenText(session.id)).includes('partial'));
     assert.equal((await screenText(session.id)).split('\n').filter((l) => l === 'partial').length, 1, 'cat echoes a line only after Enter');
-    assert.equal((await daemon.cli(['keys', session.id, 'enter'])).code, 0);
+    assert.equal((await suite.daemon.cli(['keys', session.id, 'enter'])).code, 0);
     await waitFor('cat to echo the line', async () => (await screenText(session.id)).split('\n').filter((l) => l === 'partial').length === 2);
 
-    const badKey = await daemon.cli(['keys', session.id, 'hyperspace']);
+    const badKey = await suite.daemon.cli(['keys', session.id, 'hyperspace']);
     assert.notEqual(badKey.code, 0);
     assert.match(badKey.stderr, /hyperspace/);
 
-    assert.equal((await daemon.cli(['keys', session.id, 'ctrl+d'])).code, 0);
+    assert.equal((await suite.daemon.cli(['keys', session.id, 'ctrl+d'])).code, 0);
     const ended = await waitFor('cat to exit', async () => {
-      const s = await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+      const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
       return s.status === 'exited' ? s : undefined;
     });
     assert.equal(ended.exitCode, 0);
   });
 
   test('an exit code is recorded, with the last screen kept for `output`', async () => {
-    const result = await daemon.cli(['start', '-p', 'shell', '-d', workdir, '--json', '--', 'sh', '-c', 'echo goodbye; exit 7']);
+    const result = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', 'echo goodbye; exit 7']);
     const session = JSON.parse(result.stdout) as SessionRecord;
     const ended = await waitFor('the program to end', async () => {
-      const s = await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+      const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
       return s.status === 'exited' ? s : undefined;
     });
     assert.equal(ended.exitCode, 7);
-    const output = await daemon.cli(['output', session.id]);
+    const output = await suite.daemon.cli(['output', session.id]);
     assert.equal(output.code, 0);
     assert.match(output.stdout, /goodbye/);
-    const events = (await daemon.cli(['events', session.id, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; payload: { exitCode?: number } });
+    const events = (await suite.daemon.cli(['events', session.id, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; payload: { exitCode?: number } });
     assert.deepEqual(
       events.map((e) => e.type),
       ['session.started', 'session.status', 'session.status', 'session.exited'],
     );
     assert.equal(events.at(-1)?.payload.exitCode, 7);
-    assert.equal(daemon.tmux(['has-session', '-t', `=cp-${session.id}`]).code, 1, 'the finished session’s tmux session is removed');
+    assert.equal(suite.daemon.tmux(['has-session', '-t', `=cp-${session.id}`]).code, 1, 'the finished session’s tmux session is removed');
   });
 
   test('rename, show, stop and kill', async () => {
     const session = await startCat();
-    const renamed = await daemon.cli(['rename', session.id, 'my work', '--json']);
+    const renamed = await suite.daemon.cli(['rename', session.id, 'my work', '--json']);
     assert.equal((JSON.parse(renamed.stdout) as SessionRecord).name, 'my work');
-    const shown = await daemon.cli(['show', 'my work']);
+    const shown = await suite.daemon.cli(['show', 'my work']);
     assert.match(shown.stdout, /my work/);
 
-    const stopped = JSON.parse((await daemon.cli(['stop', session.id, '--json'])).stdout) as SessionRecord;
+    const stopped = JSON.parse((await suite.daemon.cli(['stop', session.id, '--json'])).stdout) as SessionRecord;
     assert.equal(stopped.status, 'exited');
 
     const other = await startCat();
-    const killed = JSON.parse((await daemon.cli(['kill', other.id, '--json'])).stdout) as SessionRecord;
+    const killed = JSON.parse((await suite.daemon.cli(['kill', other.id, '--json'])).stdout) as SessionRecord;
     assert.equal(killed.status, 'exited');
     assert.equal(killed.statusDetail, 'killed');
   });
 
   test('bad input gets a clear error, a non-zero exit and leaves nothing behind', async () => {
-    const before = (await daemon.client.call(sessionEndpoints.list)).sessions.length;
+    const before = (await suite.daemon.client.call(sessionEndpoints.list)).sessions.length;
 
-    const noDir = await daemon.cli(['start', '-p', 'shell', '-d', '/definitely/not/here', '--', 'cat']);
+    const noDir = await suite.daemon.cli(['start', '-p', 'shell', '-d', '/definitely/not/here', '--', 'cat']);
     assert.notEqual(noDir.code, 0);
     assert.match(noDir.stderr, /\/definitely\/not\/here/);
 
-    const noProvider = await daemon.cli(['start', '-p', 'nonesuch', '-d', workdir]);
+    const noProvider = await suite.daemon.cli(['start', '-p', 'nonesuch', '-d', suite.workdir]);
     assert.notEqual(noProvider.code, 0);
     assert.match(noProvider.stderr, /unknown provider "nonesuch"/);
 
-    const noCommand = await daemon.cli(['start', '-p', 'shell', '-d', workdir, '--', 'no-such-program-xyz']);
+    const noCommand = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--', 'no-such-program-xyz']);
     assert.notEqual(noCommand.code, 0);
     assert.match(noCommand.stderr, /command not found: "no-such-program-xyz"/);
 
-    assert.equal((await daemon.client.call(sessionEndpoints.list)).sessions.length, before, 'no session was recorded');
+    assert.equal((await suite.daemon.client.call(sessionEndpoints.list)).sessions.length, before, 'no session was recorded');
 
-    const unknown = await daemon.cli(['send', 'ffffffff', 'hello']);
+    const unknown = await suite.daemon.cli(['send', 'ffffffff', 'hello']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /"ffffffff"/);
 
-    const api = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: 'relative/dir' } }).catch((e: unknown) => e);
+    const api = await suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: 'relative/dir' } }).catch((e: unknown) => e);
     assert.ok(api instanceof ApiError);
     assert.equal(api.status, 400);
   });
 
+  test('agent-only commands say clearly that a shell session cannot do them', async () => {
+    const session = await startCat();
+    const model = await suite.daemon.cli(['model', session.id, 'sonnet']);
+    assert.notEqual(model.code, 0);
+    assert.match(model.stderr, /cannot switch models/);
+    const transcript = await suite.daemon.cli(['transcript', session.id]);
+    assert.notEqual(transcript.code, 0);
+    assert.match(transcript.stderr, /keeps no transcript/);
+    const running = await suite.daemon.cli(['resume', session.id]);
+    assert.match(running.stderr, /still running/);
+    await suite.daemon.cli(['kill', session.id]);
+    const resume = await suite.daemon.cli(['resume', session.id]);
+    assert.notEqual(resume.code, 0);
+    assert.match(resume.stderr, /cannot resume/);
+  });
+
   test('input to an exited session is refused', async () => {
     const session = await startCat();
-    await daemon.cli(['kill', session.id]);
-    const refused = await daemon.cli(['send', session.id, 'hello?']);
+    await suite.daemon.cli(['kill', session.id]);
+    const refused = await suite.daemon.cli(['send', session.id, 'hello?']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /exited/);
-    const api = await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'x' } }).catch((e: unknown) => e);
+    const api = await suite.daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'x' } }).catch((e: unknown) => e);
     assert.ok(api instanceof ApiError);
     assert.equal(api.status, 409);
   });
@@ -156,17 +162,17 @@ describe('shell sessions through the CLI and the API', () => {
       if (twin) pair = [twin, id];
       byFirstChar.set(id[0]!, id);
     }
-    const show = await daemon.cli(['show', pair[1].slice(0, 8), '--json']);
+    const show = await suite.daemon.cli(['show', pair[1].slice(0, 8), '--json']);
     assert.equal((JSON.parse(show.stdout) as SessionRecord).id, pair[1]);
 
-    const ambiguous = await daemon.cli(['show', pair[0][0]!]);
+    const ambiguous = await suite.daemon.cli(['show', pair[0][0]!]);
     assert.notEqual(ambiguous.code, 0);
     assert.match(ambiguous.stderr, /ambiguous/);
     assert.ok(ambiguous.stderr.includes(pair[0].slice(0, 8)) && ambiguous.stderr.includes(pair[1].slice(0, 8)), ambiguous.stderr);
 
     await startCat('twin');
     await startCat('twin');
-    const twins = await daemon.cli(['show', 'twin']);
+    const twins = await suite.daemon.cli(['show', 'twin']);
     assert.notEqual(twins.code, 0);
     assert.match(twins.stderr, /ambiguous/);
   });

@@ -1,81 +1,70 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
-import { TestDaemon, waitFor } from './harness.js';
+import { suiteDaemon, waitFor } from './harness.js';
 import { readTerminal } from './terminal-client.js';
 
 describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
-  let daemon: TestDaemon;
-  let workdir: string;
-
-  before(async () => {
-    daemon = await TestDaemon.start();
-    workdir = mkdtempSync('/tmp/cpt-work-');
-  });
-  after(async () => {
-    await daemon.dispose();
-    rmSync(workdir, { recursive: true, force: true });
-  });
+  const suite = suiteDaemon();
 
   const start = async (...argv: string[]): Promise<SessionRecord> => {
-    const result = await daemon.cli(['start', '-p', 'shell', '-d', workdir, '--json', '--', ...argv]);
+    const result = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', ...argv]);
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as SessionRecord;
   };
-  const show = (id: string) => daemon.client.call(sessionEndpoints.show, { params: { id } });
-  const tmuxSessions = () => daemon.tmux(['list-sessions', '-F', '#{session_name}']).stdout.split('\n').filter((n) => n.startsWith('cp-')).sort();
+  const show = (id: string) => suite.daemon.client.call(sessionEndpoints.show, { params: { id } });
+  const tmuxSessions = () => suite.daemon.tmux(['list-sessions', '-F', '#{session_name}']).stdout.split('\n').filter((n) => n.startsWith('cp-')).sort();
 
   test('a restarted daemon re-adopts live sessions and records those that ended meanwhile', async () => {
     const survivor = await start('cat');
     const quitter = await start('sh', '-c', 'read line; exit 5');
     const crashSurvivor = await start('cat');
 
-    await daemon.stop();
+    await suite.daemon.stop();
     // The daemon is down; the programs are not.
     assert.deepEqual(tmuxSessions(), [survivor, quitter, crashSurvivor].map((s) => `cp-${s.id}`).sort());
-    daemon.tmux(['send-keys', '-t', `=cp-${quitter.id}:`, 'bye', 'Enter']);
-    await waitFor('the quitter to end while the daemon is down', () => daemon.tmux(['display', '-p', '-t', `=cp-${quitter.id}:`, '#{pane_dead}']).stdout.trim() === '1');
+    suite.daemon.tmux(['send-keys', '-t', `=cp-${quitter.id}:`, 'bye', 'Enter']);
+    await waitFor('the quitter to end while the daemon is down', () => suite.daemon.tmux(['display', '-p', '-t', `=cp-${quitter.id}:`, '#{pane_dead}']).stdout.trim() === '1');
 
-    await daemon.start();
+    await suite.daemon.start();
     assert.equal((await show(survivor.id)).status, 'running');
     const quit = await show(quitter.id);
     assert.equal(quit.status, 'exited');
     assert.equal(quit.exitCode, 5);
     assert.deepEqual(tmuxSessions(), [survivor, crashSurvivor].map((s) => `cp-${s.id}`).sort(), 'no dead or duplicate tmux session is left');
 
-    const adopted = await daemon.cli(['events', survivor.id, '--json']);
+    const adopted = await suite.daemon.cli(['events', survivor.id, '--json']);
     assert.match(adopted.stdout, /session\.adopted/);
 
     // SIGKILL: no clean-up at all.
-    await daemon.crash();
-    await daemon.start();
+    await suite.daemon.crash();
+    await suite.daemon.start();
     for (const s of [survivor, crashSurvivor]) assert.equal((await show(s.id)).status, 'running');
     assert.deepEqual(tmuxSessions(), [survivor, crashSurvivor].map((s) => `cp-${s.id}`).sort());
 
     // Streaming and input work on an adopted session.
-    const seen = readTerminal(daemon.client, crashSurvivor.id);
+    const seen = readTerminal(suite.daemon.client, crashSurvivor.id);
     await seen.ready;
-    assert.equal((await daemon.cli(['send', crashSurvivor.id, 'after the crash'])).code, 0);
+    assert.equal((await suite.daemon.cli(['send', crashSurvivor.id, 'after the crash'])).code, 0);
     await seen.until((text) => text.split('after the crash').length >= 3);
     seen.close();
   });
 
   test('a session whose tmux session vanished is recorded as crashed; stray tmux sessions are removed', async () => {
     const victim = await start('cat');
-    await daemon.crash();
-    daemon.tmux(['kill-session', '-t', `=cp-${victim.id}`]);
-    daemon.tmux(['new-session', '-d', '-s', 'cp-00000000-0000-4000-8000-000000000000', 'cat']);
-    await daemon.start();
+    await suite.daemon.crash();
+    suite.daemon.tmux(['kill-session', '-t', `=cp-${victim.id}`]);
+    suite.daemon.tmux(['new-session', '-d', '-s', 'cp-00000000-0000-4000-8000-000000000000', 'cat']);
+    await suite.daemon.start();
     const lost = await show(victim.id);
     assert.equal(lost.status, 'crashed');
-    assert.equal(daemon.tmux(['has-session', '-t', '=cp-00000000-0000-4000-8000-000000000000']).code, 1, 'the stray was killed');
+    assert.equal(suite.daemon.tmux(['has-session', '-t', '=cp-00000000-0000-4000-8000-000000000000']).code, 1, 'the stray was killed');
   });
 
   test('sessions keep running after the CLI that started them exits', async () => {
     const session = await start('sleep', '600');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await show(session.id)).status, 'running');
-    assert.equal(daemon.tmux(['display', '-p', '-t', `=cp-${session.id}:`, '#{pane_dead}']).stdout.trim(), '0');
+    assert.equal(suite.daemon.tmux(['display', '-p', '-t', `=cp-${session.id}:`, '#{pane_dead}']).stdout.trim(), '0');
   });
 });

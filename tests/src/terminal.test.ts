@@ -1,32 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
-import { TestDaemon, waitFor } from './harness.js';
+import { suiteDaemon, waitFor } from './harness.js';
 import { readTerminal } from './terminal-client.js';
 
 describe('the terminal stream', () => {
-  let daemon: TestDaemon;
-  let workdir: string;
-
-  before(async () => {
-    daemon = await TestDaemon.start();
-    workdir = mkdtempSync('/tmp/cpt-work-');
-  });
-  after(async () => {
-    await daemon.dispose();
-    rmSync(workdir, { recursive: true, force: true });
-  });
+  const suite = suiteDaemon();
 
   const start = async (...argv: string[]): Promise<SessionRecord> =>
-    daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: workdir, args: argv } });
+    suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: suite.workdir, args: argv } });
 
   test('sends the current screen first, then every byte as printed, and takes input', async () => {
     const session = await start('cat');
-    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'before watching' } });
-    await waitFor('the echo', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('before watching'));
+    await suite.daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'before watching' } });
+    await waitFor('the echo', async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('before watching'));
 
-    const reader = readTerminal(daemon.client, session.id);
+    const reader = readTerminal(suite.daemon.client, session.id);
     const stream = await reader.ready;
     const snapshot = await reader.until((t) => t.includes('before watching'));
     assert.ok(snapshot.indexOf('\x1b[H\x1b[2J') < snapshot.indexOf('before watching'), 'the snapshot clears the screen, then redraws it');
@@ -38,7 +27,7 @@ describe('the terminal stream', () => {
 
     stream.resize(100, 30);
     await waitFor('the resize', async () => {
-      const screen = await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } });
+      const screen = await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } });
       return screen.cols === 100 && screen.rows === 30;
     });
     reader.close();
@@ -46,9 +35,9 @@ describe('the terminal stream', () => {
 
   test('streams large output intact and in order', async () => {
     const session = await start('sh', '-c', 'read go; seq 1 200000; read end');
-    const reader = readTerminal(daemon.client, session.id, { snapshot: false });
+    const reader = readTerminal(suite.daemon.client, session.id, { snapshot: false });
     await reader.ready;
-    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
+    await suite.daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
     const text = await reader.until((t) => t.includes('\r\n200000\r\n'), 30_000);
     const numbers = text.split('\r\n').filter((l) => /^\d+$/.test(l)).map(Number);
     assert.equal(numbers.length, 200000);
@@ -58,11 +47,11 @@ describe('the terminal stream', () => {
 
   test('a finished session’s stream shows its last screen and closes; an unknown session closes with 4404', async () => {
     const session = await start('sh', '-c', 'echo last words; exit 0');
-    await waitFor('the end', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'exited');
-    const reader = readTerminal(daemon.client, session.id);
+    await waitFor('the end', async () => (await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'exited');
+    const reader = readTerminal(suite.daemon.client, session.id);
     assert.equal(await reader.closed, 1000);
     assert.match(reader.text(), /last words/);
 
-    assert.equal(await readTerminal(daemon.client, 'ffffffff').closed, 4404);
+    assert.equal(await readTerminal(suite.daemon.client, 'ffffffff').closed, 4404);
   });
 });
