@@ -34,11 +34,18 @@ export async function serveTerminal(
     return;
   }
 
+  // tmux delivers output in many small pieces; those that arrive together go out as one message.
+  let pending: Buffer[] = [];
+  const flush = (): void => {
+    const chunks = pending;
+    pending = [];
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow');
+    else socket.send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { binary: true });
+  };
   const stopWatching = deps.tmux.watch(session.tmuxSession, {
     snapshot: options.snapshot,
     onData: (data) => {
-      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow');
-      else socket.send(data, { binary: true });
+      if (pending.push(data) === 1) setImmediate(flush);
     },
     onReady: ({ cols, rows }) => socket.send(JSON.stringify({ type: 'ready', cols, rows })),
     onEnd: () => socket.close(1000, 'session ended'),
