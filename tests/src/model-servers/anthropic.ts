@@ -14,8 +14,8 @@
  * side requests of its own, e.g. for a session title, unless
  * CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { chunks, ScriptedServer, sendJson, sleep, type RecordedRequestBase, type ScriptRule } from './scripted-server.js';
 
 export interface CacheCreation {
   ephemeral_5m_input_tokens: number;
@@ -96,25 +96,12 @@ export interface RecordedReply {
   toolUse?: { id: string; name: string; input: object };
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. `/v1/messages`. */
-  path: string;
-  /** The full request target, e.g. `/v1/messages?beta=true`. */
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed JSON body (an empty object when there was none or it was not JSON). */
-  body: MessagesBody;
+export interface RecordedRequest extends RecordedRequestBase<MessagesBody> {
   /** Filled in once the reply is decided. */
   reply?: RecordedReply;
 }
 
-export interface Rule {
-  when?: (req: RecordedRequest) => boolean;
-  reply: Reply | ((req: RecordedRequest) => Reply);
-  /** Use this rule at most this many times (default: unlimited). */
-  times?: number;
-}
+export type Rule = ScriptRule<RecordedRequest, Reply>;
 
 export type Script = Rule[];
 
@@ -254,68 +241,20 @@ function mergeUsage(base: Usage, over: Partial<Usage> | undefined): Usage {
   return usage;
 }
 
-/** Splits a string into up to `parts` pieces (for realistic deltas). */
-function chunks(text: string, parts: number): string[] {
-  if (text.length === 0) return [];
-  const size = Math.max(1, Math.ceil(text.length / parts));
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
-
 function estimateTokens(body: unknown): number {
   return Math.max(1, Math.ceil(JSON.stringify(body ?? {}).length / 4));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export class FakeAnthropic {
-  readonly requests: RecordedRequest[] = [];
-  private script: Script;
-  private uses = new Map<number, number>();
-  private replyCount = 0;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    private readonly server: Server,
-    script: Script,
-  ) {
-    this.script = script;
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-  }
-
+export class FakeAnthropic extends ScriptedServer<MessagesBody, RecordedRequest, Reply> {
   static async start(script: Script = []): Promise<FakeAnthropic> {
-    const server = createServer();
-    const fake = new FakeAnthropic(server, script);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      fake.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: String(error) } }));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const fake = new FakeAnthropic(script);
+    await fake.listen();
     return fake;
   }
 
   /** Base URL for ANTHROPIC_BASE_URL, e.g. `http://127.0.0.1:PORT`. */
   get url(): string {
-    const address = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}`;
-  }
-
-  /** Replaces the script (rule use counts start over). */
-  setScript(script: Script): void {
-    this.script = script;
-    this.uses.clear();
+    return this.origin;
   }
 
   /** Recorded `POST /v1/messages` requests (the ones that get model replies). */
@@ -333,33 +272,12 @@ export class FakeAnthropic {
     return totals;
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  protected errorBody(message: string): unknown {
+    return { type: 'error', error: { type: 'api_error', message } };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunksIn: Buffer[] = [];
-    for await (const chunk of req) chunksIn.push(chunk as Buffer);
-    const raw = Buffer.concat(chunksIn).toString('utf8');
-    let body: MessagesBody = {};
-    try {
-      const parsed: unknown = raw ? JSON.parse(raw) : {};
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as MessagesBody;
-    } catch {
-      // Recorded with an empty body.
-    }
-    const target = req.url ?? '/';
-    const recorded: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: target.split('?')[0] ?? target,
-      url: target,
-      headers: { ...req.headers },
-      body,
-    };
-    this.requests.push(recorded);
-
+  protected async respond(recorded: RecordedRequest, res: ServerResponse): Promise<void> {
+    const { body } = recorded;
     if (recorded.method === 'POST' && recorded.path === '/v1/messages/count_tokens') {
       recorded.reply = { rule: undefined, status: 200 };
       return sendJson(res, 200, { input_tokens: estimateTokens(body.messages) + estimateTokens(body.system) + estimateTokens(body.tools) });
@@ -455,19 +373,6 @@ export class FakeAnthropic {
   }
 
   private decide(req: RecordedRequest): { reply: Reply; rule: number | undefined } {
-    for (const [index, rule] of this.script.entries()) {
-      const used = this.uses.get(index) ?? 0;
-      if (rule.times !== undefined && used >= rule.times) continue;
-      if (rule.when && !rule.when(req)) continue;
-      this.uses.set(index, used + 1);
-      return { reply: typeof rule.reply === 'function' ? rule.reply(req) : rule.reply, rule: index };
-    }
-    return { reply: defaultReply(req), rule: undefined };
+    return this.scripted(req) ?? { reply: defaultReply(req), rule: undefined };
   }
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const payload = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
 }

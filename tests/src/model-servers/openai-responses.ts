@@ -19,8 +19,8 @@
  * to the first turn) bypass the script unless `scriptStructured` is set: they
  * get JSON that fills the schema's required string fields (`{"title": ...}`).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { chunks, ScriptedServer, sendJson, sleep, type RecordedRequestBase, type ScriptRule } from './scripted-server.js';
 
 /** Usage as the Responses API reports it in `response.completed`. */
 export interface ResponsesUsage {
@@ -128,23 +128,11 @@ export interface RecordedReply {
   structured?: boolean;
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. `/v1/responses`. */
-  path: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body (empty object when none or not JSON). */
-  body: ResponsesBody;
+export interface RecordedRequest extends RecordedRequestBase<ResponsesBody> {
   reply?: RecordedReply;
 }
 
-export interface Rule {
-  when?: (req: RecordedRequest) => boolean;
-  reply: Reply | ((req: RecordedRequest) => Reply);
-  /** Use this rule at most this many times (default: unlimited). */
-  times?: number;
-}
+export type Rule = ScriptRule<RecordedRequest, Reply>;
 
 export type Script = Rule[];
 
@@ -300,64 +288,23 @@ function fillSchema(schema: JsonSchema | undefined): Record<string, unknown> {
   return out;
 }
 
-function chunks(text: string, parts: number): string[] {
-  if (text.length === 0) return [];
-  const size = Math.max(1, Math.ceil(text.length / parts));
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export class FakeResponses {
-  readonly requests: RecordedRequest[] = [];
-  private script: Script;
-  private uses = new Map<number, number>();
-  private replyCount = 0;
-  private readonly sockets = new Set<Socket>();
-
+export class FakeResponses extends ScriptedServer<ResponsesBody, RecordedRequest, Reply> {
   private constructor(
-    private readonly server: Server,
     script: Script,
     private readonly options: FakeResponsesOptions,
   ) {
-    this.script = script;
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    super(script);
   }
 
   static async start(script: Script = [], options: FakeResponsesOptions = {}): Promise<FakeResponses> {
-    // `fake` is bound below, before the server listens, so before any request.
-    const server = createServer((req, res) => {
-      void fake.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { type: 'server_error', message: String(error) } }));
-      });
-    });
-    const fake = new FakeResponses(server, script, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const fake = new FakeResponses(script, options);
+    await fake.listen();
     return fake;
   }
 
   /** The provider `base_url`, e.g. `http://127.0.0.1:PORT/v1` (Codex appends `/responses`). */
   get url(): string {
-    const address = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}/v1`;
-  }
-
-  /** Replaces the script (rule use counts start over). */
-  setScript(script: Script): void {
-    this.script = script;
-    this.uses.clear();
+    return `${this.origin}/v1`;
   }
 
   /** Recorded `POST .../responses` requests. */
@@ -372,33 +319,11 @@ export class FakeResponses {
     return totals;
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  protected errorBody(message: string): unknown {
+    return { error: { type: 'server_error', message } };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parts: Buffer[] = [];
-    for await (const chunk of req) parts.push(chunk as Buffer);
-    const raw = Buffer.concat(parts).toString('utf8');
-    let body: ResponsesBody = {};
-    try {
-      const parsed: unknown = raw ? JSON.parse(raw) : {};
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as ResponsesBody;
-    } catch {
-      // Recorded with an empty body.
-    }
-    const target = req.url ?? '/';
-    const recorded: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: target.split('?')[0] ?? target,
-      url: target,
-      headers: { ...req.headers },
-      body,
-    };
-    this.requests.push(recorded);
-
+  protected async respond(recorded: RecordedRequest, res: ServerResponse): Promise<void> {
     if ((recorded.method === 'GET' || recorded.method === 'HEAD') && recorded.path.endsWith('/models')) {
       recorded.reply = { rule: undefined, status: 200 };
       return sendJson(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
@@ -424,7 +349,7 @@ export class FakeResponses {
 
     const n = ++this.replyCount;
     const id = `resp_fake_${n}`;
-    const model = reply.model ?? body.model ?? 'fake-model';
+    const model = reply.model ?? recorded.body.model ?? 'fake-model';
     const usage = makeUsage(reply.usage ?? {}, defaultUsage(n));
     let functionCall: RecordedReply['functionCall'];
     if (reply.shell) {
@@ -498,19 +423,7 @@ export class FakeResponses {
     if (isStructured(req) && !this.options.scriptStructured) {
       return { reply: { text: JSON.stringify(fillSchema(req.body.text?.format?.schema)) }, rule: undefined, structured: true };
     }
-    for (const [index, rule] of this.script.entries()) {
-      const used = this.uses.get(index) ?? 0;
-      if (rule.times !== undefined && used >= rule.times) continue;
-      if (rule.when && !rule.when(req)) continue;
-      this.uses.set(index, used + 1);
-      return { reply: typeof rule.reply === 'function' ? rule.reply(req) : rule.reply, rule: index, structured: false };
-    }
-    return { reply: { text: 'ok' }, rule: undefined, structured: false };
+    const scripted = this.scripted(req);
+    return scripted ? { ...scripted, structured: false } : { reply: { text: 'ok' }, rule: undefined, structured: false };
   }
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const payload = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
 }
