@@ -125,8 +125,8 @@ function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | 
   return { ...(endpoint.params && { params: endpoint.params }), ...(endpoint.query && { querystring: endpoint.query }) };
 }
 
-function requestInput(request: FastifyRequest): { params: unknown; query: unknown; origin: RequestOrigin } {
-  return { params: request.params, query: request.query, origin: originOf(request) };
+function requestInput(request: FastifyRequest): { params: unknown; query: unknown; origin: RequestOrigin; headers: FastifyRequest['headers'] } {
+  return { params: request.params, query: request.query, origin: originOf(request), headers: request.headers };
 }
 
 /** A Unix socket peer has no address; only a TCP client does. */

@@ -71,9 +71,18 @@ export interface RequestContext<E> {
   query: EndpointQuery<E>;
   body: EndpointBody<E>;
   origin: RequestOrigin;
+  /** Request headers, lower-cased names (for credentials that must not travel in URLs). */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export type EndpointHandler<E> = (request: RequestContext<E>) => Promise<EndpointResponse<E>>;
+
+/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+export function bearerToken(headers: RequestContext<unknown>['headers']): string | undefined {
+  const value = headers.authorization;
+  const match = typeof value === 'string' ? /^Bearer ([^\s]+)$/.exec(value) : null;
+  return match?.[1];
+}
 
 /** A WebSocket endpoint: its URL parameters and query are validated like any route. */
 export interface SocketEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined> {
@@ -95,6 +104,7 @@ export function defineSocketEndpoint<P extends TSchema | undefined = undefined, 
 }
 
 export interface SocketContext<E> {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
   params: E extends SocketEndpoint<infer P, TSchema | undefined> ? StaticOrNone<P> : never;
   query: E extends SocketEndpoint<TSchema | undefined, infer Q> ? StaticOrNone<Q> : never;
   origin: RequestOrigin;

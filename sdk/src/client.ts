@@ -31,7 +31,7 @@ export class DaemonUnreachableError extends Error {
   }
 }
 
-type Input<E> = (EndpointParams<E> extends undefined ? { params?: undefined } : { params: EndpointParams<E> }) &
+type Input<E> = { headers?: Record<string, string> } & (EndpointParams<E> extends undefined ? { params?: undefined } : { params: EndpointParams<E> }) &
   (EndpointQuery<E> extends undefined ? { query?: undefined } : { query?: EndpointQuery<E> }) &
   (EndpointBody<E> extends undefined ? { body?: undefined } : { body: EndpointBody<E> });
 
@@ -64,10 +64,10 @@ export class ApiClient {
     endpoint: E,
     ...[input]: object extends Input<E> ? [Input<E>?] : [Input<E>]
   ): Promise<EndpointResponse<E>> {
-    const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
+    const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
     const path = expandUrl(endpoint.url, i.params, i.query);
     const payload = i.body === undefined ? undefined : Buffer.from(JSON.stringify(i.body));
-    const { status, text } = await this.request(endpoint.method, path, payload);
+    const { status, text } = await this.request(endpoint.method, path, payload, i.headers);
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (status >= 400) {
       const err = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
@@ -101,8 +101,8 @@ export class ApiClient {
     });
   }
 
-  private request(method: string, path: string, body: Buffer | undefined): Promise<{ status: number; text: string }> {
-    const headers: Record<string, string | number> = { accept: 'application/json' };
+  private request(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string | number> = { accept: 'application/json', ...extraHeaders };
     if (body) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = body.length;
