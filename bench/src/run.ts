@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { echoLatency } from './echo-latency.js';
+import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
 import { throughput } from './throughput.js';
 
@@ -9,6 +10,7 @@ const benchmarks = {
   'echo-latency': echoLatency,
   throughput,
   'idle-cost': idleCost,
+  'hook-roundtrip': hookRoundtrip,
 } as const;
 
 type Name = keyof typeof benchmarks;

@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sessionEndpoints } from '@codepiper/sdk';
+import { TestDaemon } from '@codepiper/tests/harness';
+import { distribution, type Distribution } from './stats.js';
+
+const SAMPLES = 300;
+const WARMUP = 20;
+
+export interface HookRoundtripResult {
+  /** Running the session's forwarder (sh + curl over the Unix socket) with a PreToolUse payload, as Claude Code runs it. */
+  preToolUse: Distribution;
+  /** What the forwarder printed (the daemon's decision); `{}` when no policy decides. */
+  reply: string;
+}
+
+/**
+ * A real daemon with a real `claude-code` session (the program is a stand-in
+ * that just waits, so no model server is needed); the session's own hook
+ * forwarder is run once per sample, like Claude Code runs a hook.
+ */
+export async function hookRoundtrip(): Promise<HookRoundtripResult> {
+  const scratch = mkdtempSync('/tmp/cpb-hook-');
+  const fakeClaude = path.join(scratch, 'claude');
+  writeFileSync(fakeClaude, '#!/bin/sh\nexec sleep 3600\n');
+  chmodSync(fakeClaude, 0o755);
+  const daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: fakeClaude });
+  try {
+    const session = await daemon.client.call(sessionEndpoints.start, {
+      body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config') } },
+    });
+    const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+    const payload = JSON.stringify({
+      session_id: session.id,
+      transcript_path: String(session.metadata.transcriptPath),
+      cwd: scratch,
+      permission_mode: 'default',
+      hook_event_name: 'PreToolUse',
+      tool_name: 'Bash',
+      tool_input: { command: 'ls -la', description: 'List files' },
+      tool_use_id: 'toolu_bench',
+    });
+    const samples: number[] = [];
+    let reply = '';
+    for (let i = 0; i < WARMUP + SAMPLES; i++) {
+      const t0 = performance.now();
+      const run = spawnSync(forwarder, [], { input: payload, encoding: 'utf8' });
+      const ms = performance.now() - t0;
+      if (run.status !== 0) throw new Error(`the forwarder failed (${run.status}): ${run.stderr}`);
+      reply = run.stdout;
+      if (i >= WARMUP) samples.push(ms);
+    }
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
+    return { preToolUse: distribution(samples), reply };
+  } finally {
+    await daemon.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

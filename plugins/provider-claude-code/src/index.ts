@@ -1,0 +1,291 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  bearerToken,
+  ClaudeCodeOptionsSchema,
+  claudeCodeEndpoints,
+  claudePermission,
+  CodePiperError,
+  definePlugin,
+  eventLogRef,
+  isFinished,
+  providerRegistryRef,
+  SDK_CONTRACT_VERSION,
+  sessionDirectoryRef,
+  type ClaudeCodeOptions,
+  type ClaudeHookReply,
+  type ClaudePermissionDecision,
+  type SessionProvider,
+  type SessionRecord,
+} from '@codepiper/sdk';
+import { Type } from '@sinclair/typebox';
+import { computedTranscriptPath, writeSessionFiles } from './launch.js';
+import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
+import { readTranscript } from './transcript.js';
+
+export { HOOK_EVENTS, writeSessionFiles } from './launch.js';
+export { readTranscript, toEntries } from './transcript.js';
+
+const PROVIDER_ID = 'claude-code';
+const PLUGIN = 'provider-claude-code';
+
+export const ClaudeCodeConfig = Type.Object({
+  claude_bin: Type.Optional(Type.String({ minLength: 1, description: 'The claude program (default: $CODEPIPER_CLAUDE_BIN, else `claude` on PATH)' })),
+  hook_timeout_s: Type.Integer({ minimum: 1, maximum: 3600, default: 600, description: 'How long a hook may wait for the daemon (a permission decision may wait for a person)' }),
+});
+
+/** Session variables kept with the session so `codepiper resume` runs Claude in the same config dir; never keys. */
+const KEPT_ENV = /^(CLAUDE_[A-Z0-9_]*|ANTHROPIC_BASE_URL|DISABLE_[A-Z0-9_]*)$/;
+const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function unauthorized(): CodePiperError {
+  return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session', 401);
+}
+
+/** What a permission prompt is about, for the status detail: `Bash rm -f x`. */
+function describeTool(toolName: string, input: unknown): string {
+  const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const what = str(fields.command) ?? str(fields.file_path) ?? str(fields.path) ?? str(fields.url) ?? str(fields.pattern) ?? (input === undefined ? '' : JSON.stringify(input));
+  const text = `${toolName} ${what.replace(/\s+/g, ' ')}`.trim();
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
+function hookReply(event: 'PreToolUse' | 'PermissionRequest', verdict: ClaudePermissionDecision | undefined): ClaudeHookReply {
+  if (!verdict) return {};
+  if (event === 'PreToolUse') {
+    return { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: verdict.decision, permissionDecisionReason: verdict.reason } };
+  }
+  // A PermissionRequest can only allow or deny; `ask` leaves the prompt to the person.
+  if (verdict.decision === 'ask') return {};
+  return { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: verdict.decision, message: verdict.reason } } };
+}
+
+export default definePlugin({
+  name: PLUGIN,
+  contract: SDK_CONTRACT_VERSION,
+  description: 'The `claude-code` provider: Claude Code in a terminal, with its hooks, transcript, usage and resume',
+  dependencies: ['sessions', 'events'],
+  config: ClaudeCodeConfig,
+  register(ctx) {
+    const directory = () => ctx.services.get(sessionDirectoryRef);
+    const events = () => ctx.services.get(eventLogRef);
+    /** Session id → sha256 of its hook secret (also in the session's metadata, for after a restart). */
+    const keyHashes = new Map<string, string>();
+    const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, log: ctx.log });
+    let unsubscribe: (() => void) | undefined;
+
+    ctx.migrations(migrations);
+
+    const provider: SessionProvider = {
+      id: PROVIDER_ID,
+      description: 'Claude Code (hooks, transcript, usage, model switch, resume)',
+      options: ClaudeCodeOptionsSchema,
+      resumable: true,
+
+      async startSession(input, launcher) {
+        const options = input.options as ClaudeCodeOptions;
+        const previous = input.resume?.metadata ?? {};
+        const previousEnv = (typeof previous.claudeEnv === 'object' && previous.claudeEnv !== null ? previous.claudeEnv : {}) as Record<string, string>;
+        const bin = options.claude_bin ?? ctx.config.claude_bin ?? ctx.env.CODEPIPER_CLAUDE_BIN ?? 'claude';
+        const files = await writeSessionFiles({
+          dir: path.join(ctx.paths.pluginData(PLUGIN), input.sessionId),
+          sessionId: input.sessionId,
+          daemonSocket: ctx.paths.socket,
+          timeoutS: ctx.config.hook_timeout_s,
+        });
+
+        const resumeId = options.resume ?? (input.resume ? (str(previous.claudeSessionId) ?? input.sessionId) : undefined);
+        const claudeSessionId = resumeId ?? input.sessionId;
+        const model = options.model ?? (input.resume ? str(previous.model) : undefined);
+        const permissionMode = options.permissionMode ?? (input.resume ? str(previous.permissionMode) : undefined);
+        // On resume the options are only defaults: the session keeps its billing.
+        const billing = (input.resume ? str(previous.billing) : undefined) ?? options.billing ?? 'subscription';
+
+        const claudeEnv = Object.fromEntries(
+          Object.entries({ ...previousEnv, ...input.env }).filter(([name]) => KEPT_ENV.test(name) && !SECRET_ENV.test(name)),
+        );
+        const configDir = claudeEnv.CLAUDE_CONFIG_DIR ?? ctx.env.CLAUDE_CONFIG_DIR ?? path.join(ctx.env.HOME ?? os.homedir(), '.claude');
+        const transcriptPath =
+          input.resume && str(previous.transcriptPath) && str(previous.claudeSessionId) === claudeSessionId
+            ? (str(previous.transcriptPath) ?? '')
+            : computedTranscriptPath(configDir, input.cwd, claudeSessionId);
+
+        const argv = [bin, resumeId ? '--resume' : '--session-id', claudeSessionId, '--settings', files.settingsPath];
+        if (permissionMode) argv.push('--permission-mode', permissionMode);
+        if (model) argv.push('--model', model);
+        argv.push(...input.args);
+
+        const env: Record<string, string | null> = { ...(input.resume ? previousEnv : {}) };
+        if (billing === 'subscription') Object.assign(env, { ANTHROPIC_API_KEY: null, ANTHROPIC_AUTH_TOKEN: null });
+
+        const keyHash = sha256(files.secret);
+        keyHashes.set(input.sessionId, keyHash);
+        await launcher.launch({
+          argv,
+          env,
+          metadata: {
+            claudeSessionId,
+            model: model ?? null,
+            billing,
+            permissionMode: permissionMode ?? null,
+            settingsPath: files.settingsPath,
+            transcriptPath,
+            hookKeyHash: keyHash,
+            claudeEnv,
+          },
+        });
+        await tailer.follow(input.sessionId, transcriptPath);
+      },
+
+      async sendText(terminal, text, submit) {
+        if (text) await terminal.typeText(text);
+        if (!submit) return;
+        // A burst of text followed at once by Enter reads as a paste to Claude's TUI: let it settle first.
+        if (text) await sleep(150);
+        await terminal.pressKeys(['enter']);
+      },
+
+      async sendKeys(terminal, keys) {
+        await terminal.pressKeys(keys);
+      },
+
+      async stopSession(terminal) {
+        // Ctrl+C twice is Claude Code's own way out: exit code 0, SessionEnd hook, transcript flushed.
+        // (SIGTERM ends it too, but as exit 143.) If it does not end, the sessions plugin kills it after its stop timeout.
+        await terminal.pressKeys(['ctrl+c']);
+        await sleep(250);
+        await terminal.pressKeys(['ctrl+c']);
+      },
+
+      async transcript(session) {
+        const file = str(session.metadata.transcriptPath);
+        if (!file) throw new CodePiperError('no_transcript', `session ${session.id.slice(0, 8)} has no known transcript`, 404);
+        return readTranscript(file);
+      },
+
+      async switchModel(terminal, _session, model) {
+        await terminal.typeText(`/model ${model}`);
+        await sleep(150);
+        await terminal.pressKeys(['enter']);
+        // With a conversation under way, Claude asks to confirm (the cache is lost); choice 1 switches.
+        const deadline = Date.now() + 3000;
+        while (Date.now() < deadline) {
+          await sleep(100);
+          const { text } = await terminal.screen();
+          if (/Switch model\?/.test(text) && /Yes, switch/.test(text)) {
+            await terminal.pressKeys(['enter']);
+            return;
+          }
+          if (/Set model to|Kept model as|not found|Invalid model/i.test(text.split('\n').slice(-12).join('\n'))) return;
+        }
+      },
+    };
+
+    ctx.services.get(providerRegistryRef).register(provider);
+
+    const authenticate = async (sessionId: string, key: string | undefined): Promise<SessionRecord> => {
+      if (!key) throw unauthorized();
+      let session: SessionRecord | undefined;
+      let expected = keyHashes.get(sessionId);
+      if (!expected) {
+        session = await directory()
+          .resolve(sessionId)
+          .catch(() => undefined);
+        expected = session?.provider === PROVIDER_ID ? str(session.metadata.hookKeyHash) : undefined;
+        if (!expected) throw unauthorized();
+        keyHashes.set(sessionId, expected);
+      }
+      const given = Buffer.from(sha256(key), 'hex');
+      const wanted = Buffer.from(expected, 'hex');
+      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw unauthorized();
+      return session ?? directory().resolve(sessionId);
+    };
+
+    ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body }) => {
+      const session = await authenticate(params.session, bearerToken(headers));
+      const name = body.hook_event_name;
+      if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`, 400);
+      const payload = body as Record<string, unknown>;
+      await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
+
+      const patch: Record<string, unknown> = {};
+      const transcriptPath = str(payload.transcript_path);
+      if (transcriptPath && path.isAbsolute(transcriptPath) && transcriptPath !== session.metadata.transcriptPath) patch.transcriptPath = transcriptPath;
+      const claudeSessionId = str(payload.session_id);
+      if (claudeSessionId && claudeSessionId !== session.metadata.claudeSessionId) patch.claudeSessionId = claudeSessionId;
+      if (Object.keys(patch).length > 0) await directory().updateMetadata(session.id, patch);
+      if (!isFinished(session.status)) {
+        const file = str(patch.transcriptPath) ?? str(session.metadata.transcriptPath);
+        if (file) void tailer.follow(session.id, file);
+      }
+
+      const toolName = str(payload.tool_name) ?? '';
+      const setStatus = (status: 'working' | 'idle' | 'waiting', detail: string | null = null) => directory().setStatus(session.id, status, detail);
+      switch (name) {
+        case 'SessionStart':
+          await setStatus('idle');
+          break;
+        case 'Stop':
+          await setStatus('idle');
+          // Claude may write the turn's last transcript line just after this hook.
+          setTimeout(() => void tailer.poke(session.id), 500).unref();
+          break;
+        case 'UserPromptSubmit':
+        case 'PreToolUse':
+        case 'PostToolUse':
+          await setStatus('working');
+          break;
+        case 'PermissionRequest':
+          await setStatus('waiting', `permission: ${describeTool(toolName, payload.tool_input)}`);
+          break;
+        case 'StopFailure': {
+          const error = str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error');
+          await setStatus('idle', `error: ${error}`.slice(0, 300));
+          break;
+        }
+        case 'Notification':
+          if (payload.notification_type === 'permission_prompt') {
+            const current = await directory().resolve(session.id);
+            if (current.status !== 'waiting') await setStatus('waiting', str(payload.message) ?? 'permission');
+          }
+          break;
+        default:
+          break;
+      }
+
+      if (name !== 'PreToolUse' && name !== 'PermissionRequest') return {};
+      let verdict: ClaudePermissionDecision | undefined;
+      try {
+        const current = await directory().resolve(session.id);
+        verdict = await ctx.hooks.call(claudePermission, { session: current, event: name, toolName, toolInput: payload.tool_input });
+      } catch (error) {
+        // A failing tap decides nothing: Claude asks the person as it would without CodePiper.
+        ctx.log.error({ err: error, session: session.id }, 'the claude-code.permission hook failed; Claude decides');
+        verdict = undefined;
+      }
+      return hookReply(name, verdict);
+    });
+
+    return {
+      async start() {
+        unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
+          if (event.sessionId) void tailer.close(event.sessionId);
+        });
+        for (const session of await directory().list()) {
+          if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
+          const file = str(session.metadata.transcriptPath);
+          if (file) await tailer.follow(session.id, file);
+        }
+      },
+      stop() {
+        unsubscribe?.();
+        tailer.closeAll();
+      },
+    };
+  },
+});

@@ -1,0 +1,213 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import {
+  CodePiperError,
+  codexEndpoints,
+  definePlugin,
+  eventLogRef,
+  isFinished,
+  providerRegistryRef,
+  SDK_CONTRACT_VERSION,
+  sessionDirectoryRef,
+  type SessionProvider,
+  type SessionTerminal,
+  type TranscriptEntry,
+} from '@codepiper/sdk';
+import { readSecret, sameSecret, writeForwarder } from './forwarder.js';
+import { migrations } from './migrations.js';
+import { readRollout, transcriptOf } from './rollout.js';
+import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
+
+export { factOf, parseLine, transcriptOf, type CodexUsage } from './rollout.js';
+
+const ProviderCodexConfig = Type.Object({
+  codex_bin: Type.Optional(Type.String({ minLength: 1, description: 'The codex program (default: $CODEPIPER_CODEX_BIN, else `codex` on PATH)' })),
+  thread_discovery_timeout_ms: Type.Integer({ minimum: 1000, default: 30_000, description: 'How long to wait for Codex to reveal its session id after launch' }),
+});
+
+const CodexOptions = Type.Object(
+  {
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' })),
+    resume: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F-]{36}$', description: 'Continue a Codex session by its own id' })),
+  },
+  { additionalProperties: false },
+);
+
+const TYPE_PAUSE_MS = 300;
+const READY_TEXT = 'Ask Codex to do anything';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A TOML array of basic strings (JSON escapes are valid TOML escapes). */
+const tomlArray = (items: readonly string[]): string => `[${items.map((i) => JSON.stringify(i)).join(', ')}]`;
+
+export default definePlugin({
+  name: 'provider-codex',
+  contract: SDK_CONTRACT_VERSION,
+  description: 'The `codex` provider: OpenAI Codex CLI with turn notifications, usage and transcripts from its rollout',
+  dependencies: ['sessions', 'events'],
+  config: ProviderCodexConfig,
+  register(ctx) {
+    const pluginDir = () => ctx.paths.pluginData('provider-codex');
+    const trackers = new Map<string, SessionTracker>();
+    const directory = () => ctx.services.get(sessionDirectoryRef);
+    const events = () => ctx.services.get(eventLogRef);
+    const deps = {
+      get store() {
+        return ctx.store;
+      },
+      get events() {
+        return events();
+      },
+      directory,
+      log: ctx.log,
+    };
+    /** Sessions started recently, until their composer is seen: typing earlier would be lost. */
+    const warmingUp = new Set<string>();
+    let unsubscribe: (() => void) | undefined;
+
+    const codexHomeOf = (sessionEnv: Readonly<Record<string, string>>): string =>
+      path.resolve(sessionEnv.CODEX_HOME || ctx.env.CODEX_HOME || path.join(ctx.env.HOME || os.homedir(), '.codex'));
+
+    const claimed = (id: string) => [...trackers.values()].some((t) => t.threadId === id);
+
+    async function waitUntilReady(terminal: SessionTerminal): Promise<void> {
+      if (!warmingUp.has(terminal.sessionId)) return;
+      const tracker = trackers.get(terminal.sessionId);
+      await tracker?.thread(ctx.config.thread_discovery_timeout_ms);
+      // Codex creates its marker file before the composer is drawn: look at the
+      // screen a few times, only for a session's first input.
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const screen = await terminal.screen().catch(() => undefined);
+        if (!screen || screen.text.includes(READY_TEXT)) break;
+        await sleep(200);
+      }
+      warmingUp.delete(terminal.sessionId);
+    }
+
+    const provider: SessionProvider = {
+      id: 'codex',
+      description: 'OpenAI Codex CLI',
+      options: CodexOptions,
+      resumable: true,
+      async startSession(input, launcher) {
+        const bin = ctx.config.codex_bin || ctx.env.CODEPIPER_CODEX_BIN || 'codex';
+        const previous = input.resume?.metadata;
+        const codexHome = typeof previous?.codexHome === 'string' ? previous.codexHome : codexHomeOf(input.env);
+        const model = typeof input.options.model === 'string' ? input.options.model : typeof previous?.model === 'string' ? previous.model : undefined;
+        const resumeId = typeof previous?.codexSessionId === 'string' ? previous.codexSessionId : typeof input.options.resume === 'string' ? input.options.resume : undefined;
+        if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed', 400);
+        const forwarder = await writeForwarder({ pluginDir: pluginDir(), sessionId: input.sessionId, socket: ctx.paths.socket });
+        const argv = [
+          bin,
+          ...(resumeId ? ['resume', resumeId] : []),
+          '--no-alt-screen',
+          '--no-daemon',
+          ...(model ? ['-m', model] : []),
+          '-c',
+          `notify=${tomlArray([forwarder])}`,
+          ...input.args,
+        ];
+        const before = await threadMarkers(codexHome);
+        const tracker = new SessionTracker(input.sessionId, codexHome, deps);
+        await trackers.get(input.sessionId)?.close();
+        trackers.set(input.sessionId, tracker);
+        await tracker.init(model);
+        warmingUp.add(input.sessionId);
+        try {
+          await launcher.launch({
+            argv,
+            // A resumed session gets no environment from its request: keep it in the same CODEX_HOME.
+            ...(input.resume ? { env: { CODEX_HOME: codexHome } } : {}),
+            metadata: { codexHome, ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
+          });
+        } catch (error) {
+          trackers.delete(input.sessionId);
+          warmingUp.delete(input.sessionId);
+          await tracker.close();
+          throw error;
+        }
+        if (resumeId) tracker.setThread(resumeId, true);
+        else tracker.discoverThread(before, claimed, ctx.config.thread_discovery_timeout_ms);
+      },
+      async sendText(terminal, text, submit) {
+        await waitUntilReady(terminal);
+        if (text) await terminal.typeText(text);
+        if (!submit) return;
+        // Text and Enter in one burst look like a paste to Codex: the Enter would become a newline.
+        if (text) await sleep(TYPE_PAUSE_MS);
+        await terminal.pressKeys(['enter']);
+        await directory().setStatus(terminal.sessionId, 'working');
+      },
+      async sendKeys(terminal, keys) {
+        await terminal.pressKeys(keys);
+      },
+      async stopSession(terminal) {
+        // Idle with an empty composer, one ctrl+c quits; a second one covers a
+        // running turn (interrupted) or a draft (cleared) first.
+        await terminal.pressKeys(['ctrl+c']);
+        await sleep(700);
+        await terminal.pressKeys(['ctrl+c']).catch(() => undefined);
+      },
+      async transcript(session): Promise<TranscriptEntry[]> {
+        const tracker = trackers.get(session.id);
+        let file = tracker?.rolloutPath;
+        if (!file) {
+          const row = await ctx.store.get<{ path: string | null; codex_home: string; thread_id: string | null }>('SELECT path, codex_home, thread_id FROM codex_rollouts WHERE session_id = ?', [session.id]);
+          file = row?.path ?? (row?.thread_id ? await findRollout(row.codex_home, row.thread_id) : undefined);
+        }
+        if (!file) return [];
+        return transcriptOf(await readRollout(file));
+      },
+    };
+
+    ctx.migrations(migrations);
+    ctx.services.get(providerRegistryRef).register(provider);
+
+    ctx.api.handle(codexEndpoints.notify, async ({ params, body }) => {
+      const expected = /^[0-9a-f-]{36}$/.test(params.session) ? await readSecret(pluginDir(), params.session) : undefined;
+      if (!expected || !sameSecret(expected, body.secret)) throw new CodePiperError('unauthorized', 'invalid session or notify secret', 401);
+      const session = await directory().resolve(params.session);
+      if (session.provider !== 'codex' || isFinished(session.status)) return { ok: true as const };
+      const tracker = trackers.get(session.id);
+      const main = (await tracker?.thread(5_000)) ?? (typeof session.metadata.codexSessionId === 'string' ? session.metadata.codexSessionId : undefined);
+      const thread = body.notification['thread-id'];
+      if (main && thread && thread !== main) {
+        ctx.log.debug({ session: session.id, thread }, 'ignoring a notification of another Codex thread (e.g. the title)');
+        return { ok: true as const };
+      }
+      await events().append({ sessionId: session.id, type: 'codex.turn_complete', payload: body.notification }, SOURCE);
+      if (body.notification.type === 'agent-turn-complete') await directory().setStatus(session.id, 'idle');
+      void tracker?.refresh();
+      return { ok: true as const };
+    });
+
+    return {
+      async start() {
+        unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
+          const tracker = event.sessionId ? trackers.get(event.sessionId) : undefined;
+          if (!tracker || !event.sessionId) return;
+          trackers.delete(event.sessionId);
+          warmingUp.delete(event.sessionId);
+          void tracker.close();
+        });
+        for (const session of await directory().list()) {
+          if (session.provider !== 'codex' || isFinished(session.status)) continue;
+          const tracker = new SessionTracker(session.id, typeof session.metadata.codexHome === 'string' ? session.metadata.codexHome : codexHomeOf({}), deps);
+          if (await tracker.restore()) trackers.set(session.id, tracker);
+          else if (typeof session.metadata.codexSessionId === 'string') {
+            await tracker.init(undefined);
+            trackers.set(session.id, tracker);
+            tracker.setThread(session.metadata.codexSessionId, true);
+          }
+        }
+      },
+      async stop() {
+        unsubscribe?.();
+        await Promise.all([...trackers.values()].map((t) => t.close()));
+        trackers.clear();
+      },
+    };
+  },
+});

@@ -1,0 +1,85 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEndpoint } from './api.js';
+import { defineBailHook } from './hooks.js';
+import type { SessionRecord } from './sessions.js';
+
+/** Options of the `claude-code` provider (`codepiper start -p claude-code --model M --permission-mode P --billing B --resume ID`). */
+export const ClaudeCodeOptionsSchema = Type.Object(
+  {
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' })),
+    permissionMode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z]+$', description: 'default, acceptEdits, plan, auto, bypassPermissions...' })),
+    billing: Type.Optional(
+      Type.Union([Type.Literal('subscription'), Type.Literal('api')], {
+        default: 'subscription',
+        description: 'subscription: ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN are removed from the session; api: they are kept',
+      }),
+    ),
+    resume: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$', description: 'A Claude Code session id to continue' })),
+    claude_bin: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The claude program for this session' })),
+  },
+  { additionalProperties: false },
+);
+export type ClaudeCodeOptions = Static<typeof ClaudeCodeOptionsSchema>;
+
+/** A hook's JSON exactly as Claude Code sent it on the hook's stdin. */
+export const ClaudeHookPayloadSchema = Type.Object(
+  {
+    hook_event_name: Type.String({ minLength: 1, maxLength: 100 }),
+    session_id: Type.Optional(Type.String()),
+    transcript_path: Type.Optional(Type.String()),
+    cwd: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+export type ClaudeHookPayload = Static<typeof ClaudeHookPayloadSchema> & Record<string, unknown>;
+
+/** What a hook prints back to Claude Code: `{}` (decide nothing) or a permission decision in Claude's own contract. */
+export const ClaudeHookReplySchema = Type.Object(
+  {
+    hookSpecificOutput: Type.Optional(
+      Type.Object(
+        {
+          hookEventName: Type.String(),
+          permissionDecision: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('ask')])),
+          permissionDecisionReason: Type.Optional(Type.String()),
+          decision: Type.Optional(Type.Object({ behavior: Type.Union([Type.Literal('allow'), Type.Literal('deny')]), message: Type.Optional(Type.String()) })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClaudeHookReply = Static<typeof ClaudeHookReplySchema>;
+
+export const claudeCodeEndpoints = {
+  hook: defineEndpoint({
+    method: 'POST',
+    url: '/hooks/claude-code/:session',
+    summary:
+      'A Claude Code hook event, forwarded by the session’s hook script with `Authorization: Bearer <the session’s hook secret>`; answers Claude’s hook output contract',
+    tags: ['claude-code'],
+    params: Type.Object({ session: Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'Full session id' }) }),
+    body: ClaudeHookPayloadSchema,
+    response: ClaudeHookReplySchema,
+  }),
+};
+
+export interface ClaudePermissionQuestion {
+  session: SessionRecord;
+  event: 'PreToolUse' | 'PermissionRequest';
+  toolName: string;
+  toolInput: unknown;
+}
+
+export interface ClaudePermissionDecision {
+  decision: 'allow' | 'deny' | 'ask';
+  reason: string;
+}
+
+export const claudePermission = defineBailHook<ClaudePermissionQuestion, ClaudePermissionDecision>({
+  name: 'claude-code.permission',
+  owner: 'provider-claude-code',
+  description:
+    'Before a Claude Code tool call runs (PreToolUse) and when Claude asks for permission (PermissionRequest). The first tap returning a decision answers Claude; none: Claude decides itself. A failing tap decides nothing.',
+});

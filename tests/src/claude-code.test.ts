@@ -1,0 +1,384 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { TestDaemon, waitFor } from './harness.js';
+import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, type RecordedRequest } from './model-servers/anthropic.js';
+
+const HELPER_KEY = 'sk-ant-helper-key-for-tests-0123456789';
+const DAEMON_KEY = 'sk-ant-daemon-key-must-not-leak-98765';
+const MODEL_A = 'claude-sonnet-4-5';
+const MODEL_B = 'claude-opus-4-5';
+
+interface UsageTotalsRow {
+  replies: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_5m: number;
+  cache_creation_1h: number;
+  cache_read_tokens: number;
+}
+
+/** Runs a file with a JSON payload on stdin, as Claude Code runs a hook. */
+function runHook(script: string, payload: object): { code: number; stdout: string; stderr: string; ms: number } {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(script, [], { input: JSON.stringify(payload), encoding: 'utf8', timeout: 20_000 });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+describe('claude-code provider with the real Claude Code against a fake Anthropic API', { timeout: 300_000 }, () => {
+  let daemon: TestDaemon;
+  let fake: FakeAnthropic;
+  let home: ClaudeHome;
+  let workdir: string;
+  let session: SessionRecord;
+
+  before(async () => {
+    workdir = mkdtempSync('/tmp/cpt-cc-work-');
+    fake = await FakeAnthropic.start([
+      { when: (r) => isMainConversation(r) && hasToolResult(r), reply: { text: 'the file is gone' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('say hello'), reply: { text: 'hello from the fake model' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('offline turn'), reply: { text: 'answered while the daemon was down' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('which model'), reply: (r) => ({ text: `I am ${r.body.model ?? '?'}` }) },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('remember'), reply: { text: 'I remember everything' } },
+    ]);
+    home = await prepareClaudeHome({ cwd: workdir, apiKey: HELPER_KEY, baseUrl: fake.url });
+    daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: claudeBin, ANTHROPIC_API_KEY: DAEMON_KEY });
+  });
+  after(async () => {
+    if (session) await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    await fake?.close();
+    rmSync(workdir, { recursive: true, force: true });
+    // Claude may still be flushing its files for a moment after it is killed.
+    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+  });
+
+  const events = async (type: string): Promise<CodePiperEvent[]> =>
+    (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type, limit: 10000 } })).events;
+  const waitEvent = (type: string, match: (e: CodePiperEvent) => boolean = () => true, timeoutMs = 60_000): Promise<CodePiperEvent> =>
+    waitFor(`event ${type}`, async () => (await events(type)).find(match), timeoutMs);
+  const show = () => daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+  const screen = async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
+  const payloadOf = (e: CodePiperEvent) => e.payload as Record<string, unknown>;
+  const usageTotals = (): UsageTotalsRow => {
+    const sql = `SELECT count(*) AS replies, coalesce(sum(input_tokens),0) AS input_tokens, coalesce(sum(output_tokens),0) AS output_tokens,
+      coalesce(sum(cache_creation_5m),0) AS cache_creation_5m, coalesce(sum(cache_creation_1h),0) AS cache_creation_1h,
+      coalesce(sum(cache_read_tokens),0) AS cache_read_tokens FROM claude_usage WHERE session_id = '${session.id}'`;
+    const out = spawnSync('sqlite3', ['-json', path.join(daemon.home, 'codepiper.db'), sql], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    return (JSON.parse(out.stdout) as UsageTotalsRow[])[0] as UsageTotalsRow;
+  };
+  const expectedUsage = () => {
+    const t = fake.reportedUsage(isMainConversation);
+    return {
+      replies: t.replies,
+      input_tokens: t.input_tokens,
+      output_tokens: t.output_tokens,
+      cache_creation_5m: t.ephemeral_5m_input_tokens,
+      cache_creation_1h: t.ephemeral_1h_input_tokens,
+      cache_read_tokens: t.cache_read_input_tokens,
+    };
+  };
+  const stopCount = async () => (await events('claude.Stop')).length;
+  const send = async (text: string) => {
+    const result = await daemon.cli(['send', session.id.slice(0, 8), text]);
+    assert.equal(result.code, 0, result.stderr);
+  };
+
+  test('starts Claude with its own session id, a private settings overlay and the hooks wired', async () => {
+    session = await daemon.client.call(sessionEndpoints.start, {
+      body: { provider: 'claude-code', cwd: workdir, env: { ...home.env }, options: { model: MODEL_A, permissionMode: 'default' } },
+    });
+    assert.equal(session.command[0], claudeBin);
+    assert.deepEqual(session.command.slice(1, 3), ['--session-id', session.id]);
+    assert.ok(session.command.includes('--settings'));
+    assert.deepEqual(session.command.slice(-4), ['--permission-mode', 'default', '--model', MODEL_A]);
+    assert.equal(session.metadata.claudeSessionId, session.id);
+    assert.equal(session.metadata.billing, 'subscription');
+    const settingsPath = String(session.metadata.settingsPath);
+    assert.equal(statSync(settingsPath).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(settingsPath)).mode & 0o777, 0o700);
+    assert.equal(statSync(path.join(path.dirname(settingsPath), 'hook.sh')).mode & 0o777, 0o700);
+    const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as { hooks: Record<string, unknown[]> };
+    assert.deepEqual(Object.keys(settings.hooks).sort(), [
+      'Notification', 'PermissionRequest', 'PostToolUse', 'PreCompact', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop', 'StopFailure', 'SubagentStop', 'UserPromptSubmit',
+    ]);
+    assert.doesNotMatch(readFileSync(path.join(path.dirname(settingsPath), 'hook.sh'), 'utf8'), /key=|Bearer/, 'the secret is not in the script');
+
+    const started = await waitEvent('claude.SessionStart');
+    assert.equal(payloadOf(started).session_id, session.id);
+    assert.equal(payloadOf(started).hook_event_name, 'SessionStart');
+    assert.equal(started.source, 'provider-claude-code');
+    await waitFor('status idle after SessionStart', async () => (await show()).status === 'idle', 30_000);
+    // The user's own settings were not touched.
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(path.join(home.configDir, 'settings.json'), 'utf8')) as object), ['apiKeyHelper']);
+  });
+
+  test('a prompt sent with `codepiper send` gets the answer; hooks become events and status', async () => {
+    await send('say hello');
+    const stop = await waitEvent('claude.Stop');
+    assert.equal(payloadOf(stop).last_assistant_message, 'hello from the fake model');
+    const prompt = await waitEvent('claude.UserPromptSubmit');
+    assert.equal(payloadOf(prompt).prompt, 'say hello');
+    assert.equal(payloadOf(prompt).session_id, session.id);
+    await waitFor('the answer on screen', async () => (await screen()).includes('hello from the fake model'), 20_000);
+    const statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
+    const working = statuses.indexOf('working');
+    assert.ok(working >= 0, `statuses: ${statuses.join(' ')}`);
+    assert.ok(statuses.slice(working).includes('idle'), `statuses: ${statuses.join(' ')}`);
+    assert.equal((await show()).status, 'idle');
+    // Subscription billing: the daemon's ANTHROPIC_API_KEY never reached Claude; the apiKeyHelper key did.
+    const main = fake.messageRequests().filter(isMainConversation);
+    assert.ok(main.length > 0);
+    for (const req of main) {
+      const sent = JSON.stringify([req.headers['x-api-key'], req.headers.authorization]);
+      assert.ok(!sent.includes(DAEMON_KEY), `the daemon key leaked: ${sent}`);
+      assert.ok(sent.includes(HELPER_KEY), `the helper key was not used: ${sent}`);
+    }
+  });
+
+  test('a risky Bash call: PreToolUse and PermissionRequest events, status waiting with detail, then approved', async () => {
+    writeFileSync(path.join(workdir, 'victim.txt'), 'x');
+    const stopsBefore = await stopCount();
+    await send('please remove the victim file');
+    const pre = await waitEvent('claude.PreToolUse');
+    assert.equal(payloadOf(pre).tool_name, 'Bash');
+    assert.deepEqual((payloadOf(pre).tool_input as { command: string }).command, 'rm -f victim.txt');
+    const request = await waitEvent('claude.PermissionRequest');
+    assert.equal(payloadOf(request).tool_name, 'Bash');
+    const waiting = await waitFor('status waiting', async () => {
+      const s = await show();
+      return s.status === 'waiting' ? s : undefined;
+    });
+    assert.match(waiting.statusDetail ?? '', /^permission: Bash rm -f victim\.txt/);
+    await waitFor('the permission prompt', async () => /Do you want to proceed/i.test(await screen()), 20_000);
+    const keys = await daemon.cli(['keys', session.id, 'enter']);
+    assert.equal(keys.code, 0, keys.stderr);
+    await waitEvent('claude.PostToolUse');
+    await waitFor('the turn to end', async () => (await stopCount()) > stopsBefore, 60_000);
+    await waitFor('status idle', async () => (await show()).status === 'idle');
+  });
+
+  test('the transcript shows user, assistant, tool call and tool result entries', async () => {
+    // Claude may write the turn's last line just after its Stop hook.
+    const entries = await waitFor('the last answer in the transcript', async () => {
+      const { entries } = await daemon.client.call(sessionEndpoints.transcript, { params: { id: session.id } });
+      return entries.some((e) => e.kind === 'assistant' && e.text === 'the file is gone') ? entries : undefined;
+    });
+    assert.ok(entries.some((e) => e.kind === 'user' && e.text === 'say hello'));
+    assert.ok(entries.some((e) => e.kind === 'assistant' && e.text === 'hello from the fake model' && e.model === MODEL_A));
+    const call = entries.find((e) => e.kind === 'tool_call');
+    assert.equal(call?.tool?.name, 'Bash');
+    assert.deepEqual((call?.tool?.input as { command: string }).command, 'rm -f victim.txt');
+    const result = entries.find((e) => e.kind === 'tool_result');
+    assert.equal(result?.tool?.name, 'Bash');
+    assert.ok(entries.some((e) => e.kind === 'assistant' && e.text === 'the file is gone'));
+  });
+
+  test('token usage rows equal what the model server reported, once per response', async () => {
+    await waitFor('usage rows to match', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
+    assert.deepEqual(usageTotals(), expectedUsage());
+  });
+
+  test('with the daemon down the forwarder exits 1 with nothing on stdout; tailing resumes after a restart without double counting', async () => {
+    const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+    const payload = { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' }, cwd: workdir, transcript_path: '' };
+    await daemon.stop();
+    const down = runHook(forwarder, payload);
+    assert.equal(down.code, 1, down.stderr);
+    assert.equal(down.stdout, '');
+
+    // Claude keeps running in tmux; a turn happens while the daemon is down.
+    const before = fake.messageRequests().filter(isMainConversation).length;
+    assert.equal(daemon.tmux(['send-keys', '-t', `cp-${session.id}`, '-l', 'an offline turn']).code, 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(daemon.tmux(['send-keys', '-t', `cp-${session.id}`, 'Enter']).code, 0);
+    await waitFor('the offline answer', () => fake.messageRequests().filter(isMainConversation).length > before || undefined, 30_000);
+    const transcript = String(session.metadata.transcriptPath);
+    await waitFor('the offline answer in the transcript', () => readFileSync(transcript, 'utf8').includes('answered while the daemon was down') || undefined, 30_000);
+
+    await daemon.start();
+    await waitFor('usage rows to catch up', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 20_000).catch(() => undefined);
+    assert.deepEqual(usageTotals(), expectedUsage());
+
+    // After the restart, hooks flow again (the secret is checked from the session's metadata).
+    const stops = await stopCount();
+    await send('say hello');
+    await waitFor('a Stop after the restart', async () => (await stopCount()) > stops, 60_000);
+    await waitFor('usage rows to match', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
+    assert.deepEqual(usageTotals(), expectedUsage());
+  });
+
+  test('a wrong secret gets 401 and the forwarder exits 1 with nothing on stdout', async () => {
+    await assert.rejects(
+      daemon.client.call(claudeCodeEndpoints.hook, { params: { session: session.id }, headers: { authorization: 'Bearer wrong' }, body: { hook_event_name: 'PreToolUse' } }),
+      (error: unknown) => error instanceof ApiError && error.status === 401,
+    );
+    const dir = path.dirname(String(session.metadata.settingsPath));
+    const scratch = mkdtempSync('/tmp/cpt-cc-hook-');
+    try {
+      const config = readFileSync(path.join(dir, 'hook.curl'), 'utf8').replace(/[0-9a-f]{64}/g, 'f'.repeat(64));
+      writeFileSync(path.join(scratch, 'hook.curl'), config, { mode: 0o600 });
+      const script = readFileSync(path.join(dir, 'hook.sh'), 'utf8').replace(path.join(dir, 'hook.curl'), path.join(scratch, 'hook.curl'));
+      writeFileSync(path.join(scratch, 'hook.sh'), script, { mode: 0o700 });
+      const result = runHook(path.join(scratch, 'hook.sh'), { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '');
+      // The real forwarder still works and answers `{}` (no policy tapped the permission hook).
+      const ok = runHook(path.join(dir, 'hook.sh'), { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: '/etc/hostname' } });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, '{}');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  test('a model switch is typed as /model and recorded as model_switch from the transcript', async () => {
+    const stops = await stopCount();
+    await daemon.client.call(sessionEndpoints.model, { params: { id: session.id }, body: { model: MODEL_B } });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await send('which model are you');
+    await waitFor('a Stop after the switch', async () => (await stopCount()) > stops, 60_000);
+    const last = fake.messageRequests().filter((r: RecordedRequest) => isMainConversation(r)).at(-1);
+    assert.equal(last?.body.model, MODEL_B);
+    const switched = await waitEvent('model_switch');
+    assert.deepEqual(switched.payload, { from: MODEL_A, to: MODEL_B });
+    assert.equal((await show()).metadata.model, MODEL_B);
+  });
+
+  test('stop ends Claude; resume continues the same conversation with --resume', async () => {
+    const stopped = await daemon.client.call(sessionEndpoints.stop, { params: { id: session.id } });
+    assert.equal(stopped.status, 'exited');
+    assert.notEqual(stopped.statusDetail, 'killed: it did not stop in time');
+    assert.equal(stopped.exitCode, 0, `exit: ${stopped.statusDetail ?? ''}`);
+    await waitEvent('claude.SessionEnd');
+    const resumed = await daemon.client.call(sessionEndpoints.resume, { params: { id: session.id } });
+    assert.deepEqual(resumed.command.slice(1, 3), ['--resume', session.id]);
+    await waitEvent('claude.SessionStart', (e) => payloadOf(e).source === 'resume');
+    const stops = await stopCount();
+    await send('do you remember');
+    await waitFor('a Stop after resume', async () => (await stopCount()) > stops, 60_000);
+    const last = fake.messageRequests().filter(isMainConversation).at(-1);
+    assert.ok(JSON.stringify(last?.body.messages).includes('say hello'), 'the resumed conversation carries the earlier prompt');
+    await waitFor('usage rows to match', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
+    assert.deepEqual(usageTotals(), expectedUsage());
+  });
+});
+
+describe('claude-code transcript tailing and hooks, with a stand-in claude', { timeout: 120_000 }, () => {
+  let daemon: TestDaemon;
+  let scratch: string;
+  let session: SessionRecord;
+  let transcript: string;
+
+  before(async () => {
+    scratch = mkdtempSync('/tmp/cpt-cc-tail-');
+    const fakeClaude = path.join(scratch, 'claude');
+    // Records its argv and API key (if any) where the test can read them, then waits.
+    writeFileSync(fakeClaude, '#!/bin/sh\nmkdir -p "$CLAUDE_CONFIG_DIR"\nprintf "%s\\n" "$@" > "$CLAUDE_CONFIG_DIR/argv"\nprintf "%s" "${ANTHROPIC_API_KEY-unset}" > "$CLAUDE_CONFIG_DIR/key"\nexec sleep 3600\n', { mode: 0o755 });
+    daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: fakeClaude, ANTHROPIC_API_KEY: 'sk-daemon-env-key' });
+    const configDir = path.join(scratch, 'config');
+    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: configDir }, options: { model: 'claude-a' } } });
+    transcript = String(session.metadata.transcriptPath);
+    assert.equal(transcript, path.join(configDir, 'projects', scratch.replace(/[^a-zA-Z0-9]/g, '-'), `${session.id}.jsonl`));
+  });
+  after(async () => {
+    await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const rows = (): { message_id: string; input_tokens: number; cache_creation_5m: number; cache_creation_1h: number }[] => {
+    const sql = `SELECT message_id, input_tokens, cache_creation_5m, cache_creation_1h FROM claude_usage WHERE session_id = '${session.id}' ORDER BY message_id`;
+    const out = spawnSync('sqlite3', ['-json', path.join(daemon.home, 'codepiper.db'), sql], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    return out.stdout.trim() ? (JSON.parse(out.stdout) as ReturnType<typeof rows>) : [];
+  };
+  const assistant = (id: string, model: string, input: number, block: object = { type: 'text', text: `answer ${id}` }) =>
+    JSON.stringify({
+      type: 'assistant',
+      requestId: `req_${id}`,
+      timestamp: new Date().toISOString(),
+      message: { id, model, role: 'assistant', content: [block], usage: { input_tokens: input, output_tokens: 1, cache_creation_input_tokens: 3, cache_read_input_tokens: 4, cache_creation: { ephemeral_5m_input_tokens: 2, ephemeral_1h_input_tokens: 1 } } },
+    }) + '\n';
+  const ids = () => rows().map((r) => r.message_id).join(',');
+  const forward = (payload: object) => runHook(path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh'), payload);
+
+  test('the file is followed as it grows: partial lines wait, repeated responses count once, unknown lines are skipped', async () => {
+    mkdirSync(path.dirname(transcript), { recursive: true });
+    writeFileSync(transcript, '{"type":"file-history-snapshot","x":1}\nnot json at all\n' + assistant('m1', 'claude-a', 10));
+    await waitFor('m1', () => ids() === 'm1' || undefined);
+    const second = assistant('m2', 'claude-a', 20);
+    appendFileSync(transcript, second.slice(0, 40));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(ids(), 'm1', 'a partial line is not read');
+    appendFileSync(transcript, second.slice(40) + assistant('m2', 'claude-a', 20, { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } }));
+    await waitFor('m2', () => ids() === 'm1,m2' || undefined);
+    assert.deepEqual(rows()[1], { message_id: 'm2', input_tokens: 20, cache_creation_5m: 2, cache_creation_1h: 1 });
+  });
+
+  test('a model change in the transcript records model_switch and updates the metadata', async () => {
+    appendFileSync(transcript, assistant('m3', 'claude-b', 30));
+    const switched = await waitFor('model_switch', async () =>
+      (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'model_switch' } })).events[0],
+    );
+    assert.deepEqual(switched.payload, { from: 'claude-a', to: 'claude-b' });
+    assert.equal((await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).metadata.model, 'claude-b');
+  });
+
+  test('a truncated or replaced file is read again from the start; a restart neither skips nor double-counts', async () => {
+    writeFileSync(transcript, assistant('m4', 'claude-b', 40));
+    await waitFor('m4 after truncation', () => ids() === 'm1,m2,m3,m4' || undefined);
+    await daemon.stop();
+    const replacement = `${transcript}.new`;
+    writeFileSync(replacement, assistant('m4', 'claude-b', 40) + assistant('m5', 'claude-b', 50));
+    renameSync(replacement, transcript);
+    appendFileSync(transcript, assistant('m6', 'claude-b', 60));
+    await daemon.start();
+    await waitFor('m5 and m6 after the restart', () => ids() === 'm1,m2,m3,m4,m5,m6' || undefined);
+  });
+
+  test('hook payloads are recorded exactly as sent; StopFailure leaves the session idle with the error', async () => {
+    const payload = { session_id: session.id, hook_event_name: 'StopFailure', error: 'overloaded_error: the API is overloaded', nested: { a: [1, 'two'] } };
+    const result = forward(payload);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '{}');
+    const recorded = (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.StopFailure' } })).events[0];
+    assert.deepEqual(recorded?.payload, payload);
+    const shown = await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+    assert.equal(shown.status, 'idle');
+    assert.match(shown.statusDetail ?? '', /overloaded_error/);
+  });
+
+  test('billing: subscription removes ANTHROPIC_API_KEY, api keeps it; options.resume continues a given Claude session', async () => {
+    const configDir = String((session.metadata.claudeEnv as Record<string, string>).CLAUDE_CONFIG_DIR);
+    await waitFor('the stand-in to start', () => readFileSync(path.join(configDir, 'key'), 'utf8') || undefined);
+    assert.equal(readFileSync(path.join(configDir, 'key'), 'utf8'), 'unset');
+    const apiDir = path.join(scratch, 'config-api');
+    const api = await daemon.client.call(sessionEndpoints.start, {
+      body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: apiDir }, options: { billing: 'api', resume: 'f00dcafe-0000-4000-8000-000000000001' } },
+    });
+    try {
+      assert.deepEqual(api.command.slice(1, 3), ['--resume', 'f00dcafe-0000-4000-8000-000000000001']);
+      assert.equal(api.metadata.billing, 'api');
+      await waitFor('the api-billed stand-in to start', () => readFileSync(path.join(apiDir, 'key'), 'utf8') || undefined);
+      assert.equal(readFileSync(path.join(apiDir, 'key'), 'utf8'), 'sk-daemon-env-key');
+    } finally {
+      await daemon.client.call(sessionEndpoints.kill, { params: { id: api.id } });
+    }
+  });
+
+  test('the forwarder relays a PreToolUse and prints the daemon’s answer for Claude', async () => {
+    const payload = { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } };
+    const result = forward(payload);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), {}, 'no policy decided, so Claude decides itself');
+    const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PreToolUse' } });
+    assert.deepEqual(events.at(-1)?.payload, payload);
+  });
+});

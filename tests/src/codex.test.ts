@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApiError, codexEndpoints, databasePath, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
+import { TestDaemon, waitFor } from './harness.js';
+import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
+
+interface Usage {
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_output_tokens: number;
+  total_tokens: number;
+}
+
+describe('codex provider: the real Codex CLI against a fake Responses API, through the daemon', () => {
+  let daemon: TestDaemon;
+  let fake: FakeResponses;
+  let workdir: string;
+  let codex: CodexHome;
+  let session: SessionRecord;
+  let threadId: string;
+
+  before(async () => {
+    fake = await FakeResponses.start([
+      { when: (r) => lastUserText(r) === 'say hello', reply: { text: 'Hello from the fake model' } },
+      { when: (r) => lastUserText(r) === 'list the files' && !lastIsFunctionCallOutput(r), reply: { text: 'Listing them', shell: { command: ['ls'] } } },
+      { when: (r) => lastUserText(r) === 'list the files', reply: { text: 'There is one file' } },
+      { when: (r) => lastUserText(r) === 'once more', reply: { text: 'Once more from the fake' } },
+      { when: (r) => lastUserText(r) === 'after resume', reply: { text: 'Resumed and answering' } },
+    ]);
+    workdir = mkdtempSync('/tmp/cpt-codex-work-');
+    codex = await prepareCodexHome({ baseUrl: fake.url, trustedDirs: [workdir] });
+    // The key is also in the daemon's environment: a resumed session gets no request environment.
+    daemon = await TestDaemon.start({ CODEPIPER_CODEX_BIN: codexBin, [codexKeyVar]: codex.env[codexKeyVar]! });
+  });
+  after(async () => {
+    await daemon?.dispose();
+    await fake?.close();
+    rmSync(workdir, { recursive: true, force: true });
+    rmSync(codex.codexHome, { recursive: true, force: true });
+  });
+
+  const show = (id: string) => daemon.client.call(sessionEndpoints.show, { params: { id } });
+  const screenText = async (id: string) => (await daemon.client.call(sessionEndpoints.screen, { params: { id } })).text;
+  const events = async (type: string): Promise<CodePiperEvent[]> =>
+    (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type } })).events;
+  /** Usage the fake reported for the session's own thread (not the title thread). */
+  const mainUsage = (): Usage => {
+    const { replies: _replies, ...totals } = fake.reportedUsage((r) => sessionIdOf(r) === threadId && !isStructured(r));
+    return totals;
+  };
+  /** The `codex_usage` row, read straight from the daemon's database (undefined without the sqlite3 CLI). */
+  const storedUsage = (): (Usage & { model: string | null }) | null | undefined => {
+    const result = spawnSync('sqlite3', ['-json', databasePath(daemon.home), `SELECT * FROM codex_usage WHERE session_id = '${session.id}'`], { encoding: 'utf8' });
+    if (result.error) return undefined;
+    const rows = JSON.parse(result.stdout.trim() || '[]') as (Usage & { model: string | null; session_id?: string; updated_at?: string })[];
+    if (!rows[0]) return null;
+    const { session_id: _id, updated_at: _at, ...row } = rows[0];
+    return row;
+  };
+
+  test('starts codex with the notify forwarder and finds its session id', async () => {
+    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'codex', cwd: workdir, env: codex.env, options: { model: 'fake-model' } } });
+    assert.equal(session.provider, 'codex');
+    assert.equal(session.command[0], codexBin);
+    assert.ok(session.command.includes('--no-alt-screen'));
+    assert.deepEqual(session.command.slice(session.command.indexOf('-m'), session.command.indexOf('-m') + 2), ['-m', 'fake-model']);
+    const notify = session.command.find((a) => a.startsWith('notify='));
+    assert.ok(notify, 'a notify override');
+    const script = (JSON.parse(notify.slice('notify='.length)) as string[])[0]!;
+    assert.equal(statSync(script).mode & 0o777, 0o700);
+    const secret = readFileSync(path.join(path.dirname(script), 'secret'), 'utf8').trim();
+    assert.equal(statSync(path.join(path.dirname(script), 'secret')).mode & 0o777, 0o600);
+    assert.ok(!session.command.join(' ').includes(secret), 'the secret is not in argv');
+    assert.ok(!readFileSync(script, 'utf8').includes(secret), 'the secret is not in the script');
+
+    const found = await waitFor('the Codex session id in metadata', async () => (await show(session.id)).metadata.codexSessionId as string | undefined, 30_000);
+    threadId = found;
+    assert.match(threadId, /^[0-9a-f-]{36}$/);
+    assert.equal((await show(session.id)).metadata.codexHome, codex.codexHome);
+  });
+
+  test('a prompt sent with `codepiper send` is answered on screen; notify sets idle and records the turn', async () => {
+    const sent = await daemon.cli(['send', session.id.slice(0, 8), 'say hello']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor('the answer on screen', async () => (await screenText(session.id)).includes('Hello from the fake model'), 30_000);
+    const turn = await waitFor('codex.turn_complete', async () => (await events('codex.turn_complete'))[0], 15_000);
+    const payload = turn.payload as Record<string, unknown>;
+    assert.equal(payload['last-assistant-message'], 'Hello from the fake model');
+    assert.equal(payload['thread-id'], threadId);
+    assert.equal((await show(session.id)).status, 'idle');
+    const statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
+    assert.deepEqual(statuses.slice(-2), ['working', 'idle']);
+    // The idle status is set by the notification itself, at once.
+    const idle = (await events('session.status')).at(-1)!;
+    assert.ok(idle.id > turn.id);
+  });
+
+  test('usage from the rollout equals what the model server reported for the main thread, without double counting', async () => {
+    assert.ok(await rolloutFile(codex.codexHome, threadId), 'the rollout exists');
+    await waitFor('usage after the first turn', async () => {
+      const usage = (await show(session.id)).metadata.usage as (Usage & { model: string | null }) | undefined;
+      return usage !== undefined && usage.total_tokens === mainUsage().total_tokens;
+    }, 15_000);
+    const { model, ...first } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
+    assert.deepEqual(first, mainUsage());
+    assert.equal(model, 'fake-model');
+
+    const sent = await daemon.cli(['send', session.id, 'list the files']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor('the second answer', async () => (await screenText(session.id)).includes('There is one file'), 30_000);
+    await waitFor('two turns notified', async () => (await events('codex.turn_complete')).length === 2, 15_000);
+    await waitFor('usage after the second turn', async () => {
+      const usage = (await show(session.id)).metadata.usage as Usage | undefined;
+      return usage !== undefined && usage.total_tokens === mainUsage().total_tokens;
+    }, 15_000);
+    const { model: _model, ...second } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
+    assert.deepEqual(second, mainUsage());
+    assert.equal(fake.reportedUsage((r) => sessionIdOf(r) === threadId && !isStructured(r)).replies, 3);
+    const row = storedUsage();
+    if (row !== undefined) assert.deepEqual(row, { ...mainUsage(), model: 'fake-model' }, 'the codex_usage row holds the last cumulative value');
+
+    // The title thread's notification was ignored: every recorded turn is the main thread's.
+    for (const e of await events('codex.turn_complete')) assert.equal((e.payload as Record<string, unknown>)['thread-id'], threadId);
+    const tools = await waitFor('the tool call event', async () => (await events('codex.tool_call'))[0], 10_000);
+    assert.equal((tools.payload as { name: string }).name, 'exec_command');
+    assert.deepEqual((tools.payload as { arguments: unknown }).arguments, { cmd: 'ls' });
+    await waitFor('two task_complete events', async () => (await events('codex.task_complete')).length === 2, 10_000);
+  });
+
+  test('the transcript shows both turns', async () => {
+    const { entries } = await daemon.client.call(sessionEndpoints.transcript, { params: { id: session.id } });
+    const brief = entries.map((e) => `${e.kind}:${e.kind === 'tool_call' ? e.tool?.name : e.text}`);
+    assert.deepEqual(
+      brief.filter((b) => !b.startsWith('tool_result:')),
+      ['user:say hello', 'assistant:Hello from the fake model', 'user:list the files', 'assistant:Listing them', 'tool_call:exec_command', 'assistant:There is one file'],
+    );
+    assert.equal(entries.filter((e) => e.kind === 'tool_result').length, 1);
+    assert.equal(entries.find((e) => e.kind === 'assistant')?.model, 'fake-model');
+    const cli = await daemon.cli(['transcript', session.id]);
+    assert.equal(cli.code, 0, cli.stderr);
+  });
+
+  test('a notification with a wrong secret gets 401 and changes nothing', async () => {
+    const before = (await events('codex.turn_complete')).length;
+    const refused = await daemon.client
+      .call(codexEndpoints.notify, { params: { session: session.id }, body: { secret: 'not-the-secret', notification: { type: 'agent-turn-complete', 'thread-id': threadId } } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(refused instanceof ApiError);
+    assert.equal(refused.status, 401);
+    assert.equal((await events('codex.turn_complete')).length, before);
+  });
+
+  test('after a daemon restart the rollout is followed from its stored offset: nothing is counted twice', async () => {
+    await daemon.stop();
+    await daemon.start();
+    const sent = await daemon.cli(['send', session.id, 'once more']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor('three turns notified', async () => (await events('codex.turn_complete')).length === 3, 30_000);
+    await waitFor('three task_complete events', async () => (await events('codex.task_complete')).length === 3, 10_000);
+    await waitFor('usage after the third turn', async () => ((await show(session.id)).metadata.usage as Usage | undefined)?.total_tokens === mainUsage().total_tokens, 10_000);
+    assert.equal((await events('codex.tool_call')).length, 1, 'the first turns were not read again');
+    assert.equal((await events('codex.task_complete')).length, 3);
+    const { model: _model, ...usage } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
+    assert.deepEqual(usage, mainUsage());
+    const row = storedUsage();
+    if (row !== undefined) assert.deepEqual(row, { ...mainUsage(), model: 'fake-model' });
+    assert.equal((await show(session.id)).status, 'idle');
+  });
+
+  test('stop ends codex cleanly, without the forced kill', async () => {
+    const stopped = await daemon.cli(['stop', session.id, '--json']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const record = await show(session.id);
+    assert.equal(record.status, 'exited');
+    assert.equal(record.exitCode, 0);
+    assert.notEqual(record.statusDetail, 'killed: it did not stop in time');
+  });
+
+  test('resume continues the same Codex session', async () => {
+    const resumed = await daemon.cli(['resume', session.id, '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const record = JSON.parse(resumed.stdout) as SessionRecord;
+    assert.deepEqual(record.command.slice(1, 3), ['resume', threadId]);
+    assert.equal(record.metadata.codexSessionId, threadId);
+    const sent = await daemon.cli(['send', session.id, 'after resume']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor('the answer after resume', async () => (await screenText(session.id)).includes('Resumed and answering'), 30_000);
+    await waitFor('the turn after resume notified', async () => (await events('codex.turn_complete')).length === 4, 15_000);
+    assert.equal((await show(session.id)).status, 'idle');
+    const { entries } = await daemon.client.call(sessionEndpoints.transcript, { params: { id: session.id } });
+    assert.deepEqual(entries.filter((e) => e.kind === 'user').map((e) => e.text), ['say hello', 'list the files', 'once more', 'after resume']);
+    // Codex carries its cumulative counter over a resume (0.169.0): the stored value stays exact.
+    await waitFor('usage after resume', async () => ((await show(session.id)).metadata.usage as Usage | undefined)?.total_tokens === mainUsage().total_tokens, 10_000);
+    const row = storedUsage();
+    if (row !== undefined) assert.deepEqual(row, { ...mainUsage(), model: 'fake-model' });
+    const stopped = await daemon.cli(['stop', session.id]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+  });
+});
