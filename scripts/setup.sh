@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing (tmux, pnpm, the workspace's packages) and builds.
+# Installs what is missing (tmux, curl, pnpm, the workspace's packages) and builds.
 # Idempotent: a second run only rebuilds what changed.
-# WITH_BROWSER=1 also installs Debian's Chromium, for the browser tests.
+# FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
+# tests) and the sqlite3 shell (tests read the daemon's database directly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
-if [ "${WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+# The agents' hook forwarders are tiny shell scripts that talk to the daemon with curl.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ "${FOR_TESTS:-0}" = 1 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]} with apt-get"

@@ -1,7 +1,12 @@
 import type { AnyPlugin } from '@codepiper/sdk';
 import events from '@codepiper/plugin-events';
+import providerClaudeCode from '@codepiper/plugin-provider-claude-code';
+import providerCodex from '@codepiper/plugin-provider-codex';
+import providerTerminalAgents from '@codepiper/plugin-provider-terminal-agents';
 import providerShell from '@codepiper/plugin-provider-shell';
 import sessions from '@codepiper/plugin-sessions';
+import workflows from '@codepiper/plugin-workflows';
+import policies from '@codepiper/plugin-policies';
 
 /** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
-export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell];
+export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies];

@@ -6,7 +6,9 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerIoCommands } from './commands/io.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerSessionCommands } from './commands/sessions.js';
+import { registerWorkflowCommands } from './commands/workflow.js';
 import { UsageError } from './errors.js';
 import { print, reportError } from './output.js';
 
@@ -18,6 +20,8 @@ export function createProgram(): CAC {
   registerIoCommands(cli);
   registerEventCommands(cli);
   registerAgentCommands(cli);
+  registerWorkflowCommands(cli);
+  registerPolicyCommands(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

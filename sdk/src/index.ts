@@ -15,3 +15,7 @@ export * from './version.js';
 export * from './terminal-provider.js';
 export * from './home.js';
 export * from './terminal-client.js';
+export * from './claude-code.js';
+export * from './codex.js';
+export * from './workflows.js';
+export * from './policies.js';

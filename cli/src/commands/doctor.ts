@@ -85,6 +85,14 @@ export async function findOnPath(name: string, searchPath: string): Promise<stri
   return undefined;
 }
 
+/** Agent hook forwarders are shell scripts that reach the daemon with curl. */
+async function checkCurl(): Promise<Check> {
+  const file = await findOnPath('curl', process.env.PATH ?? '');
+  return file
+    ? { name: 'curl', level: 'ok', detail: file }
+    : { name: 'curl', level: 'warn', detail: 'not found on PATH', hint: 'install curl (apt install curl): Claude Code and Codex sessions report to the daemon with it' };
+}
+
 async function checkAgent(name: string): Promise<Check> {
   const file = await findOnPath(name, process.env.PATH ?? '');
   return { name, level: file ? 'ok' : 'info', detail: file ?? 'not found' };
@@ -95,12 +103,12 @@ const formatCheck = (check: Check): string =>
 
 export function registerDoctorCommand(cli: CAC): void {
   cli
-    .command('doctor', 'Check that CodePiper can run here: Node, tmux, home, daemon, database, agent CLIs')
+    .command('doctor', 'Check that CodePiper can run here: Node, tmux, home, daemon, database, curl, agent CLIs')
     .option('--json', 'Print the checks as JSON')
     .example('  $ codepiper doctor')
     .action(async (options: { json?: boolean }) => {
       const home = codepiperHome();
-      const checks = await Promise.all([checkNode(), checkTmux(), checkHome(home), checkDaemon(home), checkDatabase(home), ...AGENT_CLIS.map(checkAgent)]);
+      const checks = await Promise.all([checkNode(), checkTmux(), checkHome(home), checkDaemon(home), checkDatabase(home), checkCurl(), ...AGENT_CLIS.map(checkAgent)]);
       const ok = checks.every((check) => check.level !== 'fail');
       printResult({ ok, checks }, options.json, () => checks.map(formatCheck).join('\n'));
       return ok ? 0 : EXIT_FAILURE;

@@ -135,7 +135,6 @@ describe('TmuxServer (real tmux)', () => {
   });
 
   it('reports exit code 3 and death by signal', async () => {
-    const started = Date.now();
     const names = [name(), name()];
     const died3 = nextEvent(t.server, 'pane-died', (e) => e.session === names[0]);
     const diedSig = nextEvent(t.server, 'pane-died', (e) => e.session === names[1]);
@@ -147,7 +146,6 @@ describe('TmuxServer (real tmux)', () => {
     assert.equal(bySignal.exitCode, null);
     assert.equal(bySignal.signal, 15);
     assert.equal(bySignal.signalName, 'SIGTERM');
-    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
   });
 
   it('reports a killed session as gone', async () => {

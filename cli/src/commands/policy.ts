@@ -1,0 +1,299 @@
+import { readFile } from 'node:fs/promises';
+import type { CAC } from 'cac';
+import { policyEndpoints, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
+import { optionValue } from '../args.js';
+import { connect } from '../client.js';
+import { forSession, UsageError } from '../errors.js';
+import { formatFields, formatTable, shortId } from '../format.js';
+import { print, printJson, printResult } from '../output.js';
+
+const ACTIONS = ['allow', 'deny', 'ask'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export function parseAction(text: string, flag = '--action'): Action {
+  const action = ACTIONS.find((a) => a === text);
+  if (!action) throw new UsageError(`${flag} must be allow, deny or ask; got "${text}"`);
+  return action;
+}
+
+/** `--args '{"command":"rm *"}'`: a JSON object whose values are string globs. */
+export function parseArgsJson(text: string, flag = '--args'): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag} is not valid JSON (${(error as Error).message}); expected an object like '{"command":"rm *"}'`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${flag} must be a JSON object like '{"command":"rm *"}'`);
+  for (const [field, glob] of Object.entries(value)) {
+    if (typeof glob !== 'string') throw new UsageError(`${flag}: the glob for "${field}" must be a string, got ${JSON.stringify(glob)}`);
+  }
+  return value as Record<string, string>;
+}
+
+/** `--args` for `policy test`: the tool input, any JSON object. */
+export function parseToolInput(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--args is not valid JSON (${(error as Error).message}); expected the tool input, like '{"command":"ls"}'`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--args must be a JSON object (the tool input), like '{"command":"ls"}'`);
+  return value as Record<string, unknown>;
+}
+
+export function parsePriority(text: string): number {
+  if (!/^-?\d+$/.test(text) || Math.abs(Number(text)) > 1_000_000) throw new UsageError(`--priority expects a whole number (higher is considered first), got "${text}"`);
+  return Number(text);
+}
+
+/** `--since`: an ISO time, a date, or an age like `30s`, `10m`, `2h`, `7d`. */
+export function parseSince(text: string, now: number = Date.now()): string {
+  const age = /^(\d+)([smhd])$/.exec(text);
+  if (age) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[age[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(age[1]) * unit * 1000).toISOString();
+  }
+  const time = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time)) throw new UsageError(`--since expects a time (2026-01-31, 2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d); got "${text}"`);
+  return new Date(time).toISOString();
+}
+
+export interface PolicyOptions {
+  action?: unknown;
+  tool?: unknown;
+  args?: unknown;
+  rule?: unknown;
+  name?: unknown;
+  priority?: unknown;
+  session?: unknown;
+  reason?: unknown;
+  json?: boolean;
+  jsonl?: boolean;
+  since?: unknown;
+  decision?: unknown;
+}
+
+/** The body of `policy create`, checked here so that bad input never reaches the daemon. */
+export function policyInput(options: PolicyOptions): PolicyInput {
+  const actionText = optionValue(options.action, '--action');
+  if (actionText === undefined) throw new UsageError('missing --action (allow, deny or ask)');
+  const tool = optionValue(options.tool, '--tool');
+  const argsText = optionValue(options.args, '--args');
+  const rule = optionValue(options.rule, '--rule');
+  if (rule !== undefined && (tool !== undefined || argsText !== undefined)) throw new UsageError('give either --rule or --tool/--args, not both');
+  if (rule === undefined && tool === undefined) throw new UsageError('missing --tool (a name or glob like "mcp__*") or --rule (like "Bash(git push:*)")');
+  const priority = optionValue(options.priority, '--priority');
+  const input: PolicyInput = { action: parseAction(actionText) };
+  if (tool !== undefined) input.tool = tool;
+  if (argsText !== undefined) input.args = parseArgsJson(argsText);
+  if (rule !== undefined) input.rule = rule;
+  const name = optionValue(options.name, '--name');
+  if (name !== undefined) input.name = name;
+  if (priority !== undefined) input.priority = parsePriority(priority);
+  const session = optionValue(options.session, '--session');
+  if (session !== undefined) input.session = session;
+  const reason = optionValue(options.reason, '--reason');
+  if (reason !== undefined) input.reason = reason;
+  return input;
+}
+
+/** The body of `policy update`: only what was given. */
+export function policyUpdate(options: PolicyOptions): PolicyUpdate {
+  const update: PolicyUpdate = {};
+  const actionText = optionValue(options.action, '--action');
+  if (actionText !== undefined) update.action = parseAction(actionText);
+  const tool = optionValue(options.tool, '--tool');
+  const argsText = optionValue(options.args, '--args');
+  const rule = optionValue(options.rule, '--rule');
+  if (rule !== undefined && (tool !== undefined || argsText !== undefined)) throw new UsageError('give either --rule or --tool/--args, not both');
+  if (tool !== undefined) update.tool = tool;
+  if (argsText !== undefined) update.args = parseArgsJson(argsText);
+  if (rule !== undefined) update.rule = rule;
+  const name = optionValue(options.name, '--name');
+  if (name !== undefined) update.name = name;
+  const priority = optionValue(options.priority, '--priority');
+  if (priority !== undefined) update.priority = parsePriority(priority);
+  const session = optionValue(options.session, '--session');
+  if (session !== undefined) update.session = session === 'none' || session === '' ? null : session;
+  const reason = optionValue(options.reason, '--reason');
+  if (reason !== undefined) update.reason = reason;
+  if (Object.keys(update).length === 0) throw new UsageError('nothing to update: give --action, --tool, --args, --rule, --name, --priority, --session or --reason');
+  return update;
+}
+
+export const ruleText = (p: Pick<Policy, 'tool' | 'args' | 'rule'>): string =>
+  p.rule ?? (p.args && Object.keys(p.args).length > 0 ? `${p.tool} ${JSON.stringify(p.args)}` : p.tool);
+
+const policyRow = (p: Policy): string[] => [shortId(p.id), p.name, p.enabled ? p.action : `${p.action} (disabled)`, String(p.priority), p.session ? shortId(p.session) : '-', ruleText(p), p.reason];
+
+export const policyFields = (p: Policy): string =>
+  formatFields([
+    ['id', p.id],
+    ['name', p.name],
+    ['action', p.action],
+    ['enabled', p.enabled ? 'yes' : 'no'],
+    ['rule', p.rule ?? '-'],
+    ['tool', p.tool],
+    ['args', p.args ? JSON.stringify(p.args) : '-'],
+    ['priority', String(p.priority)],
+    ['session', p.session ?? 'every session'],
+    ['reason', p.reason || '-'],
+    ['created', p.createdAt],
+    ['updated', p.updatedAt],
+  ]);
+
+/** `deny` then `by policy no-rm (tool=Bash args=...)`, then each command of a shell line. */
+export function formatDecision(d: PolicyDecision): string {
+  const lines = [`${d.decision}: ${d.reason}`, d.policy ? `rule: ${d.rule} (policy ${d.policy.name}, ${shortId(d.policy.id)})` : 'rule: default (no policy matched)'];
+  if (d.parts.length > 1) for (const part of d.parts) lines.push(`  ${part.decision.padEnd(5)}  ${part.command}${part.policy ? `  (${part.policy})` : '  (default)'}`);
+  return lines.join('\n');
+}
+
+const auditRow = (e: AuditEntry): string[] => {
+  const input = JSON.stringify(e.input);
+  return [String(e.id), e.ts, e.sessionId ? shortId(e.sessionId) : '-', e.tool, e.decision, e.policyName, input.length > 60 ? `${input.slice(0, 59)}…` : input];
+};
+
+async function readSource(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const needId = (action: string, id: string | undefined): string => {
+  if (id === undefined) throw new UsageError(`policy ${action} needs a policy id or name`);
+  return id;
+};
+
+async function policyCommand(action: string, id: string | undefined, options: PolicyOptions): Promise<number | undefined> {
+  const client = connect();
+  switch (action) {
+    case 'create': {
+      const body = policyInput(options);
+      const created = await client.call(policyEndpoints.create, { body });
+      printResult(created, options.json, (p) => `created policy ${p.name} (${shortId(p.id)}): ${p.action} ${ruleText(p)}`);
+      return 0;
+    }
+    case 'list':
+    case 'ls': {
+      const session = optionValue(options.session, '--session');
+      const result = await (session === undefined ? client.call(policyEndpoints.list, { query: {} }) : forSession(session, client.call(policyEndpoints.list, { query: { session } })));
+      printResult(result, options.json, ({ policies }) =>
+        policies.length === 0 ? 'no policies' : formatTable(['ID', 'NAME', 'ACTION', 'PRIORITY', 'SESSION', 'RULE', 'REASON'], policies.map(policyRow)),
+      );
+      return 0;
+    }
+    case 'show': {
+      const policy = await client.call(policyEndpoints.show, { params: { id: needId(action, id) } });
+      printResult(policy, options.json, policyFields);
+      return 0;
+    }
+    case 'update': {
+      const body = policyUpdate(options);
+      const policy = await client.call(policyEndpoints.update, { params: { id: needId(action, id) }, body });
+      printResult(policy, options.json, (p) => `updated policy ${p.name} (${shortId(p.id)}): ${p.action} ${ruleText(p)}`);
+      return 0;
+    }
+    case 'delete':
+    case 'rm': {
+      const ref = needId(action, id);
+      await client.call(policyEndpoints.remove, { params: { id: ref } });
+      if (options.json) printJson({ ok: true });
+      else print(`deleted policy ${ref}`);
+      return 0;
+    }
+    case 'enable':
+    case 'disable': {
+      const endpoint = action === 'enable' ? policyEndpoints.enable : policyEndpoints.disable;
+      const policy = await client.call(endpoint, { params: { id: needId(action, id) } });
+      printResult(policy, options.json, (p) => `${action}d policy ${p.name} (${shortId(p.id)})`);
+      return 0;
+    }
+    case 'test': {
+      const tool = optionValue(options.tool, '--tool');
+      if (tool === undefined) throw new UsageError('policy test needs --tool (and usually --args with the tool input)');
+      const argsText = optionValue(options.args, '--args');
+      const session = optionValue(options.session, '--session');
+      const body = { tool, ...(argsText === undefined ? {} : { args: parseToolInput(argsText) }), ...(session === undefined ? {} : { session }) };
+      const call = client.call(policyEndpoints.test, { body });
+      const decision = await (session === undefined ? call : forSession(session, call));
+      printResult(decision, options.json, formatDecision);
+      return 0;
+    }
+    case 'import': {
+      if (id === undefined) throw new UsageError('policy import needs a FILE (YAML)');
+      const result = await client.call(policyEndpoints.import, { body: { source: await readSource(id) } });
+      printResult(result, options.json, (r) => `imported ${r.policies.length} ${r.policies.length === 1 ? 'policy' : 'policies'} from ${id} (${r.created} new, ${r.replaced} replaced)`);
+      return 0;
+    }
+    case 'export': {
+      if (id !== undefined) throw new UsageError('policy export prints YAML to stdout: redirect it to a file (codepiper policy export > policies.yaml)');
+      const result = await client.call(policyEndpoints.export);
+      if (options.json) printJson(result.policies);
+      else process.stdout.write(result.yaml);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown policy action "${action}"; use create, list, show, update, delete, enable, disable, test, import or export`);
+  }
+}
+
+export function registerPolicyCommands(cli: CAC): void {
+  cli
+    .command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export')
+    .usage('policy create --action allow|deny|ask (--tool T [--args JSON] | --rule "Bash(git push:*)") [--name N] [--priority N] [--session ID] [--reason R]')
+    .option('--action <action>', 'allow, deny or ask')
+    .option('--tool <tool>', 'Tool name, exact or glob (mcp__*); terminal_input for text typed into sessions')
+    .option('--args <json>', 'Input fields and their globs, as JSON: \'{"command":"rm *"}\' (policy test: the tool input)')
+    .option('--rule <rule>', 'Claude Code rule syntax instead of --tool/--args: Bash(git push:*), Read(src/**)')
+    .option('--name <name>', 'Policy name (unique; default: made from action and tool)')
+    .option('--priority <n>', 'Higher is considered first (default 0)')
+    .option('--session <id>', 'Only for this session (update: "none" for every session)')
+    .option('--reason <reason>', 'Told to the agent or the user when the policy decides')
+    .option('--json', 'Print the API response as JSON')
+    .example('  $ codepiper policy create --action allow --tool "Read" --reason "File reads are safe"')
+    .example('  $ codepiper policy create --action deny --tool "Bash" --args \'{"command":"rm *"}\' --reason "No mass deletes"')
+    .example('  $ codepiper policy create --action allow --rule "Bash(git push:*)" --priority 10')
+    .example('  $ codepiper policy test --tool Bash --args \'{"command":"rm -rf build"}\'')
+    .example('  $ codepiper policy export > policies.yaml && codepiper policy import policies.yaml')
+    .action((action: string, id: string | undefined, options: PolicyOptions) => policyCommand(action, id, options));
+
+  cli
+    .command('audit', 'The audit trail: every permission decision, oldest first')
+    .option('--session <id>', 'Only decisions in this session (id or prefix)')
+    .option('--since <time>', 'Only decisions since a time (2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d)')
+    .option('--decision <decision>', 'Only allow, deny or ask')
+    .option('--json', 'Print the API response as JSON')
+    .option('--jsonl', 'Export: one JSON object per line')
+    .example('  $ codepiper audit --decision deny --since 1h')
+    .example('  $ codepiper audit --session ab12 --jsonl > audit.jsonl')
+    .action(async (options: PolicyOptions) => {
+      const session = optionValue(options.session, '--session');
+      const sinceText = optionValue(options.since, '--since');
+      const decisionText = optionValue(options.decision, '--decision');
+      const query = {
+        ...(session === undefined ? {} : { session }),
+        ...(sinceText === undefined ? {} : { since: parseSince(sinceText) }),
+        ...(decisionText === undefined ? {} : { decision: parseAction(decisionText, '--decision') }),
+      };
+      const client = connect();
+      const entries: AuditEntry[] = [];
+      const page = 5000;
+      for (;;) {
+        const after = entries.at(-1)?.id;
+        const result = await client.call(policyEndpoints.audit, { query: { ...query, ...(after === undefined ? {} : { after }), limit: page } });
+        entries.push(...result.entries);
+        if (result.entries.length < page) break;
+      }
+      if (options.jsonl) for (const entry of entries) print(JSON.stringify(entry));
+      else
+        printResult({ entries }, options.json, ({ entries: list }) =>
+          list.length === 0 ? 'no decisions recorded' : formatTable(['ID', 'TIME', 'SESSION', 'TOOL', 'DECISION', 'POLICY', 'INPUT'], list.map(auditRow)),
+        );
+    });
+}

@@ -1,0 +1,179 @@
+/**
+ * The matching engine: pure, synchronous, no I/O.
+ *
+ * A policy matches a tool call when its tool (exact name or glob, `mcp__*`)
+ * matches and every field of its `args` matches the call's input field of that
+ * name by glob; a field the call lacks (or that is not text) does not match.
+ * A `rule` (`Bash(git push:*)`) is the alternative to tool + args.
+ *
+ * A shell command (Bash `command`, terminal_input `text`) is split into the
+ * commands it runs; each command is decided on its own by the first policy
+ * that matches it, in order: higher priority first, then deny, ask, allow,
+ * then the oldest. A command nothing matches takes the default action. The
+ * whole call gets the strictest of its commands' decisions: deny, then ask,
+ * then allow, so one denied command denies the whole, and an allow holds only
+ * when every command is allowed.
+ */
+import { globToRegExp } from './glob.js';
+import { parseRule, PolicyError, type PartMatcher } from './rule.js';
+import { splitShellCommands } from './shell.js';
+
+export { PolicyError } from './rule.js';
+
+export const ACTIONS = ['allow', 'deny', 'ask'] as const;
+export type PolicyAction = (typeof ACTIONS)[number];
+
+/** What the engine needs of a stored policy. */
+export interface PolicyLike {
+  id: string;
+  name: string;
+  action: PolicyAction;
+  tool: string;
+  args: Record<string, string> | null;
+  rule: string | null;
+  priority: number;
+  session: string | null;
+  enabled: boolean;
+  reason: string;
+}
+
+/** The fields of a call whose text is a shell command line, by tool. */
+export const SHELL_FIELDS: Readonly<Record<string, string>> = { Bash: 'command', terminal_input: 'text' };
+
+export interface ToolCall {
+  tool: string;
+  input: unknown;
+  session?: string | null;
+}
+
+export interface PartDecision {
+  command: string;
+  decision: PolicyAction;
+  policy: string | null;
+}
+
+export interface Decision {
+  decision: PolicyAction;
+  reason: string;
+  /** The policy that decided; null when the default did. */
+  policy: { id: string; name: string } | null;
+  /** The rule that decided, as written (`Bash(git push:*)`, `tool=Bash args={"command":"rm *"}`), or `default`. */
+  rule: string;
+  /** For shell commands: how each command in it was decided. */
+  parts: PartDecision[];
+}
+
+interface Check {
+  names: readonly string[];
+  match: PartMatcher;
+}
+
+interface Compiled {
+  policy: PolicyLike;
+  tool: RegExp;
+  checks: Check[];
+  order: number;
+}
+
+const RANK: Record<PolicyAction, number> = { deny: 0, ask: 1, allow: 2 };
+
+export const isAction = (value: unknown): value is PolicyAction => typeof value === 'string' && (ACTIONS as readonly string[]).includes(value);
+
+/** The rule as a person reads it. */
+export function describeRule(policy: Pick<PolicyLike, 'tool' | 'args' | 'rule'>): string {
+  if (policy.rule) return policy.rule;
+  return policy.args && Object.keys(policy.args).length > 0 ? `tool=${policy.tool} args=${JSON.stringify(policy.args)}` : `tool=${policy.tool}`;
+}
+
+/** Checks a policy's matching fields; throws `PolicyError` with a clear message. Returns tool and args as stored. */
+export function validateMatch(spec: { tool?: unknown; args?: unknown; rule?: unknown }): { tool: string; args: Record<string, string> | null; rule: string | null } {
+  if (spec.rule !== undefined && spec.rule !== null) {
+    if (typeof spec.rule !== 'string') throw new PolicyError('rule must be a string like Bash(git push:*)');
+    if (spec.tool !== undefined && spec.tool !== null) throw new PolicyError('give either a rule or a tool (with args), not both');
+    if (spec.args !== undefined && spec.args !== null) throw new PolicyError('give either a rule or args, not both');
+    const parsed = parseRule(spec.rule);
+    return { tool: parsed.tool, args: null, rule: spec.rule.trim() };
+  }
+  if (typeof spec.tool !== 'string' || spec.tool.trim() === '') throw new PolicyError('a policy needs a tool (exact name or glob like mcp__*) or a rule like Bash(git push:*)');
+  let args: Record<string, string> | null = null;
+  if (spec.args !== undefined && spec.args !== null) {
+    if (typeof spec.args !== 'object' || Array.isArray(spec.args)) throw new PolicyError('args must be an object of field → glob, like {"command":"rm *"}');
+    args = {};
+    for (const [field, glob] of Object.entries(spec.args as Record<string, unknown>)) {
+      if (typeof glob !== 'string') throw new PolicyError(`args.${field} must be a string glob, got ${glob === null ? 'null' : Array.isArray(glob) ? 'an array' : typeof glob} ${JSON.stringify(glob)}`);
+      if (field === '') throw new PolicyError('args field names must not be empty');
+      args[field] = glob;
+    }
+  }
+  return { tool: spec.tool.trim(), args, rule: null };
+}
+
+function compile(policy: PolicyLike, order: number): Compiled {
+  if (policy.rule) {
+    const parsed = parseRule(policy.rule);
+    return { policy, order, tool: globToRegExp(parsed.tool), checks: parsed.field ? [{ names: parsed.field.names, match: parsed.field.match }] : [] };
+  }
+  const checks = Object.entries(policy.args ?? {}).map(([field, glob]) => {
+    const re = globToRegExp(glob);
+    return { names: [field], match: (value: string) => re.test(value) };
+  });
+  return { policy, order, tool: globToRegExp(policy.tool), checks };
+}
+
+const fieldText = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+
+/** A set of policies compiled once; `decide` is then cheap. */
+export class PolicyEngine {
+  private readonly compiled: Compiled[];
+
+  constructor(
+    policies: readonly PolicyLike[],
+    readonly defaultAction: 'ask' | 'deny' = 'ask',
+  ) {
+    this.compiled = policies
+      .map((p, i) => compile(p, i))
+      .filter((c) => c.policy.enabled)
+      .sort((a, b) => b.policy.priority - a.policy.priority || RANK[a.policy.action] - RANK[b.policy.action] || a.order - b.order);
+  }
+
+  decide(call: ToolCall): Decision {
+    const input = typeof call.input === 'object' && call.input !== null ? (call.input as Record<string, unknown>) : {};
+    const shellField = SHELL_FIELDS[call.tool];
+    const shellText = shellField === undefined ? undefined : fieldText(input[shellField]);
+    const split = shellText === undefined ? [] : splitShellCommands(shellText);
+    const parts: (string | undefined)[] = shellText === undefined ? [undefined] : split.length > 0 ? split : [shellText.trim()];
+    const candidates = this.compiled.filter((c) => (c.policy.session === null || c.policy.session === call.session) && c.tool.test(call.tool));
+
+    const matches = (c: Compiled, part: string | undefined): boolean =>
+      c.checks.every((check) => {
+        for (const name of check.names) {
+          const value = name === shellField && part !== undefined ? part : fieldText(input[name]);
+          if (value !== undefined) return check.match(value);
+        }
+        return false;
+      });
+
+    const decided = parts.map((part) => ({ part, by: candidates.find((c) => matches(c, part)) }));
+    // The strictest part decides; an explicit policy is named before the default at the same strictness.
+    const strictness = (by: Compiled | undefined): number => (by ? RANK[by.policy.action] * 2 : RANK[this.defaultAction] * 2 + 1);
+    let worst = decided[0] as (typeof decided)[number];
+    for (const d of decided) if (strictness(d.by) < strictness(worst.by)) worst = d;
+
+    const partsOut: PartDecision[] =
+      shellText === undefined ? [] : decided.map((d) => ({ command: d.part ?? '', decision: d.by?.policy.action ?? this.defaultAction, policy: d.by?.policy.name ?? null }));
+    const by = worst.by;
+    if (!by) {
+      const what = worst.part !== undefined && parts.length > 1 ? `no policy matched "${worst.part}"` : 'no policy matched';
+      return { decision: this.defaultAction, reason: `${what}; the default action is ${this.defaultAction}`, policy: null, rule: 'default', parts: partsOut };
+    }
+    const p = by.policy;
+    return {
+      decision: p.action,
+      reason: p.reason || `policy ${p.name}: ${p.action} ${describeRule(p)}`,
+      policy: { id: p.id, name: p.name },
+      rule: describeRule(p),
+      parts: partsOut,
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import type { Migration } from '@codepiper/sdk';
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'policies and the audit trail',
+    up: `CREATE TABLE policies (
+           id TEXT PRIMARY KEY,
+           seq INTEGER NOT NULL,
+           name TEXT NOT NULL UNIQUE,
+           action TEXT NOT NULL CHECK (action IN ('allow', 'deny', 'ask')),
+           tool TEXT NOT NULL,
+           args TEXT,
+           rule TEXT,
+           priority INTEGER NOT NULL DEFAULT 0,
+           session_id TEXT,
+           enabled INTEGER NOT NULL DEFAULT 1,
+           reason TEXT NOT NULL DEFAULT '',
+           created_at TEXT NOT NULL,
+           updated_at TEXT NOT NULL
+         );
+         CREATE TABLE policy_audit (
+           id INTEGER PRIMARY KEY AUTOINCREMENT,
+           ts TEXT NOT NULL,
+           session_id TEXT,
+           tool TEXT NOT NULL,
+           input TEXT NOT NULL,
+           decision TEXT NOT NULL,
+           reason TEXT NOT NULL,
+           policy_id TEXT,
+           policy_name TEXT NOT NULL,
+           rule TEXT NOT NULL,
+           source TEXT NOT NULL,
+           answered_by TEXT NOT NULL,
+           duration_ms REAL NOT NULL
+         );
+         CREATE INDEX policy_audit_by_session ON policy_audit (session_id, id);
+         CREATE INDEX policy_audit_by_ts ON policy_audit (ts);
+         CREATE TRIGGER policy_audit_no_update BEFORE UPDATE ON policy_audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+         CREATE TRIGGER policy_audit_no_delete BEFORE DELETE ON policy_audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;`,
+  },
+];

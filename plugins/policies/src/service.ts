@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  CodePiperError,
+  badRequest,
+  conflict,
+  notFound,
+  PolicyInputSchema,
+  type AuditEntry,
+  type Policy,
+  type PolicyDecision,
+  type PolicyInput,
+  type PolicyUpdate,
+  type Queryable,
+  type SqlValue,
+  type Store,
+} from '@codepiper/sdk';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { PolicyEngine, PolicyError, validateMatch, type Decision, type PolicyAction } from './engine.js';
+
+interface PolicyRow {
+  id: string;
+  seq: number;
+  name: string;
+  action: PolicyAction;
+  tool: string;
+  args: string | null;
+  rule: string | null;
+  priority: number;
+  session_id: string | null;
+  enabled: number;
+  reason: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface AuditRow {
+  id: number;
+  ts: string;
+  session_id: string | null;
+  tool: string;
+  input: string;
+  decision: PolicyAction;
+  reason: string;
+  policy_id: string | null;
+  policy_name: string;
+  rule: string;
+  source: string;
+  answered_by: string;
+  duration_ms: number;
+}
+
+const toPolicy = (row: PolicyRow): Policy => ({
+  id: row.id,
+  name: row.name,
+  action: row.action,
+  tool: row.tool,
+  args: row.args === null ? null : (JSON.parse(row.args) as Record<string, string>),
+  rule: row.rule,
+  priority: row.priority,
+  session: row.session_id,
+  enabled: row.enabled === 1,
+  reason: row.reason,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toAudit = (row: AuditRow): AuditEntry => ({
+  id: row.id,
+  ts: row.ts,
+  sessionId: row.session_id,
+  tool: row.tool,
+  input: JSON.parse(row.input) as unknown,
+  decision: row.decision,
+  reason: row.reason,
+  policyId: row.policy_id,
+  policyName: row.policy_name,
+  rule: row.rule,
+  source: row.source,
+  answeredBy: row.answered_by,
+  durationMs: row.duration_ms,
+});
+
+const invalid = (error: unknown): never => {
+  if (error instanceof PolicyError) throw new CodePiperError('invalid_policy', error.message, 400);
+  throw error;
+};
+
+export interface DecideRequest {
+  tool: string;
+  input: unknown;
+  sessionId: string | null;
+  /** What asked, for the audit trail. */
+  source: string;
+}
+
+export interface PolicyServiceDeps {
+  store: Store;
+  defaultAction: 'ask' | 'deny';
+  /** Full id of a session given by id or prefix; throws when none matches. */
+  resolveSession(idOrPrefix: string): Promise<string>;
+  /** Called after each recorded decision (for the event log); must not throw. */
+  recorded?(entry: AuditEntry): void;
+}
+
+/** Policies in SQLite, the compiled engine in memory (rebuilt on every change), and the audit trail. */
+export class PolicyService {
+  private policies: Policy[] = [];
+  private engine: PolicyEngine;
+  private seq = 0;
+
+  constructor(private readonly deps: PolicyServiceDeps) {
+    this.engine = new PolicyEngine([], deps.defaultAction);
+  }
+
+  async load(): Promise<void> {
+    const rows = await this.deps.store.all<PolicyRow>('SELECT * FROM policies ORDER BY seq');
+    this.seq = rows.reduce((max, r) => Math.max(max, r.seq), 0);
+    this.rebuild(rows.map(toPolicy));
+  }
+
+  private rebuild(policies: Policy[]): void {
+    this.engine = new PolicyEngine(policies, this.deps.defaultAction);
+    this.policies = policies;
+  }
+
+  private async reload(): Promise<void> {
+    await this.load();
+  }
+
+  /** Policies in the order the engine considers them. */
+  list(session?: string): Policy[] {
+    const order = { deny: 0, ask: 1, allow: 2 } as const;
+    return this.policies
+      .filter((p) => session === undefined || p.session === null || p.session === session)
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) => b.p.priority - a.p.priority || order[a.p.action] - order[b.p.action] || a.i - b.i)
+      .map(({ p }) => p);
+  }
+
+  /** A policy by id, name, or unique id prefix. */
+  get(ref: string): Policy {
+    const exact = this.policies.find((p) => p.id === ref || p.name === ref);
+    if (exact) return exact;
+    const byPrefix = ref.length >= 4 ? this.policies.filter((p) => p.id.startsWith(ref)) : [];
+    if (byPrefix.length === 1) return byPrefix[0] as Policy;
+    if (byPrefix.length > 1) throw new CodePiperError('ambiguous_id', `policy id "${ref}" is ambiguous`, 409, { candidates: byPrefix.map((p) => p.id) });
+    throw notFound(`policy "${ref}"`);
+  }
+
+  /** Checks an input and turns it into a row's values; throws a clear 400 on bad input. */
+  private async prepare(input: PolicyInput, id: string): Promise<Omit<Policy, 'createdAt' | 'updatedAt'>> {
+    const match = (() => {
+      try {
+        return validateMatch(input);
+      } catch (error) {
+        return invalid(error);
+      }
+    })();
+    const session = input.session === undefined || input.session === null ? null : await this.deps.resolveSession(input.session);
+    const label = match.rule ?? match.tool;
+    return {
+      id,
+      name: input.name ?? `${input.action}-${label.replace(/[^A-Za-z0-9_.*:-]+/g, '-').slice(0, 60)}-${id.slice(0, 8)}`,
+      action: input.action,
+      ...match,
+      priority: input.priority ?? 0,
+      session,
+      enabled: input.enabled ?? true,
+      reason: input.reason ?? '',
+    };
+  }
+
+  private async insert(db: Queryable, p: Omit<Policy, 'createdAt' | 'updatedAt'>, now: string): Promise<void> {
+    if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw conflict('policy_exists', `a policy named "${p.name}" already exists`);
+    await db.run(
+      `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, enabled, reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [p.id, ++this.seq, p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, now, now],
+    );
+  }
+
+  async create(input: PolicyInput): Promise<Policy> {
+    const prepared = await this.prepare(input, randomUUID());
+    try {
+      await this.insert(this.deps.store, prepared, new Date().toISOString());
+    } finally {
+      await this.reload();
+    }
+    return this.get(prepared.id);
+  }
+
+  async update(ref: string, patch: PolicyUpdate): Promise<Policy> {
+    const current = this.get(ref);
+    const matchGiven = patch.rule !== undefined || patch.tool !== undefined || patch.args !== undefined;
+    // A new rule replaces tool + args, and new tool/args replace a rule.
+    const match = !matchGiven
+      ? { tool: current.rule ? undefined : current.tool, args: current.args ?? undefined, rule: current.rule ?? undefined }
+      : patch.rule
+        ? { rule: patch.rule }
+        : { tool: patch.tool ?? (current.rule ? undefined : current.tool), args: patch.args === null ? undefined : (patch.args ?? (current.rule ? undefined : (current.args ?? undefined))) };
+    const session = patch.session === undefined ? (current.session ?? undefined) : (patch.session ?? undefined);
+    const input: PolicyInput = {
+      name: patch.name ?? current.name,
+      action: patch.action ?? current.action,
+      ...match,
+      priority: patch.priority ?? current.priority,
+      session,
+      enabled: patch.enabled ?? current.enabled,
+      reason: patch.reason ?? current.reason,
+    };
+    const p = await this.prepare(input, current.id);
+    if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw conflict('policy_exists', `a policy named "${p.name}" already exists`);
+    await this.deps.store.run(
+      `UPDATE policies SET name = ?, action = ?, tool = ?, args = ?, rule = ?, priority = ?, session_id = ?, enabled = ?, reason = ?, updated_at = ? WHERE id = ?`,
+      [p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, new Date().toISOString(), p.id],
+    );
+    await this.reload();
+    return this.get(p.id);
+  }
+
+  async setEnabled(ref: string, enabled: boolean): Promise<Policy> {
+    const current = this.get(ref);
+    await this.deps.store.run('UPDATE policies SET enabled = ?, updated_at = ? WHERE id = ?', [enabled ? 1 : 0, new Date().toISOString(), current.id]);
+    await this.reload();
+    return this.get(current.id);
+  }
+
+  async remove(ref: string): Promise<void> {
+    const current = this.get(ref);
+    await this.deps.store.run('DELETE FROM policies WHERE id = ?', [current.id]);
+    await this.reload();
+  }
+
+  /** Parses a policy set (YAML or JSON): a list, or `{policies: [...]}`; all are checked before any is stored. */
+  async importSet(source: string): Promise<{ created: number; replaced: number; policies: Policy[] }> {
+    let doc: unknown;
+    try {
+      doc = parseYaml(source);
+    } catch (error) {
+      throw badRequest(`the policy set is not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { policies?: unknown }).policies) ? (doc as { policies: unknown[] }).policies : undefined;
+    if (!list) throw badRequest('a policy set is a list of policies, or an object with a "policies" list');
+    const prepared: Omit<Policy, 'createdAt' | 'updatedAt'>[] = [];
+    const names = new Set<string>();
+    for (const [i, entry] of list.entries()) {
+      const where = `policy ${i + 1}${typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string' ? ` ("${(entry as { name: string }).name}")` : ''}`;
+      if (!Value.Check(PolicyInputSchema, entry)) {
+        const first = Value.Errors(PolicyInputSchema, entry).First();
+        const field = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : '';
+        throw badRequest(`${where}: ${field ? `${field}: ` : ''}${first?.message ?? 'invalid'}${field === 'action' ? ' (allow, deny or ask)' : ''}`);
+      }
+      const input = entry;
+      const existing = input.name === undefined ? undefined : this.policies.find((p) => p.name === input.name);
+      let p: Omit<Policy, 'createdAt' | 'updatedAt'>;
+      try {
+        p = await this.prepare(input, existing?.id ?? randomUUID());
+      } catch (error) {
+        throw error instanceof CodePiperError ? new CodePiperError(error.code, `${where}: ${error.message}`, error.status, error.details) : error;
+      }
+      if (names.has(p.name)) throw badRequest(`${where}: the name "${p.name}" appears twice in the set`);
+      names.add(p.name);
+      prepared.push(p);
+    }
+    let replaced = 0;
+    const now = new Date().toISOString();
+    try {
+      await this.deps.store.transaction(async (tx) => {
+        for (const p of prepared) {
+          if (this.policies.some((other) => other.id === p.id)) {
+            replaced++;
+            await tx.run('DELETE FROM policies WHERE id = ?', [p.id]);
+          }
+          await tx.run(
+            `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, enabled, reason, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [p.id, ++this.seq, p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, now, now],
+          );
+        }
+      });
+    } finally {
+      await this.reload();
+    }
+    return { created: prepared.length - replaced, replaced, policies: prepared.map((p) => this.get(p.id)) };
+  }
+
+  exportSet(): { yaml: string; policies: PolicyInput[] } {
+    const policies = this.list().map((p): PolicyInput => {
+      const entry: PolicyInput = { name: p.name, action: p.action };
+      if (p.rule) entry.rule = p.rule;
+      else {
+        entry.tool = p.tool;
+        if (p.args) entry.args = p.args;
+      }
+      if (p.priority !== 0) entry.priority = p.priority;
+      if (p.session) entry.session = p.session;
+      if (!p.enabled) entry.enabled = false;
+      if (p.reason) entry.reason = p.reason;
+      return entry;
+    });
+    return { yaml: stringifyYaml({ policies }), policies };
+  }
+
+  /** What the policies decide, without recording anything. */
+  async test(tool: string, args: unknown, session: string | undefined): Promise<PolicyDecision> {
+    const sessionId = session === undefined ? null : await this.deps.resolveSession(session);
+    return this.engine.decide({ tool, input: args ?? {}, session: sessionId });
+  }
+
+  /** Whether any enabled policy could apply to this tool in this session (a cheap pre-check). */
+  concerns(tool: string, sessionId: string | null): boolean {
+    return this.policies.some((p) => p.enabled && (p.session === null || p.session === sessionId) && (p.tool === tool || p.tool.includes('*') || p.tool.includes('?')));
+  }
+
+  /** Decides and appends the decision to the audit trail. */
+  async decide(request: DecideRequest): Promise<Decision> {
+    const started = performance.now();
+    const decision = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId });
+    const durationMs = performance.now() - started;
+    const row = {
+      ts: new Date().toISOString(),
+      session_id: request.sessionId,
+      tool: request.tool,
+      input: JSON.stringify(request.input ?? null),
+      decision: decision.decision,
+      reason: decision.reason,
+      policy_id: decision.policy?.id ?? null,
+      policy_name: decision.policy?.name ?? 'default',
+      rule: decision.rule,
+      source: request.source,
+      answered_by: decision.policy ? 'policy' : 'default',
+      duration_ms: durationMs,
+    };
+    const result = await this.deps.store.run(
+      `INSERT INTO policy_audit (ts, session_id, tool, input, decision, reason, policy_id, policy_name, rule, source, answered_by, duration_ms)
+       VALUES ($ts, $session_id, $tool, $input, $decision, $reason, $policy_id, $policy_name, $rule, $source, $answered_by, $duration_ms)`,
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [`$${k}`, v])) as Record<string, SqlValue>,
+    );
+    this.deps.recorded?.(toAudit({ id: result.lastID, ...row }));
+    return decision;
+  }
+
+  async audit(query: { session?: string; since?: string; decision?: PolicyAction; after?: number; limit?: number }): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.session) {
+      where.push("session_id LIKE ? ESCAPE '\\'");
+      params.push(`${query.session.replace(/[\\%_]/g, '\\$&')}%`);
+    }
+    if (query.since) {
+      where.push('ts >= ?');
+      params.push(new Date(query.since).toISOString());
+    }
+    if (query.decision) {
+      where.push('decision = ?');
+      params.push(query.decision);
+    }
+    if (query.after !== undefined) {
+      where.push('id > ?');
+      params.push(query.after);
+    }
+    params.push(query.limit ?? 1000);
+    const rows = await this.deps.store.all<AuditRow>(`SELECT * FROM policy_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`, params);
+    return rows.map(toAudit);
+  }
+}

@@ -1,0 +1,197 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineEndpoint } from './api.js';
+import { IsoTime, Nullable, Ok } from './schemas.js';
+
+/** What a policy does to a call it matches. */
+export const PolicyActionSchema = Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('ask')]);
+export type PolicyActionName = Static<typeof PolicyActionSchema>;
+
+export const PolicySchema = Type.Object({
+  id: Type.String({ description: 'UUID' }),
+  name: Type.String(),
+  action: PolicyActionSchema,
+  tool: Type.String({ description: 'Tool name, exact or glob (`mcp__*`); `terminal_input` for text typed into a session' }),
+  args: Nullable(Type.Record(Type.String(), Type.String(), { description: 'Input field → glob; every field must match' })),
+  rule: Nullable(Type.String({ description: 'Claude Code rule syntax, e.g. `Bash(git push:*)`, instead of tool + args' })),
+  priority: Type.Integer(),
+  session: Nullable(Type.String({ description: 'Full session id the policy is scoped to; null for every session' })),
+  enabled: Type.Boolean(),
+  reason: Type.String(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type Policy = Static<typeof PolicySchema>;
+
+const PolicyName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
+
+/**
+ * A policy to create (also one entry of an imported set). `args` values are
+ * checked by the plugin, so a non-string glob gets a clear message.
+ */
+export const PolicyInputSchema = Type.Object(
+  {
+    name: Type.Optional(PolicyName),
+    action: PolicyActionSchema,
+    tool: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    rule: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    priority: Type.Optional(Type.Integer({ minimum: -1000000, maximum: 1000000, default: 0 })),
+    session: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' })),
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+    reason: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type PolicyInput = Static<typeof PolicyInputSchema>;
+
+export const PolicyUpdateSchema = Type.Object(
+  {
+    name: Type.Optional(PolicyName),
+    action: Type.Optional(PolicyActionSchema),
+    tool: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    args: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    rule: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 4096 }))),
+    priority: Type.Optional(Type.Integer({ minimum: -1000000, maximum: 1000000 })),
+    session: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+    enabled: Type.Optional(Type.Boolean()),
+    reason: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type PolicyUpdate = Static<typeof PolicyUpdateSchema>;
+
+export const PolicyDecisionSchema = Type.Object({
+  decision: PolicyActionSchema,
+  reason: Type.String(),
+  policy: Nullable(Type.Object({ id: Type.String(), name: Type.String() }, { description: 'null: the default action decided' })),
+  rule: Type.String({ description: 'The rule that decided, or `default`' }),
+  parts: Type.Array(
+    Type.Object({ command: Type.String(), decision: PolicyActionSchema, policy: Nullable(Type.String()) }),
+    { description: 'For shell commands, each command in the line and its decision' },
+  ),
+});
+export type PolicyDecision = Static<typeof PolicyDecisionSchema>;
+
+export const AuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  ts: IsoTime,
+  sessionId: Nullable(Type.String()),
+  tool: Type.String(),
+  input: Type.Unknown({ description: 'The tool input (terminal_input: {"text"})' }),
+  decision: PolicyActionSchema,
+  reason: Type.String(),
+  policyId: Nullable(Type.String()),
+  policyName: Type.String({ description: 'The policy that decided, or `default`' }),
+  rule: Type.String(),
+  source: Type.String({ description: 'What asked: claude-code.PreToolUse, sessions.checkInput...' }),
+  answeredBy: Type.String({ description: '`policy`, `default`, or who answered an approval' }),
+  durationMs: Type.Number(),
+});
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+
+const PolicyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Policy id, unique id prefix, or name' }) });
+
+export const policyEndpoints = {
+  list: defineEndpoint({
+    method: 'GET',
+    url: '/policies',
+    summary: 'Every policy, in the order they are considered',
+    tags: ['policies'],
+    query: Type.Object({ session: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }),
+    response: Type.Object({ policies: Type.Array(PolicySchema) }),
+  }),
+  create: defineEndpoint({
+    method: 'POST',
+    url: '/policies',
+    summary: 'Create a policy',
+    tags: ['policies'],
+    body: PolicyInputSchema,
+    response: PolicySchema,
+    status: 201,
+  }),
+  show: defineEndpoint({
+    method: 'GET',
+    url: '/policies/:id',
+    summary: 'One policy',
+    tags: ['policies'],
+    params: PolicyParams,
+    response: PolicySchema,
+  }),
+  update: defineEndpoint({
+    method: 'PATCH',
+    url: '/policies/:id',
+    summary: 'Change a policy',
+    tags: ['policies'],
+    params: PolicyParams,
+    body: PolicyUpdateSchema,
+    response: PolicySchema,
+  }),
+  remove: defineEndpoint({
+    method: 'DELETE',
+    url: '/policies/:id',
+    summary: 'Delete a policy',
+    tags: ['policies'],
+    params: PolicyParams,
+    response: Ok,
+  }),
+  enable: defineEndpoint({
+    method: 'POST',
+    url: '/policies/:id/enable',
+    summary: 'Enable a policy',
+    tags: ['policies'],
+    params: PolicyParams,
+    response: PolicySchema,
+  }),
+  disable: defineEndpoint({
+    method: 'POST',
+    url: '/policies/:id/disable',
+    summary: 'Disable a policy (kept, not considered)',
+    tags: ['policies'],
+    params: PolicyParams,
+    response: PolicySchema,
+  }),
+  test: defineEndpoint({
+    method: 'POST',
+    url: '/policies/test',
+    summary: 'What the policies decide for a tool call (nothing is recorded)',
+    tags: ['policies'],
+    body: Type.Object(
+      {
+        tool: Type.String({ minLength: 1, maxLength: 200 }),
+        args: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The tool input' })),
+        session: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' })),
+      },
+      { additionalProperties: false },
+    ),
+    response: PolicyDecisionSchema,
+  }),
+  import: defineEndpoint({
+    method: 'POST',
+    url: '/policies/import',
+    summary: 'Import a policy set (YAML or JSON: a list, or {policies: [...]}); a policy with an existing name replaces it. All or nothing.',
+    tags: ['policies'],
+    body: Type.Object({ source: Type.String({ maxLength: 1048576 }) }, { additionalProperties: false }),
+    response: Type.Object({ created: Type.Integer(), replaced: Type.Integer(), policies: Type.Array(PolicySchema) }),
+  }),
+  export: defineEndpoint({
+    method: 'GET',
+    url: '/policies/export',
+    summary: 'Every policy as a shareable YAML policy set (ids and times left out)',
+    tags: ['policies'],
+    response: Type.Object({ yaml: Type.String(), policies: Type.Array(PolicyInputSchema) }),
+  }),
+  audit: defineEndpoint({
+    method: 'GET',
+    url: '/audit',
+    summary: 'Recorded decisions, oldest first (append-only: no endpoint edits or deletes them)',
+    tags: ['policies'],
+    query: Type.Object({
+      session: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Session id or prefix' })),
+      since: Type.Optional(IsoTime),
+      decision: Type.Optional(PolicyActionSchema),
+      after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only entries with a greater id' })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+    }),
+    response: Type.Object({ entries: Type.Array(AuditEntrySchema) }),
+  }),
+};
