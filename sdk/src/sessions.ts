@@ -115,6 +115,12 @@ export interface SessionProvider {
   stopSession(terminal: SessionTerminal, session: SessionRecord): Promise<void>;
   /** Every event of this provider's sessions, after it is stored. */
   onEvent?(event: { type: string; payload: unknown }, session: SessionRecord): void | Promise<void>;
+  /**
+   * For agents with no hooks: the session is `idle` once its output has been
+   * quiet this long, `working` again when output resumes. The sessions plugin
+   * watches such a session's output for this, and only such sessions.
+   */
+  readonly idleAfterMs?: number;
   /** Whether a finished session can be started again with `resume` (`codepiper resume`). */
   readonly resumable?: boolean;
   /** The conversation so far, from the agent's own records (`codepiper transcript`). */

@@ -10,6 +10,8 @@ export interface TerminalProviderSpec {
   /** Ends the program gracefully; SIGHUP by default, what closing a terminal sends. */
   stopSignal?: 'SIGHUP' | 'SIGTERM' | 'SIGINT';
   onEvent?: SessionProvider['onEvent'];
+  /** See `SessionProvider.idleAfterMs`: status from output settling, for agents without hooks. */
+  idleAfterMs?: number;
 }
 
 /**
@@ -36,5 +38,6 @@ export function createTerminalProvider(spec: TerminalProviderSpec): SessionProvi
       await terminal.signal(spec.stopSignal ?? 'SIGHUP');
     },
     onEvent: spec.onEvent,
+    idleAfterMs: spec.idleAfterMs,
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { eventEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { TestDaemon, waitFor } from './harness.js';
 
 /** A stand-in agent: prints its argv and a prompt, then echoes each line it reads. */
@@ -62,6 +62,18 @@ describe('terminal agent presets (aider, gemini)', () => {
     await waitFor('the prompt', async () => (await screenText(faked, session.id)).includes('aider>'));
     assert.equal((await faked.cli(['send', session.id, 'hello there'])).code, 0);
     await waitFor('the echo', async () => (await screenText(faked, session.id)).includes('you said: hello there'));
+  });
+
+  test('with no hooks, status follows the output: working while it prints, idle once it settles', async () => {
+    const session = await faked.client.call(sessionEndpoints.start, { body: { provider: 'aider', cwd: workdir } });
+    const statuses = async () => {
+      const { events } = await faked.client.call(eventEndpoints.list, { query: { session: session.id, type: 'session.status' } });
+      return events.map((e) => (e.payload as { to: string }).to);
+    };
+    await waitFor('idle after the prompt settles', async () => (await statuses()).at(-1) === 'idle');
+    assert.deepEqual(await statuses(), ['running', 'working', 'idle']);
+    await faked.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'more work' } });
+    await waitFor('working, then idle again', async () => (await statuses()).join(',') === 'running,working,idle,working,idle');
   });
 
   test('gemini takes the model as -m; without --model no flag is added', async () => {

@@ -15,6 +15,9 @@ export interface AgentPreset {
   modelFlag: string;
 }
 
+/** Output quiet this long means the agent waits for the user. */
+const IDLE_AFTER_MS = 3000;
+
 /** Agents known only through their terminal; `codepiper start -p <id> [--model M] [-- args]`. */
 export const PRESETS: readonly AgentPreset[] = [
   { id: 'aider', description: 'Aider (terminal only: no hooks)', program: 'aider', modelFlag: '--model' },
@@ -41,6 +44,7 @@ export default definePlugin({
           description: preset.description,
           options: ModelOption,
           command: (input) => ({ argv: presetArgv(preset, input) }),
+          idleAfterMs: IDLE_AFTER_MS,
         }),
       );
     }

@@ -61,6 +61,7 @@ export default definePlugin({
         await service.reconcile();
       },
       async stop() {
+        sessions?.close();
         await tmux?.close();
       },
     };

@@ -25,6 +25,7 @@ import {
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
 import { KeyedLock } from './keyed-lock.js';
+import { OutputSettling } from './output-settling.js';
 import type { Providers } from './registry.js';
 import { toRecord, type SessionRepository, type StoredSession } from './repository.js';
 import type { TmuxServer } from './tmux/index.js';
@@ -60,7 +61,12 @@ export class SessionService implements SessionDirectory {
   /** Callers of `stop` waiting for the program to end. */
   private readonly exitWaiters = new Map<string, ((session: StoredSession) => void)[]>();
 
-  constructor(private readonly deps: SessionServiceDeps) {}
+  /** Status from output for providers without hooks. */
+  private readonly settling: OutputSettling;
+
+  constructor(private readonly deps: SessionServiceDeps) {
+    this.settling = new OutputSettling(deps.tmux, (id, status) => this.setStatus(id, status), deps.log);
+  }
 
   /* ----- SessionDirectory, for other plugins ----- */
 
@@ -194,6 +200,7 @@ export class SessionService implements SessionDirectory {
     const { name, provider, cwd, command } = session;
     await this.emit(session.id, 'session.started', { name, provider, cwd, command });
     await this.emit(session.id, 'session.status', { from: 'starting', to: 'running', detail: null });
+    this.followOutput(running);
     return running;
   }
 
@@ -306,6 +313,7 @@ export class SessionService implements SessionDirectory {
       } else {
         const adopted = await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status: session.status === 'starting' ? 'running' : session.status });
         await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
+        this.followOutput(adopted);
       }
     }
     for (const orphan of live.values()) {
@@ -347,6 +355,7 @@ export class SessionService implements SessionDirectory {
     const done = this.locks.run(id, async () => {
       const session = await this.stored(id);
       if (isFinished(session.status)) return session;
+      this.settling.unfollow(id);
       const lastScreen = session.tmuxPane ? await this.deps.tmux.screen(session.tmuxPane).catch(() => null) : null;
       await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
       const ended = await this.deps.repo.update(id, {
@@ -377,6 +386,17 @@ export class SessionService implements SessionDirectory {
     const session = await this.deps.repo.get(id);
     if (!session) throw new CodePiperError('not_found', `session ${id} not found`, 404);
     return session;
+  }
+
+  /** Sessions whose provider has no hooks get their status from output settling. */
+  private followOutput(session: StoredSession): void {
+    const idleAfterMs = this.deps.providers.get(session.provider)?.idleAfterMs;
+    if (idleAfterMs) this.settling.follow(session, idleAfterMs);
+  }
+
+  /** Stops watching output; the daemon is stopping. */
+  close(): void {
+    this.settling.close();
   }
 
   private whenFinished(id: string): Promise<StoredSession> {
