@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
-import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, type RecordedRequest } from './model-servers/anthropic.js';
+import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
 
 const HELPER_KEY = 'sk-ant-helper-key-for-tests-0123456789';
 const DAEMON_KEY = 'sk-ant-daemon-key-must-not-leak-98765';
@@ -20,6 +20,17 @@ interface UsageTotalsRow {
   cache_creation_5m: number;
   cache_creation_1h: number;
   cache_read_tokens: number;
+}
+
+/** The tool of the call the request's last tool result answers. */
+function lastToolName(req: RecordedRequest): string | undefined {
+  const id = toolResultText(req)?.toolUseId;
+  for (const message of [...(req.body.messages ?? [])].reverse()) {
+    if (typeof message.content === 'string') continue;
+    const call = message.content.find((b) => b.type === 'tool_use' && b.id === id);
+    if (call) return String(call.name);
+  }
+  return undefined;
 }
 
 /** Runs a file with a JSON payload on stdin, as Claude Code runs a hook. */
@@ -39,7 +50,14 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
   before(async () => {
     workdir = mkdtempSync('/tmp/cpt-cc-work-');
     fake = await FakeAnthropic.start([
+      { when: (r) => isMainConversation(r) && (toolResultText(r)?.text ?? '').includes('the secret number is 42'), reply: { text: 'the notes say 42' } },
+      { when: (r) => isMainConversation(r) && hasToolResult(r) && lastToolName(r) === 'Write', reply: { text: 'the file is written' } },
       { when: (r) => isMainConversation(r) && hasToolResult(r), reply: { text: 'the file is gone' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('read the notes'), reply: () => ({ toolUse: { name: 'Read', input: { file_path: path.join(workdir, 'notes.txt') } } }) },
+      {
+        when: (r) => isMainConversation(r) && lastUserText(r).includes('write the report'),
+        reply: () => ({ toolUse: { name: 'Write', input: { file_path: path.join(workdir, 'report.txt'), content: 'written by claude\n' } } }),
+      },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('say hello'), reply: { text: 'hello from the fake model' } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('offline turn'), reply: { text: 'answered while the daemon was down' } },
@@ -178,6 +196,33 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     const result = entries.find((e) => e.kind === 'tool_result');
     assert.equal(result?.tool?.name, 'Bash');
     assert.ok(entries.some((e) => e.kind === 'assistant' && e.text === 'the file is gone'));
+  });
+
+  test('Read runs without a prompt; Write asks, and once approved the file is written; both show as hooks and in the transcript', async () => {
+    writeFileSync(path.join(workdir, 'notes.txt'), 'the secret number is 42\n');
+    let stops = await stopCount();
+    await send('please read the notes');
+    const read = await waitEvent('claude.PostToolUse', (e) => payloadOf(e).tool_name === 'Read');
+    assert.equal((payloadOf(read).tool_input as { file_path: string }).file_path, path.join(workdir, 'notes.txt'));
+    await waitFor('the turn to end', async () => (await stopCount()) > stops, 60_000);
+    assert.equal((await events('claude.PermissionRequest')).filter((e) => payloadOf(e).tool_name === 'Read').length, 0, 'no prompt for a read');
+    assert.equal(payloadOf((await events('claude.Stop')).at(-1)!).last_assistant_message, 'the notes say 42');
+
+    stops = await stopCount();
+    await send('now write the report');
+    await waitEvent('claude.PermissionRequest', (e) => payloadOf(e).tool_name === 'Write');
+    await waitFor('the permission prompt', async () => /Do you want to (create|make this edit|proceed)/i.test(await screen()), 20_000);
+    assert.equal((await daemon.cli(['keys', session.id, 'enter'])).code, 0);
+    await waitEvent('claude.PostToolUse', (e) => payloadOf(e).tool_name === 'Write');
+    await waitFor('the turn to end', async () => (await stopCount()) > stops, 60_000);
+    assert.equal(readFileSync(path.join(workdir, 'report.txt'), 'utf8'), 'written by claude\n');
+
+    const { entries } = await waitFor('the write in the transcript', async () => {
+      const t = await daemon.client.call(sessionEndpoints.transcript, { params: { id: session.id } });
+      return t.entries.some((e) => e.kind === 'assistant' && e.text === 'the file is written') ? t : undefined;
+    });
+    assert.ok(entries.some((e) => e.kind === 'tool_call' && e.tool?.name === 'Read'));
+    assert.ok(entries.some((e) => e.kind === 'tool_call' && e.tool?.name === 'Write' && (e.tool.input as { content: string }).content === 'written by claude\n'));
   });
 
   test('token usage rows equal what the model server reported, once per response', async () => {
