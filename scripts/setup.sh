@@ -41,10 +41,16 @@ fi
 # sqlite3 compiles from source; offline, node-gyp needs Node's own headers.
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
 
-if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
-  say "installing packages"
+# A user's install takes the CLI and what it depends on; only the tests bring
+# the agent CLIs (Claude Code, Codex) they drive, some 760 MB.
+if [ "${FOR_TESTS:-0}" = 1 ]; then
+  say "installing packages (with the test tools)"
   pnpm install --frozen-lockfile --reporter=silent
+  say "building"
+  pnpm exec tsc -b
+else
+  say "installing packages"
+  pnpm install --frozen-lockfile --reporter=silent --filter '@codepiper/cli...'
+  say "building"
+  pnpm exec tsc -b cli
 fi
-
-say "building"
-pnpm exec tsc -b
