@@ -195,3 +195,59 @@ export const policyEndpoints = {
     response: Type.Object({ entries: Type.Array(AuditEntrySchema) }),
   }),
 };
+
+/* ----- Remote approvals ----- */
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
+export const ApprovalStatusSchema = Type.Union(APPROVAL_STATUSES.map((s) => Type.Literal(s)));
+
+/** A question a policy's `ask` put to a person, answerable from any client. */
+export const ApprovalSchema = Type.Object({
+  id: Type.String({ description: 'UUID' }),
+  sessionId: Type.String(),
+  tool: Type.String(),
+  input: Type.Unknown(),
+  /** Why it was asked: the asking policy's reason. */
+  reason: Type.String(),
+  policyId: Nullable(Type.String()),
+  policyName: Type.String(),
+  status: ApprovalStatusSchema,
+  createdAt: IsoTime,
+  expiresAt: IsoTime,
+  answeredAt: Nullable(IsoTime),
+  answeredBy: Nullable(Type.String({ description: '`unix:local`, `tcp:ADDRESS`, or `timeout`' })),
+  answer: Nullable(Type.String({ description: 'The reason given with a deny' })),
+  rememberedPolicyId: Nullable(Type.String({ description: 'The policy `--remember` created' })),
+});
+export type Approval = Static<typeof ApprovalSchema>;
+
+const ApprovalParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Approval id or unique prefix' }) });
+
+export const approvalEndpoints = {
+  list: defineEndpoint({
+    method: 'GET',
+    url: '/approvals',
+    summary: 'Approvals, newest first (pending only unless `all`)',
+    tags: ['policies'],
+    query: Type.Object({ all: Type.Optional(Type.Boolean({ default: false })) }),
+    response: Type.Object({ approvals: Type.Array(ApprovalSchema) }),
+  }),
+  approve: defineEndpoint({
+    method: 'POST',
+    url: '/approvals/:id/approve',
+    summary: 'Allow the pending call; `remember` also creates an allow policy for it',
+    tags: ['policies'],
+    params: ApprovalParams,
+    body: Type.Object({ remember: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+    response: ApprovalSchema,
+  }),
+  deny: defineEndpoint({
+    method: 'POST',
+    url: '/approvals/:id/deny',
+    summary: 'Deny the pending call; the reason is told to the agent',
+    tags: ['policies'],
+    params: ApprovalParams,
+    body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+    response: ApprovalSchema,
+  }),
+};

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, test } from 'node:test';
-import { eventEndpoints, policyEndpoints, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
-import { suiteDaemon, waitFor } from './harness.js';
+import { after, before, describe, test } from 'node:test';
+import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
+import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { suiteDaemon, tempHome, TestDaemon, waitFor } from './harness.js';
+import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
 describe('permission policies through the CLI', () => {
   const suite = suiteDaemon();
@@ -13,6 +16,11 @@ describe('permission policies through the CLI', () => {
     const result = await cli([...args, '--json']);
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as T;
+  };
+  const startCat = async (): Promise<SessionRecord> => {
+    const result = await cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'cat']);
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as SessionRecord;
   };
   const clear = async () => {
     for (const p of await policies()) assert.equal((await cli(['policy', 'delete', p.id])).code, 0);
@@ -109,8 +117,7 @@ describe('permission policies through the CLI', () => {
 
   test('session-scoped policies apply only to their session', async () => {
     await clear();
-    const start = async (): Promise<SessionRecord> => json<SessionRecord>(['start', '-p', 'shell', '-d', suite.workdir, '--', 'cat']);
-    const [one, two] = [await start(), await start()];
+    const [one, two] = [await startCat(), await startCat()];
     const scoped = await json<Policy>(['policy', 'create', '--action', 'deny', '--tool', 'Bash', '--session', one.id.slice(0, 8), '--name', 'scoped']);
     assert.equal(scoped.session, one.id, 'the prefix is resolved to the full id');
     const test = (session: string) => json<PolicyDecision>(['policy', 'test', '--tool', 'Bash', '--args', '{"command":"ls"}', '--session', session]);
@@ -122,7 +129,7 @@ describe('permission policies through the CLI', () => {
   test('a terminal_input deny refuses `send` with the reason; the text is not typed; every decision is audited', async () => {
     await clear();
     await json<Policy>(['policy', 'create', '--action', 'deny', '--tool', 'terminal_input', '--args', '{"text":"rm *"}', '--reason', 'no deletes typed', '--name', 'typed-rm']);
-    const session = await json<SessionRecord>(['start', '-p', 'shell', '-d', suite.workdir, '--', 'cat']);
+    const session = await startCat();
     const screen = async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
 
     const refused = await cli(['send', session.id, 'echo hi && rm -rf important']);
@@ -165,5 +172,219 @@ describe('permission policies through the CLI', () => {
         ['policy.decision', 'ask'],
       ],
     );
+  });
+});
+
+describe('policies answer Claude Code hooks (stand-in claude, the real hook forwarder)', { timeout: 60_000 }, () => {
+  let daemon: TestDaemon;
+  let scratch: string;
+  let session: SessionRecord;
+
+  before(async () => {
+    scratch = mkdtempSync('/tmp/cpt-pol-cc-');
+    const fakeClaude = path.join(scratch, 'claude');
+    writeFileSync(fakeClaude, '#!/bin/sh\nexec sleep 3600\n', { mode: 0o755 });
+    daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: fakeClaude });
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'policies:\n  approval_timeout_s: 2\n');
+    await daemon.start();
+    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config') } } });
+  });
+  after(async () => {
+    await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const forward = (event: string, tool: string, input: object): unknown => {
+    const script = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+    const result = spawnSync(script, [], { input: JSON.stringify({ session_id: session.id, hook_event_name: event, tool_name: tool, tool_input: input }), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout);
+  };
+
+  test('deny, allow, explicit ask and the default, in Claude’s own output contract; each decision audited', async () => {
+    const create = async (args: string[]) => {
+      const result = await daemon.cli(['policy', 'create', ...args]);
+      assert.equal(result.code, 0, result.stderr);
+    };
+    await create(['--action', 'deny', '--tool', 'Bash', '--args', '{"command":"rm *"}', '--reason', 'No mass deletes', '--name', 'no-rm']);
+    await create(['--action', 'allow', '--tool', 'Read', '--reason', 'File reads are safe', '--name', 'reads']);
+    await create(['--action', 'ask', '--rule', 'Bash(git push:*)', '--name', 'ask-push']);
+
+    assert.deepEqual(forward('PreToolUse', 'Bash', { command: 'ls && rm -rf build' }), {
+      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: 'No mass deletes' },
+    });
+    assert.deepEqual(forward('PreToolUse', 'Read', { file_path: '/etc/hostname' }), {
+      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow', permissionDecisionReason: 'File reads are safe' },
+    });
+    assert.deepEqual(forward('PreToolUse', 'Bash', { command: 'git push origin' }), {
+      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: 'policy ask-push: ask Bash(git push:*)' },
+    });
+    assert.deepEqual(forward('PreToolUse', 'WebFetch', { url: 'https://example.com' }), {}, 'the default ask leaves the decision to Claude');
+    assert.deepEqual(forward('PermissionRequest', 'Bash', { command: 'rm -rf x' }), {
+      hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'No mass deletes' } },
+    });
+
+    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } });
+    assert.deepEqual(
+      entries.map((e) => [e.source, e.tool, e.decision, e.policyName]),
+      [
+        ['claude-code.PreToolUse', 'Bash', 'deny', 'no-rm'],
+        ['claude-code.PreToolUse', 'Read', 'allow', 'reads'],
+        ['claude-code.PreToolUse', 'Bash', 'ask', 'ask-push'],
+        ['claude-code.PreToolUse', 'WebFetch', 'ask', 'default'],
+        ['claude-code.PermissionRequest', 'Bash', 'deny', 'no-rm'],
+      ],
+    );
+    assert.deepEqual(entries[0]?.input, { command: 'ls && rm -rf build' });
+  });
+
+  /** Runs the forwarder without waiting: the hook blocks while an approval is pending. */
+  const forwardLater = (event: string, tool: string, input: object): Promise<{ reply: unknown; ms: number }> =>
+    new Promise((resolve, reject) => {
+      const started = Date.now();
+      const script = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+      const child = spawn(script, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve({ reply: JSON.parse(out) as unknown, ms: Date.now() - started }) : reject(new Error(`hook exited ${code}`))));
+      child.stdin.end(JSON.stringify({ session_id: session.id, hook_event_name: event, tool_name: tool, tool_input: input }));
+    });
+  const pending = (tool: string) =>
+    waitFor(`a pending approval for ${tool}`, async () => {
+      const result = await daemon.cli(['approvals', '--json']);
+      return (JSON.parse(result.stdout) as { approvals: Approval[] }).approvals.find((a) => a.tool === tool && a.status === 'pending');
+    });
+
+  test('remote approvals: an ask becomes a pending approval; approve / deny from the CLI answer Claude at once', async () => {
+    const created = await daemon.cli(['policy', 'create', '--action', 'ask', '--tool', 'WebFetch', '--name', 'ask-fetch', '--reason', 'fetches need a person']);
+    assert.equal(created.code, 0, created.stderr);
+
+    const first = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/a' });
+    const approval = await pending('WebFetch');
+    assert.equal(approval.reason, 'fetches need a person');
+    assert.equal(approval.policyName, 'ask-fetch');
+    const listed = await daemon.cli(['approvals']);
+    assert.match(listed.stdout, new RegExp(`${approval.id.slice(0, 8)}\\s+${session.id.slice(0, 8)}\\s+WebFetch`));
+    const answeredAt = Date.now();
+    const approved = await daemon.cli(['approve', approval.id.slice(0, 8), '--remember']);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, /approved .* \(remembered as policy/);
+    const { reply, ms } = await first;
+    assert.deepEqual(reply, { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'allow', message: 'approved by unix:local' } } });
+    assert.ok(Date.now() - answeredAt < 1500 && ms > 0, 'Claude proceeds within a second of the answer');
+    const again = await daemon.cli(['approve', approval.id]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already approved/);
+
+    // --remember: the same call is now allowed by a policy; another URL still asks.
+    const same = await daemon.client.call(policyEndpoints.test, { body: { tool: 'WebFetch', args: { url: 'https://example.com/a' } } });
+    assert.equal(same.decision, 'allow');
+    assert.equal((await daemon.client.call(policyEndpoints.test, { body: { tool: 'WebFetch', args: { url: 'https://example.com/b' } } })).decision, 'ask');
+
+    const second = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/b' });
+    const toDeny = await pending('WebFetch');
+    const denied = await daemon.cli(['deny', toDeny.id, '--reason', 'not that site']);
+    assert.equal(denied.code, 0, denied.stderr);
+    assert.deepEqual((await second).reply, { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'not that site' } } });
+
+    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'deny' } });
+    const last = entries.at(-1);
+    assert.deepEqual([last?.tool, last?.answeredBy, last?.reason, last?.policyName], ['WebFetch', 'unix:local', 'not that site', 'ask-fetch']);
+    assert.ok((last?.durationMs ?? 0) > 0);
+    const allowed = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'allow' } })).entries.at(-1);
+    assert.deepEqual([allowed?.tool, allowed?.answeredBy], ['WebFetch', 'unix:local']);
+  });
+
+  test('an unanswered approval expires: Claude’s own prompt takes over, nothing hangs', async () => {
+    const { reply, ms } = await forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/c' });
+    assert.deepEqual(reply, {});
+    assert.ok(ms >= 1900 && ms < 6000, `waited ${ms} ms for a 2 s timeout`);
+    const all = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals;
+    assert.equal(all.find((a) => (a.input as { url: string }).url === 'https://example.com/c')?.status, 'expired');
+    const expired = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
+    assert.deepEqual([expired?.decision, expired?.answeredBy], ['ask', 'timeout']);
+  });
+});
+
+describe('policies with the real Claude Code against a fake Anthropic API', { timeout: 300_000 }, () => {
+  let daemon: TestDaemon;
+  let fake: FakeAnthropic;
+  let home: ClaudeHome;
+  let workdir: string;
+  let session: SessionRecord;
+
+  before(async () => {
+    workdir = mkdtempSync('/tmp/cpt-pol-claude-');
+    writeFileSync(path.join(workdir, 'notes.txt'), 'the secret number is 42\n');
+    fake = await FakeAnthropic.start([
+      { when: (r) => isMainConversation(r) && hasToolResult(r), reply: (r) => ({ text: `tool said: ${toolResultText(r)?.text ?? ''}`.slice(0, 200) }) },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the second'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f second.txt', description: 'Remove second.txt' } } } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('read the notes'), reply: () => ({ toolUse: { name: 'Read', input: { file_path: path.join(workdir, 'notes.txt') } } }) },
+    ]);
+    home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-policies-test-key-0123456789', baseUrl: fake.url });
+    daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: claudeBin });
+    for (const args of [
+      ['--action', 'deny', '--tool', 'Bash', '--args', '{"command":"rm *"}', '--reason', 'No mass deletes'],
+      ['--action', 'allow', '--tool', 'Read', '--reason', 'File reads are safe'],
+    ]) {
+      const created = await daemon.cli(['policy', 'create', ...args]);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: workdir, env: { ...home.env }, options: { permissionMode: 'default' } } });
+    await waitFor('Claude to be idle', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'idle', 60_000);
+  });
+  after(async () => {
+    if (session) await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    await fake?.close();
+    if (workdir) rmSync(workdir, { recursive: true, force: true });
+    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+  });
+
+  const toolResults = () => fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).map((r) => toolResultText(r)?.text ?? '');
+  const events = async (type: string) => (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type, limit: 10000 } })).events;
+
+  test('a denied rm does not run, and Claude is told the reason', async () => {
+    writeFileSync(path.join(workdir, 'victim.txt'), 'still here');
+    const sent = await daemon.cli(['send', session.id, 'please remove the victim file']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const result = await waitFor('the tool result sent to the model', () => toolResults().find((t) => t.includes('No mass deletes')), 60_000);
+    assert.match(result, /No mass deletes/);
+    assert.equal(readFileSync(path.join(workdir, 'victim.txt'), 'utf8'), 'still here', 'the file is still there');
+    assert.equal((await events('claude.PermissionRequest')).length, 0, 'no prompt was shown');
+    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'deny' } });
+    assert.equal(entries[0]?.tool, 'Bash');
+    assert.deepEqual((entries[0]?.input as { command: string }).command, 'rm -f victim.txt');
+  });
+
+  test('an allowed Read runs without any prompt', async () => {
+    const sent = await daemon.cli(['send', session.id, 'please read the notes']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor('the file content sent to the model', () => toolResults().some((t) => t.includes('the secret number is 42')), 60_000);
+    assert.equal((await events('claude.PermissionRequest')).length, 0, 'no prompt was shown');
+    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'allow' } });
+    assert.ok(entries.some((e) => e.tool === 'Read' && e.reason === 'File reads are safe'));
+  });
+
+  test('a policy ask becomes a remote approval; approving it from the CLI lets Claude run the command', async () => {
+    writeFileSync(path.join(workdir, 'second.txt'), 'x');
+    const created = await daemon.cli(['policy', 'create', '--action', 'ask', '--rule', 'Bash(rm -f second.txt)', '--priority', '5', '--name', 'ask-second', '--reason', 'a person decides']);
+    assert.equal(created.code, 0, created.stderr);
+    const sent = await daemon.cli(['send', session.id, 'please remove the second file']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const approval = await waitFor(
+      'a pending approval',
+      async () => (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.tool === 'Bash' && a.policyName === 'ask-second'),
+      60_000,
+    );
+    assert.equal(readFileSync(path.join(workdir, 'second.txt'), 'utf8'), 'x', 'nothing runs while the approval is pending');
+    const approved = await daemon.cli(['approve', approval.id.slice(0, 8)]);
+    assert.equal(approved.code, 0, approved.stderr);
+    const answeredAt = Date.now();
+    await waitFor('the file to be removed', () => !existsSync(path.join(workdir, 'second.txt')), 20_000);
+    assert.ok(Date.now() - answeredAt < 5000, `Claude proceeded ${Date.now() - answeredAt} ms after the answer`);
   });
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { CAC } from 'cac';
-import { policyEndpoints, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
+import { approvalEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
 import { optionValue } from '../args.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
@@ -243,7 +243,48 @@ async function policyCommand(action: string, id: string | undefined, options: Po
   }
 }
 
+const approvalRow = (a: Approval, now: number): string[] => {
+  const input = JSON.stringify(a.input);
+  const left = Math.max(0, Math.round((Date.parse(a.expiresAt) - now) / 1000));
+  return [shortId(a.id), shortId(a.sessionId), a.tool, input.length > 60 ? `${input.slice(0, 59)}…` : input, a.policyName, a.status === 'pending' ? `pending (${left}s left)` : a.status];
+};
+
 export function registerPolicyCommands(cli: CAC): void {
+  cli
+    .command('approvals', 'Permission questions waiting for a person (a policy said ask)')
+    .option('--all', 'Answered and expired ones too')
+    .option('--json', 'Print the API response as JSON')
+    .example('  $ codepiper approvals')
+    .example('  $ codepiper approvals --all --json')
+    .action(async (options: { all?: boolean; json?: boolean }) => {
+      const result = await connect().call(approvalEndpoints.list, { query: { all: options.all ?? false } });
+      const now = Date.now();
+      printResult(result, options.json, ({ approvals }) =>
+        approvals.length === 0 ? 'no pending approvals' : formatTable(['ID', 'SESSION', 'TOOL', 'INPUT', 'POLICY', 'STATUS'], approvals.map((a) => approvalRow(a, now))),
+      );
+    });
+
+  cli
+    .command('approve <id>', 'Allow a pending call; --remember also makes it a policy')
+    .option('--remember', 'Create an allow policy for this exact call')
+    .option('--json', 'Print the approval as JSON')
+    .example('  $ codepiper approve 1f2e --remember')
+    .action(async (id: string, options: { remember?: boolean; json?: boolean }) => {
+      const approval = await connect().call(approvalEndpoints.approve, { params: { id }, body: { remember: options.remember ?? false } });
+      printResult(approval, options.json, (a) => `approved ${shortId(a.id)}: ${a.tool}${a.rememberedPolicyId ? ` (remembered as policy ${shortId(a.rememberedPolicyId)})` : ''}`);
+    });
+
+  cli
+    .command('deny <id>', 'Deny a pending call; the reason is told to the agent')
+    .option('--reason <reason>', 'Why (told to the agent)')
+    .option('--json', 'Print the approval as JSON')
+    .example('  $ codepiper deny 1f2e --reason "not on main"')
+    .action(async (id: string, options: { reason?: unknown; json?: boolean }) => {
+      const reason = optionValue(options.reason, '--reason');
+      const approval = await connect().call(approvalEndpoints.deny, { params: { id }, body: reason === undefined ? {} : { reason } });
+      printResult(approval, options.json, (a) => `denied ${shortId(a.id)}: ${a.tool}`);
+    });
+
   cli
     .command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export')
     .usage('policy create --action allow|deny|ask (--tool T [--args JSON] | --rule "Bash(git push:*)") [--name N] [--priority N] [--session ID] [--reason R]')

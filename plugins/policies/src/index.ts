@@ -1,5 +1,8 @@
-import { checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage } from '@codepiper/sdk';
+import { performance } from 'node:perf_hooks';
+import { approvalEndpoints, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, type RequestOrigin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
+import { Approvals } from './approvals.js';
+import { SHELL_FIELDS } from './engine.js';
 import { migrations } from './migrations.js';
 import { PolicyService } from './service.js';
 
@@ -11,7 +14,27 @@ export { PolicyService } from './service.js';
 
 export const PoliciesConfig = Type.Object({
   default_action: Type.Union([Type.Literal('ask'), Type.Literal('deny')], { default: 'ask', description: 'What happens when no policy matches a call' }),
+  approval_timeout_s: Type.Integer({
+    minimum: 0,
+    maximum: 3600,
+    default: 60,
+    description: 'How long a Claude permission prompt a policy said `ask` about waits for `codepiper approve/deny` before Claude’s own prompt takes over; 0: no remote approvals',
+  }),
 });
+
+const escapeGlob = (text: string): string => text.replace(/[*?\\]/g, '\\$&');
+
+/** The args of a remembered approval: the exact command, path or URL that was approved. */
+function rememberedArgs(tool: string, input: unknown): Record<string, string> | undefined {
+  const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  for (const name of [SHELL_FIELDS[tool], 'file_path', 'notebook_path', 'path', 'url']) {
+    const value = name === undefined ? undefined : fields[name];
+    if (typeof value === 'string' && name !== undefined) return { [name]: escapeGlob(value) };
+  }
+  return undefined;
+}
+
+const who = (origin: RequestOrigin): string => `${origin.transport}:${origin.address}`;
 
 /** The tool name input policies use: matched on the typed text (field `text`). */
 export const TERMINAL_INPUT = 'terminal_input';
@@ -24,6 +47,11 @@ export default definePlugin({
   config: PoliciesConfig,
   register(ctx) {
     let service: PolicyService | undefined;
+    let approvals: Approvals | undefined;
+    const runningApprovals = (): Approvals => {
+      if (!approvals) throw new Error('the policies plugin has not started');
+      return approvals;
+    };
     const running = (): PolicyService => {
       if (!service) throw new Error('the policies plugin has not started');
       return service;
@@ -46,11 +74,50 @@ export default definePlugin({
     );
 
     ctx.hooks.tap(claudePermission, async ({ session, event, toolName, toolInput }) => {
-      const decision = await running().decide({ tool: toolName, input: toolInput, sessionId: session.id, source: `claude-code.${event}` });
+      const policies = running();
+      const request = { tool: toolName, input: toolInput, sessionId: session.id, source: `claude-code.${event}` };
+      const { decision, durationMs } = policies.evaluate(request);
+      if (decision.decision === 'ask' && decision.policy && event === 'PermissionRequest' && ctx.config.approval_timeout_s > 0) {
+        // A policy said ask and Claude is about to prompt: ask a person on any client first.
+        const started = performance.now();
+        const approval = await runningApprovals().ask({ sessionId: session.id, tool: toolName, input: toolInput, reason: decision.reason, policy: decision.policy }, ctx.config.approval_timeout_s * 1000);
+        const waited = durationMs + performance.now() - started;
+        const by = approval.answeredBy ?? 'timeout';
+        if (approval.status === 'approved' || approval.status === 'denied') {
+          const action = approval.status === 'approved' ? ('allow' as const) : ('deny' as const);
+          const reason = approval.answer ?? `${approval.status} by ${by}`;
+          await policies.record(request, decision, { answeredBy: by, durationMs: waited, decision: action, reason });
+          return { decision: action, reason };
+        }
+        await policies.record(request, decision, { answeredBy: by, durationMs: waited });
+        return undefined; // unanswered: Claude's own prompt in the terminal
+      }
+      await policies.record(request, decision, { answeredBy: decision.policy ? 'policy' : 'default', durationMs });
       // `ask` from the default leaves the question to Claude's own prompt; a policy's explicit ask is passed on.
       if (decision.decision === 'ask' && !decision.policy) return undefined;
       return { decision: decision.decision, reason: decision.reason };
     });
+
+    ctx.api.handle(approvalEndpoints.list, async ({ query }) => ({ approvals: await runningApprovals().list(query.all ?? false) }));
+    ctx.api.handle(approvalEndpoints.approve, async ({ params, body, origin }) =>
+      runningApprovals().answer(params.id, 'approved', who(origin), null, body.remember
+        ? async () => {
+            const pending = await runningApprovals().get(params.id);
+            const asking = pending.policyId ? running().list().find((p) => p.id === pending.policyId) : undefined;
+            const args = rememberedArgs(pending.tool, pending.input);
+            const created = await running().create({
+              action: 'allow',
+              tool: pending.tool,
+              ...(args ? { args } : {}),
+              priority: (asking?.priority ?? 0) + 1,
+              reason: `remembered approval ${pending.id.slice(0, 8)} by ${who(origin)}`,
+              name: `remembered-${pending.id.slice(0, 8)}`,
+            });
+            return created.id;
+          }
+        : undefined),
+    );
+    ctx.api.handle(approvalEndpoints.deny, ({ params, body, origin }) => runningApprovals().answer(params.id, 'denied', who(origin), body.reason ?? null));
 
     ctx.api.handle(policyEndpoints.list, async ({ query }) => {
       const session = query.session === undefined ? undefined : await resolveSession(query.session);
@@ -86,6 +153,13 @@ export default definePlugin({
           },
         });
         await service.load();
+        approvals = new Approvals(ctx.store, (type, approval) => {
+          void events.append({ sessionId: approval.sessionId, type, payload: approval }, 'policies').catch((error: unknown) => ctx.log.error({ err: error }, `recording ${type} failed`));
+        });
+        await approvals.expireStale();
+      },
+      stop() {
+        approvals?.close();
       },
     };
   },

@@ -39,4 +39,25 @@ export const migrations: readonly Migration[] = [
          CREATE TRIGGER policy_audit_no_update BEFORE UPDATE ON policy_audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
          CREATE TRIGGER policy_audit_no_delete BEFORE DELETE ON policy_audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;`,
   },
+  {
+    version: 2,
+    name: 'remote approvals',
+    up: `CREATE TABLE policy_approvals (
+           id TEXT PRIMARY KEY,
+           session_id TEXT NOT NULL,
+           tool TEXT NOT NULL,
+           input TEXT NOT NULL,
+           reason TEXT NOT NULL,
+           policy_id TEXT,
+           policy_name TEXT NOT NULL,
+           status TEXT NOT NULL,
+           created_at TEXT NOT NULL,
+           expires_at TEXT NOT NULL,
+           answered_at TEXT,
+           answered_by TEXT,
+           answer TEXT,
+           remembered_policy_id TEXT
+         );
+         CREATE INDEX policy_approvals_by_status ON policy_approvals (status, created_at);`,
+  },
 ];

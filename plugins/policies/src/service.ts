@@ -314,24 +314,35 @@ export class PolicyService {
     return this.policies.some((p) => p.enabled && (p.session === null || p.session === sessionId) && (p.tool === tool || p.tool.includes('*') || p.tool.includes('?')));
   }
 
-  /** Decides and appends the decision to the audit trail. */
-  async decide(request: DecideRequest): Promise<Decision> {
+  /** Decides without recording (for a caller that records once the answer is final). */
+  evaluate(request: DecideRequest): { decision: Decision; durationMs: number } {
     const started = performance.now();
     const decision = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId });
-    const durationMs = performance.now() - started;
+    return { decision, durationMs: performance.now() - started };
+  }
+
+  /** Decides and appends the decision to the audit trail. */
+  async decide(request: DecideRequest): Promise<Decision> {
+    const { decision, durationMs } = this.evaluate(request);
+    await this.record(request, decision, { answeredBy: decision.policy ? 'policy' : 'default', durationMs });
+    return decision;
+  }
+
+  /** Appends a decision to the audit trail; `answer` overrides the decision when a person answered. */
+  async record(request: DecideRequest, decision: Decision, answer: { answeredBy: string; durationMs: number; decision?: PolicyAction; reason?: string }): Promise<void> {
     const row = {
       ts: new Date().toISOString(),
       session_id: request.sessionId,
       tool: request.tool,
       input: JSON.stringify(request.input ?? null),
-      decision: decision.decision,
-      reason: decision.reason,
+      decision: answer.decision ?? decision.decision,
+      reason: answer.reason ?? decision.reason,
       policy_id: decision.policy?.id ?? null,
       policy_name: decision.policy?.name ?? 'default',
       rule: decision.rule,
       source: request.source,
-      answered_by: decision.policy ? 'policy' : 'default',
-      duration_ms: durationMs,
+      answered_by: answer.answeredBy,
+      duration_ms: answer.durationMs,
     };
     const result = await this.deps.store.run(
       `INSERT INTO policy_audit (ts, session_id, tool, input, decision, reason, policy_id, policy_name, rule, source, answered_by, duration_ms)
@@ -339,7 +350,6 @@ export class PolicyService {
       Object.fromEntries(Object.entries(row).map(([k, v]) => [`$${k}`, v])) as Record<string, SqlValue>,
     );
     this.deps.recorded?.(toAudit({ id: result.lastID, ...row }));
-    return decision;
   }
 
   async audit(query: { session?: string; since?: string; decision?: PolicyAction; after?: number; limit?: number }): Promise<AuditEntry[]> {
