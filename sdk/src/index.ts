@@ -19,3 +19,4 @@ export * from './claude-code.js';
 export * from './codex.js';
 export * from './workflows.js';
 export * from './policies.js';
+export * from './hook-secrets.js';

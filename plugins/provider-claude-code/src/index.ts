@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -9,6 +8,8 @@ import {
   CodePiperError,
   definePlugin,
   eventLogRef,
+  hookSecretHash,
+  hookSecretMatches,
   isFinished,
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
@@ -39,7 +40,6 @@ export const ClaudeCodeConfig = Type.Object({
 const KEPT_ENV = /^(CLAUDE_[A-Z0-9_]*|ANTHROPIC_BASE_URL|DISABLE_[A-Z0-9_]*)$/;
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
-const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -123,7 +123,7 @@ export default definePlugin({
         const env: Record<string, string | null> = { ...(input.resume ? previousEnv : {}) };
         if (billing === 'subscription') Object.assign(env, { ANTHROPIC_API_KEY: null, ANTHROPIC_AUTH_TOKEN: null });
 
-        const keyHash = sha256(files.secret);
+        const keyHash = hookSecretHash(files.secret);
         keyHashes.set(input.sessionId, keyHash);
         await launcher.launch({
           argv,
@@ -200,9 +200,7 @@ export default definePlugin({
         if (!expected) throw unauthorized();
         keyHashes.set(sessionId, expected);
       }
-      const given = Buffer.from(sha256(key), 'hex');
-      const wanted = Buffer.from(expected, 'hex');
-      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw unauthorized();
+      if (!hookSecretMatches(expected, key)) throw unauthorized();
       return session ?? directory().resolve(sessionId);
     };
 

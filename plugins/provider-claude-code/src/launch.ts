@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { newHookSecret } from '@codepiper/sdk';
 
 /** The hook events CodePiper listens to; those with a matcher get `"*"`. */
 export const HOOK_EVENTS: readonly { name: string; matcher: boolean }[] = [
@@ -56,7 +56,7 @@ export async function writeSessionFiles(options: {
   if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session id ${JSON.stringify(sessionId)}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  const secret = randomBytes(32).toString('hex');
+  const secret = newHookSecret();
   const settingsPath = path.join(dir, 'settings.json');
   const forwarderPath = path.join(dir, 'hook.sh');
   const curlConfigPath = path.join(dir, 'hook.curl');

@@ -1,6 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { newHookSecret } from '@codepiper/sdk';
 
 /** Paths we put in a shell script, single-quoted: no quote, no control character. */
 const isSafePath = (p: string): boolean => p.startsWith('/') && ![...p].some((c) => c === "'" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
@@ -26,7 +26,7 @@ export async function writeForwarder(options: { pluginDir: string; sessionId: st
   const script = path.join(dir, 'notify.sh');
   // Keep an existing secret (resume): the running forwarder and the daemon agree on it.
   const existing = await readSecret(options.pluginDir, options.sessionId);
-  if (!existing) await writeFile(secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  if (!existing) await writeFile(secretFile, newHookSecret() + '\n', { mode: 0o600 });
   const url = `http://localhost/hooks/codex/${options.sessionId}`;
   const text = [
     '#!/bin/sh',
@@ -49,12 +49,6 @@ export async function readSecret(pluginDir: string, sessionId: string): Promise<
   } catch {
     return undefined;
   }
-}
-
-export function sameSecret(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export async function removeSessionFiles(pluginDir: string, sessionId: string): Promise<void> {

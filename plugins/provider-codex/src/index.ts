@@ -6,6 +6,8 @@ import {
   codexEndpoints,
   definePlugin,
   eventLogRef,
+  hookSecretHash,
+  hookSecretMatches,
   isFinished,
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
@@ -14,7 +16,7 @@ import {
   type SessionTerminal,
   type TranscriptEntry,
 } from '@codepiper/sdk';
-import { readSecret, sameSecret, writeForwarder } from './forwarder.js';
+import { readSecret, writeForwarder } from './forwarder.js';
 import { migrations } from './migrations.js';
 import { readRollout, transcriptOf } from './rollout.js';
 import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
@@ -167,7 +169,7 @@ export default definePlugin({
 
     ctx.api.handle(codexEndpoints.notify, async ({ params, body }) => {
       const expected = /^[0-9a-f-]{36}$/.test(params.session) ? await readSecret(pluginDir(), params.session) : undefined;
-      if (!expected || !sameSecret(expected, body.secret)) throw new CodePiperError('unauthorized', 'invalid session or notify secret', 401);
+      if (!expected || !hookSecretMatches(hookSecretHash(expected), body.secret)) throw new CodePiperError('unauthorized', 'invalid session or notify secret', 401);
       const session = await directory().resolve(params.session);
       if (session.provider !== 'codex' || isFinished(session.status)) return { ok: true as const };
       const tracker = trackers.get(session.id);
