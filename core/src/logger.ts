@@ -32,7 +32,16 @@ export function createLogger(options: { file: string; level: LogLevel; foregroun
   const streams = [{ level: 'trace' as const, stream: unlessClosed((line) => file.write(line)) }];
   if (options.foreground) {
     const format = prettyFactory({});
-    streams.push({ level: 'trace', stream: unlessClosed((line) => process.stderr.write(format(line))) });
+    // The terminal can go away under a foreground daemon (a closed SSH session,
+    // a parent that died): stop writing to it rather than log each failed write.
+    let terminalGone = false;
+    process.stderr.on('error', () => (terminalGone = true));
+    streams.push({
+      level: 'trace',
+      stream: unlessClosed((line) => {
+        if (!terminalGone) process.stderr.write(format(line));
+      }),
+    });
   }
 
   const log = pino({ level: options.level, redact: { paths: REDACT, censor: '[redacted]' } }, pino.multistream(streams));

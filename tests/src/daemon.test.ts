@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, tempHome, TestDaemon, waitFor } from './harness.js';
@@ -73,6 +73,27 @@ describe('the daemon', () => {
     const second = await runCli(['daemon'], { env: daemon.env, timeoutMs: 10_000 });
     assert.notEqual(second.code, 0);
     assert.match(second.stderr, /already running/);
+  });
+});
+
+describe('a foreground daemon whose terminal goes away', () => {
+  test('keeps serving, stops cleanly, and does not fill its log with failed writes', { timeout: 30_000 }, async () => {
+    const daemon = new TestDaemon();
+    try {
+      await daemon.start();
+      // The terminal closes: nothing reads the daemon's stdout and stderr any more.
+      daemon.process?.stdout?.destroy();
+      daemon.process?.stderr?.destroy();
+      const exited = new Promise<number | null>((resolve) => daemon.process?.once('exit', resolve));
+      const stop = await daemon.cli(['daemon', 'stop']);
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(await exited, 0);
+      const log = readFileSync(path.join(daemon.home, 'logs', 'daemon.log'), 'utf8');
+      assert.doesNotMatch(log, /EPIPE/);
+      assert.match(log, /daemon stopped/);
+    } finally {
+      await daemon.dispose();
+    }
   });
 });
 
