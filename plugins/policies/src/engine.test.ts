@@ -169,25 +169,3 @@ describe('validateMatch', () => {
     }
   });
 });
-
-describe('speed', () => {
-  test('1,000 policies: a decision well under a millisecond at p99', () => {
-    const many = Array.from({ length: 1000 }, (_, i) =>
-      i % 3 === 0 ? policy({ action: 'allow', rule: `Bash(tool${i}:*)` }) : policy({ action: 'deny', tool: `mcp__x${i}__*`, args: { q: `*${i}*` } }),
-    );
-    const e = new PolicyEngine(many);
-    // The best of a few rounds, so a busy machine (tests run in parallel) does not make it flaky.
-    let p99 = Infinity;
-    for (let round = 0; round < 5 && p99 >= 1; round++) {
-      const times: number[] = [];
-      for (let i = 0; i < 2000; i++) {
-        const t = performance.now();
-        e.decide(bash(`ls -la && tool${i % 999}x run && echo done`));
-        times.push(performance.now() - t);
-      }
-      times.sort((a, b) => a - b);
-      p99 = Math.min(p99, times[Math.floor(times.length * 0.99)] ?? Infinity);
-    }
-    assert.ok(p99 < 1, `p99 ${p99.toFixed(3)} ms`);
-  });
-});

@@ -126,6 +126,8 @@ const fieldText = (value: unknown): string | undefined =>
 /** A set of policies compiled once; `decide` is then cheap. */
 export class PolicyEngine {
   private readonly compiled: Compiled[];
+  /** Tool name → the policies whose tool matches it, in order (the policies never change: a new set is a new engine). */
+  private readonly byTool = new Map<string, Compiled[]>();
 
   constructor(
     policies: readonly PolicyLike[],
@@ -143,7 +145,13 @@ export class PolicyEngine {
     const shellText = shellField === undefined ? undefined : fieldText(input[shellField]);
     const split = shellText === undefined ? [] : splitShellCommands(shellText);
     const parts: (string | undefined)[] = shellText === undefined ? [undefined] : split.length > 0 ? split : [shellText.trim()];
-    const candidates = this.compiled.filter((c) => (c.policy.session === null || c.policy.session === call.session) && c.tool.test(call.tool));
+    let forTool = this.byTool.get(call.tool);
+    if (!forTool) {
+      if (this.byTool.size >= 1000) this.byTool.clear();
+      forTool = this.compiled.filter((c) => c.tool.test(call.tool));
+      this.byTool.set(call.tool, forTool);
+    }
+    const candidates = forTool.filter((c) => c.policy.session === null || c.policy.session === call.session);
 
     const matches = (c: Compiled, part: string | undefined): boolean =>
       c.checks.every((check) => {
