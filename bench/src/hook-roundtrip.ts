@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sessionEndpoints } from '@codepiper/sdk';
+import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { generatedPolicies } from './policy-decision.js';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { distribution, type Distribution } from './stats.js';
 
@@ -9,11 +10,15 @@ const SAMPLES = 300;
 const WARMUP = 20;
 
 export interface HookRoundtripResult {
-  /** Running the session's forwarder (sh + curl over the Unix socket) with a PreToolUse payload, as Claude Code runs it. */
+  /** Running the session's forwarder (sh + curl over the Unix socket) with a PreToolUse payload, as Claude Code runs it; no policies. */
   preToolUse: Distribution;
-  /** What the forwarder printed (the daemon's decision); `{}` when no policy decides. */
+  /** The same with 1,000 policies stored, one of which allows the call. */
+  preToolUseWith1000Policies: Distribution;
+  /** What the forwarder printed with the policies (the daemon's decision, in Claude's output contract). */
   reply: string;
 }
+
+const POLICIES = 1000;
 
 /**
  * A real daemon with a real `claude-code` session (the program is a stand-in
@@ -41,18 +46,28 @@ export async function hookRoundtrip(): Promise<HookRoundtripResult> {
       tool_input: { command: 'ls -la', description: 'List files' },
       tool_use_id: 'toolu_bench',
     });
-    const samples: number[] = [];
-    let reply = '';
-    for (let i = 0; i < WARMUP + SAMPLES; i++) {
-      const t0 = performance.now();
-      const run = spawnSync(forwarder, [], { input: payload, encoding: 'utf8' });
-      const ms = performance.now() - t0;
-      if (run.status !== 0) throw new Error(`the forwarder failed (${run.status}): ${run.stderr}`);
-      reply = run.stdout;
-      if (i >= WARMUP) samples.push(ms);
+    const measure = (): { samples: Distribution; reply: string } => {
+      const samples: number[] = [];
+      let reply = '';
+      for (let i = 0; i < WARMUP + SAMPLES; i++) {
+        const t0 = performance.now();
+        const run = spawnSync(forwarder, [], { input: payload, encoding: 'utf8' });
+        const ms = performance.now() - t0;
+        if (run.status !== 0) throw new Error(`the forwarder failed (${run.status}): ${run.stderr}`);
+        reply = run.stdout;
+        if (i >= WARMUP) samples.push(ms);
+      }
+      return { samples: distribution(samples), reply };
+    };
+    const baseline = measure();
+    for (const policy of generatedPolicies(POLICIES - 1)) {
+      const { id: _id, session: _session, enabled: _enabled, rule: _rule, args, ...rest } = policy;
+      await daemon.client.call(policyEndpoints.create, { body: { ...rest, args: args ?? undefined } });
     }
+    await daemon.client.call(policyEndpoints.create, { body: { name: 'listing is fine', action: 'allow', tool: 'Bash', args: { command: 'ls *' }, reason: 'bench' } });
+    const withPolicies = measure();
     await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
-    return { preToolUse: distribution(samples), reply };
+    return { preToolUse: baseline.samples, preToolUseWith1000Policies: withPolicies.samples, reply: withPolicies.reply };
   } finally {
     await daemon.dispose();
     rmSync(scratch, { recursive: true, force: true });

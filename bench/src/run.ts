@@ -3,6 +3,7 @@ import path from 'node:path';
 import { echoLatency } from './echo-latency.js';
 import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
+import { policyDecision } from './policy-decision.js';
 import { throughput } from './throughput.js';
 
 /** Every benchmark: a name, what it measures, and how to run it. Run one with `pnpm bench <name>`. */
@@ -11,6 +12,7 @@ const benchmarks = {
   throughput,
   'idle-cost': idleCost,
   'hook-roundtrip': hookRoundtrip,
+  'policy-decision': policyDecision,
 } as const;
 
 type Name = keyof typeof benchmarks;
