@@ -92,7 +92,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const payload = turn.payload as Record<string, unknown>;
     assert.equal(payload['last-assistant-message'], 'Hello from the fake model');
     assert.equal(payload['thread-id'], threadId);
-    assert.equal((await show(session.id)).status, 'idle');
+    await waitFor('status idle, set by the notification', async () => (await show(session.id)).status === 'idle', 5_000);
     const statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
     assert.deepEqual(statuses.slice(-2), ['working', 'idle']);
     // The idle status is set by the notification itself, at once.

@@ -146,15 +146,16 @@ export class TranscriptTailer {
   private async read(tail: Tail): Promise<void> {
     const store = this.deps.store();
     const row = await store.get<{ path: string; offset: number; inode: string | null }>('SELECT path, offset, inode FROM claude_transcripts WHERE session_id = ?', [tail.sessionId]);
-    const info = await stat(tail.path, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (!info) {
-      await this.watchFor(tail, false);
-      return;
-    }
-    await this.watchFor(tail, true);
+    const statFile = () =>
+      stat(tail.path, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+    // Watch first, then look: a change between the two is then never missed.
+    await this.watchFor(tail, (await statFile()) !== undefined);
+    const info = await statFile();
+    if (!info) return;
+    if (tail.watching !== undefined && tail.watching !== tail.path) tail.again = true; // it appeared while its folder was watched
     const inode = info.ino.toString();
     const size = Number(info.size);
     let offset = row && row.path === tail.path && row.inode === inode ? row.offset : 0;

@@ -139,8 +139,9 @@ export default definePlugin({
         if (!submit) return;
         // Text and Enter in one burst look like a paste to Codex: the Enter would become a newline.
         if (text) await sleep(TYPE_PAUSE_MS);
-        await terminal.pressKeys(['enter']);
+        // Working from now: set before Enter, or a quick turn's notify (idle) could land first.
         await directory().setStatus(terminal.sessionId, 'working');
+        await terminal.pressKeys(['enter']);
       },
       async sendKeys(terminal, keys) {
         await terminal.pressKeys(keys);
