@@ -170,8 +170,9 @@ describe('TmuxServer (real tmux)', () => {
       rows: 30,
     });
     let screen = '';
-    await waitFor('output', async () => (screen = await t.server.capture(session.paneId)).split('\n').length >= nasty.length).catch((error: Error) => {
-      throw new Error(`${error.message}; the screen: ${JSON.stringify(screen)}`);
+    await waitFor('output', async () => (screen = await t.server.capture(session.paneId)).split('\n').length >= nasty.length).catch(async (error: Error) => {
+      const panes = await t.server.listSessions().catch((e: Error) => e.message);
+      throw new Error(`${error.message}; pane ${session.paneId} showed ${JSON.stringify(screen)}; sessions: ${JSON.stringify(panes)}`);
     });
     assert.deepEqual((await t.server.capture(session.paneId)).split('\n'), nasty.map((a) => `[${a}]`));
     assert.equal(existsSync(path.join(t.dir, 'pwned4')), false);
