@@ -65,7 +65,7 @@ describe('shell sessions through the CLI and the API', () => {
   });
 
   test('an exit code is recorded, with the last screen kept for `output`', async () => {
-    const result = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', 'echo goodbye; exit 7']);
+    const result = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', 'echo goodbye; sleep 0.5; exit 7']);
     const session = JSON.parse(result.stdout) as SessionRecord;
     const ended = await waitFor('the program to end', async () => {
       const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });

@@ -46,7 +46,7 @@ describe('the terminal stream', () => {
   });
 
   test('a finished session’s stream shows its last screen and closes; an unknown session closes with 4404', async () => {
-    const session = await start('sh', '-c', 'echo last words; exit 0');
+    const session = await start('sh', '-c', 'echo last words; sleep 0.5; exit 0');
     await waitFor('the end', async () => (await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'exited');
     const reader = readTerminal(suite.daemon.client, session.id);
     assert.equal(await reader.closed, 1000);

@@ -160,12 +160,13 @@ describe('TmuxServer (real tmux)', () => {
     await assert.rejects(t.server.screen(session.paneId), (error: TmuxError) => error.code === 'not_found');
   });
 
-  it('runs argv without a shell or tmux parsing, with env additions and removals', async () => {
+  it('passes argv to the program untouched (no shell string, no tmux parsing), with env additions and removals', async () => {
     const nasty = [';', 'a;', 'a\\;', '\\', '#{session_name}', `#(touch ${t.dir}/pwned4)`, '{', '}', '-x', '--', '$HOME', "'", '"', '~', '%1', 'a b', '*', ''];
     const session = await t.server.createSession({
       name: name(),
       cwd: t.dir,
-      argv: ['printf', '[%s]\\n', ...nasty],
+      // sh hands its arguments to printf untouched; it stays, because a pane whose program exits at once can lose its output in the pty.
+      argv: ['sh', '-c', 'printf "[%s]\\n" "$@"; exec sleep 60', 'sh', ...nasty],
       cols: 60,
       rows: 30,
     });
@@ -180,7 +181,7 @@ describe('TmuxServer (real tmux)', () => {
     const envSession = await t.server.createSession({
       name: name(),
       cwd: t.dir,
-      argv: ['sh', '-c', 'printf "%s|%s|%s|%s\\n" "$CP_A" "${CP_GONE-unset}" "$CP_KEPT" "$TMUX_PANE"'],
+      argv: ['sh', '-c', 'printf "%s|%s|%s|%s\\n" "$CP_A" "${CP_GONE-unset}" "$CP_KEPT" "$TMUX_PANE"; exec sleep 60'],
       env: { CP_A: `x y;$(touch ${t.dir}/pwned5);`, CP_GONE: null },
     });
     await waitFor('env output', async () => (await t.server.capture(envSession.paneId)).includes('|'));
