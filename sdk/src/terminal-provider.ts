@@ -1,5 +1,16 @@
 import type { TObject } from '@sinclair/typebox';
-import type { LaunchSpec, SessionProvider, StartSessionInput } from './sessions.js';
+import type { LaunchSpec, SessionProvider, SessionTerminal, StartSessionInput } from './sessions.js';
+
+/**
+ * Types text, then (if `submit`) presses Enter. Agent TUIs read a burst of
+ * text followed at once by Enter as a paste, so `settleMs` pauses between.
+ */
+export async function typeText(terminal: SessionTerminal, text: string, options: { submit: boolean; settleMs?: number }): Promise<void> {
+  if (text) await terminal.typeText(text);
+  if (!options.submit) return;
+  if (text && options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
+  await terminal.pressKeys(['enter']);
+}
 
 export interface TerminalProviderSpec {
   id: string;
@@ -27,10 +38,7 @@ export function createTerminalProvider(spec: TerminalProviderSpec): SessionProvi
     async startSession(input, launcher) {
       await launcher.launch(await spec.command(input));
     },
-    async sendText(terminal, text, submit) {
-      if (text) await terminal.typeText(text);
-      if (submit) await terminal.pressKeys(['enter']);
-    },
+    sendText: (terminal, text, submit) => typeText(terminal, text, { submit }),
     async sendKeys(terminal, keys) {
       await terminal.pressKeys(keys);
     },

@@ -14,6 +14,7 @@ import {
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
+  typeText,
   type ClaudeCodeOptions,
   type ClaudeHookReply,
   type ClaudePermissionDecision,
@@ -142,13 +143,7 @@ export default definePlugin({
         await tailer.follow(input.sessionId, transcriptPath);
       },
 
-      async sendText(terminal, text, submit) {
-        if (text) await terminal.typeText(text);
-        if (!submit) return;
-        // A burst of text followed at once by Enter reads as a paste to Claude's TUI: let it settle first.
-        if (text) await sleep(150);
-        await terminal.pressKeys(['enter']);
-      },
+      sendText: (terminal, text, submit) => typeText(terminal, text, { submit, settleMs: 150 }),
 
       async sendKeys(terminal, keys) {
         await terminal.pressKeys(keys);

@@ -12,6 +12,7 @@ import {
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
+  typeText,
   type SessionProvider,
   type SessionTerminal,
   type TranscriptEntry,
@@ -135,13 +136,9 @@ export default definePlugin({
       },
       async sendText(terminal, text, submit) {
         await waitUntilReady(terminal);
-        if (text) await terminal.typeText(text);
-        if (!submit) return;
-        // Text and Enter in one burst look like a paste to Codex: the Enter would become a newline.
-        if (text) await sleep(TYPE_PAUSE_MS);
-        // Working from now: set before Enter, or a quick turn's notify (idle) could land first.
-        await directory().setStatus(terminal.sessionId, 'working');
-        await terminal.pressKeys(['enter']);
+        // Working from now: set first, or a quick turn's notify (idle) could land before it.
+        if (submit) await directory().setStatus(terminal.sessionId, 'working');
+        await typeText(terminal, text, { submit, settleMs: TYPE_PAUSE_MS });
       },
       async sendKeys(terminal, keys) {
         await terminal.pressKeys(keys);

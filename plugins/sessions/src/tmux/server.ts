@@ -156,6 +156,7 @@ export class TmuxServer {
   private seeded = false;
   private serverPid: number | undefined;
   private lastNudge = 0;
+  private nudgeLater: NodeJS.Timeout | undefined;
   private readonly known = new Map<string, Known>();
   private readonly watches = new Map<string, SessionWatch>();
   /** Per pane, the last input operation: input reaches a pane in the order it was asked for. */
@@ -669,7 +670,17 @@ export class TmuxServer {
    */
   private nudgeReaper(): void {
     const now = Date.now();
-    if (this.serverPid === undefined || now - this.lastNudge < 300) return;
+    if (this.serverPid === undefined) return;
+    const wait = this.lastNudge + 300 - now;
+    if (wait > 0) {
+      // At most one nudge each 300 ms, but a nudge asked for meanwhile still comes: one can land in the same window.
+      this.nudgeLater ??= setTimeout(() => {
+        this.nudgeLater = undefined;
+        if (!this.closed) this.nudgeReaper();
+      }, wait);
+      this.nudgeLater.unref();
+      return;
+    }
     this.lastNudge = now;
     try {
       process.kill(this.serverPid, 'SIGCHLD');
