@@ -61,7 +61,7 @@ describe('shell sessions through the CLI and the API', () => {
       const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
       return s.status === 'exited' ? s : undefined;
     });
-    assert.equal(ended.exitCode, 0);
+    assert.equal(ended.exitCode, 0, `ended: ${ended.statusDetail}`);
   });
 
   test('an exit code is recorded, with the last screen kept for `output`', async () => {
