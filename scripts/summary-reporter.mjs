@@ -1,14 +1,17 @@
-// Prints the plain closing line CI reads: "N passed, N failed, N skipped".
+// Counts results per test file and writes them as JSON to $CODEPIPER_SUMMARY_FILE;
+// scripts/run-tests.mjs prints the closing line CI reads ("N passed, N failed, N skipped").
+import { writeFileSync } from 'node:fs';
+
 export default async function* summary(source) {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
+  const byFile = {};
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     if (event.data.details?.type === 'suite') continue;
-    if (event.data.skip || event.data.todo) skipped += 1;
-    else if (event.type === 'test:pass') passed += 1;
-    else failed += 1;
+    const counts = (byFile[event.data.file ?? '?'] ??= { passed: 0, failed: 0, skipped: 0 });
+    if (event.data.skip || event.data.todo) counts.skipped += 1;
+    else if (event.type === 'test:pass') counts.passed += 1;
+    else counts.failed += 1;
   }
-  yield `\n${passed} passed, ${failed} failed, ${skipped} skipped\n`;
+  writeFileSync(process.env.CODEPIPER_SUMMARY_FILE, JSON.stringify(byFile));
+  yield '';
 }
