@@ -285,8 +285,8 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
 
   test('a model switch is typed as /model and recorded as model_switch from the transcript', async () => {
     const stops = await stopCount();
+    // The endpoint returns once Claude has taken the switch.
     await daemon.client.call(sessionEndpoints.model, { params: { id: session.id }, body: { model: MODEL_B } });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     await send('which model are you');
     await waitFor('a Stop after the switch', async () => (await stopCount()) > stops, 60_000);
     const last = fake.messageRequests().filter((r: RecordedRequest) => isMainConversation(r)).at(-1);

@@ -164,17 +164,18 @@ export default definePlugin({
       },
 
       async switchModel(terminal, _session, model) {
-        await terminal.typeText(`/model ${model}`);
-        await sleep(150);
-        await terminal.pressKeys(['enter']);
+        await typeText(terminal, `/model ${model}`, { submit: true, settleMs: 150 });
         // With a conversation under way, Claude asks to confirm (the cache is lost); choice 1 switches.
-        const deadline = Date.now() + 3000;
+        // Returns once Claude has answered, so the next prompt goes to the new model.
+        let confirmed = false;
+        const deadline = Date.now() + 5000;
         while (Date.now() < deadline) {
           await sleep(100);
           const { text } = await terminal.screen();
-          if (/Switch model\?/.test(text) && /Yes, switch/.test(text)) {
+          if (!confirmed && /Switch model\?/.test(text) && /Yes, switch/.test(text)) {
+            confirmed = true;
             await terminal.pressKeys(['enter']);
-            return;
+            continue;
           }
           if (/Set model to|Kept model as|not found|Invalid model/i.test(text.split('\n').slice(-12).join('\n'))) return;
         }
