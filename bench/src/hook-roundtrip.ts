@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
 import { generatedPolicies } from './policy-decision.js';
+import { writeStandInClaude } from '@codepiper/tests/agents/claude';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { distribution, type Distribution } from './stats.js';
 
@@ -27,9 +28,7 @@ const POLICIES = 1000;
  */
 export async function hookRoundtrip(): Promise<HookRoundtripResult> {
   const scratch = mkdtempSync('/tmp/cpb-hook-');
-  const fakeClaude = path.join(scratch, 'claude');
-  writeFileSync(fakeClaude, '#!/bin/sh\nexec sleep 3600\n');
-  chmodSync(fakeClaude, 0o755);
+  const fakeClaude = writeStandInClaude(scratch);
   const daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: fakeClaude });
   try {
     const session = await daemon.client.call(sessionEndpoints.start, {

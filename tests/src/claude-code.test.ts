@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSyn
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
 
@@ -323,9 +323,11 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
 
   before(async () => {
     scratch = mkdtempSync('/tmp/cpt-cc-tail-');
-    const fakeClaude = path.join(scratch, 'claude');
     // Records its argv and API key (if any) where the test can read them, then waits.
-    writeFileSync(fakeClaude, '#!/bin/sh\nmkdir -p "$CLAUDE_CONFIG_DIR"\nprintf "%s\\n" "$@" > "$CLAUDE_CONFIG_DIR/argv"\nprintf "%s" "${ANTHROPIC_API_KEY-unset}" > "$CLAUDE_CONFIG_DIR/key"\nexec sleep 3600\n', { mode: 0o755 });
+    const fakeClaude = writeStandInClaude(
+      scratch,
+      'mkdir -p "$CLAUDE_CONFIG_DIR"\nprintf "%s\\n" "$@" > "$CLAUDE_CONFIG_DIR/argv"\nprintf "%s" "${ANTHROPIC_API_KEY-unset}" > "$CLAUDE_CONFIG_DIR/key"\nexec sleep 3600',
+    );
     daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: fakeClaude, ANTHROPIC_API_KEY: 'sk-daemon-env-key' });
     const configDir = path.join(scratch, 'config');
     session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: configDir }, options: { model: 'claude-a' } } });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { suiteDaemon, tempHome, TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
@@ -182,8 +182,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
 
   before(async () => {
     scratch = mkdtempSync('/tmp/cpt-pol-cc-');
-    const fakeClaude = path.join(scratch, 'claude');
-    writeFileSync(fakeClaude, '#!/bin/sh\nexec sleep 3600\n', { mode: 0o755 });
+    const fakeClaude = writeStandInClaude(scratch);
     daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: fakeClaude });
     writeFileSync(path.join(daemon.home, 'config.yaml'), 'policies:\n  approval_timeout_s: 8\n');
     await daemon.start();

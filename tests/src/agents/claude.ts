@@ -3,6 +3,7 @@
  * tests package) offline against a fake model server, in a config dir of its
  * own so the user's ~/.claude is never read or written.
  */
+import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -100,4 +101,14 @@ export async function claudeVersion(): Promise<string> {
 
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9_.:/=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A stand-in `claude` in `dir`, for tests that need the provider's launch and
+ * hooks but no model: a shell script running `body` (by default it just waits).
+ */
+export function writeStandInClaude(dir: string, body = 'exec sleep 3600'): string {
+  const file = path.join(dir, 'claude');
+  writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
 }
