@@ -1,4 +1,8 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import {
@@ -27,8 +31,30 @@ import Fastify, {
   type FastifySchemaValidationError,
 } from 'fastify';
 import { claimSocket } from './socket-claim.js';
+import { checkTcpRequest, type Authenticate } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The TCP listener of `codepiper daemon --web`. */
+export interface WebListener {
+  host: string;
+  port: number;
+  tls?: { cert: Buffer; key: Buffer };
+  /** Fastify's `trustProxy`: believe `X-Forwarded-For/-Proto/-Host` from these proxies (`true`: from any). */
+  trustProxy: boolean | string[];
+  /** Origins besides the listener's own allowed to send state-changing requests and open WebSockets. */
+  allowedOrigins: string[];
+  /** The web UI's built files, served to anyone (the app shell holds no data; the API it calls does). */
+  staticDir?: string;
+}
+
+export interface ApiServerOptions {
+  web?: WebListener;
+  /** Decides TCP requests to non-public endpoints. */
+  authenticate: Authenticate;
+}
+
+type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 /** Fastify's own errors that have a code of ours; other 4xx keep their status as `bad_request`. */
 const FASTIFY_ERRORS: Readonly<Record<string, string>> = {
@@ -44,10 +70,23 @@ const FASTIFY_ERRORS: Readonly<Record<string, string>> = {
  * all of it at `/openapi.json`.
  */
 export class ApiServer implements ApiRegistrar {
-  private constructor(private readonly app: FastifyInstance) {}
+  private tcp?: http.Server;
 
-  static async create(log: FastifyBaseLogger): Promise<ApiServer> {
+  private constructor(
+    private readonly app: FastifyInstance,
+    /** Fastify's request handler, which the TCP server shares with the Unix one: one set of routes, two listeners. */
+    private readonly handler: RequestHandler,
+    private readonly web: WebListener | undefined,
+  ) {}
+
+  static async create(log: FastifyBaseLogger, options: ApiServerOptions): Promise<ApiServer> {
+    let handler: RequestHandler | undefined;
     const app = Fastify({
+      serverFactory: (fastifyHandler) => {
+        handler = fastifyHandler;
+        return http.createServer(fastifyHandler);
+      },
+      trustProxy: options.web?.trustProxy ?? false,
       loggerInstance: log,
       // Logged at debug by the onResponse hook below, keeping the daemon log quiet.
       logController: new LogController({ disableRequestLogging: true }),
@@ -58,6 +97,15 @@ export class ApiServer implements ApiRegistrar {
     app.setErrorHandler(replyWithError);
     app.setNotFoundHandler((request, reply) => {
       reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url}`));
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      if (!isTcp(request)) return;
+      const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
+      const refusal = await checkTcpRequest(request, websocket, { allowedOrigins: options.web?.allowedOrigins ?? [], authenticate: options.authenticate });
+      if (!refusal) return;
+      request.log.debug({ method: request.method, url: request.url, address: request.ip, code: refusal.code }, 'TCP request refused');
+      if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
+      await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
     });
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -70,7 +118,9 @@ export class ApiServer implements ApiRegistrar {
     });
     await app.register(websocket);
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-    return new ApiServer(app);
+    const staticDir = options.web?.staticDir;
+    if (staticDir !== undefined && fs.existsSync(path.join(staticDir, 'index.html'))) await serveWebUi(app, staticDir);
+    return new ApiServer(app, handler!, options.web);
   }
 
   handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void {
@@ -78,6 +128,7 @@ export class ApiServer implements ApiRegistrar {
     this.app.route({
       method: endpoint.method,
       url: endpoint.url,
+      config: { access: endpoint.access },
       schema: {
         summary: endpoint.summary,
         tags: [...endpoint.tags],
@@ -86,7 +137,8 @@ export class ApiServer implements ApiRegistrar {
         response: { [endpoint.status]: endpoint.response, '4xx': errorResponse, '5xx': errorResponse },
       },
       handler: async (request, reply) => {
-        const result = await handler({ ...requestInput(request), body: request.body } as RequestContext<E>);
+        const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
+        const result = await handler({ ...requestInput(request), body: request.body, reply: control } as RequestContext<E>);
         reply.code(endpoint.status);
         return result;
       },
@@ -96,7 +148,7 @@ export class ApiServer implements ApiRegistrar {
   handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void {
     this.app.get(
       endpoint.url,
-      { websocket: true, schema: { summary: endpoint.summary, tags: [...endpoint.tags], ...inputSchemas(endpoint) } },
+      { websocket: true, config: { access: endpoint.access }, schema: { summary: endpoint.summary, tags: [...endpoint.tags], ...inputSchemas(endpoint) } },
       (socket, request) => {
         Promise.resolve()
           .then(() => handler(socket, requestInput(request) as SocketContext<E>))
@@ -115,10 +167,45 @@ export class ApiServer implements ApiRegistrar {
     fs.chmodSync(socketPath, 0o600);
   }
 
+  /** Listens on TCP (HTTPS with a certificate) for `--web`; resolves with the listener's URL. */
+  async listenTcp(): Promise<string | undefined> {
+    const web = this.web;
+    if (!web) return undefined;
+    const server = web.tls ? https.createServer({ cert: web.tls.cert, key: web.tls.key }, this.handler) : http.createServer(this.handler);
+    // @fastify/websocket handles the upgrades of the server Fastify made; hand it this one's.
+    server.on('upgrade', (request, socket, head) => this.app.server.emit('upgrade', request, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: web.host, port: web.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.tcp = server;
+    const { port } = server.address() as { port: number };
+    const host = web.host.includes(':') ? `[${web.host}]` : web.host;
+    return `${web.tls ? 'https' : 'http'}://${host}:${port}`;
+  }
+
   /** Stops listening once the requests in flight are answered; the socket file goes with the listener. */
   async close(): Promise<void> {
+    const tcp = this.tcp;
+    const tcpClosed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
     await this.app.close();
+    await tcpClosed;
   }
+}
+
+/** Whether the request came over TCP: a Unix socket peer has no address. */
+const isTcp = (request: FastifyRequest): boolean => request.socket.remoteAddress !== undefined;
+
+/** The web UI's files; a path without an extension is a page of the single-page app, so index.html. */
+async function serveWebUi(app: FastifyInstance, root: string): Promise<void> {
+  await app.register(fastifyStatic, { root, serve: false });
+  app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, (request, reply) => {
+    const file = (request.params as { '*': string })['*'];
+    return reply.sendFile(path.extname(file) === '' ? 'index.html' : file);
+  });
 }
 
 function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | undefined }): { params?: TSchema; querystring?: TSchema } {
@@ -129,10 +216,8 @@ function requestInput(request: FastifyRequest): { params: unknown; query: unknow
   return { params: request.params, query: request.query, origin: originOf(request), headers: request.headers };
 }
 
-/** A Unix socket peer has no address; only a TCP client does. */
 function originOf(request: FastifyRequest): RequestOrigin {
-  const address = request.socket.remoteAddress;
-  return address === undefined ? { transport: 'unix', address: 'local' } : { transport: 'tcp', address };
+  return isTcp(request) ? { transport: 'tcp', address: request.ip, secure: request.protocol === 'https' } : { transport: 'unix', address: 'local', secure: false };
 }
 
 /**

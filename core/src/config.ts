@@ -22,17 +22,48 @@ export class ConfigError extends Error {
   }
 }
 
+/** The `web:` section: the TCP listener of `codepiper daemon --web` (its flags override these). */
+export interface WebSettings {
+  enabled: boolean;
+  host: string;
+  port: number;
+  trustProxy: boolean | string[];
+  allowedOrigins: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export const DEFAULT_WEB_PORT = 4280;
+
 export interface KernelConfig {
   logLevel: LogLevel;
+  web: WebSettings;
   /** Extra plugin packages or paths to load (reserved). */
   plugins: string[];
   /** Each plugin's section, validated, defaults applied. */
   sections: ReadonlyMap<string, unknown>;
 }
 
+const WebSection = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Listen on TCP as `--web` does' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_WEB_PORT }),
+    trust_proxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], {
+      default: false,
+      description: 'Behind a reverse proxy: true, or the proxy addresses/CIDRs whose X-Forwarded-For/-Proto/-Host are believed',
+    }),
+    allowed_origins: Type.Array(Type.String({ pattern: '^https?://[^/]+$' }), { default: [], description: 'Origins besides the listener’s own (scheme://host:port)' }),
+    tls_cert: Type.Optional(Type.String({ minLength: 1 })),
+    tls_key: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 const KernelSettings = Type.Object({
   log_level: Type.Optional(Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)))),
   plugins: Type.Optional(Type.Array(Type.String())),
+  web: Type.Optional(WebSection),
 });
 const KERNEL_KEYS = Object.keys(KernelSettings.properties);
 
@@ -48,7 +79,7 @@ export function loadConfig(file: string, plugins: readonly AnyPlugin[], env: Env
     }
   }
 
-  const kernel = source.validate(KernelSettings, { log_level: root.log_level, plugins: root.plugins }, []);
+  const kernel = source.validate(KernelSettings, { log_level: root.log_level, plugins: root.plugins, web: root.web ?? {} }, []);
   const sections = new Map<string, unknown>();
   for (const plugin of plugins) {
     const section = root[plugin.name];
@@ -60,7 +91,14 @@ export function loadConfig(file: string, plugins: readonly AnyPlugin[], env: Env
       sections.set(plugin.name, {});
     }
   }
-  return { logLevel: logLevelFromEnv(env) ?? kernel.log_level ?? 'info', plugins: kernel.plugins ?? [], sections };
+  const web = kernel.web!;
+  if ((web.tls_cert === undefined) !== (web.tls_key === undefined)) source.fail(['web', web.tls_cert === undefined ? 'tls_key' : 'tls_cert'], 'give tls_cert and tls_key together');
+  return {
+    logLevel: logLevelFromEnv(env) ?? kernel.log_level ?? 'info',
+    web: { enabled: web.enabled, host: web.host, port: web.port, trustProxy: web.trust_proxy, allowedOrigins: web.allowed_origins, tlsCert: web.tls_cert, tlsKey: web.tls_key },
+    plugins: kernel.plugins ?? [],
+    sections,
+  };
 }
 
 function logLevelFromEnv(env: Env): LogLevel | undefined {

@@ -2,7 +2,7 @@ import { CODEPIPER_VERSION, daemonEndpoints, type ApiRegistrar, type KernelContr
 import type { KernelPaths } from './paths.js';
 
 /** The kernel's own endpoints: liveness, status and stop. */
-export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, control: KernelControl): void {
+export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, control: KernelControl, webUrl: () => string | null): void {
   api.handle(daemonEndpoints.health, async () => ({ ok: true as const, version: CODEPIPER_VERSION }));
   api.handle(daemonEndpoints.status, async () => ({
     pid: process.pid,
@@ -13,6 +13,7 @@ export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, cont
     startedAt: control.startedAt.toISOString(),
     uptimeSeconds: (Date.now() - control.startedAt.getTime()) / 1000,
     plugins: [...control.plugins],
+    web: webUrl(),
   }));
   api.handle(daemonEndpoints.stop, async () => {
     control.requestStop('asked over the API');

@@ -34,7 +34,10 @@ async function serve(kernel: Kernel, foreground: boolean): Promise<void> {
   process.on('unhandledRejection', onUnhandled);
   try {
     await kernel.start();
-    if (foreground) process.stderr.write(`codepiper daemon listening on ${kernel.paths.socket} (pid ${process.pid})\n`);
+    if (foreground) {
+      process.stderr.write(`codepiper daemon listening on ${kernel.paths.socket} (pid ${process.pid})\n`);
+      if (kernel.web) process.stderr.write(`web: ${kernel.web}\n`);
+    }
     await kernel.stopped;
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import type { AnyPlugin, KernelControl, Migration, PluginContext, PluginLifecycle } from '@codepiper/sdk';
+import { httpAuthenticate, type AnyPlugin, type KernelControl, type Migration, type PluginContext, type PluginLifecycle } from '@codepiper/sdk';
 import { pino, type Logger } from 'pino';
-import { ApiServer } from './api-server.js';
-import { loadConfig, type KernelConfig } from './config.js';
+import { ApiServer, type WebListener } from './api-server.js';
+import { loadConfig, type KernelConfig, type WebSettings } from './config.js';
 import { ServiceContainer } from './container.js';
 import { serveDaemonEndpoints } from './daemon-endpoints.js';
 import { messageOf } from './errors.js';
@@ -22,6 +22,19 @@ export interface KernelOptions {
   home?: string;
   /** Also log, pretty, to stderr. */
   foreground?: boolean;
+  /** `codepiper daemon --web` and its flags; they override the config's `web:` section. */
+  web?: WebFlags;
+  /** Where notices for the person who started the daemon go (never the log); stderr by default. */
+  notify?: (text: string) => void;
+  /** The web UI's built files, served on the TCP listener when they exist. */
+  webUiDir?: string;
+}
+
+export interface WebFlags {
+  host?: string;
+  port?: number;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 interface LoadedPlugin {
@@ -56,6 +69,7 @@ export class Kernel {
   private store?: KernelStore;
   private registering = false;
   private pidFileWritten = false;
+  private webUrl: string | null = null;
   private readonly started: LoadedPlugin[] = [];
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
@@ -65,6 +79,11 @@ export class Kernel {
     this.env = options.env ?? process.env;
     this.paths = resolvePaths(options.home ? { ...this.env, CODEPIPER_HOME: options.home } : this.env);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** The URL of the TCP listener, once it listens (`--web`). */
+  get web(): string | null {
+    return this.webUrl;
   }
 
   /** The kernel's logger; plugins have children of it bound to `{ plugin }`. */
@@ -105,6 +124,7 @@ export class Kernel {
   }
 
   private async bringUp(plugins: readonly AnyPlugin[], config: KernelConfig): Promise<void> {
+    const web = webListener(config.web, this.options);
     // Before touching anything a running daemon owns.
     await claimSocket(this.paths.socket);
     emptyRunDir(this.paths);
@@ -113,10 +133,15 @@ export class Kernel {
       requestStop: (reason) => this.requestStop(reason),
       plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.contract })),
       startedAt: new Date(),
+      notify: this.options.notify ?? ((text) => void process.stderr.write(`${text}\n`)),
+      webEnabled: web !== undefined,
     };
-    const api = await ApiServer.create(this.log.child({ component: 'api' }));
+    const api = await ApiServer.create(this.log.child({ component: 'api' }), {
+      web,
+      authenticate: (request) => this.hooks.call(httpAuthenticate, request),
+    });
     this.api = api;
-    serveDaemonEndpoints(api, this.paths, control);
+    serveDaemonEndpoints(api, this.paths, control, () => this.webUrl);
 
     const loaded = plugins.map((plugin) => this.load(plugin, config.sections.get(plugin.name), api, control));
     this.registering = true;
@@ -142,9 +167,10 @@ export class Kernel {
     }
 
     await api.listenUnix(this.paths.socket);
+    this.webUrl = (await api.listenTcp()) ?? null;
     fs.writeFileSync(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     this.pidFileWritten = true;
-    this.log.info({ socket: this.paths.socket, plugins: plugins.map((plugin) => plugin.name) }, 'daemon started');
+    this.log.info({ socket: this.paths.socket, web: this.webUrl, plugins: plugins.map((plugin) => plugin.name) }, 'daemon started');
   }
 
   private load(plugin: AnyPlugin, config: unknown, api: ApiServer, control: KernelControl): LoadedPlugin {
@@ -221,6 +247,31 @@ export class Kernel {
     } catch (error) {
       this.log.error({ ...fields, err: error }, `failed to ${what}: ${messageOf(error)}`);
     }
+  }
+}
+
+/** The TCP listener to open, from the config's `web:` section and the flags; undefined when neither asks for one. */
+function webListener(settings: WebSettings, options: KernelOptions): WebListener | undefined {
+  const flags = options.web;
+  if (!flags && !settings.enabled) return undefined;
+  const tlsCert = flags?.tlsCert ?? settings.tlsCert;
+  const tlsKey = flags?.tlsKey ?? settings.tlsKey;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error('TLS needs both a certificate and a key (--tls-cert and --tls-key)');
+  return {
+    host: flags?.host ?? settings.host,
+    port: flags?.port ?? settings.port,
+    trustProxy: settings.trustProxy,
+    allowedOrigins: settings.allowedOrigins,
+    ...(tlsCert !== undefined && tlsKey !== undefined && { tls: { cert: readTlsFile(tlsCert, 'certificate'), key: readTlsFile(tlsKey, 'key') } }),
+    ...(options.webUiDir !== undefined && { staticDir: options.webUiDir }),
+  };
+}
+
+function readTlsFile(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new Error(`cannot read the TLS ${what} ${file}: ${messageOf(error)}`, { cause: error });
   }
 }
 

@@ -6,6 +6,16 @@ export type { WebSocket };
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
+ * Who may call an endpoint over TCP (the Unix socket serves every endpoint
+ * to the local user without a login):
+ * - `authenticated` (the default): a signed-in session, as the request
+ *   authenticator (`httpAuthenticate`) decides; with no authenticator, nobody.
+ * - `public`: anyone (health, login, first-run setup).
+ * - `local`: nobody over TCP; the local CLI only.
+ */
+export type EndpointAccess = 'authenticated' | 'public' | 'local';
+
+/**
  * One API endpoint, defined once: the server validates with these schemas,
  * clients are typed by them and the OpenAPI document is generated from them.
  */
@@ -25,6 +35,7 @@ export interface Endpoint<
   readonly response: R;
   /** Status of a successful response; 200 unless set. */
   readonly status: number;
+  readonly access: EndpointAccess;
 }
 
 export function defineEndpoint<
@@ -42,9 +53,11 @@ export function defineEndpoint<
   body?: B;
   response: R;
   status?: number;
+  access?: EndpointAccess;
 }): Endpoint<P, Q, B, R> {
   return Object.freeze({
     status: 200,
+    access: 'authenticated' as const,
     ...spec,
     params: spec.params as P,
     query: spec.query as Q,
@@ -62,8 +75,16 @@ export type EndpointResponse<E> = E extends Endpoint<TSchema | undefined, TSchem
 /** Who is calling: the local CLI over the Unix socket, or a remote client over TCP. */
 export interface RequestOrigin {
   transport: 'unix' | 'tcp';
-  /** Remote address for TCP; `local` for the socket. */
+  /** Remote address for TCP (the client's, as a trusted proxy reports it); `local` for the socket. */
   address: string;
+  /** Whether the client reached the daemon over TLS (directly, or as a trusted proxy reports it). */
+  secure: boolean;
+}
+
+/** What a handler may add to its response. */
+export interface ResponseControl {
+  /** Sets a response header (`set-cookie` with an array for several cookies). */
+  header(name: string, value: string | readonly string[]): void;
 }
 
 export interface RequestContext<E> {
@@ -73,6 +94,7 @@ export interface RequestContext<E> {
   origin: RequestOrigin;
   /** Request headers, lower-cased names (for credentials that must not travel in URLs). */
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  reply: ResponseControl;
 }
 
 export type EndpointHandler<E> = (request: RequestContext<E>) => Promise<EndpointResponse<E>>;
@@ -91,6 +113,7 @@ export interface SocketEndpoint<P extends TSchema | undefined = TSchema | undefi
   readonly tags: readonly string[];
   readonly params: P;
   readonly query: Q;
+  readonly access: EndpointAccess;
 }
 
 export function defineSocketEndpoint<P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(spec: {
@@ -99,8 +122,9 @@ export function defineSocketEndpoint<P extends TSchema | undefined = undefined, 
   tags: readonly string[];
   params?: P;
   query?: Q;
+  access?: EndpointAccess;
 }): SocketEndpoint<P, Q> {
-  return Object.freeze({ ...spec, params: spec.params as P, query: spec.query as Q });
+  return Object.freeze({ access: 'authenticated' as const, ...spec, params: spec.params as P, query: spec.query as Q });
 }
 
 export interface SocketContext<E> {

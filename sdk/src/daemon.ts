@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
-import { IsoTime, Ok } from './schemas.js';
+import { IsoTime, Nullable, Ok } from './schemas.js';
 
 export const daemonEndpoints = {
   health: defineEndpoint({
@@ -8,6 +8,7 @@ export const daemonEndpoints = {
     url: '/health',
     summary: 'Liveness',
     tags: ['daemon'],
+    access: 'public',
     response: Type.Object({ ok: Type.Literal(true), version: Type.String() }),
   }),
   status: defineEndpoint({
@@ -24,13 +25,15 @@ export const daemonEndpoints = {
       startedAt: IsoTime,
       uptimeSeconds: Type.Number(),
       plugins: Type.Array(Type.Object({ name: Type.String(), version: Type.Integer() })),
+      web: Nullable(Type.String({ description: 'The URL of the TCP listener (`codepiper daemon --web`), or null' })),
     }),
   }),
   stop: defineEndpoint({
     method: 'POST',
     url: '/daemon/stop',
-    summary: 'Stop the daemon (sessions keep running)',
+    summary: 'Stop the daemon (sessions keep running); local CLI only',
     tags: ['daemon'],
+    access: 'local',
     response: Ok,
   }),
 };

@@ -20,3 +20,7 @@ export * from './codex.js';
 export * from './workflows.js';
 export * from './policies.js';
 export * from './hook-secrets.js';
+export * from './http-auth.js';
+export * from './audit.js';
+export * from './secrets.js';
+export * from './auth.js';

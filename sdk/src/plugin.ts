@@ -34,6 +34,14 @@ export interface KernelControl {
   /** The loaded plugins in start order. */
   readonly plugins: readonly { name: string; version: number }[];
   readonly startedAt: Date;
+  /**
+   * Tells the person who started the daemon something, once: a foreground
+   * daemon's terminal, or `codepiper daemon --detach`'s. Never logged, so it
+   * may carry a one-time secret (the first-run bootstrap password).
+   */
+  notify(text: string): void;
+  /** Whether the daemon listens on TCP (`--web`). */
+  readonly webEnabled: boolean;
 }
 
 export interface PluginContext<Config = Record<string, never>> {

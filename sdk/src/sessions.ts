@@ -40,6 +40,9 @@ export const StartSessionSchema = Type.Object(
     name: Type.Optional(SessionName),
     args: Type.Optional(Type.Array(Type.String({ maxLength: 65536 }), { maxItems: 256, description: 'Program and arguments; providers give their meaning' })),
     env: Type.Optional(Type.Record(EnvName, Type.String({ maxLength: 65536 }))),
+    secrets: Type.Optional(
+      Type.Array(EnvName, { maxItems: 64, uniqueItems: true, description: 'Named secrets (`codepiper secret set`) put into the environment under their names; their values appear nowhere else' }),
+    ),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Provider options, validated by the provider' })),
   },
   { additionalProperties: false },
@@ -280,8 +283,9 @@ export const sessionEndpoints = {
   attachInfo: defineEndpoint({
     method: 'GET',
     url: '/sessions/:id/attach',
-    summary: 'How to attach a tmux client to the session (local clients only)',
+    summary: 'How to attach a tmux client to the session (local CLI only)',
     tags: ['sessions'],
+    access: 'local',
     params: IdParams,
     response: Type.Object({ tmux: Type.String(), socket: Type.String(), target: Type.String() }),
   }),

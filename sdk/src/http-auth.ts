@@ -1,0 +1,37 @@
+import { defineBailHook } from './hooks.js';
+import type { HttpMethod } from './api.js';
+
+/** A request that reached the daemon over TCP, before its body is read. */
+export interface HttpAuthRequest {
+  method: HttpMethod | 'HEAD' | 'OPTIONS';
+  /** The route's URL pattern (`/sessions/:id`), as its endpoint defines it. */
+  route: string;
+  /** Request headers, lower-cased names. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The client's address, as a trusted proxy reports it. */
+  address: string;
+  /** Whether the client reached the daemon over TLS. */
+  secure: boolean;
+  /** A WebSocket upgrade rather than a plain request. */
+  websocket: boolean;
+}
+
+/**
+ * An authenticator's answer. `allow` lets the request through as `principal`
+ * (for logs: never a secret); a refusal is sent as a JSON error with that
+ * status and code.
+ */
+export type HttpAuthVerdict =
+  | { allow: true; principal: string }
+  | { allow: false; status: 401 | 403 | 429; code: string; message: string; retryAfterSeconds?: number };
+
+/**
+ * The kernel asks this bail hook about every TCP request to an endpoint that
+ * is not `public` (and never about the Unix socket). It fails closed: with no
+ * tap, or no tap that answers, the request is refused with 401.
+ */
+export const httpAuthenticate = defineBailHook<HttpAuthRequest, HttpAuthVerdict>({
+  name: 'kernel.httpAuthenticate',
+  owner: 'kernel',
+  description: 'Before a TCP request to a non-public endpoint is served (WebSocket upgrades too). No verdict: 401. An error: 500, nothing served.',
+});
