@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, type RequestOrigin } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, type RequestOrigin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { SHELL_FIELDS } from './engine.js';
@@ -58,6 +58,7 @@ export default definePlugin({
     };
 
     ctx.migrations(migrations);
+    ctx.services.provide(auditLogRef, () => ({ record: (event, source) => running().recordSecurityEvent(event, source) }));
 
     ctx.hooks.tap(
       checkInput,

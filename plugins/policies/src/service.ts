@@ -12,6 +12,7 @@ import {
   type PolicyInput,
   type PolicyUpdate,
   type Queryable,
+  type SecurityEvent,
   type SqlValue,
   type Store,
 } from '@codepiper/sdk';
@@ -344,17 +345,44 @@ export class PolicyService {
       answered_by: answer.answeredBy,
       duration_ms: answer.durationMs,
     };
+    this.deps.recorded?.(await this.append(row));
+  }
+
+  /** Appends a security event (a login, a changed secret) to the audit trail, beside the decisions. */
+  async recordSecurityEvent(event: SecurityEvent, source: string): Promise<void> {
+    await this.append({
+      ts: new Date().toISOString(),
+      session_id: null,
+      tool: event.action,
+      input: JSON.stringify(event.details ?? {}),
+      decision: event.outcome,
+      reason: event.reason,
+      policy_id: null,
+      policy_name: '-',
+      rule: '-',
+      source,
+      answered_by: event.actor,
+      duration_ms: 0,
+    });
+  }
+
+  private async append(row: Omit<AuditRow, 'id'>): Promise<AuditEntry> {
     const result = await this.deps.store.run(
       `INSERT INTO policy_audit (ts, session_id, tool, input, decision, reason, policy_id, policy_name, rule, source, answered_by, duration_ms)
        VALUES ($ts, $session_id, $tool, $input, $decision, $reason, $policy_id, $policy_name, $rule, $source, $answered_by, $duration_ms)`,
       Object.fromEntries(Object.entries(row).map(([k, v]) => [`$${k}`, v])) as Record<string, SqlValue>,
     );
-    this.deps.recorded?.(toAudit({ id: result.lastID, ...row }));
+    return toAudit({ id: result.lastID, ...row });
   }
 
-  async audit(query: { session?: string; since?: string; decision?: PolicyAction; after?: number; limit?: number }): Promise<AuditEntry[]> {
+  async audit(query: { session?: string; since?: string; decision?: PolicyAction; tool?: string; after?: number; limit?: number }): Promise<AuditEntry[]> {
     const where: string[] = [];
     const params: SqlValue[] = [];
+    if (query.tool) {
+      const prefix = query.tool.endsWith('.*') ? query.tool.slice(0, -1) : undefined;
+      where.push(prefix === undefined ? 'tool = ?' : "tool LIKE ? ESCAPE '\\'");
+      params.push(prefix === undefined ? query.tool : `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
+    }
     if (query.session) {
       where.push("session_id LIKE ? ESCAPE '\\'");
       params.push(`${query.session.replace(/[\\%_]/g, '\\$&')}%`);
