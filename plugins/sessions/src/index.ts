@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { definePlugin, eventAppended, eventLogRef, providerRegistryRef, SDK_CONTRACT_VERSION, sessionDirectoryRef } from '@codepiper/sdk';
+import { definePlugin, eventAppended, eventLogRef, providerRegistryRef, SDK_CONTRACT_VERSION, secretStoreRef, sessionDirectoryRef } from '@codepiper/sdk';
 import { SessionsConfig } from './config.js';
 import { migrations } from './migrations.js';
 import { Providers } from './registry.js';
@@ -53,6 +53,7 @@ export default definePlugin({
           log: ctx.log,
           config: ctx.config,
           env: ctx.env,
+          secrets: () => ctx.services.get(secretStoreRef),
         });
         const service = sessions;
         const report = (what: string) => (error: unknown) => ctx.log.error({ err: error }, what);

@@ -13,6 +13,7 @@ import {
   type Logger,
   type PluginHooks,
   type Screen,
+  type SecretStore,
   type SessionDirectory,
   type SessionLauncher,
   type SessionProvider,
@@ -47,6 +48,8 @@ export interface SessionServiceDeps {
   log: Logger;
   config: SessionsConfig;
   env: Readonly<Record<string, string | undefined>>;
+  /** The secret store, resolved when a start names secrets. */
+  secrets: () => SecretStore;
 }
 
 /**
@@ -103,9 +106,21 @@ export class SessionService implements SessionDirectory {
     const id = randomUUID();
     const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
     const env = request.env ?? {};
+    // Named secrets go to the program's environment only: not to the provider, the record or any event.
+    const secrets = await this.secretEnv(request.secrets ?? []);
     return this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
-      this.launch({ id, name, provider: provider.id, cwd, env }, spec),
+      this.launch({ id, name, provider: provider.id, cwd, env: { ...env, ...secrets } }, spec),
     );
+  }
+
+  private async secretEnv(names: readonly string[]): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const name of names) {
+      const value = await this.deps.secrets().get(name);
+      if (value === undefined) throw new CodePiperError('unknown_secret', `no secret named ${name} (see: codepiper secret list)`, 400);
+      env[name] = value;
+    }
+    return env;
   }
 
   /** Starts a finished session again in the same record, for providers that can continue a conversation. */

@@ -1,7 +1,7 @@
 export { ControlClient, type CommandHooks, type ControlClientOptions } from './control.js';
 export { TmuxError, type TmuxErrorCode } from './errors.js';
 export { tmuxKey } from './keys.js';
-export { decodeOctal, escapeArgv, escapeFormat, hexArgs, parseTmuxVersion, type TmuxVersion } from './protocol.js';
+export { decodeOctal, escapeFormat, quoteWord, hexArgs, parseTmuxVersion, type TmuxVersion } from './protocol.js';
 export {
   CONTROL_SESSION,
   MIN_TMUX,

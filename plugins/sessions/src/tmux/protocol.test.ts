@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { tmuxKey } from './keys.js';
-import { decodeOctal, escapeArgv, escapeFormat, hexArgs, LineSplitter, parseTmuxVersion, quote } from './protocol.js';
+import { decodeOctal, escapeFormat, hexArgs, LineSplitter, parseTmuxVersion, quote, quoteWord } from './protocol.js';
 import { renderSnapshot } from './watch.js';
 
 describe('tmux protocol helpers', () => {
@@ -30,10 +30,12 @@ describe('tmux protocol helpers', () => {
   });
 
   it('escapes argv elements and formats for tmux', () => {
-    assert.equal(escapeArgv('a;'), 'a\\;');
-    assert.equal(escapeArgv(';'), '\\;');
-    assert.equal(escapeArgv('a\\;'), 'a\\\\;');
-    assert.equal(escapeArgv('a;b'), 'a;b');
+    assert.equal(quoteWord('a;'), "'a;'");
+    assert.equal(quoteWord(''), "''");
+    assert.equal(quoteWord("it's"), `'it'"'"'s'`);
+    assert.equal(quoteWord('a\nb\r'), `'a'"\\n"'b'"\\r"`);
+    assert.equal(quoteWord('$HOME ~ \\ #{x}'), "'$HOME ~ \\ #{x}'");
+    assert.throws(() => quoteWord('a\0b'));
     assert.equal(escapeFormat('/x/#{session_name}/#(id)'), '/x/##{session_name}/##(id)');
     assert.equal(quote('C-\\'), "'C-\\'");
     assert.throws(() => quote("it's"));

@@ -71,13 +71,16 @@ export function hexArgs(bytes: Uint8Array, start = 0, end = bytes.length): strin
 }
 
 /**
- * Makes one argv element safe for tmux's argv-to-command parser (used when
- * tmux is run with the command as arguments, e.g. through execFile): an
- * argument ending in `;` would end the command and start another, so the
- * final `;` is written `\;`, which tmux turns back into `;` (and only that).
+ * Quotes any text as one word of a command line on the control channel, so
+ * that it reaches tmux unchanged: single quotes (inside which tmux expands
+ * nothing), with `'`, newline and carriage return spelt `"'"`, `"\n"` and
+ * `"\r"` next to them. What tmux makes of the word (a format, a shell
+ * command) is up to the command it is given to.
  */
-export function escapeArgv(arg: string): string {
-  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+export function quoteWord(word: string): string {
+  if (word.includes('\0')) throw new Error('a tmux argument cannot contain a NUL byte');
+  const spelt: Readonly<Record<string, string>> = { "'": `"'"`, '\n': '"\\n"', '\r': '"\\r"' };
+  return word.split(/(['\n\r])/).map((part) => spelt[part] ?? (part === '' ? '' : `'${part}'`)).join('') || "''";
 }
 
 /** Escapes `#` for an argument tmux expands as a format (`new-session -c`): `#{...}` and `#(...)` stay literal. */

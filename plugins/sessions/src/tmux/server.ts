@@ -7,7 +7,7 @@ import type { KeyName, Logger, Screen } from '@codepiper/sdk';
 import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
 import { tmuxKey } from './keys.js';
-import { escapeArgv, escapeFormat, hexArgs, parseTmuxVersion, quote, type TmuxVersion } from './protocol.js';
+import { escapeFormat, hexArgs, parseTmuxVersion, quote, quoteWord, type TmuxVersion } from './protocol.js';
 import { SessionWatch, type WatchOptions } from './watch.js';
 
 /** How long a kill waits for a watcher to receive what the session already printed. */
@@ -246,9 +246,10 @@ export class TmuxServer {
       command = [ENV_BIN, ...removals.flatMap((key) => ['-u', key]), '--', ...argv];
     }
 
-    // The server must be up, configured and watched before the session exists.
-    await this.control();
-    const args = [
+    // Sent over the control channel (started first, so the server is up,
+    // configured and watched before the session exists), not as a process's
+    // arguments: the environment, named secrets among it, never shows in `ps`.
+    const newSession = [
       'new-session',
       '-d',
       '-s',
@@ -259,23 +260,17 @@ export class TmuxServer {
       String(rows),
       // -c is expanded as a format (`#(...)` would run a shell command): escape `#`.
       '-c',
-      escapeArgv(escapeFormat(options.cwd)),
-      ...additions.flatMap((pair) => ['-e', escapeArgv(pair)]),
+      escapeFormat(options.cwd),
+      ...additions.flatMap((pair) => ['-e', pair]),
       '-P',
       '-F',
       '#{pane_id} #{pane_pid}',
       '--',
-      ...command.map(escapeArgv),
-      ';',
-      // Clients (a user attaching, control clients) must never resize it.
-      'set-option',
-      '-w',
-      '-t',
-      `=${name}:`,
-      'window-size',
-      'manual',
+      ...command,
     ];
-    const stdout = await this.exec(args);
+    // Clients (a user attaching, control clients) must never resize it.
+    const fixedSize = ['set-option', '-w', '-t', `=${name}:`, 'window-size', 'manual'];
+    const stdout = (await this.command(`${newSession.map(quoteWord).join(' ')} ; ${fixedSize.map(quoteWord).join(' ')}`)).join('\n');
     const match = /^(%\d+) (\d+)$/m.exec(stdout);
     if (!match) throw new TmuxError('tmux_error', `unexpected reply from new-session: ${JSON.stringify(stdout.slice(0, 200))}`);
     // Learn about it now, so a death or loss is reported even if it comes at once.

@@ -1,0 +1,87 @@
+import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, SDK_CONTRACT_VERSION, secretStoreRef, type RequestContext, type RequestOrigin } from '@codepiper/sdk';
+import { Type } from '@sinclair/typebox';
+import { migrations } from './migrations.js';
+import { AuthRepository } from './repository.js';
+import { AuthService, type Caller } from './service.js';
+
+export const AuthConfig = Type.Object({
+  session_idle_s: Type.Integer({ minimum: 1, default: 8 * 3600, description: 'A web session ends after this long without a request' }),
+  session_max_s: Type.Integer({ minimum: 1, default: 7 * 86400, description: 'A web session ends this long after sign-in, however active' }),
+  max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Failed sign-ins in a row that lock the account' }),
+  lockout_s: Type.Integer({ minimum: 1, default: 900, description: 'How long a lockout lasts' }),
+  attempts_per_address: Type.Integer({ minimum: 1, default: 10, description: 'Sign-in and code attempts one address may make per window' }),
+  attempts_window_s: Type.Integer({ minimum: 1, default: 300 }),
+});
+
+/** The routes a setup session (bootstrap password, or no TOTP yet) may use. */
+const SETUP_ROUTES = new Set([authEndpoints.setPassword.url, authEndpoints.enrollTotp.url, authEndpoints.confirmTotp.url, authEndpoints.logout.url]);
+
+const caller = (request: Pick<RequestContext<unknown>, 'origin' | 'headers'>): Caller => ({ address: request.origin.address, secure: request.origin.secure, headers: request.headers });
+const who = (origin: RequestOrigin): string => `${origin.transport}:${origin.address}`;
+
+export default definePlugin({
+  name: 'auth',
+  contract: SDK_CONTRACT_VERSION,
+  description: 'Sign-in for the TCP listener: password and TOTP, recovery codes, web sessions in cookies, rate limits and lockout',
+  dependencies: ['secrets', 'policies'],
+  config: AuthConfig,
+  register(ctx) {
+    let service: AuthService | undefined;
+    const running = (): AuthService => {
+      if (!service) throw new Error('the auth plugin has not started');
+      return service;
+    };
+
+    ctx.migrations(migrations);
+    ctx.hooks.tap(httpAuthenticate, (request) => running().authenticate(request));
+
+    ctx.api.handle(authEndpoints.session, ({ headers }) => running().stageOf(headers));
+    ctx.api.handle(authEndpoints.login, (request) => running().login(request.body, caller(request), request.reply));
+    ctx.api.handle(authEndpoints.logout, async (request) => {
+      await running().logout(caller(request), request.reply);
+      return { ok: true as const };
+    });
+    ctx.api.handle(authEndpoints.setPassword, async (request) => {
+      await running().setPassword(request.body.password, caller(request));
+      return { ok: true as const };
+    });
+    ctx.api.handle(authEndpoints.enrollTotp, (request) => running().enrollTotp(caller(request)));
+    ctx.api.handle(authEndpoints.confirmTotp, (request) => running().confirmTotp(request.body.code, caller(request), request.reply));
+    ctx.api.handle(authEndpoints.sessions, async ({ headers }) => ({ sessions: await running().list(headers) }));
+    ctx.api.handle(authEndpoints.revoke, async ({ params, origin }) => ({ revoked: await running().revoke(params.id, who(origin)) }));
+    ctx.api.handle(authEndpoints.status, () => running().status());
+    ctx.api.handle(authEndpoints.resetPassword, async ({ body, origin }) => {
+      await running().resetPassword(body.password, who(origin));
+      return { ok: true as const };
+    });
+    ctx.api.handle(authEndpoints.resetMfa, async ({ origin }) => {
+      await running().resetMfa(who(origin));
+      return { ok: true as const };
+    });
+
+    return {
+      async start() {
+        const audit = ctx.services.get(auditLogRef);
+        service = new AuthService({
+          repo: new AuthRepository(ctx.store),
+          secrets: ctx.services.get(secretStoreRef),
+          settings: ctx.config,
+          audit: (event) => audit.record(event, 'auth'),
+          allowedInSetup: (route) => SETUP_ROUTES.has(route),
+        });
+        if (!ctx.kernel.webEnabled) return;
+        const password = await service.bootstrapIfNeeded();
+        if (password !== undefined) {
+          ctx.kernel.notify(
+            [
+              'First run of the web listener: sign in with this one-time bootstrap password',
+              `  ${password}`,
+              'It is shown only now and allows nothing but choosing your password and enrolling TOTP.',
+              'Lost it? Restart the daemon for a new one, or set a password with `codepiper auth reset-password`.',
+            ].join('\n'),
+          );
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,290 @@
+import { randomBytes } from 'node:crypto';
+import { CodePiperError, conflict, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession } from '@codepiper/sdk';
+import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
+import { hashPassword, randomWords, verifyPassword } from './password.js';
+import { AddressRateLimiter } from './rate-limit.js';
+import type { Account, AuthRepository, StoredWebSession } from './repository.js';
+import { matchRecoveryCode, newRecoveryCodes, newToken, normalizeRecoveryCode, sha256 } from './tokens.js';
+import { newEnrollment, verifyTotp } from './totp.js';
+
+export interface AuthSettings {
+  session_idle_s: number;
+  session_max_s: number;
+  max_failures: number;
+  lockout_s: number;
+  attempts_per_address: number;
+  attempts_window_s: number;
+}
+
+export interface AuthServiceDeps {
+  repo: AuthRepository;
+  secrets: SecretStore;
+  settings: AuthSettings;
+  /** Appends to the audit trail. */
+  audit(event: SecurityEvent): Promise<void>;
+  /** Whether a setup session may use this route. */
+  allowedInSetup(route: string): boolean;
+}
+
+/** Who is calling, as the handlers know it. */
+export interface Caller {
+  address: string;
+  secure: boolean;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+const TOTP_SECRET = 'auth.totp';
+const PENDING_TOTP_SECRET = 'auth.totp-pending';
+const RECOVERY_CODES = 'auth.recovery-codes';
+const LOGIN_FAILED = 'wrong password or code';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const actor = (caller: Pick<Caller, 'address'>): string => `tcp:${caller.address}`;
+const userAgent = (caller: Caller): string => String(caller.headers['user-agent'] ?? '').slice(0, 200);
+
+/**
+ * The account (password, TOTP, recovery codes, lockout) and its web sessions.
+ * Logins are handled one at a time, so that a TOTP code cannot be used twice
+ * by two requests racing each other.
+ */
+export class AuthService {
+  private readonly limiter: AddressRateLimiter;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: AuthServiceDeps) {
+    this.limiter = new AddressRateLimiter(deps.settings.attempts_per_address, deps.settings.attempts_window_s * 1000);
+  }
+
+  /** On a daemon that listens on TCP and has no password yet: a new one-time bootstrap password (only its hash is kept). */
+  async bootstrapIfNeeded(): Promise<string | undefined> {
+    const account = await this.deps.repo.account();
+    if (account.passwordKind === 'permanent') return undefined;
+    const password = randomWords(4);
+    await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'bootstrap' });
+    await this.deps.audit({ action: 'auth.bootstrap', outcome: 'allow', reason: 'a one-time bootstrap password was made', actor: 'kernel' });
+    return password;
+  }
+
+  /* ----- Requests ----- */
+
+  async authenticate(request: HttpAuthRequest): Promise<HttpAuthVerdict> {
+    const session = await this.current(request.headers);
+    if (!session) return { allow: false, status: 401, code: 'unauthenticated', message: 'sign in first (no session, or it has expired)' };
+    if (session.stage === 'setup' && !this.deps.allowedInSetup(request.route)) {
+      return { allow: false, status: 403, code: 'setup_required', message: 'finish the first-run setup (password and TOTP) first' };
+    }
+    return { allow: true, principal: `web-session:${session.id}` };
+  }
+
+  /** The caller's session if it is valid; an expired one is removed. Seen now, for the idle expiry. */
+  async current(headers: Caller['headers']): Promise<StoredWebSession | undefined> {
+    const token = sessionToken(headers);
+    if (!token) return undefined;
+    const session = await this.deps.repo.sessionByTokenHash(sha256(token));
+    if (!session) return undefined;
+    const now = Date.now();
+    if (now >= Date.parse(session.expiresAt) || now >= this.idleExpiry(session)) {
+      await this.deps.repo.deleteSessions([session.id]);
+      return undefined;
+    }
+    if (now - Date.parse(session.lastSeenAt) > Math.min(60_000, (this.deps.settings.session_idle_s * 1000) / 4)) {
+      await this.deps.repo.touchSession(session.id, iso(now));
+    }
+    return session;
+  }
+
+  async stageOf(headers: Caller['headers']): Promise<{ stage: AuthStage; expiresAt: string | null; firstRun: boolean }> {
+    const session = await this.current(headers);
+    const account = await this.deps.repo.account();
+    return { stage: session?.stage ?? 'none', expiresAt: session?.expiresAt ?? null, firstRun: account.passwordKind !== 'permanent' };
+  }
+
+  /* ----- Login and logout ----- */
+
+  login(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
+    const wait = this.limiter.hit(caller.address);
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      void this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'rate limited', actor: actor(caller) });
+      return Promise.reject(new CodePiperError('rate_limited', `too many sign-in attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait }));
+    }
+    const run = this.queue.then(() => this.attemptLogin(body, caller, reply));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async attemptLogin(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
+    const account = await this.deps.repo.account();
+    const now = Date.now();
+    if (account.lockedUntil && Date.parse(account.lockedUntil) > now) {
+      const wait = Math.ceil((Date.parse(account.lockedUntil) - now) / 1000);
+      reply.header('retry-after', String(wait));
+      await this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'account locked', actor: actor(caller) });
+      throw new CodePiperError('account_locked', `too many failed sign-ins: locked until ${account.lockedUntil} (try again in ${wait} s)`, 429, { retryAfterSeconds: wait, lockedUntil: account.lockedUntil });
+    }
+    const outcome = await this.checkCredentials(account, body);
+    if (!outcome) {
+      await this.recordFailure(account, caller);
+      throw new CodePiperError('login_failed', LOGIN_FAILED, 401);
+    }
+    await this.deps.repo.updateAccount({ failedCount: 0, lockedUntil: null, ...(outcome.totpStep !== undefined && { lastTotpStep: outcome.totpStep }) });
+    const session = await this.openSession(outcome.stage, caller, reply);
+    await this.deps.audit({ action: 'auth.login', outcome: 'allow', reason: `signed in (${outcome.via})`, actor: actor(caller), details: { session: session.id, stage: session.stage } });
+    return { stage: session.stage, expiresAt: session.expiresAt };
+  }
+
+  /** What the credentials are worth: a setup session before the password and TOTP are both set, a full one after. */
+  private async checkCredentials(account: Account, body: { password: string; code?: string }): Promise<{ stage: 'setup' | 'full'; via: string; totpStep?: number } | undefined> {
+    if (!account.passwordHash || !(await verifyPassword(body.password, account.passwordHash))) return undefined;
+    if (account.passwordKind === 'bootstrap') return { stage: 'setup', via: 'bootstrap password' };
+    if (!account.mfaEnrolled) return { stage: 'setup', via: 'password; TOTP not enrolled' };
+    if (body.code === undefined) return undefined;
+    const secret = await this.deps.secrets.get(TOTP_SECRET);
+    const step = secret === undefined ? undefined : verifyTotp(secret, body.code, account.lastTotpStep);
+    if (step !== undefined) return { stage: 'full', via: 'password and TOTP', totpStep: step };
+    return (await this.useRecoveryCode(body.code)) ? { stage: 'full', via: 'password and recovery code' } : undefined;
+  }
+
+  private async useRecoveryCode(code: string): Promise<boolean> {
+    const hashes = JSON.parse((await this.deps.secrets.get(RECOVERY_CODES)) ?? '[]') as string[];
+    const index = matchRecoveryCode(code, hashes);
+    if (index === -1) return false;
+    await this.deps.secrets.set(RECOVERY_CODES, JSON.stringify(hashes.filter((_, i) => i !== index)));
+    return true;
+  }
+
+  private async recordFailure(account: Account, caller: Caller): Promise<void> {
+    const failedCount = account.failedCount + 1;
+    const locks = failedCount >= this.deps.settings.max_failures;
+    const lockedUntil = locks ? iso(Date.now() + this.deps.settings.lockout_s * 1000) : null;
+    await this.deps.repo.updateAccount(locks ? { failedCount: 0, lockedUntil } : { failedCount });
+    await this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: LOGIN_FAILED, actor: actor(caller), details: { failures: failedCount } });
+    if (locks) await this.deps.audit({ action: 'auth.lockout', outcome: 'deny', reason: `${failedCount} failed sign-ins: locked until ${lockedUntil}`, actor: actor(caller) });
+  }
+
+  private async openSession(stage: 'setup' | 'full', caller: Caller, reply: ResponseControl): Promise<StoredWebSession> {
+    const token = newToken();
+    const now = Date.now();
+    const session: StoredWebSession = {
+      id: randomBytes(8).toString('hex'),
+      tokenHash: sha256(token),
+      stage,
+      createdAt: iso(now),
+      lastSeenAt: iso(now),
+      expiresAt: iso(now + this.deps.settings.session_max_s * 1000),
+      address: caller.address,
+      userAgent: userAgent(caller),
+    };
+    await this.deps.repo.insertSession(session);
+    reply.header('set-cookie', sessionCookie(token, this.deps.settings.session_max_s, caller.secure));
+    return session;
+  }
+
+  async logout(caller: Caller, reply: ResponseControl): Promise<void> {
+    const session = await this.current(caller.headers);
+    if (session) await this.deps.repo.deleteSessions([session.id]);
+    reply.header('set-cookie', clearedCookie(caller.secure));
+    await this.deps.audit({ action: 'auth.logout', outcome: 'allow', reason: 'signed out', actor: actor(caller), details: { session: session?.id ?? null } });
+  }
+
+  /* ----- First-run setup ----- */
+
+  async setPassword(password: string, caller: Caller): Promise<void> {
+    const account = await this.deps.repo.account();
+    if (account.passwordKind === 'permanent') throw conflict('password_set', 'the password is chosen already; change it with `codepiper auth reset-password` on the daemon’s machine');
+    await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent' });
+    await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: 'password chosen at first-run setup', actor: actor(caller) });
+  }
+
+  async enrollTotp(caller: Caller): Promise<{ secret: string; uri: string; qrSvg: string }> {
+    await this.enrollable();
+    const enrollment = newEnrollment(`codepiper@${String(caller.headers.host ?? 'localhost').slice(0, 100)}`);
+    await this.deps.secrets.set(PENDING_TOTP_SECRET, enrollment.secret);
+    return enrollment;
+  }
+
+  async confirmTotp(code: string, caller: Caller, reply: ResponseControl): Promise<{ recoveryCodes: string[]; stage: AuthStage }> {
+    await this.enrollable();
+    const wait = this.limiter.hit(caller.address);
+    if (wait !== undefined) throw new CodePiperError('rate_limited', `too many attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait });
+    const secret = await this.deps.secrets.get(PENDING_TOTP_SECRET);
+    if (secret === undefined) throw conflict('no_enrollment', 'start the enrollment first (POST /auth/setup/totp)');
+    const step = verifyTotp(secret, code, null);
+    if (step === undefined) {
+      await this.deps.audit({ action: 'auth.mfa', outcome: 'deny', reason: 'a wrong code confirming TOTP enrollment', actor: actor(caller) });
+      throw new CodePiperError('invalid_code', 'that code does not match the new secret; check the authenticator app’s clock', 400);
+    }
+    const codes = newRecoveryCodes();
+    await this.deps.secrets.set(TOTP_SECRET, secret);
+    await this.deps.secrets.set(RECOVERY_CODES, JSON.stringify(codes.map((c) => sha256(normalizeRecoveryCode(c)))));
+    await this.deps.secrets.delete(PENDING_TOTP_SECRET);
+    await this.deps.repo.updateAccount({ mfaEnrolled: true, lastTotpStep: step });
+    // Both factors proven: the setup session gives way to a full one with a new token.
+    const previous = await this.current(caller.headers);
+    if (previous) await this.deps.repo.deleteSessions([previous.id]);
+    const session = await this.openSession('full', caller, reply);
+    await this.deps.audit({ action: 'auth.mfa', outcome: 'allow', reason: 'TOTP enrolled; recovery codes made', actor: actor(caller), details: { session: session.id } });
+    return { recoveryCodes: codes, stage: session.stage };
+  }
+
+  private async enrollable(): Promise<Account> {
+    const account = await this.deps.repo.account();
+    if (account.passwordKind !== 'permanent') throw conflict('password_required', 'choose the permanent password first (POST /auth/setup/password)');
+    if (account.mfaEnrolled) throw conflict('mfa_enrolled', 'TOTP is enrolled already; reset it with `codepiper auth reset-mfa` on the daemon’s machine');
+    return account;
+  }
+
+  /* ----- Sessions and the local CLI ----- */
+
+  async list(headers: Caller['headers']): Promise<WebSession[]> {
+    const current = await this.current(headers);
+    const now = Date.now();
+    const all = await this.deps.repo.sessions();
+    const expired = all.filter((s) => now >= Date.parse(s.expiresAt) || now >= this.idleExpiry(s));
+    await this.deps.repo.deleteSessions(expired.map((s) => s.id));
+    return all
+      .filter((s) => !expired.includes(s))
+      .map(({ tokenHash: _hash, ...s }) => ({ ...s, idleExpiresAt: iso(this.idleExpiry(s)), current: s.id === current?.id }));
+  }
+
+  async revoke(idOrAll: string, who: string): Promise<number> {
+    const sessions = await this.list({});
+    const targets = idOrAll === 'all' ? sessions : sessions.filter((s) => s.id.startsWith(idOrAll));
+    if (targets.length === 0) throw notFound(`web session ${idOrAll}`);
+    if (targets.length > 1 && idOrAll !== 'all') throw conflict('ambiguous_id', `"${idOrAll}" matches ${targets.length} web sessions`, { candidates: targets.map((s) => s.id) });
+    const revoked = await this.deps.repo.deleteSessions(targets.map((s) => s.id));
+    await this.deps.audit({ action: 'auth.revoke', outcome: 'allow', reason: `${revoked} web session(s) ended`, actor: who, details: { sessions: targets.map((s) => s.id) } });
+    return revoked;
+  }
+
+  async status(): Promise<AuthStatus> {
+    const account = await this.deps.repo.account();
+    const codes = JSON.parse((await this.deps.secrets.get(RECOVERY_CODES)) ?? '[]') as string[];
+    const locked = account.lockedUntil !== null && Date.parse(account.lockedUntil) > Date.now();
+    return {
+      passwordSet: account.passwordKind === 'permanent',
+      mfaEnrolled: account.mfaEnrolled,
+      recoveryCodesLeft: codes.length,
+      failedAttempts: account.failedCount,
+      lockedUntil: locked ? account.lockedUntil : null,
+      sessions: (await this.list({})).length,
+    };
+  }
+
+  async resetPassword(password: string, who: string): Promise<void> {
+    await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent', failedCount: 0, lockedUntil: null });
+    const ended = await this.deps.repo.deleteAllSessions();
+    await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: `password reset from the local CLI; ${ended} web session(s) ended`, actor: who });
+  }
+
+  async resetMfa(who: string): Promise<void> {
+    for (const name of [TOTP_SECRET, PENDING_TOTP_SECRET, RECOVERY_CODES]) await this.deps.secrets.delete(name);
+    await this.deps.repo.updateAccount({ mfaEnrolled: false, lastTotpStep: null });
+    const ended = await this.deps.repo.deleteAllSessions();
+    await this.deps.audit({ action: 'auth.mfa', outcome: 'allow', reason: `TOTP and recovery codes removed from the local CLI; ${ended} web session(s) ended`, actor: who });
+  }
+
+  private idleExpiry(session: Pick<StoredWebSession, 'lastSeenAt'>): number {
+    return Date.parse(session.lastSeenAt) + this.deps.settings.session_idle_s * 1000;
+  }
+}
