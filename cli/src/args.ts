@@ -63,6 +63,15 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> | und
   return Object.fromEntries(env);
 }
 
+/** `--secret NAME` names, each once; undefined when there are none. */
+export function parseSecretNames(names: readonly string[]): string[] | undefined {
+  if (names.length === 0) return undefined;
+  for (const name of names) {
+    if (!ENV_NAME.test(name)) throw new UsageError(`--secret: "${name}" is not a secret name (letters, digits and _, not starting with a digit)`);
+  }
+  return [...new Set(names)];
+}
+
 const KEY_HELP = `${KEY_NAMES.join(', ')}, ctrl+<a-z [ ] \\>, alt+<a-z 0-9>`;
 
 /** Normalised key names; names every key it does not know, and lists the valid ones. */

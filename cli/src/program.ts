@@ -2,11 +2,13 @@ import { cac, type CAC } from 'cac';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
 import { acceptsRest, protectWords, unprotect } from './args.js';
 import { registerAgentCommands } from './commands/agent.js';
+import { registerAuthCommands } from './commands/auth.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerIoCommands } from './commands/io.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerSessionCommands } from './commands/sessions.js';
 import { registerWorkflowCommands } from './commands/workflow.js';
 import { UsageError } from './errors.js';
@@ -22,6 +24,8 @@ export function createProgram(): CAC {
   registerAgentCommands(cli);
   registerWorkflowCommands(cli);
   registerPolicyCommands(cli);
+  registerSecretCommands(cli);
+  registerAuthCommands(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { CAC } from 'cac';
 import { codepiperHome, DaemonUnreachableError, daemonEndpoints, daemonSocketPath, type ApiClient } from '@codepiper/sdk';
+import type { WebFlags } from '@codepiper/core';
+import { optionValue } from '../args.js';
 import { connect, daemonStatus, type DaemonStatus } from '../client.js';
 import { EXIT_NO_DAEMON, UsageError } from '../errors.js';
 import { formatDuration, formatFields } from '../format.js';
@@ -14,6 +17,67 @@ const WAIT_MS = 10_000;
 const POLL_MS = 50;
 const LOG_TAIL_LINES = 20;
 const MAIN_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
+/** The dashboard's build (web/ in the repository), served on the TCP listener once it exists. */
+const WEB_UI_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+/** A detached daemon's notices (the bootstrap password) go to `daemon --detach` through this descriptor, never to a file. */
+const NOTICE_FD_VARIABLE = 'CODEPIPER_NOTICE_FD';
+const NOTICE_FD = 3;
+
+interface DaemonOptions {
+  detach?: boolean;
+  json?: boolean;
+  web?: boolean;
+  host?: unknown;
+  port?: unknown;
+  tlsCert?: unknown;
+  tlsKey?: unknown;
+}
+
+/** The `--web` flags, checked; undefined without `--web`. */
+export function webFlags(options: DaemonOptions): WebFlags | undefined {
+  const host = optionValue(options.host, '--host');
+  const portText = optionValue(options.port, '--port');
+  const tlsCert = optionValue(options.tlsCert, '--tls-cert');
+  const tlsKey = optionValue(options.tlsKey, '--tls-key');
+  if (!options.web) {
+    const given = [host && '--host', portText && '--port', tlsCert && '--tls-cert', tlsKey && '--tls-key'].filter(Boolean);
+    if (given.length > 0) throw new UsageError(`${given.join(', ')} only apply with --web`);
+    return undefined;
+  }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (portText !== undefined && !(/^\d+$/.test(portText) && Number(portText) <= 65535)) throw new UsageError(`--port expects a port number (0-65535), got "${portText}"`);
+  return {
+    ...(host !== undefined && { host }),
+    ...(portText !== undefined && { port: Number(portText) }),
+    ...(tlsCert !== undefined && { tlsCert: path.resolve(tlsCert) }),
+    ...(tlsKey !== undefined && { tlsKey: path.resolve(tlsKey) }),
+  };
+}
+
+/** The flags again, for the background daemon `--detach` starts. */
+function webArgs(web: WebFlags | undefined): string[] {
+  if (!web) return [];
+  return [
+    '--web',
+    ...(web.host !== undefined ? ['--host', web.host] : []),
+    ...(web.port !== undefined ? ['--port', String(web.port)] : []),
+    ...(web.tlsCert !== undefined ? ['--tls-cert', web.tlsCert, '--tls-key', web.tlsKey!] : []),
+  ];
+}
+
+/** Notices for the person who started the daemon: the descriptor `--detach` reads, or stderr. */
+function noticeWriter(): (text: string) => void {
+  const fd = process.env[NOTICE_FD_VARIABLE];
+  delete process.env[NOTICE_FD_VARIABLE];
+  if (fd === undefined) return (text) => void process.stderr.write(`${text}\n`);
+  return (text) => {
+    try {
+      writeSync(Number(fd), `${text}\n`);
+    } catch {
+      // `daemon --detach` has returned: nobody is left to tell.
+    }
+  };
+}
 
 /** Polls `done` every 50 ms; false if it never held within `timeoutMs`. */
 async function pollUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -35,10 +99,10 @@ const isGone = (client: ApiClient): Promise<boolean> => client.call(daemonEndpoi
   (error: unknown) => error instanceof DaemonUnreachableError,
 );
 
-async function runInForeground(): Promise<number> {
+async function runInForeground(web: WebFlags | undefined): Promise<number> {
   // Loaded here so that the client commands never load the kernel and its plugins.
   const [{ runDaemon }, { firstPartyPlugins }] = await Promise.all([import('@codepiper/core'), import('../plugins.js')]);
-  await runDaemon({ plugins: firstPartyPlugins, foreground: true });
+  await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, webUiDir: WEB_UI_DIR, notify: noticeWriter() });
   // runDaemon tells of a failed start on stderr and through process.exitCode.
   return Number(process.exitCode ?? 0);
 }
@@ -50,7 +114,7 @@ async function logTail(file: string, offset: number): Promise<string> {
 }
 
 /** Starts `codepiper daemon` in the background, its output appended to `<home>/logs/daemon.out`; returns once it answers. */
-async function startDetached(home: string): Promise<void> {
+async function startDetached(home: string, web: WebFlags | undefined): Promise<void> {
   const client = connect(home);
   const running = await daemonStatus(client);
   if (running) {
@@ -63,13 +127,16 @@ async function startDetached(home: string): Promise<void> {
   const out = await open(outFile, 'a', 0o600);
   await out.chmod(0o600);
   const offset = (await out.stat()).size;
-  const child = spawn(process.execPath, [MAIN_SCRIPT, 'daemon'], {
+  const child = spawn(process.execPath, [MAIN_SCRIPT, 'daemon', ...webArgs(web)], {
     detached: true,
     cwd: home,
-    env: { ...process.env, CODEPIPER_HOME: home },
-    stdio: ['ignore', out.fd, out.fd],
+    env: { ...process.env, CODEPIPER_HOME: home, [NOTICE_FD_VARIABLE]: String(NOTICE_FD) },
+    stdio: ['ignore', out.fd, out.fd, 'pipe'],
   });
   await out.close();
+  const noticePipe = child.stdio[NOTICE_FD]!;
+  let notices = '';
+  noticePipe.on('data', (chunk: Buffer) => (notices += chunk.toString()));
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = signal ?? `code ${code}`));
   child.once('error', (error) => (exit = error.message));
@@ -78,8 +145,11 @@ async function startDetached(home: string): Promise<void> {
     const what = exit !== undefined ? `the daemon exited during startup (${exit})` : `the daemon did not answer within ${WAIT_MS / 1000} s (it may still be starting)`;
     throw new Error(`${what}; the end of ${outFile}:\n${await logTail(outFile, offset)}`);
   }
+  noticePipe.destroy();
   child.unref();
-  print(`daemon started (pid ${child.pid}), socket ${daemonSocketPath(home)}`);
+  const started = await daemonStatus(client);
+  print(`daemon started (pid ${child.pid}), socket ${daemonSocketPath(home)}${started?.web ? `, web ${started.web}` : ''}`);
+  if (notices) process.stdout.write(notices);
 }
 
 async function stop(client: ApiClient): Promise<void> {
@@ -103,6 +173,7 @@ const statusFields = (s: DaemonStatus): string =>
     ['socket', s.socket],
     ['database', s.database],
     ['started', `${s.startedAt} (up ${formatDuration(s.uptimeSeconds)})`],
+    ['web', s.web ?? 'off (start with --web)'],
     ['plugins', s.plugins.map((p) => `${p.name}@${p.version}`).join(', ')],
   ]);
 
@@ -119,18 +190,25 @@ async function status(client: ApiClient, json: boolean | undefined): Promise<num
 export function registerDaemonCommands(cli: CAC): void {
   cli
     .command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon status` describes it')
-    .usage('daemon [--detach] | daemon stop | daemon status [--json]')
+    .usage('daemon [--detach] [--web [--host H] [--port P] [--tls-cert FILE --tls-key FILE]] | daemon stop | daemon status [--json]')
     .option('--detach', 'Start the daemon in the background; return once it answers')
+    .option('--web', 'Also serve the API and web UI over TCP, to signed-in users only (password + TOTP)')
+    .option('--host <host>', 'With --web: the address to listen on (default 127.0.0.1, this machine only)')
+    .option('--port <port>', 'With --web: the TCP port (default 4280; 0 picks a free one)')
+    .option('--tls-cert <file>', 'With --web: serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'With --web: the certificate’s private key (PEM)')
     .option('--json', 'With status: print the API response as JSON')
     .example('  $ codepiper daemon --detach')
+    .example('  $ codepiper daemon --detach --web --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem')
     .example('  $ codepiper daemon status --json')
     .example('  $ codepiper daemon stop')
-    .action(async (action: string | undefined, options: { detach?: boolean; json?: boolean }) => {
-      if (action !== undefined && options.detach) throw new UsageError('--detach only applies to starting the daemon');
+    .action(async (action: string | undefined, options: DaemonOptions) => {
+      if (action !== undefined && (options.detach || options.web)) throw new UsageError('--detach and --web only apply to starting the daemon');
       const home = codepiperHome();
+      const web = webFlags(options);
       switch (action) {
         case undefined:
-          return options.detach ? startDetached(home) : runInForeground();
+          return options.detach ? startDetached(home, web) : runInForeground(web);
         case 'stop':
           return stop(connect(home));
         case 'status':

@@ -305,19 +305,23 @@ export function registerPolicyCommands(cli: CAC): void {
     .action((action: string, id: string | undefined, options: PolicyOptions) => policyCommand(action, id, options));
 
   cli
-    .command('audit', 'The audit trail: every permission decision, oldest first')
+    .command('audit', 'The audit trail: every permission decision and security event (sign-ins, lockouts, password, MFA and secret changes), oldest first')
     .option('--session <id>', 'Only decisions in this session (id or prefix)')
     .option('--since <time>', 'Only decisions since a time (2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d)')
     .option('--decision <decision>', 'Only allow, deny or ask')
+    .option('--tool <tool>', 'Only this tool or security action (auth.login), or a prefix (auth.*, secrets.*)')
     .option('--json', 'Print the API response as JSON')
     .option('--jsonl', 'Export: one JSON object per line')
     .example('  $ codepiper audit --decision deny --since 1h')
+    .example('  $ codepiper audit --tool "auth.*"              # sign-ins, lockouts, password and MFA changes')
     .example('  $ codepiper audit --session ab12 --jsonl > audit.jsonl')
     .action(async (options: PolicyOptions) => {
       const session = optionValue(options.session, '--session');
       const sinceText = optionValue(options.since, '--since');
       const decisionText = optionValue(options.decision, '--decision');
+      const tool = optionValue(options.tool, '--tool');
       const query = {
+        ...(tool === undefined ? {} : { tool }),
         ...(session === undefined ? {} : { session }),
         ...(sinceText === undefined ? {} : { since: parseSince(sinceText) }),
         ...(decisionText === undefined ? {} : { decision: parseAction(decisionText, '--decision') }),

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
 import { sessionEndpoints, SESSION_STATUSES, type SessionRecord } from '@codepiper/sdk';
-import { optionValue, optionValues, parseEnv, parseStatus, takesRest } from '../args.js';
+import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus, takesRest } from '../args.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatAge, formatCommand, formatFields, formatTable, shortId, statusText } from '../format.js';
@@ -31,6 +31,7 @@ interface StartOptions extends JsonOption {
   dir?: unknown;
   name?: unknown;
   env?: unknown;
+  secret?: unknown;
   '--': string[];
   [providerOption: string]: unknown;
 }
@@ -76,14 +77,16 @@ export function registerSessionCommands(cli: CAC): void {
     .option('-p, --provider <provider>', 'Provider (required): shell, claude-code, codex...')
     .option('-d, --dir <dir>', 'Working directory (default: the current one)')
     .option('-n, --name <name>', 'Session name (default: chosen by the daemon)')
-    .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable');
+    .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
+    .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable');
   for (const { key, description } of PROVIDER_OPTIONS) start.option(`${flagOf(key)} <${key}>`, description);
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
-      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [-- command args...]')
+      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [-- command args...]')
       .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
       .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
+      .example('  $ codepiper start -p claude-code --billing api --secret ANTHROPIC_API_KEY')
       .action(async (options: StartOptions) => {
         const provider = optionValue(options.provider, '--provider');
         if (!provider) throw new UsageError('missing --provider (for example: -p shell)');
@@ -93,6 +96,7 @@ export function registerSessionCommands(cli: CAC): void {
           name: optionValue(options.name, '--name'),
           args: options['--'].length > 0 ? options['--'] : undefined,
           env: parseEnv(optionValues(options.env, '--env')),
+          secrets: parseSecretNames(optionValues(options.secret, '--secret')),
           options: providerOptions(options),
         };
         const session = await connect().call(sessionEndpoints.start, { body });
