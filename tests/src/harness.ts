@@ -46,6 +46,8 @@ export class TestDaemon {
   constructor(
     readonly home: string = tempHome(),
     readonly extraEnv: Record<string, string> = {},
+    /** More arguments for `codepiper daemon` (`--web --port 0`). */
+    readonly args: string[] = [],
   ) {
     this.client = new ApiClient({ socketPath: this.socketPath });
   }
@@ -72,7 +74,7 @@ export class TestDaemon {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [cliPath, 'daemon'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, 'daemon', ...this.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));

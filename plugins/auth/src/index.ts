@@ -9,7 +9,7 @@ export const AuthConfig = Type.Object({
   session_max_s: Type.Integer({ minimum: 1, default: 7 * 86400, description: 'A web session ends this long after sign-in, however active' }),
   max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Failed sign-ins in a row that lock the account' }),
   lockout_s: Type.Integer({ minimum: 1, default: 900, description: 'How long a lockout lasts' }),
-  attempts_per_address: Type.Integer({ minimum: 1, default: 10, description: 'Sign-in and code attempts one address may make per window' }),
+  attempts_per_address: Type.Integer({ minimum: 1, default: 10, description: 'Failed sign-in and code attempts one address may make per window' }),
   attempts_window_s: Type.Integer({ minimum: 1, default: 300 }),
 });
 

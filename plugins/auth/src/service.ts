@@ -102,7 +102,7 @@ export class AuthService {
   /* ----- Login and logout ----- */
 
   login(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
-    const wait = this.limiter.hit(caller.address);
+    const wait = this.limiter.wait(caller.address);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
       void this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'rate limited', actor: actor(caller) });
@@ -124,6 +124,7 @@ export class AuthService {
     }
     const outcome = await this.checkCredentials(account, body);
     if (!outcome) {
+      this.limiter.fail(caller.address);
       await this.recordFailure(account, caller);
       throw new CodePiperError('login_failed', LOGIN_FAILED, 401);
     }
@@ -205,12 +206,16 @@ export class AuthService {
 
   async confirmTotp(code: string, caller: Caller, reply: ResponseControl): Promise<{ recoveryCodes: string[]; stage: AuthStage }> {
     await this.enrollable();
-    const wait = this.limiter.hit(caller.address);
-    if (wait !== undefined) throw new CodePiperError('rate_limited', `too many attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait });
+    const wait = this.limiter.wait(caller.address);
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      throw new CodePiperError('rate_limited', `too many attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait });
+    }
     const secret = await this.deps.secrets.get(PENDING_TOTP_SECRET);
     if (secret === undefined) throw conflict('no_enrollment', 'start the enrollment first (POST /auth/setup/totp)');
     const step = verifyTotp(secret, code, null);
     if (step === undefined) {
+      this.limiter.fail(caller.address);
       await this.deps.audit({ action: 'auth.mfa', outcome: 'deny', reason: 'a wrong code confirming TOTP enrollment', actor: actor(caller) });
       throw new CodePiperError('invalid_code', 'that code does not match the new secret; check the authenticator app’s clock', 400);
     }

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { AuditEntry, AuthStatus, WebSession } from '@codepiper/sdk';
+import { runCli, tempHome, TestDaemon } from './harness.js';
+import { bootstrapPassword, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
+
+describe('first run, sign-in and sign-out over HTTP', () => {
+  let daemon: TestDaemon;
+  let web: WebClient;
+  let account: Account;
+  before(async () => {
+    const started = await startWebDaemon('');
+    daemon = started.daemon;
+    web = new WebClient(started.url);
+  });
+  after(() => daemon?.dispose());
+
+  test('the bootstrap password allows nothing but the setup; TOTP enrollment gives recovery codes and a full session', async () => {
+    assert.deepEqual((await web.request('GET', '/auth/session')).json(), { stage: 'none', expiresAt: null, firstRun: true });
+    const bootstrap = bootstrapPassword(daemon.output);
+    const login = await web.request('POST', '/auth/login', { body: { password: bootstrap } });
+    assert.equal(login.status, 200, login.text);
+    const cookie = login.headers.getSetCookie()[0]!;
+    assert.match(cookie, /; HttpOnly/);
+    assert.match(cookie, /; SameSite=Strict/);
+    assert.doesNotMatch(cookie, /; Secure/, 'plain HTTP: no Secure flag');
+    assert.equal(login.json<{ stage: string }>().stage, 'setup');
+
+    const refused = await web.request('GET', '/sessions');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json<{ error: { code: string } }>().error.code, 'setup_required');
+    assert.equal((await web.request('POST', '/auth/setup/totp')).status, 409, 'TOTP comes after the password');
+    const short = await web.request('POST', '/auth/setup/password', { body: { password: 'short' } });
+    assert.equal(short.status, 400);
+    assert.match(short.text, /body\/password must NOT have fewer than 12 characters/);
+    assert.equal((await web.request('POST', '/auth/setup/password', { body: { password: 'correct horse battery staple' } })).status, 200);
+
+    const enrollment = await web.request('POST', '/auth/setup/totp');
+    const { secret, uri, qrSvg } = enrollment.json<{ secret: string; uri: string; qrSvg: string }>();
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    assert.match(uri, new RegExp(`^otpauth://totp/CodePiper:.*secret=${secret}`));
+    assert.match(qrSvg, /^<svg[^>]*>[\s\S]*<\/svg>$/);
+    const wrong = await web.request('POST', '/auth/setup/totp/confirm', { body: { code: totp(secret, 5) } });
+    assert.equal(wrong.status, 400, 'a code far from now does not confirm');
+    const confirmed = await web.request('POST', '/auth/setup/totp/confirm', { body: { code: totp(secret) } });
+    assert.equal(confirmed.status, 200, confirmed.text);
+    const { recoveryCodes, stage } = confirmed.json<{ recoveryCodes: string[]; stage: string }>();
+    assert.equal(stage, 'full');
+    assert.equal(recoveryCodes.length, 10);
+    assert.equal(new Set(recoveryCodes).size, 10);
+    assert.equal((await web.request('GET', '/sessions')).status, 200);
+    account = { password: 'correct horse battery staple', bootstrapPassword: bootstrap, totpSecret: secret, recoveryCodes };
+
+    const again = await web.request('POST', '/auth/login', { body: { password: bootstrap } });
+    assert.equal(again.status, 401, 'the bootstrap password is spent');
+  });
+
+  test('logout ends the session; a TOTP code works once; a recovery code works once', async () => {
+    const old = web.cookie!;
+    assert.equal((await web.request('POST', '/auth/logout')).status, 200);
+    assert.equal(web.cookie, undefined, 'the cookie is cleared');
+    assert.equal((await web.request('GET', '/sessions', { cookie: old })).status, 401, 'the old token no longer works');
+
+    const code = totp(account.totpSecret, 1);
+    const signedIn = await web.request('POST', '/auth/login', { body: { password: account.password, code } });
+    assert.equal(signedIn.status, 200, signedIn.text);
+    assert.equal(signedIn.json<{ stage: string }>().stage, 'full');
+    assert.equal((await web.request('GET', '/sessions')).status, 200);
+    await web.request('POST', '/auth/logout');
+
+    const replay = await web.request('POST', '/auth/login', { body: { password: account.password, code } });
+    assert.equal(replay.status, 401, 'the same TOTP code is refused the second time');
+    assert.deepEqual(replay.json(), { error: { code: 'login_failed', message: 'wrong password or code' } });
+    const wrongPassword = await web.request('POST', '/auth/login', { body: { password: 'not the password', code: totp(account.totpSecret) } });
+    assert.deepEqual(wrongPassword.json(), replay.json(), 'one message for every failure');
+
+    const recovery = account.recoveryCodes[0]!;
+    assert.equal((await web.request('POST', '/auth/login', { body: { password: account.password, code: recovery.toUpperCase() } })).status, 200);
+    await web.request('POST', '/auth/logout');
+    assert.equal((await web.request('POST', '/auth/login', { body: { password: account.password, code: recovery } })).status, 401, 'a recovery code is single use');
+  });
+
+  test('the local CLI: status, sessions, revoke, reset-password and reset-mfa; none of them over TCP', async () => {
+    assert.equal((await web.request('POST', '/auth/login', { body: { password: account.password, code: account.recoveryCodes[1]! } })).status, 200);
+    const status = JSON.parse((await daemon.cli(['auth', 'status', '--json'])).stdout) as AuthStatus;
+    assert.deepEqual({ ...status, failedAttempts: 0 }, { passwordSet: true, mfaEnrolled: true, recoveryCodesLeft: 8, failedAttempts: 0, lockedUntil: null, sessions: 1 });
+    const sessions = JSON.parse((await daemon.cli(['auth', 'sessions', '--json'])).stdout) as { sessions: WebSession[] };
+    assert.equal(sessions.sessions.length, 1);
+    assert.equal(sessions.sessions[0]!.stage, 'full');
+    assert.ok(!JSON.stringify(sessions).includes(web.cookie!), 'the token is never listed');
+
+    for (const url of ['/auth/status', '/auth/reset-mfa', '/daemon/stop']) {
+      const method = url === '/auth/status' ? 'GET' : 'POST';
+      const response = await web.request(method, url);
+      assert.equal(response.status, 403, `${method} ${url} over TCP`);
+      assert.equal(response.json<{ error: { code: string } }>().error.code, 'local_only');
+    }
+
+    const revoked = await daemon.cli(['auth', 'revoke', sessions.sessions[0]!.id.slice(0, 6)]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, /ended 1 web session/);
+    assert.equal((await web.request('GET', '/sessions')).status, 401);
+
+    const short = await daemon.cli(['auth', 'reset-password'], { input: 'short\n' });
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /at least 12 characters/);
+    const reset = await daemon.cli(['auth', 'reset-password'], { input: 'a brand new passphrase\n' });
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.equal((await web.request('POST', '/auth/login', { body: { password: account.password, code: account.recoveryCodes[2]! } })).status, 401, 'the old password is gone');
+    assert.equal((await web.request('POST', '/auth/login', { body: { password: 'a brand new passphrase', code: account.recoveryCodes[2]! } })).status, 200);
+
+    assert.equal((await daemon.cli(['auth', 'reset-mfa'])).code, 0);
+    assert.equal((await web.request('GET', '/sessions')).status, 401, 'reset-mfa ends every session');
+    const passwordOnly = await web.request('POST', '/auth/login', { body: { password: 'a brand new passphrase' } });
+    assert.equal(passwordOnly.json<{ stage: string }>().stage, 'setup', 'without TOTP, the password gives a setup session that enrolls it');
+    assert.equal((await web.request('GET', '/sessions')).status, 403);
+    assert.equal((await web.request('POST', '/auth/setup/totp')).status, 200);
+
+    const audit = JSON.parse((await daemon.cli(['audit', '--tool', 'auth.*', '--json'])).stdout) as { entries: AuditEntry[] };
+    const seen = new Set(audit.entries.map((e) => `${e.tool} ${e.decision}`));
+    for (const expected of ['auth.bootstrap allow', 'auth.login allow', 'auth.login deny', 'auth.logout allow', 'auth.password allow', 'auth.mfa allow', 'auth.revoke allow']) {
+      assert.ok(seen.has(expected), `the audit trail has ${expected}: ${[...seen].join(', ')}`);
+    }
+    const text = await daemon.cli(['audit', '--tool', 'auth.login', '--decision', 'deny']);
+    assert.match(text.stdout, /auth\.login\s+deny/);
+  });
+});
+
+describe('web session expiry', () => {
+  let daemon: TestDaemon;
+  after(() => daemon?.dispose());
+
+  test('a session unused for longer than session_idle_s is refused and removed', async () => {
+    const started = await startWebDaemon('auth:\n  session_idle_s: 1\n');
+    daemon = started.daemon;
+    const web = new WebClient(started.url);
+    await setUpAccount(web, daemon.output);
+    assert.equal((await web.request('GET', '/sessions')).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const expired = await web.request('GET', '/sessions');
+    assert.equal(expired.status, 401);
+    assert.match(expired.text, /expired/);
+    assert.equal(JSON.parse((await daemon.cli(['auth', 'sessions', '--json'])).stdout).sessions.length, 0);
+  });
+});
+
+describe('daemon --detach --web', () => {
+  const home = tempHome();
+  const env = { ...process.env, CODEPIPER_HOME: home };
+  after(async () => {
+    await runCli(['daemon', 'stop'], { env });
+    new TestDaemon(home).tmux(['kill-server']);
+  });
+
+  test('prints the bootstrap password once, and no file keeps it', async () => {
+    const started = await runCli(['daemon', '--detach', '--web', '--port', '0'], { env });
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /daemon started \(pid \d+\), socket .*, web http:\/\/127\.0\.0\.1:\d+/);
+    const password = bootstrapPassword(started.stdout);
+    for (const file of ['logs/daemon.out', 'logs/daemon.log']) {
+      assert.ok(!readFileSync(path.join(home, file), 'utf8').includes(password), `${file} does not hold the bootstrap password`);
+    }
+    const usage = await runCli(['daemon', '--port', '80'], { env });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--port only apply with --web/);
+  });
+});
