@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiClient, ApiError, eventEndpoints, sessionEndpoints, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
-import { TestDaemon, waitFor } from './harness.js';
+import { waitFor, type TestDaemon } from './harness.js';
 import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
 /** Routes anyone may call over TCP, and routes served to the local CLI only: a new one must be added here, on purpose. */
