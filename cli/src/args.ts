@@ -47,16 +47,16 @@ export function optionValue(value: unknown, flag: string): string | undefined {
 
 const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 
-/** `--env NAME=VALUE` pairs; a later pair wins. Undefined when there are none. */
-export function parseEnv(pairs: readonly string[]): Record<string, string> | undefined {
+/** `NAME=VALUE` pairs of a repeatable option (`--env`, `--var`); a later pair wins. Undefined when there are none. */
+export function parseEnv(pairs: readonly string[], flag = '--env'): Record<string, string> | undefined {
   if (pairs.length === 0) return undefined;
   const env = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq === -1) throw new UsageError(`--env expects NAME=VALUE, got "${pair}"`);
+    if (eq === -1) throw new UsageError(`${flag} expects NAME=VALUE, got "${pair}"`);
     const name = pair.slice(0, eq);
     if (!ENV_NAME.test(name)) {
-      throw new UsageError(`--env: "${name}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
+      throw new UsageError(`${flag}: "${name}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
     }
     env.set(name, pair.slice(eq + 1));
   }

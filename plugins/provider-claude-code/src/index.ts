@@ -41,6 +41,9 @@ export const ClaudeCodeConfig = Type.Object({
 const KEPT_ENV = /^(CLAUDE_[A-Z0-9_]*|ANTHROPIC_BASE_URL|DISABLE_[A-Z0-9_]*)$/;
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
+/** How long a first input waits for Claude's SessionStart before it is typed anyway. */
+const READY_TIMEOUT_MS = 20_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -79,6 +82,12 @@ export default definePlugin({
     const keyHashes = new Map<string, string>();
     const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, log: ctx.log });
     let unsubscribe: (() => void) | undefined;
+    /** Sessions launched whose SessionStart hook has not come yet: Claude cannot take input before it. */
+    const starting = new Map<string, { ready: Promise<void>; resolve: () => void }>();
+    const whenReady = async (sessionId: string) => {
+      const gate = starting.get(sessionId);
+      if (gate) await Promise.race([gate.ready, sleep(READY_TIMEOUT_MS)]);
+    };
 
     ctx.migrations(migrations);
 
@@ -126,6 +135,9 @@ export default definePlugin({
 
         const keyHash = hookSecretHash(files.secret);
         keyHashes.set(input.sessionId, keyHash);
+        let resolve = () => {};
+        const ready = new Promise<void>((done) => (resolve = done));
+        starting.set(input.sessionId, { ready, resolve });
         await launcher.launch({
           argv,
           env,
@@ -143,7 +155,10 @@ export default definePlugin({
         await tailer.follow(input.sessionId, transcriptPath);
       },
 
-      sendText: (terminal, text, submit) => typeText(terminal, text, { submit, settleMs: 150 }),
+      async sendText(terminal, text, submit) {
+        await whenReady(terminal.sessionId);
+        await typeText(terminal, text, { submit, settleMs: 150 });
+      },
 
       async sendKeys(terminal, keys) {
         await terminal.pressKeys(keys);
@@ -223,9 +238,11 @@ export default definePlugin({
       switch (name) {
         case 'SessionStart':
           await setStatus('idle');
+          starting.get(session.id)?.resolve();
+          starting.delete(session.id);
           break;
         case 'Stop':
-          await setStatus('idle');
+          await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
           // Claude may write the turn's last transcript line just after this hook.
           setTimeout(() => void tailer.poke(session.id), 500).unref();
           break;
@@ -239,7 +256,7 @@ export default definePlugin({
           break;
         case 'StopFailure': {
           const error = str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error');
-          await setStatus('idle', `error: ${error}`.slice(0, 300));
+          await directory().endTurn(session.id, { lastMessage: null, error });
           break;
         }
         case 'Notification':
@@ -268,7 +285,9 @@ export default definePlugin({
     return {
       async start() {
         unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
-          if (event.sessionId) void tailer.close(event.sessionId);
+          if (!event.sessionId) return;
+          starting.delete(event.sessionId);
+          void tailer.close(event.sessionId);
         });
         for (const session of await directory().list()) {
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;

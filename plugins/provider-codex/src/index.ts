@@ -178,7 +178,7 @@ export default definePlugin({
         return { ok: true as const };
       }
       await events().append({ sessionId: session.id, type: 'codex.turn_complete', payload: body.notification }, SOURCE);
-      if (body.notification.type === 'agent-turn-complete') await directory().setStatus(session.id, 'idle');
+      if (body.notification.type === 'agent-turn-complete') await directory().endTurn(session.id, { lastMessage: body.notification['last-assistant-message'] ?? null });
       void tracker?.refresh();
       return { ok: true as const };
     });

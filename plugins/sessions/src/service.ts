@@ -22,6 +22,8 @@ import {
   type StartSessionInput,
   type StartSessionRequest,
   type TranscriptEntry,
+  type TurnEnded,
+  TURN_ENDED_EVENT,
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -65,7 +67,7 @@ export class SessionService implements SessionDirectory {
   private readonly settling: OutputSettling;
 
   constructor(private readonly deps: SessionServiceDeps) {
-    this.settling = new OutputSettling(deps.tmux, (id, status) => this.setStatus(id, status), deps.log);
+    this.settling = new OutputSettling(deps.tmux, (id, status) => (status === 'idle' ? this.endTurn(id, { lastMessage: null }) : this.setStatus(id, status)), deps.log);
   }
 
   /* ----- SessionDirectory, for other plugins ----- */
@@ -89,6 +91,12 @@ export class SessionService implements SessionDirectory {
     });
   }
 
+  async endTurn(id: string, turn: TurnEnded): Promise<SessionRecord> {
+    const session = await this.setStatus(id, 'idle', turn.error ? `error: ${turn.error}`.slice(0, 300) : null);
+    if (!isFinished(session.status)) await this.emit(session.id, TURN_ENDED_EVENT, turn);
+    return session;
+  }
+
   async updateMetadata(id: string, patch: Record<string, unknown>): Promise<SessionRecord> {
     const session = await this.deps.repo.resolve(id);
     return toRecord(await this.deps.repo.update(session.id, { metadata: { ...session.metadata, ...patch } }));
@@ -103,9 +111,17 @@ export class SessionService implements SessionDirectory {
     const id = randomUUID();
     const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
     const env = request.env ?? {};
-    return this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
+    const session = await this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
       this.launch({ id, name, provider: provider.id, cwd, env }, spec),
     );
+    if (request.prompt !== undefined) {
+      // A refused or failed first prompt leaves no half-started session behind.
+      await this.input(session.id, request.prompt, true, 'start').catch(async (error: unknown) => {
+        await this.kill(session.id).catch(() => undefined);
+        throw error;
+      });
+    }
+    return session;
   }
 
   /** Starts a finished session again in the same record, for providers that can continue a conversation. */
