@@ -99,9 +99,9 @@ export class TestDaemon {
     this.process = undefined;
   }
 
-  /** Runs the real CLI against this daemon's home. */
-  cli(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-    return runCli(args, { env: this.env, ...options });
+  /** Runs the real CLI against this daemon's home, with `env` added to its environment. */
+  cli(args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+    return runCli(args, { ...options, env: { ...this.env, ...options.env } });
   }
 
   tmux(args: string[]): CliResult {
