@@ -15,11 +15,13 @@ import {
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   typeText,
+  waitForScreen,
   type ClaudeCodeOptions,
   type ClaudeHookReply,
   type ClaudePermissionDecision,
   type SessionProvider,
   type SessionRecord,
+  type SessionTerminal,
 } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
@@ -41,8 +43,10 @@ export const ClaudeCodeConfig = Type.Object({
 const KEPT_ENV = /^(CLAUDE_[A-Z0-9_]*|ANTHROPIC_BASE_URL|DISABLE_[A-Z0-9_]*)$/;
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
-/** How long a first input waits for Claude's SessionStart before it is typed anyway. */
+/** How long a first input waits for Claude's SessionStart, then for its input line, before it is typed anyway. */
 const READY_TIMEOUT_MS = 20_000;
+/** Claude's input line (`❯ `), drawn a moment after SessionStart: keys typed before it are lost. */
+const INPUT_LINE = /^\s*❯/m;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -82,11 +86,16 @@ export default definePlugin({
     const keyHashes = new Map<string, string>();
     const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, log: ctx.log });
     let unsubscribe: (() => void) | undefined;
-    /** Sessions launched whose SessionStart hook has not come yet: Claude cannot take input before it. */
+    /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook. */
     const starting = new Map<string, { ready: Promise<void>; resolve: () => void }>();
-    const whenReady = async (sessionId: string) => {
-      const gate = starting.get(sessionId);
-      if (gate) await Promise.race([gate.ready, sleep(READY_TIMEOUT_MS)]);
+    const whenReady = async (terminal: SessionTerminal) => {
+      const gate = starting.get(terminal.sessionId);
+      if (!gate) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gate.ready, new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      await waitForScreen(terminal, INPUT_LINE, READY_TIMEOUT_MS);
+      starting.delete(terminal.sessionId);
     };
 
     ctx.migrations(migrations);
@@ -156,7 +165,7 @@ export default definePlugin({
       },
 
       async sendText(terminal, text, submit) {
-        await whenReady(terminal.sessionId);
+        await whenReady(terminal);
         await typeText(terminal, text, { submit, settleMs: 150 });
       },
 
@@ -239,7 +248,6 @@ export default definePlugin({
         case 'SessionStart':
           await setStatus('idle');
           starting.get(session.id)?.resolve();
-          starting.delete(session.id);
           break;
         case 'Stop':
           await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });

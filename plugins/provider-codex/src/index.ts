@@ -13,6 +13,7 @@ import {
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   typeText,
+  waitForScreen,
   type SessionProvider,
   type SessionTerminal,
   type TranscriptEntry,
@@ -38,7 +39,7 @@ const CodexOptions = Type.Object(
 );
 
 const TYPE_PAUSE_MS = 300;
-const READY_TEXT = 'Ask Codex to do anything';
+const READY_TEXT = /Ask Codex to do anything/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A TOML array of basic strings (JSON escapes are valid TOML escapes). */
@@ -78,14 +79,8 @@ export default definePlugin({
       if (!warmingUp.has(terminal.sessionId)) return;
       const tracker = trackers.get(terminal.sessionId);
       await tracker?.thread(ctx.config.thread_discovery_timeout_ms);
-      // Codex creates its marker file before the composer is drawn: look at the
-      // screen a few times, only for a session's first input.
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const screen = await terminal.screen().catch(() => undefined);
-        if (!screen || screen.text.includes(READY_TEXT)) break;
-        await sleep(200);
-      }
+      // Codex creates its marker file before the composer is drawn.
+      await waitForScreen(terminal, READY_TEXT, 15_000, 200);
       warmingUp.delete(terminal.sessionId);
     }
 
