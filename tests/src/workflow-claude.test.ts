@@ -31,6 +31,7 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('Fix the failing tests'), reply: { text: 'Fixed test_parse: the off-by-one is gone.' } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('Review'), reply: (r) => ({ text: `review of ${/Review (\w+)/.exec(lastUserText(r))?.[1]}: fine`, delayMs: 1500 }) },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('Think slowly'), reply: { text: 'a slow answer', heldUntil: held } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('Clean up'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: API_KEY, baseUrl: fake.url });
     daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: claudeBin, ...home.env });
@@ -118,6 +119,30 @@ steps:
     // Both turns were in flight together: each began before the other ended.
     const [a, b] = [alpha, beta].map((s) => ({ start: Date.parse(s.startedAt), end: Date.parse(s.finishedAt ?? '') }));
     assert.ok(a && b && a.start < b.end && b.start < a.end, `overlapping: ${JSON.stringify([a, b])}`);
+  });
+
+  test('a permission wait ends when Claude asks to run a tool, with what it asks as the result', async () => {
+    const file = path.join(workdir, 'permission.yaml');
+    writeFileSync(
+      file,
+      `name: permission
+steps:
+  - type: session
+    id: cleaner
+    provider: claude-code
+    args: ["--permission-mode", "default"]
+    prompt: "Clean up"
+    wait: { until: permission, timeout: 2m }
+  - type: log
+    message: "asked: \${cleaner.result}"
+`,
+    );
+    const { detail, code, stdout } = await runFile(file);
+    assert.equal(code, 0, stdout);
+    assert.equal(detail.status, 'succeeded', detail.error ?? '');
+    assert.match(stdout, /asked: permission: Bash rm -f victim\.txt/);
+    const session = await daemon.client.call(sessionEndpoints.show, { params: { id: detail.steps[0]?.sessionId ?? '' } });
+    assert.equal(session.status, 'waiting', 'the session still waits for an answer');
   });
 
   test('a run survives a daemon restart in the middle of a Claude turn', async () => {
