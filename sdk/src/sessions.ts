@@ -1,9 +1,8 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { defineEndpoint, defineSocketEndpoint } from './api.js';
 import { defineBailHook } from './hooks.js';
-import { ENV_NAME_PATTERN } from './home.js';
 import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
-import { IsoTime, Nullable, Ok } from './schemas.js';
+import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok } from './schemas.js';
 import { createServiceRef } from './services.js';
 
 export const SESSION_STATUSES = ['starting', 'running', 'working', 'idle', 'waiting', 'exited', 'crashed'] as const;

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
 import { EventSchema } from './events.js';
-import { IsoTime, Nullable } from './schemas.js';
+import { ENV_NAME_PATTERN, IsoTime, Nullable } from './schemas.js';
 
 /**
  * Workflows: YAML files that chain sessions (see plugins/workflows). The
@@ -30,6 +30,15 @@ export const WorkflowValidationSchema = Type.Object({
 });
 export type WorkflowValidation = Static<typeof WorkflowValidationSchema>;
 
+export const WorkflowFileSchema = Type.Object({
+  file: Type.String({ description: 'Absolute path' }),
+  name: Nullable(Type.String({ description: 'The workflow’s name, when the file validates' })),
+  source: Type.String(),
+  errors: Type.Array(WorkflowErrorSchema),
+  vars: Type.Record(Type.String(), Type.Unknown(), { description: 'Declared variables and their defaults' }),
+});
+export type WorkflowFile = Static<typeof WorkflowFileSchema>;
+
 export const workflowEndpoints = {
   validate: defineEndpoint({
     method: 'POST',
@@ -38,6 +47,13 @@ export const workflowEndpoints = {
     tags: ['workflows'],
     body: ValidateWorkflowSchema,
     response: WorkflowValidationSchema,
+  }),
+  files: defineEndpoint({
+    method: 'GET',
+    url: '/workflows/files',
+    summary: 'Workflow files (*.yaml, *.yml) in the workflow directories ($CODEPIPER_HOME/workflows and `workflows.dirs`), each validated',
+    tags: ['workflows'],
+    response: Type.Object({ dirs: Type.Array(Type.String()), files: Type.Array(WorkflowFileSchema) }),
   }),
 };
 
@@ -83,7 +99,7 @@ export type RunStep = Static<typeof RunStepSchema>;
 export const WorkflowRunDetailSchema = Type.Intersect([WorkflowRunSchema, Type.Object({ steps: Type.Array(RunStepSchema, { description: 'Steps that have started, in start order' }) })]);
 export type WorkflowRunDetail = Static<typeof WorkflowRunDetailSchema>;
 
-const VarName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+const VarName = Type.String({ pattern: ENV_NAME_PATTERN });
 
 export const StartRunSchema = Type.Object(
   {

@@ -1,4 +1,7 @@
 import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { workflowFiles } from './files.js';
 import { parseWorkflow } from './parse.js';
 import { WorkflowRunner } from './run/runner.js';
 import { migrations, RunStore } from './run/store.js';
@@ -16,7 +19,11 @@ export default definePlugin({
   contract: SDK_CONTRACT_VERSION,
   description: 'Workflows: YAML files that chain sessions, validated, run step by step and resumed after a daemon restart',
   dependencies: ['events', 'sessions'],
+  config: Type.Object({
+    dirs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'More directories of workflow files for the dashboard, besides $CODEPIPER_HOME/workflows' }),
+  }),
   register(ctx) {
+    const dirs = [path.join(ctx.paths.home, 'workflows'), ...ctx.config.dirs.map((dir) => path.resolve(ctx.paths.home, dir))];
     let runner: WorkflowRunner | undefined;
     const running = (): WorkflowRunner => {
       if (!runner) throw new Error('the workflows plugin has not started');
@@ -28,6 +35,7 @@ export default definePlugin({
       const { workflow, errors, stepCount } = parseWorkflow(body.source, body.file);
       return { ok: errors.length === 0, errors, stepCount, ...(workflow ? { name: workflow.name, envNames: workflow.envNames } : {}) };
     });
+    ctx.api.handle(workflowEndpoints.files, async () => ({ dirs, files: await workflowFiles(dirs) }));
     ctx.api.handle(workflowRunEndpoints.start, ({ body }) => running().start(body));
     ctx.api.handle(workflowRunEndpoints.list, async ({ query }) => ({ runs: await running().list(query) }));
     ctx.api.handle(workflowRunEndpoints.show, ({ params }) => running().show(params.id));
