@@ -53,6 +53,7 @@ export class ImportJob {
   private batch: UsageBatch = emptyBatch();
   private readonly pending = new Map<string, Checkpoint>();
   private lastPublished = 0;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -94,6 +95,7 @@ export class ImportJob {
       }
       for (const source of sources) for (const file of source.files) await this.importFile(source.importer, file, checkpoints.get(file.path));
       await this.flush();
+      await this.writing;
       this.status.state = 'done';
     } catch (error) {
       this.status.state = 'failed';
@@ -132,12 +134,24 @@ export class ImportJob {
     this.publish(false);
   }
 
+  /**
+   * Hands the batch and its files' offsets to one transaction. The next chunks
+   * are parsed while it commits; at most one write is in flight, so writes
+   * stay in order and memory stays bounded.
+   */
   private async flush(): Promise<void> {
     const batch = this.batch;
     const checkpoints = [...this.pending];
     if (batchSize(batch) === 0 && checkpoints.length === 0) return;
     this.batch = emptyBatch();
     this.pending.clear();
+    await this.writing;
+    this.writing = this.write(batch, checkpoints);
+    // Its failure is reported where it is awaited (the next flush or the end), not as an unhandled rejection.
+    this.writing.catch(() => undefined);
+  }
+
+  private async write(batch: UsageBatch, checkpoints: [string, Checkpoint][]): Promise<void> {
     const added = await this.store.transaction(async (tx) => {
       const written = await writeBatch(tx, batch);
       for (const [file, c] of checkpoints) {
