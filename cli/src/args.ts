@@ -100,3 +100,18 @@ export function takesRest(command: Command): Command {
 }
 
 export const acceptsRest = (command: Command): boolean => restTakers.has(command);
+
+/**
+ * A time: an ISO time (2026-01-31T10:00:00Z), a date (2026-01-31, the start of
+ * that day in UTC) or an age before `now` (30s, 10m, 2h, 7d).
+ */
+export function parseTime(text: string, flag: string, now: number = Date.now()): string {
+  const age = /^(\d+)([smhd])$/.exec(text);
+  if (age) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[age[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(age[1]) * unit * 1000).toISOString();
+  }
+  const time = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time)) throw new UsageError(`${flag} expects a time (2026-01-31, 2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d); got "${text}"`);
+  return new Date(time).toISOString();
+}

@@ -7,6 +7,7 @@ import providerShell from '@codepiper/plugin-provider-shell';
 import sessions from '@codepiper/plugin-sessions';
 import workflows from '@codepiper/plugin-workflows';
 import policies from '@codepiper/plugin-policies';
+import analytics from '@codepiper/plugin-analytics';
 
 /** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
-export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies];
+export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, analytics];

@@ -20,3 +20,5 @@ export * from './codex.js';
 export * from './workflows.js';
 export * from './policies.js';
 export * from './hook-secrets.js';
+export * from './analytics.js';
+export * from './lines.js';

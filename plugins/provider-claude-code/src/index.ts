@@ -8,6 +8,7 @@ import {
   CodePiperError,
   definePlugin,
   eventLogRef,
+  historyImportersRef,
   hookSecretHash,
   hookSecretMatches,
   isFinished,
@@ -15,6 +16,7 @@ import {
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   typeText,
+  usageLedgerRef,
   waitForScreen,
   type ClaudeCodeOptions,
   type ClaudeHookReply,
@@ -26,10 +28,10 @@ import {
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
-import { readTranscript } from './transcript.js';
+import { claudeHistory, readTranscript } from './transcript.js';
 
 export { HOOK_EVENTS, writeSessionFiles } from './launch.js';
-export { readTranscript, toEntries } from './transcript.js';
+export { claudeHistory, readTranscript, toEntries, TranscriptParser } from './transcript.js';
 
 const PROVIDER_ID = 'claude-code';
 const PLUGIN = 'provider-claude-code';
@@ -77,14 +79,14 @@ export default definePlugin({
   name: PLUGIN,
   contract: SDK_CONTRACT_VERSION,
   description: 'The `claude-code` provider: Claude Code in a terminal, with its hooks, transcript, usage and resume',
-  dependencies: ['sessions', 'events'],
+  dependencies: ['sessions', 'events', 'analytics'],
   config: ClaudeCodeConfig,
   register(ctx) {
     const directory = () => ctx.services.get(sessionDirectoryRef);
     const events = () => ctx.services.get(eventLogRef);
     /** Session id → sha256 of its hook secret (also in the session's metadata, for after a restart). */
     const keyHashes = new Map<string, string>();
-    const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, log: ctx.log });
+    const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, ledger: () => ctx.services.get(usageLedgerRef), log: ctx.log });
     let unsubscribe: (() => void) | undefined;
     /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook. */
     const starting = new Map<string, { ready: Promise<void>; resolve: () => void }>();
@@ -207,6 +209,7 @@ export default definePlugin({
     };
 
     ctx.services.get(providerRegistryRef).register(provider);
+    ctx.services.get(historyImportersRef).register(claudeHistory);
 
     const authenticate = async (sessionId: string, key: string | undefined): Promise<SessionRecord> => {
       if (!key) throw unauthorized();

@@ -13,6 +13,8 @@ import {
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   typeText,
+  usageLedgerRef,
+  historyImportersRef,
   waitForScreen,
   type SessionProvider,
   type SessionTerminal,
@@ -20,10 +22,10 @@ import {
 } from '@codepiper/sdk';
 import { readSecret, writeForwarder } from './forwarder.js';
 import { migrations } from './migrations.js';
-import { readRollout, transcriptOf } from './rollout.js';
+import { codexHistory, readRollout, transcriptOf } from './rollout.js';
 import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
 
-export { factOf, parseLine, transcriptOf, type CodexUsage } from './rollout.js';
+export { codexHistory, factOf, parseLine, RolloutParser, transcriptOf, usageDelta, type CodexUsage } from './rollout.js';
 
 const ProviderCodexConfig = Type.Object({
   codex_bin: Type.Optional(Type.String({ minLength: 1, description: 'The codex program (default: $CODEPIPER_CODEX_BIN, else `codex` on PATH)' })),
@@ -49,7 +51,7 @@ export default definePlugin({
   name: 'provider-codex',
   contract: SDK_CONTRACT_VERSION,
   description: 'The `codex` provider: OpenAI Codex CLI with turn notifications, usage and transcripts from its rollout',
-  dependencies: ['sessions', 'events'],
+  dependencies: ['sessions', 'events', 'analytics'],
   config: ProviderCodexConfig,
   register(ctx) {
     const pluginDir = () => ctx.paths.pluginData('provider-codex');
@@ -64,6 +66,7 @@ export default definePlugin({
         return events();
       },
       directory,
+      ledger: () => ctx.services.get(usageLedgerRef),
       log: ctx.log,
     };
     /** Sessions started recently, until their composer is seen: typing earlier would be lost. */
@@ -159,6 +162,7 @@ export default definePlugin({
 
     ctx.migrations(migrations);
     ctx.services.get(providerRegistryRef).register(provider);
+    ctx.services.get(historyImportersRef).register(codexHistory);
 
     ctx.api.handle(codexEndpoints.notify, async ({ params, body }) => {
       const expected = /^[0-9a-f-]{36}$/.test(params.session) ? await readSecret(pluginDir(), params.session) : undefined;
