@@ -3,6 +3,7 @@
  * types and constants, with no Node.js modules. The web dashboard imports
  * `@codepiper/sdk/contracts`; everything here is also in the main entry.
  */
+export * from './analytics.js';
 export * from './api.js';
 export * from './daemon.js';
 export * from './errors.js';
