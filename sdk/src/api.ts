@@ -54,6 +54,9 @@ export function defineEndpoint<
 
 type StaticOrNone<S> = S extends TSchema ? Static<S> : undefined;
 
+/** Any endpoint, whatever its shapes: what a client's `call` accepts. */
+export type AnyEndpoint = Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>;
+
 export type EndpointParams<E> = E extends Endpoint<infer P, TSchema | undefined, TSchema | undefined, TSchema> ? StaticOrNone<P> : never;
 export type EndpointQuery<E> = E extends Endpoint<TSchema | undefined, infer Q, TSchema | undefined, TSchema> ? StaticOrNone<Q> : never;
 export type EndpointBody<E> = E extends Endpoint<TSchema | undefined, TSchema | undefined, infer B, TSchema> ? StaticOrNone<B> : never;

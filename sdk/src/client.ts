@@ -1,8 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { TSchema } from '@sinclair/typebox';
 import { WebSocket } from 'ws';
-import { ApiError, expandUrl, type Endpoint, type EndpointBody, type EndpointParams, type EndpointQuery, type EndpointResponse, type SocketEndpoint, type SocketContext } from './api.js';
+import { ApiError, expandUrl, type AnyEndpoint, type EndpointBody, type EndpointParams, type EndpointQuery, type EndpointResponse, type SocketEndpoint, type SocketContext } from './api.js';
 
 /** Where the daemon listens: its Unix socket (local) or a base URL (remote). */
 export type ClientTarget = { socketPath: string } | { baseUrl: string; headers?: Record<string, string> };
@@ -32,7 +31,7 @@ export class ApiClient {
     return 'socketPath' in this.target ? this.target.socketPath : this.target.baseUrl;
   }
 
-  async call<E extends Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>>(
+  async call<E extends AnyEndpoint>(
     endpoint: E,
     ...[input]: object extends Input<E> ? [Input<E>?] : [Input<E>]
   ): Promise<EndpointResponse<E>> {

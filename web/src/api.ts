@@ -2,18 +2,15 @@ import { createSignal } from 'solid-js';
 import {
   ApiError,
   expandUrl,
-  type Endpoint,
+  type AnyEndpoint,
   type EndpointBody,
   type EndpointParams,
   type EndpointQuery,
   type EndpointResponse,
   type SocketEndpoint,
 } from '@codepiper/sdk/contracts';
-import type { TSchema } from '@sinclair/typebox';
 
 export { ApiError };
-
-type AnyEndpoint = Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>;
 
 type Input<E> = (EndpointParams<E> extends undefined ? { params?: undefined } : { params: EndpointParams<E> }) &
   (EndpointQuery<E> extends undefined ? { query?: undefined } : { query?: EndpointQuery<E> }) &
