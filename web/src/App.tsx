@@ -3,6 +3,7 @@ import { createResource, Match, Show, Switch } from 'solid-js';
 import { approvalEndpoints, authEndpoints } from '@codepiper/sdk/contracts';
 import { call, setSignedIn, signedIn } from './api.js';
 import { onEvents, debounce } from './live.js';
+import { PushToggle } from './components/PushToggle.jsx';
 import { SignIn } from './pages/SignIn.jsx';
 import { SessionsPage } from './pages/Sessions.jsx';
 import { SessionPage } from './pages/Session.jsx';
@@ -39,6 +40,7 @@ function Layout(props: RouteSectionProps) {
           <A href="/audit">Audit</A>
           <A href="/workflows">Workflows</A>
         </nav>
+        <PushToggle />
         <button class="link" onClick={() => void signOut()}>
           Sign out
         </button>

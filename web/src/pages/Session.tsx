@@ -4,6 +4,7 @@ import { approvalEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEven
 import { call } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
+import { MuteButton } from '../components/MuteButton.jsx';
 import { Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
 import { UsageTotals } from '../components/UsageTotals.jsx';
@@ -54,6 +55,7 @@ export function SessionPage() {
             <span class="muted small">
               {s().provider} · {s().cwd}
             </span>
+            <MuteButton sessionId={s().id} />
             <Show when={live()}>
               <ActionButton class="secondary" action={() => call(sessionEndpoints.stop, { params: { id: id() } })}>Stop</ActionButton>
               <ActionButton class="danger" action={() => call(sessionEndpoints.kill, { params: { id: id() } })}>Kill</ActionButton>
