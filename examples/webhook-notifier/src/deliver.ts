@@ -17,13 +17,20 @@ export interface DeliveryOptions {
 /** A client error other than these will not get better by asking again. */
 const retryable = (status: number): boolean => status >= 500 || status === 408 || status === 429;
 
+export interface DeliveryOutcome {
+  delivered: boolean;
+  attempts: number;
+  /** Why the last attempt failed. */
+  error: string | null;
+}
+
 /**
  * POSTs `body` as JSON until the webhook answers 2xx, retrying network
  * errors, timeouts and retryable statuses with exponential backoff. Every
  * attempt carries the same `x-codepiper-event` id, so the receiver can drop
- * duplicates. Resolves with whether it was delivered; never rejects.
+ * duplicates. Never rejects.
  */
-export async function deliver(id: number, body: unknown, options: DeliveryOptions): Promise<boolean> {
+export async function deliver(id: number, body: unknown, options: DeliveryOptions): Promise<DeliveryOutcome> {
   const payload = JSON.stringify(body);
   for (let attempt = 1; ; attempt++) {
     let failure: string;
@@ -35,23 +42,24 @@ export async function deliver(id: number, body: unknown, options: DeliveryOption
         signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
       });
       await response.arrayBuffer();
-      if (response.ok) return true;
+      if (response.ok) return { delivered: true, attempts: attempt, error: null };
       failure = `HTTP ${response.status}`;
       if (!retryable(response.status)) attempt = options.retries + 1;
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
-    if (options.signal.aborted) return false;
+    const gaveUp = { delivered: false, attempts: attempt, error: failure };
+    if (options.signal.aborted) return gaveUp;
     if (attempt > options.retries) {
       options.log.error({ event: id, attempts: attempt, url: options.url }, `webhook delivery gave up after ${attempt} attempts: ${failure}`);
-      return false;
+      return gaveUp;
     }
     const wait = options.backoffMs * 2 ** (attempt - 1);
     options.log.warn({ event: id, attempt, url: options.url }, `webhook delivery failed (${failure}); retrying in ${wait} ms`);
     try {
       await sleep(wait, undefined, { signal: options.signal });
     } catch {
-      return false;
+      return gaveUp;
     }
   }
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { sessionEndpoints } from '@codepiper/sdk';
 import { startTestDaemon, waitFor } from '@codepiper/sdk/testing';
-import type { Notification } from './index.js';
+import { deliveriesEndpoint, type Notification } from './index.js';
 
 interface Received {
   status: number;
@@ -60,6 +60,14 @@ describe('the webhook notifier, loaded from config.yaml', () => {
       ['exited', 'exited'],
       'only the chosen kind is posted (no status changes besides it)',
     );
+    const { deliveries } = await waitFor('the delivery to be recorded', async () => {
+      const listed = await daemon.client.call(deliveriesEndpoint, { query: {} });
+      return listed.deliveries.length > 0 && listed;
+    });
+    assert.deepEqual(
+      deliveries.map(({ eventId, sessionId, kind, delivered, attempts, error }) => ({ eventId, sessionId, kind, delivered, attempts, error })),
+      [{ eventId: delivered.body.event.id, sessionId: session.id, kind: 'exited', delivered: true, attempts: 2, error: null }],
+    );
   });
 
   it('gives up after its retries, logging it, and the daemon carries on', async (t) => {
@@ -74,6 +82,12 @@ describe('the webhook notifier, loaded from config.yaml', () => {
     const gaveUp = await waitFor('the plugin to give up', () => daemon.logs().find((line) => line.plugin === 'webhook-notifier' && line.level === 50));
     assert.match(String(gaveUp.msg), /^webhook delivery gave up after 3 attempts: /);
     assert.equal(daemon.logs().filter((line) => line.plugin === 'webhook-notifier' && line.level === 40).length, 2, 'one warning per retry');
+    const { deliveries } = await waitFor('the failure to be recorded', async () => {
+      const listed = await daemon.client.call(deliveriesEndpoint, { query: { limit: 10 } });
+      return listed.deliveries.length > 0 && listed;
+    });
+    assert.deepEqual([deliveries[0]!.delivered, deliveries[0]!.attempts], [false, 3]);
+    assert.match(deliveries[0]!.error!, /fetch failed/);
     const status = await daemon.cli(['daemon', 'status']);
     assert.equal(status.code, 0);
   });

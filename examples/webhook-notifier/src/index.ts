@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin, eventAppended, SDK_CONTRACT_VERSION, sessionDirectoryRef } from '@codepiper/sdk';
 import { deliver } from './deliver.js';
+import { deliveriesEndpoint, listDeliveries, migrations, recordDelivery } from './deliveries.js';
 import { kindOf, NOTIFICATION_KINDS, notificationText, type Notification } from './notifications.js';
 
 /** What the webhook receives, for receivers written in TypeScript. */
 export type { Notification, NotificationKind } from './notifications.js';
+export { deliveriesEndpoint, type Delivery } from './deliveries.js';
 
 const Settings = Type.Object(
   {
@@ -31,10 +33,13 @@ export default definePlugin({
   register(ctx) {
     const chosen = new Set(ctx.config.notify);
     const stopping = new AbortController();
-    const inFlight = new Set<Promise<boolean>>();
+    const inFlight = new Set<Promise<void>>();
 
-    const notify = async (notification: Notification): Promise<boolean> =>
-      deliver(notification.event.id, notification, {
+    ctx.migrations(migrations);
+    ctx.api.handle(deliveriesEndpoint, async ({ query }) => ({ deliveries: await listDeliveries(ctx.store, query.limit ?? 50) }));
+
+    const notify = async (notification: Notification): Promise<void> => {
+      const outcome = await deliver(notification.event.id, notification, {
         url: ctx.config.url,
         headers: ctx.config.headers,
         retries: ctx.config.retries,
@@ -43,6 +48,8 @@ export default definePlugin({
         signal: stopping.signal,
         log: ctx.log,
       });
+      await recordDelivery(ctx.store, notification, outcome);
+    };
 
     // A notification hook: a throw here would be logged by the kernel, but
     // deliveries run detached so that a slow webhook never holds the others.
@@ -51,7 +58,9 @@ export default definePlugin({
       if (!kind || !chosen.has(kind) || !event.sessionId) return;
       const record = await ctx.services.get(sessionDirectoryRef).resolve(event.sessionId);
       const session = { id: record.id, name: record.name, provider: record.provider, cwd: record.cwd };
-      const delivery = notify({ kind, text: notificationText(kind, session, event), session, event });
+      const delivery = notify({ kind, text: notificationText(kind, session, event), session, event }).catch((error: unknown) =>
+        ctx.log.error({ err: error, event: event.id }, 'recording a webhook delivery failed'),
+      );
       inFlight.add(delivery);
       void delivery.finally(() => inFlight.delete(delivery));
     });
