@@ -51,6 +51,7 @@ export const eventLogRef = createServiceRef<EventLog>('events.log', 'Append, que
 export const eventAppended = defineParallelHook<CodePiperEvent>({
   name: 'events.appended',
   owner: 'events',
+  payload: 'CodePiperEvent',
   description: 'After an event is stored. Notification: a failing tap never affects the others or the writer.',
 });
 

@@ -195,6 +195,7 @@ export interface InputVerdict {
 export const checkInput = defineBailHook<InputCheck, InputVerdict>({
   name: 'sessions.checkInput',
   owner: 'sessions',
+  payload: 'InputCheck → InputVerdict',
   description: 'Before the daemon types text or keys into a session. The first tap that returns a verdict refuses the input (API 403).',
 });
 
