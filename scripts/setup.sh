@@ -52,7 +52,9 @@ if [ "${FOR_TESTS:-0}" = 1 ]; then
   pnpm exec tsc -b
 else
   say "installing packages"
-  pnpm install --frozen-lockfile --reporter=silent --filter '@codepiper/cli...'
+  pnpm install --frozen-lockfile --reporter=silent --filter '@codepiper/cli...' --filter '@codepiper/web...'
   say "building"
   pnpm exec tsc -b cli
 fi
+say "building the web dashboard"
+pnpm --filter @codepiper/web --silent build >/dev/null
