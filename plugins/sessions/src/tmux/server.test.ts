@@ -188,6 +188,19 @@ describe('TmuxServer (real tmux)', () => {
     assert.equal(await t.server.capture(envSession.paneId), `x y;$(touch ${t.dir}/pwned5);|unset|kept|${envSession.paneId}`);
   });
 
+  it('creates sessions at once, each with its own pane; env values with quotes and newlines arrive byte-exactly', async () => {
+    const value = `it's "quoted"\nsecond line\r\\ #{session_name} $HOME`;
+    const sessions = await Promise.all(
+      [0, 1, 2].map(() => t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'printf %s "$CP_VALUE" | od -An -tx1 | tr -d " \\n"; exec sleep 60'], env: { CP_VALUE: value } })),
+    );
+    assert.equal(new Set(sessions.map((s) => s.paneId)).size, 3);
+    const hex = Buffer.from(value).toString('hex');
+    for (const session of sessions) {
+      await waitFor('the value as hex', async () => (await t.server.capture(session.paneId)).includes(hex.slice(0, 20)));
+      assert.equal((await t.server.capture(session.paneId)).replace(/\s/g, ''), hex);
+    }
+  });
+
   it('starts in a working directory with format characters and a trailing ;', async () => {
     const dir = path.join(t.dir, 'd#{session_name}#(touch pwned6)x;');
     await mkdir(dir);

@@ -270,9 +270,11 @@ export class TmuxServer {
     ];
     // Clients (a user attaching, control clients) must never resize it.
     const fixedSize = ['set-option', '-w', '-t', `=${name}:`, 'window-size', 'manual'];
-    const stdout = (await this.command(`${newSession.map(quoteWord).join(' ')} ; ${fixedSize.map(quoteWord).join(' ')}`)).join('\n');
+    // One command a line: the control channel pairs each line with one reply.
+    const stdout = (await this.command(newSession.map(quoteWord).join(' '))).join('\n');
     const match = /^(%\d+) (\d+)$/m.exec(stdout);
     if (!match) throw new TmuxError('tmux_error', `unexpected reply from new-session: ${JSON.stringify(stdout.slice(0, 200))}`);
+    await this.command(fixedSize.map(quoteWord).join(' '));
     // Learn about it now, so a death or loss is reported even if it comes at once.
     await this.queryState().catch(() => undefined);
     return { name, paneId: match[1]!, pid: Number(match[2]) };
