@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { repoRoot, waitFor, type TestDaemon } from './harness.js';
+import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
+import { bootstrapPassword, startWebDaemon, totp } from './web-client.js';
+
+/** Where the run leaves its screenshots: every page, on a phone and on a desktop. */
+export const SCREENSHOTS = path.join(repoRoot, 'tests', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const DEVICES = {
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  desktop: { viewport: { width: 1280, height: 800 } },
+} as const;
+const PAGES = [
+  ['sessions', '#/'],
+  ['approvals', '#/approvals'],
+  ['analytics', '#/analytics'],
+  ['policies', '#/policies'],
+  ['audit', '#/audit'],
+  ['workflows', '#/workflows'],
+] as const;
+const PASSWORD = 'a long and private passphrase';
+
+describe('the web dashboard in Chromium against the real daemon', { timeout: 420_000 }, () => {
+  let daemon: TestDaemon;
+  let url: string;
+  let browser: Browser;
+  let desktop: BrowserContext;
+  let page: Page;
+  let fake: FakeAnthropic;
+  let home: ClaudeHome;
+  let workdir: string;
+  let totpSecret = '';
+  const consoleErrors: string[] = [];
+
+  /** A browser context whose console errors and page errors fail the run. */
+  const watched = async (device: keyof typeof DEVICES, storageState?: Awaited<ReturnType<BrowserContext['storageState']>>): Promise<BrowserContext> => {
+    const context = await browser.newContext({ ...DEVICES[device], ...(storageState ? { storageState } : {}) });
+    context.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(`${device} ${message.location().url}: ${message.text()}`);
+    });
+    context.on('weberror', (error) => consoleErrors.push(`${device}: ${String(error.error())}`));
+    return context;
+  };
+  const terminalText = (p: Page) => p.locator('.xterm-rows').innerText();
+
+  before(async () => {
+    workdir = mkdtempSync('/tmp/cpt-web-');
+    writeFileSync(path.join(workdir, 'victim.txt'), 'delete me\n');
+    fake = await FakeAnthropic.start([
+      { when: (r) => isMainConversation(r) && hasToolResult(r), reply: { text: 'the file is gone' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
+    ]);
+    home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-web-tests-0123456789', baseUrl: fake.url });
+    ({ daemon, url } = await startWebDaemon('', { CODEPIPER_CLAUDE_BIN: claudeBin }));
+    mkdirSync(path.join(daemon.home, 'workflows'));
+    cpSync(path.join(repoRoot, 'examples', 'workflows'), path.join(daemon.home, 'workflows'), { recursive: true });
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    desktop = await watched('desktop');
+    page = await desktop.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const session of (await daemon?.client.call(sessionEndpoints.list, { query: {} }).catch(() => undefined))?.sessions ?? []) {
+      await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    }
+    await daemon?.dispose();
+    await fake?.close();
+    rmSync(workdir, { recursive: true, force: true });
+    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+    console.log(`screenshots: ${SCREENSHOTS}`);
+  });
+
+  test('first run: bootstrap password, a new password, TOTP from the QR code page, recovery codes', async () => {
+    await page.goto(url);
+    await page.getByLabel('Password').fill(bootstrapPassword(daemon.output));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Repeat it').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.locator('.qr svg').waitFor();
+    totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
+    assert.match(totpSecret, /^[A-Z2-7]{16,}$/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'enroll-totp-desktop.png') });
+    await page.getByLabel('Code').fill(totp(totpSecret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const codes = page.getByTestId('recovery-codes').locator('li');
+    await codes.first().waitFor();
+    assert.ok((await codes.count()) >= 8, 'recovery codes are shown');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'recovery-codes-desktop.png') });
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+  });
+
+  test('start a shell session, type a command in the terminal and see its output', async () => {
+    await page.getByRole('button', { name: 'New session' }).click();
+    await page.getByLabel('Provider').selectOption('shell');
+    await page.getByLabel('Directory').fill(workdir);
+    await page.getByLabel('Name').fill('web-shell');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
+    await page.locator('[data-testid=terminal][data-ready=true]').waitFor();
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('echo web-$((6*7))');
+    await page.keyboard.press('Enter');
+    await waitFor('the output in the terminal', async () => (await terminalText(page)).includes('web-42'), 15_000);
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('echo sent-$((2+3))');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await waitFor('the prompt box output in the terminal', async () => (await terminalText(page)).includes('sent-5'), 15_000);
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    const row = page.locator('li[data-session]', { hasText: 'web-shell' });
+    assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'running');
+  });
+
+  test('a permission asked by real Claude Code shows live and is approved with one tap', async () => {
+    await daemon.client.call(policyEndpoints.create, { body: { action: 'ask', rule: 'Bash(rm:*)', name: 'ask-before-rm', reason: 'removing files needs a person' } });
+    const claude = await daemon.client.call(sessionEndpoints.start, {
+      body: { provider: 'claude-code', cwd: workdir, name: 'claude-web', env: home.env, options: { permissionMode: 'default' }, prompt: 'remove the victim' },
+    });
+    const row = page.locator(`li[data-session="${claude.id}"]`);
+    await waitFor('the session to wait for permission, shown without a reload', async () => (await row.locator('[data-status]').getAttribute('data-status')) === 'waiting', 60_000);
+    await page.getByRole('link', { name: /Approvals/ }).click();
+    const approval = page.locator('li[data-approval]', { hasText: 'rm -f victim.txt' });
+    await approval.waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'approval-pending-desktop.png') });
+    await approval.getByRole('button', { name: /^Approve/ }).click();
+    await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
+    await waitFor('Claude to answer after the tool ran', () => fake.requests.some((r) => isMainConversation(r) && hasToolResult(r)), 30_000);
+    await approval.waitFor({ state: 'detached' });
+  });
+
+  test('analytics, policies, audit and workflows show what the daemon knows', async () => {
+    await page.goto(`${url}/#/analytics`);
+    await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+    await waitFor('usage from the Claude session', async () => (await page.locator('table.table tbody tr').count()) > 0, 30_000);
+    await page.getByText('Tokens per day').waitFor();
+
+    await page.goto(`${url}/#/policies`);
+    await page.locator('li[data-policy="ask-before-rm"]').waitFor();
+    await page.getByLabel('Tool', { exact: true }).last().fill('Bash');
+    await page.getByLabel('Input (JSON)').fill('{"command": "rm -rf build"}');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await waitFor('the verdict', async () => /^ask: removing files needs a person/.test(await page.getByTestId('policy-verdict').innerText()));
+
+    await page.goto(`${url}/#/audit`);
+    await page.locator('table.table tbody tr', { hasText: 'rm -f victim.txt' }).first().waitFor();
+
+    await page.goto(`${url}/#/workflows`);
+    await page.getByText('test-and-fix.yaml').waitFor();
+  });
+
+  test('every page on a phone and a desktop, saved as screenshots; the app shell loads offline', async () => {
+    const state = await desktop.storageState();
+    for (const device of ['phone', 'desktop'] as const) {
+      const context = await watched(device, state);
+      const p = await context.newPage();
+      for (const [name, hash] of PAGES) {
+        await p.goto(`${url}/${hash}`);
+        await p.locator('main h1').first().waitFor();
+        await p.waitForLoadState('networkidle');
+        await p.screenshot({ path: path.join(SCREENSHOTS, `${name}-${device}.png`), fullPage: true });
+      }
+      const session = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'web-shell');
+      await p.goto(`${url}/#/sessions/${session?.id ?? ''}`);
+      await p.locator('[data-testid=terminal][data-ready=true]').waitFor();
+      await p.screenshot({ path: path.join(SCREENSHOTS, `session-${device}.png`), fullPage: true });
+      await context.close();
+    }
+
+    // Offline needs the service worker: a context of its own, whose failed API calls are expected.
+    const offline = await browser.newContext({ ...DEVICES.phone, storageState: state });
+    const p = await offline.newPage();
+    await p.goto(url);
+    // Strings: the tests compile without the DOM's types.
+    await p.evaluate('navigator.serviceWorker.ready.then(() => true)');
+    await p.reload();
+    await waitFor('the service worker to control the page', () => p.evaluate('navigator.serviceWorker.controller !== null'));
+    await offline.setOffline(true);
+    await p.reload();
+    assert.equal(await p.title(), 'CodePiper');
+    await p.locator('#root *').first().waitFor();
+    const manifest = (await (await fetch(`${url}/manifest.webmanifest`)).json()) as { icons: { sizes: string }[]; display: string };
+    assert.equal(manifest.display, 'standalone');
+    assert.ok(['192x192', '512x512'].every((size) => manifest.icons.some((icon) => icon.sizes === size)));
+    await offline.close();
+  });
+
+  test('a later sign-in takes the password and a code', async () => {
+    const context = await watched('phone');
+    const p = await context.newPage();
+    await p.goto(url);
+    await p.getByLabel('Password').fill(PASSWORD);
+    await p.getByLabel('Code').fill(totp(totpSecret, 1));
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByRole('button', { name: 'Sign in' }).waitFor();
+    await context.close();
+  });
+
+  test('nothing went wrong in the browser console', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
