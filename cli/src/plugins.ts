@@ -9,6 +9,7 @@ import workflows from '@codepiper/plugin-workflows';
 import policies from '@codepiper/plugin-policies';
 import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
+import notifications from '@codepiper/plugin-notifications';
 
 /** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
-export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, secrets, auth];
+export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, secrets, auth, notifications];
