@@ -2,7 +2,8 @@
 # Installs what is missing (tmux, curl, pnpm, the workspace's packages) and builds.
 # Idempotent: a second run only rebuilds what changed.
 # FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
-# tests) and the sqlite3 shell (tests read the daemon's database directly).
+# tests), the sqlite3 shell (tests read the daemon's database directly) and
+# openssl (the stand-in push service's certificate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ "${FOR_TESTS:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
