@@ -71,7 +71,7 @@ export const notificationEndpoints = {
     url: '/notifications/mutes/:session',
     summary: 'Mute or unmute one session’s notifications on every device',
     tags: ['notifications'],
-    params: Type.Object({ session: Type.String({ minLength: 1, maxLength: 100, description: 'Session id or a unique prefix' }) }),
+    params: Type.Object({ session: Type.String({ minLength: 1, maxLength: 100, description: 'Session id, unique prefix or name' }) }),
     body: Type.Object({ muted: Type.Boolean() }, { additionalProperties: false }),
     response: Type.Object({ session: Type.String(), muted: Type.Boolean() }),
   }),

@@ -8,7 +8,7 @@ import * as sdk from '@codepiper/sdk';
 import { eventEndpoints, notificationEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { writeStandInClaude } from './agents/claude.js';
 import { waitFor, type TestDaemon } from './harness.js';
-import { FakePushService, readVapid, Subscriber, type PushRequest } from './push-service.js';
+import { FakePushService, readVapid, Subscriber } from './push-service.js';
 import { setUpAccount, startWebDaemon, WebClient } from './web-client.js';
 
 const SUBJECT = 'mailto:ops@example.com';
@@ -38,10 +38,17 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
   const vapidKey = async () => (await daemon.client.call(notificationEndpoints.vapidKey)).publicKey;
   const subscriptionCount = async () => (await daemon.client.call(notificationEndpoints.status)).subscriptions;
 
-  /** The next push request to `subscriber` after the `seen` it had, decrypted. */
-  async function nextPush(subscriber: Subscriber, seen: number): Promise<{ request: PushRequest; message: unknown }> {
-    const request = await waitFor(`push #${seen + 1} to ${subscriber.path}`, () => push.to(subscriber.path)[seen], 30_000);
-    return { request, message: subscriber.decrypt(request.body) };
+  /** What `subscriber` received, decrypted, oldest first. */
+  const pushesTo = (subscriber: Subscriber) => push.to(subscriber.path).map((request) => ({ request, message: subscriber.decrypt(request.body) as sdk.PushPayload }));
+
+  /** The push to `subscriber` about `session` whose title matches, once it has arrived. */
+  const pushFor = (subscriber: Subscriber, session: SessionRecord, title: RegExp) =>
+    waitFor(`a push "${title.source}" about ${session.name} to ${subscriber.path}`, () => pushesTo(subscriber).find(({ message }) => message.tag === `session-${session.id}` && title.test(message.title)), 30_000);
+
+  /** Ends a session and waits for its exit notice, so that no notice of it arrives during a later test. */
+  async function kill(session: SessionRecord): Promise<void> {
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
+    await pushFor(phone, session, /exited$/);
   }
 
   /** A shell session that exits with the code typed into it. */
@@ -108,10 +115,9 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
   });
 
   test('a session that exits sends an aes128gcm message, signed for the push service’s origin, that decrypts to the notice', async () => {
-    const seen = push.to(phone.path).length;
     const shell = await exitingShell('build');
     await shell.exit(3);
-    const { request, message } = await nextPush(phone, seen);
+    const { request, message } = await pushFor(phone, shell.session, /exited/);
     assert.equal(request.headers['content-encoding'], 'aes128gcm');
     assert.equal(request.headers.urgency, 'normal');
     assert.ok(Number(request.headers.ttl) > 0, 'kept for a phone that is offline');
@@ -124,26 +130,24 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
   });
 
   test('a Claude session waiting for permission notifies at once, saying what it waits for', async () => {
-    const seen = push.to(phone.path).length;
     const claude = await claudeSession('refactor');
     claude.hook({ hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: 'rm -rf build' } });
-    const { request, message } = await nextPush(phone, seen);
+    const { request, message } = await pushFor(phone, claude.session, /permission/);
     const shown = await daemon.client.call(sessionEndpoints.show, { params: { id: claude.session.id } });
     assert.equal(shown.status, 'waiting');
     assert.match(shown.statusDetail ?? '', /rm -rf build/);
     assert.equal(request.headers.urgency, 'high');
     assert.deepEqual(message, { title: 'refactor waits for permission', body: shown.statusDetail, tag: `session-${claude.session.id}`, url: `/#/sessions/${claude.session.id}` });
-    await daemon.client.call(sessionEndpoints.kill, { params: { id: claude.session.id } });
+    await kill(claude.session);
   });
 
   // session.turn_ended comes with the sessions plugin of main; this branch is cut from auth, which predates it.
   test('a Claude session finishing its turn notifies with its last message', { skip: !('TURN_ENDED_EVENT' in sdk) && 'the sessions plugin has no turn_ended event yet' }, async () => {
-    const seen = push.to(phone.path).length;
     const claude = await claudeSession('tests');
     claude.hook({ hook_event_name: 'Stop', last_assistant_message: 'All 12 tests pass.' });
-    const { message } = await nextPush(phone, seen);
+    const { message } = await pushFor(phone, claude.session, /turn/);
     assert.deepEqual(message, { title: 'tests finished its turn', body: 'All 12 tests pass.', tag: `session-${claude.session.id}`, url: `/#/sessions/${claude.session.id}` });
-    await daemon.client.call(sessionEndpoints.kill, { params: { id: claude.session.id } });
+    await kill(claude.session);
   });
 
   test('a muted session sends nothing, to any device, until it is unmuted', async () => {
@@ -154,19 +158,37 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     assert.deepEqual(muted.json(), { session: quiet.session.id, muted: true }, 'a prefix names the session; the answer has its full id');
     assert.deepEqual(await daemon.client.call(notificationEndpoints.mutes), { sessions: [quiet.session.id] });
 
-    const seen = push.to(phone.path).length;
     await quiet.exit(0);
     await loud.exit(0);
     // Notices are sent in the order of their events: once loud's has arrived, quiet's would have too.
-    const { message } = await nextPush(phone, seen);
-    assert.equal((message as sdk.PushPayload).tag, `session-${loud.session.id}`);
-    assert.equal(push.to(phone.path).length, seen + 1, 'only the unmuted session’s notice was sent');
+    await pushFor(phone, loud.session, /exited/);
+    assert.deepEqual(pushesTo(phone).filter(({ message }) => message.tag === `session-${quiet.session.id}`), [], 'nothing about the muted session');
 
     const unmuted = await web.request('PUT', `/notifications/mutes/${quiet.session.id}`, { body: { muted: false } });
     assert.deepEqual(unmuted.json(), { session: quiet.session.id, muted: false });
     assert.deepEqual(await daemon.client.call(notificationEndpoints.mutes), { sessions: [] });
     assert.equal((await web.request('PUT', '/notifications/mutes/ffffffff', { body: { muted: true } })).status, 404);
     assert.equal((await web.request('PUT', `/notifications/mutes/${loud.session.id}`, { body: { muted: 'yes' } })).status, 400);
+  });
+
+  test('the CLI mutes and unmutes a session by name and shows how many devices get notices', async () => {
+    const { session } = await exitingShell('cli-muted');
+    const muted = await daemon.cli(['notifications', 'mute', 'cli-muted']);
+    assert.equal(muted.code, 0, muted.stderr);
+    assert.equal(muted.stdout, `muted notifications of session ${session.id.slice(0, 8)}\n`);
+    const status = await daemon.cli(['notifications', 'status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^subscriptions: +1 device$/m);
+    assert.match(status.stdout, /^sent on: +permission, turn, exit$/m);
+    assert.match(status.stdout, new RegExp(`^muted: +${session.id.slice(0, 8)} \\(cli-muted\\)$`, 'm'));
+    const json = await daemon.cli(['notifications', 'status', '--json']);
+    assert.deepEqual(JSON.parse(json.stdout), { subscriptions: 1, on: ['permission', 'turn', 'exit'], muted: [session.id] });
+    assert.equal((await daemon.cli(['notifications', 'unmute', session.id])).code, 0);
+    assert.deepEqual(await daemon.client.call(notificationEndpoints.mutes), { sessions: [] });
+    const unknown = await daemon.cli(['notifications', 'mute', 'no-such-session']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no-such-session.*not found/);
+    await kill(session);
   });
 
   test('a subscription the push service says is gone (410) is removed; one that failed (500) is kept and tried again', async () => {
@@ -177,14 +199,15 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     for (const subscriber of [gone, flaky]) await daemon.client.call(notificationEndpoints.subscribe, { body: subscriber.subscription });
     assert.equal(await subscriptionCount(), 3);
 
-    const seen = push.to(phone.path).length;
-    await (await exitingShell('first')).exit(0);
-    await nextPush(phone, seen);
-    // A notice is done with every subscription before the next is sent: after the second arrives, the first's answers are handled.
-    await (await exitingShell('second')).exit(0);
-    await nextPush(phone, seen + 1);
-    assert.equal(push.to(gone.path).length, 1, 'the gone subscription was tried once');
-    assert.equal(push.to(flaky.path).length, 2, 'the failing one is still tried');
+    const first = await exitingShell('first');
+    const second = await exitingShell('second');
+    await first.exit(0);
+    await second.exit(0);
+    // A notice is done with every subscription before the next is sent: once the second has arrived, the first's answers are handled.
+    await pushFor(phone, second.session, /exited/);
+    const tags = (subscriber: Subscriber) => pushesTo(subscriber).map(({ message }) => message.tag);
+    assert.deepEqual(tags(gone), [`session-${first.session.id}`], 'the gone subscription was tried once');
+    assert.deepEqual(tags(flaky), [`session-${first.session.id}`, `session-${second.session.id}`], 'the failing one is still tried');
     assert.equal(await subscriptionCount(), 2);
     assert.deepEqual(await daemon.client.call(notificationEndpoints.unsubscribe, { body: { endpoint: flaky.subscription.endpoint } }), { removed: 1 });
     assert.equal(await subscriptionCount(), 1);
