@@ -191,13 +191,15 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     await kill(session);
   });
 
-  test('a subscription the push service says is gone (410) is removed; one that failed (500) is kept and tried again', async () => {
+  test('a subscription the push service says is gone (410) is removed; one refused (403, 500) is kept, tried again, and the log says why', async () => {
     const gone = new Subscriber(push, '/gone');
+    const apple = new Subscriber(push, '/apple');
     const flaky = new Subscriber(push, '/flaky');
-    push.statusFor.set(gone.path, 410);
-    push.statusFor.set(flaky.path, 500);
-    for (const subscriber of [gone, flaky]) await daemon.client.call(notificationEndpoints.subscribe, { body: subscriber.subscription });
-    assert.equal(await subscriptionCount(), 3);
+    push.answers.set(gone.path, { status: 410 });
+    push.answers.set(apple.path, { status: 403, body: '{"reason":"BadJwtToken"}' });
+    push.answers.set(flaky.path, { status: 500 });
+    for (const subscriber of [gone, apple, flaky]) await daemon.client.call(notificationEndpoints.subscribe, { body: subscriber.subscription });
+    assert.equal(await subscriptionCount(), 4);
 
     const first = await exitingShell('first');
     const second = await exitingShell('second');
@@ -207,9 +209,14 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     await pushFor(phone, second.session, /exited/);
     const tags = (subscriber: Subscriber) => pushesTo(subscriber).map(({ message }) => message.tag);
     assert.deepEqual(tags(gone), [`session-${first.session.id}`], 'the gone subscription was tried once');
-    assert.deepEqual(tags(flaky), [`session-${first.session.id}`, `session-${second.session.id}`], 'the failing one is still tried');
-    assert.equal(await subscriptionCount(), 2);
-    assert.deepEqual(await daemon.client.call(notificationEndpoints.unsubscribe, { body: { endpoint: flaky.subscription.endpoint } }), { removed: 1 });
+    for (const kept of [apple, flaky]) assert.deepEqual(tags(kept), [`session-${first.session.id}`, `session-${second.session.id}`], `${kept.path} is still tried`);
+    assert.equal(await subscriptionCount(), 3);
+
+    const warnings = readFileSync(path.join(daemon.home, 'logs', 'daemon.log'), 'utf8').split('\n').filter((line) => line.includes('"plugin":"notifications"') && line.includes('"level":40'));
+    assert.ok(warnings.some((line) => line.includes('"status":403') && line.includes(`set notifications.subject`) && line.includes(SUBJECT)), 'a refused VAPID token says what to change');
+    assert.ok(warnings.some((line) => line.includes('"status":500')));
+    assert.ok(!warnings.some((line) => line.includes('/flaky') || line.includes('/apple')), 'endpoint URLs (capabilities) are not logged, only their origin');
+    for (const subscriber of [apple, flaky]) assert.deepEqual(await daemon.client.call(notificationEndpoints.unsubscribe, { body: { endpoint: subscriber.subscription.endpoint } }), { removed: 1 });
     assert.equal(await subscriptionCount(), 1);
   });
 

@@ -22,8 +22,8 @@ export interface PushRequest {
 
 export class FakePushService {
   readonly received: PushRequest[] = [];
-  /** Status answered per path; 201 (Created, as push services answer) otherwise. */
-  readonly statusFor = new Map<string, number>();
+  /** What is answered per path; 201 (Created, as push services answer) otherwise. */
+  readonly answers = new Map<string, { status: number; body?: string }>();
 
   private constructor(
     private readonly server: Server,
@@ -45,7 +45,8 @@ export class FakePushService {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         service.received.push({ path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks) });
-        response.writeHead(service.statusFor.get(request.url ?? '') ?? 201).end();
+        const answer = service.answers.get(request.url ?? '') ?? { status: 201 };
+        response.writeHead(answer.status).end(answer.body);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

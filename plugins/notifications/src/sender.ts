@@ -77,8 +77,13 @@ export class PushQueue {
         log.info({ ...where, status: error.statusCode }, 'the push service says this subscription has ended; removed it');
         return;
       }
-      const status = error instanceof webpush.WebPushError ? { status: error.statusCode, body: error.body.slice(0, 300) } : { reason: error instanceof Error ? error.message : String(error) };
-      log.warn({ ...where, ...status, session: notice.sessionId }, 'the push service did not take a notification');
+      if (!(error instanceof webpush.WebPushError)) {
+        log.warn({ ...where, reason: error instanceof Error ? error.message : String(error), session: notice.sessionId }, 'the push service could not be reached');
+        return;
+      }
+      // Apple's push service resolves the subject's host: other services take `mailto:codepiper@localhost`, Apple does not.
+      const hint = error.statusCode === 403 && error.body.includes('BadJwtToken') ? `; if the subject (${vapid.subject}) is not a real address, set notifications.subject to one` : '';
+      log.warn({ ...where, status: error.statusCode, body: error.body.slice(0, 300), session: notice.sessionId }, `the push service did not take a notification${hint}`);
     }
   }
 }
