@@ -2,12 +2,14 @@
 // Plugins are written against the SDK only: a plugin may import node built-ins,
 // @codepiper/sdk, npm packages it lists itself, and its own files; never the
 // kernel (core/), another plugin, or a path outside its own package.
+// Usage: node scripts/check-boundaries.mjs [WORKSPACE]  (this repository by default)
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { builtinModules } from 'node:module';
-import { filesUnder, packagesUnder, root } from './workspace.mjs';
+import { filesUnder, packagesUnder, root as repoRoot } from './workspace.mjs';
 
-const pluginRoots = [...packagesUnder('plugins'), ...packagesUnder('examples')];
+const root = path.resolve(process.argv[2] ?? repoRoot);
+const pluginRoots = [...packagesUnder('plugins', root), ...packagesUnder('examples', root)];
 const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const isSource = (name) => /\.(ts|tsx|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts');

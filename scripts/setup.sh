@@ -3,7 +3,7 @@
 # Idempotent: a second run only rebuilds what changed.
 # FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
 # tests), the sqlite3 shell (tests read the daemon's database directly) and
-# openssl (the stand-in push service's certificate).
+# openssl (the HTTPS tests and the stand-in push service make self-signed certificates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +52,9 @@ if [ "${FOR_TESTS:-0}" = 1 ]; then
   pnpm exec tsc -b
 else
   say "installing packages"
-  pnpm install --frozen-lockfile --reporter=silent --filter '@codepiper/cli...'
+  pnpm install --frozen-lockfile --reporter=silent --filter '@codepiper/cli...' --filter '@codepiper/web...'
   say "building"
   pnpm exec tsc -b cli
 fi
+say "building the web dashboard"
+pnpm --filter @codepiper/web --silent build >/dev/null

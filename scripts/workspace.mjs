@@ -6,14 +6,15 @@ export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 
 const isPackage = (dir) => statSync(path.join(dir, 'package.json'), { throwIfNoEntry: false })?.isFile() ?? false;
 
-/** Absolute directories of the packages under `parent` (e.g. `plugins`). */
-export function packagesUnder(parent) {
-  const dir = path.join(root, parent);
+/** Absolute directories of the packages under `parent` (e.g. `plugins`) of the workspace at `base`. */
+export function packagesUnder(parent, base = root) {
+  const dir = path.join(base, parent);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => path.join(dir, entry.name))
-    .filter(isPackage);
+    .filter(isPackage)
+    .sort();
 }
 
 /** Every package of the workspace. */

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { analyticsImport } from './analytics-import.js';
 import { echoLatency } from './echo-latency.js';
 import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
@@ -13,6 +14,7 @@ const benchmarks = {
   'idle-cost': idleCost,
   'hook-roundtrip': hookRoundtrip,
   'policy-decision': policyDecision,
+  'analytics-import': analyticsImport,
 } as const;
 
 type Name = keyof typeof benchmarks;

@@ -47,16 +47,16 @@ export function optionValue(value: unknown, flag: string): string | undefined {
 
 const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 
-/** `--env NAME=VALUE` pairs; a later pair wins. Undefined when there are none. */
-export function parseEnv(pairs: readonly string[]): Record<string, string> | undefined {
+/** `NAME=VALUE` pairs of a repeatable option (`--env`, `--var`); a later pair wins. Undefined when there are none. */
+export function parseEnv(pairs: readonly string[], flag = '--env'): Record<string, string> | undefined {
   if (pairs.length === 0) return undefined;
   const env = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq === -1) throw new UsageError(`--env expects NAME=VALUE, got "${pair}"`);
+    if (eq === -1) throw new UsageError(`${flag} expects NAME=VALUE, got "${pair}"`);
     const name = pair.slice(0, eq);
     if (!ENV_NAME.test(name)) {
-      throw new UsageError(`--env: "${name}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
+      throw new UsageError(`${flag}: "${name}" is not a valid variable name (letters, digits and _, not starting with a digit)`);
     }
     env.set(name, pair.slice(eq + 1));
   }
@@ -109,3 +109,18 @@ export function takesRest(command: Command): Command {
 }
 
 export const acceptsRest = (command: Command): boolean => restTakers.has(command);
+
+/**
+ * A time: an ISO time (2026-01-31T10:00:00Z), a date (2026-01-31, the start of
+ * that day in UTC) or an age before `now` (30s, 10m, 2h, 7d).
+ */
+export function parseTime(text: string, flag: string, now: number = Date.now()): string {
+  const age = /^(\d+)([smhd])$/.exec(text);
+  if (age) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[age[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(age[1]) * unit * 1000).toISOString();
+  }
+  const time = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time)) throw new UsageError(`${flag} expects a time (2026-01-31, 2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d); got "${text}"`);
+  return new Date(time).toISOString();
+}

@@ -7,9 +7,10 @@ import providerShell from '@codepiper/plugin-provider-shell';
 import sessions from '@codepiper/plugin-sessions';
 import workflows from '@codepiper/plugin-workflows';
 import policies from '@codepiper/plugin-policies';
+import analytics from '@codepiper/plugin-analytics';
 import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
 import notifications from '@codepiper/plugin-notifications';
 
 /** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
-export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, secrets, auth, notifications];
+export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, analytics, secrets, auth, notifications];

@@ -2,6 +2,7 @@ import { cac, type CAC } from 'cac';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
 import { acceptsRest, protectWords, unprotect } from './args.js';
 import { registerAgentCommands } from './commands/agent.js';
+import { registerAnalyticsCommands } from './commands/analytics.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
@@ -25,6 +26,7 @@ export function createProgram(): CAC {
   registerAgentCommands(cli);
   registerWorkflowCommands(cli);
   registerPolicyCommands(cli);
+  registerAnalyticsCommands(cli);
   registerSecretCommands(cli);
   registerAuthCommands(cli);
   registerNotificationCommands(cli);

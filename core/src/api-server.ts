@@ -34,6 +34,8 @@ import { claimSocket } from './socket-claim.js';
 import { checkTcpRequest, type Authenticate } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+/** How long closing waits for TCP clients to finish before their connections are cut. */
+const CLOSE_GRACE_MS = 2000;
 
 /** The TCP listener of `codepiper daemon --web`. */
 export interface WebListener {
@@ -98,15 +100,6 @@ export class ApiServer implements ApiRegistrar {
     app.setNotFoundHandler((request, reply) => {
       reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url}`));
     });
-    app.addHook('onRequest', async (request, reply) => {
-      if (!isTcp(request)) return;
-      const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
-      const refusal = await checkTcpRequest(request, websocket, { allowedOrigins: options.web?.allowedOrigins ?? [], authenticate: options.authenticate });
-      if (!refusal) return;
-      request.log.debug({ method: request.method, url: request.url, address: request.ip, code: refusal.code }, 'TCP request refused');
-      if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
-      await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
-    });
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     });
@@ -117,6 +110,18 @@ export class ApiServer implements ApiRegistrar {
       refResolver: { buildLocalReference: (schema, _base, _fragment, i) => (typeof schema.$id === 'string' ? schema.$id : `def-${i}`) },
     });
     await app.register(websocket);
+    // After @fastify/websocket's own onRequest hook, which marks upgrades so that a refused one's socket is closed.
+    app.addHook('onRequest', async (request, reply) => {
+      if (!isTcp(request)) return;
+      const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
+      const refusal = await checkTcpRequest(request, websocket, { allowedOrigins: options.web?.allowedOrigins ?? [], authenticate: options.authenticate });
+      if (!refusal) return;
+      request.log.debug({ method: request.method, url: request.url, address: request.ip, code: refusal.code }, 'TCP request refused');
+      if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
+      // The body (if any) is never read: the connection cannot carry another request.
+      reply.header('connection', 'close');
+      await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
+    });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
     const staticDir = options.web?.staticDir;
     if (staticDir !== undefined && fs.existsSync(path.join(staticDir, 'index.html'))) await serveWebUi(app, staticDir);
@@ -191,8 +196,10 @@ export class ApiServer implements ApiRegistrar {
   async close(): Promise<void> {
     const tcp = this.tcp;
     const tcpClosed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
+    const cut = setTimeout(() => tcp?.closeAllConnections(), CLOSE_GRACE_MS).unref();
     await this.app.close();
     await tcpClosed;
+    clearTimeout(cut);
   }
 }
 
@@ -252,6 +259,8 @@ function describeInvalidInput(errors: FastifySchemaValidationError[], dataVar: s
 
 function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(error);
+  // A body too large is left unread: the connection cannot carry another request.
+  if (status === 413) reply.header('connection', 'close');
   if (status >= 500) request.log.error({ err: error }, `${request.method} ${request.url} failed`);
   else request.log.debug({ err: error }, `${request.method} ${request.url} refused`);
   reply.code(status).send(body);

@@ -73,8 +73,18 @@ describe('loadConfig', () => {
   });
 
   it('refuses unknown top-level keys and settings for a plugin that has none', (t) => {
-    assertFails(t, 'sesions:\n  stop_timeout_ms: 1\n', ':1:1: sesions: unknown setting; expected log_level, plugins, sessions, events', 'sesions');
+    assertFails(t, 'sesions:\n  stop_timeout_ms: 1\n', ':1:1: sesions: unknown setting; expected log_level, plugins, web, sessions, events', 'sesions');
     assertFails(t, 'events:\n  keep: 10\n', ':1:1: events: this plugin has no settings', 'events');
+  });
+
+  it('reads the web listener’s section: loopback by default, TLS files in pairs', (t) => {
+    const defaults = loadConfig(path.join(tempDir(t), 'config.yaml'), [], {}).web;
+    assert.deepEqual(defaults, { enabled: false, host: '127.0.0.1', port: 4280, trustProxy: false, allowedOrigins: [], tlsCert: undefined, tlsKey: undefined });
+    const file = configFile(t, 'web:\n  enabled: true\n  trust_proxy: [10.0.0.0/8]\n  allowed_origins: ["https://cp.example.org"]\n');
+    const web = loadConfig(file, [], {}).web;
+    assert.deepEqual([web.enabled, web.trustProxy, web.allowedOrigins], [true, ['10.0.0.0/8'], ['https://cp.example.org']]);
+    assertFails(t, 'web:\n  tls_cert: /etc/cert.pem\n', ':2:3: web.tls_cert: give tls_cert and tls_key together', 'web.tls_cert');
+    assertFails(t, 'web:\n  allowed_origins: ["https://x.org/path"]\n', `:2:21: web.allowed_origins.0: expected string to match '^https?://[^/]+$', got "https://x.org/path"`, 'web.allowed_origins.0');
   });
 
   it('reports YAML syntax errors with their position', (t) => {

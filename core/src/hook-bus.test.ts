@@ -4,10 +4,10 @@ import { defineBailHook, defineParallelHook, defineSeriesHook, defineWaterfallHo
 import { HookBus, HookTapError } from './hook-bus.js';
 import { memoryLogger } from './testing.js';
 
-const announced = defineParallelHook<string[]>({ name: 'test.announced', owner: 'test', description: 'Something happened' });
-const recorded = defineSeriesHook<string[]>({ name: 'test.recorded', owner: 'test', description: 'Something was stored' });
-const allowed = defineBailHook<string, { allow: false; reason: string }>({ name: 'test.allowed', owner: 'test', description: 'May it?' });
-const shaped = defineWaterfallHook<string>({ name: 'test.shaped', owner: 'test', description: 'Reshape the text' });
+const announced = defineParallelHook<string[]>({ name: 'test.announced', owner: 'test', description: 'Something happened', payload: 'string[]' });
+const recorded = defineSeriesHook<string[]>({ name: 'test.recorded', owner: 'test', description: 'Something was stored', payload: 'string[]' });
+const allowed = defineBailHook<string, { allow: false; reason: string }>({ name: 'test.allowed', owner: 'test', description: 'May it?', payload: 'string → Verdict' });
+const shaped = defineWaterfallHook<string>({ name: 'test.shaped', owner: 'test', description: 'Reshape the text', payload: 'string' });
 
 /** A bus and the hooks of plugins `a`, `b` and `c`, logging to memory. */
 function setup() {
@@ -91,7 +91,7 @@ describe('HookBus', () => {
   it('refuses a hook name used with another kind', () => {
     const { a } = setup();
     a.tap(announced, () => undefined);
-    const impostor = defineBailHook<string[], string>({ name: announced.name, owner: 'other', description: '' });
+    const impostor = defineBailHook<string[], string>({ name: announced.name, owner: 'other', description: '', payload: 'string[] → string' });
     assert.throws(() => a.tap(impostor, () => undefined), { message: 'hook "test.announced" is a parallel hook; it was used as a bail hook' });
   });
 });

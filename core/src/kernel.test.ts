@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
 import {
+  httpAuthenticate,
   ApiClient,
   ApiError,
   CodePiperError,
@@ -274,5 +275,50 @@ describe('kernel API', () => {
     const third = createKernel({ plugins: [], env: { CODEPIPER_HOME: first.paths.home } });
     await third.start();
     await third.stop('test');
+  });
+});
+
+describe('kernel TCP listener', () => {
+  const open = defineEndpoint({ method: 'GET', url: '/open', summary: 'Public', tags: ['test'], access: 'public', response: Type.Object({ ok: Type.Boolean() }) });
+  const guarded = defineEndpoint({ method: 'POST', url: '/guarded', summary: 'Needs a session', tags: ['test'], response: Type.Object({ who: Type.String() }) });
+  const local = defineEndpoint({ method: 'GET', url: '/local', summary: 'Local only', tags: ['test'], access: 'local', response: Type.Object({ ok: Type.Boolean() }) });
+  const routes = plugin('routes', (ctx) => {
+    ctx.api.handle(open, async () => ({ ok: true }));
+    ctx.api.handle(guarded, async ({ origin }) => ({ who: `${origin.transport}:${origin.address}` }));
+    ctx.api.handle(local, async () => ({ ok: true }));
+  });
+  /** Lets in requests carrying `x-test-key: open-sesame`, and answers nothing about the others. */
+  const authenticator = plugin('authenticator', (ctx) => {
+    ctx.hooks.tap(httpAuthenticate, ({ headers }) => (headers['x-test-key'] === 'open-sesame' ? { allow: true as const, principal: 'tester' } : undefined));
+  });
+
+  async function listening(t: TestContext, plugins: AnyPlugin[]): Promise<{ kernel: Kernel; url: string }> {
+    const kernel = createKernel({ plugins, env: { CODEPIPER_HOME: tempDir(t) }, web: { port: 0 } });
+    t.after(() => kernel.stop('test over'));
+    await kernel.start();
+    assert.ok(kernel.web);
+    return { kernel, url: kernel.web };
+  }
+
+  const call = async (url: string, method: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(url, { method, headers: { origin: new URL(url).origin, ...headers } });
+    return { status: response.status, body: (await response.json()) as { error?: { code: string } } };
+  };
+
+  it('fails closed without an authenticator: 401 over TCP, while the socket needs no login', async (t) => {
+    const { kernel, url } = await listening(t, [routes]);
+    assert.deepEqual(await call(`${url}/guarded`, 'POST'), { status: 401, body: { error: { code: 'unauthenticated', message: 'sign in first' } } });
+    assert.equal((await call(`${url}/open`, 'GET')).status, 200);
+    assert.equal((await call(`${url}/nowhere`, 'GET')).status, 401);
+    assert.equal((await request(kernel.paths.socket, 'POST', '/guarded')).status, 200);
+  });
+
+  it('lets an authenticator decide, refuses local-only routes and foreign origins', async (t) => {
+    const { url } = await listening(t, [routes, authenticator]);
+    assert.equal((await call(`${url}/guarded`, 'POST')).status, 401, 'no verdict: refused');
+    const allowed = await call(`${url}/guarded`, 'POST', { 'x-test-key': 'open-sesame' });
+    assert.deepEqual(allowed, { status: 200, body: { who: 'tcp:127.0.0.1' } });
+    assert.equal((await call(`${url}/guarded`, 'POST', { 'x-test-key': 'open-sesame', origin: 'http://evil.example' })).body.error?.code, 'cross_origin');
+    assert.equal((await call(`${url}/local`, 'GET', { 'x-test-key': 'open-sesame' })).body.error?.code, 'local_only');
   });
 });

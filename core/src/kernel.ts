@@ -11,6 +11,7 @@ import { createLogger, type KernelLogger } from './logger.js';
 import { runMigrations } from './migrations.js';
 import { emptyRunDir, ensureHome, resolvePaths, type Env, type KernelPaths } from './paths.js';
 import { orderPlugins } from './plugin-graph.js';
+import { describePlugin, loadListedPlugins } from './plugin-loader.js';
 import { claimSocket } from './socket-claim.js';
 import { openStore, type KernelStore } from './store.js';
 
@@ -110,7 +111,9 @@ export class Kernel {
 
   private async boot(): Promise<void> {
     try {
-      const plugins = orderPlugins(this.options.plugins);
+      // Plugins listed in config.yaml come after the built-in ones.
+      const listed = await loadListedPlugins(this.paths.config, this.options.plugins);
+      const plugins = orderPlugins([...this.options.plugins, ...listed]);
       ensureHome(this.paths);
       const config = loadConfig(this.paths.config, plugins, this.env);
       this.logSink = createLogger({ file: this.paths.logFile, level: config.logLevel, foreground: this.options.foreground ?? false });
@@ -279,6 +282,6 @@ async function inPhase(plugin: AnyPlugin, phase: 'register' | 'start', step: () 
   try {
     await step();
   } catch (error) {
-    throw new Error(`plugin "${plugin.name}" failed to ${phase}: ${messageOf(error)}`, { cause: error });
+    throw new Error(`${describePlugin(plugin)} failed to ${phase}: ${messageOf(error)}`, { cause: error });
   }
 }

@@ -67,6 +67,9 @@ export function defineEndpoint<
 
 type StaticOrNone<S> = S extends TSchema ? Static<S> : undefined;
 
+/** Any endpoint, whatever its shapes: what a client's `call` accepts. */
+export type AnyEndpoint = Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>;
+
 export type EndpointParams<E> = E extends Endpoint<infer P, TSchema | undefined, TSchema | undefined, TSchema> ? StaticOrNone<P> : never;
 export type EndpointQuery<E> = E extends Endpoint<TSchema | undefined, infer Q, TSchema | undefined, TSchema> ? StaticOrNone<Q> : never;
 export type EndpointBody<E> = E extends Endpoint<TSchema | undefined, TSchema | undefined, infer B, TSchema> ? StaticOrNone<B> : never;
@@ -145,4 +148,32 @@ export interface ApiRegistrar {
 /** The JSON body of every error response. */
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** The daemon answered with an error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Fills `:name` placeholders, encoding each value. */
+export function expandUrl(template: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined): string {
+  const path = template.replace(/:([A-Za-z]+)/g, (_, key: string) => {
+    const value = params?.[key];
+    if (value === undefined) throw new Error(`missing URL parameter "${key}" for ${template}`);
+    return encodeURIComponent(String(value));
+  });
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const qs = search.toString();
+  return qs ? `${path}?${qs}` : path;
 }

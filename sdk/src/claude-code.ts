@@ -80,6 +80,7 @@ export interface ClaudePermissionDecision {
 export const claudePermission = defineBailHook<ClaudePermissionQuestion, ClaudePermissionDecision>({
   name: 'claude-code.permission',
   owner: 'provider-claude-code',
+  payload: 'ClaudePermissionQuestion → ClaudePermissionDecision',
   description:
     'Before a Claude Code tool call runs (PreToolUse) and when Claude asks for permission (PermissionRequest). The first tap returning a decision answers Claude; none: Claude decides itself. A failing tap decides nothing.',
 });

@@ -1,24 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { TSchema } from '@sinclair/typebox';
 import { WebSocket } from 'ws';
-import type { Endpoint, EndpointBody, EndpointParams, EndpointQuery, EndpointResponse, SocketEndpoint, SocketContext } from './api.js';
+import { ApiError, expandUrl, type AnyEndpoint, type EndpointBody, type EndpointParams, type EndpointQuery, type EndpointResponse, type SocketEndpoint, type SocketContext } from './api.js';
 
 /** Where the daemon listens: its Unix socket (local) or a base URL (remote). */
 export type ClientTarget = { socketPath: string } | { baseUrl: string; headers?: Record<string, string> };
-
-/** The daemon answered with an error body. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
 
 /** Nothing is listening where the daemon should be. */
 export class DaemonUnreachableError extends Error {
@@ -37,21 +23,6 @@ type Input<E> = { headers?: Record<string, string> } & (EndpointParams<E> extend
 
 type SocketInput<E> = Partial<Pick<SocketContext<E>, 'params' | 'query'>>;
 
-/** Fills `:name` placeholders, encoding each value. */
-export function expandUrl(template: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined): string {
-  const path = template.replace(/:([A-Za-z]+)/g, (_, key: string) => {
-    const value = params?.[key];
-    if (value === undefined) throw new Error(`missing URL parameter "${key}" for ${template}`);
-    return encodeURIComponent(String(value));
-  });
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(query ?? {})) {
-    if (value !== undefined) search.set(key, String(value));
-  }
-  const qs = search.toString();
-  return qs ? `${path}?${qs}` : path;
-}
-
 /** A typed client for the daemon's API, used by the CLI, the tests and third parties. */
 export class ApiClient {
   constructor(readonly target: ClientTarget) {}
@@ -60,7 +31,7 @@ export class ApiClient {
     return 'socketPath' in this.target ? this.target.socketPath : this.target.baseUrl;
   }
 
-  async call<E extends Endpoint<TSchema | undefined, TSchema | undefined, TSchema | undefined, TSchema>>(
+  async call<E extends AnyEndpoint>(
     endpoint: E,
     ...[input]: object extends Input<E> ? [Input<E>?] : [Input<E>]
   ): Promise<EndpointResponse<E>> {

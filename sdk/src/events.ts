@@ -40,6 +40,8 @@ export interface EventLog {
   /** Stores the event, then publishes it to subscribers and the `events.appended` hook. */
   append(event: NewEvent, source: string): Promise<CodePiperEvent>;
   list(query: EventQuery): Promise<CodePiperEvent[]>;
+  /** The id of the newest stored event (0 when there is none): a cursor for "what happens from now on". */
+  latestId(): Promise<number>;
   /** Live events matching the query (its `after` and `limit` are ignored). Returns an unsubscribe function. */
   subscribe(query: EventQuery, listener: EventListener): () => void;
 }
@@ -49,6 +51,7 @@ export const eventLogRef = createServiceRef<EventLog>('events.log', 'Append, que
 export const eventAppended = defineParallelHook<CodePiperEvent>({
   name: 'events.appended',
   owner: 'events',
+  payload: 'CodePiperEvent',
   description: 'After an event is stored. Notification: a failing tap never affects the others or the writer.',
 });
 

@@ -11,6 +11,3 @@ export const daemonSocketPath = (home: string): string => path.join(home, 'daemo
 
 /** The daemon's database inside a home. */
 export const databasePath = (home: string): string => path.join(home, 'codepiper.db');
-
-/** A valid environment variable name. */
-export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';

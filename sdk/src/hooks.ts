@@ -18,6 +18,8 @@ export interface HookRef<Payload, Result = void> {
   readonly description: string;
   /** The plugin (or `kernel`) that calls the hook. */
   readonly owner: string;
+  /** The payload's type as exported by the SDK (a bail hook: `Payload → Verdict`), for the hook catalog. */
+  readonly payload: string;
   readonly __payload?: Payload;
   readonly __result?: Result;
 }
@@ -31,10 +33,14 @@ export const Stage = Object.freeze({
   LAST: 1000,
 });
 
-interface HookSpec {
+export interface HookSpec {
+  /** Dotted and prefixed by the owner's area: `sessions.checkInput`. */
   name: string;
+  /** When the hook fires and what its result means. */
   description: string;
   owner: string;
+  /** The payload's type name, as the SDK exports it; a bail hook adds its verdict: `InputCheck → InputVerdict`. */
+  payload: string;
 }
 
 export function defineParallelHook<P>(spec: HookSpec): HookRef<P, void> {

@@ -33,5 +33,6 @@ export type HttpAuthVerdict =
 export const httpAuthenticate = defineBailHook<HttpAuthRequest, HttpAuthVerdict>({
   name: 'kernel.httpAuthenticate',
   owner: 'kernel',
+  payload: 'HttpAuthRequest → HttpAuthVerdict',
   description: 'Before a TCP request to a non-public endpoint is served (WebSocket upgrades too). No verdict: 401. An error: 500, nothing served.',
 });

@@ -20,6 +20,8 @@ export * from './codex.js';
 export * from './workflows.js';
 export * from './policies.js';
 export * from './hook-secrets.js';
+export * from './analytics.js';
+export * from './lines.js';
 export * from './http-auth.js';
 export * from './audit.js';
 export * from './secrets.js';

@@ -17,3 +17,6 @@ export const ErrorBody = Type.Object(
   },
   { $id: 'ErrorBody' },
 );
+
+/** A valid environment variable name. */
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';

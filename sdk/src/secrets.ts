@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
-import { ENV_NAME_PATTERN } from './home.js';
-import { IsoTime, Ok } from './schemas.js';
+import { ENV_NAME_PATTERN, IsoTime, Ok } from './schemas.js';
 import { createServiceRef } from './services.js';
 
 /**

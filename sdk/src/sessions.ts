@@ -1,9 +1,8 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { defineEndpoint, defineSocketEndpoint } from './api.js';
 import { defineBailHook } from './hooks.js';
-import { ENV_NAME_PATTERN } from './home.js';
 import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
-import { IsoTime, Nullable, Ok } from './schemas.js';
+import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok } from './schemas.js';
 import { createServiceRef } from './services.js';
 
 export const SESSION_STATUSES = ['starting', 'running', 'working', 'idle', 'waiting', 'exited', 'crashed'] as const;
@@ -44,6 +43,7 @@ export const StartSessionSchema = Type.Object(
       Type.Array(EnvName, { maxItems: 64, uniqueItems: true, description: 'Named secrets (`codepiper secret set`) put into the environment under their names; their values appear nowhere else' }),
     ),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Provider options, validated by the provider' })),
+    prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 1_000_000, description: 'A first prompt, typed once the agent can take input (checked like any input)' })),
   },
   { additionalProperties: false },
 );
@@ -149,9 +149,36 @@ export interface SessionDirectory {
   setStatus(id: string, status: SessionStatus, detail?: string | null): Promise<SessionRecord>;
   /** Merges provider facts into the session's metadata. */
   updateMetadata(id: string, patch: Record<string, unknown>): Promise<SessionRecord>;
+  /** Records that the agent's turn ended: status `idle` (with the error as detail) and a `session.turn_ended` event. */
+  endTurn(id: string, turn: TurnEnded): Promise<SessionRecord>;
 }
 
 export const sessionDirectoryRef = createServiceRef<SessionDirectory>('sessions.directory', 'Session records and status changes');
+
+/** The event type of a finished turn; its payload is a `TurnEnded`. */
+export const TURN_ENDED_EVENT = 'session.turn_ended';
+
+/** How an agent's turn ended, as its provider learned it (Claude's Stop hook, Codex's notify, output going quiet). */
+export interface TurnEnded {
+  /** The agent's last message of the turn, when the agent reports it. */
+  lastMessage: string | null;
+  /** Why the turn stopped early (an API error), when it did. */
+  error?: string;
+}
+
+/** Starts and drives sessions as the API does; for plugins that run sessions themselves (workflows). */
+export interface SessionControl {
+  start(request: StartSessionRequest): Promise<SessionRecord>;
+  /** Types text (checked by `sessions.checkInput` with `via`), then Enter when `submit`. */
+  input(ref: string, text: string, submit: boolean, via: string): Promise<void>;
+  /** Asks the program to end; kills it if it does not within the stop timeout. */
+  stop(ref: string): Promise<SessionRecord>;
+  kill(ref: string): Promise<SessionRecord>;
+  screen(ref: string): Promise<Screen>;
+  transcript(ref: string): Promise<TranscriptEntry[]>;
+}
+
+export const sessionControlRef = createServiceRef<SessionControl>('sessions.control', 'Start, type into and stop sessions');
 
 /** What the daemon is about to type into a session, for plugins to refuse. */
 export interface InputCheck {
@@ -171,6 +198,7 @@ export interface InputVerdict {
 export const checkInput = defineBailHook<InputCheck, InputVerdict>({
   name: 'sessions.checkInput',
   owner: 'sessions',
+  payload: 'InputCheck → InputVerdict',
   description: 'Before the daemon types text or keys into a session. The first tap that returns a verdict refuses the input (API 403).',
 });
 

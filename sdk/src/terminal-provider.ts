@@ -12,6 +12,21 @@ export async function typeText(terminal: SessionTerminal, text: string, options:
   await terminal.pressKeys(['enter']);
 }
 
+/**
+ * Resolves once the screen matches `ready` (an agent has drawn its input
+ * line), or after `timeoutMs` in any case; false then. For a first input
+ * only: text typed before an agent TUI reads its terminal can be lost.
+ */
+export async function waitForScreen(terminal: SessionTerminal, ready: RegExp, timeoutMs: number, pollMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const screen = await terminal.screen().catch(() => undefined);
+    if (!screen || ready.test(screen.text)) return screen !== undefined;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
 export interface TerminalProviderSpec {
   id: string;
   description: string;

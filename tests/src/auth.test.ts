@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { AuditEntry, AuthStatus, WebSession } from '@codepiper/sdk';
+import { daemonEndpoints, type AuditEntry, type AuthStatus, type WebSession } from '@codepiper/sdk';
 import { runCli, tempHome, TestDaemon } from './harness.js';
 import { bootstrapPassword, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
@@ -165,5 +167,37 @@ describe('daemon --detach --web', () => {
     const usage = await runCli(['daemon', '--port', '80'], { env });
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--port only apply with --web/);
+  });
+});
+
+describe('daemon --web --tls-cert --tls-key', () => {
+  let daemon: TestDaemon | undefined;
+  const dir = tempHome();
+  after(async () => {
+    await daemon?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('serves HTTPS, and the session cookie is Secure', async () => {
+    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    daemon = new TestDaemon(undefined, {}, ['--web', '--port', '0', '--tls-cert', cert, '--tls-key', key]);
+    await daemon.start();
+    const { web } = await daemon.client.call(daemonEndpoints.status);
+    assert.match(web ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+    const body = JSON.stringify({ password: bootstrapPassword(daemon.output) });
+    const response = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+      const request = https.request(`${web}/auth/login`, { method: 'POST', ca: readFileSync(cert), headers: { origin: web!, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.[0] ?? '' });
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.cookie, /; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    const plain = await fetch(web!.replace('https', 'http') + '/health').then(() => 'answered', () => 'refused');
+    assert.equal(plain, 'refused', 'no plain HTTP on the TLS port');
   });
 });

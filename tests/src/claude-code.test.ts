@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
@@ -83,13 +83,17 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
   const show = () => daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
   const screen = async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
   const payloadOf = (e: CodePiperEvent) => e.payload as Record<string, unknown>;
-  const usageTotals = (): UsageTotalsRow => {
-    const sql = `SELECT count(*) AS replies, coalesce(sum(input_tokens),0) AS input_tokens, coalesce(sum(output_tokens),0) AS output_tokens,
-      coalesce(sum(cache_creation_5m),0) AS cache_creation_5m, coalesce(sum(cache_creation_1h),0) AS cache_creation_1h,
-      coalesce(sum(cache_read_tokens),0) AS cache_read_tokens FROM claude_usage WHERE session_id = '${session.id}'`;
-    const out = spawnSync('sqlite3', ['-json', path.join(daemon.home, 'codepiper.db'), sql], { encoding: 'utf8' });
-    assert.equal(out.status, 0, out.stderr);
-    return (JSON.parse(out.stdout) as UsageTotalsRow[])[0] as UsageTotalsRow;
+  /** The session's usage as the analytics ledger holds it. */
+  const usageTotals = async (): Promise<UsageTotalsRow> => {
+    const { total } = await daemon.client.call(analyticsEndpoints.usage, { query: { session: session.id } });
+    return {
+      replies: total.responses,
+      input_tokens: total.input,
+      output_tokens: total.output,
+      cache_creation_5m: total.cacheWrite5m,
+      cache_creation_1h: total.cacheWrite1h,
+      cache_read_tokens: total.cacheRead,
+    };
   };
   const expectedUsage = () => {
     const t = fake.reportedUsage(isMainConversation);
@@ -226,8 +230,8 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
   });
 
   test('token usage rows equal what the model server reported, once per response', async () => {
-    await waitFor('usage rows to match', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
-    assert.deepEqual(usageTotals(), expectedUsage());
+    await waitFor('usage rows to match', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
+    assert.deepEqual(await usageTotals(), expectedUsage());
   });
 
   test('with the daemon down the forwarder exits 1 with nothing on stdout; tailing resumes after a restart without double counting', async () => {
@@ -248,15 +252,15 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     await waitFor('the offline answer in the transcript', () => readFileSync(transcript, 'utf8').includes('answered while the daemon was down') || undefined, 30_000);
 
     await daemon.start();
-    await waitFor('usage rows to catch up', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 20_000).catch(() => undefined);
-    assert.deepEqual(usageTotals(), expectedUsage());
+    await waitFor('usage rows to catch up', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 20_000).catch(() => undefined);
+    assert.deepEqual(await usageTotals(), expectedUsage());
 
     // After the restart, hooks flow again (the secret is checked from the session's metadata).
     const stops = await stopCount();
     await send('say hello');
     await waitFor('a Stop after the restart', async () => (await stopCount()) > stops, 60_000);
-    await waitFor('usage rows to match', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
-    assert.deepEqual(usageTotals(), expectedUsage());
+    await waitFor('usage rows to match', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
+    assert.deepEqual(await usageTotals(), expectedUsage());
   });
 
   test('a wrong secret gets 401 and the forwarder exits 1 with nothing on stdout', async () => {
@@ -310,8 +314,8 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     await waitFor('a Stop after resume', async () => (await stopCount()) > stops, 60_000);
     const last = fake.messageRequests().filter(isMainConversation).at(-1);
     assert.ok(JSON.stringify(last?.body.messages).includes('say hello'), 'the resumed conversation carries the earlier prompt');
-    await waitFor('usage rows to match', () => JSON.stringify(usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
-    assert.deepEqual(usageTotals(), expectedUsage());
+    await waitFor('usage rows to match', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
+    assert.deepEqual(await usageTotals(), expectedUsage());
   });
 });
 
@@ -340,11 +344,14 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const rows = (): { message_id: string; input_tokens: number; cache_creation_5m: number; cache_creation_1h: number }[] => {
-    const sql = `SELECT message_id, input_tokens, cache_creation_5m, cache_creation_1h FROM claude_usage WHERE session_id = '${session.id}' ORDER BY message_id`;
-    const out = spawnSync('sqlite3', ['-json', path.join(daemon.home, 'codepiper.db'), sql], { encoding: 'utf8' });
-    assert.equal(out.status, 0, out.stderr);
-    return out.stdout.trim() ? (JSON.parse(out.stdout) as ReturnType<typeof rows>) : [];
+  /** Responses and input tokens the ledger holds for the session. */
+  const totals = async () => {
+    const { total } = await daemon.client.call(analyticsEndpoints.usage, { query: { session: session.id } });
+    return { responses: total.responses, input: total.input, cacheWrite5m: total.cacheWrite5m, cacheWrite1h: total.cacheWrite1h };
+  };
+  const counted = async (responses: number, input: number) => {
+    const t = await totals();
+    return t.responses === responses && t.input === input;
   };
   const assistant = (id: string, model: string, input: number, block: object = { type: 'text', text: `answer ${id}` }) =>
     JSON.stringify({
@@ -353,20 +360,19 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
       timestamp: new Date().toISOString(),
       message: { id, model, role: 'assistant', content: [block], usage: { input_tokens: input, output_tokens: 1, cache_creation_input_tokens: 3, cache_read_input_tokens: 4, cache_creation: { ephemeral_5m_input_tokens: 2, ephemeral_1h_input_tokens: 1 } } },
     }) + '\n';
-  const ids = () => rows().map((r) => r.message_id).join(',');
   const forward = (payload: object) => runHook(path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh'), payload);
 
   test('the file is followed as it grows: partial lines wait, repeated responses count once, unknown lines are skipped', async () => {
     mkdirSync(path.dirname(transcript), { recursive: true });
     writeFileSync(transcript, '{"type":"file-history-snapshot","x":1}\nnot json at all\n' + assistant('m1', 'claude-a', 10));
-    await waitFor('m1', () => ids() === 'm1' || undefined);
+    await waitFor('m1', () => counted(1, 10));
     const second = assistant('m2', 'claude-a', 20);
     appendFileSync(transcript, second.slice(0, 40));
     await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(ids(), 'm1', 'a partial line is not read');
+    assert.deepEqual(await totals(), { responses: 1, input: 10, cacheWrite5m: 2, cacheWrite1h: 1 }, 'a partial line is not read');
     appendFileSync(transcript, second.slice(40) + assistant('m2', 'claude-a', 20, { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } }));
-    await waitFor('m2', () => ids() === 'm1,m2' || undefined);
-    assert.deepEqual(rows()[1], { message_id: 'm2', input_tokens: 20, cache_creation_5m: 2, cache_creation_1h: 1 });
+    await waitFor('m2', () => counted(2, 30));
+    assert.deepEqual(await totals(), { responses: 2, input: 30, cacheWrite5m: 4, cacheWrite1h: 2 }, 'm2, written twice, counts once');
   });
 
   test('a model change in the transcript records model_switch and updates the metadata', async () => {
@@ -380,14 +386,15 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
 
   test('a truncated or replaced file is read again from the start; a restart neither skips nor double-counts', async () => {
     writeFileSync(transcript, assistant('m4', 'claude-b', 40));
-    await waitFor('m4 after truncation', () => ids() === 'm1,m2,m3,m4' || undefined);
+    await waitFor('m4 after truncation', () => counted(4, 100));
     await daemon.stop();
     const replacement = `${transcript}.new`;
     writeFileSync(replacement, assistant('m4', 'claude-b', 40) + assistant('m5', 'claude-b', 50));
     renameSync(replacement, transcript);
     appendFileSync(transcript, assistant('m6', 'claude-b', 60));
     await daemon.start();
-    await waitFor('m5 and m6 after the restart', () => ids() === 'm1,m2,m3,m4,m5,m6' || undefined);
+    await waitFor('m5 and m6 after the restart', () => counted(6, 210));
+    assert.deepEqual(await totals(), { responses: 6, input: 210, cacheWrite5m: 12, cacheWrite1h: 6 });
   });
 
   test('hook payloads are recorded exactly as sent; StopFailure leaves the session idle with the error', async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, codexEndpoints, databasePath, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, codexEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
@@ -53,14 +52,16 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const { replies: _replies, ...totals } = fake.reportedUsage((r) => sessionIdOf(r) === threadId && !isStructured(r));
     return totals;
   };
-  /** The `codex_usage` row, read straight from the daemon's database (undefined without the sqlite3 CLI). */
-  const storedUsage = (): (Usage & { model: string | null }) | null | undefined => {
-    const result = spawnSync('sqlite3', ['-json', databasePath(daemon.home), `SELECT * FROM codex_usage WHERE session_id = '${session.id}'`], { encoding: 'utf8' });
-    if (result.error) return undefined;
-    const rows = JSON.parse(result.stdout.trim() || '[]') as (Usage & { model: string | null; session_id?: string; updated_at?: string })[];
-    if (!rows[0]) return null;
-    const { session_id: _id, updated_at: _at, ...row } = rows[0];
-    return row;
+  /** The session's usage in the analytics ledger, in Codex's terms (its input includes the cached input). */
+  const storedUsage = async (): Promise<Usage> => {
+    const { total } = await daemon.client.call(analyticsEndpoints.usage, { query: { session: session.id } });
+    return {
+      input_tokens: total.input + total.cacheRead,
+      cached_input_tokens: total.cacheRead,
+      output_tokens: total.output,
+      reasoning_output_tokens: total.reasoning,
+      total_tokens: total.input + total.cacheRead + total.output,
+    };
   };
 
   test('starts codex with the notify forwarder and finds its session id', async () => {
@@ -121,8 +122,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const { model: _model, ...second } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
     assert.deepEqual(second, mainUsage());
     assert.equal(fake.reportedUsage((r) => sessionIdOf(r) === threadId && !isStructured(r)).replies, 3);
-    const row = storedUsage();
-    if (row !== undefined) assert.deepEqual(row, { ...mainUsage(), model: 'fake-model' }, 'the codex_usage row holds the last cumulative value');
+    assert.deepEqual(await storedUsage(), mainUsage(), 'the ledger holds each response once');
 
     // The title thread's notification was ignored: every recorded turn is the main thread's.
     for (const e of await events('codex.turn_complete')) assert.equal((e.payload as Record<string, unknown>)['thread-id'], threadId);
@@ -170,8 +170,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal((await events('codex.task_complete')).length, 3);
     const { model: _model, ...usage } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
     assert.deepEqual(usage, mainUsage());
-    const row = storedUsage();
-    if (row !== undefined) assert.deepEqual(row, { ...mainUsage(), model: 'fake-model' });
+    assert.deepEqual(await storedUsage(), mainUsage());
     assert.equal((await show(session.id)).status, 'idle');
   });
 
@@ -199,8 +198,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.deepEqual(entries.filter((e) => e.kind === 'user').map((e) => e.text), ['say hello', 'list the files', 'once more', 'after resume']);
     // Codex carries its cumulative counter over a resume (0.169.0): the stored value stays exact.
     await waitFor('usage after resume', async () => ((await show(session.id)).metadata.usage as Usage | undefined)?.total_tokens === mainUsage().total_tokens, 10_000);
-    const row = storedUsage();
-    if (row !== undefined) assert.deepEqual(row, { ...mainUsage(), model: 'fake-model' });
+    assert.deepEqual(await storedUsage(), mainUsage());
     const stopped = await daemon.cli(['stop', session.id]);
     assert.equal(stopped.code, 0, stopped.stderr);
   });

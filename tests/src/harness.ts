@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { after, before } from 'node:test';
 import path from 'node:path';
 import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
+import { waitFor } from '@codepiper/sdk/testing';
 
 /** The repository root (tests run from compiled files in tests/dist). */
 export const repoRoot = process.env.CODEPIPER_REPO ?? path.resolve(import.meta.dirname, '..', '..');
@@ -19,20 +20,7 @@ export function tempHome(): string {
   return mkdtempSync('/tmp/cpt-');
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { waitFor };
 
 /**
  * A real daemon in its own home, run as `codepiper daemon` in a child
@@ -101,9 +89,9 @@ export class TestDaemon {
     this.process = undefined;
   }
 
-  /** Runs the real CLI against this daemon's home. */
-  cli(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-    return runCli(args, { env: this.env, ...options });
+  /** Runs the real CLI against this daemon's home, with `env` added to its environment. */
+  cli(args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+    return runCli(args, { ...options, env: { ...this.env, ...options.env } });
   }
 
   tmux(args: string[]): CliResult {

@@ -4,8 +4,7 @@ import { createDecipheriv } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as sdk from '@codepiper/sdk';
-import { eventEndpoints, notificationEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { eventEndpoints, notificationEndpoints, sessionEndpoints, type ApiErrorBody, type PushPayload, type SessionRecord } from '@codepiper/sdk';
 import { writeStandInClaude } from './agents/claude.js';
 import { waitFor, type TestDaemon } from './harness.js';
 import { FakePushService, readVapid, Subscriber } from './push-service.js';
@@ -39,7 +38,7 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
   const subscriptionCount = async () => (await daemon.client.call(notificationEndpoints.status)).subscriptions;
 
   /** What `subscriber` received, decrypted, oldest first. */
-  const pushesTo = (subscriber: Subscriber) => push.to(subscriber.path).map((request) => ({ request, message: subscriber.decrypt(request.body) as sdk.PushPayload }));
+  const pushesTo = (subscriber: Subscriber) => push.to(subscriber.path).map((request) => ({ request, message: subscriber.decrypt(request.body) as PushPayload }));
 
   /** The push to `subscriber` about `session` whose title matches, once it has arrived. */
   const pushFor = (subscriber: Subscriber, session: SessionRecord, title: RegExp) =>
@@ -108,8 +107,8 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     for (const [body, reason] of cases) {
       const response = await web.request('POST', '/notifications/subscriptions', { body });
       assert.equal(response.status, 400, `${JSON.stringify(body)}: ${response.text}`);
-      assert.equal(response.json<sdk.ApiErrorBody>().error.code, 'invalid_request');
-      assert.match(response.json<sdk.ApiErrorBody>().error.message, reason);
+      assert.equal(response.json<ApiErrorBody>().error.code, 'invalid_request');
+      assert.match(response.json<ApiErrorBody>().error.message, reason);
     }
     assert.equal(await subscriptionCount(), 1, 'nothing was stored');
   });
@@ -141,8 +140,7 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     await kill(claude.session);
   });
 
-  // session.turn_ended comes with the sessions plugin of main; this branch is cut from auth, which predates it.
-  test('a Claude session finishing its turn notifies with its last message', { skip: !('TURN_ENDED_EVENT' in sdk) && 'the sessions plugin has no turn_ended event yet' }, async () => {
+  test('a Claude session finishing its turn notifies with its last message', async () => {
     const claude = await claudeSession('tests');
     claude.hook({ hook_event_name: 'Stop', last_assistant_message: 'All 12 tests pass.' });
     const { message } = await pushFor(phone, claude.session, /turn/);

@@ -75,7 +75,7 @@ steps:
 
     const ok = await suite.daemon.cli(['workflow', 'validate', path.join(examples, 'test-and-fix.yaml'), '--json']);
     assert.equal(ok.code, 0);
-    assert.deepEqual(JSON.parse(ok.stdout), { ok: true, errors: [], stepCount: 3, name: 'test-and-fix' });
+    assert.deepEqual(JSON.parse(ok.stdout), { ok: true, errors: [], stepCount: 3, name: 'test-and-fix', envNames: [] });
   });
 
   test('the endpoint validates the same text without the CLI', async () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CAC } from 'cac';
 import { approvalEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
-import { optionValue } from '../args.js';
+import { optionValue, parseTime } from '../args.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatFields, formatTable, shortId } from '../format.js';
@@ -49,16 +49,7 @@ export function parsePriority(text: string): number {
 }
 
 /** `--since`: an ISO time, a date, or an age like `30s`, `10m`, `2h`, `7d`. */
-export function parseSince(text: string, now: number = Date.now()): string {
-  const age = /^(\d+)([smhd])$/.exec(text);
-  if (age) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[age[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now - Number(age[1]) * unit * 1000).toISOString();
-  }
-  const time = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time)) throw new UsageError(`--since expects a time (2026-01-31, 2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d); got "${text}"`);
-  return new Date(time).toISOString();
-}
+export const parseSince = (text: string, now: number = Date.now()): string => parseTime(text, '--since', now);
 
 export interface PolicyOptions {
   action?: unknown;

@@ -78,14 +78,16 @@ export function registerSessionCommands(cli: CAC): void {
     .option('-d, --dir <dir>', 'Working directory (default: the current one)')
     .option('-n, --name <name>', 'Session name (default: chosen by the daemon)')
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
-    .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable');
+    .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
+    .option('--prompt <text>', 'A first prompt, typed once the agent can take input');
   for (const { key, description } of PROVIDER_OPTIONS) start.option(`${flagOf(key)} <${key}>`, description);
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
-      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [-- command args...]')
+      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [-- command args...]')
       .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
       .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
+      .example('  $ codepiper start -p claude-code --prompt "Run the tests and fix what fails"')
       .example('  $ codepiper start -p claude-code --billing api --secret ANTHROPIC_API_KEY')
       .action(async (options: StartOptions) => {
         const provider = optionValue(options.provider, '--provider');
@@ -98,6 +100,7 @@ export function registerSessionCommands(cli: CAC): void {
           env: parseEnv(optionValues(options.env, '--env')),
           secrets: parseSecretNames(optionValues(options.secret, '--secret')),
           options: providerOptions(options),
+          prompt: optionValue(options.prompt, '--prompt'),
         };
         const session = await connect().call(sessionEndpoints.start, { body });
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}`);

@@ -79,6 +79,10 @@ export class SqliteEventLog implements EventLog {
     return rows.map(toEvent);
   }
 
+  async latestId(): Promise<number> {
+    return (await this.store.get<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM events'))?.id ?? 0;
+  }
+
   subscribe(query: EventQuery, listener: EventListener): () => void {
     const subscription: Subscription = { sessionId: query.sessionId, matchesType: typeMatcher(query.type), listener };
     this.subscriptions.add(subscription);

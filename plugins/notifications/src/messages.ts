@@ -1,4 +1,4 @@
-import type { CodePiperEvent, NotificationKind, PushPayload } from '@codepiper/sdk';
+import { TURN_ENDED_EVENT, type CodePiperEvent, type NotificationKind, type PushPayload } from '@codepiper/sdk';
 
 /** Longest body a notice carries; phones show two or three lines anyway. */
 export const MAX_BODY = 200;
@@ -38,7 +38,7 @@ export function noticeFor(event: CodePiperEvent): Notice | undefined {
     case 'session.status':
       if (payload.to !== 'waiting') return undefined;
       return notice('permission', (name) => `${name} waits for permission`, text(payload.detail) ?? 'permission');
-    case 'session.turn_ended': {
+    case TURN_ENDED_EVENT: {
       const error = text(payload.error);
       return notice('turn', (name) => `${name} finished its turn`, error ? `error: ${error}` : (text(payload.lastMessage) ?? 'ready for the next prompt'));
     }

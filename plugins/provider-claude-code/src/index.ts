@@ -8,6 +8,7 @@ import {
   CodePiperError,
   definePlugin,
   eventLogRef,
+  historyImportersRef,
   hookSecretHash,
   hookSecretMatches,
   isFinished,
@@ -15,19 +16,22 @@ import {
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   typeText,
+  usageLedgerRef,
+  waitForScreen,
   type ClaudeCodeOptions,
   type ClaudeHookReply,
   type ClaudePermissionDecision,
   type SessionProvider,
   type SessionRecord,
+  type SessionTerminal,
 } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
-import { readTranscript } from './transcript.js';
+import { claudeHistory, readTranscript } from './transcript.js';
 
 export { HOOK_EVENTS, writeSessionFiles } from './launch.js';
-export { readTranscript, toEntries } from './transcript.js';
+export { claudeHistory, readTranscript, toEntries, TranscriptParser } from './transcript.js';
 
 const PROVIDER_ID = 'claude-code';
 const PLUGIN = 'provider-claude-code';
@@ -40,6 +44,11 @@ export const ClaudeCodeConfig = Type.Object({
 /** Session variables kept with the session so `codepiper resume` runs Claude in the same config dir; never keys. */
 const KEPT_ENV = /^(CLAUDE_[A-Z0-9_]*|ANTHROPIC_BASE_URL|DISABLE_[A-Z0-9_]*)$/;
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
+/** How long a first input waits for Claude's SessionStart, then for its input line, before it is typed anyway. */
+const READY_TIMEOUT_MS = 20_000;
+/** Claude's input line (`❯ `), drawn a moment after SessionStart: keys typed before it are lost. */
+const INPUT_LINE = /^\s*❯/m;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -70,15 +79,26 @@ export default definePlugin({
   name: PLUGIN,
   contract: SDK_CONTRACT_VERSION,
   description: 'The `claude-code` provider: Claude Code in a terminal, with its hooks, transcript, usage and resume',
-  dependencies: ['sessions', 'events'],
+  dependencies: ['sessions', 'events', 'analytics'],
   config: ClaudeCodeConfig,
   register(ctx) {
     const directory = () => ctx.services.get(sessionDirectoryRef);
     const events = () => ctx.services.get(eventLogRef);
     /** Session id → sha256 of its hook secret (also in the session's metadata, for after a restart). */
     const keyHashes = new Map<string, string>();
-    const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, log: ctx.log });
+    const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, ledger: () => ctx.services.get(usageLedgerRef), log: ctx.log });
     let unsubscribe: (() => void) | undefined;
+    /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook. */
+    const starting = new Map<string, { ready: Promise<void>; resolve: () => void }>();
+    const whenReady = async (terminal: SessionTerminal) => {
+      const gate = starting.get(terminal.sessionId);
+      if (!gate) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gate.ready, new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      await waitForScreen(terminal, INPUT_LINE, READY_TIMEOUT_MS);
+      starting.delete(terminal.sessionId);
+    };
 
     ctx.migrations(migrations);
 
@@ -126,6 +146,9 @@ export default definePlugin({
 
         const keyHash = hookSecretHash(files.secret);
         keyHashes.set(input.sessionId, keyHash);
+        let resolve = () => {};
+        const ready = new Promise<void>((done) => (resolve = done));
+        starting.set(input.sessionId, { ready, resolve });
         await launcher.launch({
           argv,
           env,
@@ -143,7 +166,10 @@ export default definePlugin({
         await tailer.follow(input.sessionId, transcriptPath);
       },
 
-      sendText: (terminal, text, submit) => typeText(terminal, text, { submit, settleMs: 150 }),
+      async sendText(terminal, text, submit) {
+        await whenReady(terminal);
+        await typeText(terminal, text, { submit, settleMs: 150 });
+      },
 
       async sendKeys(terminal, keys) {
         await terminal.pressKeys(keys);
@@ -183,6 +209,7 @@ export default definePlugin({
     };
 
     ctx.services.get(providerRegistryRef).register(provider);
+    ctx.services.get(historyImportersRef).register(claudeHistory);
 
     const authenticate = async (sessionId: string, key: string | undefined): Promise<SessionRecord> => {
       if (!key) throw unauthorized();
@@ -223,9 +250,10 @@ export default definePlugin({
       switch (name) {
         case 'SessionStart':
           await setStatus('idle');
+          starting.get(session.id)?.resolve();
           break;
         case 'Stop':
-          await setStatus('idle');
+          await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
           // Claude may write the turn's last transcript line just after this hook.
           setTimeout(() => void tailer.poke(session.id), 500).unref();
           break;
@@ -239,7 +267,7 @@ export default definePlugin({
           break;
         case 'StopFailure': {
           const error = str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error');
-          await setStatus('idle', `error: ${error}`.slice(0, 300));
+          await directory().endTurn(session.id, { lastMessage: null, error });
           break;
         }
         case 'Notification':
@@ -268,7 +296,9 @@ export default definePlugin({
     return {
       async start() {
         unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
-          if (event.sessionId) void tailer.close(event.sessionId);
+          if (!event.sessionId) return;
+          starting.delete(event.sessionId);
+          void tailer.close(event.sessionId);
         });
         for (const session of await directory().list()) {
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;

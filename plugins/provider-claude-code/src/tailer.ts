@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventLog, Logger, Migration, SessionDirectory, Store } from '@codepiper/sdk';
-import { modelOf, parseLine, usageOf, type UsageRow } from './transcript.js';
+import { eachLine, emptyBatch, readLines, type EventLog, type Logger, type Migration, type SessionDirectory, type Store, type UsageLedger } from '@codepiper/sdk';
+import { modelOf, TranscriptParser } from './transcript.js';
 
 export const SOURCE = 'provider-claude-code';
 
@@ -31,6 +31,19 @@ export const migrations: Migration[] = [
          );
          CREATE INDEX claude_usage_by_session ON claude_usage (session_id);`,
   },
+  {
+    version: 2,
+    name: 'usage moves to the analytics ledger; offsets per file, for subagent transcripts',
+    up: `DROP TABLE claude_usage;
+         CREATE TABLE claude_transcript_files (
+           path TEXT PRIMARY KEY,
+           session_id TEXT NOT NULL,
+           offset INTEGER NOT NULL,
+           inode TEXT NOT NULL
+         );
+         INSERT INTO claude_transcript_files (path, session_id, offset, inode) SELECT path, session_id, offset, inode FROM claude_transcripts WHERE inode IS NOT NULL;
+         DROP TABLE claude_transcripts;`,
+  },
 ];
 
 interface Tail {
@@ -47,6 +60,7 @@ export interface TailerDeps {
   store: () => Store;
   events: () => EventLog;
   sessions: () => SessionDirectory;
+  ledger: () => UsageLedger;
   log: Logger;
 }
 
@@ -54,7 +68,8 @@ export interface TailerDeps {
  * Follows each live session's transcript as it grows: pushed by fs.watch and
  * by every hook event; offsets live in SQLite so a daemon restart resumes
  * where it stopped. A partial last line waits for its newline; a truncated or
- * replaced file is read again from the start (usage rows are idempotent).
+ * replaced file is read again from the start (the ledger keeps each record once).
+ * Usage and tool calls go to the analytics ledger, subagents' included.
  */
 export class TranscriptTailer {
   private readonly tails = new Map<string, Tail>();
@@ -144,71 +159,59 @@ export class TranscriptTailer {
   }
 
   private async read(tail: Tail): Promise<void> {
-    const store = this.deps.store();
-    const row = await store.get<{ path: string; offset: number; inode: string | null }>('SELECT path, offset, inode FROM claude_transcripts WHERE session_id = ?', [tail.sessionId]);
     const statFile = () =>
-      stat(tail.path, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+      stat(tail.path).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
     // Watch first, then look: a change between the two is then never missed.
     await this.watchFor(tail, (await statFile()) !== undefined);
-    const info = await statFile();
-    if (!info) return;
+    if (!(await statFile())) return;
     if (tail.watching !== undefined && tail.watching !== tail.path) tail.again = true; // it appeared while its folder was watched
-    const inode = info.ino.toString();
-    const size = Number(info.size);
-    let offset = row && row.path === tail.path && row.inode === inode ? row.offset : 0;
-    if (size < offset) offset = 0;
-    if (size === offset) {
-      if (!row || row.path !== tail.path || row.inode !== inode || row.offset !== offset) await this.saveOffset(tail, offset, inode, []);
-      return;
-    }
-    const length = size - offset;
-    const buffer = Buffer.alloc(length);
-    const handle = await open(tail.path, 'r');
-    let got = 0;
-    try {
-      while (got < length) {
-        const { bytesRead } = await handle.read(buffer, got, length - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-    } finally {
-      await handle.close();
-    }
-    const lastNewline = buffer.subarray(0, got).lastIndexOf(0x0a);
-    if (lastNewline < 0) return; // a partial line: wait for its newline
-    const text = buffer.subarray(0, lastNewline + 1).toString('utf8');
-    const usage: UsageRow[] = [];
-    const models: string[] = [];
-    for (const raw of text.split('\n')) {
-      const line = parseLine(raw);
-      if (!line) continue;
-      const row = usageOf(line);
-      if (row) usage.push(row);
-      const model = modelOf(line);
-      if (model) models.push(model);
-    }
-    await this.saveOffset(tail, offset + lastNewline + 1, inode, usage);
-    if (models.length > 0) await this.noteModels(tail.sessionId, models);
+    await this.readFile(tail.sessionId, tail.path, true);
+    // Subagents write transcripts of their own next to the session's; their usage is the session's.
+    const subagents = path.join(path.dirname(tail.path), path.basename(tail.path, '.jsonl'), 'subagents');
+    const names = await readdir(subagents).catch(() => []);
+    for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) await this.readFile(tail.sessionId, path.join(subagents, name), false);
   }
 
-  private async saveOffset(tail: Tail, offset: number, inode: string, usage: UsageRow[]): Promise<void> {
-    await this.deps.store().transaction(async (tx) => {
-      for (const u of usage) {
-        await tx.run(
-          `INSERT OR IGNORE INTO claude_usage (session_id, message_id, request_id, model, input_tokens, output_tokens, cache_creation_5m, cache_creation_1h, cache_read_tokens, ts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [tail.sessionId, u.messageId, u.requestId, u.model, u.inputTokens, u.outputTokens, u.cacheCreation5m, u.cacheCreation1h, u.cacheReadTokens, u.ts],
-        );
-      }
-      await tx.run(
-        `INSERT INTO claude_transcripts (session_id, path, offset, inode) VALUES (?, ?, ?, ?)
-         ON CONFLICT (session_id) DO UPDATE SET path = excluded.path, offset = excluded.offset, inode = excluded.inode`,
-        [tail.sessionId, tail.path, offset, inode],
-      );
+  /** Reads what was appended to one file since the stored offset (from the start if it was replaced or truncated). */
+  private async readFile(sessionId: string, file: string, main: boolean): Promise<void> {
+    const info = await stat(file, { bigint: true }).catch(() => undefined);
+    if (!info) return;
+    const inode = info.ino.toString();
+    const size = Number(info.size);
+    const row = await this.deps.store().get<{ offset: number; inode: string }>('SELECT offset, inode FROM claude_transcript_files WHERE path = ?', [file]);
+    let offset = row?.inode === inode ? row.offset : 0;
+    if (size < offset) offset = 0;
+    if (size === offset) {
+      if (row?.inode !== inode || row.offset !== offset) await this.saveOffset(sessionId, file, offset, inode);
+      return;
+    }
+    const models: string[] = [];
+    const parser = new TranscriptParser(file, {
+      session: sessionId,
+      onAssistant: (line) => {
+        const model = main ? modelOf(line) : undefined;
+        if (model) models.push(model);
+      },
     });
+    await readLines(file, offset, async (text, end) => {
+      const batch = emptyBatch();
+      eachLine(text, (line) => parser.line(line, batch));
+      // Recorded before the offset moves: a crash in between reads the lines again, and the ledger keeps them once.
+      await this.deps.ledger().record(batch);
+      await this.saveOffset(sessionId, file, end, inode);
+    });
+    if (models.length > 0) await this.noteModels(sessionId, models);
+  }
+
+  private async saveOffset(sessionId: string, file: string, offset: number, inode: string): Promise<void> {
+    await this.deps.store().run(
+      `INSERT INTO claude_transcript_files (path, session_id, offset, inode) VALUES (?, ?, ?, ?)
+       ON CONFLICT (path) DO UPDATE SET session_id = excluded.session_id, offset = excluded.offset, inode = excluded.inode`,
+      [file, sessionId, offset, inode],
+    );
   }
 
   /** Records `model_switch` when the answering model differs from the session's current one. */

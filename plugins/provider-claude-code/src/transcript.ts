@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { TranscriptEntry } from '@codepiper/sdk';
+import os from 'node:os';
+import path from 'node:path';
+import type { HistoryImporter, HistoryParser, TranscriptEntry, UsageBatch } from '@codepiper/sdk';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -18,41 +20,84 @@ export function parseLine(line: string): Json | undefined {
   }
 }
 
-export interface UsageRow {
-  messageId: string;
-  requestId: string;
-  model: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreation5m: number;
-  cacheCreation1h: number;
-  cacheReadTokens: number;
-  ts: string | null;
-}
+const PROVIDER = 'claude-code';
 
-/** The usage of an `assistant` line (one API response may span several lines; key on message and request id). */
-export function usageOf(line: Json): UsageRow | undefined {
-  if (line.type !== 'assistant' || !isObject(line.message)) return undefined;
+/**
+ * The usage and tool calls of an `assistant` line. One API response may span
+ * several lines repeating its usage: the key (message and request id) makes
+ * it count once. Claude Code's own `<synthetic>` messages are not API calls.
+ */
+export function recordsOf(line: Json, into: UsageBatch, agentSession: string, session?: string): void {
+  if (line.type !== 'assistant' || !isObject(line.message)) return;
   const message = line.message;
+  const model = str(message.model) ?? null;
+  if (model === '<synthetic>') return;
+  const base = { provider: PROVIDER, agentSession: str(line.sessionId) ?? agentSession, ...(session ? { session } : {}), project: str(line.cwd) ?? null, model, ts: str(line.timestamp) ?? null };
   const usage = message.usage;
   const messageId = str(message.id);
-  if (!isObject(usage) || !messageId) return undefined;
-  const model = str(message.model);
-  if (model === '<synthetic>') return undefined;
-  const split = isObject(usage.cache_creation) ? usage.cache_creation : undefined;
-  const creation = num(usage.cache_creation_input_tokens);
-  return {
-    messageId,
-    requestId: str(line.requestId) ?? str(line.requestRef) ?? '',
-    model: model ?? null,
-    inputTokens: num(usage.input_tokens),
-    outputTokens: num(usage.output_tokens),
-    cacheCreation5m: split ? num(split.ephemeral_5m_input_tokens) : creation,
-    cacheCreation1h: split ? num(split.ephemeral_1h_input_tokens) : 0,
-    cacheReadTokens: num(usage.cache_read_input_tokens),
-    ts: str(line.timestamp) ?? null,
-  };
+  if (isObject(usage) && messageId) {
+    const split = isObject(usage.cache_creation) ? usage.cache_creation : undefined;
+    into.usage.push({
+      ...base,
+      key: `${messageId}:${str(line.requestId) ?? str(line.requestRef) ?? ''}`,
+      input: num(usage.input_tokens),
+      output: num(usage.output_tokens),
+      // Without the split (older versions), a cache write is a 5-minute one.
+      cacheWrite5m: split ? num(split.ephemeral_5m_input_tokens) : num(usage.cache_creation_input_tokens),
+      cacheWrite1h: split ? num(split.ephemeral_1h_input_tokens) : 0,
+      cacheRead: num(usage.cache_read_input_tokens),
+      reasoning: 0,
+    });
+  }
+  if (!Array.isArray(message.content)) return;
+  for (const block of message.content) {
+    const id = isObject(block) && block.type === 'tool_use' ? str(block.id) : undefined;
+    if (id && isObject(block)) into.toolCalls.push({ ...base, key: id, tool: str(block.name) ?? '' });
+  }
 }
+
+/** `<project>/<session>.jsonl` and its subagents' `<project>/<session>/subagents/agent-<id>.jsonl` belong to `<session>`. */
+export function sessionOfFile(file: string): string {
+  const parts = file.split(path.sep);
+  const subagents = parts.lastIndexOf('subagents');
+  return subagents >= 1 ? (parts[subagents - 1] ?? '') : path.basename(file, '.jsonl');
+}
+
+/**
+ * Reads a transcript's lines into usage and tool-call records. Only
+ * `assistant` lines hold either, so every other line is skipped before it is
+ * parsed; `onAssistant` sees each parsed one (the tailer notes models).
+ */
+export class TranscriptParser implements HistoryParser {
+  private readonly agentSession: string;
+
+  constructor(
+    file: string,
+    private readonly options: { session?: string; onAssistant?: (line: Json) => void } = {},
+  ) {
+    this.agentSession = sessionOfFile(file);
+  }
+
+  line(text: string, into: UsageBatch): void {
+    if (!text.includes('"assistant"')) return;
+    const line = parseLine(text);
+    if (!line) return;
+    recordsOf(line, into, this.agentSession, this.options.session);
+    this.options.onAssistant?.(line);
+  }
+
+  state(): null {
+    return null;
+  }
+}
+
+/** `codepiper analytics import` for Claude Code: every transcript under `~/.claude/projects` (or `$CLAUDE_CONFIG_DIR/projects`), subagents included. */
+export const claudeHistory: HistoryImporter = {
+  provider: PROVIDER,
+  defaultDir: (env) => path.join(env.CLAUDE_CONFIG_DIR ?? path.join(env.HOME ?? os.homedir(), '.claude'), 'projects'),
+  accepts: (file) => file.endsWith('.jsonl'),
+  parser: (file) => new TranscriptParser(file),
+};
 
 /** The model that answered, from an `assistant` line (not Claude Code's own `<synthetic>` messages). */
 export function modelOf(line: Json): string | undefined {

@@ -13,16 +13,19 @@ import {
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   typeText,
+  usageLedgerRef,
+  historyImportersRef,
+  waitForScreen,
   type SessionProvider,
   type SessionTerminal,
   type TranscriptEntry,
 } from '@codepiper/sdk';
 import { readSecret, writeForwarder } from './forwarder.js';
 import { migrations } from './migrations.js';
-import { readRollout, transcriptOf } from './rollout.js';
+import { codexHistory, readRollout, transcriptOf } from './rollout.js';
 import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
 
-export { factOf, parseLine, transcriptOf, type CodexUsage } from './rollout.js';
+export { codexHistory, factOf, parseLine, RolloutParser, transcriptOf, usageDelta, type CodexUsage } from './rollout.js';
 
 const ProviderCodexConfig = Type.Object({
   codex_bin: Type.Optional(Type.String({ minLength: 1, description: 'The codex program (default: $CODEPIPER_CODEX_BIN, else `codex` on PATH)' })),
@@ -38,7 +41,7 @@ const CodexOptions = Type.Object(
 );
 
 const TYPE_PAUSE_MS = 300;
-const READY_TEXT = 'Ask Codex to do anything';
+const READY_TEXT = /Ask Codex to do anything/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A TOML array of basic strings (JSON escapes are valid TOML escapes). */
@@ -48,7 +51,7 @@ export default definePlugin({
   name: 'provider-codex',
   contract: SDK_CONTRACT_VERSION,
   description: 'The `codex` provider: OpenAI Codex CLI with turn notifications, usage and transcripts from its rollout',
-  dependencies: ['sessions', 'events'],
+  dependencies: ['sessions', 'events', 'analytics'],
   config: ProviderCodexConfig,
   register(ctx) {
     const pluginDir = () => ctx.paths.pluginData('provider-codex');
@@ -63,6 +66,7 @@ export default definePlugin({
         return events();
       },
       directory,
+      ledger: () => ctx.services.get(usageLedgerRef),
       log: ctx.log,
     };
     /** Sessions started recently, until their composer is seen: typing earlier would be lost. */
@@ -78,14 +82,8 @@ export default definePlugin({
       if (!warmingUp.has(terminal.sessionId)) return;
       const tracker = trackers.get(terminal.sessionId);
       await tracker?.thread(ctx.config.thread_discovery_timeout_ms);
-      // Codex creates its marker file before the composer is drawn: look at the
-      // screen a few times, only for a session's first input.
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const screen = await terminal.screen().catch(() => undefined);
-        if (!screen || screen.text.includes(READY_TEXT)) break;
-        await sleep(200);
-      }
+      // Codex creates its marker file before the composer is drawn.
+      await waitForScreen(terminal, READY_TEXT, 15_000, 200);
       warmingUp.delete(terminal.sessionId);
     }
 
@@ -164,6 +162,7 @@ export default definePlugin({
 
     ctx.migrations(migrations);
     ctx.services.get(providerRegistryRef).register(provider);
+    ctx.services.get(historyImportersRef).register(codexHistory);
 
     ctx.api.handle(codexEndpoints.notify, async ({ params, body }) => {
       const expected = /^[0-9a-f-]{36}$/.test(params.session) ? await readSecret(pluginDir(), params.session) : undefined;
@@ -178,7 +177,7 @@ export default definePlugin({
         return { ok: true as const };
       }
       await events().append({ sessionId: session.id, type: 'codex.turn_complete', payload: body.notification }, SOURCE);
-      if (body.notification.type === 'agent-turn-complete') await directory().setStatus(session.id, 'idle');
+      if (body.notification.type === 'agent-turn-complete') await directory().endTurn(session.id, { lastMessage: body.notification['last-assistant-message'] ?? null });
       void tracker?.refresh();
       return { ok: true as const };
     });

@@ -25,4 +25,10 @@ export const migrations: Migration[] = [
            updated_at TEXT NOT NULL
          );`,
   },
+  {
+    version: 2,
+    name: 'usage moves to the analytics ledger; the rollout parser state is kept with the offset',
+    up: `DROP TABLE codex_usage;
+         ALTER TABLE codex_rollouts ADD COLUMN parser_state TEXT;`,
+  },
 ];

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { TranscriptEntry } from '@codepiper/sdk';
+import os from 'node:os';
+import path from 'node:path';
+import type { HistoryImporter, HistoryParser, TokenCounts, TranscriptEntry, UsageBatch, UsageRecord } from '@codepiper/sdk';
 
 /** Cumulative usage as Codex writes it (`event_msg` `token_count` `info.total_token_usage`). */
 export interface CodexUsage {
@@ -18,7 +20,7 @@ export interface RolloutLine {
 
 /** What one rollout line means to CodePiper. */
 export type RolloutFact =
-  | { kind: 'usage'; usage: CodexUsage }
+  | { kind: 'usage'; usage: CodexUsage; last: CodexUsage | undefined }
   | { kind: 'model'; model: string }
   | { kind: 'tool_call'; name: string; arguments: unknown; callId: string | null; turnId: string | null }
   | { kind: 'task_complete'; turnId: string | null; lastAgentMessage: string | null };
@@ -36,18 +38,23 @@ export function parseLine(text: string): RolloutLine | undefined {
 
 const USAGE_FIELDS = ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_output_tokens', 'total_tokens'] as const;
 
+function codexUsage(value: unknown): CodexUsage | undefined {
+  if (!isObject(value)) return undefined;
+  const usage = {} as CodexUsage;
+  for (const field of USAGE_FIELDS) {
+    const n = value[field];
+    usage[field] = typeof n === 'number' && Number.isFinite(n) ? n : 0;
+  }
+  return usage;
+}
+
 export function factOf(line: RolloutLine): RolloutFact | undefined {
   const p = line.payload;
   if (line.type === 'turn_context' && typeof p.model === 'string') return { kind: 'model', model: p.model };
   if (line.type === 'event_msg' && p.type === 'token_count') {
-    const total = isObject(p.info) ? p.info.total_token_usage : undefined;
-    if (!isObject(total)) return undefined;
-    const usage = {} as CodexUsage;
-    for (const field of USAGE_FIELDS) {
-      const value = total[field];
-      usage[field] = typeof value === 'number' && Number.isFinite(value) ? value : 0;
-    }
-    return { kind: 'usage', usage };
+    const info = isObject(p.info) ? p.info : undefined;
+    const usage = codexUsage(info?.total_token_usage);
+    return usage ? { kind: 'usage', usage, last: codexUsage(info?.last_token_usage) } : undefined;
   }
   if (line.type === 'event_msg' && p.type === 'task_complete') {
     return { kind: 'task_complete', turnId: str(p.turn_id), lastAgentMessage: str(p.last_agent_message) };
@@ -64,6 +71,109 @@ export function factOf(line: RolloutLine): RolloutFact | undefined {
   }
   return undefined;
 }
+
+const PROVIDER = 'codex';
+
+/** What a rollout parser carries from one read of a file to the next. */
+export interface RolloutState {
+  thread: string | null;
+  project: string | null;
+  model: string | null;
+  /** The last cumulative usage seen. */
+  totals: CodexUsage | null;
+}
+
+/**
+ * The usage between two cumulative counters, or undefined when nothing was
+ * added (Codex repeats a `token_count` at times). A counter that went down
+ * started again from zero.
+ */
+export function usageDelta(previous: CodexUsage | null, current: CodexUsage): CodexUsage | undefined {
+  if (previous && USAGE_FIELDS.every((f) => current[f] === previous[f])) return undefined;
+  const base = previous && USAGE_FIELDS.every((f) => current[f] >= previous[f]) ? previous : undefined;
+  const delta = {} as CodexUsage;
+  for (const field of USAGE_FIELDS) delta[field] = current[field] - (base?.[field] ?? 0);
+  return delta;
+}
+
+/** Only these lines matter for usage, tool calls and turns; others are skipped before they are parsed. */
+const RELEVANT = /"(?:session_meta|turn_context|token_count|task_complete)"|_call"/;
+const THREAD_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/;
+
+/**
+ * Reads rollout lines into ledger records: one usage record per response (its
+ * `last_token_usage`, or else the difference between consecutive cumulative
+ * counters), keyed by the thread and the cumulative counters, so a repeated
+ * `token_count`, a file read again or history copied on resume adds nothing.
+ * Cached input is part of Codex's input: it is moved to `cacheRead`.
+ * `onFact` sees each fact (the tracker's events).
+ */
+export class RolloutParser implements HistoryParser {
+  private readonly current: RolloutState;
+
+  constructor(
+    file: string,
+    state: RolloutState | undefined,
+    private readonly options: { session?: string; onFact?: (fact: RolloutFact, line: RolloutLine) => void } = {},
+  ) {
+    this.current = state ?? { thread: THREAD_IN_NAME.exec(file)?.[1] ?? null, project: null, model: null, totals: null };
+  }
+
+  line(text: string, into: UsageBatch): void {
+    if (!RELEVANT.test(text)) return;
+    const line = parseLine(text);
+    if (!line) return;
+    const p = line.payload;
+    if (line.type === 'session_meta') {
+      this.current.thread ??= str(p.id);
+      this.current.project = str(p.cwd) ?? this.current.project;
+    } else if (line.type === 'turn_context') this.current.project = str(p.cwd) ?? this.current.project;
+    const fact = factOf(line);
+    if (!fact) return;
+    const base = {
+      provider: PROVIDER,
+      agentSession: this.current.thread ?? '',
+      ...(this.options.session ? { session: this.options.session } : {}),
+      project: this.current.project,
+      model: this.current.model,
+      ts: line.timestamp ?? null,
+    };
+    if (fact.kind === 'model') this.current.model = fact.model;
+    else if (fact.kind === 'usage') {
+      const delta = usageDelta(this.current.totals, fact.usage);
+      this.current.totals = fact.usage;
+      if (delta) into.usage.push(usageRecord(base, fact.usage, fact.last ?? delta));
+    } else if (fact.kind === 'tool_call') {
+      into.toolCalls.push({ ...base, key: fact.callId ?? `${base.agentSession}:${base.ts ?? ''}:${fact.name}`, tool: fact.name });
+    }
+    this.options.onFact?.(fact, line);
+  }
+
+  state(): RolloutState {
+    return { ...this.current };
+  }
+}
+
+function usageRecord(base: Omit<UsageRecord, 'key' | keyof TokenCounts>, totals: CodexUsage, delta: CodexUsage): UsageRecord {
+  return {
+    ...base,
+    key: `${base.agentSession}:${totals.input_tokens}:${totals.cached_input_tokens}:${totals.output_tokens}:${totals.total_tokens}`,
+    input: delta.input_tokens - delta.cached_input_tokens,
+    output: delta.output_tokens,
+    cacheWrite5m: 0,
+    cacheWrite1h: 0,
+    cacheRead: delta.cached_input_tokens,
+    reasoning: delta.reasoning_output_tokens,
+  };
+}
+
+/** `codepiper analytics import` for Codex: every rollout under `~/.codex/sessions` (or `$CODEX_HOME/sessions`). */
+export const codexHistory: HistoryImporter = {
+  provider: PROVIDER,
+  defaultDir: (env) => path.join(env.CODEX_HOME || path.join(env.HOME || os.homedir(), '.codex'), 'sessions'),
+  accepts: (file) => /(^|\/)rollout-[^/]*\.jsonl$/.test(file),
+  parser: (file, state) => new RolloutParser(file, state as RolloutState | undefined),
+};
 
 /** The conversation from a rollout: the user's prompts, the agent's messages, tool calls and their results. */
 export function transcriptOf(lines: readonly RolloutLine[]): TranscriptEntry[] {

@@ -1,18 +1,18 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventLog, Logger, SessionDirectory, Store } from '@codepiper/sdk';
-import { factOf, parseLine, type CodexUsage } from './rollout.js';
+import { eachLine, emptyBatch, readLines, type EventLog, type Logger, type SessionDirectory, type Store, type UsageLedger } from '@codepiper/sdk';
+import { RolloutParser, type RolloutFact, type RolloutLine, type RolloutState } from './rollout.js';
 import { watchUntil } from './watch.js';
 
 export const SOURCE = 'provider-codex';
 const CAPABILITIES_DIR = 'tui-thread-reference-capabilities';
-const CHUNK = 4 * 1024 * 1024;
 
 export interface TrackerDeps {
   store: Store;
   events: EventLog;
   directory: () => SessionDirectory;
+  ledger: () => UsageLedger;
   log: Logger;
 }
 
@@ -46,13 +46,14 @@ interface RolloutRow {
   inode: string | null;
   offset: number;
   model: string | null;
+  parser_state: string | null;
 }
 
 /**
  * Follows one Codex session: finds its thread id (the marker file Codex
  * creates at startup), then its rollout (created at the first prompt), then
- * tails the rollout from a stored offset, recording usage, tool calls and
- * completed turns. Push only: fs.watch, never a timer.
+ * tails the rollout from a stored offset, recording usage and tool calls in
+ * the analytics ledger, and tool calls and completed turns as events. Push only: fs.watch, never a timer.
  */
 export class SessionTracker {
   threadId: string | undefined;
@@ -60,6 +61,8 @@ export class SessionTracker {
   private inode: string | undefined;
   private offset = 0;
   private model: string | undefined;
+  private parserState: RolloutState | undefined;
+  private usageChanged = false;
   private readonly abort = new AbortController();
   private fileWatcher: FSWatcher | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -92,6 +95,7 @@ export class SessionTracker {
     this.inode = row.inode ?? undefined;
     this.offset = row.offset;
     this.model = row.model ?? undefined;
+    this.parserState = row.parser_state === null ? undefined : (JSON.parse(row.parser_state) as RolloutState);
     if (row.thread_id) this.setThread(row.thread_id, false);
     return true;
   }
@@ -182,6 +186,7 @@ export class SessionTracker {
       this.rollout = file;
       this.offset = 0;
       this.inode = undefined;
+      this.parserState = undefined;
     }
     this.fileWatcher?.close();
     try {
@@ -227,67 +232,50 @@ export class SessionTracker {
     if (!info) return;
     const inode = String(info.ino);
     if ((this.inode !== undefined && this.inode !== inode) || info.size < this.offset) {
-      // Truncated or replaced: read it again from the start (usage is cumulative, so it converges).
+      // Truncated or replaced: read it again from the start (the ledger keeps each response once).
       this.deps.log.info({ session: this.sessionId, file }, 'the Codex rollout was replaced or truncated; reading it again');
       this.offset = 0;
+      this.parserState = undefined;
     }
     this.inode = inode;
     if (info.size === this.offset) return;
-    const handle = await open(file, 'r');
-    try {
-      while (this.offset < info.size) {
-        const length = Math.min(CHUNK, info.size - this.offset);
-        const buffer = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, this.offset);
-        const end = buffer.subarray(0, bytesRead).lastIndexOf(0x0a);
-        if (end < 0) break; // A partial line: wait for the rest.
-        const text = buffer.subarray(0, end + 1).toString('utf8');
-        let usage: CodexUsage | undefined;
-        for (const raw of text.split('\n')) {
-          const line = parseLine(raw);
-          const fact = line && factOf(line);
-          if (!fact) continue;
-          if (fact.kind === 'model') this.model = fact.model;
-          else if (fact.kind === 'usage') usage = fact.usage;
-          else if (fact.kind === 'tool_call') {
-            await this.deps.events.append({ sessionId: this.sessionId, type: 'codex.tool_call', payload: { name: fact.name, arguments: fact.arguments, callId: fact.callId, turnId: fact.turnId } }, SOURCE);
-          } else if (fact.kind === 'task_complete') {
-            await this.deps.events.append({ sessionId: this.sessionId, type: 'codex.task_complete', payload: { turnId: fact.turnId, lastAgentMessage: fact.lastAgentMessage } }, SOURCE);
-          }
-        }
-        this.offset += end + 1;
-        await this.persist(file, usage);
-        if (bytesRead < length) break;
-      }
-    } finally {
-      await handle.close();
-    }
+    const facts: { fact: RolloutFact; line: RolloutLine }[] = [];
+    const parser = new RolloutParser(file, this.parserState, { session: this.sessionId, onFact: (fact, line) => facts.push({ fact, line }) });
+    await readLines(file, this.offset, async (text, end) => {
+      const batch = emptyBatch();
+      eachLine(text, (line) => parser.line(line, batch));
+      for (const { fact } of facts.splice(0)) await this.publish(fact);
+      // Recorded before the offset moves: lines read again after a crash add nothing to the ledger.
+      await this.deps.ledger().record(batch);
+      this.offset = end;
+      this.parserState = parser.state();
+      await this.persist(file);
+    });
   }
 
-  /** Stores the offset and, if it changed, the last cumulative usage (replaced, never added). */
-  private async persist(file: string, usage: CodexUsage | undefined): Promise<void> {
-    const at = now();
-    await this.deps.store.transaction(async (tx) => {
-      await tx.run('UPDATE codex_rollouts SET path = ?, inode = ?, offset = ?, model = ?, updated_at = ? WHERE session_id = ?', [
-        file,
-        this.inode ?? null,
-        this.offset,
-        this.model ?? null,
-        at,
-        this.sessionId,
-      ]);
-      if (usage) {
-        await tx.run(
-          `INSERT INTO codex_usage (session_id, input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens, total_tokens, model, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (session_id) DO UPDATE SET input_tokens = excluded.input_tokens, cached_input_tokens = excluded.cached_input_tokens,
-             output_tokens = excluded.output_tokens, reasoning_output_tokens = excluded.reasoning_output_tokens,
-             total_tokens = excluded.total_tokens, model = excluded.model, updated_at = excluded.updated_at`,
-          [this.sessionId, usage.input_tokens, usage.cached_input_tokens, usage.output_tokens, usage.reasoning_output_tokens, usage.total_tokens, this.model ?? null, at],
-        );
-      }
-    });
-    if (usage) await this.deps.directory().updateMetadata(this.sessionId, { usage: { ...usage, model: this.model ?? null } });
+  private async publish(fact: RolloutFact): Promise<void> {
+    const append = (type: string, payload: unknown) => this.deps.events.append({ sessionId: this.sessionId, type, payload }, SOURCE);
+    if (fact.kind === 'tool_call') await append('codex.tool_call', { name: fact.name, arguments: fact.arguments, callId: fact.callId, turnId: fact.turnId });
+    else if (fact.kind === 'task_complete') await append('codex.task_complete', { turnId: fact.turnId, lastAgentMessage: fact.lastAgentMessage });
+    else if (fact.kind === 'usage') this.usageChanged = true;
+  }
+
+  /** Stores the offset and the parser's state; the session's metadata shows the last cumulative usage. */
+  private async persist(file: string): Promise<void> {
+    const state = this.parserState;
+    await this.deps.store.run('UPDATE codex_rollouts SET path = ?, inode = ?, offset = ?, model = ?, parser_state = ?, updated_at = ? WHERE session_id = ?', [
+      file,
+      this.inode ?? null,
+      this.offset,
+      state?.model ?? this.model ?? null,
+      state ? JSON.stringify(state) : null,
+      now(),
+      this.sessionId,
+    ]);
+    if (this.usageChanged && state?.totals) {
+      this.usageChanged = false;
+      await this.deps.directory().updateMetadata(this.sessionId, { usage: { ...state.totals, model: state.model ?? this.model ?? null } });
+    }
   }
 }
 

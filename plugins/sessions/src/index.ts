@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { definePlugin, eventAppended, eventLogRef, providerRegistryRef, SDK_CONTRACT_VERSION, secretStoreRef, sessionDirectoryRef } from '@codepiper/sdk';
+import { definePlugin, eventAppended, eventLogRef, providerRegistryRef, SDK_CONTRACT_VERSION, secretStoreRef, sessionControlRef, sessionDirectoryRef } from '@codepiper/sdk';
 import { SessionsConfig } from './config.js';
 import { migrations } from './migrations.js';
 import { Providers } from './registry.js';
@@ -28,6 +28,7 @@ export default definePlugin({
     ctx.migrations(migrations);
     ctx.services.provide(providerRegistryRef, () => providers);
     ctx.services.provide(sessionDirectoryRef, () => running(sessions));
+    ctx.services.provide(sessionControlRef, () => running(sessions));
     ctx.hooks.tap(eventAppended, (event) => running(sessions).dispatchToProvider(event));
     registerRoutes(ctx.api, {
       sessions: () => running(sessions),

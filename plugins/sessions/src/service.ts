@@ -23,6 +23,8 @@ import {
   type StartSessionInput,
   type StartSessionRequest,
   type TranscriptEntry,
+  type TurnEnded,
+  TURN_ENDED_EVENT,
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -68,7 +70,7 @@ export class SessionService implements SessionDirectory {
   private readonly settling: OutputSettling;
 
   constructor(private readonly deps: SessionServiceDeps) {
-    this.settling = new OutputSettling(deps.tmux, (id, status) => this.setStatus(id, status), deps.log);
+    this.settling = new OutputSettling(deps.tmux, (id, status) => (status === 'idle' ? this.endTurn(id, { lastMessage: null }) : this.setStatus(id, status)), deps.log);
   }
 
   /* ----- SessionDirectory, for other plugins ----- */
@@ -92,6 +94,12 @@ export class SessionService implements SessionDirectory {
     });
   }
 
+  async endTurn(id: string, turn: TurnEnded): Promise<SessionRecord> {
+    const session = await this.setStatus(id, 'idle', turn.error ? `error: ${turn.error}`.slice(0, 300) : null);
+    if (!isFinished(session.status)) await this.emit(session.id, TURN_ENDED_EVENT, turn);
+    return session;
+  }
+
   async updateMetadata(id: string, patch: Record<string, unknown>): Promise<SessionRecord> {
     const session = await this.deps.repo.resolve(id);
     return toRecord(await this.deps.repo.update(session.id, { metadata: { ...session.metadata, ...patch } }));
@@ -108,9 +116,17 @@ export class SessionService implements SessionDirectory {
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.
     const secrets = await this.secretEnv(request.secrets ?? []);
-    return this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
+    const session = await this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
       this.launch({ id, name, provider: provider.id, cwd, env: { ...env, ...secrets } }, spec),
     );
+    if (request.prompt !== undefined) {
+      // A refused or failed first prompt leaves no half-started session behind.
+      await this.input(session.id, request.prompt, true, 'start').catch(async (error: unknown) => {
+        await this.kill(session.id).catch(() => undefined);
+        throw error;
+      });
+    }
+    return session;
   }
 
   private async secretEnv(names: readonly string[]): Promise<Record<string, string>> {

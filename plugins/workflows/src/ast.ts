@@ -10,6 +10,8 @@ export interface Workflow {
   baseDir?: string;
   /** Declared variables with their defaults; `--var k=v` overrides them. */
   vars: Record<string, unknown>;
+  /** Every NAME the file reads as `${env.NAME}`, sorted. */
+  envNames: string[];
   steps: Step[];
 }
 

@@ -76,6 +76,12 @@ describe('conditions', () => {
     assert.ok(errorAt("process.exit(1)").message.includes('unexpected word "process"'));
   });
 
+  it('stops a pattern that backtracks without end, with an error naming it', () => {
+    const slow = { ...context, steps: { s: { result: `${'a'.repeat(40)}b` } } };
+    assert.throws(() => evaluateCondition('${s.result} matches /^(a+)+$/', slow), (error: Error) => error instanceof ConditionEvaluationError && /ran longer than 1000 ms/.test(error.message));
+    assert.equal(evaluateCondition('${s.result} matches /^a+b$/', slow), true);
+  });
+
   it('reports parse errors at their offset', () => {
     assert.deepEqual(errorAt("${a.result} contains"), { offset: 20, message: "expected a value (a 'string', a number or ${...}), found the end of the condition" });
     assert.equal(errorAt("${a.result} = 'x'").offset, 12);

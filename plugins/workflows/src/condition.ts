@@ -1,3 +1,4 @@
+import vm from 'node:vm';
 import { interpolate, parseTemplate, resolveReference, stringify, TemplateError, type InterpolationContext } from './interpolate.js';
 
 /*
@@ -357,6 +358,23 @@ const truthy = (value: string | number): boolean =>
  * `<` and `>` need numbers; `contains` and `matches` work on the text as is,
  * case-sensitively unless the regular expression has the `i` flag.
  */
+/** How long one `matches` may run: a pattern that backtracks without end fails its step instead of freezing the daemon. */
+export const REGEX_TIME_LIMIT_MS = 1000;
+let regexSandbox: vm.Context | undefined;
+
+function boundedTest(regex: RegExp, text: string): boolean {
+  regexSandbox ??= vm.createContext({});
+  Object.assign(regexSandbox, { regex, text });
+  try {
+    return vm.runInContext('regex.test(text)', regexSandbox, { timeout: REGEX_TIME_LIMIT_MS }) as boolean;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error;
+    throw new ConditionEvaluationError(`matches /${regex.source}/ ran longer than ${REGEX_TIME_LIMIT_MS} ms on ${text.length} characters: simplify the pattern`);
+  } finally {
+    Object.assign(regexSandbox, { regex: undefined, text: undefined });
+  }
+}
+
 export function evaluateCondition(condition: Condition | string, context: InterpolationContext): boolean {
   const node = typeof condition === 'string' ? parseCondition(condition) : condition;
   switch (node.kind) {
@@ -369,7 +387,7 @@ export function evaluateCondition(condition: Condition | string, context: Interp
     case 'test':
       return truthy(valueOf(node.operand, context));
     case 'matches':
-      return new RegExp(node.source, node.flags).test(String(valueOf(node.operand, context)));
+      return boundedTest(new RegExp(node.source, node.flags), String(valueOf(node.operand, context)));
     case 'compare': {
       const left = valueOf(node.left, context);
       const right = valueOf(node.right, context);

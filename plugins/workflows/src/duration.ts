@@ -19,3 +19,17 @@ export function parseDuration(text: string): number | undefined {
   }
   return Math.round(total);
 }
+
+/** Milliseconds as a workflow file writes them: 90000 → `1m30s`, 500 → `500ms`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  let rest = Math.round(ms / 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join('');
+}

@@ -1,22 +1,71 @@
-import { definePlugin, SDK_CONTRACT_VERSION, workflowEndpoints } from '@codepiper/sdk';
+import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { workflowFiles } from './files.js';
 import { parseWorkflow } from './parse.js';
+import { WorkflowRunner } from './run/runner.js';
+import { migrations, RunStore } from './run/store.js';
 
 export * from './ast.js';
 export { parseWorkflow, type ParseResult } from './parse.js';
 export { parseCondition, evaluateCondition, conditionReferences, ConditionError, ConditionEvaluationError, type Condition, type CompareOp, type Operand } from './condition.js';
 export { interpolate, interpolateValue, parseTemplate, resolveReference, stringify, InterpolationError, TemplateError, type InterpolationContext, type Reference, type TemplatePart } from './interpolate.js';
 export { prepareShellCommand, shellScript, type ShellInvocation } from './shell.js';
-export { parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from './duration.js';
 export { foreachItems } from './items.js';
 
 export default definePlugin({
   name: 'workflows',
   contract: SDK_CONTRACT_VERSION,
-  description: 'Workflows: YAML files that chain sessions; parsing and validation (the run engine comes later)',
+  description: 'Workflows: YAML files that chain sessions, validated, run step by step and resumed after a daemon restart',
+  dependencies: ['events', 'sessions'],
+  config: Type.Object({
+    dirs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'More directories of workflow files for the dashboard, besides $CODEPIPER_HOME/workflows' }),
+  }),
   register(ctx) {
+    const dirs = [path.join(ctx.paths.home, 'workflows'), ...ctx.config.dirs.map((dir) => path.resolve(ctx.paths.home, dir))];
+    let runner: WorkflowRunner | undefined;
+    const running = (): WorkflowRunner => {
+      if (!runner) throw new Error('the workflows plugin has not started');
+      return runner;
+    };
+    ctx.migrations(migrations);
+
     ctx.api.handle(workflowEndpoints.validate, async ({ body }) => {
       const { workflow, errors, stepCount } = parseWorkflow(body.source, body.file);
-      return { ok: errors.length === 0, errors, stepCount, ...(workflow ? { name: workflow.name } : {}) };
+      return { ok: errors.length === 0, errors, stepCount, ...(workflow ? { name: workflow.name, envNames: workflow.envNames } : {}) };
     });
+    ctx.api.handle(workflowEndpoints.files, async () => ({ dirs, files: await workflowFiles(dirs) }));
+    ctx.api.handle(workflowRunEndpoints.start, ({ body }) => running().start(body));
+    ctx.api.handle(workflowRunEndpoints.list, async ({ query }) => ({ runs: await running().list(query) }));
+    ctx.api.handle(workflowRunEndpoints.show, ({ params }) => running().show(params.id));
+    ctx.api.handle(workflowRunEndpoints.cancel, ({ params }) => running().cancel(params.id));
+    ctx.api.handle(workflowRunEndpoints.logs, async ({ params }) => {
+      const run = await running().resolve(params.id);
+      const events = ctx.services.get(eventLogRef);
+      const own = [];
+      for (let after = run.eventCursor; ; ) {
+        const page = await events.list({ type: 'workflow.*', after, limit: 1000 });
+        own.push(...page.filter((event) => (event.payload as { run?: string } | null)?.run === run.id));
+        if (page.length < 1000) return { events: own };
+        after = page.at(-1)?.id ?? after;
+      }
+    });
+
+    return {
+      async start() {
+        runner = new WorkflowRunner(new RunStore(ctx.store), {
+          sessions: ctx.services.get(sessionControlRef),
+          directory: ctx.services.get(sessionDirectoryRef),
+          events: ctx.services.get(eventLogRef),
+          env: ctx.env,
+          log: ctx.log,
+        });
+        await runner.resumeAll();
+      },
+      async stop() {
+        await runner?.shutdown();
+      },
+    };
   },
 });

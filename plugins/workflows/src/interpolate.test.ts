@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { interpolate, interpolateValue, InterpolationError, parseTemplate, TemplateError, type InterpolationContext } from './interpolate.js';
 import { foreachItems } from './items.js';
 import { prepareShellCommand, shellScript } from './shell.js';
@@ -49,6 +49,10 @@ describe('interpolation', () => {
     assert.equal(parseDuration('250ms'), 250);
     assert.equal(parseDuration('1.5s'), 1500);
     for (const bad of ['30', 's', '5 m', '1m1h', '1d', '', '-1s']) assert.equal(parseDuration(bad), undefined, bad);
+  });
+
+  it('writes durations back as a file would', () => {
+    for (const text of ['250ms', '1s', '5m', '1m30s', '2h5s']) assert.equal(formatDuration(parseDuration(text) as number), text);
   });
 });
 

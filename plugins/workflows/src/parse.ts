@@ -98,6 +98,8 @@ class Validator {
   readonly errors: (WorkflowError & { offset: number })[] = [];
   private readonly seenIds = new Map<string, string>();
   private readonly knownVars = new Set<string>();
+  /** Names the file reads as `${env.NAME}`: what a client sends with a run. */
+  readonly envNames = new Set<string>();
   private stepCounter = 0;
   private depth = 0;
 
@@ -178,6 +180,7 @@ class Validator {
     if (scope.locals.has(head)) return;
     if (head === 'env') {
       if (rest.length !== 1 || !VAR.test(rest[0] as string)) this.errorAt(offset, path, `${whole}: write \${env.NAME}`);
+      else this.envNames.add(rest[0] as string);
       return;
     }
     if (head === 'vars') {
@@ -245,6 +248,7 @@ class Validator {
       ...(description !== undefined ? { description } : {}),
       ...(file !== undefined ? { file, baseDir: path.dirname(path.resolve(file)) } : {}),
       vars,
+      envNames: [...this.envNames].sort(),
       steps,
     };
   }

@@ -53,6 +53,8 @@ export interface Reply {
   model?: string;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Answer only once this settles (a test holds a turn open across something, e.g. a daemon restart). */
+  heldUntil?: Promise<unknown>;
   /** Answer with an API error instead of a message (e.g. 529 overloaded_error, 400 invalid_request_error). */
   error?: { status: number; type: string; message: string };
 }
@@ -85,7 +87,7 @@ export interface MessagesBody {
 export interface RecordedReply {
   /** Index of the script rule that answered; undefined for the default reply and for other endpoints. */
   rule: number | undefined;
-  /** HTTP status; 499 when the client hung up during `delayMs` (nothing sent, no usage counted). */
+  /** HTTP status; 499 when the client hung up during `delayMs` or `heldUntil` (nothing sent, no usage counted). */
   status: number;
   /** Message id (`msg_fake_<n>`) when a message was sent. */
   id?: string;
@@ -288,10 +290,10 @@ export class FakeAnthropic extends ScriptedServer<MessagesBody, RecordedRequest,
     }
 
     const { reply, rule } = this.decide(recorded);
-    if (reply.delayMs) {
+    if (reply.delayMs || reply.heldUntil) {
       let hungUp = false;
       res.once('close', () => (hungUp = true));
-      await sleep(reply.delayMs);
+      await Promise.all([sleep(reply.delayMs ?? 0), reply.heldUntil]);
       // The client gave up while we waited (e.g. Esc in Claude Code): nothing is sent or counted.
       if (hungUp) {
         recorded.reply = { rule, status: 499 };

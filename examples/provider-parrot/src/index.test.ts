@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { startTestDaemon, waitFor, type TestDaemon } from '@codepiper/sdk/testing';
+
+describe('the Parrot provider, loaded from config.yaml', () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startTestDaemon({ plugins: [new URL('./index.js', import.meta.url)], config: { 'provider-parrot': { idle_after_ms: 300 } } });
+  });
+  after(() => daemon?.stop());
+
+  const screen = async (session: SessionRecord) => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
+  const start = (args: string[] = []) => daemon.client.call(sessionEndpoints.start, { body: { provider: 'parrot', cwd: os.tmpdir(), args } });
+
+  it('is listed among the providers', async () => {
+    const { providers } = await daemon.client.call(sessionEndpoints.providers);
+    assert.ok(providers.some((p) => p.id === 'parrot' && p.description === 'Parrot, the example terminal agent'));
+  });
+
+  it('starts Parrot, types a prompt, presses keys and stops it the way Parrot leaves', async () => {
+    const session = await start(['--loud']);
+    await waitFor('the prompt', async () => (await screen(session)).includes('parrot>'));
+
+    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'hello there' } });
+    await waitFor('the answer', async () => (await screen(session)).includes('Parrot says: HELLO THERE'));
+
+    await daemon.client.call(sessionEndpoints.keys, { params: { id: session.id }, body: { keys: ['ctrl+c'] } });
+    await waitFor('the interruption', async () => (await screen(session)).includes('(interrupted; /quit leaves)'));
+
+    const stopped = await daemon.client.call(sessionEndpoints.stop, { params: { id: session.id } });
+    assert.equal(stopped.status, 'exited');
+    assert.equal(stopped.exitCode, 0, 'Parrot left on /quit rather than being killed');
+    assert.match(await screen(session), /Bye!/);
+  });
+
+  it('keeps why typed text was refused in the session, through onEvent', async () => {
+    const created = await daemon.cli(['policy', 'create', '--action', 'deny', '--tool', 'terminal_input', '--args', '{"text":"rm *"}', '--reason', 'No deletes', '--name', 'no-rm']);
+    assert.equal(created.code, 0, created.stderr);
+    const session = await start();
+    const sent = await daemon.cli(['send', session.id, 'rm -rf /']);
+    assert.equal(sent.code, 1);
+    assert.match(sent.stderr, /input refused: No deletes/);
+    const refused = await waitFor('the refusal in the metadata', async () => {
+      const shown = await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+      return shown.metadata.lastRefusal;
+    });
+    assert.deepEqual(refused, { reason: 'No deletes', policy: 'no-rm' });
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
+  });
+});

@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { Type } from '@sinclair/typebox';
+import { definePlugin, providerRegistryRef, SDK_CONTRACT_VERSION, sessionDirectoryRef, typeText, type SessionProvider } from '@codepiper/sdk';
+
+const PARROT = fileURLToPath(new URL('./parrot.js', import.meta.url));
+
+/** A `policy.decision` event's payload, as the policies plugin records it. */
+interface PolicyDecisionPayload {
+  tool: string;
+  decision: 'allow' | 'deny' | 'ask';
+  reason: string;
+  policy: string | null;
+}
+
+export default definePlugin({
+  name: 'provider-parrot',
+  contract: SDK_CONTRACT_VERSION,
+  description: 'Sessions of Parrot, a terminal agent that repeats what it is told',
+  dependencies: ['sessions'],
+  config: Type.Object({
+    idle_after_ms: Type.Integer({ minimum: 100, default: 1000, description: 'Quiet output for this long ends a turn' }),
+  }),
+  register(ctx) {
+    const parrot: SessionProvider = {
+      id: 'parrot',
+      description: 'Parrot, the example terminal agent',
+      // Parrot has no hooks to say a turn ended: its output going quiet does.
+      idleAfterMs: ctx.config.idle_after_ms,
+
+      // `input.args` is what the user gave after `--`: `codepiper start -p parrot -- --loud`.
+      async startSession(input, launcher) {
+        await launcher.launch({ argv: [process.execPath, PARROT, ...input.args], metadata: { agent: 'parrot' } });
+      },
+
+      sendText: (terminal, text, submit) => typeText(terminal, text, { submit }),
+
+      sendKeys: (terminal, keys) => terminal.pressKeys(keys),
+
+      // Parrot's own way out, so it can say goodbye; the sessions plugin kills it if it does not leave in time.
+      stopSession: (terminal) => typeText(terminal, '/quit', { submit: true }),
+
+      // Events about Parrot's sessions (other than session.*): keep why typed text was last refused, for `codepiper show`.
+      async onEvent(event, session) {
+        if (event.type !== 'policy.decision') return;
+        const decision = event.payload as PolicyDecisionPayload;
+        if (decision.tool !== 'terminal_input' || decision.decision !== 'deny') return;
+        await ctx.services.get(sessionDirectoryRef).updateMetadata(session.id, { lastRefusal: { reason: decision.reason, policy: decision.policy } });
+      },
+    };
+    ctx.services.get(providerRegistryRef).register(parrot);
+  },
+});

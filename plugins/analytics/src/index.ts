@@ -1,0 +1,128 @@
+import path from 'node:path';
+import {
+  analyticsEndpoints,
+  badRequest,
+  CodePiperError,
+  conflict,
+  definePlugin,
+  historyImportersRef,
+  notFound,
+  SDK_CONTRACT_VERSION,
+  sessionDirectoryRef,
+  usageLedgerRef,
+  type HistoryImporter,
+  type ImportStatus,
+} from '@codepiper/sdk';
+import { Type } from '@sinclair/typebox';
+import { ImportJob } from './history.js';
+import { SqlLedger } from './ledger.js';
+import { migrations } from './migrations.js';
+import { loadPrices, PriceSchema, type PriceTable } from './prices.js';
+import { checkRange, sessionsMatching, toolReport, usageReport, type ReportFilter } from './reports.js';
+
+export { loadPrices, priceOf, costOf, type Price, type PriceTable } from './prices.js';
+
+export const AnalyticsConfig = Type.Object({
+  prices: Type.Record(Type.String({ minLength: 1 }), PriceSchema, {
+    default: {},
+    description: 'Model id → USD per million tokens (input, output, cache_write_5m, cache_write_1h, cache_read); replaces the shipped list price of that model',
+  }),
+});
+
+export default definePlugin({
+  name: 'analytics',
+  contract: SDK_CONTRACT_VERSION,
+  description: 'Token and cost analytics: a ledger of usage and tool calls fed by the providers, reports, and imports of agent history',
+  dependencies: ['sessions'],
+  config: AnalyticsConfig,
+  register(ctx) {
+    const importers = new Map<string, HistoryImporter>();
+    const jobs = new Map<string, ImportJob>();
+    let prices: PriceTable | undefined;
+
+    ctx.migrations(migrations);
+    ctx.services.provide(usageLedgerRef, () => new SqlLedger(() => ctx.store));
+    ctx.services.provide(historyImportersRef, () => ({
+      register(importer) {
+        if (importers.has(importer.provider)) throw new Error(`a history importer for "${importer.provider}" is already registered`);
+        importers.set(importer.provider, importer);
+      },
+      list: () => [...importers.values()],
+    }));
+
+    /** The query's session as the ledger keys it: a unique prefix of a recorded session, else a CodePiper session with no usage yet. */
+    const resolveSession = async (ref: string | undefined): Promise<string | undefined> => {
+      if (ref === undefined) return undefined;
+      const matches = await sessionsMatching(ctx.store, ref);
+      if (matches.includes(ref)) return ref;
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw new CodePiperError('ambiguous_id', `session id "${ref}" is ambiguous`, 400, { candidates: matches });
+      const session = await ctx.services
+        .get(sessionDirectoryRef)
+        .resolve(ref)
+        .catch(() => undefined);
+      if (!session) throw notFound(`session "${ref}"`);
+      return session.id;
+    };
+
+    const filterOf = async (query: ReportFilter): Promise<ReportFilter> => {
+      checkRange(query);
+      const session = await resolveSession(query.session);
+      return { ...(query.since ? { since: query.since } : {}), ...(query.until ? { until: query.until } : {}), ...(session ? { session } : {}) };
+    };
+
+    const running = (): PriceTable => {
+      if (!prices) throw new Error('the analytics plugin has not started');
+      return prices;
+    };
+
+    ctx.api.handle(analyticsEndpoints.usage, async ({ query }) => usageReport(ctx.store, running(), query.by ?? 'session', await filterOf(query)));
+    ctx.api.handle(analyticsEndpoints.tools, async ({ query }) => toolReport(ctx.store, await filterOf(query)));
+
+    ctx.api.handle(analyticsEndpoints.startImport, async ({ body }) => {
+      if ([...jobs.values()].some((job) => !job.finished)) throw conflict('import_running', 'an import is already running; follow it or wait for it to end');
+      const dirs = body.dirs ?? {};
+      const unknown = Object.keys(dirs).filter((provider) => !importers.has(provider));
+      if (unknown.length > 0) throw badRequest(`no history importer for ${unknown.map((p) => `"${p}"`).join(', ')}; known: ${[...importers.keys()].join(', ')}`);
+      const relative = Object.entries(dirs).filter(([, dir]) => !path.isAbsolute(dir));
+      if (relative.length > 0) throw badRequest(`import directories must be absolute: ${relative.map(([p, dir]) => `${p}: ${dir}`).join(', ')}`);
+      const plan = [...importers.values()].map((importer) => ({ importer, dir: dirs[importer.provider] ?? importer.defaultDir(ctx.env) }));
+      const job = new ImportJob(ctx.store, plan);
+      jobs.clear(); // only the latest import is kept
+      jobs.set(job.status.id, job);
+      void job.run().then(() => {
+        if (job.status.state === 'failed') ctx.log.warn({ error: job.status.error }, 'analytics import failed');
+      });
+      return job.status;
+    });
+
+    const jobOf = (id: string): ImportJob => {
+      const job = jobs.get(id);
+      if (!job) throw notFound(`import "${id}"`);
+      return job;
+    };
+
+    ctx.api.handle(analyticsEndpoints.showImport, async ({ params }) => jobOf(params.id).status);
+
+    ctx.api.handleSocket(analyticsEndpoints.followImport, (socket, { params }) => {
+      const job = jobs.get(params.id);
+      if (!job) {
+        socket.close(4404, `no import "${params.id}"`);
+        return;
+      }
+      const send = (status: ImportStatus): void => {
+        socket.send(JSON.stringify(status));
+        if (status.state !== 'running') socket.close(1000);
+      };
+      const unsubscribe = job.subscribe(send);
+      socket.on('close', unsubscribe);
+      send(job.status);
+    });
+
+    return {
+      async start() {
+        prices = await loadPrices(ctx.config.prices);
+      },
+    };
+  },
+});

@@ -1,0 +1,294 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { EventLog, Logger, SessionControl, SessionDirectory, StepStatus } from '@codepiper/sdk';
+import type { ForeachStep, IfStep, ParallelStep, SessionPromptStep, SessionStep, SetStep, ShellStep, Step, WaitFor, Workflow } from '../ast.js';
+import { evaluateCondition } from '../condition.js';
+import { formatDuration } from '../duration.js';
+import { interpolate, interpolateValue, type InterpolationContext } from '../interpolate.js';
+import { foreachItems } from '../items.js';
+import { prepareShellCommand } from '../shell.js';
+import { Interruption, sleep, StepFailure } from './interruption.js';
+import type { RunJournal } from './journal.js';
+import { waitForSession } from './session-wait.js';
+import { runShell } from './shell-process.js';
+import { isSettled, type StepState, type StoredRun } from './store.js';
+
+export interface ExecutorDeps {
+  sessions: SessionControl;
+  directory: SessionDirectory;
+  events: EventLog;
+  /** The daemon's environment: shell steps inherit it, `${env.NAME}` falls back to it. */
+  env: Readonly<Record<string, string | undefined>>;
+  log: Logger;
+}
+
+type Outputs = Record<string, unknown>;
+
+/** Where a step stands: the loop variables around it and which iteration of each enclosing foreach. */
+interface Scope {
+  locals: Record<string, unknown>;
+  iteration: number[];
+}
+
+const VIA = 'workflow';
+
+/** What `${env.NAME}` reads: the values a client sent with the run, else the daemon's own. */
+export function workflowEnv(workflow: Workflow, given: Readonly<Record<string, string>>, daemonEnv: ExecutorDeps['env']): Record<string, string | undefined> {
+  return Object.fromEntries(workflow.envNames.map((name) => [name, given[name] ?? daemonEnv[name]]));
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Interprets one run of a workflow. Every step's state is written as it
+ * changes (through the journal), and a run started again after a daemon
+ * restart walks the same steps: what has settled is taken from the records,
+ * a step that was running continues where its state says (a session step
+ * keeps its session and waits on), and only what never started runs afresh.
+ */
+export class RunExecutor {
+  /** Outputs of the steps that have run, by step id: what `${id.field}` reads. */
+  private readonly outputs: Record<string, Outputs> = {};
+  private readonly vars: Record<string, unknown>;
+  private readonly env: Record<string, string | undefined>;
+
+  constructor(
+    private readonly run: StoredRun,
+    private readonly workflow: Workflow,
+    private readonly journal: RunJournal,
+    private readonly deps: ExecutorDeps,
+  ) {
+    this.vars = { ...run.vars };
+    this.env = workflowEnv(workflow, run.env, deps.env);
+  }
+
+  /** Runs the steps; resolves when they are done, rejects with the step failure or interruption that ended them. */
+  async execute(signal: AbortSignal): Promise<void> {
+    await this.steps(this.workflow.steps, { locals: {}, iteration: [] }, signal);
+  }
+
+  private context(scope: Scope): InterpolationContext {
+    return { steps: this.outputs, vars: this.vars, env: this.env, locals: scope.locals };
+  }
+
+  private async steps(steps: readonly Step[], scope: Scope, signal: AbortSignal): Promise<void> {
+    for (const step of steps) await this.step(step, scope, signal);
+  }
+
+  /** Runs one step with its timeout and retries, recording each attempt; returns its outputs. */
+  private async step(step: Step, scope: Scope, signal: AbortSignal): Promise<Outputs> {
+    const key = scope.iteration.length > 0 ? `${step.path}#${scope.iteration.join('.')}` : step.path;
+    const record = await this.journal.find(key);
+    if (record && isSettled(record.status)) return this.remember(step, record.outputs, record.status);
+
+    const retries = step.retry?.count ?? 0;
+    let attempt = record?.attempt ?? 1;
+    let state: StepState = record?.state ?? {};
+    if (record) await this.journal.log(key, `${step.path}: continuing after a daemon restart`);
+    for (;;) {
+      if (!record || attempt !== record.attempt) {
+        state = step.timeoutMs ? { deadline: Date.now() + step.timeoutMs } : {};
+        await this.journal.begin(step, key, attempt, state);
+      }
+      const own = new AbortController();
+      const stepSignal = AbortSignal.any([signal, own.signal]);
+      const timer = state.deadline
+        ? setTimeout(() => own.abort(new Interruption('timeout', `timed out after ${formatDuration(step.timeoutMs ?? 0)}`)), Math.max(0, state.deadline - Date.now()))
+        : undefined;
+      try {
+        const outputs = await this.perform(step, key, scope, state, stepSignal);
+        await this.journal.settle(step, key, attempt, 'succeeded', outputs, null, state.sessionId);
+        return this.remember(step, outputs, 'succeeded');
+      } catch (error) {
+        if (signal.aborted) {
+          // Interrupted from above: the daemon stops (the step resumes later) or the run, or a sibling, ends it.
+          if ((signal.reason as Interruption).kind !== 'shutdown') await this.cancelled(step, key, attempt, state, message(signal.reason));
+          throw signal.reason;
+        }
+        const failure = error instanceof Interruption || error instanceof StepFailure ? error.message : `failed: ${message(error)}`;
+        const outputs = error instanceof StepFailure ? error.outputs : {};
+        if (!(error instanceof Interruption || error instanceof StepFailure)) this.deps.log.warn({ err: error, run: this.run.id, step: key }, 'a workflow step failed');
+        if (attempt <= retries) {
+          await this.journal.log(key, `${step.path}: attempt ${attempt} of ${retries + 1}: ${failure}; trying again${step.retry?.delayMs ? ` in ${formatDuration(step.retry.delayMs)}` : ''}`);
+          if (step.retry?.delayMs) await sleep(step.retry.delayMs, signal);
+          attempt += 1;
+          continue;
+        }
+        await this.journal.settle(step, key, attempt, 'failed', outputs, failure, state.sessionId);
+        this.remember(step, outputs, 'failed');
+        if (step.onError === 'continue') return outputs;
+        throw new StepFailure(`${step.path}${step.id ? ` (${step.id})` : ''} ${failure}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  private async cancelled(step: Step, key: string, attempt: number, state: StepState, reason: string): Promise<void> {
+    await this.journal.settle(step, key, attempt, 'cancelled', {}, reason, state.sessionId);
+    if (step.type === 'session' && state.sessionId) await this.deps.sessions.stop(state.sessionId).catch(() => undefined);
+  }
+
+  /** Makes a step's outputs readable to later steps as `${id.field}`. */
+  private remember(step: Step, outputs: Outputs, status: StepStatus): Outputs {
+    if (step.type === 'set' && status === 'succeeded') Object.assign(this.vars, outputs.vars);
+    if (step.id) this.outputs[step.id] = { ...outputs, status };
+    return outputs;
+  }
+
+  private perform(step: Step, key: string, scope: Scope, state: StepState, signal: AbortSignal): Promise<Outputs> {
+    switch (step.type) {
+      case 'session':
+        return this.session(step, key, scope, state, signal);
+      case 'session-prompt':
+        return this.prompt(step, key, scope, state, signal);
+      case 'shell':
+        return this.shell(step, scope, signal);
+      case 'if':
+        return this.branch(step, scope, signal);
+      case 'parallel':
+        return this.parallel(step, scope, signal);
+      case 'foreach':
+        return this.foreach(step, scope, signal);
+      case 'set':
+        return Promise.resolve(this.set(step, scope));
+      case 'log':
+        return this.journal.log(key, interpolate(step.message, this.context(scope))).then(() => ({}));
+    }
+  }
+
+  /* ----- Sessions ----- */
+
+  private async session(step: SessionStep, key: string, scope: Scope, state: StepState, signal: AbortSignal): Promise<Outputs> {
+    const context = this.context(scope);
+    if (!state.sessionId) {
+      const prompt = step.prompt === undefined ? undefined : interpolate(step.prompt, context);
+      const session = await this.deps.sessions.start({
+        provider: step.provider,
+        cwd: await this.directory(step.cwd, context),
+        name: `${step.id ?? 'step'}${scope.iteration.map((i) => `-${i}`).join('')}-${this.run.id.slice(0, 8)}`,
+        env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])),
+        args: step.args.map((arg) => interpolate(arg, context)),
+        options: step.model === undefined ? {} : { model: interpolate(step.model, context) },
+        ...(prompt === undefined ? {} : { prompt }),
+      });
+      Object.assign(state, { sessionId: session.id, prompted: prompt !== undefined, cursor: 0 });
+      await this.journal.saveState(key, state);
+      await this.journal.log(key, `${step.path}: started session ${session.id.slice(0, 8)} (${session.name})`);
+    }
+    return this.settleSession(state.sessionId as string, step.wait ?? (step.prompt === undefined ? undefined : { until: 'idle_prompt' }), state.cursor ?? 0, signal);
+  }
+
+  private async prompt(step: SessionPromptStep, key: string, scope: Scope, state: StepState, signal: AbortSignal): Promise<Outputs> {
+    const sessionId = String(this.outputs[step.session]?.session_id ?? '');
+    if (!sessionId) throw new StepFailure(`step "${step.session}" started no session`);
+    if (!state.prompted) {
+      Object.assign(state, { sessionId, cursor: await this.deps.events.latestId() });
+      await this.journal.saveState(key, state);
+      await this.deps.sessions.input(sessionId, interpolate(step.prompt, this.context(scope)), true, VIA);
+      state.prompted = true;
+      await this.journal.saveState(key, state);
+    }
+    return this.settleSession(sessionId, step.wait ?? { until: 'idle_prompt' }, state.cursor ?? 0, signal);
+  }
+
+  /** Waits (if asked) and gathers a session step's outputs. */
+  private async settleSession(sessionId: string, wait: WaitFor | undefined, cursor: number, signal: AbortSignal): Promise<Outputs> {
+    const outcome = wait ? await waitForSession(this.deps.events, sessionId, wait, cursor, signal) : undefined;
+    const session = await this.deps.directory.resolve(sessionId);
+    const screen = await this.deps.sessions.screen(sessionId).catch(() => ({ text: '' }));
+    const result = outcome?.result ?? (wait && 'until' in wait && wait.until === 'idle_prompt' ? await this.lastAnswer(sessionId) : null);
+    return {
+      session_id: sessionId,
+      status: session.status,
+      result: result ?? '',
+      output: screen.text.replace(/\s+$/, ''),
+      exit_code: outcome?.exitCode ?? session.exitCode,
+    };
+  }
+
+  /** The agent's last message from its transcript, for agents whose turn-end signal does not carry it. */
+  private async lastAnswer(sessionId: string): Promise<string | null> {
+    const entries = await this.deps.sessions.transcript(sessionId).catch(() => []);
+    return entries.findLast((entry) => entry.kind === 'assistant')?.text ?? null;
+  }
+
+  /* ----- Shell ----- */
+
+  private async shell(step: ShellStep, scope: Scope, signal: AbortSignal): Promise<Outputs> {
+    const context = this.context(scope);
+    const invocation = prepareShellCommand(step.command, context);
+    const env = { ...this.deps.env, ...Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])) };
+    return { ...(await runShell(invocation, await this.directory(step.cwd, context), env, signal)) };
+  }
+
+  /** A step's directory: its `cwd` (relative to the workflow file's directory) or that directory; it must exist. */
+  private async directory(cwd: string | undefined, context: InterpolationContext): Promise<string> {
+    const base = this.workflow.baseDir ?? path.dirname(this.run.file);
+    const dir = cwd === undefined ? base : path.resolve(base, interpolate(cwd, context));
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) throw new StepFailure(`directory ${JSON.stringify(dir)} does not exist`);
+    return dir;
+  }
+
+  /* ----- Control flow ----- */
+
+  private async branch(step: IfStep, scope: Scope, signal: AbortSignal): Promise<Outputs> {
+    const branch = evaluateCondition(step.parsedCondition, this.context(scope)) ? 'then' : 'else';
+    await this.steps(step[branch], scope, signal);
+    return { branch };
+  }
+
+  private async parallel(step: ParallelStep, scope: Scope, signal: AbortSignal): Promise<Outputs> {
+    const siblings = new AbortController();
+    const branchSignal = AbortSignal.any([signal, siblings.signal]);
+    const results: Record<string, unknown> = {};
+    const runBranch = async (branch: Step, index: number): Promise<number> => {
+      const outputs = await this.step(branch, scope, branchSignal);
+      results[branch.id ?? String(index)] = outputs.result ?? null;
+      return index;
+    };
+    const running = step.steps.map((branch, index) =>
+      runBranch(branch, index).catch((error: unknown) => {
+        if (step.mode === 'all' && !siblings.signal.aborted) siblings.abort(new Interruption('cancel', 'another branch of the parallel step failed'));
+        throw error;
+      }),
+    );
+    if (step.mode === 'all') {
+      const settled = await Promise.allSettled(running);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !(s.reason instanceof Interruption && s.reason.kind === 'cancel' && siblings.signal.aborted && !signal.aborted));
+      if (failed) throw failed.reason;
+      return { results };
+    }
+    let winner: number;
+    try {
+      winner = await Promise.any(running);
+    } catch (error) {
+      throw (error as AggregateError).errors.find((e) => !(e instanceof Interruption)) ?? (error as AggregateError).errors[0];
+    }
+    siblings.abort(new Interruption('cancel', `branch ${step.steps[winner]?.id ?? winner} finished first`));
+    await Promise.allSettled(running);
+    return { results, result: results[step.steps[winner]?.id ?? String(winner)] ?? null };
+  }
+
+  private async foreach(step: ForeachStep, scope: Scope, signal: AbortSignal): Promise<Outputs> {
+    const items = Array.isArray(step.items) ? step.items : foreachItems(interpolateValue(step.items, this.context(scope)));
+    const results: unknown[] = [];
+    for (const [i, item] of items.entries()) {
+      const inner: Scope = { locals: { ...scope.locals, [step.as]: item }, iteration: [...scope.iteration, i] };
+      let last: unknown = null;
+      for (const body of step.steps) {
+        const outputs = await this.step(body, inner, signal);
+        if ('result' in outputs) last = outputs.result;
+      }
+      results.push(last);
+    }
+    return { results };
+  }
+
+  private set(step: SetStep, scope: Scope): Outputs {
+    const context = this.context(scope);
+    const vars = Object.fromEntries(Object.entries(step.vars).map(([name, value]) => [name, typeof value === 'string' ? interpolateValue(value, context) : value]));
+    return { vars };
+  }
+}

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import type { ShellInvocation } from '../shell.js';
+import { StepFailure } from './interruption.js';
+
+/** Each stream keeps at most this much; more is cut, and the cut is said. */
+const MAX_CAPTURE = 1024 * 1024;
+/** After SIGTERM, how long a step's processes get before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
+export interface ShellOutcome {
+  exit_code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as they were written. */
+  output: string;
+  /** stdout without its trailing newline. */
+  result: string;
+}
+
+class Capture {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private cut = false;
+
+  add(chunk: Buffer): void {
+    if (this.size >= MAX_CAPTURE) {
+      this.cut = true;
+      return;
+    }
+    const kept = chunk.subarray(0, MAX_CAPTURE - this.size);
+    this.cut ||= kept.length < chunk.length;
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+
+  text(): string {
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    return this.cut ? `${text}\n[cut: more than ${MAX_CAPTURE} bytes]` : text;
+  }
+}
+
+/**
+ * Runs a shell step's process (never through a shell of ours: `invocation` is
+ * an argv, see prepareShellCommand) in its own process group, so a cancel or
+ * timeout ends everything it started. A non-zero exit is a StepFailure that
+ * carries the outputs.
+ */
+export function runShell(invocation: ShellInvocation, cwd: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<ShellOutcome> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const both = new Capture();
+    const child = spawn(invocation.file, invocation.args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => (stdout.add(chunk), both.add(chunk)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr.add(chunk), both.add(chunk)));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(new StepFailure(error.code === 'ENOENT' ? `cannot run ${JSON.stringify(invocation.file)}: no such program` : `cannot run ${JSON.stringify(invocation.file)}: ${error.message}`));
+    });
+    child.on('close', (code, killedBy) => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(killTimer);
+      if (signal.aborted) return reject(signal.reason as Error);
+      const out = stdout.text();
+      const outcome: ShellOutcome = { exit_code: code, stdout: out, stderr: stderr.text(), output: both.text(), result: out.replace(/\r?\n$/, '') };
+      if (code === 0) resolve(outcome);
+      else reject(new StepFailure(killedBy ? `killed by ${killedBy}` : `exited with code ${code}`, { ...outcome }));
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { repoRoot, tempHome } from './harness.js';
+
+const script = path.join(repoRoot, 'scripts', 'check-boundaries.mjs');
+
+function check(workspace: string): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [script, workspace], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A workspace of plugin and example packages, each `{ dir: { 'package.json' deps, 'src/index.ts' text } }`. */
+function workspace(t: TestContext, packages: Record<string, { dependencies?: Record<string, string>; source: string }>): string {
+  const root = tempHome();
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  for (const [dir, { dependencies = {}, source }] of Object.entries(packages)) {
+    fs.mkdirSync(path.join(root, dir, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(root, dir, 'package.json'), JSON.stringify({ name: path.basename(dir), dependencies }));
+    fs.writeFileSync(path.join(root, dir, 'src', 'index.ts'), source);
+  }
+  return root;
+}
+
+describe('the plugin boundary check', () => {
+  it('passes on this repository, examples included', () => {
+    const { code, stdout } = check(repoRoot);
+    const packages = ['plugins', 'examples'].flatMap((parent) =>
+      fs.readdirSync(path.join(repoRoot, parent)).filter((dir) => fs.existsSync(path.join(repoRoot, parent, dir, 'package.json'))),
+    );
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), `plugin boundaries hold (${packages.length} packages checked)`);
+  });
+
+  it('fails, naming each file and import, when a plugin or an example reaches past the SDK', (t) => {
+    const root = workspace(t, {
+      'plugins/good': {
+        dependencies: { '@codepiper/sdk': '*', yaml: '*' },
+        source: "import fs from 'node:fs';\nimport { definePlugin } from '@codepiper/sdk';\nimport { parse } from 'yaml';\nimport { helper } from './helper.js';\n",
+      },
+      'plugins/into-core': { dependencies: { '@codepiper/sdk': '*' }, source: "import { Kernel } from '@codepiper/core';\n" },
+      'examples/sneaky': {
+        dependencies: { '@codepiper/sdk': '*' },
+        source: "import { SqliteEventLog } from '../../../plugins/good/src/index.js';\nconst lodash = await import('lodash');\n",
+      },
+    });
+    const { code, stderr } = check(root);
+    assert.equal(code, 1);
+    assert.deepEqual(stderr.trim().split('\n'), [
+      'plugin boundary violations (3):',
+      '  plugins/into-core/src/index.ts: imports "@codepiper/core"; plugins may use only @codepiper/sdk',
+      '  examples/sneaky/src/index.ts: imports "../../../plugins/good/src/index.js", outside its package',
+      '  examples/sneaky/src/index.ts: imports "lodash", which its package.json does not list',
+    ]);
+  });
+});

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { eventEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { startTestDaemon, waitFor } from '@codepiper/sdk/testing';
+import { cliPath, repoRoot } from './harness.js';
+
+const fixture = (name: string): string => path.join(repoRoot, 'tests', 'fixtures', 'plugins', name);
+
+describe('third-party plugins in a real daemon', () => {
+  it('logs a plugin’s throwing event handlers and carries on', async (t) => {
+    const daemon = await startTestDaemon({ plugins: [fixture('clumsy.mjs')], cli: cliPath });
+    t.after(() => daemon.stop());
+    const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: os.tmpdir(), args: ['sh', '-c', 'read answer; exit 4'] } });
+    await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'bye' } });
+
+    const exited = await waitFor('the exit to be recorded', async () => {
+      const shown = await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+      return shown.status === 'exited' && shown;
+    });
+    assert.equal(exited.exitCode, 4);
+    const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id } });
+    // Every event was stored despite the handlers: the writer never saw their failures.
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['session.started', 'session.status', 'session.status', 'session.exited'],
+    );
+
+    const errors = await waitFor('the failures in the log', () => {
+      const lines = daemon.logs().filter((line) => line.level === 50);
+      return lines.some((line) => /unhandled rejection: async subscriber cannot handle session\.exited/.test(String(line.msg))) && lines;
+    });
+    assert.ok(errors.some((line) => line.plugin === 'clumsy' && line.hook === 'events.appended' && line.msg === 'hook tap failed: tap cannot handle session.exited'));
+    assert.ok(errors.some((line) => line.msg === 'event subscriber failed' && (line.err as { message: string }).message === 'subscriber cannot handle session.exited'));
+    assert.equal((await daemon.cli(['daemon', 'status'])).code, 0);
+  });
+
+  it('refuses to start when a listed plugin fails to start, naming it and its file', async () => {
+    await assert.rejects(startTestDaemon({ plugins: [fixture('doomed.mjs')], cli: cliPath }), (error: Error) => {
+      assert.match(error.message, /^the daemon exited during start-up \(code 1\):/);
+      assert.ok(error.message.includes(`codepiper daemon: plugin "doomed" (${fixture('doomed.mjs')}) failed to start: the license server is unreachable`), error.message);
+      return true;
+    });
+  });
+});

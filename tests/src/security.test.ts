@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApiClient, ApiError, eventEndpoints, sessionEndpoints, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
+import { waitFor, type TestDaemon } from './harness.js';
+import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
+
+/** Routes anyone may call over TCP, and routes served to the local CLI only: a new one must be added here, on purpose. */
+const PUBLIC = new Set(['GET /health', 'GET /auth/session', 'POST /auth/login']);
+const LOCAL = new Set(['POST /daemon/stop', 'GET /auth/status', 'POST /auth/reset-password', 'POST /auth/reset-mfa', 'GET /sessions/{id}/attach']);
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const EVIL = 'http://evil.example';
+const CANARY = 'CANARY';
+
+interface Route {
+  method: string;
+  path: string;
+  url: string;
+}
+
+const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+
+/** Files named CANARY anywhere under `dir`. */
+function canaries(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) => path.basename(entry) === CANARY);
+}
+
+/** Opens a WebSocket on the TCP listener; resolves with the HTTP status of a refusal, or 101 once open. */
+async function upgrade(baseUrl: string, endpoint: SocketEndpoint, headers: Record<string, string>): Promise<number> {
+  try {
+    const socket = await new ApiClient({ baseUrl, headers }).openSocket(endpoint, { params: { id: 'x' } } as never);
+    socket.close();
+    return 101;
+  } catch (error) {
+    if (error instanceof ApiError) return error.status;
+    throw error;
+  }
+}
+
+describe('security of the TCP listener (real daemon, real TCP)', () => {
+  let daemon: TestDaemon;
+  let web: WebClient;
+  let url: string;
+  let account: Account;
+  let routes: Route[];
+  let workdir: string;
+  /** Everything secret this suite used: none may appear in the daemon's log or, unencrypted, in its database. */
+  const secrets = new Map<string, string>();
+  const summary: [string, number][] = [];
+  const passed = (check: string, count = 1): void => void summary.push([check, count]);
+
+  before(async () => {
+    workdir = mkdtempSync('/tmp/cpt-sec-');
+    const started = await startWebDaemon('web:\n  trust_proxy: true\nauth:\n  attempts_per_address: 3\n  max_failures: 5\n');
+    daemon = started.daemon;
+    url = started.url;
+    web = new WebClient(url);
+    account = await setUpAccount(web, daemon.output);
+    secrets.set('bootstrap password', account.bootstrapPassword);
+    secrets.set('password', account.password);
+    secrets.set('TOTP secret', account.totpSecret);
+    account.recoveryCodes.forEach((code, i) => secrets.set(`recovery code ${i + 1}`, code));
+    secrets.set('session token', web.cookie!);
+    const spec = (await web.request('GET', '/openapi.json')).json<{ paths: Record<string, Record<string, unknown>> }>();
+    routes = Object.entries(spec.paths).flatMap(([routePath, methods]) =>
+      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: routePath, url: routePath.replace(/\{[^}]+\}/g, 'x') })),
+    );
+  });
+
+  after(async () => {
+    const width = Math.max(...summary.map(([check]) => check.length));
+    console.log(`\nsecurity checks passed (${summary.reduce((n, [, count]) => n + count, 0)} requests and probes):`);
+    for (const [check, count] of summary) console.log(`  ${check.padEnd(width)}  ${String(count).padStart(4)}`);
+    await daemon?.dispose();
+    rmSync(workdir, { recursive: true, force: true });
+  });
+
+  test('every API route: without a session 401, with a forged session 401 (public and local-only routes aside)', async () => {
+    assert.ok(routes.length > 40, `the OpenAPI document lists the routes (${routes.length})`);
+    const forged = randomBytes(32).toString('base64url');
+    for (const route of routes) {
+      const key = `${route.method} ${route.path}`;
+      for (const cookie of [null, forged]) {
+        const response = await web.request(route.method, route.url, { cookie });
+        if (PUBLIC.has(key)) assert.ok(response.status !== 401 && response.status !== 403, `${key} is public: ${response.status}`);
+        else if (LOCAL.has(key)) assert.deepEqual([response.status, errorCode(response.text)], [403, 'local_only'], key);
+        else assert.deepEqual([response.status, errorCode(response.text)], [401, 'unauthenticated'], `${key} ${cookie ? 'with a forged session' : 'without a session'}`);
+      }
+    }
+    passed('routes without a session: refused', routes.length);
+    passed('routes with a forged session: refused', routes.length);
+    const unknown = await web.request('GET', '/no/such/route', { cookie: null });
+    assert.equal(unknown.status, 401, 'an unknown route does not tell a stranger it is unknown');
+    const withSession = await web.request('GET', '/sessions');
+    assert.equal(withSession.status, 200, 'the real session works');
+    passed('unknown route without a session: 401');
+  });
+
+  test('state-changing routes: another origin or none is refused (403) before anything runs', async () => {
+    const changing = routes.filter((r) => STATE_CHANGING.has(r.method));
+    for (const route of changing) {
+      const key = `${route.method} ${route.path}`;
+      const cross = await web.request(route.method, route.url, { headers: { origin: EVIL } });
+      assert.equal(cross.status, 403, `${key} from ${EVIL}`);
+      assert.ok(['cross_origin', 'local_only'].includes(errorCode(cross.text)!), `${key}: ${cross.text}`);
+      const none = await web.request(route.method, route.url, { headers: { origin: '' } });
+      assert.equal(none.status, 403, `${key} without an Origin`);
+    }
+    passed('state-changing routes cross-origin: 403', changing.length);
+    passed('state-changing routes without Origin: 403', changing.length);
+    assert.equal((await web.request('GET', '/sessions')).status, 200, 'a read from the same site needs no Origin check');
+    const before = (await web.request('GET', '/policies')).json<{ policies: unknown[] }>().policies.length;
+    await web.request('POST', '/policies', { headers: { origin: EVIL }, body: { action: 'allow', tool: 'Bash' } });
+    assert.equal((await web.request('GET', '/policies')).json<{ policies: unknown[] }>().policies.length, before, 'nothing was created');
+  });
+
+  test('WebSocket upgrades need a session and the same origin', async () => {
+    const cookie = `codepiper_session=${web.cookie}`;
+    for (const endpoint of [eventEndpoints.stream, sessionEndpoints.terminal]) {
+      assert.equal(await upgrade(url, endpoint, { origin: url }), 401, `${endpoint.url} without a session`);
+      assert.equal(await upgrade(url, endpoint, { origin: url, cookie: 'codepiper_session=forged' }), 401, `${endpoint.url} forged`);
+      assert.equal(await upgrade(url, endpoint, { origin: EVIL, cookie }), 403, `${endpoint.url} cross-origin`);
+      assert.equal(await upgrade(url, endpoint, { cookie }), 403, `${endpoint.url} without Origin`);
+    }
+    assert.equal(await upgrade(url, eventEndpoints.stream, { origin: url, cookie }), 101, 'signed in, same origin: open');
+    passed('WebSocket upgrades refused (no session, forged, cross-origin, no Origin)', 8);
+  });
+
+  test('malformed and oversized bodies: 400 and 413, JSON errors naming the fault', async () => {
+    const malformed = await web.request('POST', '/policies', { body: '{"action": "allow", ' });
+    assert.equal(malformed.status, 400);
+    assert.equal(errorCode(malformed.text), 'invalid_json');
+    const wrongShape = await web.request('POST', '/policies', { body: { action: 'allow', tool: 'Bash', colour: 'red' } });
+    assert.equal(wrongShape.status, 400);
+    assert.match(wrongShape.text, /body\/colour is not allowed/);
+    const huge = JSON.stringify({ text: 'x'.repeat(2 * 1024 * 1024) });
+    const oversized = await web.request('POST', '/sessions/x/input', { body: huge });
+    assert.equal(oversized.status, 413);
+    assert.equal(errorCode(oversized.text), 'payload_too_large');
+    const strangers = await web.request('POST', '/sessions/x/input', { body: huge, cookie: null });
+    assert.equal(strangers.status, 401, 'a stranger’s body is refused before it is read');
+    passed('malformed, wrongly shaped and oversized bodies', 4);
+  });
+
+  test('shell and tmux metacharacters in names, directories and typed text are stored and typed literally', async () => {
+    const nasty = `$(touch ${CANARY}) \`touch ${CANARY}\` ; touch ${CANARY} #(touch ${CANARY}) #{session_name} ' " \\ && | < > %% ~ $HOME`;
+    const dir = path.join(workdir, `d $(touch ${CANARY}) #(touch ${CANARY}) ;'"`);
+    mkdirSync(dir);
+    const name = `n $(touch ${CANARY}) #(touch ${CANARY}) #{pane_id} ;'"`;
+    const created = await web.request('POST', '/sessions', { body: { provider: 'shell', cwd: dir, name, args: ['sh', '-c', 'pwd; exec cat'] } });
+    assert.equal(created.status, 201, created.text);
+    const session = created.json<SessionRecord>();
+    assert.equal(session.name, name);
+    assert.equal(session.cwd, dir);
+    const typed = await web.request('POST', `/sessions/${session.id}/input`, { body: { text: nasty } });
+    assert.equal(typed.status, 200, typed.text);
+    const screen = await waitFor('the typed text echoed by cat', async () => {
+      const text = (await web.request('GET', `/sessions/${session.id}/screen`)).json<{ text: string }>().text;
+      return text.split('\n').filter((line) => line.trimEnd() === nasty).length >= 2 && text;
+    });
+    assert.ok(screen.split('\n').some((line) => line.trimEnd() === dir), `pwd printed the directory as named:\n${screen}`);
+    assert.equal((await web.request('GET', `/sessions/${session.id}`)).json<SessionRecord>().name, name);
+    assert.deepEqual(canaries(workdir), [], 'nothing was executed');
+    assert.deepEqual(canaries(daemon.home), []);
+    passed('metacharacters in a name, a directory and typed text: literal, no canary', 3);
+  });
+
+  test('directories that do not exist, are not directories or are relative are refused', async () => {
+    const file = path.join(workdir, 'a-file');
+    writeFileSync(file, '');
+    for (const cwd of [path.join(workdir, 'missing'), file, 'relative/dir', `${file}/..`, `${workdir}/../../no-such-dir-${randomBytes(4).toString('hex')}`]) {
+      const response = await web.request('POST', '/sessions', { body: { provider: 'shell', cwd, args: ['cat'] } });
+      assert.equal(response.status, 400, `${cwd}: ${response.text}`);
+    }
+    passed('bad directories refused', 5);
+  });
+
+  test('named secrets: encrypted at rest, in the session’s environment only, never in argv, records, events or responses', async () => {
+    const value = `s3cret-${randomBytes(12).toString('hex')}-$(touch ${CANARY})`;
+    secrets.set('named secret', value);
+    const set = await daemon.cli(['secret', 'set', 'MY_TOKEN'], { input: `${value}\n` });
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal((await daemon.cli(['secret', 'set', '1BAD'], { input: 'x' })).code, 2);
+    const list = await daemon.cli(['secret', 'list']);
+    assert.match(list.stdout, /^MY_TOKEN\s/m);
+    assert.ok(!list.stdout.includes(value));
+    const overTcp = await web.request('GET', '/secrets');
+    assert.deepEqual(overTcp.json<{ secrets: { name: string }[] }>().secrets.map((s) => s.name), ['MY_TOKEN']);
+    assert.ok(!overTcp.text.includes(value));
+    const keyFile = path.join(daemon.home, 'plugins', 'secrets', 'secret.key');
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+
+    const unknown = await daemon.cli(['start', '-p', 'shell', '-d', workdir, '--secret', 'NOPE', '--', 'cat']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no secret named NOPE/);
+    const started = await daemon.cli(['start', '-p', 'shell', '-d', workdir, '--secret', 'MY_TOKEN', '--json', '--', 'sh', '-c', 'printenv MY_TOKEN | sha256sum; exec cat']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    const digest = createHash('sha256').update(`${value}\n`).digest('hex');
+    await waitFor('the session to see the secret', async () => (await web.request('GET', `/sessions/${session.id}/screen`)).text.includes(digest));
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    assert.ok(!ps.includes(value), 'not in any process’s arguments');
+    for (const where of [`/sessions/${session.id}`, '/sessions', `/events?session=${session.id}`, '/events']) {
+      assert.ok(!(await web.request('GET', where)).text.includes(value), `not in GET ${where}`);
+    }
+    assert.deepEqual(canaries(workdir), []);
+    assert.equal((await daemon.cli(['secret', 'rm', 'MY_TOKEN'])).code, 0);
+    assert.equal((await daemon.cli(['secret', 'rm', 'MY_TOKEN'])).code, 1, 'a second rm: not found');
+    const audit = JSON.parse((await daemon.cli(['audit', '--tool', 'secrets.*', '--json'])).stdout) as { entries: AuditEntry[] };
+    assert.deepEqual(audit.entries.map((e) => e.tool), ['secrets.set', 'secrets.remove']);
+    passed('named secret kept out of argv, records, events and responses', 6);
+  });
+
+  test('brute force: the address is rate-limited, then the account locks with a clear retry time', async () => {
+    const attempt = (address: string, body: Record<string, string>) => web.request('POST', '/auth/login', { body, cookie: null, headers: { 'x-forwarded-for': address } });
+    for (let i = 0; i < 3; i++) assert.equal((await attempt('203.0.113.1', { password: `guess number ${i}`, code: '000000' })).status, 401);
+    const limited = await attempt('203.0.113.1', { password: 'guess number 4', code: '000000' });
+    assert.equal(limited.status, 429);
+    assert.equal(errorCode(limited.text), 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    passed('per-address rate limit after 3 failures', 4);
+
+    assert.equal((await attempt('203.0.113.2', { password: 'guess number 5', code: '000000' })).status, 401);
+    assert.equal((await attempt('203.0.113.2', { password: 'guess number 6', code: '000000' })).status, 401, 'the fifth failure: the account locks');
+    const locked = await attempt('203.0.113.3', { password: account.password, code: totp(account.totpSecret, 1) });
+    assert.equal(locked.status, 429, 'even the right password and code wait for the lockout');
+    assert.equal(errorCode(locked.text), 'account_locked');
+    assert.match(locked.text, /locked until \d{4}-\d\d-\d\dT[\d:.]+Z \(try again in \d+ s\)/);
+    assert.ok(Number(locked.headers.get('retry-after')) > 800);
+    const status = JSON.parse((await daemon.cli(['auth', 'status', '--json'])).stdout) as { lockedUntil: string | null };
+    assert.ok(status.lockedUntil, 'auth status shows the lockout');
+    const audit = JSON.parse((await daemon.cli(['audit', '--tool', 'auth.lockout', '--json'])).stdout) as { entries: AuditEntry[] };
+    assert.equal(audit.entries.length, 1);
+    assert.equal(audit.entries[0]!.answeredBy, 'tcp:203.0.113.2');
+    passed('account lockout after 5 failures, from any address', 3);
+  });
+
+  test('no secret this suite used is in the daemon log, nor unencrypted in its database', async () => {
+    await daemon.stop();
+    const log = readFileSync(path.join(daemon.home, 'logs', 'daemon.log'), 'utf8');
+    assert.ok(log.length > 1000, 'the daemon logged (at debug level)');
+    const database = readdirSync(daemon.home)
+      .filter((f) => f.startsWith('codepiper.db'))
+      .map((f) => readFileSync(path.join(daemon.home, f)).toString('latin1'))
+      .join('');
+    for (const [what, value] of secrets) {
+      assert.ok(!log.includes(value), `the ${what} is in the daemon log`);
+      assert.ok(!database.includes(value), `the ${what} is in the database unencrypted`);
+    }
+    passed('secrets absent from the log and the database', secrets.size);
+  });
+});

@@ -1,0 +1,39 @@
+import type { Approval as ApprovalRecord } from '@codepiper/sdk/contracts';
+import { approvalEndpoints } from '@codepiper/sdk/contracts';
+import { A } from '@solidjs/router';
+import { call } from '../api.js';
+import { ActionButton } from './Form.jsx';
+
+/** What a tool call would do, in one line: the command, the file or the input. */
+export function describeInput(input: unknown): string {
+  const fields = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const main = fields.command ?? fields.file_path ?? fields.path ?? fields.url ?? fields.text;
+  return typeof main === 'string' ? main : JSON.stringify(input);
+}
+
+/** A pending approval with one-tap answers. */
+export function Approval(props: { approval: ApprovalRecord; showSession?: boolean }) {
+  const id = () => props.approval.id;
+  return (
+    <li class="row approval" data-approval={id()}>
+      <div class="grow">
+        <strong>{props.approval.tool}</strong> <code class="wrap">{describeInput(props.approval.input)}</code>
+        <div class="muted small">
+          {props.approval.reason || props.approval.policyName}
+          {props.showSession ? (
+            <>
+              {' · '}
+              <A href={`/sessions/${props.approval.sessionId}`}>session {props.approval.sessionId.slice(0, 8)}</A>
+            </>
+          ) : null}
+        </div>
+      </div>
+      <ActionButton class="approve" label={`Approve ${props.approval.tool}`} action={() => call(approvalEndpoints.approve, { params: { id: id() }, body: {} })}>
+        Approve
+      </ActionButton>
+      <ActionButton class="danger" label={`Deny ${props.approval.tool}`} action={() => call(approvalEndpoints.deny, { params: { id: id() }, body: {} })}>
+        Deny
+      </ActionButton>
+    </li>
+  );
+}

@@ -1,0 +1,30 @@
+import type { SessionRecord } from '@codepiper/sdk/contracts';
+
+const LABELS: Record<SessionRecord['status'], string> = {
+  starting: 'starting',
+  running: 'running',
+  working: 'working',
+  idle: 'idle',
+  waiting: 'waiting for permission',
+  exited: 'exited',
+  crashed: 'crashed',
+};
+
+/** A session's status as a labelled pill; the detail (what it waits for, how it ended) as its title. */
+export function Status(props: { session: Pick<SessionRecord, 'status' | 'statusDetail' | 'exitCode'> }) {
+  const detail = () => [props.session.statusDetail, props.session.exitCode === null ? null : `exit code ${props.session.exitCode}`].filter(Boolean).join(', ');
+  return (
+    <span class={`status status-${props.session.status}`} title={detail() || undefined} data-status={props.session.status}>
+      {LABELS[props.session.status]}
+    </span>
+  );
+}
+
+/** `3m`, `2h`, `5d` since an ISO time. */
+export function age(iso: string): string {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return `${Math.floor(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}

@@ -1,0 +1,36 @@
+import { createResource, Show } from 'solid-js';
+import { analyticsEndpoints, type UsageTotals as Totals } from '@codepiper/sdk/contracts';
+import { call } from '../api.js';
+import { debounce, onEvents } from '../live.js';
+
+const count = new Intl.NumberFormat();
+export const money = (usd: number | null): string => (usd === null ? 'unpriced' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`);
+export const percent = (rate: number | null): string => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
+
+/** Token and cost figures of a report's total. */
+export function TotalsLine(props: { totals: Totals }) {
+  return (
+    <dl class="totals">
+      <div><dt>Input</dt><dd>{count.format(props.totals.input)}</dd></div>
+      <div><dt>Output</dt><dd>{count.format(props.totals.output)}</dd></div>
+      <div><dt>Cache write</dt><dd>{count.format(props.totals.cacheWrite5m + props.totals.cacheWrite1h)}</dd></div>
+      <div><dt>Cache read</dt><dd>{count.format(props.totals.cacheRead)}</dd></div>
+      <div><dt>Cache hit rate</dt><dd>{percent(props.totals.cacheHitRate)}</dd></div>
+      <div><dt>Cost</dt><dd title={props.totals.unpricedModels.length > 0 ? `no price for ${props.totals.unpricedModels.join(', ')}` : undefined}>{money(props.totals.cost)}</dd></div>
+    </dl>
+  );
+}
+
+/** A session's tokens and cost, updated as its agent answers. */
+export function UsageTotals(props: { sessionId: string }) {
+  const [report, { refetch }] = createResource(() => props.sessionId, (session) => call(analyticsEndpoints.usage, { query: { by: 'session', session } }));
+  onEvents(['session.turn_ended'], debounce(() => void refetch(), 1000));
+  return (
+    <section aria-labelledby="usage-title">
+      <h2 id="usage-title">Tokens and cost</h2>
+      <Show when={report()} fallback={<p class="muted">{report.error ? 'No usage figures.' : 'Loading…'}</p>}>
+        {(r) => <TotalsLine totals={r().total} />}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+import { useParams } from '@solidjs/router';
+import { createResource, createSignal, For, Show } from 'solid-js';
+import { approvalEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { call } from '../api.js';
+import { Approval } from '../components/Approval.jsx';
+import { ActionButton, ActionForm } from '../components/Form.jsx';
+import { MuteButton } from '../components/MuteButton.jsx';
+import { Status } from '../components/Status.jsx';
+import { Terminal } from '../components/Terminal.jsx';
+import { UsageTotals } from '../components/UsageTotals.jsx';
+import { debounce, onEvents } from '../live.js';
+
+/** The phone's missing keys. */
+const KEY_BAR: { key: KeyName; label: string; name: string }[] = [
+  { key: 'escape', label: 'Esc', name: 'Escape' },
+  { key: 'tab', label: 'Tab', name: 'Tab' },
+  { key: 'ctrl+c', label: 'Ctrl-C', name: 'Control C' },
+  { key: 'up', label: '↑', name: 'Up arrow' },
+  { key: 'down', label: '↓', name: 'Down arrow' },
+  { key: 'left', label: '←', name: 'Left arrow' },
+  { key: 'right', label: '→', name: 'Right arrow' },
+  { key: 'enter', label: '⏎', name: 'Enter' },
+];
+const TIMELINE_LENGTH = 200;
+
+export function SessionPage() {
+  const params = useParams<{ id: string }>();
+  const [session, { refetch }] = createResource(() => params.id, (id) => call(sessionEndpoints.show, { params: { id } }));
+  const [events, { mutate: setEvents }] = createResource(
+    () => session()?.id,
+    async (id) => (await call(eventEndpoints.list, { query: { session: id, limit: 10000 } })).events.slice(-TIMELINE_LENGTH).reverse(),
+  );
+  const [approvals, { refetch: refetchApprovals }] = createResource(
+    () => session()?.id,
+    async (id) => (await call(approvalEndpoints.list, { query: {} })).approvals.filter((a) => a.sessionId === id),
+  );
+  const [notice, setNotice] = createSignal('');
+  onEvents([''], (event: CodePiperEvent) => {
+    if (event.sessionId !== session()?.id) return;
+    setEvents((list) => [event, ...(list ?? [])].slice(0, TIMELINE_LENGTH));
+    if (event.type.startsWith('session.')) refreshSession();
+    if (event.type.startsWith('approval.')) void refetchApprovals();
+  });
+  const refreshSession = debounce(() => void refetch());
+  const id = () => session()?.id ?? params.id;
+  const live = () => !['exited', 'crashed'].includes(session()?.status ?? 'exited');
+
+  return (
+    <Show when={session()} fallback={<p class="muted">{session.error ? String(session.error) : 'Loading…'}</p>}>
+      {(s) => (
+        <section class="session" aria-labelledby="session-title">
+          <div class="heading">
+            <h1 id="session-title">{s().name}</h1>
+            <Status session={s()} />
+            <span class="muted small">
+              {s().provider} · {s().cwd}
+            </span>
+            <MuteButton sessionId={s().id} />
+            <Show when={live()}>
+              <ActionButton class="secondary" action={() => call(sessionEndpoints.stop, { params: { id: id() } })}>Stop</ActionButton>
+              <ActionButton class="danger" action={() => call(sessionEndpoints.kill, { params: { id: id() } })}>Kill</ActionButton>
+            </Show>
+          </div>
+          <Show when={(approvals() ?? []).length > 0}>
+            <ul class="list approvals" aria-label="Pending approvals for this session">
+              <For each={approvals()}>{(approval) => <Approval approval={approval} />}</For>
+            </ul>
+          </Show>
+          <Terminal sessionId={s().id} onNotice={setNotice} />
+          <p class="error" role="alert">
+            {notice()}
+          </p>
+          <Show when={live()}>
+            <div class="keybar" role="toolbar" aria-label="Keys">
+              <For each={KEY_BAR}>
+                {(k) => (
+                  <ActionButton class="key" label={k.name} onError={setNotice} action={() => call(sessionEndpoints.keys, { params: { id: id() }, body: { keys: [k.key] } })}>
+                    {k.label}
+                  </ActionButton>
+                )}
+              </For>
+            </div>
+            <ActionForm
+              class="prompt"
+              label="Send a prompt"
+              submit="Send"
+              action={async (values, form) => {
+                await call(sessionEndpoints.input, { params: { id: id() }, body: { text: values.text ?? '', enter: true } });
+                form.reset();
+              }}
+            >
+              <label class="grow">
+                <span class="visually-hidden">Prompt</span>
+                <textarea name="text" rows="2" placeholder="Type a prompt or a command for the session" required />
+              </label>
+            </ActionForm>
+          </Show>
+          <UsageTotals sessionId={s().id} />
+          <section aria-labelledby="timeline-title">
+            <h2 id="timeline-title">Timeline</h2>
+            <ol class="timeline">
+              <For each={events()}>
+                {(event) => (
+                  <li>
+                    <time datetime={event.ts}>{event.ts.slice(11, 19)}</time> <strong>{event.type}</strong> <span class="muted">{summary(event.payload)}</span>
+                  </li>
+                )}
+              </For>
+            </ol>
+          </section>
+        </section>
+      )}
+    </Show>
+  );
+}
+
+/** A payload in one short line. */
+function summary(payload: unknown): string {
+  const text = payload && typeof payload === 'object' ? Object.entries(payload).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') : JSON.stringify(payload ?? '');
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
+}

@@ -1,0 +1,128 @@
+import { createSignal, For, Match, Show, Switch } from 'solid-js';
+import { authEndpoints, MIN_PASSWORD_LENGTH, type AuthStage } from '@codepiper/sdk/contracts';
+import { call, describe } from '../api.js';
+
+type Step = 'login' | 'password' | 'totp' | 'codes';
+
+/**
+ * Sign-in and first run: the bootstrap password printed by the daemon, then a
+ * permanent password, then TOTP enrollment (QR code and secret, confirmed by a
+ * code), then the recovery codes, shown once. Later: password and code.
+ */
+export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () => void | Promise<void> }) {
+  const setupStep = (): Step => (props.firstRun ? 'password' : 'totp');
+  const [step, setStep] = createSignal<Step>(props.stage === 'setup' ? setupStep() : 'login');
+  const [error, setError] = createSignal('');
+  const [busy, setBusy] = createSignal(false);
+  const [enrollment, setEnrollment] = createSignal<{ secret: string; qrSvg: string }>();
+  const [codes, setCodes] = createSignal<string[]>([]);
+
+  const attempt = (work: () => Promise<void>) => async (event: SubmitEvent) => {
+    event.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      await work();
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (form: EventTarget | null, name: string): string => String(new FormData(form as HTMLFormElement).get(name) ?? '');
+
+  const startEnrollment = async () => {
+    setEnrollment(await call(authEndpoints.enrollTotp));
+    setStep('totp');
+  };
+  const login = attempt(async () => {
+    const form = document.getElementById('login-form');
+    const code = field(form, 'code');
+    const result = await call(authEndpoints.login, { body: { password: field(form, 'password'), ...(code ? { code } : {}) } });
+    if (result.stage === 'full') return props.onDone();
+    if (props.firstRun) setStep('password');
+    else await startEnrollment();
+  });
+  const choosePassword = attempt(async () => {
+    const form = document.getElementById('password-form');
+    if (field(form, 'password') !== field(form, 'repeat')) throw new Error('the two passwords differ');
+    await call(authEndpoints.setPassword, { body: { password: field(form, 'password') } });
+    await startEnrollment();
+  });
+  const confirm = attempt(async () => {
+    const result = await call(authEndpoints.confirmTotp, { body: { code: field(document.getElementById('totp-form'), 'code') } });
+    setCodes(result.recoveryCodes);
+    setStep('codes');
+  });
+
+  return (
+    <main class="signin" id="main">
+      <h1>CodePiper</h1>
+      <Switch>
+        <Match when={step() === 'login'}>
+          <form id="login-form" onSubmit={(e) => void login(e)} aria-describedby="signin-error">
+            <p>{props.firstRun ? 'First run: sign in with the one-time password the daemon printed when it started.' : 'Sign in with your password and the code from your authenticator app.'}</p>
+            <label>
+              Password
+              <input name="password" type="password" autocomplete="current-password" required autofocus />
+            </label>
+            <Show when={!props.firstRun}>
+              <label>
+                Code
+                <input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="123456 or a recovery code" />
+              </label>
+            </Show>
+            <button type="submit" disabled={busy()}>Sign in</button>
+          </form>
+        </Match>
+        <Match when={step() === 'password'}>
+          <form id="password-form" onSubmit={(e) => void choosePassword(e)}>
+            <p>Choose your password (at least {MIN_PASSWORD_LENGTH} characters).</p>
+            <label>
+              New password
+              <input name="password" type="password" autocomplete="new-password" minlength={MIN_PASSWORD_LENGTH} required autofocus />
+            </label>
+            <label>
+              Repeat it
+              <input name="repeat" type="password" autocomplete="new-password" minlength={MIN_PASSWORD_LENGTH} required />
+            </label>
+            <button type="submit" disabled={busy()}>Set password</button>
+          </form>
+        </Match>
+        <Match when={step() === 'totp'}>
+          <form id="totp-form" onSubmit={(e) => void confirm(e)}>
+            <p>Scan this code with an authenticator app, or type the secret into it, then enter the code it shows.</p>
+            <Show when={enrollment()} fallback={<button type="button" onClick={() => void startEnrollment().catch((e: unknown) => setError(describe(e)))}>Show the code</button>}>
+              {(e) => (
+                <>
+                  <div class="qr" role="img" aria-label="QR code for your authenticator app" innerHTML={e().qrSvg} />
+                  <p>
+                    Secret: <code data-testid="totp-secret">{e().secret}</code>
+                  </p>
+                </>
+              )}
+            </Show>
+            <label>
+              Code
+              <input name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" required />
+            </label>
+            <button type="submit" disabled={busy()}>Confirm</button>
+          </form>
+        </Match>
+        <Match when={step() === 'codes'}>
+          <section aria-labelledby="codes-title">
+            <h2 id="codes-title">Recovery codes</h2>
+            <p>Each code signs you in once if you lose your authenticator. They are shown only now: keep them somewhere safe.</p>
+            <ul class="codes" data-testid="recovery-codes">
+              <For each={codes()}>{(code) => <li><code>{code}</code></li>}</For>
+            </ul>
+            <button type="button" onClick={() => void props.onDone()}>I have saved them</button>
+          </section>
+        </Match>
+      </Switch>
+      <p id="signin-error" class="error" role="alert">
+        {error()}
+      </p>
+    </main>
+  );
+}
