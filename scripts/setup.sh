@@ -3,7 +3,7 @@
 # Idempotent: a second run only rebuilds what changed.
 # FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
 # tests), the sqlite3 shell (tests read the daemon's database directly) and
-# openssl (the HTTPS test makes a self-signed certificate).
+# openssl (the HTTPS tests and the stand-in push service make self-signed certificates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

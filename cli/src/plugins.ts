@@ -10,6 +10,7 @@ import policies from '@codepiper/plugin-policies';
 import analytics from '@codepiper/plugin-analytics';
 import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
+import notifications from '@codepiper/plugin-notifications';
 
 /** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
-export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, analytics, secrets, auth];
+export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, analytics, secrets, auth, notifications];

@@ -8,6 +8,7 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerIoCommands } from './commands/io.js';
+import { registerNotificationCommands } from './commands/notifications.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerSecretCommands } from './commands/secret.js';
 import { registerSessionCommands } from './commands/sessions.js';
@@ -28,6 +29,7 @@ export function createProgram(): CAC {
   registerAnalyticsCommands(cli);
   registerSecretCommands(cli);
   registerAuthCommands(cli);
+  registerNotificationCommands(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

@@ -10,6 +10,7 @@ export * from './daemon.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './keys.js';
+export * from './notifications.js';
 export * from './policies.js';
 export * from './schemas.js';
 export * from './secrets.js';

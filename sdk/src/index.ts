@@ -26,3 +26,4 @@ export * from './http-auth.js';
 export * from './audit.js';
 export * from './secrets.js';
 export * from './auth.js';
+export * from './notifications.js';
