@@ -81,7 +81,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
 
   test('first run: bootstrap password, a new password, TOTP from the QR code page, recovery codes', async () => {
     await page.goto(url);
-    await page.getByLabel('Password').fill(bootstrapPassword(daemon.output));
+    await page.getByLabel('Password', { exact: true }).fill(bootstrapPassword(daemon.output));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('New password').fill(PASSWORD);
     await page.getByLabel('Repeat it').fill(PASSWORD);
@@ -90,7 +90,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
     assert.match(totpSecret, /^[A-Z2-7]{16,}$/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'enroll-totp-desktop.png') });
-    await page.getByLabel('Code').fill(totp(totpSecret));
+    await page.getByLabel('Code', { exact: true }).fill(totp(totpSecret));
     await page.getByRole('button', { name: 'Confirm' }).click();
     const codes = page.getByTestId('recovery-codes').locator('li');
     await codes.first().waitFor();
@@ -141,7 +141,8 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.goto(`${url}/#/analytics`);
     await page.getByRole('heading', { name: 'Analytics' }).waitFor();
     await waitFor('usage from the Claude session', async () => (await page.locator('table.table tbody tr').count()) > 0, 30_000);
-    await page.getByText('Tokens per day').waitFor();
+    await page.getByRole('figure', { name: 'Tokens per day' }).locator('rect').first().waitFor();
+    await page.getByRole('figure', { name: 'Tool calls' }).locator('rect').first().waitFor();
 
     await page.goto(`${url}/#/policies`);
     await page.locator('li[data-policy="ask-before-rm"]').waitFor();
@@ -167,6 +168,9 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         await p.locator('main h1').first().waitFor();
         await p.waitForLoadState('networkidle');
         await p.screenshot({ path: path.join(SCREENSHOTS, `${name}-${device}.png`), fullPage: true });
+        // Nothing wider than the screen: a phone user never scrolls sideways to read a page.
+        const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
+        assert.ok(Number(wide) <= 0, `${name} on a ${device} is ${String(wide)} px wider than the screen`);
       }
       const session = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'web-shell');
       await p.goto(`${url}/#/sessions/${session?.id ?? ''}`);
@@ -197,8 +201,8 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     const context = await watched('phone');
     const p = await context.newPage();
     await p.goto(url);
-    await p.getByLabel('Password').fill(PASSWORD);
-    await p.getByLabel('Code').fill(totp(totpSecret, 1));
+    await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await p.getByLabel('Code', { exact: true }).fill(totp(totpSecret, 1));
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('heading', { name: 'Sessions' }).waitFor();
     await p.getByRole('button', { name: 'Sign out' }).click();

@@ -21,7 +21,8 @@ const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumF
 export function BarChart(props: { title: string; series: Series[]; bars: Bar[]; format?: (n: number) => string }) {
   const format = (n: number) => (props.format ?? compact.format)(n);
   const max = () => Math.max(1, ...props.bars.map((bar) => bar.values.reduce((a, b) => a + b, 0)));
-  const width = () => Math.max(1, props.bars.length) * 28;
+  // At least room for a dozen bars, so one bar stays a bar, not a block.
+  const width = () => Math.max(12, props.bars.length) * 28;
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
@@ -29,7 +30,7 @@ export function BarChart(props: { title: string; series: Series[]; bars: Bar[]; 
         <div class="legend" aria-hidden="true">
           <For each={props.series}>{(s) => <span><i style={{ background: s.color }} />{s.name}</span>}</For>
         </div>
-        <svg viewBox={`0 0 ${width()} ${HEIGHT + 18}`} preserveAspectRatio="none" aria-hidden="true" class="bars">
+        <svg viewBox={`0 0 ${width()} ${HEIGHT + 18}`} preserveAspectRatio="xMinYMax meet" aria-hidden="true" class="bars">
           <For each={props.bars}>
             {(bar, i) => {
               let y = HEIGHT;

@@ -67,6 +67,7 @@ export function AnalyticsPage() {
       </div>
       <Show when={grouped()}>
         {(r) => (
+          <div class="scroll">
           <table class="table">
             <caption>Usage by {r().by}; prices as listed on {r().pricesTaken}</caption>
             <thead>
@@ -82,6 +83,7 @@ export function AnalyticsPage() {
               </For>
             </tbody>
           </table>
+          </div>
         )}
       </Show>
     </section>

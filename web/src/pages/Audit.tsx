@@ -38,7 +38,8 @@ export function AuditPage() {
         <button type="submit">Apply</button>
       </form>
       <p class="error" role="alert">{entries.error ? String(entries.error) : ''}</p>
-      <table class="table">
+      <div class="scroll">
+          <table class="table">
         <caption class="visually-hidden">Recorded decisions, newest first</caption>
         <thead>
           <tr><th scope="col">Time</th><th scope="col">Session</th><th scope="col">Tool</th><th scope="col">Input</th><th scope="col">Decision</th><th scope="col">By</th></tr>
@@ -58,6 +59,7 @@ export function AuditPage() {
           </For>
         </tbody>
       </table>
+          </div>
     </section>
   );
 }

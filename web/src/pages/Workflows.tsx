@@ -90,6 +90,7 @@ export function RunPage() {
             </Show>
           </div>
           <Show when={r().error}><p class="error">{r().error}</p></Show>
+          <div class="scroll">
           <table class="table">
             <caption class="visually-hidden">Steps</caption>
             <thead><tr><th scope="col">Step</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Session</th><th scope="col">Result or error</th></tr></thead>
@@ -107,6 +108,7 @@ export function RunPage() {
               </For>
             </tbody>
           </table>
+          </div>
           <h2>Log</h2>
           <ol class="timeline">
             <For each={log()}>{(event) => <li><time datetime={event.ts}>{event.ts.slice(11, 19)}</time> {logLine(event)}</li>}</For>
