@@ -45,5 +45,5 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
       term.dispose();
     });
   });
-  return <div class="terminal" ref={host} role="application" aria-label="Session terminal" data-testid="terminal" />;
+  return <div class="terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" data-testid="terminal" />;
 }
