@@ -206,13 +206,19 @@ export class ApiServer implements ApiRegistrar {
 /** Whether the request came over TCP: a Unix socket peer has no address. */
 const isTcp = (request: FastifyRequest): boolean => request.socket.remoteAddress !== undefined;
 
-/** The web UI's files; a path without an extension is a page of the single-page app, so index.html. */
+/**
+ * The web UI's files, each a public route of its own (read once, at start),
+ * and `/` for its page. Nothing else is public: a path that is neither a file
+ * nor an API route still gets 401 from a stranger. The app routes in the URL's
+ * hash, so it needs no catch-all.
+ */
 async function serveWebUi(app: FastifyInstance, root: string): Promise<void> {
   await app.register(fastifyStatic, { root, serve: false });
-  app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, (request, reply) => {
-    const file = (request.params as { '*': string })['*'];
-    return reply.sendFile(path.extname(file) === '' ? 'index.html' : file);
-  });
+  const open = { config: { access: 'public' }, schema: { hide: true } } as const;
+  app.get('/', open, (_request, reply) => reply.sendFile('index.html'));
+  for (const file of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (fs.statSync(path.join(root, file)).isFile()) app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => reply.sendFile(file));
+  }
 }
 
 function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | undefined }): { params?: TSchema; querystring?: TSchema } {

@@ -171,7 +171,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const { model: _model, ...usage } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
     assert.deepEqual(usage, mainUsage());
     assert.deepEqual(await storedUsage(), mainUsage());
-    assert.equal((await show(session.id)).status, 'idle');
+    await waitFor('status idle, set by the notification', async () => (await show(session.id)).status === 'idle', 5_000);
   });
 
   test('stop ends codex cleanly, without the forced kill', async () => {
@@ -193,7 +193,8 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the answer after resume', async () => (await screenText(session.id)).includes('Resumed and answering'), 30_000);
     await waitFor('the turn after resume notified', async () => (await events('codex.turn_complete')).length === 4, 15_000);
-    assert.equal((await show(session.id)).status, 'idle');
+    // The status follows the notification's event by a moment.
+    await waitFor('status idle, set by the notification', async () => (await show(session.id)).status === 'idle', 5_000);
     const { entries } = await daemon.client.call(sessionEndpoints.transcript, { params: { id: session.id } });
     assert.deepEqual(entries.filter((e) => e.kind === 'user').map((e) => e.text), ['say hello', 'list the files', 'once more', 'after resume']);
     // Codex carries its cumulative counter over a resume (0.169.0): the stored value stays exact.
