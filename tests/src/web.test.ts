@@ -158,6 +158,24 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.getByText('test-and-fix.yaml').waitFor();
   });
 
+  test('a workflow started from the dashboard shows its steps live and is cancelled there', async () => {
+    writeFileSync(
+      path.join(daemon.home, 'workflows', 'nap.yaml'),
+      'name: nap\nvars:\n  seconds: "1"\nsteps:\n  - type: shell\n    id: greet\n    command: ["echo", "hello"]\n  - type: shell\n    id: nap\n    command: ["sleep", "${vars.seconds}"]\n',
+    );
+    await page.goto(`${url}/#/workflows`);
+    await page.reload(); // the list was read when the page opened, before the file existed
+    const form = page.getByRole('form', { name: 'Run nap' });
+    await form.getByLabel('seconds').fill('300');
+    await form.getByRole('button', { name: 'Run' }).click();
+    await page.waitForURL(/#\/workflows\/runs\/[0-9a-f-]{36}$/);
+    await page.locator('tr[data-step="steps[1]"]', { hasText: 'running' }).waitFor();
+    assert.match(await page.locator('tr[data-step="steps[0]"]').innerText(), /succeeded\s+–\s+hello/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('run-status').filter({ hasText: 'cancelled' }).waitFor();
+    await page.locator('tr[data-step="steps[1]"]', { hasText: 'cancelled' }).waitFor();
+  });
+
   test('every page on a phone and a desktop, saved as screenshots; the app shell loads offline', async () => {
     const state = await desktop.storageState();
     for (const device of ['phone', 'desktop'] as const) {
@@ -201,6 +219,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     const context = await watched('phone');
     const p = await context.newPage();
     await p.goto(url);
+    await p.screenshot({ path: path.join(SCREENSHOTS, 'sign-in-phone.png') });
     await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await p.getByLabel('Code', { exact: true }).fill(totp(totpSecret, 1));
     await p.getByRole('button', { name: 'Sign in' }).click();

@@ -36,7 +36,7 @@ export function SessionPage() {
   );
   const [notice, setNotice] = createSignal('');
   onEvents([''], (event: CodePiperEvent) => {
-    if (event.sessionId !== session()?.id) return;
+    if (event.sessionId !== (session()?.id ?? params.id)) return;
     setEvents((list) => [event, ...(list ?? [])].slice(0, TIMELINE_LENGTH));
     if (event.type.startsWith('session.')) refreshSession();
     if (event.type.startsWith('approval.')) void refetchApprovals();

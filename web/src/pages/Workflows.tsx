@@ -76,7 +76,8 @@ export function RunPage() {
     void refetchLog();
   });
   onEvents(['workflow.'], (event: CodePiperEvent) => {
-    if ((event.payload as StepEventPayload).run === run()?.id) refresh();
+    // Events may come before the first fetch answers: match the id in the address too.
+    if ((event.payload as StepEventPayload).run === (run()?.id ?? params.id)) refresh();
   });
   return (
     <Show when={run()} fallback={<p class="muted">{run.error ? String(run.error) : 'Loading…'}</p>}>
