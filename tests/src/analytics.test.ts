@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints, ApiError, eventEndpoints, sessionEndpoints, type ImportStatus, type ToolReport, type UsageReport, type UsageTotals } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { codexBin, codexKeyVar, prepareCodexHome, type CodexHome } from './agents/codex.js';
 import { TestDaemon, tempHome, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -64,7 +64,7 @@ describe('analytics with the real Claude Code against a fake Anthropic API', { t
     await fake?.close();
     rmSync(workdir, { recursive: true, force: true });
     rmSync(emptyDir, { recursive: true, force: true });
-    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+    await removeClaudeHome(home);
   });
 
   /** What the model server reported, summed: every API response of the session, its subagent's included. */

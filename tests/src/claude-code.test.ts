@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSyn
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints, ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
 
@@ -72,8 +72,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     await daemon?.dispose();
     await fake?.close();
     rmSync(workdir, { recursive: true, force: true });
-    // Claude may still be flushing its files for a moment after it is killed.
-    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+    await removeClaudeHome(home);
   });
 
   const events = async (type: string): Promise<CodePiperEvent[]> =>

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { suiteDaemon, tempHome, TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
@@ -339,7 +339,7 @@ describe('policies with the real Claude Code against a fake Anthropic API', { ti
     await daemon?.dispose();
     await fake?.close();
     if (workdir) rmSync(workdir, { recursive: true, force: true });
-    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+    await removeClaudeHome(home);
   });
 
   const toolResults = () => fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).map((r) => toolResultText(r)?.text ?? '');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
 import { bootstrapPassword, startWebDaemon, totp } from './web-client.js';
@@ -69,13 +69,10 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
   });
   after(async () => {
     await browser?.close();
-    for (const session of (await daemon?.client.call(sessionEndpoints.list, { query: {} }).catch(() => undefined))?.sessions ?? []) {
-      await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
-    }
     await daemon?.dispose();
     await fake?.close();
     rmSync(workdir, { recursive: true, force: true });
-    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+    await removeClaudeHome(home);
     console.log(`screenshots: ${SCREENSHOTS}`);
   });
 

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sessionEndpoints, workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, isMainConversation, lastUserText, type RecordedRequest } from './model-servers/anthropic.js';
 
@@ -38,13 +38,10 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
   });
   after(async () => {
     release();
-    for (const session of (await daemon?.client.call(sessionEndpoints.list, { query: {} }).catch(() => undefined))?.sessions ?? []) {
-      await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
-    }
     await daemon?.dispose();
     await fake?.close();
     rmSync(workdir, { recursive: true, force: true });
-    if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+    await removeClaudeHome(home);
   });
 
   const prompts = (match: string): RecordedRequest[] => fake.requests.filter((r) => isMainConversation(r) && lastUserText(r).includes(match));

@@ -3,9 +3,10 @@
  * tests package) offline against a fake model server, in a config dir of its
  * own so the user's ~/.claude is never read or written.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { waitFor } from '@codepiper/sdk/testing';
 
 /** The pinned `claude` (tests/dist/agents/claude.js → tests/node_modules/.bin/claude). */
 export const claudeBin = path.resolve(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'claude');
@@ -111,4 +112,9 @@ export function writeStandInClaude(dir: string, body = 'exec sleep 3600'): strin
   const file = path.join(dir, 'claude');
   writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   return file;
+}
+
+/** Removes a config dir made by prepareClaudeHome; Claude may still be flushing its files for a moment after it is killed. */
+export async function removeClaudeHome(home: ClaudeHome | undefined): Promise<void> {
+  if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
 }
