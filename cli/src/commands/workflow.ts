@@ -170,9 +170,9 @@ const ACTIONS = ['validate', 'run', 'list', 'status', 'logs', 'cancel'] as const
 
 export function registerWorkflowCommands(cli: CAC): void {
   cli
-    .command(
-      'workflow <action> [target]',
-      'Workflows: YAML files that chain sessions.\n' +
+    .command('workflow <action> [target]', 'Workflows: YAML files that chain sessions: validate, run, list, status, logs, cancel')
+    .usage(
+      'workflow <action> [FILE|RUN] [options]\n\n' +
         '  validate FILE     check a file: every error with line, column and step path\n' +
         '  run FILE          start a run and show its steps live (Ctrl-C leaves it running)\n' +
         '  list              runs, newest first\n' +
@@ -180,7 +180,6 @@ export function registerWorkflowCommands(cli: CAC): void {
         '  logs RUN          what the run did, step by step (-f to follow)\n' +
         '  cancel RUN        stop the run and the sessions it started',
     )
-    .usage('workflow <validate|run|list|status|logs|cancel> [FILE|RUN] [options]')
     .option('--var <NAME=VALUE>', 'run: set a variable the workflow declares under vars; repeatable')
     .option('--detach', 'run: start the run and return at once')
     .option('-f, --follow', 'logs: keep printing until the run ends')
@@ -188,7 +187,7 @@ export function registerWorkflowCommands(cli: CAC): void {
     .option('--limit <n>', 'list: at most this many runs (default 50)')
     .option('--json', 'Print JSON (events as JSON lines for run and logs)')
     .example('  $ codepiper workflow validate examples/workflows/test-and-fix.yaml')
-    .example('  $ codepiper workflow run examples/workflows/review-directories.yaml --var dirs=src,tests')
+    .example('  $ codepiper workflow run examples/workflows/parallel-review.yaml --var focus=security')
     .example('  $ codepiper workflow status 3f2a')
     .action(async (action: string, target: string | undefined, options: WorkflowOptions) => {
       const needs = (what: string): string => {
