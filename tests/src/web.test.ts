@@ -190,6 +190,9 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       const session = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'web-shell');
       await p.goto(`${url}/#/sessions/${session?.id ?? ''}`);
       await p.locator('[data-testid=terminal][data-ready=true]').waitFor();
+      // The session's terminal takes the size of the window that shows it.
+      const cols = device === 'phone' ? (n: number) => n < 60 : (n: number) => n > 100;
+      await waitFor(`the session resized for a ${device}`, async () => cols((await daemon.client.call(sessionEndpoints.screen, { params: { id: session?.id ?? '' } })).cols));
       await p.screenshot({ path: path.join(SCREENSHOTS, `session-${device}.png`), fullPage: true });
       await context.close();
     }
