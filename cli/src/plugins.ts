@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import type { AnyPlugin } from '@codepiper/sdk';
+import { createDashboardPlugin } from '@codepiper/plugin-dashboard';
 import events from '@codepiper/plugin-events';
 import providerClaudeCode from '@codepiper/plugin-provider-claude-code';
 import providerCodex from '@codepiper/plugin-provider-codex';
@@ -12,5 +14,11 @@ import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
 import notifications from '@codepiper/plugin-notifications';
 
+/** The dashboard's build (web/ in the repository). */
+const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
 /** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
-export const firstPartyPlugins: AnyPlugin[] = [events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents, workflows, policies, analytics, secrets, auth, notifications];
+export const firstPartyPlugins: AnyPlugin[] = [
+  events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents,
+  workflows, policies, analytics, secrets, auth, notifications, createDashboardPlugin(DASHBOARD_DIR),
+];

@@ -46,8 +46,6 @@ export interface WebListener {
   trustProxy: boolean | string[];
   /** Origins besides the listener's own allowed to send state-changing requests and open WebSockets. */
   allowedOrigins: string[];
-  /** The web UI's built files, served to anyone (the app shell holds no data; the API it calls does). */
-  staticDir?: string;
 }
 
 export interface ApiServerOptions {
@@ -123,9 +121,17 @@ export class ApiServer implements ApiRegistrar {
       await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
     });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-    const staticDir = options.web?.staticDir;
-    if (staticDir !== undefined && fs.existsSync(path.join(staticDir, 'index.html'))) await serveWebUi(app, staticDir);
+    // reply.sendFile for handleFiles; each call names its own root.
+    await app.register(fastifyStatic, { root: path.parse(process.cwd()).root, serve: false });
     return new ApiServer(app, handler!, options.web);
+  }
+
+  handleFiles(root: string): void {
+    const open = { config: { access: 'public' }, schema: { hide: true } } as const;
+    this.app.get('/', open, (_request, reply) => reply.sendFile('index.html', root));
+    for (const file of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+      if (fs.statSync(path.join(root, file)).isFile()) this.app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => reply.sendFile(file, root));
+    }
   }
 
   handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void {
@@ -205,21 +211,6 @@ export class ApiServer implements ApiRegistrar {
 
 /** Whether the request came over TCP: a Unix socket peer has no address. */
 const isTcp = (request: FastifyRequest): boolean => request.socket.remoteAddress !== undefined;
-
-/**
- * The web UI's files, each a public route of its own (read once, at start),
- * and `/` for its page. Nothing else is public: a path that is neither a file
- * nor an API route still gets 401 from a stranger. The app routes in the URL's
- * hash, so it needs no catch-all.
- */
-async function serveWebUi(app: FastifyInstance, root: string): Promise<void> {
-  await app.register(fastifyStatic, { root, serve: false });
-  const open = { config: { access: 'public' }, schema: { hide: true } } as const;
-  app.get('/', open, (_request, reply) => reply.sendFile('index.html'));
-  for (const file of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (fs.statSync(path.join(root, file)).isFile()) app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => reply.sendFile(file));
-  }
-}
 
 function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | undefined }): { params?: TSchema; querystring?: TSchema } {
   return { ...(endpoint.params && { params: endpoint.params }), ...(endpoint.query && { querystring: endpoint.query }) };

@@ -27,8 +27,6 @@ export interface KernelOptions {
   web?: WebFlags;
   /** Where notices for the person who started the daemon go (never the log); stderr by default. */
   notify?: (text: string) => void;
-  /** The web UI's built files, served on the TCP listener when they exist. */
-  webUiDir?: string;
 }
 
 export interface WebFlags {
@@ -211,6 +209,10 @@ export class Kernel {
           duringRegister('api.handleSocket');
           api.handleSocket(endpoint, handler);
         },
+        handleFiles: (root) => {
+          duringRegister('api.handleFiles');
+          api.handleFiles(root);
+        },
       },
       migrations: (list) => {
         duringRegister('migrations');
@@ -266,7 +268,6 @@ function webListener(settings: WebSettings, options: KernelOptions): WebListener
     trustProxy: settings.trustProxy,
     allowedOrigins: settings.allowedOrigins,
     ...(tlsCert !== undefined && tlsKey !== undefined && { tls: { cert: readTlsFile(tlsCert, 'certificate'), key: readTlsFile(tlsKey, 'key') } }),
-    ...(options.webUiDir !== undefined && { staticDir: options.webUiDir }),
   };
 }
 

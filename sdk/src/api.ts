@@ -143,6 +143,12 @@ export type SocketHandler<E> = (socket: WebSocket, request: SocketContext<E>) =>
 export interface ApiRegistrar {
   handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void;
   handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void;
+  /**
+   * Serves every file under `root` (listed now, once) as a public GET route
+   * of its own, and `/` as `root/index.html`: a web app's built files, which
+   * must load before anyone has signed in and hold no data.
+   */
+  handleFiles(root: string): void;
 }
 
 /** The JSON body of every error response. */

@@ -17,8 +17,6 @@ const WAIT_MS = 10_000;
 const POLL_MS = 50;
 const LOG_TAIL_LINES = 20;
 const MAIN_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
-/** The dashboard's build (web/ in the repository), served on the TCP listener once it exists. */
-const WEB_UI_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 /** A detached daemon's notices (the bootstrap password) go to `daemon --detach` through this descriptor, never to a file. */
 const NOTICE_FD_VARIABLE = 'CODEPIPER_NOTICE_FD';
 const NOTICE_FD = 3;
@@ -102,7 +100,7 @@ const isGone = (client: ApiClient): Promise<boolean> => client.call(daemonEndpoi
 async function runInForeground(web: WebFlags | undefined): Promise<number> {
   // Loaded here so that the client commands never load the kernel and its plugins.
   const [{ runDaemon }, { firstPartyPlugins }] = await Promise.all([import('@codepiper/core'), import('../plugins.js')]);
-  await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, webUiDir: WEB_UI_DIR, notify: noticeWriter() });
+  await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, notify: noticeWriter() });
   // runDaemon tells of a failed start on stderr and through process.exitCode.
   return Number(process.exitCode ?? 0);
 }
