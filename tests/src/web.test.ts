@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -26,6 +27,22 @@ const PAGES = [
   ['workflows', '#/workflows'],
 ] as const;
 const PASSWORD = 'a long and private passphrase';
+/** axe-core, the accessibility checker, injected into each page. */
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** What axe finds on the page that a screen reader or keyboard user would trip over (serious or critical). */
+async function accessibilityProblems(p: Page): Promise<string[]> {
+  await p.addScriptTag({ content: AXE });
+  const violations = (await p.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)')) as AxeViolation[];
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
 
 describe('the web dashboard in Chromium against the real daemon', { timeout: 420_000 }, () => {
   let daemon: TestDaemon;
@@ -184,6 +201,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         await p.waitForLoadState('networkidle');
         await p.screenshot({ path: path.join(SCREENSHOTS, `${name}-${device}.png`), fullPage: true });
         // Nothing wider than the screen: a phone user never scrolls sideways to read a page.
+        assert.deepEqual(await accessibilityProblems(p), [], `${name} on a ${device}: accessibility`);
         const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
         assert.ok(Number(wide) <= 0, `${name} on a ${device} is ${String(wide)} px wider than the screen`);
       }
@@ -194,6 +212,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       const cols = device === 'phone' ? (n: number) => n < 60 : (n: number) => n > 100;
       await waitFor(`the session resized for a ${device}`, async () => cols((await daemon.client.call(sessionEndpoints.screen, { params: { id: session?.id ?? '' } })).cols));
       await p.screenshot({ path: path.join(SCREENSHOTS, `session-${device}.png`), fullPage: true });
+      assert.deepEqual(await accessibilityProblems(p), [], `a session on a ${device}: accessibility`);
       await context.close();
     }
 
@@ -220,6 +239,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     const p = await context.newPage();
     await p.goto(url);
     await p.screenshot({ path: path.join(SCREENSHOTS, 'sign-in-phone.png') });
+    assert.deepEqual(await accessibilityProblems(p), [], 'sign-in: accessibility');
     await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await p.getByLabel('Code', { exact: true }).fill(totp(totpSecret, 1));
     await p.getByRole('button', { name: 'Sign in' }).click();

@@ -1,6 +1,7 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { analyticsEndpoints, USAGE_GROUPINGS, type UsageGrouping } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
+import { Scroll } from '../components/Scroll.jsx';
 import { BarChart } from '../components/BarChart.jsx';
 import { money, percent, TotalsLine } from '../components/UsageTotals.jsx';
 
@@ -67,7 +68,7 @@ export function AnalyticsPage() {
       </div>
       <Show when={grouped()}>
         {(r) => (
-          <div class="scroll">
+          <Scroll label="Usage table">
           <table class="table">
             <caption>Usage by {r().by}; prices as listed on {r().pricesTaken}</caption>
             <thead>
@@ -83,7 +84,7 @@ export function AnalyticsPage() {
               </For>
             </tbody>
           </table>
-          </div>
+          </Scroll>
         )}
       </Show>
     </section>

@@ -1,6 +1,7 @@
 import { createResource, createSignal, For } from 'solid-js';
 import { policyEndpoints } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
+import { Scroll } from '../components/Scroll.jsx';
 import { describeInput } from '../components/Approval.jsx';
 
 interface AuditFilters {
@@ -38,7 +39,7 @@ export function AuditPage() {
         <button type="submit">Apply</button>
       </form>
       <p class="error" role="alert">{entries.error ? String(entries.error) : ''}</p>
-      <div class="scroll">
+      <Scroll label="Audit entries">
           <table class="table">
         <caption class="visually-hidden">Recorded decisions, newest first</caption>
         <thead>
@@ -59,7 +60,7 @@ export function AuditPage() {
           </For>
         </tbody>
       </table>
-          </div>
+          </Scroll>
     </section>
   );
 }

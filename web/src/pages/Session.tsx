@@ -12,9 +12,9 @@ import { debounce, onEvents } from '../live.js';
 
 /** The phone's missing keys. */
 const KEY_BAR: { key: KeyName; label: string; name: string }[] = [
-  { key: 'escape', label: 'Esc', name: 'Escape' },
+  { key: 'escape', label: 'Esc', name: 'Esc (Escape)' },
   { key: 'tab', label: 'Tab', name: 'Tab' },
-  { key: 'ctrl+c', label: 'Ctrl-C', name: 'Control C' },
+  { key: 'ctrl+c', label: 'Ctrl-C', name: 'Ctrl-C (interrupt)' },
   { key: 'up', label: '↑', name: 'Up arrow' },
   { key: 'down', label: '↓', name: 'Down arrow' },
   { key: 'left', label: '←', name: 'Left arrow' },

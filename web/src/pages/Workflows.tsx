@@ -2,6 +2,7 @@ import { A, useNavigate, useParams } from '@solidjs/router';
 import { createResource, For, Show } from 'solid-js';
 import { workflowEndpoints, workflowRunEndpoints, type CodePiperEvent, type StepEventPayload, type WorkflowFile } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
+import { Scroll } from '../components/Scroll.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age } from '../components/Status.jsx';
 import { debounce, onEvents } from '../live.js';
@@ -91,7 +92,7 @@ export function RunPage() {
             </Show>
           </div>
           <Show when={r().error}><p class="error">{r().error}</p></Show>
-          <div class="scroll">
+          <Scroll label="Steps of the run">
           <table class="table">
             <caption class="visually-hidden">Steps</caption>
             <thead><tr><th scope="col">Step</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Session</th><th scope="col">Result or error</th></tr></thead>
@@ -109,7 +110,7 @@ export function RunPage() {
               </For>
             </tbody>
           </table>
-          </div>
+          </Scroll>
           <h2>Log</h2>
           <ol class="timeline">
             <For each={log()}>{(event) => <li><time datetime={event.ts}>{event.ts.slice(11, 19)}</time> {logLine(event)}</li>}</For>
