@@ -73,7 +73,7 @@ export const WorkflowRunSchema = Type.Object({
   file: Type.String({ description: 'The workflow file the run was started from' }),
   status: RunStatusSchema,
   error: Nullable(Type.String({ description: 'Why the run failed' })),
-  vars: Type.Record(Type.String(), Type.Unknown(), { description: 'Variables at the start: declared defaults with --var overrides' }),
+  vars: Type.Record(Type.String(), Type.Unknown(), { description: 'The --var values the run was started with (declared defaults apply to the rest)' }),
   createdAt: IsoTime,
   updatedAt: IsoTime,
   finishedAt: Nullable(IsoTime),

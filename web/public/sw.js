@@ -35,7 +35,8 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(
       fetch(request)
         .then(async (response) => {
-          if (response.ok) await (await caches.open(CACHE)).put('/', response.clone());
+          // Only the shell itself: another page (an API URL opened in a tab) must not replace it.
+          if (response.ok && url.pathname === '/') await (await caches.open(CACHE)).put('/', response.clone());
           return response;
         })
         .catch(async () => (await caches.match('/')) ?? Response.error()),

@@ -8,12 +8,15 @@ const listeners = new Set<Listener>();
 let socket: WebSocket | undefined;
 let lastId: number | undefined;
 let retryMs = 500;
+let retry: ReturnType<typeof setTimeout> | undefined;
 
 /**
  * One event stream for the whole app (pushed by the daemon, never polled).
  * After a drop it reconnects from the last event it saw, so nothing is missed.
  */
 function connect(): void {
+  clearTimeout(retry);
+  retry = undefined;
   socket = openSocket(eventEndpoints.stream, undefined, lastId === undefined ? {} : { after: lastId });
   socket.onmessage = (message) => {
     const event = JSON.parse(String(message.data)) as CodePiperEvent;
@@ -23,7 +26,7 @@ function connect(): void {
   };
   socket.onclose = () => {
     socket = undefined;
-    if (listeners.size > 0) setTimeout(connect, (retryMs = Math.min(retryMs * 2, 10_000)));
+    if (listeners.size > 0) retry = setTimeout(connect, (retryMs = Math.min(retryMs * 2, 10_000)));
   };
 }
 
@@ -33,7 +36,7 @@ export function onEvents(prefixes: readonly string[], listener: Listener): void 
     if (prefixes.some((prefix) => event.type.startsWith(prefix))) listener(event);
   };
   listeners.add(filtered);
-  if (!socket) connect();
+  if (!socket && !retry) connect();
   onCleanup(() => listeners.delete(filtered));
 }
 

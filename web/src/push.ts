@@ -14,7 +14,9 @@ async function registration(): Promise<ServiceWorkerRegistration> {
 /** Whether this browser already receives CodePiper's notifications. */
 export async function pushEnabled(): Promise<boolean> {
   if (!('serviceWorker' in navigator) || !('PushManager' in window)) return false;
-  return (await (await navigator.serviceWorker.ready).pushManager.getSubscription()) !== null;
+  // Not `ready`: it never settles where the worker failed to register.
+  const worker = await navigator.serviceWorker.getRegistration();
+  return (await worker?.pushManager.getSubscription()) != null;
 }
 
 /** Asks for permission, subscribes with the daemon's VAPID key and gives the daemon the subscription. */

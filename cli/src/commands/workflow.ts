@@ -222,7 +222,7 @@ export function registerWorkflowCommands(cli: CAC): void {
         case 'cancel': {
           const cancelled = await client().call(workflowRunEndpoints.cancel, { params: { id: needs('RUN') } });
           if (options.json) printJson(cancelled);
-          else print(`cancelled run ${shortId(cancelled.id)} of ${cancelled.name}`);
+          else print(cancelled.status === 'cancelled' ? `cancelled run ${shortId(cancelled.id)} of ${cancelled.name}` : `run ${shortId(cancelled.id)} of ${cancelled.name} had already ${cancelled.status}`);
           return 0;
         }
         default:

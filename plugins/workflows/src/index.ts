@@ -1,4 +1,4 @@
-import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
+import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, type RunEventPayload, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { workflowFiles } from './files.js';
@@ -46,7 +46,13 @@ export default definePlugin({
       const own = [];
       for (let after = run.eventCursor; ; ) {
         const page = await events.list({ type: 'workflow.*', after, limit: 1000 });
-        own.push(...page.filter((event) => (event.payload as { run?: string } | null)?.run === run.id));
+        for (const event of page) {
+          const payload = event.payload as Partial<RunEventPayload> | null;
+          if (payload?.run !== run.id) continue;
+          own.push(event);
+          // The run's last event: nothing of it comes later.
+          if (event.type === 'workflow.run' && payload.status !== 'running') return { events: own };
+        }
         if (page.length < 1000) return { events: own };
         after = page.at(-1)?.id ?? after;
       }

@@ -24,7 +24,10 @@ export function TotalsLine(props: { totals: Totals }) {
 /** A session's tokens and cost, updated as its agent answers. */
 export function UsageTotals(props: { sessionId: string }) {
   const [report, { refetch }] = createResource(() => props.sessionId, (session) => call(analyticsEndpoints.usage, { query: { by: 'session', session } }));
-  onEvents(['session.turn_ended'], debounce(() => void refetch(), 1000));
+  const refresh = debounce(() => void refetch(), 1000);
+  onEvents(['session.turn_ended'], (event) => {
+    if (event.sessionId === props.sessionId) refresh();
+  });
   return (
     <section aria-labelledby="usage-title">
       <h2 id="usage-title">Tokens and cost</h2>

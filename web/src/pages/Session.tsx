@@ -1,6 +1,6 @@
 import { useParams } from '@solidjs/router';
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { approvalEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { approvalEndpoints, eventEndpoints, isFinished, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
@@ -43,7 +43,7 @@ export function SessionPage() {
   });
   const refreshSession = debounce(() => void refetch());
   const id = () => session()?.id ?? params.id;
-  const live = () => !['exited', 'crashed'].includes(session()?.status ?? 'exited');
+  const live = () => !isFinished(session()?.status ?? 'exited');
 
   return (
     <Show when={session()} fallback={<p class="muted">{session.error ? String(session.error) : 'Loading…'}</p>}>
@@ -66,7 +66,9 @@ export function SessionPage() {
               <For each={approvals()}>{(approval) => <Approval approval={approval} />}</For>
             </ul>
           </Show>
-          <Terminal sessionId={s().id} onNotice={setNotice} />
+          <Show when={s().id} keyed>
+            {(sessionId) => <Terminal sessionId={sessionId} onNotice={setNotice} />}
+          </Show>
           <p class="error" role="alert">
             {notice()}
           </p>

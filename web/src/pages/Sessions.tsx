@@ -1,6 +1,6 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { SESSION_STATUSES, sessionEndpoints, type SessionRecord } from '@codepiper/sdk/contracts';
+import { isFinished, SESSION_STATUSES, sessionEndpoints, type SessionRecord } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';
@@ -93,7 +93,7 @@ export function SessionsPage() {
 }
 
 function SessionRow(props: { session: SessionRecord }) {
-  const live = () => props.session.status !== 'exited' && props.session.status !== 'crashed';
+  const live = () => !isFinished(props.session.status);
   return (
     <li class="row" data-session={props.session.id}>
       <div class="grow">

@@ -43,7 +43,10 @@ function FileRow(props: { file: WorkflowFile }) {
   const navigate = useNavigate();
   const start = async (values: Record<string, string>) => {
     const vars = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
-    const run = await call(workflowRunEndpoints.start, { body: { source: props.file.source, file: props.file.file, vars } });
+    // The file as it is now, not as it was when the page opened.
+    const current = (await call(workflowEndpoints.files)).files.find((f) => f.file === props.file.file);
+    if (!current) throw new Error(`${props.file.file} is gone`);
+    const run = await call(workflowRunEndpoints.start, { body: { source: current.source, file: current.file, vars } });
     navigate(`/workflows/runs/${run.id}`);
   };
   return (
@@ -71,14 +74,15 @@ function FileRow(props: { file: WorkflowFile }) {
 export function RunPage() {
   const params = useParams<{ id: string }>();
   const [run, { refetch }] = createResource(() => params.id, (id) => call(workflowRunEndpoints.show, { params: { id } }));
-  const [log, { refetch: refetchLog }] = createResource(() => params.id, async (id) => (await call(workflowRunEndpoints.logs, { params: { id } })).events);
-  const refresh = debounce(() => {
-    void refetch();
-    void refetchLog();
-  });
+  const [log, { mutate: setLog, refetch: refetchLog }] = createResource(() => params.id, async (id) => (await call(workflowRunEndpoints.logs, { params: { id } })).events);
+  const refreshRun = debounce(() => void refetch());
+  const refreshLog = debounce(() => void refetchLog());
   onEvents(['workflow.'], (event: CodePiperEvent) => {
     // Events may come before the first fetch answers: match the id in the address too.
-    if ((event.payload as StepEventPayload).run === (run()?.id ?? params.id)) refresh();
+    if ((event.payload as StepEventPayload).run !== (run()?.id ?? params.id)) return;
+    refreshRun();
+    if (log.loading) refreshLog();
+    else setLog((list) => (list?.some((e) => e.id === event.id) ? list : [...(list ?? []), event]));
   });
   return (
     <Show when={run()} fallback={<p class="muted">{run.error ? String(run.error) : 'Loading…'}</p>}>

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventLog, Logger, SessionControl, SessionDirectory, StepStatus } from '@codepiper/sdk';
+import { badRequest, type EventLog, type Logger, type SessionControl, type SessionDirectory, type StepStatus } from '@codepiper/sdk';
 import type { ForeachStep, IfStep, ParallelStep, SessionPromptStep, SessionStep, SetStep, ShellStep, Step, WaitFor, Workflow } from '../ast.js';
 import { evaluateCondition } from '../condition.js';
 import { formatDuration } from '../duration.js';
@@ -11,7 +11,7 @@ import { Interruption, sleep, StepFailure } from './interruption.js';
 import type { RunJournal } from './journal.js';
 import { waitForSession } from './session-wait.js';
 import { runShell } from './shell-process.js';
-import { isSettled, type StepState, type StoredRun } from './store.js';
+import type { StepState, StoredRun } from './store.js';
 
 export interface ExecutorDeps {
   sessions: SessionControl;
@@ -38,6 +38,7 @@ export function workflowEnv(workflow: Workflow, given: Readonly<Record<string, s
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const label = (step: Step): string => `${step.path}${step.id ? ` (${step.id})` : ''}`;
 
 /**
  * Interprets one run of a workflow. Every step's state is written as it
@@ -58,8 +59,9 @@ export class RunExecutor {
     private readonly journal: RunJournal,
     private readonly deps: ExecutorDeps,
   ) {
-    this.vars = { ...run.vars };
     this.env = workflowEnv(workflow, run.env, deps.env);
+    // Resolved at each (re)start from what is stored: the --var values, never the values of ${env...} defaults.
+    this.vars = startVars(workflow, run.vars as Record<string, string>, this.env);
   }
 
   /** Runs the steps; resolves when they are done, rejects with the step failure or interruption that ended them. */
@@ -79,16 +81,24 @@ export class RunExecutor {
   private async step(step: Step, scope: Scope, signal: AbortSignal): Promise<Outputs> {
     const key = scope.iteration.length > 0 ? `${step.path}#${scope.iteration.join('.')}` : step.path;
     const record = await this.journal.find(key);
-    if (record && isSettled(record.status)) return this.remember(step, record.outputs, record.status);
+    // Settled before a restart: the same outcome again, never a second run.
+    if (record?.status === 'succeeded' || (record?.status === 'failed' && step.onError === 'continue')) return this.remember(step, record.outputs, record.status);
+    if (record?.status === 'failed') throw new StepFailure(`${label(step)} ${record.error ?? 'failed'}`);
+    if (record?.status === 'cancelled') throw new Interruption('cancel', record.error ?? 'cancelled');
 
     const retries = step.retry?.count ?? 0;
     let attempt = record?.attempt ?? 1;
-    let state: StepState = record?.state ?? {};
-    if (record) await this.journal.log(key, `${step.path}: continuing after a daemon restart`);
+    let state: StepState;
+    if (record) {
+      state = record.state;
+      await this.journal.log(key, `${step.path}: continuing after a daemon restart`);
+    } else {
+      state = await this.begin(step, key, scope, attempt);
+    }
     for (;;) {
-      if (!record || attempt !== record.attempt) {
-        state = step.timeoutMs ? { deadline: Date.now() + step.timeoutMs } : {};
-        await this.journal.begin(step, key, attempt, state);
+      if (step.timeoutMs && state.deadline === undefined) {
+        state.deadline = Date.now() + step.timeoutMs;
+        await this.journal.saveState(key, state);
       }
       const own = new AbortController();
       const stepSignal = AbortSignal.any([signal, own.signal]);
@@ -100,28 +110,50 @@ export class RunExecutor {
         await this.journal.settle(step, key, attempt, 'succeeded', outputs, null, state.sessionId);
         return this.remember(step, outputs, 'succeeded');
       } catch (error) {
-        if (signal.aborted) {
-          // Interrupted from above: the daemon stops (the step resumes later) or the run, or a sibling, ends it.
-          if ((signal.reason as Interruption).kind !== 'shutdown') await this.cancelled(step, key, attempt, state, message(signal.reason));
-          throw signal.reason;
-        }
+        if (signal.aborted) throw await this.interrupted(step, key, attempt, state, signal);
         const failure = error instanceof Interruption || error instanceof StepFailure ? error.message : `failed: ${message(error)}`;
         const outputs = error instanceof StepFailure ? error.outputs : {};
         if (!(error instanceof Interruption || error instanceof StepFailure)) this.deps.log.warn({ err: error, run: this.run.id, step: key }, 'a workflow step failed');
         if (attempt <= retries) {
           await this.journal.log(key, `${step.path}: attempt ${attempt} of ${retries + 1}: ${failure}; trying again${step.retry?.delayMs ? ` in ${formatDuration(step.retry.delayMs)}` : ''}`);
-          if (step.retry?.delayMs) await sleep(step.retry.delayMs, signal);
+          // A new attempt starts its own session: the failed one's is of no more use.
+          if (step.type === 'session' && state.sessionId) await this.deps.sessions.stop(state.sessionId).catch(() => undefined);
           attempt += 1;
+          state = await this.begin(step, key, scope, attempt);
+          if (step.retry?.delayMs) {
+            try {
+              await sleep(step.retry.delayMs, signal);
+            } catch {
+              throw await this.interrupted(step, key, attempt, state, signal);
+            }
+          }
           continue;
         }
         await this.journal.settle(step, key, attempt, 'failed', outputs, failure, state.sessionId);
         this.remember(step, outputs, 'failed');
         if (step.onError === 'continue') return outputs;
-        throw new StepFailure(`${step.path}${step.id ? ` (${step.id})` : ''} ${failure}`);
+        throw new StepFailure(`${label(step)} ${failure}`);
       } finally {
         clearTimeout(timer);
       }
     }
+  }
+
+  /** Records an attempt as begun; a new attempt of a compound step runs its steps afresh. */
+  private async begin(step: Step, key: string, scope: Scope, attempt: number): Promise<StepState> {
+    if (attempt > 1 && (step.type === 'if' || step.type === 'parallel' || step.type === 'foreach')) await this.journal.forgetInner(step.path, scope.iteration);
+    await this.journal.begin(step, key, attempt, {});
+    return {};
+  }
+
+  /**
+   * A step stopped from above: the daemon stops (nothing recorded, the step
+   * resumes at the next start) or the run or a sibling ends it (cancelled).
+   * Returns the reason, for the caller to throw.
+   */
+  private async interrupted(step: Step, key: string, attempt: number, state: StepState, signal: AbortSignal): Promise<unknown> {
+    if ((signal.reason as Interruption).kind !== 'shutdown') await this.cancelled(step, key, attempt, state, message(signal.reason));
+    return signal.reason;
   }
 
   private async cancelled(step: Step, key: string, attempt: number, state: StepState, reason: string): Promise<void> {
@@ -291,4 +323,18 @@ export class RunExecutor {
     const vars = Object.fromEntries(Object.entries(step.vars).map(([name, value]) => [name, typeof value === 'string' ? interpolateValue(value, context) : value]));
     return { vars };
   }
+}
+
+/** Declared variables with their defaults resolved, then the request's overrides; an override of an undeclared name is refused. */
+export function startVars(workflow: Workflow, overrides: Record<string, string>, env: Record<string, string | undefined>): Record<string, unknown> {
+  const unknown = Object.keys(overrides).filter((name) => !Object.hasOwn(workflow.vars, name));
+  if (unknown.length > 0) {
+    const declared = Object.keys(workflow.vars);
+    throw badRequest(`unknown variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: ${declared.length > 0 ? `the workflow declares ${declared.join(', ')}` : 'the workflow declares no vars'}`);
+  }
+  const vars: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(workflow.vars)) {
+    vars[name] = overrides[name] ?? (typeof value === 'string' ? interpolateValue(value, { steps: {}, vars, env }) : value);
+  }
+  return vars;
 }

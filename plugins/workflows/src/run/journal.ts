@@ -25,6 +25,10 @@ export class RunJournal {
     await this.stepEvent(step, key, attempt, 'running', null, null);
   }
 
+  forgetInner(path: string, iteration: readonly number[]): Promise<void> {
+    return this.store.forgetInner(this.run.id, path, iteration);
+  }
+
   saveState(key: string, state: StepState): Promise<void> {
     return this.store.saveState(this.run.id, key, state);
   }

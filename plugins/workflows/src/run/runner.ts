@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { badRequest, CodePiperError, isFinished, type StartRunRequest, type WorkflowRun, type WorkflowRunDetail } from '@codepiper/sdk';
 import type { Workflow } from '../ast.js';
-import { interpolateValue } from '../interpolate.js';
 import { parseWorkflow } from '../parse.js';
-import { RunExecutor, workflowEnv, type ExecutorDeps } from './executor.js';
+import { RunExecutor, startVars, workflowEnv, type ExecutorDeps } from './executor.js';
 import { Interruption } from './interruption.js';
 import { RunJournal } from './journal.js';
 import { publicRun, type RunStore, type StoredRun } from './store.js';
@@ -27,7 +26,9 @@ export class WorkflowRunner {
     if (!path.isAbsolute(request.file)) throw badRequest(`file must be an absolute path: ${JSON.stringify(request.file)}`);
     const { workflow, errors } = parseWorkflow(request.source, request.file);
     if (!workflow) throw new CodePiperError('invalid_workflow', `${request.file} does not validate (${errors.length} ${errors.length === 1 ? 'error' : 'errors'})`, 400, { errors });
-    const vars = startVars(workflow, request.vars ?? {}, workflowEnv(workflow, request.env ?? {}, this.deps.env));
+    const vars = request.vars ?? {};
+    // Refuses an override of an undeclared variable now, before anything starts.
+    startVars(workflow, vars, workflowEnv(workflow, request.env ?? {}, this.deps.env));
     const run = await this.store.create({
       id: randomUUID(),
       name: workflow.name,
@@ -118,18 +119,4 @@ export class WorkflowRunner {
     await this.store.finish(run.id, status, error);
     await journal.runEvent(status, error);
   }
-}
-
-/** Declared variables with their defaults resolved, then the request's overrides; an override of an undeclared name is refused. */
-function startVars(workflow: Workflow, overrides: Record<string, string>, env: Record<string, string | undefined>): Record<string, unknown> {
-  const unknown = Object.keys(overrides).filter((name) => !Object.hasOwn(workflow.vars, name));
-  if (unknown.length > 0) {
-    const declared = Object.keys(workflow.vars);
-    throw badRequest(`unknown variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: ${declared.length > 0 ? `the workflow declares ${declared.join(', ')}` : 'the workflow declares no vars'}`);
-  }
-  const vars: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(workflow.vars)) {
-    vars[name] = overrides[name] ?? (typeof value === 'string' ? interpolateValue(value, { steps: {}, vars, env }) : value);
-  }
-  return vars;
 }

@@ -66,8 +66,10 @@ export function waitForSession(events: EventLog, sessionId: string, wait: WaitFo
       }
     };
     const onAbort = () => finish(() => reject(signal.reason as Error));
-    // Subscribe before looking back, so nothing falls between the two.
-    const unsubscribe = events.subscribe({ sessionId }, consider);
+    // Subscribe before looking back, so nothing falls between the two; live
+    // events wait until the stored ones are judged, so they count in order.
+    let pending: CodePiperEvent[] | undefined = [];
+    const unsubscribe = events.subscribe({ sessionId }, (event) => (pending ? pending.push(event) : consider(event)));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     if (wait.timeoutMs !== undefined) {
@@ -75,12 +77,15 @@ export function waitForSession(events: EventLog, sessionId: string, wait: WaitFo
     }
     void (async () => {
       let cursor = after;
-      while (!done) {
+      for (;;) {
         const page = await events.list({ sessionId, after: cursor, limit: PAGE });
         for (const event of page) consider(event);
-        if (page.length < PAGE) return;
-        cursor = (page.at(-1) as CodePiperEvent).id;
+        cursor = page.at(-1)?.id ?? cursor;
+        if (page.length < PAGE || done) break;
       }
+      const live = pending ?? [];
+      pending = undefined;
+      for (const event of live) if (event.id > cursor) consider(event);
     })().catch((error: unknown) => finish(() => reject(error as Error)));
   });
 }

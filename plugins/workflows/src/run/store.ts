@@ -127,8 +127,6 @@ const toStep = (row: StepRow): StoredStep => ({
   state: JSON.parse(row.state) as StepState,
 });
 
-export const isSettled = (status: StepStatus): boolean => status !== 'running';
-
 /** Runs and the state of their steps, written as each changes. */
 export class RunStore {
   constructor(private readonly store: Store) {}
@@ -217,6 +215,20 @@ export class RunStore {
       runId,
       key,
     ]);
+  }
+
+  /**
+   * Forgets the steps inside the step at `path` (at `iteration` of the
+   * foreach loops around it), so that a new attempt of it runs them again.
+   */
+  async forgetInner(runId: string, path: string, iteration: readonly number[]): Promise<void> {
+    const rows = await this.store.all<{ key: string }>("SELECT key FROM workflow_steps WHERE run_id = ? AND substr(key, 1, ?) = ?", [runId, path.length + 1, `${path}.`]);
+    const within = (key: string): boolean => {
+      const at = key.indexOf('#');
+      const loops = at === -1 ? [] : key.slice(at + 1).split('.').map(Number);
+      return iteration.every((i, n) => loops[n] === i);
+    };
+    for (const { key } of rows.filter((row) => within(row.key))) await this.store.run('DELETE FROM workflow_steps WHERE run_id = ? AND key = ?', [runId, key]);
   }
 
   /** Every session the run's steps started or prompted. */
