@@ -137,6 +137,11 @@ export class Kernel {
       notify: this.options.notify ?? ((text) => void process.stderr.write(`${text}\n`)),
       webEnabled: web !== undefined,
     };
+    if (web && !web.tls && web.trustProxy === false && !isLoopback(web.host)) {
+      const warning = `warning: the web listener on ${web.host} has no TLS: passwords, codes and session cookies would cross the network in clear text. Use --tls-cert/--tls-key, or a TLS reverse proxy (web.trust_proxy).`;
+      this.log.warn({ host: web.host }, 'web listener without TLS on a non-loopback address');
+      control.notify(warning);
+    }
     const api = await ApiServer.create(this.log.child({ component: 'api' }), {
       web,
       authenticate: (request) => this.hooks.call(httpAuthenticate, request),
@@ -254,6 +259,8 @@ export class Kernel {
     }
   }
 }
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** The TCP listener to open, from the config's `web:` section and the flags; undefined when neither asks for one. */
 function webListener(settings: WebSettings, options: KernelOptions): WebListener | undefined {

@@ -7,10 +7,11 @@ import { AuthService, type Caller } from './service.js';
 export const AuthConfig = Type.Object({
   session_idle_s: Type.Integer({ minimum: 1, default: 8 * 3600, description: 'A web session ends after this long without a request' }),
   session_max_s: Type.Integer({ minimum: 1, default: 7 * 86400, description: 'A web session ends this long after sign-in, however active' }),
-  max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Failed sign-ins in a row that lock the account' }),
+  // The per-address limit trips long before the lockout, so one stranger cannot keep the owner locked out.
+  max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Failed sign-ins in a row, from all addresses, that lock the account' }),
   lockout_s: Type.Integer({ minimum: 1, default: 900, description: 'How long a lockout lasts' }),
-  attempts_per_address: Type.Integer({ minimum: 1, default: 10, description: 'Failed sign-in and code attempts one address may make per window' }),
-  attempts_window_s: Type.Integer({ minimum: 1, default: 300 }),
+  attempts_per_address: Type.Integer({ minimum: 1, default: 5, description: 'Failed sign-in and code attempts one address may make per window' }),
+  attempts_window_s: Type.Integer({ minimum: 1, default: 900 }),
 });
 
 /** The routes a setup session (bootstrap password, or no TOTP yet) may use. */

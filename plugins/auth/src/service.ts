@@ -61,6 +61,8 @@ export class AuthService {
     if (account.passwordKind === 'permanent') return undefined;
     const password = randomWords(4);
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'bootstrap' });
+    // A new bootstrap password ends what the old one opened.
+    await this.deps.repo.deleteAllSessions();
     await this.deps.audit({ action: 'auth.bootstrap', outcome: 'allow', reason: 'a one-time bootstrap password was made', actor: 'kernel' });
     return password;
   }
@@ -194,6 +196,9 @@ export class AuthService {
     const account = await this.deps.repo.account();
     if (account.passwordKind === 'permanent') throw conflict('password_set', 'the password is chosen already; change it with `codepiper auth reset-password` on the daemon’s machine');
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent' });
+    // Only the session that chose the password goes on to enroll TOTP: any other bootstrap session ends.
+    const own = await this.current(caller.headers);
+    await this.deps.repo.deleteSessions((await this.deps.repo.sessions()).filter((session) => session.id !== own?.id).map((session) => session.id));
     await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: 'password chosen at first-run setup', actor: actor(caller) });
   }
 
