@@ -17,6 +17,7 @@ import {
   type SocketContext,
   type SocketEndpoint,
   type SocketHandler,
+  type WebSocket,
 } from '@codepiper/sdk';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
@@ -69,8 +70,13 @@ const FASTIFY_ERRORS: Readonly<Record<string, string>> = {
  * every error as `{"error": {"code", "message"}}`, and an OpenAPI document of
  * all of it at `/openapi.json`.
  */
+/** Who opened each WebSocket upgrade that came over TCP (its authenticator's principal). */
+const principals = new WeakMap<http.IncomingMessage, string>();
+
 export class ApiServer implements ApiRegistrar {
   private tcp?: http.Server;
+  /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
+  private readonly sockets = new Map<string, Set<WebSocket>>();
 
   private constructor(
     private readonly app: FastifyInstance,
@@ -113,7 +119,10 @@ export class ApiServer implements ApiRegistrar {
       if (!isTcp(request)) return;
       const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
       const refusal = await checkTcpRequest(request, websocket, { allowedOrigins: options.web?.allowedOrigins ?? [], authenticate: options.authenticate });
-      if (!refusal) return;
+      if (refusal.allowed) {
+        if (websocket && refusal.principal !== null) principals.set(request.raw, refusal.principal);
+        return;
+      }
       request.log.debug({ method: request.method, url: request.url, address: request.ip, code: refusal.code }, 'TCP request refused');
       if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
       // The body (if any) is never read: the connection cannot carry another request.
@@ -161,6 +170,7 @@ export class ApiServer implements ApiRegistrar {
       endpoint.url,
       { websocket: true, config: { access: endpoint.access }, schema: { summary: endpoint.summary, tags: [...endpoint.tags], ...inputSchemas(endpoint) } },
       (socket, request) => {
+        this.track(socket, principals.get(request.raw));
         Promise.resolve()
           .then(() => handler(socket, requestInput(request) as SocketContext<E>))
           .catch((error: unknown) => {
@@ -169,6 +179,27 @@ export class ApiServer implements ApiRegistrar {
           });
       },
     );
+  }
+
+  /**
+   * Closes the WebSockets opened over TCP as `principal` (every one when it is
+   * undefined): what a signed-out or revoked web session still had open.
+   */
+  closeWebSockets(principal?: string): void {
+    for (const [owner, sockets] of this.sockets) {
+      if (principal !== undefined && owner !== principal) continue;
+      for (const socket of sockets) socket.close(4401, 'signed out');
+    }
+  }
+
+  private track(socket: WebSocket, principal: string | undefined): void {
+    if (principal === undefined) return;
+    const sockets = this.sockets.get(principal) ?? new Set<WebSocket>();
+    this.sockets.set(principal, sockets.add(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) this.sockets.delete(principal);
+    });
   }
 
   /** Listens on a Unix socket (mode 0600), replacing a stale one. */

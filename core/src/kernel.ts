@@ -136,6 +136,7 @@ export class Kernel {
       startedAt: new Date(),
       notify: this.options.notify ?? ((text) => void process.stderr.write(`${text}\n`)),
       webEnabled: web !== undefined,
+      closeWebSockets: (principal) => this.api?.closeWebSockets(principal),
     };
     if (web && !web.tls && web.trustProxy === false && !isLoopback(web.host)) {
       const warning = `warning: the web listener on ${web.host} has no TLS: passwords, codes and session cookies would cross the network in clear text. Use --tls-cert/--tls-key, or a TLS reverse proxy (web.trust_proxy).`;

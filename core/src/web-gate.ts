@@ -31,14 +31,17 @@ export function accessOf(request: FastifyRequest): EndpointAccess {
  * come from the listener's own origin or an allowed one; anything not public
  * needs an authenticator's yes. Fails closed: no verdict is a 401.
  */
-export async function checkTcpRequest(request: FastifyRequest, websocket: boolean, options: GateOptions): Promise<Refusal | undefined> {
+/** Let through (as the authenticator's principal, none for public routes), or refused. */
+export type GateResult = { allowed: true; principal: string | null } | ({ allowed: false } & Refusal);
+
+export async function checkTcpRequest(request: FastifyRequest, websocket: boolean, options: GateOptions): Promise<GateResult> {
   const access = accessOf(request);
-  if (access === 'local') return { status: 403, code: 'local_only', message: `${request.method} ${routeOf(request)} is served to the local CLI only` };
+  if (access === 'local') return { allowed: false, status: 403, code: 'local_only', message: `${request.method} ${routeOf(request)} is served to the local CLI only` };
   if (websocket || STATE_CHANGING.has(request.method)) {
     const refusal = checkOrigin(request, options.allowedOrigins);
-    if (refusal) return refusal;
+    if (refusal) return { allowed: false, ...refusal };
   }
-  if (access === 'public') return undefined;
+  if (access === 'public') return { allowed: true, principal: null };
   const verdict = await options.authenticate({
     method: request.method as HttpAuthRequest['method'],
     route: routeOf(request),
@@ -47,9 +50,10 @@ export async function checkTcpRequest(request: FastifyRequest, websocket: boolea
     secure: request.protocol === 'https',
     websocket,
   });
-  if (!verdict) return { status: 401, code: 'unauthenticated', message: 'sign in first' };
-  if (verdict.allow) return undefined;
-  return verdict;
+  if (!verdict) return { allowed: false, status: 401, code: 'unauthenticated', message: 'sign in first' };
+  if (verdict.allow) return { allowed: true, principal: verdict.principal };
+  const { allow: _allow, ...refusal } = verdict;
+  return { allowed: false, ...refusal };
 }
 
 /** `Origin` must be present and be this listener's own (scheme, host and port) or an allowed one. */

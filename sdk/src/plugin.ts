@@ -42,6 +42,12 @@ export interface KernelControl {
   notify(text: string): void;
   /** Whether the daemon listens on TCP (`--web`). */
   readonly webEnabled: boolean;
+  /**
+   * Closes the WebSockets opened over TCP as `principal` (what the
+   * `httpAuthenticate` verdict named), or all of them: for an authenticator
+   * ending web sessions, so an open terminal does not outlive its sign-in.
+   */
+  closeWebSockets(principal?: string): void;
 }
 
 export interface PluginContext<Config = Record<string, never>> {

@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { daemonEndpoints, type AuditEntry, type AuthStatus, type WebSession } from '@codepiper/sdk';
+import { ApiClient, daemonEndpoints, SESSION_COOKIE, sessionEndpoints, type AuditEntry, type AuthStatus, type WebSession } from '@codepiper/sdk';
 import { runCli, tempHome, TestDaemon } from './harness.js';
 import { bootstrapPassword, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
@@ -214,6 +214,25 @@ describe('bootstrap sessions end when the password is chosen', () => {
       assert.equal((await owner.request('POST', '/auth/setup/password', { body: { password: 'the owner chose this one' } })).status, 200);
       assert.equal((await other.request('POST', '/auth/setup/totp')).status, 401, 'the other bootstrap session is gone');
       assert.equal((await owner.request('POST', '/auth/setup/totp')).status, 200, 'the owner goes on to enroll');
+    } finally {
+      await daemon.dispose();
+    }
+  });
+});
+
+describe('ending a web session closes what it had open', { timeout: 60_000 }, () => {
+  test('a terminal WebSocket opened by a web session closes when that session is revoked', async () => {
+    const { daemon, url } = await startWebDaemon('');
+    try {
+      const web = new WebClient(url);
+      await setUpAccount(web, daemon.output);
+      const shell = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: daemon.home } });
+      const browser = new ApiClient({ baseUrl: url, headers: { origin: url, cookie: `${SESSION_COOKIE}=${web.cookie ?? ''}` } });
+      const socket = await browser.openSocket(sessionEndpoints.terminal, { params: { id: shell.id } });
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      const revoked = await daemon.cli(['auth', 'revoke', 'all']);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.equal(await closed, 4401, 'closed as signed out');
     } finally {
       await daemon.dispose();
     }

@@ -69,6 +69,7 @@ export default definePlugin({
           settings: ctx.config,
           audit: (event) => audit.record(event, 'auth'),
           allowedInSetup: (route) => SETUP_ROUTES.has(route),
+          closeWebSockets: (principal) => ctx.kernel.closeWebSockets(principal),
         });
         if (!ctx.kernel.webEnabled) return;
         const password = await service.bootstrapIfNeeded();

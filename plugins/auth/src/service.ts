@@ -24,7 +24,12 @@ export interface AuthServiceDeps {
   audit(event: SecurityEvent): Promise<void>;
   /** Whether a setup session may use this route. */
   allowedInSetup(route: string): boolean;
+  /** Closes the WebSockets a web session opened (every one's without a principal). */
+  closeWebSockets(principal?: string): void;
 }
+
+/** How the kernel knows a web session: the principal of its requests. */
+const principalOf = (sessionId: string): string => `web-session:${sessionId}`;
 
 /** Who is calling, as the handlers know it. */
 export interface Caller {
@@ -62,9 +67,20 @@ export class AuthService {
     const password = randomWords(4);
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'bootstrap' });
     // A new bootstrap password ends what the old one opened.
-    await this.deps.repo.deleteAllSessions();
+    await this.endAllSessions();
     await this.deps.audit({ action: 'auth.bootstrap', outcome: 'allow', reason: 'a one-time bootstrap password was made', actor: 'kernel' });
     return password;
+  }
+
+  /** Ends web sessions: their rows, and the WebSockets they still had open. */
+  private async endSessions(ids: readonly string[]): Promise<number> {
+    for (const id of ids) this.deps.closeWebSockets(principalOf(id));
+    return this.deps.repo.deleteSessions(ids);
+  }
+
+  private async endAllSessions(): Promise<number> {
+    this.deps.closeWebSockets();
+    return this.deps.repo.deleteAllSessions();
   }
 
   /* ----- Requests ----- */
@@ -75,7 +91,7 @@ export class AuthService {
     if (session.stage === 'setup' && !this.deps.allowedInSetup(request.route)) {
       return { allow: false, status: 403, code: 'setup_required', message: 'finish the first-run setup (password and TOTP) first' };
     }
-    return { allow: true, principal: `web-session:${session.id}` };
+    return { allow: true, principal: principalOf(session.id) };
   }
 
   /** The caller's session if it is valid; an expired one is removed. Seen now, for the idle expiry. */
@@ -86,7 +102,7 @@ export class AuthService {
     if (!session) return undefined;
     const now = Date.now();
     if (now >= Date.parse(session.expiresAt) || now >= this.idleExpiry(session)) {
-      await this.deps.repo.deleteSessions([session.id]);
+      await this.endSessions([session.id]);
       return undefined;
     }
     if (now - Date.parse(session.lastSeenAt) > Math.min(60_000, (this.deps.settings.session_idle_s * 1000) / 4)) {
@@ -185,7 +201,7 @@ export class AuthService {
 
   async logout(caller: Caller, reply: ResponseControl): Promise<void> {
     const session = await this.current(caller.headers);
-    if (session) await this.deps.repo.deleteSessions([session.id]);
+    if (session) await this.endSessions([session.id]);
     reply.header('set-cookie', clearedCookie(caller.secure));
     await this.deps.audit({ action: 'auth.logout', outcome: 'allow', reason: 'signed out', actor: actor(caller), details: { session: session?.id ?? null } });
   }
@@ -198,7 +214,7 @@ export class AuthService {
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent' });
     // Only the session that chose the password goes on to enroll TOTP: any other bootstrap session ends.
     const own = await this.current(caller.headers);
-    await this.deps.repo.deleteSessions((await this.deps.repo.sessions()).filter((session) => session.id !== own?.id).map((session) => session.id));
+    await this.endSessions((await this.deps.repo.sessions()).filter((session) => session.id !== own?.id).map((session) => session.id));
     await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: 'password chosen at first-run setup', actor: actor(caller) });
   }
 
@@ -231,7 +247,7 @@ export class AuthService {
     await this.deps.repo.updateAccount({ mfaEnrolled: true, lastTotpStep: step });
     // Both factors proven: the setup session gives way to a full one with a new token.
     const previous = await this.current(caller.headers);
-    if (previous) await this.deps.repo.deleteSessions([previous.id]);
+    if (previous) await this.endSessions([previous.id]);
     const session = await this.openSession('full', caller, reply);
     await this.deps.audit({ action: 'auth.mfa', outcome: 'allow', reason: 'TOTP enrolled; recovery codes made', actor: actor(caller), details: { session: session.id } });
     return { recoveryCodes: codes, stage: session.stage };
@@ -251,7 +267,7 @@ export class AuthService {
     const now = Date.now();
     const all = await this.deps.repo.sessions();
     const expired = all.filter((s) => now >= Date.parse(s.expiresAt) || now >= this.idleExpiry(s));
-    await this.deps.repo.deleteSessions(expired.map((s) => s.id));
+    await this.endSessions(expired.map((s) => s.id));
     return all
       .filter((s) => !expired.includes(s))
       .map(({ tokenHash: _hash, ...s }) => ({ ...s, idleExpiresAt: iso(this.idleExpiry(s)), current: s.id === current?.id }));
@@ -262,7 +278,7 @@ export class AuthService {
     const targets = idOrAll === 'all' ? sessions : sessions.filter((s) => s.id.startsWith(idOrAll));
     if (targets.length === 0) throw notFound(`web session ${idOrAll}`);
     if (targets.length > 1 && idOrAll !== 'all') throw conflict('ambiguous_id', `"${idOrAll}" matches ${targets.length} web sessions`, { candidates: targets.map((s) => s.id) });
-    const revoked = await this.deps.repo.deleteSessions(targets.map((s) => s.id));
+    const revoked = await this.endSessions(targets.map((s) => s.id));
     await this.deps.audit({ action: 'auth.revoke', outcome: 'allow', reason: `${revoked} web session(s) ended`, actor: who, details: { sessions: targets.map((s) => s.id) } });
     return revoked;
   }
@@ -283,14 +299,14 @@ export class AuthService {
 
   async resetPassword(password: string, who: string): Promise<void> {
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent', failedCount: 0, lockedUntil: null });
-    const ended = await this.deps.repo.deleteAllSessions();
+    const ended = await this.endAllSessions();
     await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: `password reset from the local CLI; ${ended} web session(s) ended`, actor: who });
   }
 
   async resetMfa(who: string): Promise<void> {
     for (const name of [TOTP_SECRET, PENDING_TOTP_SECRET, RECOVERY_CODES]) await this.deps.secrets.delete(name);
     await this.deps.repo.updateAccount({ mfaEnrolled: false, lastTotpStep: null });
-    const ended = await this.deps.repo.deleteAllSessions();
+    const ended = await this.endAllSessions();
     await this.deps.audit({ action: 'auth.mfa', outcome: 'allow', reason: `TOTP and recovery codes removed from the local CLI; ${ended} web session(s) ended`, actor: who });
   }
 
