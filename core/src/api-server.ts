@@ -139,7 +139,7 @@ export class ApiServer implements ApiRegistrar {
     const open = { config: { access: 'public' }, schema: { hide: true } } as const;
     this.app.get('/', open, (_request, reply) => reply.sendFile('index.html', root));
     for (const file of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-      if (fs.statSync(path.join(root, file)).isFile()) this.app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => reply.sendFile(file, root));
+      if (fs.statSync(path.join(root, file), { throwIfNoEntry: false })?.isFile()) this.app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => reply.sendFile(file, root));
     }
   }
 

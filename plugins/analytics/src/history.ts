@@ -54,6 +54,7 @@ export class ImportJob {
   private readonly pending = new Map<string, Checkpoint>();
   private lastPublished = 0;
   private writing: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -74,6 +75,11 @@ export class ImportJob {
 
   get finished(): boolean {
     return this.status.state !== 'running';
+  }
+
+  /** Ends the run at the next chunk (the daemon is stopping); what was written stays, and a new import goes on from there. */
+  stop(): void {
+    this.stopping = true;
   }
 
   /** Calls `listener` on progress and once at the end; returns an unsubscribe function. */
@@ -120,6 +126,7 @@ export class ImportJob {
       const parser = importer.parser(file.path, resume && previous.state !== null ? (JSON.parse(previous.state) as unknown) : undefined);
       let done = start;
       await readLines(file.path, start, async (text, end) => {
+        if (this.stopping) throw new Error('the daemon stopped; run the import again to go on from here');
         eachLine(text, (line) => parser.line(line, this.batch));
         this.pending.set(file.path, { provider: importer.provider, inode: file.inode, offset: end, state: parser.state() });
         this.status.bytes.done += end - done;

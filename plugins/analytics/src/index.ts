@@ -38,6 +38,7 @@ export default definePlugin({
   register(ctx) {
     const importers = new Map<string, HistoryImporter>();
     const jobs = new Map<string, ImportJob>();
+    let importing: Promise<void> | undefined;
     let prices: PriceTable | undefined;
 
     ctx.migrations(migrations);
@@ -90,7 +91,7 @@ export default definePlugin({
       const job = new ImportJob(ctx.store, plan);
       jobs.clear(); // only the latest import is kept
       jobs.set(job.status.id, job);
-      void job.run().then(() => {
+      importing = job.run().then(() => {
         if (job.status.state === 'failed') ctx.log.warn({ error: job.status.error }, 'analytics import failed');
       });
       return job.status;
@@ -122,6 +123,10 @@ export default definePlugin({
     return {
       async start() {
         prices = await loadPrices(ctx.config.prices);
+      },
+      async stop() {
+        for (const job of jobs.values()) job.stop();
+        await importing;
       },
     };
   },

@@ -104,13 +104,12 @@ export async function toolReport(store: Store, filter: ReportFilter): Promise<To
 
 /** Session keys in the ledger that start with `prefix` (at most `limit`). */
 export async function sessionsMatching(store: Store, prefix: string, limit = 10): Promise<string[]> {
-  const like = `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
   const rows = await store.all<{ key: string }>(
     `SELECT key FROM (
        SELECT ${SESSION_KEY} AS key FROM ${joinSessions('analytics_usage')}
        UNION SELECT ${SESSION_KEY} AS key FROM ${joinSessions('analytics_tool_calls')}
-     ) WHERE key LIKE ? ESCAPE '\\' ORDER BY key LIMIT ?`,
-    [like, limit],
+     ) WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?`,
+    [prefix.length, prefix, limit],
   );
   return rows.map((r) => r.key);
 }

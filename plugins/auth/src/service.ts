@@ -123,7 +123,7 @@ export class AuthService {
     const wait = this.limiter.wait(caller.address);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
-      void this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'rate limited', actor: actor(caller) });
+      this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'rate limited', actor: actor(caller) }).catch(() => undefined);
       return Promise.reject(new CodePiperError('rate_limited', `too many sign-in attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait }));
     }
     const run = this.queue.then(() => this.attemptLogin(body, caller, reply));
