@@ -84,6 +84,9 @@ export interface RequestOrigin {
   secure: boolean;
 }
 
+/** Who asked, for the audit trail: `unix:local`, `tcp:203.0.113.5`. */
+export const describeOrigin = (origin: Pick<RequestOrigin, 'transport' | 'address'>): string => `${origin.transport}:${origin.address}`;
+
 /** What a handler may add to its response. */
 export interface ResponseControl {
   /** Sets a response header (`set-cookie` with an array for several cookies). */

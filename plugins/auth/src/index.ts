@@ -1,4 +1,4 @@
-import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, SDK_CONTRACT_VERSION, secretStoreRef, type RequestContext, type RequestOrigin } from '@codepiper/sdk';
+import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, SDK_CONTRACT_VERSION, secretStoreRef, type RequestContext, describeOrigin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { migrations } from './migrations.js';
 import { AuthRepository } from './repository.js';
@@ -18,7 +18,6 @@ export const AuthConfig = Type.Object({
 const SETUP_ROUTES = new Set([authEndpoints.setPassword.url, authEndpoints.enrollTotp.url, authEndpoints.confirmTotp.url, authEndpoints.logout.url]);
 
 const caller = (request: Pick<RequestContext<unknown>, 'origin' | 'headers'>): Caller => ({ address: request.origin.address, secure: request.origin.secure, headers: request.headers });
-const who = (origin: RequestOrigin): string => `${origin.transport}:${origin.address}`;
 
 export default definePlugin({
   name: 'auth',
@@ -49,14 +48,14 @@ export default definePlugin({
     ctx.api.handle(authEndpoints.enrollTotp, (request) => running().enrollTotp(caller(request)));
     ctx.api.handle(authEndpoints.confirmTotp, (request) => running().confirmTotp(request.body.code, caller(request), request.reply));
     ctx.api.handle(authEndpoints.sessions, async ({ headers }) => ({ sessions: await running().list(headers) }));
-    ctx.api.handle(authEndpoints.revoke, async ({ params, origin }) => ({ revoked: await running().revoke(params.id, who(origin)) }));
+    ctx.api.handle(authEndpoints.revoke, async ({ params, origin }) => ({ revoked: await running().revoke(params.id, describeOrigin(origin)) }));
     ctx.api.handle(authEndpoints.status, () => running().status());
     ctx.api.handle(authEndpoints.resetPassword, async ({ body, origin }) => {
-      await running().resetPassword(body.password, who(origin));
+      await running().resetPassword(body.password, describeOrigin(origin));
       return { ok: true as const };
     });
     ctx.api.handle(authEndpoints.resetMfa, async ({ origin }) => {
-      await running().resetMfa(who(origin));
+      await running().resetMfa(describeOrigin(origin));
       return { ok: true as const };
     });
 

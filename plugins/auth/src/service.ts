@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CodePiperError, conflict, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession } from '@codepiper/sdk';
+import { CodePiperError, conflict, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
 import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
 import { hashPassword, randomWords, verifyPassword } from './password.js';
 import { AddressRateLimiter } from './rate-limit.js';
@@ -44,7 +44,7 @@ const RECOVERY_CODES = 'auth.recovery-codes';
 const LOGIN_FAILED = 'wrong password or code';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const actor = (caller: Pick<Caller, 'address'>): string => `tcp:${caller.address}`;
+const actor = (caller: Pick<Caller, 'address'>): string => describeOrigin({ transport: 'tcp', address: caller.address });
 const userAgent = (caller: Caller): string => String(caller.headers['user-agent'] ?? '').slice(0, 200);
 
 /**

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, type RequestOrigin } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { SHELL_FIELDS } from './engine.js';
@@ -34,7 +34,6 @@ function rememberedArgs(tool: string, input: unknown): Record<string, string> | 
   return undefined;
 }
 
-const who = (origin: RequestOrigin): string => `${origin.transport}:${origin.address}`;
 
 /** The tool name input policies use: matched on the typed text (field `text`). */
 export const TERMINAL_INPUT = 'terminal_input';
@@ -101,7 +100,7 @@ export default definePlugin({
 
     ctx.api.handle(approvalEndpoints.list, async ({ query }) => ({ approvals: await runningApprovals().list(query.all ?? false) }));
     ctx.api.handle(approvalEndpoints.approve, async ({ params, body, origin }) =>
-      runningApprovals().answer(params.id, 'approved', who(origin), null, body.remember
+      runningApprovals().answer(params.id, 'approved', describeOrigin(origin), null, body.remember
         ? async () => {
             const pending = await runningApprovals().get(params.id);
             const asking = pending.policyId ? running().list().find((p) => p.id === pending.policyId) : undefined;
@@ -111,14 +110,14 @@ export default definePlugin({
               tool: pending.tool,
               ...(args ? { args } : {}),
               priority: (asking?.priority ?? 0) + 1,
-              reason: `remembered approval ${pending.id.slice(0, 8)} by ${who(origin)}`,
+              reason: `remembered approval ${pending.id.slice(0, 8)} by ${describeOrigin(origin)}`,
               name: `remembered-${pending.id.slice(0, 8)}`,
             });
             return created.id;
           }
         : undefined),
     );
-    ctx.api.handle(approvalEndpoints.deny, ({ params, body, origin }) => runningApprovals().answer(params.id, 'denied', who(origin), body.reason ?? null));
+    ctx.api.handle(approvalEndpoints.deny, ({ params, body, origin }) => runningApprovals().answer(params.id, 'denied', describeOrigin(origin), body.reason ?? null));
 
     ctx.api.handle(policyEndpoints.list, async ({ query }) => {
       const session = query.session === undefined ? undefined : await resolveSession(query.session);

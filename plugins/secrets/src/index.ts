@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { auditLogRef, definePlugin, notFound, SDK_CONTRACT_VERSION, secretEndpoints, secretStoreRef, type RequestOrigin } from '@codepiper/sdk';
+import { auditLogRef, definePlugin, notFound, SDK_CONTRACT_VERSION, secretEndpoints, secretStoreRef, type RequestOrigin, describeOrigin } from '@codepiper/sdk';
 import { SecretCipher } from './cipher.js';
 import { EncryptedSecretStore } from './store.js';
 
 export { SecretCipher } from './cipher.js';
 
-const who = (origin: RequestOrigin): string => `${origin.transport}:${origin.address}`;
 
 export default definePlugin({
   name: 'secrets',
@@ -36,7 +35,7 @@ export default definePlugin({
     ctx.services.provide(secretStoreRef, running);
 
     const audit = (action: string, reason: string, origin: RequestOrigin, name: string): Promise<void> =>
-      ctx.services.get(auditLogRef).record({ action, outcome: 'allow', reason, actor: who(origin), details: { name } }, 'secrets');
+      ctx.services.get(auditLogRef).record({ action, outcome: 'allow', reason, actor: describeOrigin(origin), details: { name } }, 'secrets');
 
     ctx.api.handle(secretEndpoints.list, async () => ({ secrets: await running().list() }));
     ctx.api.handle(secretEndpoints.set, async ({ params, body, origin }) => {
