@@ -32,6 +32,8 @@ export interface EventQuery {
   /** Exact type or a `prefix.*` pattern. */
   type?: string;
   limit?: number;
+  /** The newest `limit` events, newest first (default: oldest first). */
+  newest?: boolean;
 }
 
 export type EventListener = (event: CodePiperEvent) => void;
@@ -60,6 +62,7 @@ export const EventsQuerySchema = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0 })),
   type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]+(\\.\\*)?$' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
+  newest: Type.Optional(Type.Boolean({ description: 'The newest `limit` events, newest first' })),
 });
 
 export const eventEndpoints = {
@@ -75,6 +78,6 @@ export const eventEndpoints = {
     url: '/events/stream',
     summary: 'Stored events after `after` (if given), then every new event as it is recorded, one JSON object a message',
     tags: ['events'],
-    query: Type.Omit(EventsQuerySchema, ['limit']),
+    query: Type.Omit(EventsQuerySchema, ['limit', 'newest']),
   }),
 };

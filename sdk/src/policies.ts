@@ -192,6 +192,7 @@ export const policyEndpoints = {
       tool: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Only this tool or security action (`auth.login`), or a prefix (`auth.*`)' })),
       after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only entries with a greater id' })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+      newest: Type.Optional(Type.Boolean({ description: 'The newest `limit` entries, newest first' })),
     }),
     response: Type.Object({ entries: Type.Array(AuditEntrySchema) }),
   }),

@@ -152,6 +152,11 @@ describe('permission policies through the CLI', () => {
     assert.equal(audit.entries[0]?.reason, 'no deletes typed');
     assert.ok((audit.entries[0]?.durationMs ?? -1) >= 0);
 
+    // The dashboard asks for the newest entries first.
+    const newest = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: session.id, limit: 1, newest: true } });
+    assert.deepEqual(newest.entries.map((e) => e.decision), ['ask']);
+    const latestEvents = await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, limit: 2, newest: true } });
+    assert.ok(latestEvents.events.length === 2 && (latestEvents.events[0]?.id ?? 0) > (latestEvents.events[1]?.id ?? 0), 'events newest first');
     const denies = await json<{ entries: AuditEntry[] }>(['audit', '--decision', 'deny', '--since', '1h']);
     assert.ok(denies.entries.length >= 1 && denies.entries.every((e) => e.decision === 'deny'));
     assert.equal((await json<{ entries: AuditEntry[] }>(['audit', '--since', '2999-01-01'])).entries.length, 0);

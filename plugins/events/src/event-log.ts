@@ -75,7 +75,7 @@ export class SqliteEventLog implements EventLog {
       params.push(query.type);
     }
     params.push(query.limit ?? 500);
-    const rows = await this.store.all<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`, params);
+    const rows = await this.store.all<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id ${query.newest ? 'DESC' : 'ASC'} LIMIT ?`, params);
     return rows.map(toEvent);
   }
 

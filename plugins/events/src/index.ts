@@ -36,7 +36,7 @@ export default definePlugin({
     );
 
     ctx.api.handle(eventEndpoints.list, async ({ query }) => {
-      const events = await ctx.services.get(eventLogRef).list({ sessionId: query.session, after: query.after, type: query.type, limit: query.limit });
+      const events = await ctx.services.get(eventLogRef).list({ sessionId: query.session, after: query.after, type: query.type, limit: query.limit, newest: query.newest });
       return { events };
     });
 

@@ -375,7 +375,7 @@ export class PolicyService {
     return toAudit({ id: result.lastID, ...row });
   }
 
-  async audit(query: { session?: string; since?: string; decision?: PolicyAction; tool?: string; after?: number; limit?: number }): Promise<AuditEntry[]> {
+  async audit(query: { session?: string; since?: string; decision?: PolicyAction; tool?: string; after?: number; limit?: number; newest?: boolean }): Promise<AuditEntry[]> {
     const where: string[] = [];
     const params: SqlValue[] = [];
     if (query.tool) {
@@ -400,7 +400,7 @@ export class PolicyService {
       params.push(query.after);
     }
     params.push(query.limit ?? 1000);
-    const rows = await this.deps.store.all<AuditRow>(`SELECT * FROM policy_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`, params);
+    const rows = await this.deps.store.all<AuditRow>(`SELECT * FROM policy_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${query.newest ? 'DESC' : 'ASC'} LIMIT ?`, params);
     return rows.map(toAudit);
   }
 }

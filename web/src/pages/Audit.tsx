@@ -13,7 +13,7 @@ interface AuditFilters {
 /** The audit trail, newest first, with the CLI's filters. */
 export function AuditPage() {
   const [filters, setFilters] = createSignal<AuditFilters>({});
-  const [entries] = createResource(filters, async (f) => (await call(policyEndpoints.audit, { query: { ...f, limit: 10000 } })).entries.slice(-500).reverse());
+  const [entries] = createResource(filters, async (f) => (await call(policyEndpoints.audit, { query: { ...f, limit: 500, newest: true } })).entries);
   const apply = (event: SubmitEvent) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);

@@ -28,7 +28,7 @@ export function SessionPage() {
   const [session, { refetch }] = createResource(() => params.id, (id) => call(sessionEndpoints.show, { params: { id } }));
   const [events, { mutate: setEvents }] = createResource(
     () => session()?.id,
-    async (id) => (await call(eventEndpoints.list, { query: { session: id, limit: 10000 } })).events.slice(-TIMELINE_LENGTH).reverse(),
+    async (id) => (await call(eventEndpoints.list, { query: { session: id, limit: TIMELINE_LENGTH, newest: true } })).events,
   );
   const [approvals, { refetch: refetchApprovals }] = createResource(
     () => session()?.id,
