@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { CAC } from 'cac';
 import { approvalEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
 import { optionValue, parseTime } from '../args.js';
 import { connect } from '../client.js';
+import { readUserFile } from '../files.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatFields, formatTable, shortId } from '../format.js';
 import { print, printJson, printResult } from '../output.js';
@@ -147,15 +147,6 @@ const auditRow = (e: AuditEntry): string[] => {
   return [String(e.id), e.ts, e.sessionId ? shortId(e.sessionId) : '-', e.tool, e.decision, e.policyName, input.length > 60 ? `${input.slice(0, 59)}…` : input];
 };
 
-async function readSource(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 const needId = (action: string, id: string | undefined): string => {
   if (id === undefined) throw new UsageError(`policy ${action} needs a policy id or name`);
   return id;
@@ -218,7 +209,7 @@ async function policyCommand(action: string, id: string | undefined, options: Po
     }
     case 'import': {
       if (id === undefined) throw new UsageError('policy import needs a FILE (YAML)');
-      const result = await client.call(policyEndpoints.import, { body: { source: await readSource(id) } });
+      const result = await client.call(policyEndpoints.import, { body: { source: await readUserFile(id) } });
       printResult(result, options.json, (r) => `imported ${r.policies.length} ${r.policies.length === 1 ? 'policy' : 'policies'} from ${id} (${r.created} new, ${r.replaced} replaced)`);
       return 0;
     }

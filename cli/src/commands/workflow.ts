@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
 import {
@@ -18,6 +17,7 @@ import {
 } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parsePositiveInt } from '../args.js';
 import { connect } from '../client.js';
+import { readUserFile } from '../files.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
 import { formatAge, formatFields, formatTable, printable, shortId } from '../format.js';
@@ -30,15 +30,6 @@ const EXIT_INTERRUPTED = 130;
 export function formatValidation(file: string, result: WorkflowValidation): string[] {
   if (result.ok) return [`${file}: valid (${result.stepCount} ${result.stepCount === 1 ? 'step' : 'steps'})`];
   return result.errors.map((e) => `${file}:${e.line}:${e.column}: ${e.path ? `${e.path}: ` : ''}${e.message}`);
-}
-
-async function readWorkflow(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 const time = (iso: string): string => iso.slice(11, 19);
@@ -105,7 +96,7 @@ interface WorkflowOptions {
 }
 
 async function validate(file: string, json: boolean | undefined): Promise<number> {
-  const source = await readWorkflow(file);
+  const source = await readUserFile(file);
   const result = await connect().call(workflowEndpoints.validate, { body: { source, file: path.resolve(file) } });
   if (json) printJson(result);
   else for (const line of formatValidation(file, result)) print(line);
@@ -114,7 +105,7 @@ async function validate(file: string, json: boolean | undefined): Promise<number
 
 async function run(file: string, options: WorkflowOptions): Promise<number> {
   const vars = parseEnv(optionValues(options.var, '--var'), '--var');
-  const source = await readWorkflow(file);
+  const source = await readUserFile(file);
   const client = connect();
   const absolute = path.resolve(file);
   // Validate first: errors print like `workflow validate` and nothing starts.

@@ -1,4 +1,4 @@
-import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, type RunEventPayload, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
+import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { workflowFiles } from './files.js';
@@ -40,23 +40,7 @@ export default definePlugin({
     ctx.api.handle(workflowRunEndpoints.list, async ({ query }) => ({ runs: await running().list(query) }));
     ctx.api.handle(workflowRunEndpoints.show, ({ params }) => running().show(params.id));
     ctx.api.handle(workflowRunEndpoints.cancel, ({ params }) => running().cancel(params.id));
-    ctx.api.handle(workflowRunEndpoints.logs, async ({ params }) => {
-      const run = await running().resolve(params.id);
-      const events = ctx.services.get(eventLogRef);
-      const own = [];
-      for (let after = run.eventCursor; ; ) {
-        const page = await events.list({ type: 'workflow.*', after, limit: 1000 });
-        for (const event of page) {
-          const payload = event.payload as Partial<RunEventPayload> | null;
-          if (payload?.run !== run.id) continue;
-          own.push(event);
-          // The run's last event: nothing of it comes later.
-          if (event.type === 'workflow.run' && payload.status !== 'running') return { events: own };
-        }
-        if (page.length < 1000) return { events: own };
-        after = page.at(-1)?.id ?? after;
-      }
-    });
+    ctx.api.handle(workflowRunEndpoints.logs, async ({ params }) => ({ events: await running().logs(params.id) }));
 
     return {
       async start() {

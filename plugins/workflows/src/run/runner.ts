@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { badRequest, CodePiperError, isFinished, type StartRunRequest, type WorkflowRun, type WorkflowRunDetail } from '@codepiper/sdk';
+import { badRequest, CodePiperError, isFinished, type CodePiperEvent, type RunEventPayload, type StartRunRequest, type WorkflowRun, type WorkflowRunDetail } from '@codepiper/sdk';
 import type { Workflow } from '../ast.js';
 import { parseWorkflow } from '../parse.js';
 import { RunExecutor, startVars, workflowEnv, type ExecutorDeps } from './executor.js';
 import { Interruption } from './interruption.js';
 import { RunJournal } from './journal.js';
 import { publicRun, type RunStore, type StoredRun } from './store.js';
+
+const LOG_PAGE = 1000;
 
 interface ActiveRun {
   controller: AbortController;
@@ -68,8 +70,22 @@ export class WorkflowRunner {
     return { ...publicRun(run), steps: steps.map(({ state: _state, ...step }) => step) };
   }
 
-  resolve(ref: string): Promise<StoredRun> {
-    return this.store.resolve(ref);
+  /** The run's events (workflow.run, workflow.step, workflow.log), oldest first. */
+  async logs(ref: string): Promise<CodePiperEvent[]> {
+    const run = await this.store.resolve(ref);
+    const own: CodePiperEvent[] = [];
+    for (let after = run.eventCursor; ; ) {
+      const page = await this.deps.events.list({ type: 'workflow.*', after, limit: LOG_PAGE });
+      for (const event of page) {
+        const payload = event.payload as Partial<RunEventPayload> | null;
+        if (payload?.run !== run.id) continue;
+        own.push(event);
+        // The run's last event: nothing of it comes later.
+        if (event.type === 'workflow.run' && payload.status !== 'running') return own;
+      }
+      if (page.length < LOG_PAGE) return own;
+      after = page.at(-1)?.id ?? after;
+    }
   }
 
   /** Cancels a running run: its running steps stop, then every session it started that still runs is stopped. */
