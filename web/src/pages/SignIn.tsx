@@ -1,6 +1,7 @@
 import { createSignal, For, Match, Show, Switch } from 'solid-js';
 import { authEndpoints, MIN_PASSWORD_LENGTH, type AuthStage } from '@codepiper/sdk/contracts';
-import { call, describe } from '../api.js';
+import { call } from '../api.js';
+import { ActionButton, ActionForm } from '../components/Form.jsx';
 
 type Step = 'login' | 'password' | 'totp' | 'codes';
 
@@ -12,55 +13,36 @@ type Step = 'login' | 'password' | 'totp' | 'codes';
 export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () => void | Promise<void> }) {
   const setupStep = (): Step => (props.firstRun ? 'password' : 'totp');
   const [step, setStep] = createSignal<Step>(props.stage === 'setup' ? setupStep() : 'login');
-  const [error, setError] = createSignal('');
-  const [busy, setBusy] = createSignal(false);
   const [enrollment, setEnrollment] = createSignal<{ secret: string; qrSvg: string }>();
   const [codes, setCodes] = createSignal<string[]>([]);
-
-  const attempt = (work: () => Promise<void>) => async (event: SubmitEvent) => {
-    event.preventDefault();
-    setError('');
-    setBusy(true);
-    try {
-      await work();
-    } catch (e) {
-      setError(describe(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const field = (form: EventTarget | null, name: string): string => String(new FormData(form as HTMLFormElement).get(name) ?? '');
 
   const startEnrollment = async () => {
     setEnrollment(await call(authEndpoints.enrollTotp));
     setStep('totp');
   };
-  const login = attempt(async () => {
-    const form = document.getElementById('login-form');
-    const code = field(form, 'code');
-    const result = await call(authEndpoints.login, { body: { password: field(form, 'password'), ...(code ? { code } : {}) } });
+  const login = async (values: Record<string, string>) => {
+    const result = await call(authEndpoints.login, { body: { password: values.password ?? '', ...(values.code ? { code: values.code } : {}) } });
     if (result.stage === 'full') return props.onDone();
     if (props.firstRun) setStep('password');
     else await startEnrollment();
-  });
-  const choosePassword = attempt(async () => {
-    const form = document.getElementById('password-form');
-    if (field(form, 'password') !== field(form, 'repeat')) throw new Error('the two passwords differ');
-    await call(authEndpoints.setPassword, { body: { password: field(form, 'password') } });
+  };
+  const choosePassword = async (values: Record<string, string>) => {
+    if (values.password !== values.repeat) throw new Error('the two passwords differ');
+    await call(authEndpoints.setPassword, { body: { password: values.password ?? '' } });
     await startEnrollment();
-  });
-  const confirm = attempt(async () => {
-    const result = await call(authEndpoints.confirmTotp, { body: { code: field(document.getElementById('totp-form'), 'code') } });
+  };
+  const confirm = async (values: Record<string, string>) => {
+    const result = await call(authEndpoints.confirmTotp, { body: { code: values.code ?? '' } });
     setCodes(result.recoveryCodes);
     setStep('codes');
-  });
+  };
 
   return (
     <main class="signin" id="main">
       <h1>CodePiper</h1>
       <Switch>
         <Match when={step() === 'login'}>
-          <form id="login-form" onSubmit={(e) => void login(e)} aria-describedby="signin-error">
+          <ActionForm class="stack" label="Sign in" submit="Sign in" action={login}>
             <p>{props.firstRun ? 'First run: sign in with the one-time password the daemon printed when it started.' : 'Sign in with your password and the code from your authenticator app.'}</p>
             <label>
               Password
@@ -72,11 +54,10 @@ export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () 
                 <input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="123456 or a recovery code" />
               </label>
             </Show>
-            <button type="submit" disabled={busy()}>Sign in</button>
-          </form>
+          </ActionForm>
         </Match>
         <Match when={step() === 'password'}>
-          <form id="password-form" onSubmit={(e) => void choosePassword(e)}>
+          <ActionForm class="stack" label="Choose your password" submit="Set password" action={choosePassword}>
             <p>Choose your password (at least {MIN_PASSWORD_LENGTH} characters).</p>
             <label>
               New password
@@ -86,13 +67,12 @@ export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () 
               Repeat it
               <input name="repeat" type="password" autocomplete="new-password" minlength={MIN_PASSWORD_LENGTH} required />
             </label>
-            <button type="submit" disabled={busy()}>Set password</button>
-          </form>
+          </ActionForm>
         </Match>
         <Match when={step() === 'totp'}>
-          <form id="totp-form" onSubmit={(e) => void confirm(e)}>
+          <ActionForm class="stack" label="Enroll your authenticator" submit="Confirm" action={confirm}>
             <p>Scan this code with an authenticator app, or type the secret into it, then enter the code it shows.</p>
-            <Show when={enrollment()} fallback={<button type="button" onClick={() => void startEnrollment().catch((e: unknown) => setError(describe(e)))}>Show the code</button>}>
+            <Show when={enrollment()} fallback={<ActionButton action={startEnrollment}>Show the code</ActionButton>}>
               {(e) => (
                 <>
                   <div class="qr" role="img" aria-label="QR code for your authenticator app" innerHTML={e().qrSvg} />
@@ -106,8 +86,7 @@ export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () 
               Code
               <input name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" required />
             </label>
-            <button type="submit" disabled={busy()}>Confirm</button>
-          </form>
+          </ActionForm>
         </Match>
         <Match when={step() === 'codes'}>
           <section aria-labelledby="codes-title">
@@ -120,9 +99,6 @@ export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () 
           </section>
         </Match>
       </Switch>
-      <p id="signin-error" class="error" role="alert">
-        {error()}
-      </p>
     </main>
   );
 }
