@@ -137,6 +137,23 @@ export interface LogEventPayload {
   message: string;
 }
 
+/** One event of a run as a line of its log (without the time): what the CLI prints and the dashboard shows. */
+export function describeRunEvent(event: { type: string; payload: unknown }): string {
+  switch (event.type) {
+    case 'workflow.run': {
+      const run = event.payload as RunEventPayload;
+      return `run ${run.run.slice(0, 8)} ${run.name}: ${run.status}${run.error ? `: ${run.error}` : ''}`;
+    }
+    case 'workflow.step': {
+      const step = event.payload as StepEventPayload;
+      const attempt = step.attempt > 1 ? ` [attempt ${step.attempt}]` : '';
+      return `${step.key}${step.id ? ` ${step.id}` : ''} (${step.type}): ${step.status}${attempt}${step.error ? `: ${step.error}` : ''}`;
+    }
+    default:
+      return (event.payload as LogEventPayload).message;
+  }
+}
+
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Run id or unique prefix' }) });
 
 export const workflowRunEndpoints = {

@@ -1,14 +1,13 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
 import {
+  describeRunEvent,
   eventEndpoints,
   RUN_STATUSES,
   workflowEndpoints,
   workflowRunEndpoints,
   type ApiClient,
   type CodePiperEvent,
-  type LogEventPayload,
-  type RunEventPayload,
   type RunStatus,
   type StepEventPayload,
   type WorkflowRun,
@@ -39,22 +38,12 @@ const QUIET_STEPS = new Set(['log', 'set']);
 
 /** One line of a run's progress, from one of its events; undefined for the steps not worth a line. */
 export function formatRunEvent(event: CodePiperEvent): string | undefined {
-  const at = time(event.ts);
-  switch (event.type) {
-    case 'workflow.run': {
-      const run = event.payload as RunEventPayload;
-      return printable(`${at} run ${shortId(run.run)} ${run.name}: ${run.status}${run.error ? `: ${run.error}` : ''}`);
-    }
-    case 'workflow.step': {
-      const step = event.payload as StepEventPayload;
-      if (QUIET_STEPS.has(step.type) && step.status !== 'failed') return undefined;
-      const label = `${step.key}${step.id ? ` ${step.id}` : ''} (${step.type})`;
-      const attempt = step.attempt > 1 ? ` [attempt ${step.attempt}]` : '';
-      return printable(`${at}   ${label}: ${step.status}${attempt}${step.error ? `: ${step.error}` : ''}`);
-    }
-    default:
-      return printable(`${at}   ${(event.payload as LogEventPayload).message}`);
+  if (event.type === 'workflow.step') {
+    const step = event.payload as StepEventPayload;
+    if (QUIET_STEPS.has(step.type) && step.status !== 'failed') return undefined;
   }
+  // The run's own lines stand out; its steps and log lines are indented under it.
+  return printable(`${time(event.ts)} ${event.type === 'workflow.run' ? '' : '  '}${describeRunEvent(event)}`);
 }
 
 function showRunEvent(event: CodePiperEvent, json: boolean | undefined): void {

@@ -1,6 +1,6 @@
 import { A, useNavigate, useParams } from '@solidjs/router';
 import { createResource, For, Show } from 'solid-js';
-import { workflowEndpoints, workflowRunEndpoints, type CodePiperEvent, type StepEventPayload, type WorkflowFile } from '@codepiper/sdk/contracts';
+import { describeRunEvent, workflowEndpoints, workflowRunEndpoints, type CodePiperEvent, type StepEventPayload, type WorkflowFile } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { Scroll } from '../components/Scroll.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
@@ -117,17 +117,10 @@ export function RunPage() {
           </Scroll>
           <h2>Log</h2>
           <ol class="timeline">
-            <For each={log()}>{(event) => <li><time datetime={event.ts}>{event.ts.slice(11, 19)}</time> {logLine(event)}</li>}</For>
+            <For each={log()}>{(event) => <li><time datetime={event.ts}>{event.ts.slice(11, 19)}</time> {describeRunEvent(event)}</li>}</For>
           </ol>
         </section>
       )}
     </Show>
   );
 }
-
-const logLine = (event: CodePiperEvent): string => {
-  const p = event.payload as Record<string, unknown>;
-  if (event.type === 'workflow.log') return String(p.message);
-  if (event.type === 'workflow.run') return `run ${String(p.status)}${p.error ? `: ${String(p.error)}` : ''}`;
-  return `${String(p.key)}${p.id ? ` ${String(p.id)}` : ''}: ${String(p.status)}${p.error ? `: ${String(p.error)}` : ''}`;
-};
