@@ -44,7 +44,8 @@ function curlQuote(value: string): string {
  * Writes the session's hook forwarder: a POSIX sh script piping the hook's
  * stdin to the daemon over its Unix socket with curl. The secret stays in a
  * 0600 curl config file (never argv). Any failure exits 1 with nothing on
- * stdout: a non-blocking hook error, so Claude falls back to its own prompt.
+ * stdout or stderr: a non-blocking hook error, so Claude falls back to its own
+ * prompt.
  */
 export async function writeSessionFiles(options: {
   dir: string;
@@ -73,7 +74,12 @@ export async function writeSessionFiles(options: {
   const script = [
     '#!/bin/sh',
     '# CodePiper: forwards a Claude Code hook event to the daemon. Generated; do not edit.',
-    `curl -sS --fail --max-time ${timeout} --unix-socket ${shQuote(options.daemonSocket)} -K ${shQuote(curlConfigPath)} --data-binary @- || exit 1`,
+    '# The answer is printed only once curl got all of it (a cut-short body is exit 18);',
+    '# any failure prints nothing at all and exits 1.',
+    'exec 2>/dev/null',
+    `answer=$(curl -s --fail --max-time ${timeout} --unix-socket ${shQuote(options.daemonSocket)} -K ${shQuote(curlConfigPath)} --data-binary @-) || exit 1`,
+    '[ -n "$answer" ] || exit 1',
+    `printf '%s' "$answer"`,
     '',
   ].join('\n');
   await writeSecretFile(forwarderPath, script, 0o700);

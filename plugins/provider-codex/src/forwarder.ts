@@ -15,9 +15,10 @@ export function sessionDir(pluginDir: string, sessionId: string): string {
  * Codex's JSON (its last argument) with the session's secret to the daemon
  * over the Unix socket. The secret lives in a file of its own (0600) read by
  * the shell's `read` builtin, and the JSON goes to curl through a pipe, so
- * neither appears in any process's argv.
+ * neither appears in any process's argv. It never prints anything on stdout
+ * or stderr (curl's errors are appended to the session's notify.log).
  */
-export async function writeForwarder(options: { pluginDir: string; sessionId: string; socket: string }): Promise<string> {
+export async function writeForwarder(options: { pluginDir: string; sessionId: string; socket: string; timeoutS?: number }): Promise<string> {
   const dir = sessionDir(options.pluginDir, options.sessionId);
   for (const p of [dir, options.socket]) if (!isSafePath(p)) throw new Error(`unsupported path for the notify forwarder: ${JSON.stringify(p)}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -28,13 +29,16 @@ export async function writeForwarder(options: { pluginDir: string; sessionId: st
   const existing = await readSecret(options.pluginDir, options.sessionId);
   if (!existing) await writeFile(secretFile, newHookSecret() + '\n', { mode: 0o600 });
   const url = `http://localhost/hooks/codex/${options.sessionId}`;
+  const timeout = Math.max(1, Math.floor(options.timeoutS ?? 5));
   const text = [
     '#!/bin/sh',
     '# Written by CodePiper (provider-codex): forwards a Codex notify event to the daemon.',
+    '# Prints nothing whatever happens; curl errors are appended to notify.log.',
+    'exec >/dev/null 2>&1',
     'for last; do :; done',
     '[ -n "${last:-}" ] || exit 0',
     `IFS= read -r secret < '${secretFile}' || exit 0`,
-    `printf '{"secret":"%s","notification":%s}' "$secret" "$last" | curl -sS --fail --max-time 5 --unix-socket '${options.socket}' -H 'content-type: application/json' --data-binary @- '${url}' >/dev/null 2>>'${path.join(dir, 'notify.log')}'`,
+    `printf '{"secret":"%s","notification":%s}' "$secret" "$last" | curl -sS --fail --max-time ${timeout} --unix-socket '${options.socket}' -H 'content-type: application/json' --data-binary @- '${url}' 2>>'${path.join(dir, 'notify.log')}'`,
     '',
   ].join('\n');
   await writeFile(script, text, { mode: 0o700 });

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type SessionFiles, writeSessionFiles } from './launch.js';
+
+const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';
+const PAYLOAD = JSON.stringify({ session_id: SESSION, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
+const ANSWER = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+interface Received {
+  url?: string;
+  authorization?: string;
+  body: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, received: Received) => void;
+
+/** Runs the forwarder with sh, asynchronously: the test's own server must keep answering meanwhile. */
+function runForwarder(script: string, input: string): Promise<Run> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdin.on('error', () => undefined);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+    child.stdin.end(input);
+  });
+}
+
+/** Serves `handler` on the Unix socket `socket` (the request body read first) while `fn` runs. */
+async function withServer<T>(socket: string, handler: Handler, fn: () => Promise<T>): Promise<T> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handler(req, res, { url: req.url, authorization: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8') }));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
+  try {
+    return await fn();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The command lines (argv) of this user's processes that contain `text`. */
+function commandLinesHolding(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (argv.includes(text)) found.push(argv.replaceAll('\0', ' '));
+    } catch {
+      // The process ended meanwhile, or is not ours.
+    }
+  }
+  return found;
+}
+
+function assertSilentFailure(run: Run): void {
+  assert.deepEqual({ stdout: run.stdout, stderr: run.stderr }, { stdout: '', stderr: '' });
+  assert.equal(run.code, 1);
+}
+
+describe('the Claude Code hook forwarder', () => {
+  let dir: string;
+  let socket: string;
+  let files: SessionFiles;
+  const forward = () => runForwarder(files.forwarderPath, PAYLOAD);
+  const serve = (handler: Handler) => withServer(socket, handler, forward);
+
+  before(async () => {
+    dir = mkdtempSync('/tmp/cpt-cc-fwd-');
+    socket = path.join(dir, 'daemon.sock');
+    files = await writeSessionFiles({ dir: path.join(dir, 'session'), sessionId: SESSION, daemonSocket: socket, timeoutS: 1 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the secret is in the 0600 curl config only, never in the script nor in any argv', async () => {
+    assert.doesNotMatch(readFileSync(files.forwarderPath, 'utf8'), new RegExp(files.secret));
+    assert.match(readFileSync(files.curlConfigPath, 'utf8'), new RegExp(files.secret));
+    let argvSeen: { curl: string[]; secret: string[] } | undefined;
+    const run = await serve((_req, res) => {
+      if (existsSync('/proc/self/cmdline')) argvSeen = { curl: commandLinesHolding(files.curlConfigPath), secret: commandLinesHolding(files.secret) };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
+    });
+    assert.equal(run.code, 0, run.stderr);
+    if (argvSeen) {
+      assert.ok(argvSeen.curl.some((argv) => argv.startsWith('curl ')), 'curl was running while the daemon answered');
+      assert.deepEqual(argvSeen.secret, []);
+    }
+  });
+
+  test('a full answer: printed exactly, exit 0; the daemon got the payload and the secret', async () => {
+    let received: Received | undefined;
+    const run = await serve((_req, res, got) => {
+      received = got;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
+    });
+    assert.deepEqual(run, { code: 0, stdout: ANSWER, stderr: '', ms: run.ms });
+    assert.deepEqual(received, { url: `/hooks/claude-code/${SESSION}`, authorization: `Bearer ${files.secret}`, body: PAYLOAD });
+  });
+
+  test('a body cut short (Content-Length 100, 20 bytes sent, then the socket destroyed) prints nothing', async () => {
+    const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n';
+    assertSilentFailure(await serve((req) => req.socket.write(`${head}{"hookSpecificOutput`, () => req.socket.destroy())));
+  });
+
+  test('a chunked body whose socket is destroyed midway prints nothing', async () => {
+    assertSilentFailure(
+      await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.write('{"hookSpecificOutput":{"permissionDecision":', () => res.socket?.destroy());
+      }),
+    );
+  });
+
+  test('a 500 with a JSON body prints nothing', async () => {
+    assertSilentFailure(await serve((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}')));
+  });
+
+  test('a 401 (wrong secret) prints nothing', async () => {
+    assertSilentFailure(await serve((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}')));
+  });
+
+  test('no daemon (the socket path is absent) prints nothing', async () => {
+    assert.equal(existsSync(socket), false);
+    assertSilentFailure(await forward());
+  });
+
+  test('connection refused (a stale file at the socket path) prints nothing', async () => {
+    writeFileSync(socket, '');
+    try {
+      assertSilentFailure(await forward());
+    } finally {
+      rmSync(socket);
+    }
+  });
+
+  test('a daemon that never answers: the timeout ends it, printing nothing', async () => {
+    const run = await serve(() => undefined);
+    assertSilentFailure(run);
+    assert.ok(run.ms < 5_000, `took ${run.ms} ms`);
+  });
+
+  test('an empty 200 answer prints nothing and exits 1', async () => {
+    assertSilentFailure(await serve((_req, res) => res.writeHead(200, { 'content-length': '0' }).end()));
+  });
+});
