@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, tempHome, TestDaemon, waitFor } from './harness.js';
@@ -136,6 +136,28 @@ describe('the CLI without a daemon', () => {
       assert.match(result.stderr, /config\.yaml:2:\d+/);
       assert.match(result.stderr, /sessions\.stop_timeout_ms/);
       assert.match(result.stderr, /integer/i);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('refuses to start in a home others can write to, saying which directory and how to fix it, before starting anything', async () => {
+    const home = tempHome();
+    const env = { ...process.env, CODEPIPER_HOME: home };
+    const refuses = async (dir: string): Promise<void> => {
+      const result = await runCli(['daemon'], { env });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, new RegExp(`^codepiper daemon: ${dir} is writable by its group and others \\(mode 0777\\).*: chmod 700 ${dir}$`, 'm'));
+      for (const made of ['daemon.sock', 'codepiper.db', 'plugins']) assert.equal(existsSync(path.join(home, made)), false, `no ${made}`);
+    };
+    try {
+      chmodSync(home, 0o777);
+      await refuses(home);
+      chmodSync(home, 0o700);
+      const logs = path.join(home, 'logs');
+      mkdirSync(logs);
+      chmodSync(logs, 0o777);
+      await refuses(logs);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -18,18 +19,21 @@ export interface Sealed {
 export class SecretCipher {
   private constructor(private readonly key: Buffer) {}
 
-  /** Reads the key file, or creates it with a new random key. */
+  /**
+   * Reads the key file, or creates it with a new random key. The file must be
+   * a regular file (not a symbolic link), ours, and closed to group and others.
+   */
   static open(file: string): SecretCipher {
+    createKeyFile(file);
+    const fd = openKeyFile(file);
     try {
-      fs.writeFileSync(file, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      checkKeyFile(file, fs.fstatSync(fd));
+      const key = fs.readFileSync(fd);
+      if (key.length !== KEY_BYTES) throw new Error(`the secret key ${file} is ${key.length} bytes long, not ${KEY_BYTES}: it is damaged`);
+      return new SecretCipher(key);
+    } finally {
+      fs.closeSync(fd);
     }
-    const stat = fs.statSync(file);
-    if ((stat.mode & 0o077) !== 0) throw new Error(`the secret key ${file} is readable by others (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 it`);
-    const key = fs.readFileSync(file);
-    if (key.length !== KEY_BYTES) throw new Error(`the secret key ${file} is ${key.length} bytes long, not ${KEY_BYTES}: it is damaged`);
-    return new SecretCipher(key);
   }
 
   seal(name: string, value: string): Sealed {
@@ -49,5 +53,40 @@ export class SecretCipher {
     } catch (error) {
       throw new Error(`secret "${name}" does not decrypt with this key: the key file or the database was changed`, { cause: error });
     }
+  }
+}
+
+function createKeyFile(file: string): void {
+  try {
+    // O_EXCL: fails on anything already there, a symbolic link included.
+    fs.writeFileSync(file, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/** Opens the key file without following a symbolic link (or blocking on a FIFO), so what is checked is what is read. */
+function openKeyFile(file: string): number {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  try {
+    return fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+    const target = path.resolve(path.dirname(file), fs.readlinkSync(file));
+    throw new Error(
+      `the secret key ${file} is a symbolic link (to ${target}): it must be a regular file, so that nobody can point it at another key. If ${target} is your key, move it in its place: mv ${target} ${file}`,
+      { cause: error },
+    );
+  }
+}
+
+function checkKeyFile(file: string, stat: fs.Stats): void {
+  if (!stat.isFile()) throw new Error(`the secret key ${file} is not a regular file: move it away`);
+  const uid = process.geteuid?.();
+  if (uid !== undefined && stat.uid !== uid) {
+    throw new Error(`the secret key ${file} belongs to uid ${stat.uid}, not to the daemon's user (uid ${uid}), so someone else could have replaced it: if it is your key, chown ${uid} ${file}`);
+  }
+  if ((stat.mode & 0o077) !== 0) {
+    throw new Error(`the secret key ${file} is open to group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 ${file}`);
   }
 }
