@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
@@ -18,6 +19,7 @@ import {
   type SocketEndpoint,
   type SocketHandler,
   type WebSocket,
+  WEBSOCKET_OPERATION,
 } from '@codepiper/sdk';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
@@ -31,10 +33,13 @@ import Fastify, {
   type FastifyRequest,
   type FastifySchemaValidationError,
 } from 'fastify';
+import { Connections } from './connections.js';
+import { HostNames } from './host-names.js';
 import { claimSocket } from './socket-claim.js';
-import { checkTcpRequest, type Authenticate } from './web-gate.js';
+import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+
 /** How long closing waits for TCP clients to finish before their connections are cut. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -47,6 +52,8 @@ export interface WebListener {
   trustProxy: boolean | string[];
   /** Origins besides the listener's own allowed to send state-changing requests and open WebSockets. */
   allowedOrigins: string[];
+  /** Host names besides the listener's own address it answers to (`name` at any port, or `name:port`). */
+  allowedHosts: string[];
 }
 
 export interface ApiServerOptions {
@@ -70,7 +77,8 @@ const FASTIFY_ERRORS: Readonly<Record<string, string>> = {
  * every error as `{"error": {"code", "message"}}`, and an OpenAPI document of
  * all of it at `/openapi.json`.
  */
-/** Who opened each WebSocket upgrade that came over TCP (its authenticator's principal). */
+/** Each TCP request as the gate placed it, and who opened each WebSocket upgrade that came over TCP (its authenticator's principal). */
+const tcpClients = new WeakMap<http.IncomingMessage, TcpClient>();
 const principals = new WeakMap<http.IncomingMessage, string>();
 
 export class ApiServer implements ApiRegistrar {
@@ -83,14 +91,19 @@ export class ApiServer implements ApiRegistrar {
     /** Fastify's request handler, which the TCP server shares with the Unix one: one set of routes, two listeners. */
     private readonly handler: RequestHandler,
     private readonly web: WebListener | undefined,
+    private readonly connections: Connections,
+    private readonly gate: WebGate,
   ) {}
 
   static async create(log: FastifyBaseLogger, options: ApiServerOptions): Promise<ApiServer> {
     let handler: RequestHandler | undefined;
+    const connections = new Connections();
     const app = Fastify({
       serverFactory: (fastifyHandler) => {
         handler = fastifyHandler;
-        return http.createServer(fastifyHandler);
+        const server = http.createServer(fastifyHandler);
+        connections.acceptLocal(server);
+        return server;
       },
       trustProxy: options.web?.trustProxy ?? false,
       loggerInstance: log,
@@ -113,13 +126,22 @@ export class ApiServer implements ApiRegistrar {
       openapi: { info: { title: 'CodePiper daemon API', version: CODEPIPER_VERSION } },
       refResolver: { buildLocalReference: (schema, _base, _fragment, i) => (typeof schema.$id === 'string' ? schema.$id : `def-${i}`) },
     });
+    // Before the gate, so that its refusals carry these headers too.
+    await app.register(helmet, securityHeaders(options.web?.tls !== undefined));
     await app.register(websocket);
+    const gate = new WebGate({
+      tls: options.web?.tls !== undefined,
+      trustProxy: (options.web?.trustProxy ?? false) !== false,
+      allowedOrigins: options.web?.allowedOrigins ?? [],
+      authenticate: options.authenticate,
+    });
     // After @fastify/websocket's own onRequest hook, which marks upgrades so that a refused one's socket is closed.
     app.addHook('onRequest', async (request, reply) => {
-      if (!isTcp(request)) return;
+      if (connections.isLocal(request.raw)) return;
       const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
-      const refusal = await checkTcpRequest(request, websocket, { allowedOrigins: options.web?.allowedOrigins ?? [], authenticate: options.authenticate });
+      const refusal = await gate.check(request, connections.peerAddress(request.raw), websocket);
       if (refusal.allowed) {
+        tcpClients.set(request.raw, refusal.client);
         if (websocket && refusal.principal !== null) principals.set(request.raw, refusal.principal);
         return;
       }
@@ -132,7 +154,7 @@ export class ApiServer implements ApiRegistrar {
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
     // reply.sendFile for handleFiles; each call names its own root.
     await app.register(fastifyStatic, { root: path.parse(process.cwd()).root, serve: false });
-    return new ApiServer(app, handler!, options.web);
+    return new ApiServer(app, handler!, options.web, connections, gate);
   }
 
   handleFiles(root: string): void {
@@ -158,27 +180,43 @@ export class ApiServer implements ApiRegistrar {
       },
       handler: async (request, reply) => {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
-        const result = await handler({ ...requestInput(request), body: request.body, reply: control } as RequestContext<E>);
+        const result = await handler({ ...this.requestInput(request), body: request.body, reply: control } as RequestContext<E>);
         reply.code(endpoint.status);
         return result;
       },
     });
   }
 
+  /**
+   * A WebSocket endpoint, listed in `/openapi.json` like any route (marked
+   * `x-websocket`), so that whoever walks the description finds it; a plain
+   * GET is answered 426.
+   */
   handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void {
-    this.app.get(
-      endpoint.url,
-      { websocket: true, config: { access: endpoint.access }, schema: { summary: endpoint.summary, tags: [...endpoint.tags], ...inputSchemas(endpoint) } },
-      (socket, request) => {
+    this.app.route({
+      method: 'GET',
+      url: endpoint.url,
+      config: { access: endpoint.access },
+      schema: {
+        summary: endpoint.summary,
+        tags: [...endpoint.tags],
+        ...inputSchemas(endpoint),
+        [WEBSOCKET_OPERATION]: true,
+        response: { '4xx': { $ref: `${ErrorBody.$id}#` } },
+      },
+      handler: (_request, reply) => {
+        reply.code(426).header('upgrade', 'websocket').send(errorBody('upgrade_required', `${endpoint.url} is a WebSocket: open it with an Upgrade request`));
+      },
+      wsHandler: (socket, request) => {
         this.track(socket, principals.get(request.raw));
         Promise.resolve()
-          .then(() => handler(socket, requestInput(request) as SocketContext<E>))
+          .then(() => handler(socket, this.requestInput(request) as SocketContext<E>))
           .catch((error: unknown) => {
             request.log.error({ err: error }, 'WebSocket handler failed');
             socket.close(1011, 'internal error');
           });
       },
-    );
+    });
   }
 
   /**
@@ -190,6 +228,19 @@ export class ApiServer implements ApiRegistrar {
       if (principal !== undefined && owner !== principal) continue;
       for (const socket of sockets) socket.close(4401, 'signed out');
     }
+  }
+
+  private requestInput(request: FastifyRequest): { params: unknown; query: unknown; origin: RequestOrigin; headers: FastifyRequest['headers'] } {
+    return { params: request.params, query: request.query, origin: this.originOf(request), headers: request.headers };
+  }
+
+  /** Local only when the Unix listener accepted the connection; a TCP request the gate let through has its placing. */
+  private originOf(request: FastifyRequest): RequestOrigin {
+    if (this.connections.isLocal(request.raw)) return { transport: 'unix', address: 'local', secure: false };
+    const client = tcpClients.get(request.raw);
+    // The gate runs before every handler; a TCP request it did not place never reaches one.
+    if (!client) throw new Error(`${request.method} ${request.url} reached a handler without passing the TCP gate`);
+    return { transport: 'tcp', ...client };
   }
 
   private track(socket: WebSocket, principal: string | undefined): void {
@@ -214,6 +265,7 @@ export class ApiServer implements ApiRegistrar {
     const web = this.web;
     if (!web) return undefined;
     const server = web.tls ? https.createServer({ cert: web.tls.cert, key: web.tls.key }, this.handler) : http.createServer(this.handler);
+    this.connections.acceptTcp(server, web.tls !== undefined);
     // @fastify/websocket handles the upgrades of the server Fastify made; hand it this one's.
     server.on('upgrade', (request, socket, head) => this.app.server.emit('upgrade', request, socket, head));
     await new Promise<void>((resolve, reject) => {
@@ -225,6 +277,7 @@ export class ApiServer implements ApiRegistrar {
     });
     this.tcp = server;
     const { port } = server.address() as { port: number };
+    this.gate.listening(new HostNames(web.host, port, web.allowedHosts));
     const host = web.host.includes(':') ? `[${web.host}]` : web.host;
     return `${web.tls ? 'https' : 'http'}://${host}:${port}`;
   }
@@ -240,19 +293,41 @@ export class ApiServer implements ApiRegistrar {
   }
 }
 
-/** Whether the request came over TCP: a Unix socket peer has no address. */
-const isTcp = (request: FastifyRequest): boolean => request.socket.remoteAddress !== undefined;
+/**
+ * On every response: no script but the app's own files, never in a frame
+ * (a signed-in terminal must not be framable by another local port's page),
+ * no MIME sniffing, no referrer; HSTS when the listener speaks TLS itself.
+ */
+function securityHeaders(tls: boolean): FastifyHelmetOptions {
+  return {
+    global: true,
+    contentSecurityPolicy: {
+      // Helmet's defaults include upgrade-insecure-requests, which would break a plain-HTTP loopback listener.
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // xterm.js and the TOTP QR code set inline styles; scripts stay 'self' only.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  };
+}
 
 function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | undefined }): { params?: TSchema; querystring?: TSchema } {
   return { ...(endpoint.params && { params: endpoint.params }), ...(endpoint.query && { querystring: endpoint.query }) };
-}
-
-function requestInput(request: FastifyRequest): { params: unknown; query: unknown; origin: RequestOrigin; headers: FastifyRequest['headers'] } {
-  return { params: request.params, query: request.query, origin: originOf(request), headers: request.headers };
-}
-
-function originOf(request: FastifyRequest): RequestOrigin {
-  return isTcp(request) ? { transport: 'tcp', address: request.ip, secure: request.protocol === 'https' } : { transport: 'unix', address: 'local', secure: false };
 }
 
 /**

@@ -29,6 +29,7 @@ export interface WebSettings {
   port: number;
   trustProxy: boolean | string[];
   allowedOrigins: string[];
+  allowedHosts: string[];
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -54,6 +55,10 @@ const WebSection = Type.Object(
       description: 'Behind a reverse proxy: true, or the proxy addresses/CIDRs whose X-Forwarded-For/-Proto/-Host are believed',
     }),
     allowed_origins: Type.Array(Type.String({ pattern: '^https?://[^/]+$' }), { default: [], description: 'Origins besides the listener’s own (scheme://host:port)' }),
+    allowed_hosts: Type.Array(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$' }), {
+      default: [],
+      description: 'Host names besides the listener’s own address it answers to (a reverse proxy’s, a DNS name): `name` at any port, or `name:port`',
+    }),
     tls_cert: Type.Optional(Type.String({ minLength: 1 })),
     tls_key: Type.Optional(Type.String({ minLength: 1 })),
   },
@@ -95,7 +100,7 @@ export function loadConfig(file: string, plugins: readonly AnyPlugin[], env: Env
   if ((web.tls_cert === undefined) !== (web.tls_key === undefined)) source.fail(['web', web.tls_cert === undefined ? 'tls_key' : 'tls_cert'], 'give tls_cert and tls_key together');
   return {
     logLevel: logLevelFromEnv(env) ?? kernel.log_level ?? 'info',
-    web: { enabled: web.enabled, host: web.host, port: web.port, trustProxy: web.trust_proxy, allowedOrigins: web.allowed_origins, tlsCert: web.tls_cert, tlsKey: web.tls_key },
+    web: { enabled: web.enabled, host: web.host, port: web.port, trustProxy: web.trust_proxy, allowedOrigins: web.allowed_origins, allowedHosts: web.allowed_hosts, tlsCert: web.tls_cert, tlsKey: web.tls_key },
     plugins: kernel.plugins ?? [],
     sections,
   };

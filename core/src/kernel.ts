@@ -109,10 +109,11 @@ export class Kernel {
 
   private async boot(): Promise<void> {
     try {
+      // Before anything is read from the home: config.yaml's `plugins:` load code.
+      ensureHome(this.paths);
       // Plugins listed in config.yaml come after the built-in ones.
       const listed = await loadListedPlugins(this.paths.config, this.options.plugins);
       const plugins = orderPlugins([...this.options.plugins, ...listed]);
-      ensureHome(this.paths);
       const config = loadConfig(this.paths.config, plugins, this.env);
       this.logSink = createLogger({ file: this.paths.logFile, level: config.logLevel, foreground: this.options.foreground ?? false });
       this.log = this.logSink.log;
@@ -275,6 +276,7 @@ function webListener(settings: WebSettings, options: KernelOptions): WebListener
     port: flags?.port ?? settings.port,
     trustProxy: settings.trustProxy,
     allowedOrigins: settings.allowedOrigins,
+    allowedHosts: settings.allowedHosts,
     ...(tlsCert !== undefined && tlsKey !== undefined && { tls: { cert: readTlsFile(tlsCert, 'certificate'), key: readTlsFile(tlsKey, 'key') } }),
   };
 }

@@ -82,6 +82,8 @@ export interface RequestOrigin {
   address: string;
   /** Whether the client reached the daemon over TLS (directly, or as a trusted proxy reports it). */
   secure: boolean;
+  /** TCP only: the origin the client addressed (`https://host:port`), a host the listener accepts. */
+  site?: string;
 }
 
 /** Who asked, for the audit trail: `unix:local`, `tcp:203.0.113.5`. */
@@ -111,6 +113,9 @@ export function bearerToken(headers: RequestContext<unknown>['headers']): string
   const match = typeof value === 'string' ? /^Bearer ([^\s]+)$/.exec(value) : null;
   return match?.[1];
 }
+
+/** The OpenAPI extension (`"x-websocket": true`) that marks an operation of `/openapi.json` as a WebSocket. */
+export const WEBSOCKET_OPERATION = 'x-websocket';
 
 /** A WebSocket endpoint: its URL parameters and query are validated like any route. */
 export interface SocketEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined> {

@@ -12,6 +12,8 @@ export interface HttpAuthRequest {
   address: string;
   /** Whether the client reached the daemon over TLS. */
   secure: boolean;
+  /** The origin the client addressed (`https://host:port`), a host the listener accepts. */
+  site: string;
   /** A WebSocket upgrade rather than a plain request. */
   websocket: boolean;
 }

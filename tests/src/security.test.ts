@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiClient, ApiError, eventEndpoints, sessionEndpoints, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
+import { ApiClient, ApiError, SESSION_COOKIE, WEBSOCKET_OPERATION, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
 import { waitFor, type TestDaemon } from './harness.js';
+import { ProbeSummary } from './probe-summary.js';
 import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
 /** Routes anyone may call over TCP, and routes served to the local CLI only: a new one must be added here, on purpose. */
@@ -19,6 +20,8 @@ interface Route {
   method: string;
   path: string;
   url: string;
+  /** A WebSocket endpoint (`x-websocket` in the description). */
+  websocket: boolean;
 }
 
 const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
@@ -28,10 +31,10 @@ function canaries(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) => path.basename(entry) === CANARY);
 }
 
-/** Opens a WebSocket on the TCP listener; resolves with the HTTP status of a refusal, or 101 once open. */
-async function upgrade(baseUrl: string, endpoint: SocketEndpoint, headers: Record<string, string>): Promise<number> {
+/** Opens a WebSocket on the TCP listener at `url` (a path, parameters filled in); resolves with the HTTP status of a refusal, or 101 once open. */
+async function upgrade(baseUrl: string, url: string, headers: Record<string, string>): Promise<number> {
   try {
-    const socket = await new ApiClient({ baseUrl, headers }).openSocket(endpoint, { params: { id: 'x' } } as never);
+    const socket = await new ApiClient({ baseUrl, headers }).openSocket({ url } as SocketEndpoint);
     socket.close();
     return 101;
   } catch (error) {
@@ -49,8 +52,8 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
   let workdir: string;
   /** Everything secret this suite used: none may appear in the daemon's log or, unencrypted, in its database. */
   const secrets = new Map<string, string>();
-  const summary: [string, number][] = [];
-  const passed = (check: string, count = 1): void => void summary.push([check, count]);
+  const summary = new ProbeSummary('security of the TCP listener: requests and probes');
+  const passed = (check: string, requests = 1, variants = 1): void => summary.add(check, requests, { variants });
 
   before(async () => {
     workdir = mkdtempSync('/tmp/cpt-sec-');
@@ -64,16 +67,19 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
     secrets.set('TOTP secret', account.totpSecret);
     account.recoveryCodes.forEach((code, i) => secrets.set(`recovery code ${i + 1}`, code));
     secrets.set('session token', web.cookie!);
-    const spec = (await web.request('GET', '/openapi.json')).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const spec = (await web.request('GET', '/openapi.json')).json<{ paths: Record<string, Record<string, Record<string, unknown>>> }>();
     routes = Object.entries(spec.paths).flatMap(([routePath, methods]) =>
-      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: routePath, url: routePath.replace(/\{[^}]+\}/g, 'x') })),
+      Object.entries(methods).map(([method, operation]) => ({
+        method: method.toUpperCase(),
+        path: routePath,
+        url: routePath.replace(/\{[^}]+\}/g, 'x'),
+        websocket: operation[WEBSOCKET_OPERATION] === true,
+      })),
     );
   });
 
   after(async () => {
-    const width = Math.max(...summary.map(([check]) => check.length));
-    console.log(`\nsecurity checks passed (${summary.reduce((n, [, count]) => n + count, 0)} requests and probes):`);
-    for (const [check, count] of summary) console.log(`  ${check.padEnd(width)}  ${String(count).padStart(4)}`);
+    summary.print();
     await daemon?.dispose();
     rmSync(workdir, { recursive: true, force: true });
   });
@@ -90,8 +96,8 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
         else assert.deepEqual([response.status, errorCode(response.text)], [401, 'unauthenticated'], `${key} ${cookie ? 'with a forged session' : 'without a session'}`);
       }
     }
-    passed('routes without a session: refused', routes.length);
-    passed('routes with a forged session: refused', routes.length);
+    passed('routes without a session: refused', routes.length, routes.length);
+    passed('routes with a forged session: refused', routes.length, routes.length);
     const unknown = await web.request('GET', '/no/such/route', { cookie: null });
     assert.equal(unknown.status, 401, 'an unknown route does not tell a stranger it is unknown');
     const withSession = await web.request('GET', '/sessions');
@@ -109,24 +115,27 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
       const none = await web.request(route.method, route.url, { headers: { origin: '' } });
       assert.equal(none.status, 403, `${key} without an Origin`);
     }
-    passed('state-changing routes cross-origin: 403', changing.length);
-    passed('state-changing routes without Origin: 403', changing.length);
+    passed('state-changing routes cross-origin: 403', changing.length, changing.length);
+    passed('state-changing routes without Origin: 403', changing.length, changing.length);
     assert.equal((await web.request('GET', '/sessions')).status, 200, 'a read from the same site needs no Origin check');
     const before = (await web.request('GET', '/policies')).json<{ policies: unknown[] }>().policies.length;
     await web.request('POST', '/policies', { headers: { origin: EVIL }, body: { action: 'allow', tool: 'Bash' } });
     assert.equal((await web.request('GET', '/policies')).json<{ policies: unknown[] }>().policies.length, before, 'nothing was created');
   });
 
-  test('WebSocket upgrades need a session and the same origin', async () => {
-    const cookie = `codepiper_session=${web.cookie}`;
-    for (const endpoint of [eventEndpoints.stream, sessionEndpoints.terminal]) {
-      assert.equal(await upgrade(url, endpoint, { origin: url }), 401, `${endpoint.url} without a session`);
-      assert.equal(await upgrade(url, endpoint, { origin: url, cookie: 'codepiper_session=forged' }), 401, `${endpoint.url} forged`);
-      assert.equal(await upgrade(url, endpoint, { origin: EVIL, cookie }), 403, `${endpoint.url} cross-origin`);
-      assert.equal(await upgrade(url, endpoint, { cookie }), 403, `${endpoint.url} without Origin`);
+  test('every WebSocket endpoint in the API description: an upgrade needs a session and the same origin', async () => {
+    const sockets = routes.filter((route) => route.websocket);
+    assert.deepEqual(sockets.map((route) => route.path).sort(), ['/analytics/imports/{id}/progress', '/events/stream', '/sessions/{id}/terminal'], 'the description lists the WebSockets');
+    const cookie = `${SESSION_COOKIE}=${web.cookie}`;
+    for (const route of sockets) {
+      assert.equal(await upgrade(url, route.url, { origin: url }), 401, `${route.path} without a session`);
+      assert.equal(await upgrade(url, route.url, { origin: url, cookie: `${SESSION_COOKIE}=forged` }), 401, `${route.path} forged`);
+      assert.equal(await upgrade(url, route.url, { origin: EVIL, cookie }), 403, `${route.path} cross-origin`);
+      assert.equal(await upgrade(url, route.url, { cookie }), 403, `${route.path} without Origin`);
+      assert.equal((await web.request('GET', route.url)).status, 426, `${route.path}: a plain GET, signed in, is told to upgrade`);
     }
-    assert.equal(await upgrade(url, eventEndpoints.stream, { origin: url, cookie }), 101, 'signed in, same origin: open');
-    passed('WebSocket upgrades refused (no session, forged, cross-origin, no Origin)', 8);
+    assert.equal(await upgrade(url, '/events/stream', { origin: url, cookie }), 101, 'signed in, same origin: open');
+    passed('WebSocket upgrades refused (no session, forged, cross-origin, no Origin)', sockets.length * 4, sockets.length * 4);
   });
 
   test('malformed and oversized bodies: 400 and 413, JSON errors naming the fault', async () => {
