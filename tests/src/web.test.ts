@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -39,7 +41,8 @@ interface AxeViolation {
 
 /** What axe finds on the page that a screen reader or keyboard user would trip over (serious or critical). */
 async function accessibilityProblems(p: Page): Promise<string[]> {
-  await p.addScriptTag({ content: AXE });
+  // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
+  await p.evaluate(AXE);
   const violations = (await p.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)')) as AxeViolation[];
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
 }
@@ -247,6 +250,29 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await p.getByRole('button', { name: 'Sign out' }).click();
     await p.getByRole('button', { name: 'Sign in' }).waitFor();
     await context.close();
+  });
+
+  test('a page on another local port cannot frame the signed-in dashboard', async () => {
+    // Another port of the same host is the same site: the SameSite=Strict cookie would go along.
+    const framing = http.createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<!doctype html><title>framing</title><iframe name="victim" src="${url}/#/approvals" width="800" height="600"></iframe>`);
+    });
+    await new Promise<void>((resolve) => framing.listen(0, '127.0.0.1', resolve));
+    // Not a watched context: the refusal to frame is a console error, and the point of this test.
+    const context = await browser.newContext({ storageState: await desktop.storageState() });
+    try {
+      const p = await context.newPage();
+      await p.goto(`http://127.0.0.1:${(framing.address() as AddressInfo).port}/`);
+      await p.waitForLoadState('load');
+      const frame = p.frame({ name: 'victim' });
+      assert.ok(frame, 'the iframe is there');
+      const framed = await frame.evaluate('document.querySelector("#root") !== null').catch(() => false);
+      assert.equal(framed, false, `the dashboard rendered inside another site's frame (${frame.url()})`);
+    } finally {
+      await context.close();
+      framing.close();
+    }
   });
 
   test('nothing went wrong in the browser console', () => {
