@@ -2,8 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
 import { IsoTime, Nullable, Ok } from './schemas.js';
 
-/** The cookie that carries a web session's token. */
+/** The cookie that carries a web session's token over plain HTTP. */
 export const SESSION_COOKIE = 'codepiper_session';
+/** Its name under TLS: browsers keep a `__Host-` cookie Secure, on Path=/ and to the one host, and let no plain-HTTP page set it. */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+/** The session cookie's name for a client that reached the daemon over TLS, or not. */
+export const sessionCookieName = (secure: boolean): string => (secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
 
 /**
  * How far a web session reaches: `setup` (after the bootstrap password, or
@@ -34,7 +38,7 @@ export const AuthStatusSchema = Type.Object({
   passwordSet: Type.Boolean({ description: 'false: only the bootstrap password works' }),
   mfaEnrolled: Type.Boolean(),
   recoveryCodesLeft: Type.Integer(),
-  failedAttempts: Type.Integer({ description: 'Failed logins since the last success' }),
+  failedAttempts: Type.Integer({ description: 'Failed logins since the last success, each address (an IPv6 /64) counting for at most auth.attempts_per_address' }),
   lockedUntil: Nullable(IsoTime),
   sessions: Type.Integer({ description: 'Web sessions that have not expired' }),
 });

@@ -1,12 +1,72 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiClient, daemonEndpoints, SESSION_COOKIE, sessionEndpoints, type AuditEntry, type AuthStatus, type WebSession } from '@codepiper/sdk';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ApiClient,
+  authEndpoints,
+  daemonEndpoints,
+  policyEndpoints,
+  SECURE_SESSION_COOKIE,
+  SESSION_COOKIE,
+  sessionEndpoints,
+  type AuditEntry,
+  type AuthStatus,
+  type WebSession,
+} from '@codepiper/sdk';
+import { selfSignedCertificate } from './certificates.js';
 import { runCli, tempHome, TestDaemon } from './harness.js';
 import { bootstrapPassword, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
+
+interface Sent {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * One request on a connection of its own, with its headers as given (Host
+ * too) and, to a loopback listener, from any address of 127.0.0.0/8.
+ */
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; localAddress?: string; ca?: Buffer } = {}): Promise<Sent> {
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const target = new URL(url);
+  const settings: https.RequestOptions = {
+    method: options.method ?? 'GET',
+    agent: false,
+    localAddress: options.localAddress,
+    ca: options.ca,
+    headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...options.headers },
+  };
+  return new Promise((resolve, reject) => {
+    const answered = (response: http.IncomingMessage): void => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
+    };
+    const request = target.protocol === 'https:' ? https.request(target, settings, answered) : http.request(target, settings, answered);
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+
+/** The attributes of a Set-Cookie header, lower-cased names, after its `name=value`. */
+const cookieAttributes = (setCookie: string): Record<string, string | true> =>
+  Object.fromEntries(
+    setCookie
+      .split(';')
+      .slice(1)
+      .map((part) => {
+        const [name, ...value] = part.trim().split('=');
+        return [name!.toLowerCase(), value.length > 0 ? value.join('=') : true];
+      }),
+  );
 
 describe('first run, sign-in and sign-out over HTTP', () => {
   let daemon: TestDaemon;
@@ -14,7 +74,7 @@ describe('first run, sign-in and sign-out over HTTP', () => {
   let account: Account;
   before(async () => {
     // These tests fail sign-ins on purpose (replays, used codes) from one address: more than the default 5 per window.
-    const started = await startWebDaemon('auth:\n  attempts_per_address: 50\n');
+    const started = await startWebDaemon('auth:\n  attempts_per_address: 10\n');
     daemon = started.daemon;
     web = new WebClient(started.url);
   });
@@ -26,9 +86,8 @@ describe('first run, sign-in and sign-out over HTTP', () => {
     const login = await web.request('POST', '/auth/login', { body: { password: bootstrap } });
     assert.equal(login.status, 200, login.text);
     const cookie = login.headers.getSetCookie()[0]!;
-    assert.match(cookie, /; HttpOnly/);
-    assert.match(cookie, /; SameSite=Strict/);
-    assert.doesNotMatch(cookie, /; Secure/, 'plain HTTP: no Secure flag');
+    assert.match(cookie, new RegExp(`^${SESSION_COOKIE}=[\\w-]+;`), 'plain HTTP: the plain name');
+    assert.deepEqual(cookieAttributes(cookie), { 'max-age': String(7 * 86400), path: '/', httponly: true, samesite: 'Strict' }, 'plain HTTP: no Secure flag, no Domain');
     assert.equal(login.json<{ stage: string }>().stage, 'setup');
 
     const refused = await web.request('GET', '/sessions');
@@ -88,7 +147,7 @@ describe('first run, sign-in and sign-out over HTTP', () => {
   test('the local CLI: status, sessions, revoke, reset-password and reset-mfa; none of them over TCP', async () => {
     assert.equal((await web.request('POST', '/auth/login', { body: { password: account.password, code: account.recoveryCodes[1]! } })).status, 200);
     const status = JSON.parse((await daemon.cli(['auth', 'status', '--json'])).stdout) as AuthStatus;
-    assert.deepEqual({ ...status, failedAttempts: 0 }, { passwordSet: true, mfaEnrolled: true, recoveryCodesLeft: 8, failedAttempts: 0, lockedUntil: null, sessions: 1 });
+    assert.deepEqual(status, { passwordSet: true, mfaEnrolled: true, recoveryCodesLeft: 8, failedAttempts: 0, lockedUntil: null, sessions: 1 }, 'a sign-in clears the failures');
     const sessions = JSON.parse((await daemon.cli(['auth', 'sessions', '--json'])).stdout) as { sessions: WebSession[] };
     assert.equal(sessions.sessions.length, 1);
     assert.equal(sessions.sessions[0]!.stage, 'full');
@@ -136,12 +195,13 @@ describe('web session expiry', () => {
   after(() => daemon?.dispose());
 
   test('a session unused for longer than session_idle_s is refused and removed', async () => {
-    const started = await startWebDaemon('auth:\n  session_idle_s: 1\n');
+    // Long enough for the setup's steps (each password is hashed with scrypt) on a busy machine.
+    const started = await startWebDaemon('auth:\n  session_idle_s: 3\n');
     daemon = started.daemon;
     const web = new WebClient(started.url);
     await setUpAccount(web, daemon.output);
     assert.equal((await web.request('GET', '/sessions')).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(3500);
     const expired = await web.request('GET', '/sessions');
     assert.equal(expired.status, 401);
     assert.match(expired.text, /expired/);
@@ -179,25 +239,28 @@ describe('daemon --web --tls-cert --tls-key', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('serves HTTPS, and the session cookie is Secure', async () => {
-    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
+  test('serves HTTPS; the session cookie is __Host- (Secure, Path=/, no Domain) and read only by that name', async () => {
+    const { cert, key } = selfSignedCertificate(dir);
     daemon = new TestDaemon(undefined, {}, ['--web', '--port', '0', '--tls-cert', cert, '--tls-key', key]);
     await daemon.start();
     const { web } = await daemon.client.call(daemonEndpoints.status);
     assert.match(web ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
-    const body = JSON.stringify({ password: bootstrapPassword(daemon.output) });
-    const response = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
-      const request = https.request(`${web}/auth/login`, { method: 'POST', ca: readFileSync(cert), headers: { origin: web!, 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.[0] ?? '' });
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-    assert.equal(response.status, 200);
-    assert.match(response.cookie, /; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    const ca = readFileSync(cert);
+    const login = await send(`${web}/auth/login`, { method: 'POST', ca, headers: { origin: web! }, body: { password: bootstrapPassword(daemon.output) } });
+    assert.equal(login.status, 200, login.text);
+    const cookie = login.headers['set-cookie']?.[0] ?? '';
+    const token = new RegExp(`^${SECURE_SESSION_COOKIE}=([\\w-]+);`).exec(cookie)?.[1];
+    assert.ok(token, `the cookie is named ${SECURE_SESSION_COOKIE}: ${cookie}`);
+    assert.deepEqual(cookieAttributes(cookie), { 'max-age': String(7 * 86400), path: '/', httponly: true, secure: true, samesite: 'Strict' }, 'Secure, Path=/, no Domain');
+
+    // Needs the kernel's request site (RequestOrigin.site): without it no session is found.
+    const stage = async (header: string): Promise<string> => JSON.parse((await send(`${web}/auth/session`, { ca, headers: { cookie: header } })).text).stage;
+    assert.equal(await stage(`${SECURE_SESSION_COOKIE}=${token}`), 'setup');
+    assert.equal(await stage(`${SESSION_COOKIE}=${token}`), 'none', 'over TLS the plain name is not read');
+    const logout = await send(`${web}/auth/logout`, { method: 'POST', ca, headers: { origin: web!, cookie: `${SECURE_SESSION_COOKIE}=${token}` } });
+    assert.equal(logout.status, 200, logout.text);
+    assert.match(logout.headers['set-cookie']?.[0] ?? '', new RegExp(`^${SECURE_SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; Secure;`), 'logout clears the __Host- cookie');
+
     const plain = await fetch(web!.replace('https', 'http') + '/health').then(() => 'answered', () => 'refused');
     assert.equal(plain, 'refused', 'no plain HTTP on the TLS port');
   });
@@ -233,6 +296,126 @@ describe('ending a web session closes what it had open', { timeout: 60_000 }, ()
       const revoked = await daemon.cli(['auth', 'revoke', 'all']);
       assert.equal(revoked.code, 0, revoked.stderr);
       assert.equal(await closed, 4401, 'closed as signed out');
+    } finally {
+      await daemon.dispose();
+    }
+  });
+});
+
+describe('sign-in abuse: attempts count on arrival, one address never locks the account', { timeout: 60_000 }, () => {
+  let daemon: TestDaemon;
+  let url: string;
+  let account: Account;
+  const status = (): Promise<AuthStatus> => daemon.client.call(authEndpoints.status);
+  /** A sign-in attempt from `from`, any address of 127.0.0.0/8 (the daemon listens on 127.0.0.1). */
+  const login = (from: string, body: { password: string; code: string }): Promise<Sent> => send(`${url}/auth/login`, { method: 'POST', localAddress: from, headers: { origin: url }, body });
+  const guess = (from: string, i: number): Promise<Sent> => login(from, { password: `guess number ${i}`, code: '000000' });
+
+  before(async () => {
+    const started = await startWebDaemon('auth:\n  attempts_per_address: 2\n  attempts_window_s: 1\n  max_failures: 5\n');
+    daemon = started.daemon;
+    url = started.url;
+    account = await setUpAccount(new WebClient(url), daemon.output);
+  });
+  after(() => daemon?.dispose());
+
+  test('20 concurrent wrong guesses from one address: one is checked, the others get 429 at once, the account stays open', async () => {
+    const answeredAt: number[] = [];
+    const guesses = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const response = await guess('127.0.0.2', i);
+        answeredAt[i] = performance.now();
+        return response;
+      }),
+    );
+    assert.deepEqual(guesses.map((g) => g.status).sort(), [401, ...Array<number>(19).fill(429)], 'exactly one guess was checked');
+    const checked = guesses.findIndex((g) => g.status === 401);
+    for (const [i, refused] of guesses.entries()) {
+      if (i === checked) continue;
+      assert.equal(errorCode(refused.text), 'rate_limited');
+      assert.equal(refused.headers['retry-after'], '1');
+      assert.ok(answeredAt[i]! < answeredAt[checked]!, 'refused before the one checked was answered');
+    }
+    const after = await status();
+    assert.equal(after.lockedUntil, null);
+    assert.equal(after.failedAttempts, 1);
+    const audit = (await daemon.client.call(policyEndpoints.audit, { query: { tool: 'auth.login', decision: 'deny' } })).entries;
+    assert.equal(audit.filter((e) => e.reason === 'wrong password or code').length, 1);
+    assert.equal(audit.filter((e) => e.reason.startsWith('rate limited')).length, 19, 'every refusal is audited');
+
+    assert.equal((await login('127.0.0.2', { password: account.password, code: account.recoveryCodes[0]! })).status, 200, 'the owner signs in');
+  });
+
+  test('one address failing at the pace the limit allows never locks the account', async () => {
+    let failures = 0;
+    while (failures < 7) {
+      const response = await guess('127.0.0.3', failures);
+      if (response.status === 429) {
+        assert.equal(errorCode(response.text), 'rate_limited');
+        await sleep(Number(response.headers['retry-after']) * 1000);
+        continue;
+      }
+      assert.equal(response.status, 401, response.text);
+      failures++;
+    }
+    const after = await status();
+    assert.equal(after.lockedUntil, null, '7 failures from one address, more than max_failures (5)');
+    assert.equal(after.failedAttempts, 2, 'an address counts for at most attempts_per_address');
+    assert.equal((await login('127.0.0.4', { password: account.password, code: account.recoveryCodes[1]! })).status, 200, 'the owner signs in');
+    assert.equal((await status()).failedAttempts, 0, 'a sign-in clears the failures');
+  });
+
+  test('failures from enough addresses lock the account', async () => {
+    for (const [i, from] of ['127.0.0.11', '127.0.0.11', '127.0.0.12', '127.0.0.12'].entries()) assert.equal((await guess(from, i)).status, 401);
+    assert.deepEqual(await status().then((s) => [s.failedAttempts, s.lockedUntil]), [4, null], 'two addresses are not enough');
+    assert.equal((await guess('127.0.0.13', 5)).status, 401, 'the fifth failure, from a third address');
+
+    const locked = await login('127.0.0.14', { password: account.password, code: account.recoveryCodes[2]! });
+    assert.equal(locked.status, 429);
+    assert.equal(errorCode(locked.text), 'account_locked');
+    const after = await status();
+    assert.ok(after.lockedUntil, 'auth status shows the lockout');
+    assert.equal(after.failedAttempts, 0, 'the lockout starts the count again');
+    const lockouts = (await daemon.client.call(policyEndpoints.audit, { query: { tool: 'auth.lockout' } })).entries;
+    assert.deepEqual(lockouts.map((e) => e.answeredBy), ['tcp:127.0.0.13']);
+  });
+});
+
+// Needs the kernel's request site (HttpAuthRequest.site, RequestOrigin.site).
+describe('a web session works only at the site it was issued for', () => {
+  let daemon: TestDaemon;
+  let url: string;
+  let web: WebClient;
+  before(async () => {
+    // 127.0.0.1 at any port, as behind a reverse proxy: another port of the same host reaches this listener.
+    const started = await startWebDaemon('web:\n  allowed_hosts:\n    - 127.0.0.1\n');
+    daemon = started.daemon;
+    url = started.url;
+    web = new WebClient(url);
+    await setUpAccount(web, daemon.output);
+  });
+  after(() => daemon?.dispose());
+
+  test('a cookie replayed to another host name or port of the same listener is refused', async () => {
+    const { port } = new URL(url);
+    const sessions = (host: string, cookie = `${SESSION_COOKIE}=${web.cookie!}`): Promise<Sent> => send(`${url}/sessions`, { headers: { host, cookie } });
+    assert.equal((await sessions(`127.0.0.1:${port}`)).status, 200, 'the site it was issued for');
+    for (const host of [`localhost:${port}`, `127.0.0.1:${Number(port) === 1 ? 2 : 1}`]) {
+      const replayed = await sessions(host);
+      assert.equal(replayed.status, 401, `Host: ${host}`);
+      assert.equal(errorCode(replayed.text), 'unauthenticated');
+    }
+    assert.equal((await sessions(`127.0.0.1:${port}`, `${SECURE_SESSION_COOKIE}=${web.cookie!}`)).status, 401, 'plain HTTP reads only the plain name');
+    assert.equal((await web.request('GET', '/sessions')).status, 200, 'refusing the replay did not end the session');
+  });
+});
+
+describe('auth limits in config.yaml', () => {
+  test('max_failures must be more than attempts_per_address', async () => {
+    const daemon = new TestDaemon(undefined, {}, ['--web', '--port', '0']);
+    try {
+      writeFileSync(path.join(daemon.home, 'config.yaml'), 'auth:\n  attempts_per_address: 5\n  max_failures: 5\n');
+      await assert.rejects(daemon.start(), /auth\.max_failures \(5\) must be more than auth\.attempts_per_address \(5\)/);
     } finally {
       await daemon.dispose();
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateSync } from 'otplib';
-import { daemonEndpoints, SESSION_COOKIE } from '@codepiper/sdk';
+import { daemonEndpoints, sessionCookieName } from '@codepiper/sdk';
 import { TestDaemon } from './harness.js';
 
 export interface WebResponse {
@@ -15,13 +15,17 @@ export interface WebResponse {
 /** A browser-like client of the TCP listener: it keeps the session cookie and sends its own origin. */
 export class WebClient {
   cookie: string | undefined;
+  /** The session cookie's name: `__Host-` prefixed under TLS. */
+  readonly cookieName: string;
 
-  constructor(readonly baseUrl: string) {}
+  constructor(readonly baseUrl: string) {
+    this.cookieName = sessionCookieName(new URL(baseUrl).protocol === 'https:');
+  }
 
   /** `body` is JSON-encoded unless it is a string (sent as is, as JSON). */
   async request(method: string, url: string, options: { body?: unknown; headers?: Record<string, string>; cookie?: string | null } = {}): Promise<WebResponse> {
     const cookie = options.cookie === undefined ? this.cookie : options.cookie;
-    const headers: Record<string, string> = { origin: this.baseUrl, ...(cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}), ...options.headers };
+    const headers: Record<string, string> = { origin: this.baseUrl, ...(cookie ? { cookie: `${this.cookieName}=${cookie}` } : {}), ...options.headers };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
@@ -29,7 +33,7 @@ export class WebClient {
     }
     const response = await fetch(new URL(url, this.baseUrl), { method, headers, body, redirect: 'manual' });
     const text = await response.text();
-    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith(`${this.cookieName}=`));
     if (setCookie) this.cookie = /^[^=]+=([^;]*)/.exec(setCookie)![1] || undefined;
     return { status: response.status, headers: response.headers, text, json: <T>() => JSON.parse(text) as T };
   }

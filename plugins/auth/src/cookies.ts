@@ -1,19 +1,28 @@
-import { SESSION_COOKIE } from '@codepiper/sdk';
+import { sessionCookieName } from '@codepiper/sdk';
+import { parseCookie, stringifySetCookie } from 'cookie';
 
-/** The session token from a `Cookie` header, if there is one. */
-export function sessionToken(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+/**
+ * The session token from a `Cookie` header, if there is one. A request over
+ * TLS reads only the `__Host-` cookie, which no plain-HTTP page nor any
+ * other host can set; a plain one only the plain name.
+ */
+export function sessionToken(headers: Readonly<Record<string, string | string[] | undefined>>, secure: boolean): string | undefined {
   const header = headers.cookie;
   if (typeof header !== 'string') return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
-  }
-  return undefined;
+  return parseCookie(header)[sessionCookieName(secure)] || undefined;
 }
 
-/** The session cookie: never readable by scripts, never sent cross-site, only over TLS when the client uses it. */
+/** The session cookie: never readable by scripts, never sent cross-site; under TLS `__Host-` (Secure, Path=/, no Domain). */
 export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
-  return [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`, ...(secure ? ['Secure'] : [])].join('; ');
+  return stringifySetCookie({
+    name: sessionCookieName(secure),
+    value: token,
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
+    secure,
+  });
 }
 
 export const clearedCookie = (secure: boolean): string => sessionCookie('', 0, secure);

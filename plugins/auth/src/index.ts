@@ -1,5 +1,5 @@
 import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, SDK_CONTRACT_VERSION, secretStoreRef, type RequestContext, describeOrigin } from '@codepiper/sdk';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { migrations } from './migrations.js';
 import { AuthRepository } from './repository.js';
 import { AuthService, type Caller } from './service.js';
@@ -7,17 +7,25 @@ import { AuthService, type Caller } from './service.js';
 export const AuthConfig = Type.Object({
   session_idle_s: Type.Integer({ minimum: 1, default: 8 * 3600, description: 'A web session ends after this long without a request' }),
   session_max_s: Type.Integer({ minimum: 1, default: 7 * 86400, description: 'A web session ends this long after sign-in, however active' }),
-  // The per-address limit trips long before the lockout, so one stranger cannot keep the owner locked out.
-  max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Failed sign-ins in a row, from all addresses, that lock the account' }),
+  // More than attempts_per_address (checked at register): one address alone cannot lock the owner out.
+  max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Failed sign-ins since the last success, each address counting for at most attempts_per_address, that lock the account' }),
   lockout_s: Type.Integer({ minimum: 1, default: 900, description: 'How long a lockout lasts' }),
-  attempts_per_address: Type.Integer({ minimum: 1, default: 5, description: 'Failed sign-in and code attempts one address may make per window' }),
+  attempts_per_address: Type.Integer({ minimum: 1, default: 5, description: 'Sign-in and code attempts one address (an IPv6 /64) may make per window, one at a time; successful ones are not counted' }),
   attempts_window_s: Type.Integer({ minimum: 1, default: 900 }),
 });
+
+/** What the schema cannot say: the lockout needs failures from more than one address. */
+function checkLimits(config: Static<typeof AuthConfig>): void {
+  if (config.max_failures > config.attempts_per_address) return;
+  throw new Error(
+    `auth.max_failures (${config.max_failures}) must be more than auth.attempts_per_address (${config.attempts_per_address}), so that a single address cannot lock the account`,
+  );
+}
 
 /** The routes a setup session (bootstrap password, or no TOTP yet) may use. */
 const SETUP_ROUTES = new Set([authEndpoints.setPassword.url, authEndpoints.enrollTotp.url, authEndpoints.confirmTotp.url, authEndpoints.logout.url]);
 
-const caller = (request: Pick<RequestContext<unknown>, 'origin' | 'headers'>): Caller => ({ address: request.origin.address, secure: request.origin.secure, headers: request.headers });
+const caller = ({ origin, headers }: Pick<RequestContext<unknown>, 'origin' | 'headers'>): Caller => ({ address: origin.address, secure: origin.secure, site: origin.site, headers });
 
 export default definePlugin({
   name: 'auth',
@@ -26,6 +34,7 @@ export default definePlugin({
   dependencies: ['secrets', 'policies'],
   config: AuthConfig,
   register(ctx) {
+    checkLimits(ctx.config);
     let service: AuthService | undefined;
     const running = (): AuthService => {
       if (!service) throw new Error('the auth plugin has not started');
@@ -35,7 +44,7 @@ export default definePlugin({
     ctx.migrations(migrations);
     ctx.hooks.tap(httpAuthenticate, (request) => running().authenticate(request));
 
-    ctx.api.handle(authEndpoints.session, ({ headers }) => running().stageOf(headers));
+    ctx.api.handle(authEndpoints.session, (request) => running().stageOf(caller(request)));
     ctx.api.handle(authEndpoints.login, (request) => running().login(request.body, caller(request), request.reply));
     ctx.api.handle(authEndpoints.logout, async (request) => {
       await running().logout(caller(request), request.reply);
@@ -47,7 +56,7 @@ export default definePlugin({
     });
     ctx.api.handle(authEndpoints.enrollTotp, (request) => running().enrollTotp(caller(request)));
     ctx.api.handle(authEndpoints.confirmTotp, (request) => running().confirmTotp(request.body.code, caller(request), request.reply));
-    ctx.api.handle(authEndpoints.sessions, async ({ headers }) => ({ sessions: await running().list(headers) }));
+    ctx.api.handle(authEndpoints.sessions, async (request) => ({ sessions: await running().list(caller(request)) }));
     ctx.api.handle(authEndpoints.revoke, async ({ params, origin }) => ({ revoked: await running().revoke(params.id, describeOrigin(origin)) }));
     ctx.api.handle(authEndpoints.status, () => running().status());
     ctx.api.handle(authEndpoints.resetPassword, async ({ body, origin }) => {

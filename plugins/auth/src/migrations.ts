@@ -26,4 +26,15 @@ export const migrations: readonly Migration[] = [
            user_agent TEXT NOT NULL
          );`,
   },
+  {
+    version: 2,
+    name: 'failures by address, sessions bound to their site',
+    // Sessions from before have no site: they no longer work, their users sign in again.
+    up: `ALTER TABLE auth_account DROP COLUMN failed_count;
+         CREATE TABLE auth_failures (
+           address_key TEXT PRIMARY KEY,
+           count INTEGER NOT NULL CHECK (count > 0)
+         );
+         ALTER TABLE auth_sessions ADD COLUMN site TEXT;`,
+  },
 ];

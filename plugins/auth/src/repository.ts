@@ -5,7 +5,6 @@ export interface Account {
   passwordKind: 'bootstrap' | 'permanent' | null;
   mfaEnrolled: boolean;
   lastTotpStep: number | null;
-  failedCount: number;
   lockedUntil: string | null;
 }
 
@@ -18,6 +17,8 @@ export interface StoredWebSession {
   expiresAt: string;
   address: string;
   userAgent: string;
+  /** The origin it was issued for (`https://host:port`), the only one it works at; null for none known. */
+  site: string | null;
 }
 
 interface AccountRow {
@@ -25,7 +26,6 @@ interface AccountRow {
   password_kind: 'bootstrap' | 'permanent' | null;
   mfa_enrolled: number;
   last_totp_step: number | null;
-  failed_count: number;
   locked_until: string | null;
 }
 
@@ -38,6 +38,7 @@ interface SessionRow {
   expires_at: string;
   address: string;
   user_agent: string;
+  site: string | null;
 }
 
 const ACCOUNT_COLUMNS: Record<keyof Account, string> = {
@@ -45,7 +46,6 @@ const ACCOUNT_COLUMNS: Record<keyof Account, string> = {
   passwordKind: 'password_kind',
   mfaEnrolled: 'mfa_enrolled',
   lastTotpStep: 'last_totp_step',
-  failedCount: 'failed_count',
   lockedUntil: 'locked_until',
 };
 
@@ -58,9 +58,10 @@ const toSession = (row: SessionRow): StoredWebSession => ({
   expiresAt: row.expires_at,
   address: row.address,
   userAgent: row.user_agent,
+  site: row.site,
 });
 
-/** The one account (a row with id 1) and its web sessions, in SQLite. */
+/** The one account (a row with id 1), its failed sign-ins and its web sessions, in SQLite. */
 export class AuthRepository {
   constructor(private readonly store: Store) {}
 
@@ -71,7 +72,6 @@ export class AuthRepository {
       passwordKind: row.password_kind,
       mfaEnrolled: row.mfa_enrolled === 1,
       lastTotpStep: row.last_totp_step,
-      failedCount: row.failed_count,
       lockedUntil: row.locked_until,
     };
   }
@@ -83,10 +83,25 @@ export class AuthRepository {
     await this.store.run(`UPDATE auth_account SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = 1`, [...values, new Date().toISOString()]);
   }
 
+  /* Failed sign-ins since the last success, by address key. */
+
+  async addFailure(addressKey: string): Promise<void> {
+    await this.store.run('INSERT INTO auth_failures (address_key, count) VALUES (?, 1) ON CONFLICT (address_key) DO UPDATE SET count = count + 1', [addressKey]);
+  }
+
+  /** Their total, each address key counting for at most `perKey`. */
+  async failureTotal(perKey: number): Promise<number> {
+    return (await this.store.get<{ total: number }>('SELECT COALESCE(SUM(MIN(count, ?)), 0) AS total FROM auth_failures', [perKey]))!.total;
+  }
+
+  async clearFailures(): Promise<void> {
+    await this.store.run('DELETE FROM auth_failures');
+  }
+
   async insertSession(session: StoredWebSession): Promise<void> {
     await this.store.run(
-      'INSERT INTO auth_sessions (id, token_hash, stage, created_at, last_seen_at, expires_at, address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [session.id, session.tokenHash, session.stage, session.createdAt, session.lastSeenAt, session.expiresAt, session.address, session.userAgent],
+      'INSERT INTO auth_sessions (id, token_hash, stage, created_at, last_seen_at, expires_at, address, user_agent, site) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [session.id, session.tokenHash, session.stage, session.createdAt, session.lastSeenAt, session.expiresAt, session.address, session.userAgent, session.site],
     );
   }
 

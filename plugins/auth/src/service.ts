@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CodePiperError, conflict, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
 import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
 import { hashPassword, randomWords, verifyPassword } from './password.js';
-import { AddressRateLimiter } from './rate-limit.js';
+import { AddressRateLimiter, type AttemptTicket } from './rate-limit.js';
 import type { Account, AuthRepository, StoredWebSession } from './repository.js';
 import { matchRecoveryCode, newRecoveryCodes, newToken, normalizeRecoveryCode, sha256 } from './tokens.js';
 import { newEnrollment, verifyTotp } from './totp.js';
@@ -35,13 +35,20 @@ const principalOf = (sessionId: string): string => `web-session:${sessionId}`;
 export interface Caller {
   address: string;
   secure: boolean;
+  /** The origin the client addressed (TCP only). */
+  site?: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
+
+/** What finds a request's web session: its cookie, named as TLS has it, and the site it addressed. */
+export type SessionRequest = Pick<Caller, 'headers' | 'secure' | 'site'>;
 
 const TOTP_SECRET = 'auth.totp';
 const PENDING_TOTP_SECRET = 'auth.totp-pending';
 const RECOVERY_CODES = 'auth.recovery-codes';
 const LOGIN_FAILED = 'wrong password or code';
+/** Refusals that checked no password or code: the attempt is taken back. */
+const NOTHING_CHECKED = new Set(['account_locked', 'password_required', 'mfa_enrolled', 'no_enrollment']);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const actor = (caller: Pick<Caller, 'address'>): string => describeOrigin({ transport: 'tcp', address: caller.address });
@@ -86,7 +93,7 @@ export class AuthService {
   /* ----- Requests ----- */
 
   async authenticate(request: HttpAuthRequest): Promise<HttpAuthVerdict> {
-    const session = await this.current(request.headers);
+    const session = await this.current(request);
     if (!session) return { allow: false, status: 401, code: 'unauthenticated', message: 'sign in first (no session, or it has expired)' };
     if (session.stage === 'setup' && !this.deps.allowedInSetup(request.route)) {
       return { allow: false, status: 403, code: 'setup_required', message: 'finish the first-run setup (password and TOTP) first' };
@@ -94,12 +101,16 @@ export class AuthService {
     return { allow: true, principal: principalOf(session.id) };
   }
 
-  /** The caller's session if it is valid; an expired one is removed. Seen now, for the idle expiry. */
-  async current(headers: Caller['headers']): Promise<StoredWebSession | undefined> {
-    const token = sessionToken(headers);
+  /**
+   * The caller's session if it is valid, at the site it was issued for (a
+   * cookie replayed to another port or host name of this machine is not
+   * enough); an expired one is removed. Seen now, for the idle expiry.
+   */
+  async current(request: SessionRequest): Promise<StoredWebSession | undefined> {
+    const token = sessionToken(request.headers, request.secure);
     if (!token) return undefined;
     const session = await this.deps.repo.sessionByTokenHash(sha256(token));
-    if (!session) return undefined;
+    if (!session || session.site === null || session.site !== request.site) return undefined;
     const now = Date.now();
     if (now >= Date.parse(session.expiresAt) || now >= this.idleExpiry(session)) {
       await this.endSessions([session.id]);
@@ -111,27 +122,34 @@ export class AuthService {
     return session;
   }
 
-  async stageOf(headers: Caller['headers']): Promise<{ stage: AuthStage; expiresAt: string | null; firstRun: boolean }> {
-    const session = await this.current(headers);
+  async stageOf(request: SessionRequest): Promise<{ stage: AuthStage; expiresAt: string | null; firstRun: boolean }> {
+    const session = await this.current(request);
     const account = await this.deps.repo.account();
     return { stage: session?.stage ?? 'none', expiresAt: session?.expiresAt ?? null, firstRun: account.passwordKind !== 'permanent' };
   }
 
   /* ----- Login and logout ----- */
 
-  login(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
-    const wait = this.limiter.wait(caller.address);
-    if (wait !== undefined) {
-      reply.header('retry-after', String(wait));
-      this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'rate limited', actor: actor(caller) }).catch(() => undefined);
-      return Promise.reject(new CodePiperError('rate_limited', `too many sign-in attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait }));
-    }
-    const run = this.queue.then(() => this.attemptLogin(body, caller, reply));
+  /** Counted as it arrives (before the first await), then checked in turn. */
+  async login(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
+    const ticket = this.admit(caller, reply, 'auth.login');
+    const run = this.queue.then(() => this.attemptLogin(body, caller, reply, ticket.key));
     this.queue = run.catch(() => undefined);
-    return run;
+    return settled(ticket, run);
   }
 
-  private async attemptLogin(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
+  /** A ticket for an attempt from the caller's address, or a 429 (audited) when it must wait. */
+  private admit(caller: Caller, reply: ResponseControl, action: 'auth.login' | 'auth.mfa'): AttemptTicket {
+    const admission = this.limiter.begin(caller.address);
+    if (admission.admitted) return admission.ticket;
+    const wait = admission.retryAfterSeconds;
+    reply.header('retry-after', String(wait));
+    this.deps.audit({ action, outcome: 'deny', reason: admission.busy ? 'rate limited: an attempt in flight' : 'rate limited', actor: actor(caller) }).catch(() => undefined);
+    const why = admission.busy ? 'another attempt from this address is being checked' : 'too many attempts from this address';
+    throw new CodePiperError('rate_limited', `${why}; try again in ${wait} s`, 429, { retryAfterSeconds: wait });
+  }
+
+  private async attemptLogin(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl, addressKey: string): Promise<{ stage: AuthStage; expiresAt: string }> {
     const account = await this.deps.repo.account();
     const now = Date.now();
     if (account.lockedUntil && Date.parse(account.lockedUntil) > now) {
@@ -142,11 +160,11 @@ export class AuthService {
     }
     const outcome = await this.checkCredentials(account, body);
     if (!outcome) {
-      this.limiter.fail(caller.address);
-      await this.recordFailure(account, caller);
+      await this.recordFailure(caller, addressKey);
       throw new CodePiperError('login_failed', LOGIN_FAILED, 401);
     }
-    await this.deps.repo.updateAccount({ failedCount: 0, lockedUntil: null, ...(outcome.totpStep !== undefined && { lastTotpStep: outcome.totpStep }) });
+    await this.deps.repo.updateAccount({ lockedUntil: null, ...(outcome.totpStep !== undefined && { lastTotpStep: outcome.totpStep }) });
+    await this.deps.repo.clearFailures();
     const session = await this.openSession(outcome.stage, caller, reply);
     await this.deps.audit({ action: 'auth.login', outcome: 'allow', reason: `signed in (${outcome.via})`, actor: actor(caller), details: { session: session.id, stage: session.stage } });
     return { stage: session.stage, expiresAt: session.expiresAt };
@@ -172,13 +190,24 @@ export class AuthService {
     return true;
   }
 
-  private async recordFailure(account: Account, caller: Caller): Promise<void> {
-    const failedCount = account.failedCount + 1;
-    const locks = failedCount >= this.deps.settings.max_failures;
-    const lockedUntil = locks ? iso(Date.now() + this.deps.settings.lockout_s * 1000) : null;
-    await this.deps.repo.updateAccount(locks ? { failedCount: 0, lockedUntil } : { failedCount });
-    await this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: LOGIN_FAILED, actor: actor(caller), details: { failures: failedCount } });
-    if (locks) await this.deps.audit({ action: 'auth.lockout', outcome: 'deny', reason: `${failedCount} failed sign-ins: locked until ${lockedUntil}`, actor: actor(caller) });
+  /**
+   * Counts a failed sign-in against its address key, each key counting for at
+   * most `attempts_per_address`: one address (or IPv6 /64) alone never locks
+   * the account, since `max_failures` is more than that.
+   */
+  private async recordFailure(caller: Caller, addressKey: string): Promise<void> {
+    await this.deps.repo.addFailure(addressKey);
+    const failures = await this.failures();
+    await this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: LOGIN_FAILED, actor: actor(caller), details: { failures } });
+    if (failures < this.deps.settings.max_failures) return;
+    const lockedUntil = iso(Date.now() + this.deps.settings.lockout_s * 1000);
+    await this.deps.repo.updateAccount({ lockedUntil });
+    await this.deps.repo.clearFailures();
+    await this.deps.audit({ action: 'auth.lockout', outcome: 'deny', reason: `${failures} failed sign-ins: locked until ${lockedUntil}`, actor: actor(caller) });
+  }
+
+  private failures(): Promise<number> {
+    return this.deps.repo.failureTotal(this.deps.settings.attempts_per_address);
   }
 
   private async openSession(stage: 'setup' | 'full', caller: Caller, reply: ResponseControl): Promise<StoredWebSession> {
@@ -193,6 +222,8 @@ export class AuthService {
       expiresAt: iso(now + this.deps.settings.session_max_s * 1000),
       address: caller.address,
       userAgent: userAgent(caller),
+      // Without a site (not over TCP) the session works nowhere.
+      site: caller.site ?? null,
     };
     await this.deps.repo.insertSession(session);
     reply.header('set-cookie', sessionCookie(token, this.deps.settings.session_max_s, caller.secure));
@@ -200,7 +231,7 @@ export class AuthService {
   }
 
   async logout(caller: Caller, reply: ResponseControl): Promise<void> {
-    const session = await this.current(caller.headers);
+    const session = await this.current(caller);
     if (session) await this.endSessions([session.id]);
     reply.header('set-cookie', clearedCookie(caller.secure));
     await this.deps.audit({ action: 'auth.logout', outcome: 'allow', reason: 'signed out', actor: actor(caller), details: { session: session?.id ?? null } });
@@ -213,7 +244,7 @@ export class AuthService {
     if (account.passwordKind === 'permanent') throw conflict('password_set', 'the password is chosen already; change it with `codepiper auth reset-password` on the daemon’s machine');
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent' });
     // Only the session that chose the password goes on to enroll TOTP: any other bootstrap session ends.
-    const own = await this.current(caller.headers);
+    const own = await this.current(caller);
     await this.endSessions((await this.deps.repo.sessions()).filter((session) => session.id !== own?.id).map((session) => session.id));
     await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: 'password chosen at first-run setup', actor: actor(caller) });
   }
@@ -226,17 +257,16 @@ export class AuthService {
   }
 
   async confirmTotp(code: string, caller: Caller, reply: ResponseControl): Promise<{ recoveryCodes: string[]; stage: AuthStage }> {
+    const ticket = this.admit(caller, reply, 'auth.mfa');
+    return settled(ticket, this.attemptConfirmTotp(code, caller, reply));
+  }
+
+  private async attemptConfirmTotp(code: string, caller: Caller, reply: ResponseControl): Promise<{ recoveryCodes: string[]; stage: AuthStage }> {
     await this.enrollable();
-    const wait = this.limiter.wait(caller.address);
-    if (wait !== undefined) {
-      reply.header('retry-after', String(wait));
-      throw new CodePiperError('rate_limited', `too many attempts from this address; try again in ${wait} s`, 429, { retryAfterSeconds: wait });
-    }
     const secret = await this.deps.secrets.get(PENDING_TOTP_SECRET);
     if (secret === undefined) throw conflict('no_enrollment', 'start the enrollment first (POST /auth/setup/totp)');
     const step = verifyTotp(secret, code, null);
     if (step === undefined) {
-      this.limiter.fail(caller.address);
       await this.deps.audit({ action: 'auth.mfa', outcome: 'deny', reason: 'a wrong code confirming TOTP enrollment', actor: actor(caller) });
       throw new CodePiperError('invalid_code', 'that code does not match the new secret; check the authenticator app’s clock', 400);
     }
@@ -246,7 +276,7 @@ export class AuthService {
     await this.deps.secrets.delete(PENDING_TOTP_SECRET);
     await this.deps.repo.updateAccount({ mfaEnrolled: true, lastTotpStep: step });
     // Both factors proven: the setup session gives way to a full one with a new token.
-    const previous = await this.current(caller.headers);
+    const previous = await this.current(caller);
     if (previous) await this.endSessions([previous.id]);
     const session = await this.openSession('full', caller, reply);
     await this.deps.audit({ action: 'auth.mfa', outcome: 'allow', reason: 'TOTP enrolled; recovery codes made', actor: actor(caller), details: { session: session.id } });
@@ -262,19 +292,20 @@ export class AuthService {
 
   /* ----- Sessions and the local CLI ----- */
 
-  async list(headers: Caller['headers']): Promise<WebSession[]> {
-    const current = await this.current(headers);
+  /** `request`: whose session is marked current, if any. */
+  async list(request?: SessionRequest): Promise<WebSession[]> {
+    const current = request && (await this.current(request));
     const now = Date.now();
     const all = await this.deps.repo.sessions();
     const expired = all.filter((s) => now >= Date.parse(s.expiresAt) || now >= this.idleExpiry(s));
     await this.endSessions(expired.map((s) => s.id));
     return all
       .filter((s) => !expired.includes(s))
-      .map(({ tokenHash: _hash, ...s }) => ({ ...s, idleExpiresAt: iso(this.idleExpiry(s)), current: s.id === current?.id }));
+      .map(({ tokenHash: _hash, site: _site, ...s }) => ({ ...s, idleExpiresAt: iso(this.idleExpiry(s)), current: s.id === current?.id }));
   }
 
   async revoke(idOrAll: string, who: string): Promise<number> {
-    const sessions = await this.list({});
+    const sessions = await this.list();
     const targets = idOrAll === 'all' ? sessions : sessions.filter((s) => s.id.startsWith(idOrAll));
     if (targets.length === 0) throw notFound(`web session ${idOrAll}`);
     if (targets.length > 1 && idOrAll !== 'all') throw conflict('ambiguous_id', `"${idOrAll}" matches ${targets.length} web sessions`, { candidates: targets.map((s) => s.id) });
@@ -291,14 +322,15 @@ export class AuthService {
       passwordSet: account.passwordKind === 'permanent',
       mfaEnrolled: account.mfaEnrolled,
       recoveryCodesLeft: codes.length,
-      failedAttempts: account.failedCount,
+      failedAttempts: await this.failures(),
       lockedUntil: locked ? account.lockedUntil : null,
-      sessions: (await this.list({})).length,
+      sessions: (await this.list()).length,
     };
   }
 
   async resetPassword(password: string, who: string): Promise<void> {
-    await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent', failedCount: 0, lockedUntil: null });
+    await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent', lockedUntil: null });
+    await this.deps.repo.clearFailures();
     const ended = await this.endAllSessions();
     await this.deps.audit({ action: 'auth.password', outcome: 'allow', reason: `password reset from the local CLI; ${ended} web session(s) ended`, actor: who });
   }
@@ -312,5 +344,17 @@ export class AuthService {
 
   private idleExpiry(session: Pick<StoredWebSession, 'lastSeenAt'>): number {
     return Date.parse(session.lastSeenAt) + this.deps.settings.session_idle_s * 1000;
+  }
+}
+
+/** Settles the ticket as the attempt ends: a failure stays counted; a success, or a refusal that checked nothing, does not. */
+async function settled<T>(ticket: AttemptTicket, attempt: Promise<T>): Promise<T> {
+  try {
+    const result = await attempt;
+    ticket.settle(false);
+    return result;
+  } catch (error) {
+    ticket.settle(!(error instanceof CodePiperError && NOTHING_CHECKED.has(error.code)));
+    throw error;
   }
 }
