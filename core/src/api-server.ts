@@ -40,6 +40,8 @@ import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** How long a TCP client has to send a whole request, a refused one's discarded body included. */
+const TCP_REQUEST_TIMEOUT_MS = 60_000;
 /** How long closing waits for TCP clients to finish before their connections are cut. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -147,8 +149,10 @@ export class ApiServer implements ApiRegistrar {
       }
       request.log.debug({ method: request.method, url: request.url, address: request.ip, code: refusal.code }, 'TCP request refused');
       if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
-      // The body (if any) is never read: the connection cannot carry another request.
-      reply.header('connection', 'close');
+      // A refused upgrade's socket is closed by @fastify/websocket. A body is never read by a
+      // handler: Node discards it once the refusal is sent (within the listener's requestTimeout),
+      // so that a client still sending gets the refusal rather than a reset.
+      if (websocket) reply.header('connection', 'close');
       await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
     });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
@@ -264,7 +268,8 @@ export class ApiServer implements ApiRegistrar {
   async listenTcp(): Promise<string | undefined> {
     const web = this.web;
     if (!web) return undefined;
-    const server = web.tls ? https.createServer({ cert: web.tls.cert, key: web.tls.key }, this.handler) : http.createServer(this.handler);
+    const options = { requestTimeout: TCP_REQUEST_TIMEOUT_MS };
+    const server = web.tls ? https.createServer({ ...options, cert: web.tls.cert, key: web.tls.key }, this.handler) : http.createServer(options, this.handler);
     this.connections.acceptTcp(server, web.tls !== undefined);
     // @fastify/websocket handles the upgrades of the server Fastify made; hand it this one's.
     server.on('upgrade', (request, socket, head) => this.app.server.emit('upgrade', request, socket, head));
@@ -362,8 +367,6 @@ function describeInvalidInput(errors: FastifySchemaValidationError[], dataVar: s
 
 function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(error);
-  // A body too large is left unread: the connection cannot carry another request.
-  if (status === 413) reply.header('connection', 'close');
   if (status >= 500) request.log.error({ err: error }, `${request.method} ${request.url} failed`);
   else request.log.debug({ err: error }, `${request.method} ${request.url} refused`);
   reply.code(status).send(body);

@@ -223,6 +223,21 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
     passed('named secret kept out of argv, records, events and responses', 6);
   });
 
+  test('concurrent guesses from 20 addresses of one IPv6 /64: one is checked, none locks the account', async () => {
+    const guesses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        web.request('POST', '/auth/login', { body: { password: `concurrent guess ${i}`, code: '000000' }, cookie: null, headers: { 'x-forwarded-for': `2001:db8:1:2::${(i + 1).toString(16)}` } }),
+      ),
+    );
+    assert.deepEqual(guesses.map((g) => g.status).sort(), [401, ...Array<number>(19).fill(429)], 'one /64 is one address: one guess checked at a time');
+    const status = JSON.parse((await daemon.cli(['auth', 'status', '--json'])).stdout) as { lockedUntil: string | null; failedAttempts: number };
+    assert.deepEqual([status.lockedUntil, status.failedAttempts], [null, 1]);
+    // The owner's sign-in clears the failures, for the brute-force test below.
+    const owner = await web.request('POST', '/auth/login', { body: { password: account.password, code: totp(account.totpSecret, 1) }, cookie: null, headers: { 'x-forwarded-for': '198.51.100.7' } });
+    assert.equal(owner.status, 200, owner.text);
+    summary.add('concurrent sign-in guesses from one IPv6 /64', guesses.length, { variants: guesses.length, accepted: guesses.filter((g) => g.status === 200).length });
+  });
+
   test('brute force: the address is rate-limited, then the account locks with a clear retry time', async () => {
     const attempt = (address: string, body: Record<string, string>) => web.request('POST', '/auth/login', { body, cookie: null, headers: { 'x-forwarded-for': address } });
     for (let i = 0; i < 3; i++) assert.equal((await attempt('203.0.113.1', { password: `guess number ${i}`, code: '000000' })).status, 401);
