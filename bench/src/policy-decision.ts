@@ -1,4 +1,4 @@
-import { PolicyEngine, type PolicyLike } from '@codepiper/plugin-policies';
+import { loadBashGrammar, PolicyEngine, type PolicyLike } from '@codepiper/plugin-policies';
 import { distribution, type Distribution } from './stats.js';
 
 const POLICIES = 1000;
@@ -27,6 +27,10 @@ export function generatedPolicies(count: number): PolicyLike[] {
 
 const CALLS = [
   { tool: 'Bash', input: { command: 'ls -la && git status | grep modified; tool500 --flag' } },
+  { tool: 'Bash', input: { command: 'npm test 2>&1 | tail -20' } },
+  { tool: 'Bash', input: { command: "git commit -m \"$(cat <<'EOF'\nFix the parser\n\nIt handles heredocs now.\nEOF\n)\"" } },
+  { tool: 'Bash', input: { command: 'sudo -u root find . -name "*.log" -mtime +7 -exec rm {} \\;' } },
+  { tool: 'Bash', input: { command: "bash -c 'for f in src/*.ts; do wc -l \"$f\"; done' | sort -n" } },
   { tool: 'Read', input: { file_path: '/srv/project499/src/index.ts' } },
   { tool: 'WebFetch', input: { url: 'https://nowhere.example/page' } },
   { tool: 'mcp__github__create_issue', input: { title: 'x' } },
@@ -37,8 +41,9 @@ export interface PolicyDecisionResult {
   decision: Distribution;
 }
 
-/** The engine the policies plugin runs inside the daemon, deciding calls against 1,000 policies. */
+/** The engine the policies plugin runs inside the daemon, deciding calls against 1,000 policies (shell lines parsed with the bash grammar each time). */
 export async function policyDecision(): Promise<PolicyDecisionResult> {
+  await loadBashGrammar();
   const engine = new PolicyEngine(generatedPolicies(POLICIES));
   const samples: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {

@@ -65,6 +65,18 @@ describe('policy command parsing', () => {
     });
     assert.match(text, /^deny: No mass deletes\nrule: tool=Bash args=\{"command":"rm \*"\} \(policy no-rm, 2c5239d0\)/);
     assert.match(text, /deny +rm -rf build +\(no-rm\)/);
-    assert.match(formatDecision({ decision: 'ask', reason: 'x', policy: null, rule: 'default', parts: [] }), /rule: default/);
+    assert.match(formatDecision({ decision: 'ask', reason: 'x', policy: null, rule: 'default', parts: [] }), /rule: default \(no policy decided\)/);
+    const multiline = formatDecision({
+      decision: 'ask',
+      reason: 'x',
+      policy: null,
+      rule: 'default',
+      parts: [
+        { command: 'git commit -m $(cat <<EOF\nmsg\nEOF\n)', decision: 'allow', policy: 'git' },
+        { command: 'eval $x', decision: 'ask', policy: null },
+      ],
+    });
+    assert.match(multiline, /^ {2}allow {2}git commit -m \$\(cat <<EOF\\nmsg\\nEOF\\n\) {2}\(git\)$/m, 'one line per command');
+    assert.match(multiline, /^ {2}ask {4}eval \$x {2}\(default\)$/m);
   });
 });

@@ -135,10 +135,11 @@ export const policyFields = (p: Policy): string =>
     ['updated', p.updatedAt],
   ]);
 
-/** `deny` then `by policy no-rm (tool=Bash args=...)`, then each command of a shell line. */
+/** `deny` then `by policy no-rm (tool=Bash args=...)`, then each command of a shell line (a wrapper and what it runs are two). */
 export function formatDecision(d: PolicyDecision): string {
-  const lines = [`${d.decision}: ${d.reason}`, d.policy ? `rule: ${d.rule} (policy ${d.policy.name}, ${shortId(d.policy.id)})` : 'rule: default (no policy matched)'];
-  if (d.parts.length > 1) for (const part of d.parts) lines.push(`  ${part.decision.padEnd(5)}  ${part.command}${part.policy ? `  (${part.policy})` : '  (default)'}`);
+  // The reason says why when the default decided for a command that cannot be known, which an allow may have matched.
+  const lines = [`${d.decision}: ${d.reason}`, d.policy ? `rule: ${d.rule} (policy ${d.policy.name}, ${shortId(d.policy.id)})` : 'rule: default (no policy decided)'];
+  if (d.parts.length > 1) for (const part of d.parts) lines.push(`  ${part.decision.padEnd(5)}  ${part.command.replace(/\n/g, '\\n')}${part.policy ? `  (${part.policy})` : '  (default)'}`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadBashGrammar } from './bash-grammar.js';
 import { PolicyEngine, PolicyError, validateMatch, type PolicyLike } from './engine.js';
+
+await loadBashGrammar();
 
 let n = 0;
 const policy = (p: Partial<PolicyLike> & Pick<PolicyLike, 'action'>): PolicyLike => {
@@ -88,6 +91,50 @@ describe('shell commands are judged by every command in them', () => {
     const t = new PolicyEngine([policy({ action: 'deny', tool: 'terminal_input', args: { text: 'rm *' } })]);
     assert.equal(t.decide({ tool: 'terminal_input', input: { text: 'cd /tmp && rm -rf *' } }).decision, 'deny');
     assert.equal(t.decide({ tool: 'terminal_input', input: { text: 'hello' } }).decision, 'ask');
+  });
+});
+
+describe('commands that cannot be known before the line runs', () => {
+  const allowAll = policy({ action: 'allow', name: 'all', args: { command: '*' } });
+  test('no allow can allow them: the default decides, and says why', () => {
+    const d = new PolicyEngine([allowAll]).decide(bash('ls && eval "$x"'));
+    assert.equal(d.decision, 'ask');
+    assert.equal(d.policy, null);
+    assert.equal(d.reason, 'the command run by `eval` cannot be known before it runs, so no policy can allow it; the default action is ask');
+    assert.deepEqual(
+      d.parts.map((p) => [p.command, p.decision, p.policy]),
+      [
+        ['ls', 'allow', 'all'],
+        ['eval $x', 'ask', null],
+      ],
+    );
+    assert.equal(new PolicyEngine([allowAll], 'deny').decide(bash('eval "$x"')).decision, 'deny');
+  });
+  test('a deny or an ask that matches their text still decides', () => {
+    const e = new PolicyEngine([policy({ action: 'deny', name: 'no-eval', rule: 'Bash(eval:*)', priority: -1 }), policy({ action: 'allow', name: 'eval-ok', rule: 'Bash(eval:*)' })]);
+    assert.equal(e.decide(bash('eval "$x"')).policy?.name, 'no-eval', 'the allow is passed over, the lower deny decides');
+    assert.deepEqual(
+      e.decide(bash('eval ls')).parts.map((p) => [p.command, p.policy]),
+      [
+        ['eval ls', 'eval-ok'],
+        ['ls', null],
+      ],
+      'a string known before it runs is judged, not unknown',
+    );
+  });
+  test('a denied command still denies the whole line', () => {
+    const d = new PolicyEngine([policy({ action: 'deny', name: 'no-rm', args: { command: 'rm *' } }), allowAll]).decide(bash('$CMD; rm -rf x'));
+    assert.equal(d.decision, 'deny');
+    assert.equal(d.policy?.name, 'no-rm');
+  });
+});
+
+describe('wrappers are commands of their own', () => {
+  test('an allow for the command does not allow the wrapper, nor the other way round', () => {
+    const e = new PolicyEngine([policy({ action: 'allow', name: 'make', rule: 'Bash(make:*)' }), policy({ action: 'allow', name: 'sudo-apt', rule: 'Bash(sudo apt:*)' })]);
+    assert.equal(e.decide(bash('make -j4')).decision, 'allow');
+    assert.match(e.decide(bash('time make')).reason, /no policy matched "time make"/);
+    assert.match(e.decide(bash('sudo apt update')).reason, /no policy matched "apt update"/);
   });
 });
 

@@ -6,17 +6,19 @@
  * name by glob; a field the call lacks (or that is not text) does not match.
  * A `rule` (`Bash(git push:*)`) is the alternative to tool + args.
  *
- * A shell command (Bash `command`, terminal_input `text`) is split into the
- * commands it runs; each command is decided on its own by the first policy
- * that matches it, in order: higher priority first, then deny, ask, allow,
- * then the oldest. A command nothing matches takes the default action. The
- * whole call gets the strictest of its commands' decisions: deny, then ask,
- * then allow, so one denied command denies the whole, and an allow holds only
- * when every command is allowed.
+ * A shell command (Bash `command`, terminal_input `text`) is parsed into the
+ * commands it runs (`shellCommands`); each command is decided on its own by
+ * the first policy that matches it, in order: higher priority first, then
+ * deny, ask, allow, then the oldest. A command nothing matches takes the
+ * default action. A command that cannot be known before the line runs is
+ * never allowed: the first deny or ask policy that matches its text decides,
+ * else the default. The whole call gets the strictest of its commands'
+ * decisions: deny, then ask, then allow, so one denied command denies the
+ * whole, and an allow holds only when every command is allowed.
  */
-import { globToRegExp } from './glob.js';
+import { globPrefix, globToRegExp } from './glob.js';
 import { parseRule, PolicyError, type PartMatcher } from './rule.js';
-import { splitShellCommands } from './shell.js';
+import { shellCommands, type ShellCommand } from './shell-commands.js';
 
 export { PolicyError } from './rule.js';
 
@@ -115,7 +117,8 @@ function compile(policy: PolicyLike, order: number): Compiled {
   }
   const checks = Object.entries(policy.args ?? {}).map(([field, glob]) => {
     const re = globToRegExp(glob);
-    return { names: [field], match: (value: string) => re.test(value) };
+    const prefix = globPrefix(glob);
+    return { names: [field], match: (value: string) => value.startsWith(prefix) && re.test(value) };
   });
   return { policy, order, tool: globToRegExp(policy.tool), checks };
 }
@@ -126,8 +129,8 @@ const fieldText = (value: unknown): string | undefined =>
 /** A set of policies compiled once; `decide` is then cheap. */
 export class PolicyEngine {
   private readonly compiled: Compiled[];
-  /** Tool name → the policies whose tool matches it, in order (the policies never change: a new set is a new engine). */
-  private readonly byTool = new Map<string, Compiled[]>();
+  /** Tool name and session → the policies that apply, in order (the policies never change: a new set is a new engine). */
+  private readonly candidates = new Map<string, Compiled[]>();
 
   constructor(
     policies: readonly PolicyLike[],
@@ -143,36 +146,38 @@ export class PolicyEngine {
     const input = typeof call.input === 'object' && call.input !== null ? (call.input as Record<string, unknown>) : {};
     const shellField = SHELL_FIELDS[call.tool];
     const shellText = shellField === undefined ? undefined : fieldText(input[shellField]);
-    const split = shellText === undefined ? [] : splitShellCommands(shellText);
-    const parts: (string | undefined)[] = shellText === undefined ? [undefined] : split.length > 0 ? split : [shellText.trim()];
-    let forTool = this.byTool.get(call.tool);
-    if (!forTool) {
-      if (this.byTool.size >= 1000) this.byTool.clear();
-      forTool = this.compiled.filter((c) => c.tool.test(call.tool));
-      this.byTool.set(call.tool, forTool);
+    const commands = shellText === undefined ? [] : shellCommands(shellText);
+    const parts: (ShellCommand | undefined)[] = shellText === undefined ? [undefined] : commands.length > 0 ? commands : [{ text: shellText.trim() }];
+    const key = `${call.tool}\0${call.session ?? ''}`;
+    let candidates = this.candidates.get(key);
+    if (!candidates) {
+      if (this.candidates.size >= 1000) this.candidates.clear();
+      candidates = this.compiled.filter((c) => c.tool.test(call.tool) && (c.policy.session === null || c.policy.session === call.session));
+      this.candidates.set(key, candidates);
     }
-    const candidates = forTool.filter((c) => c.policy.session === null || c.policy.session === call.session);
 
-    const matches = (c: Compiled, part: string | undefined): boolean =>
+    const matches = (c: Compiled, part: ShellCommand | undefined): boolean =>
       c.checks.every((check) => {
         for (const name of check.names) {
-          const value = name === shellField && part !== undefined ? part : fieldText(input[name]);
+          const value = name === shellField && part !== undefined ? part.text : fieldText(input[name]);
           if (value !== undefined) return check.match(value);
         }
         return false;
       });
 
-    const decided = parts.map((part) => ({ part, by: candidates.find((c) => matches(c, part)) }));
-    // The strictest part decides; an explicit policy is named before the default at the same strictness.
-    const strictness = (by: Compiled | undefined): number => (by ? RANK[by.policy.action] * 2 : RANK[this.defaultAction] * 2 + 1);
+    // What cannot be known is never allowed: only a deny or an ask can decide it.
+    const decided = parts.map((part) => ({ part, by: candidates.find((c) => (part?.unknown === undefined || c.policy.action !== 'allow') && matches(c, part)) }));
+    // The strictest part decides; at the same strictness an explicit policy is named first, then what cannot be known.
+    const strictness = (d: (typeof decided)[number]): number => (d.by ? RANK[d.by.policy.action] * 3 : RANK[this.defaultAction] * 3 + (d.part?.unknown === undefined ? 2 : 1));
     let worst = decided[0] as (typeof decided)[number];
-    for (const d of decided) if (strictness(d.by) < strictness(worst.by)) worst = d;
+    for (const d of decided) if (strictness(d) < strictness(worst)) worst = d;
 
     const partsOut: PartDecision[] =
-      shellText === undefined ? [] : decided.map((d) => ({ command: d.part ?? '', decision: d.by?.policy.action ?? this.defaultAction, policy: d.by?.policy.name ?? null }));
+      shellText === undefined ? [] : decided.map((d) => ({ command: d.part?.text ?? '', decision: d.by?.policy.action ?? this.defaultAction, policy: d.by?.policy.name ?? null }));
     const by = worst.by;
     if (!by) {
-      const what = worst.part !== undefined && parts.length > 1 ? `no policy matched "${worst.part}"` : 'no policy matched';
+      const unknown = worst.part?.unknown;
+      const what = unknown !== undefined ? `${unknown}, so no policy can allow it` : worst.part !== undefined && parts.length > 1 ? `no policy matched "${worst.part.text}"` : 'no policy matched';
       return { decision: this.defaultAction, reason: `${what}; the default action is ${this.defaultAction}`, policy: null, rule: 'default', parts: partsOut };
     }
     const p = by.policy;

@@ -25,6 +25,17 @@ export function globToRegExp(glob: string, options: { path?: boolean } = {}): Re
   return new RegExp(`^${source}$`, 's');
 }
 
+/** The text every match starts with (`git push *` → `git push `): a cheap test before the regular expression. */
+export function globPrefix(glob: string): string {
+  let prefix = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' || c === '?') break;
+    prefix += c === '\\' && i + 1 < glob.length ? (glob[++i] as string) : c;
+  }
+  return prefix;
+}
+
 const escape = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 export const hasGlob = (text: string): boolean => /(?<!\\)[*?]/.test(text);

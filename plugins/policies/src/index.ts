@@ -2,13 +2,15 @@ import { performance } from 'node:perf_hooks';
 import { approvalEndpoints, auditLogRef, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
+import { loadBashGrammar } from './bash-grammar.js';
 import { SHELL_FIELDS } from './engine.js';
 import { migrations } from './migrations.js';
 import { PolicyService } from './service.js';
 
 export { PolicyEngine, PolicyError, validateMatch, describeRule, isAction, ACTIONS, SHELL_FIELDS, type Decision, type PolicyAction, type PolicyLike, type ToolCall } from './engine.js';
 export { parseRule, type ParsedRule } from './rule.js';
-export { splitShellCommands } from './shell.js';
+export { shellCommands, type ShellCommand } from './shell-commands.js';
+export { loadBashGrammar } from './bash-grammar.js';
 export { globToRegExp } from './glob.js';
 export { PolicyService } from './service.js';
 
@@ -141,6 +143,8 @@ export default definePlugin({
 
     return {
       async start() {
+        // Compiling the bash grammar's WebAssembly takes a moment: once here, so that deciding stays synchronous.
+        await loadBashGrammar();
         const events = ctx.services.get(eventLogRef);
         service = new PolicyService({
           store: ctx.store,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { globToRegExp } from './glob.js';
+import { globPrefix, globToRegExp } from './glob.js';
 import { parseRule, PolicyError } from './rule.js';
 
 const matches = (rule: string, value: string): boolean => {
@@ -19,6 +19,12 @@ describe('globs', () => {
     assert.ok(globToRegExp('a\\*c').test('a*c') && !globToRegExp('a\\*c').test('abc'));
     assert.ok(globToRegExp('x.y').test('x.y') && !globToRegExp('x.y').test('xzy'), 'regex characters are literal');
     assert.ok(globToRegExp('Read').test('Read') && !globToRegExp('Read').test('ReadFile'), 'exact unless a glob');
+  });
+  test('the literal text every match starts with', () => {
+    assert.equal(globPrefix('git push *'), 'git push ');
+    assert.equal(globPrefix('a\\*b?c'), 'a*b');
+    assert.equal(globPrefix('*'), '');
+    assert.equal(globPrefix('ls'), 'ls');
   });
   test('path globs: * stops at /, ** crosses it', () => {
     assert.ok(globToRegExp('src/*.ts', { path: true }).test('src/a.ts'));

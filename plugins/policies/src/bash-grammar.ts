@@ -1,0 +1,67 @@
+/**
+ * Bash syntax trees from tree-sitter-bash, run as WebAssembly by
+ * web-tree-sitter. Loading is asynchronous and happens once
+ * (`loadBashGrammar`, awaited by the plugin's start); parsing is then
+ * synchronous, so deciding a tool call stays synchronous too.
+ *
+ * A tree is copied out of WebAssembly memory into plain objects at once and
+ * freed: walking plain objects is cheaper than crossing into WebAssembly for
+ * every node, and nothing can leak.
+ */
+import { createRequire } from 'node:module';
+import { Language, Parser, type TreeCursor } from 'web-tree-sitter';
+
+export interface SyntaxNode {
+  type: string;
+  named: boolean;
+  start: number;
+  end: number;
+  children: SyntaxNode[];
+}
+
+export interface ParsedBash {
+  root: SyntaxNode;
+  /** Whether the text has a syntax error anywhere (an ERROR or a missing node). */
+  hasError: boolean;
+}
+
+let parser: Parser | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads the grammar; later calls return the same promise. */
+export function loadBashGrammar(): Promise<void> {
+  loading ??= (async () => {
+    await Parser.init();
+    const wasm = createRequire(import.meta.url).resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    const loaded = new Parser();
+    loaded.setLanguage(await Language.load(wasm));
+    parser = loaded;
+  })();
+  return loading;
+}
+
+export function parseBash(text: string): ParsedBash {
+  if (!parser) throw new Error('the bash grammar is not loaded: await loadBashGrammar() first');
+  const tree = parser.parse(text);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  try {
+    const cursor = tree.walk();
+    try {
+      return { root: copy(cursor), hasError: tree.rootNode.hasError };
+    } finally {
+      cursor.delete();
+    }
+  } finally {
+    tree.delete();
+  }
+}
+
+function copy(cursor: TreeCursor): SyntaxNode {
+  const node: SyntaxNode = { type: cursor.nodeType, named: cursor.nodeIsNamed, start: cursor.startIndex, end: cursor.endIndex, children: [] };
+  if (cursor.gotoFirstChild()) {
+    do node.children.push(copy(cursor));
+    while (cursor.gotoNextSibling());
+    cursor.gotoParent();
+  }
+  return node;
+}
