@@ -35,6 +35,7 @@ import Fastify, {
 } from 'fastify';
 import { Connections } from './connections.js';
 import { HostNames } from './host-names.js';
+import { checkLocalRequest, type CheckLocalControl } from './local-gate.js';
 import { claimSocket } from './socket-claim.js';
 import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
@@ -62,6 +63,8 @@ export interface ApiServerOptions {
   web?: WebListener;
   /** Decides TCP requests to non-public endpoints. */
   authenticate: Authenticate;
+  /** Decides Unix socket requests to control-plane endpoints, knowing which processes sent them. */
+  checkLocalControl: CheckLocalControl;
 }
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -139,7 +142,14 @@ export class ApiServer implements ApiRegistrar {
     });
     // After @fastify/websocket's own onRequest hook, which marks upgrades so that a refused one's socket is closed.
     app.addHook('onRequest', async (request, reply) => {
-      if (connections.isLocal(request.raw)) return;
+      if (connections.isLocal(request.raw)) {
+        const refusal = await checkLocalRequest(request, options.checkLocalControl);
+        if (refusal) {
+          request.log.info({ method: request.method, url: request.url, code: refusal.code }, 'local control request refused');
+          await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
+        }
+        return;
+      }
       const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
       const refusal = await gate.check(request, connections.peerAddress(request.raw), websocket);
       if (refusal.allowed) {
@@ -174,7 +184,7 @@ export class ApiServer implements ApiRegistrar {
     this.app.route({
       method: endpoint.method,
       url: endpoint.url,
-      config: { access: endpoint.access },
+      config: { access: endpoint.access, control: endpoint.control },
       schema: {
         summary: endpoint.summary,
         tags: [...endpoint.tags],

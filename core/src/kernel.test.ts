@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import {
   httpAuthenticate,
+  localControlRequest,
   ApiClient,
   ApiError,
   CodePiperError,
@@ -13,6 +15,7 @@ import {
   defineSocketEndpoint,
   SDK_CONTRACT_VERSION,
   type AnyPlugin,
+  type LocalControlRequest,
   type PluginContext,
   type PluginLifecycle,
 } from '@codepiper/sdk';
@@ -320,5 +323,58 @@ describe('kernel TCP listener', () => {
     assert.deepEqual(allowed, { status: 200, body: { who: 'tcp:127.0.0.1' } });
     assert.equal((await call(`${url}/guarded`, 'POST', { 'x-test-key': 'open-sesame', origin: 'http://evil.example' })).body.error?.code, 'cross_origin');
     assert.equal((await call(`${url}/local`, 'GET', { 'x-test-key': 'open-sesame' })).body.error?.code, 'local_only');
+  });
+});
+
+describe('kernel Unix socket: control-plane endpoints', () => {
+  const control = defineEndpoint({ method: 'POST', url: '/control', summary: 'Changes what governs agents', tags: ['test'], control: true, response: Type.Object({ ok: Type.Boolean() }) });
+  const plain = defineEndpoint({ method: 'POST', url: '/plain', summary: 'Anything else', tags: ['test'], response: Type.Object({ ok: Type.Boolean() }) });
+
+  /** Serves both endpoints, counting the calls that reached a handler, and refuses control requests from `refused` pids. */
+  function guarded(asked: LocalControlRequest[], served: string[], refused: (pids: readonly number[]) => boolean): AnyPlugin {
+    return plugin('guarded', (ctx) => {
+      ctx.api.handle(control, async () => (served.push('control'), { ok: true }));
+      ctx.api.handle(plain, async () => (served.push('plain'), { ok: true }));
+      ctx.hooks.tap(localControlRequest, (request) => {
+        asked.push(request);
+        return refused(request.peerPids) ? { code: 'inside_session', message: 'not from in there' } : undefined;
+      });
+    });
+  }
+
+  it('asks the hook with the pids of the sending process; a refusal is a 403 and nothing is served', async (t) => {
+    const asked: LocalControlRequest[] = [];
+    const served: string[] = [];
+    let refuse = false;
+    const kernel = kernelFor(t, [guarded(asked, served, () => refuse)]);
+    await kernel.start();
+    assert.equal((await request(kernel.paths.socket, 'POST', '/plain')).status, 200);
+    assert.equal(asked.length, 0, 'other endpoints are not asked about');
+    assert.equal((await request(kernel.paths.socket, 'POST', '/control')).status, 200);
+    assert.deepEqual(asked.map((r) => [r.method, r.route, r.peerPids.includes(process.pid)]), [['POST', '/control', true]], 'this test process sent it');
+    refuse = true;
+    const refused = await request(kernel.paths.socket, 'POST', '/control');
+    assert.deepEqual([refused.status, refused.json()], [403, { error: { code: 'inside_session', message: 'not from in there' } }]);
+    assert.deepEqual(served, ['plain', 'control']);
+  });
+
+  it('a control request whose sender is gone before it is judged is not served', async (t) => {
+    const asked: LocalControlRequest[] = [];
+    const served: string[] = [];
+    const kernel = kernelFor(t, [guarded(asked, served, () => false)]);
+    await kernel.start();
+    for (let i = 0; i < 10; i++) {
+      const socket = net.connect(kernel.paths.socket);
+      await once(socket, 'connect');
+      socket.end('POST /control HTTP/1.1\r\nHost: codepiper\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+    }
+    assert.equal((await request(kernel.paths.socket, 'POST', '/plain')).status, 200);
+    assert.deepEqual(
+      served.filter((s) => s === 'control'),
+      Array(asked.length).fill('control'),
+      'served only what the hook was asked about, with a known sender',
+    );
+    assert.ok(asked.every((r) => r.peerPids.length > 0));
   });
 });

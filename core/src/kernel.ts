@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { httpAuthenticate, type AnyPlugin, type KernelControl, type Migration, type PluginContext, type PluginLifecycle } from '@codepiper/sdk';
+import { httpAuthenticate, localControlRequest, type AnyPlugin, type KernelControl, type Migration, type PluginContext, type PluginLifecycle } from '@codepiper/sdk';
 import { pino, type Logger } from 'pino';
 import { ApiServer, type WebListener } from './api-server.js';
 import { loadConfig, type KernelConfig, type WebSettings } from './config.js';
@@ -147,6 +147,7 @@ export class Kernel {
     const api = await ApiServer.create(this.log.child({ component: 'api' }), {
       web,
       authenticate: (request) => this.hooks.call(httpAuthenticate, request),
+      checkLocalControl: (request) => this.hooks.call(localControlRequest, request),
     });
     this.api = api;
     serveDaemonEndpoints(api, this.paths, control, () => this.webUrl);

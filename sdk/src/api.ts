@@ -36,6 +36,13 @@ export interface Endpoint<
   /** Status of a successful response; 200 unless set. */
   readonly status: number;
   readonly access: EndpointAccess;
+  /**
+   * Part of the control plane: it changes what governs the agents (policies,
+   * approvals, secrets, auth). Over the Unix socket the kernel asks
+   * `localControlRequest` who sent it, so that a program running inside a
+   * session cannot loosen its own leash.
+   */
+  readonly control: boolean;
 }
 
 export function defineEndpoint<
@@ -54,10 +61,12 @@ export function defineEndpoint<
   response: R;
   status?: number;
   access?: EndpointAccess;
+  control?: boolean;
 }): Endpoint<P, Q, B, R> {
   return Object.freeze({
     status: 200,
     access: 'authenticated' as const,
+    control: false,
     ...spec,
     params: spec.params as P,
     query: spec.query as Q,

@@ -72,6 +72,7 @@ export const authEndpoints = {
   setPassword: defineEndpoint({
     method: 'POST',
     url: '/auth/setup/password',
+    control: true,
     summary: 'First run: choose the permanent password (setup session)',
     tags: ['auth'],
     body: Type.Object({ password: Password }, { additionalProperties: false }),
@@ -80,6 +81,7 @@ export const authEndpoints = {
   enrollTotp: defineEndpoint({
     method: 'POST',
     url: '/auth/setup/totp',
+    control: true,
     summary: 'Start TOTP enrollment: a new secret, as text, otpauth URI and QR code (SVG); confirm it with a code',
     tags: ['auth'],
     response: Type.Object({ secret: Type.String(), uri: Type.String(), qrSvg: Type.String() }),
@@ -87,6 +89,7 @@ export const authEndpoints = {
   confirmTotp: defineEndpoint({
     method: 'POST',
     url: '/auth/setup/totp/confirm',
+    control: true,
     summary: 'Finish TOTP enrollment with a valid code; returns the recovery codes, shown this once',
     tags: ['auth'],
     body: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
@@ -95,6 +98,7 @@ export const authEndpoints = {
   sessions: defineEndpoint({
     method: 'GET',
     url: '/auth/sessions',
+    control: true,
     summary: 'Web sessions that have not expired',
     tags: ['auth'],
     response: Type.Object({ sessions: Type.Array(WebSessionSchema) }),
@@ -102,6 +106,7 @@ export const authEndpoints = {
   revoke: defineEndpoint({
     method: 'DELETE',
     url: '/auth/sessions/:id',
+    control: true,
     summary: 'End a web session (by id or unique prefix; `all` for every one)',
     tags: ['auth'],
     params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -110,6 +115,7 @@ export const authEndpoints = {
   status: defineEndpoint({
     method: 'GET',
     url: '/auth/status',
+    control: true,
     summary: 'The account: password, TOTP, recovery codes, failures and lockout (local CLI only)',
     tags: ['auth'],
     access: 'local',
@@ -118,6 +124,7 @@ export const authEndpoints = {
   resetPassword: defineEndpoint({
     method: 'POST',
     url: '/auth/reset-password',
+    control: true,
     summary: 'Set a new password and end every web session (local CLI only)',
     tags: ['auth'],
     access: 'local',
@@ -127,6 +134,7 @@ export const authEndpoints = {
   resetMfa: defineEndpoint({
     method: 'POST',
     url: '/auth/reset-mfa',
+    control: true,
     summary: 'Remove the TOTP secret and recovery codes and end every web session; the next login enrolls TOTP again (local CLI only)',
     tags: ['auth'],
     access: 'local',

@@ -38,3 +38,32 @@ export const httpAuthenticate = defineBailHook<HttpAuthRequest, HttpAuthVerdict>
   payload: 'HttpAuthRequest → HttpAuthVerdict',
   description: 'Before a TCP request to a non-public endpoint is served (WebSocket upgrades too). No verdict: 401. An error: 500, nothing served.',
 });
+
+/** A request on the Unix socket to a control-plane endpoint (one declared `control`). */
+export interface LocalControlRequest {
+  method: HttpMethod;
+  route: string;
+  /**
+   * The processes holding the client's end of the connection (Linux: found
+   * through the socket's peer); empty where the platform cannot tell.
+   */
+  peerPids: readonly number[];
+}
+
+/** A refusal of a local control request, sent as a 403 JSON error; `undefined` lets it through. */
+export interface LocalControlRefusal {
+  code: string;
+  message: string;
+}
+
+/**
+ * The kernel asks this bail hook before serving a control-plane endpoint
+ * (policies, approvals, secrets, auth) over the Unix socket: the plugin that
+ * knows the sessions refuses programs running inside one.
+ */
+export const localControlRequest = defineBailHook<LocalControlRequest, LocalControlRefusal>({
+  name: 'kernel.localControlRequest',
+  owner: 'kernel',
+  payload: 'LocalControlRequest → LocalControlRefusal',
+  description: 'Before a Unix socket request to a control-plane endpoint is served. A refusal: 403, nothing served. An error: 500.',
+});

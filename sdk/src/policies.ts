@@ -103,6 +103,7 @@ export const policyEndpoints = {
   create: defineEndpoint({
     method: 'POST',
     url: '/policies',
+    control: true,
     summary: 'Create a policy',
     tags: ['policies'],
     body: PolicyInputSchema,
@@ -120,6 +121,7 @@ export const policyEndpoints = {
   update: defineEndpoint({
     method: 'PATCH',
     url: '/policies/:id',
+    control: true,
     summary: 'Change a policy',
     tags: ['policies'],
     params: PolicyParams,
@@ -129,6 +131,7 @@ export const policyEndpoints = {
   remove: defineEndpoint({
     method: 'DELETE',
     url: '/policies/:id',
+    control: true,
     summary: 'Delete a policy',
     tags: ['policies'],
     params: PolicyParams,
@@ -137,6 +140,7 @@ export const policyEndpoints = {
   enable: defineEndpoint({
     method: 'POST',
     url: '/policies/:id/enable',
+    control: true,
     summary: 'Enable a policy',
     tags: ['policies'],
     params: PolicyParams,
@@ -145,6 +149,7 @@ export const policyEndpoints = {
   disable: defineEndpoint({
     method: 'POST',
     url: '/policies/:id/disable',
+    control: true,
     summary: 'Disable a policy (kept, not considered)',
     tags: ['policies'],
     params: PolicyParams,
@@ -168,6 +173,7 @@ export const policyEndpoints = {
   import: defineEndpoint({
     method: 'POST',
     url: '/policies/import',
+    control: true,
     summary: 'Import a policy set (YAML or JSON: a list, or {policies: [...]}); a policy with an existing name replaces it. All or nothing.',
     tags: ['policies'],
     body: Type.Object({ source: Type.String({ maxLength: 1048576 }) }, { additionalProperties: false }),
@@ -237,6 +243,7 @@ export const approvalEndpoints = {
   approve: defineEndpoint({
     method: 'POST',
     url: '/approvals/:id/approve',
+    control: true,
     summary: 'Allow the pending call; `remember` also creates an allow policy for it',
     tags: ['policies'],
     params: ApprovalParams,
@@ -246,6 +253,7 @@ export const approvalEndpoints = {
   deny: defineEndpoint({
     method: 'POST',
     url: '/approvals/:id/deny',
+    control: true,
     summary: 'Deny the pending call; the reason is told to the agent',
     tags: ['policies'],
     params: ApprovalParams,

@@ -37,6 +37,7 @@ export const secretEndpoints = {
   list: defineEndpoint({
     method: 'GET',
     url: '/secrets',
+    control: true,
     summary: 'Named secrets (names and times, never values)',
     tags: ['secrets'],
     response: Type.Object({ secrets: Type.Array(SecretInfoSchema) }),
@@ -44,6 +45,7 @@ export const secretEndpoints = {
   set: defineEndpoint({
     method: 'PUT',
     url: '/secrets/:name',
+    control: true,
     summary: 'Store a named secret (replacing one of that name); the value is never returned',
     tags: ['secrets'],
     params: Type.Object({ name: SecretName }),
@@ -53,6 +55,7 @@ export const secretEndpoints = {
   remove: defineEndpoint({
     method: 'DELETE',
     url: '/secrets/:name',
+    control: true,
     summary: 'Delete a named secret',
     tags: ['secrets'],
     params: Type.Object({ name: SecretName }),
