@@ -13,6 +13,7 @@ missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # The agents' hook forwarders are tiny shell scripts that talk to the daemon with curl.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)  # ss: the daemon finds which process sent a policy, secret or auth change
 if [ "${FOR_TESTS:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)

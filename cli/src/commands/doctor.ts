@@ -93,6 +93,15 @@ async function checkCurl(): Promise<Check> {
     : { name: 'curl', level: 'warn', detail: 'not found on PATH', hint: 'install curl (apt install curl): Claude Code and Codex sessions report to the daemon with it' };
 }
 
+/** On Linux the daemon names the process behind a control request (policies, approvals, secrets, auth) with `ss`; without it those requests are refused. */
+async function checkSs(): Promise<Check> {
+  if (process.platform !== 'linux') return { name: 'ss', level: 'info', detail: `not used on ${process.platform}` };
+  const file = await findOnPath('ss', process.env.PATH ?? '');
+  return file
+    ? { name: 'ss', level: 'ok', detail: file }
+    : { name: 'ss', level: 'fail', detail: 'not found on PATH', hint: 'install iproute2 (apt install iproute2): without it the daemon refuses policy, approval, secret and auth commands' };
+}
+
 async function checkAgent(name: string): Promise<Check> {
   const file = await findOnPath(name, process.env.PATH ?? '');
   return { name, level: file ? 'ok' : 'info', detail: file ?? 'not found' };
@@ -103,12 +112,12 @@ const formatCheck = (check: Check): string =>
 
 export function registerDoctorCommand(cli: CAC): void {
   cli
-    .command('doctor', 'Check that CodePiper can run here: Node, tmux, home, daemon, database, curl, agent CLIs')
+    .command('doctor', 'Check that CodePiper can run here: Node, tmux, home, daemon, database, curl, ss, agent CLIs')
     .option('--json', 'Print the checks as JSON')
     .example('  $ codepiper doctor')
     .action(async (options: { json?: boolean }) => {
       const home = codepiperHome();
-      const checks = await Promise.all([checkNode(), checkTmux(), checkHome(home), checkDaemon(home), checkDatabase(home), checkCurl(), ...AGENT_CLIS.map(checkAgent)]);
+      const checks = await Promise.all([checkNode(), checkTmux(), checkHome(home), checkDaemon(home), checkDatabase(home), checkCurl(), checkSs(), ...AGENT_CLIS.map(checkAgent)]);
       const ok = checks.every((check) => check.level !== 'fail');
       printResult({ ok, checks }, options.json, () => checks.map(formatCheck).join('\n'));
       return ok ? 0 : EXIT_FAILURE;

@@ -1,5 +1,16 @@
 import path from 'node:path';
-import { definePlugin, eventAppended, eventLogRef, providerRegistryRef, SDK_CONTRACT_VERSION, secretStoreRef, sessionControlRef, sessionDirectoryRef } from '@codepiper/sdk';
+import {
+  definePlugin,
+  eventAppended,
+  eventLogRef,
+  localControlRequest,
+  providerRegistryRef,
+  SDK_CONTRACT_VERSION,
+  secretStoreRef,
+  sessionControlRef,
+  sessionDirectoryRef,
+} from '@codepiper/sdk';
+import { judgeControlRequest, type SessionProcesses } from './control-guard.js';
 import { SessionsConfig } from './config.js';
 import { migrations } from './migrations.js';
 import { Providers } from './registry.js';
@@ -30,6 +41,12 @@ export default definePlugin({
     ctx.services.provide(sessionDirectoryRef, () => running(sessions));
     ctx.services.provide(sessionControlRef, () => running(sessions));
     ctx.hooks.tap(eventAppended, (event) => running(sessions).dispatchToProvider(event));
+    const processes: SessionProcesses = {
+      serverPid: () => tmux?.pid,
+      panes: async () => (tmux && sessions ? sessions.panePids() : new Map()),
+      sessionName: async (id) => (await sessions?.get(id))?.name,
+    };
+    ctx.hooks.tap(localControlRequest, (request) => judgeControlRequest(request, processes));
     registerRoutes(ctx.api, {
       sessions: () => running(sessions),
       tmux: () => running(tmux),

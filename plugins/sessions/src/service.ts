@@ -27,6 +27,7 @@ import {
   TURN_ENDED_EVENT,
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
+import { SESSION_MARKER } from './control-guard.js';
 import { KeyedLock } from './keyed-lock.js';
 import { OutputSettling } from './output-settling.js';
 import type { Providers } from './registry.js';
@@ -219,6 +220,7 @@ export class SessionService implements SessionDirectory {
         cwd: session.cwd,
         argv,
         env,
+        sessionEnv: { [SESSION_MARKER]: session.id },
         cols: this.deps.config.cols,
         rows: this.deps.config.rows,
       });
@@ -324,6 +326,20 @@ export class SessionService implements SessionDirectory {
 
   find(ref: string): Promise<StoredSession> {
     return this.deps.repo.resolve(ref);
+  }
+
+  /** The session with this exact id, if any. */
+  get(id: string): Promise<StoredSession | undefined> {
+    return this.deps.repo.get(id);
+  }
+
+  /** The pid of each live program in the tmux server → its session's id (undefined for a tmux session no record owns). */
+  async panePids(): Promise<Map<number, string | undefined>> {
+    const panes = new Map<number, string | undefined>();
+    for (const t of await this.deps.tmux.listSessions().catch(() => [])) {
+      if (t.pid !== null && !t.dead) panes.set(t.pid, t.name.startsWith('cp-') ? t.name.slice(3) : undefined);
+    }
+    return panes;
   }
 
   /* ----- Survival ----- */

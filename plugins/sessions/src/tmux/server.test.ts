@@ -30,6 +30,8 @@ describe('TmuxServer (real tmux)', () => {
     // In the server's environment (it inherits ours when it starts), for the removal test.
     process.env.CP_GONE = 'present';
     process.env.CP_KEPT = 'kept';
+    // The daemon's own variables (CODEPIPER_HOME...) must not reach sessions.
+    process.env.CODEPIPER_PROBE = 'daemon';
     t = await startTestServer();
   });
   after(async () => {
@@ -37,6 +39,7 @@ describe('TmuxServer (real tmux)', () => {
     delete process.env.TMUX;
     delete process.env.CP_GONE;
     delete process.env.CP_KEPT;
+    delete process.env.CODEPIPER_PROBE;
   });
 
   it('reports a version of at least 3.2', async () => {
@@ -186,6 +189,34 @@ describe('TmuxServer (real tmux)', () => {
     });
     await waitFor('env output', async () => (await t.server.capture(envSession.paneId)).includes('|'));
     assert.equal(await t.server.capture(envSession.paneId), `x y;$(touch ${t.dir}/pwned5);|unset|kept|${envSession.paneId}`);
+  });
+
+  it('env values live only in the program: gone from the session environment once it started; sessionEnv stays; no CODEPIPER_* of the daemon', async () => {
+    const session = await t.server.createSession({
+      name: name(),
+      cwd: t.dir,
+      argv: ['sh', '-c', 'printf "%s|%s|%s\\n" "$CP_SECRET" "$CP_MARK" "${CODEPIPER_PROBE-unset}"; exec sleep 60'],
+      env: { CP_SECRET: 'sek-123', CP_MARK: 'overridden' },
+      sessionEnv: { CP_MARK: 'mark-1' },
+    });
+    await waitFor('env output', async () => (await t.server.capture(session.paneId)).includes('|'));
+    assert.equal(await t.server.capture(session.paneId), 'sek-123|mark-1|unset');
+    const sessionEnv = await t.tmux('show-environment', '-t', session.name);
+    assert.doesNotMatch(sessionEnv, /sek-123|CP_SECRET/);
+    assert.match(sessionEnv, /^CP_MARK=mark-1$/m);
+    assert.doesNotMatch(await t.tmux('show-environment', '-g'), /CODEPIPER_/);
+  });
+
+  it('a server started by an earlier daemon loses the daemon variables of its global environment when opened', async () => {
+    await t.tmux('set-environment', '-g', 'CODEPIPER_HOME', '/somewhere');
+    const again = await TmuxServer.open({ socketPath: t.socketPath, log: testLogger() });
+    try {
+      assert.doesNotMatch(await t.tmux('show-environment', '-g'), /CODEPIPER_/);
+      assert.equal(again.pid, t.server.pid);
+      assert.ok(again.pid !== undefined && again.pid > 1);
+    } finally {
+      await again.close();
+    }
   });
 
   it('creates sessions at once, each with its own pane; env values with quotes and newlines arrive byte-exactly', async () => {

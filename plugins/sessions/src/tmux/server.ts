@@ -30,8 +30,14 @@ export interface CreateSessionOptions {
   cwd: string;
   /** Program and arguments, executed directly (never through a shell). */
   argv: readonly string[];
-  /** Added to the server's environment; `null` removes a variable. */
+  /**
+   * Added to the program's environment; `null` removes a variable. Once the
+   * program has started they are removed from the tmux session's environment
+   * (`show-environment`), so they live only in the program's own.
+   */
   env?: Readonly<Record<string, string | null>>;
+  /** Set in the tmux session's environment and kept there (not secret): every pane of the session gets them. */
+  sessionEnv?: Readonly<Record<string, string>>;
   cols?: number;
   rows?: number;
 }
@@ -204,6 +210,11 @@ export class TmuxServer {
     }
   }
 
+  /** The pid of the private tmux server, once connected: every session's program descends from it. */
+  get pid(): number | undefined {
+    return this.serverPid;
+  }
+
   /** The version of the tmux this server runs with. */
   version(): TmuxVersion {
     return this.tmuxVersion!;
@@ -226,14 +237,7 @@ export class TmuxServer {
     assertSize(cols, rows);
     if (argv.length === 0 || !argv[0]) throw new TmuxError('invalid_request', 'the command is empty');
     for (const arg of argv) if (arg.includes('\0')) throw new TmuxError('invalid_request', 'a command argument contains a NUL byte');
-    const additions: string[] = [];
-    const removals: string[] = [];
-    for (const [key, value] of Object.entries(options.env ?? {})) {
-      if (!ENV_NAME.test(key)) throw new TmuxError('invalid_request', `invalid environment variable name ${JSON.stringify(key)}`);
-      if (value === null) removals.push(key);
-      else if (value.includes('\0')) throw new TmuxError('invalid_request', `the value of ${key} contains a NUL byte`);
-      else additions.push(`${key}=${value}`);
-    }
+    const { additions, removals, transient } = environmentChanges(options.env ?? {}, options.sessionEnv ?? {});
     await assertDirectory(options.cwd);
     const envPath = options.env?.PATH;
     await assertExecutable(argv[0], options.cwd, envPath === null ? undefined : (envPath ?? this.env.PATH));
@@ -270,11 +274,14 @@ export class TmuxServer {
     ];
     // Clients (a user attaching, control clients) must never resize it.
     const fixedSize = ['set-option', '-w', '-t', `=${name}:`, 'window-size', 'manual'];
+    // The server built the program's environment before new-session answered:
+    // what `-e` put in the session's environment is no longer needed there.
+    const forget = transient.map((key) => ['set-environment', '-t', `=${name}`, '-u', key]);
     // One command a line: the control channel pairs each line with one reply.
     const stdout = (await this.command(newSession.map(quoteWord).join(' '))).join('\n');
     const match = /^(%\d+) (\d+)$/m.exec(stdout);
     if (!match) throw new TmuxError('tmux_error', `unexpected reply from new-session: ${JSON.stringify(stdout.slice(0, 200))}`);
-    await this.command(fixedSize.map(quoteWord).join(' '));
+    await Promise.all([fixedSize, ...forget].map((words) => this.command(words.map(quoteWord).join(' '))));
     // Learn about it now, so a death or loss is reported even if it comes at once.
     await this.queryState().catch(() => undefined);
     return { name, paneId: match[1]!, pid: Number(match[2]) };
@@ -551,7 +558,7 @@ export class TmuxServer {
       const pid = client.command(`display-message -p '#{pid}'`);
       const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
       await client.ready;
-      await Promise.all([...setup, quiet]);
+      await Promise.all([...setup, quiet, forgetDaemonEnv(client)]);
       this.serverPid = Number((await pid)[0]) || undefined;
       let records = parseRecords(await state);
       if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
@@ -725,12 +732,45 @@ export class TmuxServer {
   }
 }
 
-/** The daemon's environment without the variables that would tie tmux to the user's own server. */
+/** Variables of the daemon that must not reach sessions: `CODEPIPER_HOME` would lead a program to the daemon's socket. */
+const DAEMON_VARIABLE = /^CODEPIPER_/;
+
+/**
+ * The daemon's environment without the variables that would tie tmux to the
+ * user's own server, nor the daemon's own: panes inherit the server's.
+ */
 function tmuxEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.TMUX;
   delete env.TMUX_PANE;
+  for (const key of Object.keys(env)) if (DAEMON_VARIABLE.test(key)) delete env[key];
   return env;
+}
+
+/** A server started by an earlier daemon may still hold the daemon's variables in its global environment. */
+async function forgetDaemonEnv(client: ControlClient): Promise<void> {
+  const names = (await client.command('show-environment -g')).map((line) => /^-?([^=]+)/.exec(line)?.[1] ?? '');
+  const stale = names.filter((name) => DAEMON_VARIABLE.test(name) && ENV_NAME.test(name));
+  // A name misread from a multi-line value is unknown to tmux: its error is of no consequence.
+  await Promise.all(stale.map((name) => client.command(`set-environment -g -u ${name}`).catch(() => undefined)));
+}
+
+/** new-session's `-e NAME=value` pairs, the names `env -u` removes, and the names to forget once the program runs. */
+function environmentChanges(
+  env: Readonly<Record<string, string | null>>,
+  sessionEnv: Readonly<Record<string, string>>,
+): { additions: string[]; removals: string[]; transient: string[] } {
+  const additions: string[] = [];
+  const removals: string[] = [];
+  const transient: string[] = [];
+  for (const [key, value] of Object.entries({ ...env, ...sessionEnv })) {
+    if (!ENV_NAME.test(key)) throw new TmuxError('invalid_request', `invalid environment variable name ${JSON.stringify(key)}`);
+    if (value === null) removals.push(key);
+    else if (value.includes('\0')) throw new TmuxError('invalid_request', `the value of ${key} contains a NUL byte`);
+    else additions.push(`${key}=${value}`);
+    if (value !== null && !Object.hasOwn(sessionEnv, key)) transient.push(key);
+  }
+  return { additions, removals, transient };
 }
 
 function parseRecords(lines: readonly string[]): TmuxSessionInfo[] {
