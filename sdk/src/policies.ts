@@ -17,6 +17,7 @@ export const PolicySchema = Type.Object({
   session: Nullable(Type.String({ description: 'Full session id the policy is scoped to; null for every session' })),
   enabled: Type.Boolean(),
   reason: Type.String(),
+  builtin: Type.Boolean({ description: 'Built into CodePiper (`builtin:control-plane-guard`): it can be disabled and enabled, not changed or deleted' }),
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });

@@ -11,7 +11,8 @@ import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolRes
 describe('permission policies through the CLI', () => {
   const suite = suiteDaemon();
   const cli = (args: string[]) => suite.daemon.cli(args);
-  const policies = async (): Promise<Policy[]> => (await suite.daemon.client.call(policyEndpoints.list, { query: {} })).policies;
+  /** The user's policies: the built-in guard is always there. */
+  const policies = async (): Promise<Policy[]> => (await suite.daemon.client.call(policyEndpoints.list, { query: {} })).policies.filter((p) => !p.builtin);
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await cli([...args, '--json']);
     assert.equal(result.code, 0, result.stderr);
@@ -41,7 +42,7 @@ describe('permission policies through the CLI', () => {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /push\s+allow\s+10\s+-\s+Bash\(git push:\*\)/);
     assert.match(list.stdout, /no-rm\s+deny\s+0/);
-    assert.deepEqual((await json<{ policies: Policy[] }>(['policy', 'list'])).policies.map((p) => p.name), ['push', 'no-rm', read.name], 'in the order they are considered');
+    assert.deepEqual((await json<{ policies: Policy[] }>(['policy', 'list'])).policies.map((p) => p.name), ['builtin:control-plane-guard', 'push', 'no-rm', read.name], 'built-ins first, then in the order they are considered');
 
     const show = await cli(['policy', 'show', 'no-rm']);
     assert.match(show.stdout, /reason:\s+No mass deletes/);
@@ -113,6 +114,37 @@ describe('permission policies through the CLI', () => {
     assert.deepEqual([again.created, again.replaced], [0, 2], 'the same names replace, not duplicate');
     assert.deepEqual((await policies()).map((p) => p.name), ['src', 'no-rm']);
     assert.equal((await json<PolicyDecision>(['policy', 'test', '--tool', 'Read', '--args', '{"file_path":"/r/src/a.ts"}'])).decision, 'allow');
+  });
+
+  test('the built-in control-plane guard: listed, asks about the home under allow-everything, can be disabled (with a warning), not deleted', async () => {
+    await clear();
+    const guard = 'builtin:control-plane-guard';
+    const list = await cli(['policy', 'list']);
+    assert.match(list.stdout, /builtin:control-plane-guard\s+ask\s+-\s+-\s+\(built-in\) the daemon's home and socket/);
+    const listed = (await json<{ policies: Policy[] }>(['policy', 'list'])).policies.find((p) => p.name === guard);
+    assert.deepEqual([listed?.builtin, listed?.enabled, listed?.action], [true, true, 'ask']);
+    await json<Policy>(['policy', 'create', '--action', 'allow', '--tool', '*', '--name', 'everything']);
+    const file = path.join(suite.daemon.home, 'config.yaml');
+    const asked = await cli(['policy', 'test', '--tool', 'Read', '--args', JSON.stringify({ file_path: file })]);
+    assert.equal(asked.code, 0, asked.stderr);
+    const [first, second] = asked.stdout.split('\n');
+    assert.equal(first, `ask: \`${file}\` is in the daemon's home (${suite.daemon.home}); calls that touch the daemon's control plane need a person's approval (${guard})`);
+    assert.match(second ?? '', /^rule: built-in: .* \(policy builtin:control-plane-guard, [0-9a-f]{8}\)$/);
+    assert.equal((await json<PolicyDecision>(['policy', 'test', '--tool', 'Read', '--args', '{"file_path":"/etc/hostname"}'])).decision, 'allow', 'elsewhere the user decides');
+
+    const deleted = await cli(['policy', 'delete', guard]);
+    assert.notEqual(deleted.code, 0);
+    assert.match(deleted.stderr, /builtin:control-plane-guard is built in: it cannot be deleted/);
+    assert.notEqual((await cli(['policy', 'update', guard, '--action', 'allow'])).code, 0);
+    const disabled = await cli(['policy', 'disable', guard]);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.match(disabled.stderr, /warning: builtin:control-plane-guard is off/);
+    assert.equal((await json<PolicyDecision>(['policy', 'test', '--tool', 'Read', '--args', JSON.stringify({ file_path: file })])).decision, 'allow', 'disabled: the user’s policies decide');
+    assert.doesNotMatch((await cli(['policy', 'export'])).stdout, /builtin/, 'not exported');
+    await json<Policy>(['policy', 'enable', guard]);
+    assert.equal((await json<PolicyDecision>(['policy', 'test', '--tool', 'Read', '--args', JSON.stringify({ file_path: file })])).decision, 'ask');
+    const audit = await json<{ entries: AuditEntry[] }>(['audit', '--tool', 'policies.builtin']);
+    assert.deepEqual(audit.entries.map((e) => e.reason), [`${guard} disabled`, `${guard} enabled`]);
   });
 
   test('session-scoped policies apply only to their session', async () => {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
-import { daemonEndpoints, type AuditEntry, type AuthStatus } from '@codepiper/sdk';
+import { daemonEndpoints, type AuditEntry, type AuthStatus, type Policy } from '@codepiper/sdk';
 import { selfSignedCertificate } from './certificates.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { ProbeSummary } from './probe-summary.js';
@@ -179,18 +179,18 @@ describe('the web edge of `daemon --web`, tried as an attacker would (plain HTTP
       }
 
       const { sessions } = JSON.parse((await daemon.cli(['ls', '--json'])).stdout) as { sessions: unknown[] };
-      const policies = JSON.parse((await daemon.cli(['policy', 'list', '--json'])).stdout) as { policies: unknown[] };
+      const policies = (JSON.parse((await daemon.cli(['policy', 'list', '--json'])).stdout) as { policies: Policy[] }).policies.filter((policy) => !policy.builtin);
       const audit = JSON.parse((await daemon.cli(['audit', '--json'])).stdout) as { entries: AuditEntry[] };
       const statusAfter = JSON.parse((await daemon.cli(['auth', 'status', '--json'])).stdout) as AuthStatus;
       const local = audit.entries.filter((entry) => entry.answeredBy === 'unix:local');
       const canaries = readdirSync(workdir).filter((file) => file === CANARY);
-      const effects = [sessions.length, policies.policies.length, local.length, canaries.length, statusAfter.passwordSet !== statusBefore.passwordSet, statusAfter.mfaEnrolled !== statusBefore.mfaEnrolled];
+      const effects = [sessions.length, policies.length, local.length, canaries.length, statusAfter.passwordSet !== statusBefore.passwordSet, statusAfter.mfaEnrolled !== statusBefore.mfaEnrolled];
       summary.add(`${name}: requests then a reset (${reached.size} of ${new Set(sent).size} connections reached the gate)`, sent.length, { variants, accepted: effects.filter(Boolean).length });
 
       assert.ok(reached.size > 0, 'some probes reached the daemon (else this test could not fail)');
       assert.deepEqual(sessions, [], 'no session was started');
       assert.deepEqual(canaries, [], 'no command ran');
-      assert.deepEqual(policies.policies, [], 'no policy was made');
+      assert.deepEqual(policies, [], 'no policy was made');
       assert.deepEqual(local, [], 'nothing was recorded as done by the local CLI');
       assert.deepEqual([statusAfter.passwordSet, statusAfter.mfaEnrolled], [statusBefore.passwordSet, statusBefore.mfaEnrolled], 'the password and TOTP are as they were');
     });

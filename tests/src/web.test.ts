@@ -125,6 +125,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
     await page.locator('[data-testid=terminal][data-ready=true]').waitFor();
+    assert.equal(await page.getByTestId('input-policy-notice').count(), 0, 'no input policy, no notice');
     await page.getByTestId('terminal').click();
     await page.keyboard.type('echo web-$((6*7))');
     await page.keyboard.press('Enter');
@@ -194,6 +195,8 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
   });
 
   test('every page on a phone and a desktop, saved as screenshots; the app shell loads offline', async () => {
+    // With a policy that refuses typed text, the live terminal says plainly that it does not judge keys typed into it.
+    await daemon.client.call(policyEndpoints.create, { body: { action: 'deny', tool: 'terminal_input', args: { text: 'rm -rf *' }, name: 'no-typed-rm', reason: 'no deletes typed' } });
     const state = await desktop.storageState();
     for (const device of ['phone', 'desktop'] as const) {
       const context = await watched(device, state);
@@ -214,8 +217,14 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       // The session's terminal takes the size of the window that shows it.
       const cols = device === 'phone' ? (n: number) => n < 60 : (n: number) => n > 100;
       await waitFor(`the session resized for a ${device}`, async () => cols((await daemon.client.call(sessionEndpoints.screen, { params: { id: session?.id ?? '' } })).cols));
+      const notice = p.getByTestId('input-policy-notice');
+      await notice.waitFor();
+      assert.match(await notice.innerText(), /Keys typed into this terminal reach the session one at a time/);
+      assert.equal(await p.getByTestId('terminal').getAttribute('aria-describedby'), 'input-policy-notice');
       await p.screenshot({ path: path.join(SCREENSHOTS, `session-${device}.png`), fullPage: true });
       assert.deepEqual(await accessibilityProblems(p), [], `a session on a ${device}: accessibility`);
+      const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
+      assert.ok(Number(wide) <= 0, `a session on a ${device} is ${String(wide)} px wider than the screen`);
       await context.close();
     }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UsageError } from '../errors.js';
-import { formatDecision, parseAction, parseArgsJson, parsePriority, parseSince, parseToolInput, policyInput, policyUpdate } from './policy.js';
+import type { Policy } from '@codepiper/sdk';
+import { builtinDisabledWarning, formatDecision, parseAction, parseArgsJson, parsePriority, parseSince, parseToolInput, policyFields, policyInput, policyRow, policyUpdate } from './policy.js';
 
 const usage = (fn: () => unknown, message: RegExp): void => {
   assert.throws(fn, (error: unknown) => error instanceof UsageError && message.test(error.message));
@@ -78,5 +79,27 @@ describe('policy command parsing', () => {
     });
     assert.match(multiline, /^ {2}allow {2}git commit -m \$\(cat <<EOF\\nmsg\\nEOF\\n\) {2}\(git\)$/m, 'one line per command');
     assert.match(multiline, /^ {2}ask {4}eval \$x {2}\(default\)$/m);
+  });
+  test('a built-in policy is marked as such; disabling it warns', () => {
+    const guard: Policy = {
+      id: '7f3c1e2a-0000-4000-8000-000000000000',
+      name: 'builtin:control-plane-guard',
+      action: 'ask',
+      tool: '*',
+      args: null,
+      rule: null,
+      priority: 0,
+      session: null,
+      enabled: true,
+      reason: 'Asks a person',
+      builtin: true,
+      createdAt: '2026-01-31T00:00:00.000Z',
+      updatedAt: '2026-01-31T00:00:00.000Z',
+    };
+    assert.deepEqual(policyRow(guard), ['7f3c1e2a', 'builtin:control-plane-guard', 'ask', '-', '-', "(built-in) the daemon's home and socket, codepiper, its tmux server", 'Asks a person']);
+    assert.equal(policyRow({ ...guard, enabled: false })[2], 'ask (disabled)');
+    assert.match(policyFields(guard), /built-in: +yes: it can be disabled and enabled, not changed or deleted/);
+    assert.doesNotMatch(policyFields({ ...guard, builtin: false }), /built-in/);
+    assert.match(builtinDisabledWarning(guard), /^codepiper: warning: builtin:control-plane-guard is off: .* `codepiper policy enable builtin:control-plane-guard` turns it back on$/);
   });
 });

@@ -114,10 +114,17 @@ export function policyUpdate(options: PolicyOptions): PolicyUpdate {
   return update;
 }
 
-export const ruleText = (p: Pick<Policy, 'tool' | 'args' | 'rule'>): string =>
-  p.rule ?? (p.args && Object.keys(p.args).length > 0 ? `${p.tool} ${JSON.stringify(p.args)}` : p.tool);
+/** What a built-in policy matches, in place of a rule (it has its own logic, see `policy show`). */
+const BUILTIN_RULE = "(built-in) the daemon's home and socket, codepiper, its tmux server";
 
-const policyRow = (p: Policy): string[] => [shortId(p.id), p.name, p.enabled ? p.action : `${p.action} (disabled)`, String(p.priority), p.session ? shortId(p.session) : '-', ruleText(p), p.reason];
+export const ruleText = (p: Pick<Policy, 'tool' | 'args' | 'rule'> & { builtin?: boolean }): string =>
+  p.builtin ? BUILTIN_RULE : (p.rule ?? (p.args && Object.keys(p.args).length > 0 ? `${p.tool} ${JSON.stringify(p.args)}` : p.tool));
+
+export const policyRow = (p: Policy): string[] => [shortId(p.id), p.name, p.enabled ? p.action : `${p.action} (disabled)`, p.builtin ? '-' : String(p.priority), p.session ? shortId(p.session) : '-', ruleText(p), p.reason];
+
+/** Printed on stderr when a built-in guard is turned off. */
+export const builtinDisabledWarning = (p: Pick<Policy, 'name'>): string =>
+  `codepiper: warning: ${p.name} is off: tool calls that touch the daemon's home or socket, run codepiper or drive its tmux server are now decided by your policies alone (an allow lets them run); \`codepiper policy enable ${p.name}\` turns it back on`;
 
 export const policyFields = (p: Policy): string =>
   formatFields([
@@ -125,10 +132,18 @@ export const policyFields = (p: Policy): string =>
     ['name', p.name],
     ['action', p.action],
     ['enabled', p.enabled ? 'yes' : 'no'],
-    ['rule', p.rule ?? '-'],
-    ['tool', p.tool],
-    ['args', p.args ? JSON.stringify(p.args) : '-'],
-    ['priority', String(p.priority)],
+    ...(p.builtin
+      ? ([
+          ['built-in', 'yes: it can be disabled and enabled, not changed or deleted'],
+          ['rule', BUILTIN_RULE],
+          ['order', "after deny policies, before every other policy (an allow does not let such a call through; a deny still denies)"],
+        ] as [string, string][])
+      : ([
+          ['rule', p.rule ?? '-'],
+          ['tool', p.tool],
+          ['args', p.args ? JSON.stringify(p.args) : '-'],
+          ['priority', String(p.priority)],
+        ] as [string, string][])),
     ['session', p.session ?? 'every session'],
     ['reason', p.reason || '-'],
     ['created', p.createdAt],
@@ -195,6 +210,7 @@ async function policyCommand(action: string, id: string | undefined, options: Po
       const endpoint = action === 'enable' ? policyEndpoints.enable : policyEndpoints.disable;
       const policy = await client.call(endpoint, { params: { id: needId(action, id) } });
       printResult(policy, options.json, (p) => `${action}d policy ${p.name} (${shortId(p.id)})`);
+      if (policy.builtin && !policy.enabled) process.stderr.write(`${builtinDisabledWarning(policy)}\n`);
       return 0;
     }
     case 'test': {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { loadBashGrammar } from './bash-grammar.js';
+import { CONTROL_PLANE_GUARD, ControlPlaneGuard } from './control-plane.js';
 import { PolicyEngine, type PolicyLike } from './engine.js';
 
 const policy = (p: Pick<PolicyLike, 'id' | 'action' | 'args'>): PolicyLike => ({ name: p.id, tool: 'Bash', rule: null, priority: 0, session: null, enabled: true, reason: `${p.id} decided`, ...p });
@@ -303,5 +304,37 @@ describe('the corpus: deny Bash rm * above allow Bash *', () => {
       return got.decision === 'allow' ? [] : [`${JSON.stringify(line)}: ${got.decision}; ${got.reason}`];
     });
     assert.deepEqual(wrong, []);
+  });
+});
+
+/** Lines that touch the daemon's control plane (home /home/u/.codepiper): asked about above `allow Bash *`. */
+const GUARDED = [
+  'cat ~/.codepiper/codepiper.db',
+  'sqlite3 $CODEPIPER_HOME/codepiper.db "select * from policies"',
+  'codepiper policy create --action allow --tool "*"',
+  'tmux -S /home/u/.codepiper/plugins/sessions/tmux.sock send-keys -t x y Enter',
+  'curl --unix-socket /home/u/.codepiper/daemon.sock http://localhost/policies',
+  'cp evil.yaml /home/u/proj/../.codepiper/config.yaml',
+  'ls && cat ~/.codepiper/plugins/secrets/secret.key | base64',
+  'sed -i s/deny/allow/ ~/.codepiper/config.yaml',
+  'echo "policies: {}" > "$HOME/.codepiper/config.yaml"',
+  'tmux send-keys -t =other "y" Enter',
+];
+
+describe('the corpus with the control-plane guard (home /home/u/.codepiper)', () => {
+  before(() => loadBashGrammar());
+  const guard = new ControlPlaneGuard({ home: '/home/u/.codepiper', socket: '/home/u/.codepiper/daemon.sock', userHome: '/home/u', tmuxDir: '/tmp/tmux-1000' }, false);
+  const guarded = [{ ...policy({ id: CONTROL_PLANE_GUARD, action: 'ask', args: null }), tool: '*', builtin: true }, ...POLICIES];
+  const engine = new PolicyEngine(guarded, 'ask', guard);
+  const decide = (line: string) => engine.decide({ tool: 'Bash', input: { command: line }, cwd: '/home/u/proj' });
+  test('ordinary lines are still allowed', () => {
+    assert.deepEqual(ALLOWED.filter((line) => decide(line).decision !== 'allow'), []);
+  });
+  test('denied lines are still denied, the rest still asked about', () => {
+    assert.deepEqual(DENIED.filter(([line, want]) => decide(line).decision !== want).map(([line]) => line), []);
+  });
+  test('a line that touches the control plane is asked about, one that also runs rm is denied', () => {
+    assert.deepEqual(GUARDED.filter((line) => decide(line).decision !== 'ask' || decide(line).policy?.name !== CONTROL_PLANE_GUARD), []);
+    assert.deepEqual(GUARDED.filter((line) => decide(`${line}; rm -rf x`).decision !== 'deny'), []);
   });
 });

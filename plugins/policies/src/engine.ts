@@ -15,7 +15,12 @@
  * else the default. The whole call gets the strictest of its commands'
  * decisions: deny, then ask, then allow, so one denied command denies the
  * whole, and an allow holds only when every command is allowed.
+ *
+ * The built-in control-plane guard (control-plane.ts), when enabled, comes
+ * after: a call it says touches the daemon's control plane is asked about
+ * unless the policies denied it.
  */
+import { CONTROL_PLANE_GUARD, CONTROL_PLANE_RULE, type ControlPlaneGuard } from './control-plane.js';
 import { globPrefix, globToRegExp } from './glob.js';
 import { parseRule, PolicyError, type PartMatcher } from './rule.js';
 import { shellCommands, type ShellCommand } from './shell-commands.js';
@@ -37,6 +42,8 @@ export interface PolicyLike {
   session: string | null;
   enabled: boolean;
   reason: string;
+  /** Built into CodePiper: matched by its own logic, not by tool and args. */
+  builtin?: boolean;
 }
 
 /** The fields of a call whose text is a shell command line, by tool. */
@@ -46,6 +53,8 @@ export interface ToolCall {
   tool: string;
   input: unknown;
   session?: string | null;
+  /** The session's directory, for relative paths (the control-plane guard). */
+  cwd?: string | null;
 }
 
 export interface PartDecision {
@@ -131,15 +140,20 @@ export class PolicyEngine {
   private readonly compiled: Compiled[];
   /** Tool name and session → the policies that apply, in order (the policies never change: a new set is a new engine). */
   private readonly candidates = new Map<string, Compiled[]>();
+  /** The control-plane guard's policy, when the guard is given and its policy enabled. */
+  private readonly guardPolicy: PolicyLike | undefined;
 
   constructor(
     policies: readonly PolicyLike[],
     readonly defaultAction: 'ask' | 'deny' = 'ask',
+    private readonly guard?: ControlPlaneGuard,
   ) {
     this.compiled = policies
-      .map((p, i) => compile(p, i))
-      .filter((c) => c.policy.enabled)
+      .map((p, i) => ({ p, i }))
+      .filter(({ p }) => p.enabled && !p.builtin)
+      .map(({ p, i }) => compile(p, i))
       .sort((a, b) => b.policy.priority - a.policy.priority || RANK[a.policy.action] - RANK[b.policy.action] || a.order - b.order);
+    this.guardPolicy = guard ? policies.find((p) => p.builtin && p.enabled && p.name === CONTROL_PLANE_GUARD) : undefined;
   }
 
   decide(call: ToolCall): Decision {
@@ -147,6 +161,23 @@ export class PolicyEngine {
     const shellField = SHELL_FIELDS[call.tool];
     const shellText = shellField === undefined ? undefined : fieldText(input[shellField]);
     const commands = shellText === undefined ? [] : shellCommands(shellText);
+    const decision = this.byPolicies(call, input, shellField, shellText, commands);
+    // Typed text is not a tool call of the agent's: the guard is about what agents do.
+    if (decision.decision === 'deny' || !this.guard || !this.guardPolicy || call.tool === 'terminal_input') return decision;
+    const touch = this.guard.inspect(call, shellField === undefined ? undefined : { field: shellField, commands });
+    if (!touch) return decision;
+    const guard = this.guardPolicy;
+    return {
+      decision: 'ask',
+      reason: `${touch.what}; calls that touch the daemon's control plane need a person's approval (${guard.name})`,
+      policy: { id: guard.id, name: guard.name },
+      rule: CONTROL_PLANE_RULE,
+      parts: decision.parts.map((part, i) => (touch.parts.includes(i) && part.decision !== 'deny' ? { ...part, decision: 'ask', policy: guard.name } : part)),
+    };
+  }
+
+  /** What the user's policies (and the default) decide. */
+  private byPolicies(call: ToolCall, input: Record<string, unknown>, shellField: string | undefined, shellText: string | undefined, commands: ShellCommand[]): Decision {
     const parts: (ShellCommand | undefined)[] = shellText === undefined ? [undefined] : commands.length > 0 ? commands : [{ text: shellText.trim() }];
     const key = `${call.tool}\0${call.session ?? ''}`;
     let candidates = this.candidates.get(key);

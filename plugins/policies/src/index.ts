@@ -1,10 +1,15 @@
+import { realpathSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, badRequest, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { loadBashGrammar } from './bash-grammar.js';
+import { ControlPlaneGuard } from './control-plane.js';
 import { SHELL_FIELDS } from './engine.js';
 import { migrations } from './migrations.js';
+import { typedText } from './typed-text.js';
 import { PolicyService } from './service.js';
 
 export { PolicyEngine, PolicyError, validateMatch, describeRule, isAction, ACTIONS, SHELL_FIELDS, type Decision, type PolicyAction, type PolicyLike, type ToolCall } from './engine.js';
@@ -13,6 +18,7 @@ export { shellCommands, type ShellCommand } from './shell-commands.js';
 export { loadBashGrammar } from './bash-grammar.js';
 export { globToRegExp } from './glob.js';
 export { PolicyService } from './service.js';
+export { ControlPlaneGuard, CONTROL_PLANE_GUARD } from './control-plane.js';
 
 export const PoliciesConfig = Type.Object({
   default_action: Type.Union([Type.Literal('ask'), Type.Literal('deny')], { default: 'ask', description: 'What happens when no policy matches a call' }),
@@ -36,6 +42,20 @@ function rememberedArgs(tool: string, input: unknown): Record<string, string> | 
   return undefined;
 }
 
+
+/** The guard's view of this daemon: its home and socket as given and as they really are, `~`, and tmux's `-L` directory. */
+function controlPlaneGuard(paths: { home: string; socket: string }, env: Readonly<Record<string, string | undefined>>): ControlPlaneGuard {
+  const real = (p: string): string | undefined => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const aliases = [real(paths.home), real(path.dirname(paths.socket))].filter((p): p is string => p !== undefined);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return new ControlPlaneGuard({ home: paths.home, socket: paths.socket, aliases, userHome: env.HOME || os.homedir(), tmuxDir: path.join(env.TMUX_TMPDIR || '/tmp', `tmux-${uid}`) });
+}
 
 /** The tool name input policies use: matched on the typed text (field `text`). */
 export const TERMINAL_INPUT = 'terminal_input';
@@ -68,7 +88,7 @@ export default definePlugin({
         const policies = running();
         // Only input some policy is about is decided (and audited); interactive typing stays cheap otherwise.
         if (!policies.concerns(TERMINAL_INPUT, session.id)) return undefined;
-        const decision = await policies.decide({ tool: TERMINAL_INPUT, input: { text: input }, sessionId: session.id, source: `sessions.checkInput:${via}` });
+        const decision = await policies.decide({ tool: TERMINAL_INPUT, input: { text: typedText(input) }, sessionId: session.id, source: `sessions.checkInput:${via}` });
         // Nobody can be asked about typed input yet: only a deny refuses it.
         return decision.decision === 'deny' ? { allow: false as const, reason: decision.reason } : undefined;
       },
@@ -77,7 +97,7 @@ export default definePlugin({
 
     ctx.hooks.tap(claudePermission, async ({ session, event, toolName, toolInput }) => {
       const policies = running();
-      const request = { tool: toolName, input: toolInput, sessionId: session.id, source: `claude-code.${event}` };
+      const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `claude-code.${event}` };
       const { decision, durationMs } = policies.evaluate(request);
       if (decision.decision === 'ask' && decision.policy && event === 'PermissionRequest' && ctx.config.approval_timeout_s > 0) {
         // A policy said ask and Claude is about to prompt: ask a person on any client first.
@@ -106,6 +126,7 @@ export default definePlugin({
         ? async () => {
             const pending = await runningApprovals().get(params.id);
             const asking = pending.policyId ? running().list().find((p) => p.id === pending.policyId) : undefined;
+            if (asking?.builtin) throw badRequest(`${asking.name} asks every time, before any allow policy: --remember cannot make an exception to it (approve without --remember)`);
             const args = rememberedArgs(pending.tool, pending.input);
             const created = await running().create({
               action: 'allow',
@@ -132,8 +153,18 @@ export default definePlugin({
       await running().remove(params.id);
       return { ok: true as const };
     });
-    ctx.api.handle(policyEndpoints.enable, ({ params }) => running().setEnabled(params.id, true));
-    ctx.api.handle(policyEndpoints.disable, ({ params }) => running().setEnabled(params.id, false));
+    const setEnabled = async (ref: string, enabled: boolean, origin: Parameters<typeof describeOrigin>[0]) => {
+      const policy = await running().setEnabled(ref, enabled);
+      if (policy.builtin) {
+        // Turning a built-in guard off is a security change: a line in the audit trail and the log.
+        const reason = `${policy.name} ${enabled ? 'enabled' : 'disabled'}`;
+        await running().recordSecurityEvent({ action: 'policies.builtin', outcome: 'allow', reason, actor: describeOrigin(origin), details: { policy: policy.name, enabled } }, 'policies');
+        if (!enabled) ctx.log.warn({ policy: policy.name }, 'a built-in policy was disabled');
+      }
+      return policy;
+    };
+    ctx.api.handle(policyEndpoints.enable, ({ params, origin }) => setEnabled(params.id, true, origin));
+    ctx.api.handle(policyEndpoints.disable, ({ params, origin }) => setEnabled(params.id, false, origin));
     ctx.api.handle(policyEndpoints.test, ({ body }) => running().test(body.tool, body.args, body.session));
     ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source));
     ctx.api.handle(policyEndpoints.export, async () => running().exportSet());
@@ -150,6 +181,8 @@ export default definePlugin({
           store: ctx.store,
           defaultAction: ctx.config.default_action,
           resolveSession,
+          guard: controlPlaneGuard(ctx.paths, ctx.env),
+          sessionCwd: async (id) => (await ctx.services.get(sessionDirectoryRef).resolve(id)).cwd,
           recorded: (entry) => {
             void events
               .append({ sessionId: entry.sessionId, type: 'policy.decision', payload: { tool: entry.tool, decision: entry.decision, policy: entry.policyName, rule: entry.rule, reason: entry.reason, auditId: entry.id } }, 'policies')

@@ -60,4 +60,11 @@ export const migrations: readonly Migration[] = [
          );
          CREATE INDEX policy_approvals_by_status ON policy_approvals (status, created_at);`,
   },
+  {
+    version: 3,
+    name: 'built-in policies',
+    // The rows themselves are created by the plugin when it starts (PolicyService.load), so a missing one comes back.
+    up: `ALTER TABLE policies ADD COLUMN builtin TEXT;
+         UPDATE policies SET name = name || '-user' WHERE name LIKE 'builtin:%';`,
+  },
 ];

@@ -18,6 +18,7 @@ import {
 } from '@codepiper/sdk';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { CONTROL_PLANE_GUARD, CONTROL_PLANE_REASON, type ControlPlaneGuard } from './control-plane.js';
 import { PolicyEngine, PolicyError, validateMatch, type Decision, type PolicyAction } from './engine.js';
 
 interface PolicyRow {
@@ -34,6 +35,8 @@ interface PolicyRow {
   reason: string;
   created_at: string;
   updated_at: string;
+  /** The kind of a built-in policy (`control-plane-guard`); null for the user's. */
+  builtin: string | null;
 }
 
 interface AuditRow {
@@ -63,6 +66,7 @@ const toPolicy = (row: PolicyRow): Policy => ({
   session: row.session_id,
   enabled: row.enabled === 1,
   reason: row.reason,
+  builtin: row.builtin !== null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -83,6 +87,13 @@ const toAudit = (row: AuditRow): AuditEntry => ({
   durationMs: row.duration_ms,
 });
 
+/** The policies CodePiper has built in: by kind, their stored row. */
+const BUILTINS = [{ kind: 'control-plane-guard', name: CONTROL_PLANE_GUARD, action: 'ask' as const, tool: '*', reason: CONTROL_PLANE_REASON }];
+const BUILTIN_PREFIX = 'builtin:';
+
+const builtinRefused = (p: Policy, what: string): CodePiperError =>
+  new CodePiperError('builtin_policy', `${p.name} is built in: it cannot be ${what}; \`codepiper policy disable ${p.name}\` turns it off`, 409);
+
 const invalid = (error: unknown): never => {
   if (error instanceof PolicyError) throw new CodePiperError('invalid_policy', error.message, 400);
   throw error;
@@ -94,6 +105,8 @@ export interface DecideRequest {
   sessionId: string | null;
   /** What asked, for the audit trail. */
   source: string;
+  /** The session's directory, for relative paths. */
+  cwd?: string | null;
 }
 
 export interface PolicyServiceDeps {
@@ -103,6 +116,10 @@ export interface PolicyServiceDeps {
   resolveSession(idOrPrefix: string): Promise<string>;
   /** Called after each recorded decision (for the event log); must not throw. */
   recorded?(entry: AuditEntry): void;
+  /** The built-in control-plane guard's matching; without it the guard's policy decides nothing. */
+  guard?: ControlPlaneGuard;
+  /** A session's directory, for `test` with a session. */
+  sessionCwd?(id: string): Promise<string | undefined>;
 }
 
 /** Policies in SQLite, the compiled engine in memory (rebuilt on every change), and the audit trail. */
@@ -116,13 +133,25 @@ export class PolicyService {
   }
 
   async load(): Promise<void> {
-    const rows = await this.deps.store.all<PolicyRow>('SELECT * FROM policies ORDER BY seq');
+    let rows = await this.deps.store.all<PolicyRow>('SELECT * FROM policies ORDER BY seq');
+    const missing = BUILTINS.filter((b) => !rows.some((r) => r.builtin === b.kind));
+    if (missing.length > 0) {
+      const now = new Date().toISOString();
+      for (const b of missing) {
+        await this.deps.store.run(
+          `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, enabled, reason, created_at, updated_at, builtin)
+           VALUES (?, 0, ?, ?, ?, NULL, NULL, 0, NULL, 1, ?, ?, ?, ?)`,
+          [randomUUID(), b.name, b.action, b.tool, b.reason, now, now, b.kind],
+        );
+      }
+      rows = await this.deps.store.all<PolicyRow>('SELECT * FROM policies ORDER BY seq');
+    }
     this.seq = rows.reduce((max, r) => Math.max(max, r.seq), 0);
     this.rebuild(rows.map(toPolicy));
   }
 
   private rebuild(policies: Policy[]): void {
-    this.engine = new PolicyEngine(policies, this.deps.defaultAction);
+    this.engine = new PolicyEngine(policies, this.deps.defaultAction, this.deps.guard);
     this.policies = policies;
   }
 
@@ -130,13 +159,13 @@ export class PolicyService {
     await this.load();
   }
 
-  /** Policies in the order the engine considers them. */
+  /** Built-in policies first, then the user's in the order the engine considers them. */
   list(session?: string): Policy[] {
     const order = { deny: 0, ask: 1, allow: 2 } as const;
     return this.policies
       .filter((p) => session === undefined || p.session === null || p.session === session)
       .map((p, i) => ({ p, i }))
-      .sort((a, b) => b.p.priority - a.p.priority || order[a.p.action] - order[b.p.action] || a.i - b.i)
+      .sort((a, b) => Number(b.p.builtin) - Number(a.p.builtin) || b.p.priority - a.p.priority || order[a.p.action] - order[b.p.action] || a.i - b.i)
       .map(({ p }) => p);
   }
 
@@ -152,6 +181,7 @@ export class PolicyService {
 
   /** Checks an input and turns it into a row's values; throws a clear 400 on bad input. */
   private async prepare(input: PolicyInput, id: string): Promise<Omit<Policy, 'createdAt' | 'updatedAt'>> {
+    if (input.name?.startsWith(BUILTIN_PREFIX)) throw badRequest(`policy names starting with "${BUILTIN_PREFIX}" are kept for CodePiper's built-in policies`);
     const match = (() => {
       try {
         return validateMatch(input);
@@ -170,6 +200,7 @@ export class PolicyService {
       session,
       enabled: input.enabled ?? true,
       reason: input.reason ?? '',
+      builtin: false,
     };
   }
 
@@ -194,6 +225,7 @@ export class PolicyService {
 
   async update(ref: string, patch: PolicyUpdate): Promise<Policy> {
     const current = this.get(ref);
+    if (current.builtin) throw builtinRefused(current, 'changed');
     const matchGiven = patch.rule !== undefined || patch.tool !== undefined || patch.args !== undefined;
     // A new rule replaces tool + args, and new tool/args replace a rule.
     const match = !matchGiven
@@ -230,6 +262,7 @@ export class PolicyService {
 
   async remove(ref: string): Promise<void> {
     const current = this.get(ref);
+    if (current.builtin) throw builtinRefused(current, 'deleted');
     await this.deps.store.run('DELETE FROM policies WHERE id = ?', [current.id]);
     await this.reload();
   }
@@ -254,7 +287,7 @@ export class PolicyService {
         throw badRequest(`${where}: ${field ? `${field}: ` : ''}${first?.message ?? 'invalid'}${field === 'action' ? ' (allow, deny or ask)' : ''}`);
       }
       const input = entry;
-      const existing = input.name === undefined ? undefined : this.policies.find((p) => p.name === input.name);
+      const existing = input.name === undefined ? undefined : this.policies.find((p) => p.name === input.name && !p.builtin);
       let p: Omit<Policy, 'createdAt' | 'updatedAt'>;
       try {
         p = await this.prepare(input, existing?.id ?? randomUUID());
@@ -288,7 +321,7 @@ export class PolicyService {
   }
 
   exportSet(): { yaml: string; policies: PolicyInput[] } {
-    const policies = this.list().map((p): PolicyInput => {
+    const policies = this.list().filter((p) => !p.builtin).map((p): PolicyInput => {
       const entry: PolicyInput = { name: p.name, action: p.action };
       if (p.rule) entry.rule = p.rule;
       else {
@@ -307,18 +340,19 @@ export class PolicyService {
   /** What the policies decide, without recording anything. */
   async test(tool: string, args: unknown, session: string | undefined): Promise<PolicyDecision> {
     const sessionId = session === undefined ? null : await this.deps.resolveSession(session);
-    return this.engine.decide({ tool, input: args ?? {}, session: sessionId });
+    const cwd = sessionId === null ? undefined : await this.deps.sessionCwd?.(sessionId);
+    return this.engine.decide({ tool, input: args ?? {}, session: sessionId, cwd });
   }
 
   /** Whether any enabled policy could apply to this tool in this session (a cheap pre-check). */
   concerns(tool: string, sessionId: string | null): boolean {
-    return this.policies.some((p) => p.enabled && (p.session === null || p.session === sessionId) && (p.tool === tool || p.tool.includes('*') || p.tool.includes('?')));
+    return this.policies.some((p) => p.enabled && !p.builtin && (p.session === null || p.session === sessionId) && (p.tool === tool || p.tool.includes('*') || p.tool.includes('?')));
   }
 
   /** Decides without recording (for a caller that records once the answer is final). */
   evaluate(request: DecideRequest): { decision: Decision; durationMs: number } {
     const started = performance.now();
-    const decision = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId });
+    const decision = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId, cwd: request.cwd });
     return { decision, durationMs: performance.now() - started };
   }
 

@@ -20,6 +20,8 @@ export interface ShellCommand {
   text: string;
   /** Why what runs here cannot be known before the line runs; absent when it can. */
   unknown?: string;
+  /** The words: the program as written (`/bin/rm`), then its arguments; absent for a line or string judged whole. */
+  words?: readonly Word[];
 }
 
 /** Shell strings inside shell strings (`bash -c "eval 'sh -c ...'"`) are followed this deep. */
@@ -182,13 +184,13 @@ class Walker {
     const program = name.literal ? (name.value.split('/').pop() ?? '') || name.value : name.value;
     const text = [program, ...args.map((a) => a.value), ...redirects].join(' ');
     if (!name.literal) {
-      this.out.push({ text, unknown: `the command name \`${name.raw}\` is only known when the line runs` });
+      this.out.push({ text, words, unknown: `the command name \`${name.raw}\` is only known when the line runs` });
       return;
     }
     const builtin = this.builtin(program, args, node.start);
     const runs = WRAPPERS.get(program)?.(args, stdin, program) ?? [];
     const unknown = builtin ?? runs.find((r) => 'unknown' in r)?.unknown;
-    this.out.push(unknown === undefined ? { text } : { text, unknown });
+    this.out.push(unknown === undefined ? { text, words } : { text, words, unknown });
     for (const run of runs) {
       if ('command' in run) this.judge(run.command, stdin, node);
       else if ('script' in run) analyze(run.script, this.depth + 1, this.out);

@@ -11,7 +11,7 @@ import { debounce } from '../live.js';
  * every byte as it is printed. Keys typed here go to the session; the
  * session's terminal takes this window's size.
  */
-export function Terminal(props: { sessionId: string; onNotice?: (message: string) => void }) {
+export function Terminal(props: { sessionId: string; onNotice?: (message: string) => void; describedBy?: string | undefined }) {
   let host!: HTMLDivElement;
   onMount(() => {
     const term = new XTerm({ cursorBlink: true, fontSize: 13, scrollback: 5000, theme: { background: '#0b0c0e' }, screenReaderMode: false });
@@ -45,5 +45,5 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
       term.dispose();
     });
   });
-  return <div class="terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" data-testid="terminal" />;
+  return <div class="terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" aria-describedby={props.describedBy} data-testid="terminal" />;
 }

@@ -92,23 +92,29 @@ export function PoliciesPage() {
                 fallback={
                   <>
                     <div class="grow">
-                      <span class={`action action-${policy.action}`}>{policy.action}</span> <strong>{policy.name}</strong> <code>{policy.rule ?? `${policy.tool}${policy.args ? ` ${JSON.stringify(policy.args)}` : ''}`}</code>
-                      <div class="muted small">priority {policy.priority}{policy.reason ? ` · ${policy.reason}` : ''}{policy.enabled ? '' : ' · disabled'}</div>
+                      <span class={`action action-${policy.action}`}>{policy.action}</span> <strong>{policy.name}</strong>{' '}
+                      <Show when={!policy.builtin} fallback={<span class="status">built-in</span>}>
+                        <code>{policy.rule ?? `${policy.tool}${policy.args ? ` ${JSON.stringify(policy.args)}` : ''}`}</code>
+                      </Show>
+                      <div class="muted small">{[policy.builtin ? '' : `priority ${policy.priority}`, policy.reason, policy.enabled ? '' : 'disabled'].filter(Boolean).join(' · ')}</div>
                     </div>
                     <ActionButton class="secondary" label={`${policy.enabled ? 'Disable' : 'Enable'} ${policy.name}`} action={async () => {
+                      if (policy.builtin && policy.enabled && !confirm(`Turn off ${policy.name}? Tool calls that touch the daemon's home or socket, run codepiper or drive its tmux server will then be decided by your policies alone.`)) return;
                       await call(policy.enabled ? policyEndpoints.disable : policyEndpoints.enable, { params: { id: policy.id } });
                       await refetch();
                     }}>
                       {policy.enabled ? 'Disable' : 'Enable'}
                     </ActionButton>
-                    <button type="button" class="secondary" onClick={() => setEditing(policy.id)} aria-label={`Edit ${policy.name}`}>Edit</button>
-                    <ActionButton class="danger" label={`Delete ${policy.name}`} action={async () => {
-                      if (!confirm(`Delete policy ${policy.name}?`)) return;
-                      await call(policyEndpoints.remove, { params: { id: policy.id } });
-                      await refetch();
-                    }}>
-                      Delete
-                    </ActionButton>
+                    <Show when={!policy.builtin}>
+                      <button type="button" class="secondary" onClick={() => setEditing(policy.id)} aria-label={`Edit ${policy.name}`}>Edit</button>
+                      <ActionButton class="danger" label={`Delete ${policy.name}`} action={async () => {
+                        if (!confirm(`Delete policy ${policy.name}?`)) return;
+                        await call(policyEndpoints.remove, { params: { id: policy.id } });
+                        await refetch();
+                      }}>
+                        Delete
+                      </ActionButton>
+                    </Show>
                   </>
                 }
               >

@@ -4,6 +4,7 @@ import { approvalEndpoints, eventEndpoints, isFinished, sessionEndpoints, type C
 import { call } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
+import { createTypedTextPolicies, InputPolicyNotice } from '../components/InputPolicyNotice.jsx';
 import { MuteButton } from '../components/MuteButton.jsx';
 import { Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
@@ -44,6 +45,8 @@ export function SessionPage() {
   const refreshSession = debounce(() => void refetch());
   const id = () => session()?.id ?? params.id;
   const live = () => !isFinished(session()?.status ?? 'exited');
+  const typedTextPolicies = createTypedTextPolicies(() => session()?.id);
+  const inputNotice = () => (live() && typedTextPolicies() ? 'input-policy-notice' : undefined);
 
   return (
     <Show when={session()} fallback={<p class="muted">{session.error ? String(session.error) : 'Loading…'}</p>}>
@@ -66,8 +69,9 @@ export function SessionPage() {
               <For each={approvals()}>{(approval) => <Approval approval={approval} />}</For>
             </ul>
           </Show>
+          <Show when={inputNotice()}>{(noticeId) => <InputPolicyNotice id={noticeId()} />}</Show>
           <Show when={s().id} keyed>
-            {(sessionId) => <Terminal sessionId={sessionId} onNotice={setNotice} />}
+            {(sessionId) => <Terminal sessionId={sessionId} onNotice={setNotice} describedBy={inputNotice()} />}
           </Show>
           <p class="error" role="alert">
             {notice()}
