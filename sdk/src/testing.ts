@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,4 +178,28 @@ async function stopDaemon(child: ChildProcess, home: string, env: NodeJS.Process
   const tmuxSocket = path.join(home, 'plugins', 'sessions', 'tmux.sock');
   if (fs.existsSync(tmuxSocket)) spawnSync('tmux', ['-S', tmuxSocket, 'kill-server'], { env, stdio: 'ignore' });
   fs.rmSync(home, { recursive: true, force: true });
+}
+
+/** What a stand-in server does with a request, given its whole body. */
+export type UnixServerHandler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
+
+/**
+ * Serves `handler` on the Unix socket `socketPath` while `fn` runs, then
+ * closes it, cutting what is still connected: a stand-in for the daemon, to
+ * test a program that talks to it (a hook forwarder) against every way an
+ * answer can go wrong.
+ */
+export async function withUnixServer<T>(socketPath: string, handler: UnixServerHandler, fn: () => Promise<T>): Promise<T> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handler(request, response, Buffer.concat(chunks).toString('utf8')));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
+  try {
+    return await fn();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }

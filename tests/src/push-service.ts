@@ -6,13 +6,12 @@
  * library the daemon sends with.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { PushSubscriptionJson } from '@codepiper/sdk';
+import { selfSignedCertificate } from './certificates.js';
 
 export interface PushRequest {
   path: string;
@@ -34,10 +33,7 @@ export class FakePushService {
 
   static async start(): Promise<FakePushService> {
     const dir = mkdtempSync('/tmp/cpt-push-');
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
-    assert.equal(made.status, 0, `openssl made a certificate: ${made.stderr}`);
+    const { cert, key } = selfSignedCertificate(dir);
     const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) });
     const service = new FakePushService(server, dir, cert);
     server.on('request', (request, response) => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
 import { type SessionFiles, writeSessionFiles } from './launch.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';
@@ -23,8 +23,6 @@ interface Received {
   body: string;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, received: Received) => void;
-
 /** Runs the forwarder with sh, asynchronously: the test's own server must keep answering meanwhile. */
 function runForwarder(script: string, input: string): Promise<Run> {
   const started = Date.now();
@@ -39,22 +37,6 @@ function runForwarder(script: string, input: string): Promise<Run> {
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
     child.stdin.end(input);
   });
-}
-
-/** Serves `handler` on the Unix socket `socket` (the request body read first) while `fn` runs. */
-async function withServer<T>(socket: string, handler: Handler, fn: () => Promise<T>): Promise<T> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handler(req, res, { url: req.url, authorization: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8') }));
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
-  try {
-    return await fn();
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
 }
 
 /** The command lines (argv) of this user's processes that contain `text`. */
@@ -81,7 +63,7 @@ describe('the Claude Code hook forwarder', () => {
   let socket: string;
   let files: SessionFiles;
   const forward = () => runForwarder(files.forwarderPath, PAYLOAD);
-  const serve = (handler: Handler) => withServer(socket, handler, forward);
+  const serve = (handler: UnixServerHandler) => withUnixServer(socket, handler, forward);
 
   before(async () => {
     dir = mkdtempSync('/tmp/cpt-cc-fwd-');
@@ -107,8 +89,8 @@ describe('the Claude Code hook forwarder', () => {
 
   test('a full answer: printed exactly, exit 0; the daemon got the payload and the secret', async () => {
     let received: Received | undefined;
-    const run = await serve((_req, res, got) => {
-      received = got;
+    const run = await serve((req, res, body) => {
+      received = { url: req.url, authorization: req.headers.authorization, body };
       res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
     });
     assert.deepEqual(run, { code: 0, stdout: ANSWER, stderr: '', ms: run.ms });

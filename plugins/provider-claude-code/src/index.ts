@@ -27,6 +27,7 @@ import {
 } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
+import { PromptSubmissions, submitPrompt } from './submit.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
 import { claudeHistory, readTranscript } from './transcript.js';
 
@@ -90,6 +91,7 @@ export default definePlugin({
     let unsubscribe: (() => void) | undefined;
     /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook. */
     const starting = new Map<string, { ready: Promise<void>; resolve: () => void }>();
+    const submissions = new PromptSubmissions();
     const whenReady = async (terminal: SessionTerminal) => {
       const gate = starting.get(terminal.sessionId);
       if (!gate) return;
@@ -168,7 +170,7 @@ export default definePlugin({
 
       async sendText(terminal, text, submit) {
         await whenReady(terminal);
-        await typeText(terminal, text, { submit, settleMs: 150 });
+        await (submit ? submitPrompt(terminal, text, submissions) : typeText(terminal, text, { submit: false }));
       },
 
       async sendKeys(terminal, keys) {
@@ -258,6 +260,9 @@ export default definePlugin({
           setTimeout(() => void tailer.poke(session.id), 500).unref();
           break;
         case 'UserPromptSubmit':
+          submissions.submitted(session.id);
+          await setStatus('working');
+          break;
         case 'PreToolUse':
         case 'PostToolUse':
           await setStatus('working');

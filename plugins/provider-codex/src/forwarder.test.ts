@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
 import { readSecret, sessionDir, writeForwarder } from './forwarder.js';
 
 const SESSION = '0199a213-81c0-7800-8aa1-bbab2a035a53';
@@ -15,8 +15,6 @@ interface Run {
   stderr: string;
   ms: number;
 }
-
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 /** Runs the forwarder as Codex does (the JSON as its last argument), asynchronously: the test's server keeps answering. */
 function runForwarder(script: string, args: string[]): Promise<Run> {
@@ -32,29 +30,13 @@ function runForwarder(script: string, args: string[]): Promise<Run> {
   });
 }
 
-/** Serves `handler` on the Unix socket `socket` (the request body read first) while `fn` runs. */
-async function withServer<T>(socket: string, handler: Handler, fn: () => Promise<T>): Promise<T> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handler(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
-  try {
-    return await fn();
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
-
 describe('the Codex notify forwarder', () => {
   let pluginDir: string;
   let socket: string;
   let script: string;
   const notifyLog = () => path.join(sessionDir(pluginDir, SESSION), 'notify.log');
   const forward = () => runForwarder(script, [NOTIFICATION]);
-  const serve = (handler: Handler) => withServer(socket, handler, forward);
+  const serve = (handler: UnixServerHandler) => withUnixServer(socket, handler, forward);
 
   /** Nothing on stdout or stderr, a non-zero exit, and curl's error in notify.log. */
   function assertSilentFailure(run: Run): void {

@@ -15,8 +15,13 @@ import path from 'node:path';
 /** The pinned `codex` (tests/dist/agents/codex.js → tests/node_modules/.bin/codex). */
 export const codexBin = path.resolve(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'codex');
 
-/** The environment variable that carries the (fake) API key; named by `env_key`. */
-export const codexKeyVar = 'CODEPIPER_FAKE_OPENAI_KEY';
+/**
+ * The environment variable that carries the (fake) API key; named by `env_key`.
+ * Given to the daemon as a user's key would be: sessions inherit it, unlike the
+ * daemon's own `CODEPIPER_*` variables, and a resumed session (which gets no
+ * environment from its request) still has it.
+ */
+export const codexKeyVar = 'FAKE_OPENAI_API_KEY';
 
 export type ApprovalPolicy = 'never' | 'on-request' | 'untrusted' | 'on-failure';
 export type SandboxMode = 'read-only' | 'workspace-write' | 'danger-full-access';
