@@ -77,15 +77,15 @@ const FASTIFY_ERRORS: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
 };
 
+/** Each TCP request as the gate placed it, and who opened each WebSocket upgrade that came over TCP (its authenticator's principal). */
+const tcpClients = new WeakMap<http.IncomingMessage, TcpClient>();
+const principals = new WeakMap<http.IncomingMessage, string>();
+
 /**
  * The daemon's HTTP and WebSocket API: endpoints validated by their schemas,
  * every error as `{"error": {"code", "message"}}`, and an OpenAPI document of
  * all of it at `/openapi.json`.
  */
-/** Each TCP request as the gate placed it, and who opened each WebSocket upgrade that came over TCP (its authenticator's principal). */
-const tcpClients = new WeakMap<http.IncomingMessage, TcpClient>();
-const principals = new WeakMap<http.IncomingMessage, string>();
-
 export class ApiServer implements ApiRegistrar {
   private tcp?: http.Server;
   /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
@@ -151,13 +151,14 @@ export class ApiServer implements ApiRegistrar {
         return;
       }
       const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
-      const refusal = await gate.check(request, connections.peerAddress(request.raw), websocket);
+      const peer = connections.peerAddress(request.raw);
+      const refusal = await gate.check(request, peer, websocket);
       if (refusal.allowed) {
         tcpClients.set(request.raw, refusal.client);
         if (websocket && refusal.principal !== null) principals.set(request.raw, refusal.principal);
         return;
       }
-      request.log.debug({ method: request.method, url: request.url, address: request.ip, code: refusal.code }, 'TCP request refused');
+      request.log.debug({ method: request.method, url: request.url, address: peer, code: refusal.code }, 'TCP request refused');
       if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
       // A refused upgrade's socket is closed by @fastify/websocket. A body is never read by a
       // handler: Node discards it once the refusal is sent (within the listener's requestTimeout),
