@@ -3,7 +3,7 @@ import { defineEndpoint } from './api.js';
 import { defineBailHook } from './hooks.js';
 import type { SessionRecord } from './sessions.js';
 
-/** Options of the `claude-code` provider (`codepiper start -p claude-code --model M --permission-mode P --billing B --resume ID`). */
+/** Options of the `claude-code` provider (`codepiper start -p claude-code --model M --permission-mode P --billing B --resume ID --trust`). */
 export const ClaudeCodeOptionsSchema = Type.Object(
   {
     model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' })),
@@ -16,6 +16,7 @@ export const ClaudeCodeOptionsSchema = Type.Object(
     ),
     resume: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$', description: 'A Claude Code session id to continue' })),
     claude_bin: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The claude program for this session' })),
+    trust: Type.Optional(Type.Boolean({ description: 'Answer Claude Code\'s "trust this folder?" question with yes; without it, a first prompt is never typed into that question' })),
   },
   { additionalProperties: false },
 );
@@ -82,5 +83,5 @@ export const claudePermission = defineBailHook<ClaudePermissionQuestion, ClaudeP
   owner: 'provider-claude-code',
   payload: 'ClaudePermissionQuestion → ClaudePermissionDecision',
   description:
-    'Before a Claude Code tool call runs (PreToolUse) and when Claude asks for permission (PermissionRequest). The first tap returning a decision answers Claude; none: Claude decides itself. A failing tap decides nothing.',
+    'Before a Claude Code tool call runs (PreToolUse) and when Claude asks for permission (PermissionRequest). The first tap returning a decision answers Claude; none: Claude decides itself. A failing tap: a PreToolUse is answered ask (never allow), a PermissionRequest is left to Claude’s own prompt.',
 });

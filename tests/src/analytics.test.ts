@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { analyticsEndpoints, ApiError, eventEndpoints, sessionEndpoints, type ImportStatus, type ToolReport, type UsageReport, type UsageTotals } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, eventEndpoints, policyEndpoints, sessionEndpoints, type ImportStatus, type ToolReport, type UsageReport, type UsageTotals } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { codexBin, codexKeyVar, prepareCodexHome, type CodexHome } from './agents/codex.js';
 import { TestDaemon, tempHome, waitFor } from './harness.js';
@@ -55,6 +55,8 @@ describe('analytics with the real Claude Code against a fake Anthropic API', { t
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-analytics-tests-0123456789', baseUrl: fake.url });
     daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: claudeBin });
+    // Without a policy every tool call is a question to a person; these turns run unattended.
+    for (const tool of ['Agent', 'Read']) await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', tool, reason: 'analytics test' } });
     fresh = await TestDaemon.start();
   });
   after(async () => {

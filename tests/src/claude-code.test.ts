@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { analyticsEndpoints, ApiError, claudeCodeEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, approvalEndpoints, claudeCodeEndpoints, eventEndpoints, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
@@ -12,6 +12,8 @@ const HELPER_KEY = 'sk-ant-helper-key-for-tests-0123456789';
 const DAEMON_KEY = 'sk-ant-daemon-key-must-not-leak-98765';
 const MODEL_A = 'claude-sonnet-4-5';
 const MODEL_B = 'claude-opus-4-5';
+/** The default model in the user's own Claude settings (written by the model-switch test). */
+const USER_DEFAULT = 'claude-haiku-4-5';
 
 interface UsageTotalsRow {
   replies: number;
@@ -33,10 +35,13 @@ function lastToolName(req: RecordedRequest): string | undefined {
   return undefined;
 }
 
-/** Runs a file with a JSON payload on stdin, as Claude Code runs a hook. */
-function runHook(script: string, payload: object): { code: number; stdout: string; stderr: string; ms: number } {
+/** What the forwarder prints for a PreToolUse when the daemon does not answer. */
+const FALLBACK_ASK = '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"ask","permissionDecisionReason":"CodePiper could not reach its daemon: ask the person"}}';
+
+/** Runs a file with a JSON payload on stdin, as Claude Code runs a hook (the settings pass the event as an argument). */
+function runHook(script: string, payload: object, args: string[] = []): { code: number; stdout: string; stderr: string; ms: number } {
   const started = process.hrtime.bigint();
-  const result = spawnSync(script, [], { input: JSON.stringify(payload), encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(script, args, { input: JSON.stringify(payload), encoding: 'utf8', timeout: 20_000 });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
@@ -110,6 +115,15 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     const result = await daemon.cli(['send', session.id.slice(0, 8), text]);
     assert.equal(result.code, 0, result.stderr);
   };
+  /** No policy covers `tool`: the default ask is a pending approval; it is approved from the CLI. */
+  const approvePending = async (tool: string) => {
+    const approval = await waitFor(`a pending approval for ${tool}`, async () =>
+      (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.sessionId === session.id && a.tool === tool),
+    );
+    assert.equal(approval.policyName, 'default');
+    const approved = await daemon.cli(['approve', approval.id.slice(0, 8)]);
+    assert.equal(approved.code, 0, approved.stderr);
+  };
 
   test('starts Claude with its own session id, a private settings overlay and the hooks wired', async () => {
     session = await daemon.client.call(sessionEndpoints.start, {
@@ -163,7 +177,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     }
   });
 
-  test('a risky Bash call: PreToolUse and PermissionRequest events, status waiting with detail, then approved', async () => {
+  test('a risky Bash call: PreToolUse and PermissionRequest events, status waiting with detail, a pending approval, then approved', async () => {
     writeFileSync(path.join(workdir, 'victim.txt'), 'x');
     const stopsBefore = await stopCount();
     await send('please remove the victim file');
@@ -177,9 +191,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
       return s.status === 'waiting' ? s : undefined;
     });
     assert.match(waiting.statusDetail ?? '', /^permission: Bash rm -f victim\.txt/);
-    await waitFor('the permission prompt', async () => /Do you want to proceed/i.test(await screen()), 20_000);
-    const keys = await daemon.cli(['keys', session.id, 'enter']);
-    assert.equal(keys.code, 0, keys.stderr);
+    await approvePending('Bash');
     await waitEvent('claude.PostToolUse');
     await waitFor('the turn to end', async () => (await stopCount()) > stopsBefore, 60_000);
     await waitFor('status idle', async () => (await show()).status === 'idle');
@@ -201,7 +213,8 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.ok(entries.some((e) => e.kind === 'assistant' && e.text === 'the file is gone'));
   });
 
-  test('Read runs without a prompt; Write asks, and once approved the file is written; both show as hooks and in the transcript', async () => {
+  test('Read (allowed by a policy) runs without a prompt; Write asks, and once approved the file is written; both show as hooks and in the transcript', async () => {
+    await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', tool: 'Read', reason: 'File reads are safe' } });
     writeFileSync(path.join(workdir, 'notes.txt'), 'the secret number is 42\n');
     let stops = await stopCount();
     await send('please read the notes');
@@ -214,8 +227,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     stops = await stopCount();
     await send('now write the report');
     await waitEvent('claude.PermissionRequest', (e) => payloadOf(e).tool_name === 'Write');
-    await waitFor('the permission prompt', async () => /Do you want to (create|make this edit|proceed)/i.test(await screen()), 20_000);
-    assert.equal((await daemon.cli(['keys', session.id, 'enter'])).code, 0);
+    await approvePending('Write');
     await waitEvent('claude.PostToolUse', (e) => payloadOf(e).tool_name === 'Write');
     await waitFor('the turn to end', async () => (await stopCount()) > stops, 60_000);
     assert.equal(readFileSync(path.join(workdir, 'report.txt'), 'utf8'), 'written by claude\n');
@@ -233,13 +245,14 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.deepEqual(await usageTotals(), expectedUsage());
   });
 
-  test('with the daemon down the forwarder exits 1 with nothing on stdout; tailing resumes after a restart without double counting', async () => {
+  test('with the daemon down the forwarder asks on PreToolUse and exits 1 silently otherwise; tailing resumes after a restart without double counting', async () => {
     const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
     const payload = { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' }, cwd: workdir, transcript_path: '' };
     await daemon.stop();
-    const down = runHook(forwarder, payload);
-    assert.equal(down.code, 1, down.stderr);
-    assert.equal(down.stdout, '');
+    const down = runHook(forwarder, payload, ['PreToolUse', '5']);
+    assert.deepEqual([down.code, down.stdout, down.stderr], [0, FALLBACK_ASK, '']);
+    const post = runHook(forwarder, { ...payload, hook_event_name: 'PostToolUse' }, ['PostToolUse', '5']);
+    assert.deepEqual([post.code, post.stdout, post.stderr], [1, '', '']);
 
     // Claude keeps running in tmux; a turn happens while the daemon is down.
     const before = fake.messageRequests().filter(isMainConversation).length;
@@ -262,7 +275,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.deepEqual(await usageTotals(), expectedUsage());
   });
 
-  test('a wrong secret gets 401 and the forwarder exits 1 with nothing on stdout', async () => {
+  test('a wrong secret gets 401 and the forwarder asks on PreToolUse, exits 1 with nothing on stdout otherwise', async () => {
     await assert.rejects(
       daemon.client.call(claudeCodeEndpoints.hook, { params: { session: session.id }, headers: { authorization: 'Bearer wrong' }, body: { hook_event_name: 'PreToolUse' } }),
       (error: unknown) => error instanceof ApiError && error.status === 401,
@@ -274,11 +287,12 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
       writeFileSync(path.join(scratch, 'hook.curl'), config, { mode: 0o600 });
       const script = readFileSync(path.join(dir, 'hook.sh'), 'utf8').replace(path.join(dir, 'hook.curl'), path.join(scratch, 'hook.curl'));
       writeFileSync(path.join(scratch, 'hook.sh'), script, { mode: 0o700 });
-      const result = runHook(path.join(scratch, 'hook.sh'), { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
-      assert.equal(result.code, 1);
-      assert.equal(result.stdout, '');
-      // The real forwarder still works and answers `{}` (no policy tapped the permission hook).
-      const ok = runHook(path.join(dir, 'hook.sh'), { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: '/etc/hostname' } });
+      const result = runHook(path.join(scratch, 'hook.sh'), { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } }, ['PreToolUse']);
+      assert.deepEqual([result.code, result.stdout], [0, FALLBACK_ASK]);
+      const post = runHook(path.join(scratch, 'hook.sh'), { session_id: session.id, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } }, ['PostToolUse']);
+      assert.deepEqual([post.code, post.stdout], [1, '']);
+      // The real forwarder still works and answers `{}` (nothing to decide after a tool ran).
+      const ok = runHook(path.join(dir, 'hook.sh'), { session_id: session.id, hook_event_name: 'PostToolUse', tool_name: 'Read', tool_input: { file_path: '/etc/hostname' } }, ['PostToolUse']);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(ok.stdout, '{}');
     } finally {
@@ -286,10 +300,22 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     }
   });
 
-  test('a model switch is typed as /model and recorded as model_switch from the transcript', async () => {
+  test('a model switch is typed as /model, recorded as model_switch, and leaves the user\'s own settings byte-identical', async () => {
+    // The user's own default model, in a layout and mode Claude would not write itself.
+    const userSettings = path.join(home.configDir, 'settings.json');
+    const userBytes = Buffer.from(JSON.stringify({ ...(JSON.parse(readFileSync(userSettings, 'utf8')) as object), model: USER_DEFAULT }, null, '\t'));
+    writeFileSync(userSettings, userBytes);
+    chmodSync(userSettings, 0o640);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const stops = await stopCount();
     // The endpoint returns once Claude has taken the switch.
     await daemon.client.call(sessionEndpoints.model, { params: { id: session.id }, body: { model: MODEL_B } });
+    const sameBytes = (when: string) => {
+      const now = readFileSync(userSettings);
+      assert.ok(now.equals(userBytes), `the user settings changed (${when}):\n${now.toString('utf8')}`);
+    };
+    sameBytes('right after the switch');
+    assert.equal(statSync(userSettings).mode & 0o777, 0o640);
     await send('which model are you');
     await waitFor('a Stop after the switch', async () => (await stopCount()) > stops, 60_000);
     const last = fake.messageRequests().filter((r: RecordedRequest) => isMainConversation(r)).at(-1);
@@ -297,6 +323,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     const switched = await waitEvent('model_switch');
     assert.deepEqual(switched.payload, { from: MODEL_A, to: MODEL_B });
     assert.equal((await show()).metadata.model, MODEL_B);
+    sameBytes('a turn later');
   });
 
   test('stop ends Claude; resume continues the same conversation with --resume', async () => {
@@ -315,6 +342,20 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.ok(JSON.stringify(last?.body.messages).includes('say hello'), 'the resumed conversation carries the earlier prompt');
     await waitFor('usage rows to match', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
     assert.deepEqual(await usageTotals(), expectedUsage());
+  });
+
+  test('a new session started after a model switch runs on the user\'s own default model', async () => {
+    const fresh = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: workdir, env: { ...home.env }, options: { permissionMode: 'default' } } });
+    try {
+      assert.ok(!fresh.command.includes('--model'));
+      const result = await daemon.cli(['send', fresh.id.slice(0, 8), 'new session: which model are you']);
+      assert.equal(result.code, 0, result.stderr);
+      const first = await waitFor('the new session\'s first request', () =>
+        fake.messageRequests().find((r) => isMainConversation(r) && lastUserText(r).includes('new session: which model')), 60_000);
+      assert.equal(first.body.model, USER_DEFAULT);
+    } finally {
+      await daemon.client.call(sessionEndpoints.kill, { params: { id: fresh.id } }).catch(() => undefined);
+    }
   });
 });
 
@@ -430,7 +471,11 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     const payload = { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } };
     const result = forward(payload);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), {}, 'no policy decided, so Claude decides itself');
+    assert.deepEqual(
+      JSON.parse(result.stdout),
+      { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: 'no policy matched; the default action is ask' } },
+      'no policy decided: the default ask is said explicitly, so that auto mode cannot run it unasked',
+    );
     const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PreToolUse' } });
     assert.deepEqual(events.at(-1)?.payload, payload);
   });

@@ -256,7 +256,11 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     assert.deepEqual(forward('PreToolUse', 'Bash', { command: 'git push origin' }), {
       hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: 'policy ask-push: ask Bash(git push:*)' },
     });
-    assert.deepEqual(forward('PreToolUse', 'WebFetch', { url: 'https://example.com' }), {}, 'the default ask leaves the decision to Claude');
+    assert.deepEqual(
+      forward('PreToolUse', 'WebFetch', { url: 'https://example.com' }),
+      { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: 'no policy matched; the default action is ask' } },
+      'the default ask is said explicitly, so that auto mode cannot decide alone',
+    );
     assert.deepEqual(forward('PermissionRequest', 'Bash', { command: 'rm -rf x' }), {
       hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'No mass deletes' } },
     });

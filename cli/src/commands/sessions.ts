@@ -32,6 +32,7 @@ interface StartOptions extends JsonOption {
   name?: unknown;
   env?: unknown;
   secret?: unknown;
+  trust?: unknown;
   '--': string[];
   [providerOption: string]: unknown;
 }
@@ -46,11 +47,12 @@ async function existingDirectory(dir: string): Promise<string> {
   return absolute;
 }
 
-function providerOptions(options: StartOptions): Record<string, string> | undefined {
-  const given = PROVIDER_OPTIONS.flatMap(({ key }) => {
+function providerOptions(options: StartOptions): Record<string, string | boolean> | undefined {
+  const given: (readonly [string, string | boolean])[] = PROVIDER_OPTIONS.flatMap(({ key }) => {
     const value = optionValue(options[key], flagOf(key));
     return value === undefined ? [] : [[key, value] as const];
   });
+  if (options.trust === true) given.push(['trust', true]);
   return given.length > 0 ? Object.fromEntries(given) : undefined;
 }
 
@@ -81,6 +83,7 @@ export function registerSessionCommands(cli: CAC): void {
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
     .option('--prompt <text>', 'A first prompt, typed once the agent can take input');
   for (const { key, description } of PROVIDER_OPTIONS) start.option(`${flagOf(key)} <${key}>`, description);
+  start.option('--trust', 'Claude Code: answer its "trust this folder?" question with yes (sent as options.trust); without it a first prompt is never typed into that question');
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
@@ -88,6 +91,7 @@ export function registerSessionCommands(cli: CAC): void {
       .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
       .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
       .example('  $ codepiper start -p claude-code --prompt "Run the tests and fix what fails"')
+      .example('  $ codepiper start -p claude-code -d ~/new-checkout --trust --prompt "Run the tests"')
       .example('  $ codepiper start -p claude-code --billing api --secret ANTHROPIC_API_KEY')
       .action(async (options: StartOptions) => {
         const provider = optionValue(options.provider, '--provider');

@@ -26,7 +26,7 @@ export const PoliciesConfig = Type.Object({
     minimum: 0,
     maximum: 3600,
     default: 60,
-    description: 'How long a Claude permission prompt a policy said `ask` about waits for `codepiper approve/deny` before Claude’s own prompt takes over; 0: no remote approvals',
+    description: 'How long a Claude permission prompt a policy (or the default) said `ask` about waits for `codepiper approve/deny` before Claude’s own prompt takes over; 0: no remote approvals',
   }),
 });
 
@@ -99,8 +99,8 @@ export default definePlugin({
       const policies = running();
       const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `claude-code.${event}` };
       const { decision, durationMs } = policies.evaluate(request);
-      if (decision.decision === 'ask' && decision.policy && event === 'PermissionRequest' && ctx.config.approval_timeout_s > 0) {
-        // A policy said ask and Claude is about to prompt: ask a person on any client first.
+      if (decision.decision === 'ask' && event === 'PermissionRequest' && ctx.config.approval_timeout_s > 0) {
+        // A policy or the default said ask and Claude is about to prompt: ask a person on any client first.
         const started = performance.now();
         const approval = await runningApprovals().ask({ sessionId: session.id, tool: toolName, input: toolInput, reason: decision.reason, policy: decision.policy }, ctx.config.approval_timeout_s * 1000);
         const waited = durationMs + performance.now() - started;
@@ -115,8 +115,7 @@ export default definePlugin({
         return undefined; // unanswered: Claude's own prompt in the terminal
       }
       await policies.record(request, decision, { answeredBy: decision.policy ? 'policy' : 'default', durationMs });
-      // `ask` from the default leaves the question to Claude's own prompt; a policy's explicit ask is passed on.
-      if (decision.decision === 'ask' && !decision.policy) return undefined;
+      // Every ask, the default's too, is passed on explicitly: left unsaid, Claude's auto mode would decide alone.
       return { decision: decision.decision, reason: decision.reason };
     });
 

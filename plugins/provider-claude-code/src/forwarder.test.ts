@@ -4,10 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
-import { type SessionFiles, writeSessionFiles } from './launch.js';
+import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';
 const PAYLOAD = JSON.stringify({ session_id: SESSION, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
+const POST_PAYLOAD = JSON.stringify({ session_id: SESSION, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } });
 const ANSWER = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
 
 interface Run {
@@ -23,11 +24,11 @@ interface Received {
   body: string;
 }
 
-/** Runs the forwarder with sh, asynchronously: the test's own server must keep answering meanwhile. */
-function runForwarder(script: string, input: string): Promise<Run> {
+/** Runs the forwarder with sh as the settings call it, asynchronously: the test's own server must keep answering meanwhile. */
+function runForwarder(script: string, event: string, input: string): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', [script, event, '1'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -58,12 +59,29 @@ function assertSilentFailure(run: Run): void {
   assert.equal(run.code, 1);
 }
 
+/** A PreToolUse the daemon did not answer asks the person: exactly the fallback, exit 0. */
+function assertAsks(run: Run): void {
+  assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: run.stderr }, { code: 0, stdout: FALLBACK_ASK, stderr: '' });
+}
+
+/** A failure seen by a PreToolUse (asks) and by a PostToolUse (silent, exit 1). */
+type Failure = (forward: (event: string, payload: string) => Promise<Run>) => Promise<Run>;
+
 describe('the Claude Code hook forwarder', () => {
   let dir: string;
   let socket: string;
   let files: SessionFiles;
-  const forward = () => runForwarder(files.forwarderPath, PAYLOAD);
+  const forward = () => runForwarder(files.forwarderPath, 'PreToolUse', PAYLOAD);
   const serve = (handler: UnixServerHandler) => withUnixServer(socket, handler, forward);
+  /** Runs `failure` for a PreToolUse, then a PostToolUse: the first asks, the second is silent. */
+  const bothFail = async (failure: Failure): Promise<Run[]> => {
+    const pre = await failure((event, payload) => runForwarder(files.forwarderPath, event, payload));
+    assertAsks(pre);
+    const post = await failure((_event, _payload) => runForwarder(files.forwarderPath, 'PostToolUse', POST_PAYLOAD));
+    assertSilentFailure(post);
+    return [pre, post];
+  };
+  const serving = (handler: UnixServerHandler): Failure => (run) => withUnixServer(socket, handler, () => run('PreToolUse', PAYLOAD));
 
   before(async () => {
     dir = mkdtempSync('/tmp/cpt-cc-fwd-');
@@ -97,49 +115,61 @@ describe('the Claude Code hook forwarder', () => {
     assert.deepEqual(received, { url: `/hooks/claude-code/${SESSION}`, authorization: `Bearer ${files.secret}`, body: PAYLOAD });
   });
 
-  test('a body cut short (Content-Length 100, 20 bytes sent, then the socket destroyed) prints nothing', async () => {
+  test('a body cut short (Content-Length 100, 20 bytes sent, then the socket destroyed): ask, or nothing', async () => {
     const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n';
-    assertSilentFailure(await serve((req) => req.socket.write(`${head}{"hookSpecificOutput`, () => req.socket.destroy())));
+    await bothFail(serving((req) => req.socket.write(`${head}{"hookSpecificOutput`, () => req.socket.destroy())));
   });
 
-  test('a chunked body whose socket is destroyed midway prints nothing', async () => {
-    assertSilentFailure(
-      await serve((_req, res) => {
+  test('a chunked body whose socket is destroyed midway: ask, or nothing', async () => {
+    await bothFail(
+      serving((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
         res.write('{"hookSpecificOutput":{"permissionDecision":', () => res.socket?.destroy());
       }),
     );
   });
 
-  test('a 500 with a JSON body prints nothing', async () => {
-    assertSilentFailure(await serve((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}')));
+  test('a 500 with a JSON body: ask, or nothing', async () => {
+    await bothFail(serving((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}')));
   });
 
-  test('a 401 (wrong secret) prints nothing', async () => {
-    assertSilentFailure(await serve((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}')));
+  test('a 401 (wrong secret): ask, or nothing', async () => {
+    await bothFail(serving((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}')));
   });
 
-  test('no daemon (the socket path is absent) prints nothing', async () => {
+  test('a 200 whose body is not JSON (or a JSON object cut short with no Content-Length): ask, or nothing', async () => {
+    await bothFail(serving((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('allow')));
+    await bothFail(serving((_req, res) => res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end('{"hookSpecificOutput":{"permissionDecision":"allow"')));
+  });
+
+  test('no daemon (the socket path is absent): ask, or nothing', async () => {
     assert.equal(existsSync(socket), false);
-    assertSilentFailure(await forward());
+    await bothFail((run) => run('PreToolUse', PAYLOAD));
   });
 
-  test('connection refused (a stale file at the socket path) prints nothing', async () => {
+  test('connection refused (a stale file at the socket path): ask, or nothing', async () => {
     writeFileSync(socket, '');
     try {
-      assertSilentFailure(await forward());
+      await bothFail((run) => run('PreToolUse', PAYLOAD));
     } finally {
       rmSync(socket);
     }
   });
 
-  test('a daemon that never answers: the timeout ends it, printing nothing', async () => {
-    const run = await serve(() => undefined);
-    assertSilentFailure(run);
-    assert.ok(run.ms < 5_000, `took ${run.ms} ms`);
+  test('a daemon that never answers: the timeout ends it with an ask, or nothing', async () => {
+    for (const run of await bothFail(serving(() => undefined))) assert.ok(run.ms < 5_000, `took ${run.ms} ms`);
   });
 
-  test('an empty 200 answer prints nothing and exits 1', async () => {
-    assertSilentFailure(await serve((_req, res) => res.writeHead(200, { 'content-length': '0' }).end()));
+  test('an empty 200 answer: ask, or nothing', async () => {
+    await bothFail(serving((_req, res) => res.writeHead(200, { 'content-length': '0' }).end()));
+  });
+
+  test('the settings call the forwarder with its event and timeout; only PermissionRequest may wait long', async () => {
+    const long = await writeSessionFiles({ dir: path.join(dir, 'long'), sessionId: SESSION, daemonSocket: socket, timeoutS: 600 });
+    const settings = JSON.parse(readFileSync(long.settingsPath, 'utf8')) as { hooks: Record<string, { hooks: { command: string; timeout: number }[] }[]> };
+    const hookOf = (event: string) => settings.hooks[event]?.[0]?.hooks[0];
+    assert.deepEqual(hookOf('PreToolUse'), { type: 'command', command: `'${long.forwarderPath}' PreToolUse 30`, timeout: 35 });
+    assert.deepEqual(hookOf('PermissionRequest'), { type: 'command', command: `'${long.forwarderPath}' PermissionRequest 600`, timeout: 605 });
+    assert.equal(hookOf('Stop')?.command, `'${long.forwarderPath}' Stop 30`);
   });
 });

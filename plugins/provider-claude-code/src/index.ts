@@ -27,8 +27,10 @@ import {
 } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
+import { switchModelForSession } from './model-switch.js';
 import { PromptSubmissions, submitPrompt } from './submit.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
+import { folderNotTrusted, settleStart, showsTrustDialog, type StartOutcome } from './trust-dialog.js';
 import { claudeHistory, readTranscript } from './transcript.js';
 
 export { HOOK_EVENTS, writeSessionFiles } from './launch.js';
@@ -89,17 +91,36 @@ export default definePlugin({
     const keyHashes = new Map<string, string>();
     const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, ledger: () => ctx.services.get(usageLedgerRef), log: ctx.log });
     let unsubscribe: (() => void) | undefined;
-    /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook. */
-    const starting = new Map<string, { ready: Promise<void>; resolve: () => void }>();
+    /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook, `settled` once past (or stopped at) the trust question. */
+    const starting = new Map<string, { ready: Promise<void>; resolve: () => void; settled: Promise<StartOutcome>; cwd: string }>();
     const submissions = new PromptSubmissions();
     const whenReady = async (terminal: SessionTerminal) => {
       const gate = starting.get(terminal.sessionId);
       if (!gate) return;
+      // Never type into the trust question: the Enter would pick "No, exit". Its `❯` also looks like the input line.
+      const refuseTrustDialog = async () => {
+        if (showsTrustDialog((await terminal.screen()).text)) throw folderNotTrusted(gate.cwd);
+      };
+      await gate.settled;
+      await refuseTrustDialog();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([gate.ready, new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)))]);
       clearTimeout(timer);
       await waitForScreen(terminal, INPUT_LINE, READY_TIMEOUT_MS);
+      await refuseTrustDialog();
       starting.delete(terminal.sessionId);
+    };
+
+    /** Answers Claude's trust question (with `trust`) or shows the session as waiting on it. */
+    const watchStart = async (terminal: SessionTerminal, ready: Promise<void>, trust: boolean, cwd: string): Promise<StartOutcome> => {
+      try {
+        const outcome = await settleStart(terminal, { ready, trust, timeoutMs: READY_TIMEOUT_MS });
+        if (outcome === 'untrusted') await directory().setStatus(terminal.sessionId, 'waiting', `trust: ${cwd}`);
+        return outcome;
+      } catch (error) {
+        ctx.log.warn({ err: error, session: terminal.sessionId }, 'watching the start of a Claude Code session failed');
+        return 'timeout';
+      }
     };
 
     ctx.migrations(migrations);
@@ -150,8 +171,9 @@ export default definePlugin({
         keyHashes.set(input.sessionId, keyHash);
         let resolve = () => {};
         const ready = new Promise<void>((done) => (resolve = done));
-        starting.set(input.sessionId, { ready, resolve });
-        await launcher.launch({
+        const gate = { ready, resolve, settled: ready.then((): StartOutcome => 'started'), cwd: input.cwd };
+        starting.set(input.sessionId, gate);
+        const terminal = await launcher.launch({
           argv,
           env,
           metadata: {
@@ -165,6 +187,7 @@ export default definePlugin({
             claudeEnv,
           },
         });
+        gate.settled = watchStart(terminal, gate.ready, options.trust === true, input.cwd);
         await tailer.follow(input.sessionId, transcriptPath);
       },
 
@@ -191,22 +214,11 @@ export default definePlugin({
         return readTranscript(file);
       },
 
-      async switchModel(terminal, _session, model) {
-        await typeText(terminal, `/model ${model}`, { submit: true, settleMs: 150 });
-        // With a conversation under way, Claude asks to confirm (the cache is lost); choice 1 switches.
-        // Returns once Claude has answered, so the next prompt goes to the new model.
-        let confirmed = false;
-        const deadline = Date.now() + 5000;
-        while (Date.now() < deadline) {
-          await sleep(100);
-          const { text } = await terminal.screen();
-          if (!confirmed && /Switch model\?/.test(text) && /Yes, switch/.test(text)) {
-            confirmed = true;
-            await terminal.pressKeys(['enter']);
-            continue;
-          }
-          if (/Set model to|Kept model as|not found|Invalid model/i.test(text.split('\n').slice(-12).join('\n'))) return;
-        }
+      async switchModel(terminal, session, model) {
+        // The config dir Claude was started with (see startSession): its settings.json is the user's own.
+        const claudeEnv = (typeof session.metadata.claudeEnv === 'object' && session.metadata.claudeEnv !== null ? session.metadata.claudeEnv : {}) as Record<string, unknown>;
+        const configDir = str(claudeEnv.CLAUDE_CONFIG_DIR) ?? ctx.env.CLAUDE_CONFIG_DIR ?? path.join(ctx.env.HOME ?? os.homedir(), '.claude');
+        await switchModelForSession(terminal, model, { configDir, log: ctx.log });
       },
     };
 
@@ -291,9 +303,9 @@ export default definePlugin({
         const current = await directory().resolve(session.id);
         verdict = await ctx.hooks.call(claudePermission, { session: current, event: name, toolName, toolInput: payload.tool_input });
       } catch (error) {
-        // A failing tap decides nothing: Claude asks the person as it would without CodePiper.
-        ctx.log.error({ err: error, session: session.id }, 'the claude-code.permission hook failed; Claude decides');
-        verdict = undefined;
+        // A failing tap must not let auto mode decide alone: the person is asked (by Claude's own prompt).
+        ctx.log.error({ err: error, session: session.id }, 'the claude-code.permission hook failed; the person is asked');
+        verdict = { decision: 'ask', reason: 'CodePiper could not decide: ask the person' };
       }
       return hookReply(name, verdict);
     });

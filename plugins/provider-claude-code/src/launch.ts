@@ -40,12 +40,29 @@ function curlQuote(value: string): string {
   return `"${value}"`;
 }
 
+/** What the forwarder prints for a PreToolUse it could not get an answer to: never silence, never allow. */
+export const FALLBACK_ASK = JSON.stringify({
+  hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: 'CodePiper could not reach its daemon: ask the person' },
+});
+
+/** Only a permission prompt may wait for a person; other hooks give up on a silent daemon sooner. */
+const QUICK_HOOK_TIMEOUT_S = 30;
+
+/** How long the forwarder waits for the daemon on `event`. */
+export function hookTimeoutS(event: string, timeoutS: number): number {
+  const timeout = Math.max(1, Math.floor(timeoutS));
+  return event === 'PermissionRequest' ? timeout : Math.min(timeout, QUICK_HOOK_TIMEOUT_S);
+}
+
 /**
  * Writes the session's hook forwarder: a POSIX sh script piping the hook's
- * stdin to the daemon over its Unix socket with curl. The secret stays in a
- * 0600 curl config file (never argv). Any failure exits 1 with nothing on
- * stdout or stderr: a non-blocking hook error, so Claude falls back to its own
- * prompt.
+ * stdin to the daemon over its Unix socket with curl, called as
+ * `hook.sh <event> <timeout s>` from the settings overlay. The secret stays in
+ * a 0600 curl config file (never argv). On any failure (no daemon, an HTTP
+ * error, a timeout, a cut-short, empty or non-JSON answer) nothing of the
+ * answer is printed: a PreToolUse then prints an explicit `ask` (exit 0), so
+ * that even auto mode asks the person; any other event exits 1 silently, a
+ * non-blocking hook error.
  */
 export async function writeSessionFiles(options: {
   dir: string;
@@ -69,27 +86,42 @@ export async function writeSessionFiles(options: {
     '',
   ].join('\n');
   await writeSecretFile(curlConfigPath, curlConfig, 0o600);
+  await writeSecretFile(forwarderPath, forwarderScript(options.daemonSocket, curlConfigPath, hookTimeoutS('PermissionRequest', options.timeoutS)), 0o700);
 
-  const timeout = Math.max(1, Math.floor(options.timeoutS));
-  const script = [
-    '#!/bin/sh',
-    '# CodePiper: forwards a Claude Code hook event to the daemon. Generated; do not edit.',
-    '# The answer is printed only once curl got all of it (a cut-short body is exit 18);',
-    '# any failure prints nothing at all and exits 1.',
-    'exec 2>/dev/null',
-    `answer=$(curl -s --fail --max-time ${timeout} --unix-socket ${shQuote(options.daemonSocket)} -K ${shQuote(curlConfigPath)} --data-binary @-) || exit 1`,
-    '[ -n "$answer" ] || exit 1',
-    `printf '%s' "$answer"`,
-    '',
-  ].join('\n');
-  await writeSecretFile(forwarderPath, script, 0o700);
-
-  const command = shQuote(forwarderPath);
   const hooks = Object.fromEntries(
-    HOOK_EVENTS.map(({ name, matcher }) => [name, [{ ...(matcher ? { matcher: '*' } : {}), hooks: [{ type: 'command', command, timeout: timeout + 5 }] }]]),
+    HOOK_EVENTS.map(({ name, matcher }) => {
+      const timeout = hookTimeoutS(name, options.timeoutS);
+      const command = `${shQuote(forwarderPath)} ${name} ${timeout}`;
+      return [name, [{ ...(matcher ? { matcher: '*' } : {}), hooks: [{ type: 'command', command, timeout: timeout + 5 }] }]];
+    }),
   );
   await writeSecretFile(settingsPath, `${JSON.stringify({ hooks }, null, 2)}\n`, 0o600);
   return { dir, settingsPath, forwarderPath, curlConfigPath, secret };
+}
+
+/** The forwarder; `maxTimeoutS` bounds the timeout given as its second argument. */
+function forwarderScript(daemonSocket: string, curlConfigPath: string, maxTimeoutS: number): string {
+  return [
+    '#!/bin/sh',
+    '# CodePiper: forwards a Claude Code hook event to the daemon. Generated; do not edit.',
+    '# Usage: hook.sh <event> <timeout s>, the hook\'s JSON on stdin.',
+    '# The answer is printed only once curl got all of it (a cut-short body is exit 18)',
+    '# and it looks like one JSON object. On any failure a PreToolUse asks the person;',
+    '# any other event prints nothing at all and exits 1.',
+    'exec 2>/dev/null',
+    'event=$1',
+    `case $2 in ''|*[!0-9]*) timeout=${maxTimeoutS} ;; *) timeout=$2 ;; esac`,
+    `[ "$timeout" -ge 1 ] && [ "$timeout" -le ${maxTimeoutS} ] || timeout=${maxTimeoutS}`,
+    'fail() {',
+    `  [ "$event" = PreToolUse ] || exit 1`,
+    `  printf '%s' '${FALLBACK_ASK}'`,
+    '  exit 0',
+    '}',
+    `answer=$(curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(daemonSocket)} -K ${shQuote(curlConfigPath)} --data-binary @-) || fail`,
+    `case $answer in '{'*'}') ;; *) fail ;; esac`,
+    `printf '%s' "$answer"`,
+    '',
+  ].join('\n');
 }
 
 async function writeSecretFile(file: string, content: string, mode: number): Promise<void> {

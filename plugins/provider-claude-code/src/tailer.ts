@@ -220,12 +220,15 @@ export class TranscriptTailer {
     const session = await directory.resolve(sessionId);
     let current = typeof session.metadata.model === 'string' ? session.metadata.model : null;
     const start = current;
+    const switches: { from: string; to: string }[] = [];
     for (const model of models) {
       if (model === current) continue;
-      if (current !== null && !isAlias(current)) await this.deps.events().append({ sessionId, type: 'model_switch', payload: { from: current, to: model } }, SOURCE);
+      if (current !== null && !isAlias(current)) switches.push({ from: current, to: model });
       current = model;
     }
+    // The metadata first: whoever reacts to the event reads the new model.
     if (current !== start) await directory.updateMetadata(sessionId, { model: current });
+    for (const payload of switches) await this.deps.events().append({ sessionId, type: 'model_switch', payload }, SOURCE);
   }
 }
 

@@ -22,6 +22,8 @@ export interface ClaudeHomeOptions {
   configDir?: string;
   /** Extra keys merged into settings.json (e.g. hooks). */
   settings?: Record<string, unknown>;
+  /** false: leave `cwd` untrusted, so Claude first shows its trust question (default: trusted). */
+  trusted?: boolean;
 }
 
 export interface ClaudeHome {
@@ -81,7 +83,7 @@ export async function prepareClaudeHome(options: ClaudeHomeOptions): Promise<Cla
     lastOnboardingVersion: await claudeVersion(),
     lastReleaseNotesSeen: await claudeVersion(),
     customApiKeyResponses: { approved: [options.apiKey.slice(-20)], rejected: [] },
-    projects: { [cwd]: { hasTrustDialogAccepted: true, allowedTools: [] } },
+    projects: options.trusted === false ? {} : { [cwd]: { hasTrustDialogAccepted: true, allowedTools: [] } },
   };
   await writeFile(path.join(configDir, '.claude.json'), JSON.stringify(state, null, 2));
   const settings = { apiKeyHelper: `echo ${shellQuote(options.apiKey)}`, ...options.settings };

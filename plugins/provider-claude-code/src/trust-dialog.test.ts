@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { KeyName, SessionTerminal } from '@codepiper/sdk';
+import { acceptTrust, settleStart, showsTrustDialog } from './trust-dialog.js';
+
+/** The question as Claude Code 2.1.328 draws it, with choice `selected` (0: No, 1: Yes) marked. */
+function dialog(selected: number): string {
+  const choices = ['No, exit', 'Yes, I trust this folder'].map((c, i) => `${i === selected ? ' ❯' : '  '} ${c}`);
+  return [' Accessing workspace:', ' /tmp/x', ' Quick safety check: Is this a project you created or one you trust? (Like your own code...', ...choices, ' Enter to confirm · Esc to cancel'].join('\n');
+}
+
+/** Claude's trust question on a fake terminal: down/up move the selection, enter answers it. */
+function trustTerminal() {
+  const log: string[] = [];
+  let selected = 0;
+  let answered: 'yes' | 'no' | undefined;
+  const terminal: SessionTerminal = {
+    sessionId: 's1',
+    typeText: async (text) => void log.push(`type ${text}`),
+    pressKeys: async (keys: readonly KeyName[]) => {
+      log.push(`press ${keys.join(' ')}`);
+      for (const key of keys) {
+        if (key === 'down') selected = Math.min(1, selected + 1);
+        if (key === 'up') selected = Math.max(0, selected - 1);
+        if (key === 'enter') answered = selected === 1 ? 'yes' : 'no';
+      }
+    },
+    signal: async () => undefined,
+    screen: async () => ({ text: answered ? '❯ ' : dialog(selected), cols: 80, rows: 24, cursor: { x: 0, y: 0 } }),
+  };
+  return { terminal, log, answer: () => answered };
+}
+
+describe('Claude Code\'s trust question', () => {
+  test('is told apart from the input line', () => {
+    assert.equal(showsTrustDialog(dialog(0)), true);
+    assert.equal(showsTrustDialog('─────\n❯ \n─────'), false);
+  });
+
+  test('accepting selects "Yes" first: Enter is never pressed on "No, exit"', async () => {
+    const fake = trustTerminal();
+    await acceptTrust(fake.terminal);
+    assert.equal(fake.answer(), 'yes');
+    assert.deepEqual(fake.log, ['press down', 'press enter']);
+  });
+
+  test('without trust, the start stops at the question and nothing is typed or pressed', async () => {
+    const fake = trustTerminal();
+    const outcome = await settleStart(fake.terminal, { ready: new Promise(() => undefined), trust: false, timeoutMs: 2000 });
+    assert.equal(outcome, 'untrusted');
+    assert.deepEqual(fake.log, []);
+  });
+
+  test('with trust, the question is answered and the start goes on until SessionStart', async () => {
+    const fake = trustTerminal();
+    let started = () => {};
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const outcome = settleStart(fake.terminal, { ready, trust: true, timeoutMs: 2000 });
+    setTimeout(() => started(), 600);
+    assert.equal(await outcome, 'started');
+    assert.equal(fake.answer(), 'yes');
+  });
+});

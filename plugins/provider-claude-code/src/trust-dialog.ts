@@ -1,0 +1,83 @@
+import { CodePiperError, type SessionTerminal } from '@codepiper/sdk';
+
+/**
+ * Claude Code's folder-trust question. Seen in 2.1.328: "Quick safety check: Is
+ * this a project you created or one you trust?" with `❯ No, exit` selected
+ * above `Yes, I trust this folder`; older versions asked "Do you trust the
+ * files in this folder?" with `Yes, proceed` first.
+ */
+const TRUST_QUESTION = /Is this a project you created or one you trust\?|Do you trust the files in this folder\?/;
+const YES_SELECTED = /❯\s*(?:\d+\.\s*)?Yes, (?:I trust this folder|proceed)/;
+const POLL_MS = 150;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function showsTrustDialog(screen: string): boolean {
+  return TRUST_QUESTION.test(screen);
+}
+
+/** The error of a first input that would have landed in the trust dialog (where Enter picks "No, exit"). */
+export function folderNotTrusted(cwd: string): CodePiperError {
+  return new CodePiperError(
+    'folder_not_trusted',
+    `Claude Code asks whether to trust ${cwd}; nothing was typed into its question. Start with --trust, run claude there once, or answer it in the session's terminal`,
+    409,
+  );
+}
+
+/** What a session's start came to: Claude started (SessionStart), its trust question is left to a person, or neither in time. */
+export type StartOutcome = 'started' | 'untrusted' | 'timeout';
+
+/**
+ * Selects "Yes" in the trust dialog, then confirms. Enter is pressed only
+ * while "Yes" is the selected choice: on "No, exit" it would end Claude.
+ */
+export async function acceptTrust(terminal: SessionTerminal, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let downs = 0;
+  while (Date.now() < deadline) {
+    const { text } = await terminal.screen();
+    if (!showsTrustDialog(text)) return;
+    if (YES_SELECTED.test(text)) {
+      await terminal.pressKeys(['enter']);
+      if (await dialogGone(terminal, deadline)) return;
+      break;
+    }
+    if (downs < 3) {
+      downs++;
+      await terminal.pressKeys(['down']);
+    }
+    await sleep(POLL_MS * 2);
+  }
+  throw new CodePiperError('trust_dialog', 'could not select "Yes" in Claude Code\'s trust dialog', 500);
+}
+
+async function dialogGone(terminal: SessionTerminal, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    await sleep(POLL_MS);
+    if (!showsTrustDialog((await terminal.screen()).text)) return true;
+  }
+  return false;
+}
+
+/**
+ * Watches a new session until Claude has started (`ready`: its SessionStart
+ * hook, which comes only after the folder is trusted) or shows its trust
+ * question. With `trust`, the question is answered "Yes" and the watch goes on.
+ */
+export async function settleStart(terminal: SessionTerminal, options: { ready: Promise<void>; trust: boolean; timeoutMs: number }): Promise<StartOutcome> {
+  let started = false;
+  void options.ready.then(() => (started = true));
+  let deadline = Date.now() + options.timeoutMs;
+  while (!started && Date.now() < deadline) {
+    const { text } = await terminal.screen();
+    if (showsTrustDialog(text)) {
+      if (!options.trust) return 'untrusted';
+      await acceptTrust(terminal);
+      // Claude starts only now: give it the whole wait again.
+      deadline = Date.now() + options.timeoutMs;
+    }
+    await sleep(POLL_MS);
+  }
+  return started ? 'started' : 'timeout';
+}

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { approvalEndpoints, policyEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
+import { tempHome, TestDaemon, waitFor } from './harness.js';
+import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
+
+/** Claude's own permission prompt on the screen. */
+const PROMPT = /Do you want to proceed/i;
+
+/**
+ * A stand-in daemon socket: PreToolUse requests are accepted and never
+ * answered, everything else is relayed to the real daemon.
+ */
+async function holdPreToolUse(socket: string, daemonSocket: string): Promise<{ held: () => number; close: () => Promise<void> }> {
+  let held = 0;
+  const open = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if ((JSON.parse(body.toString()) as { hook_event_name?: string }).hook_event_name === 'PreToolUse') {
+        held++;
+        open.add(res);
+        return;
+      }
+      const relay = http.request({ socketPath: daemonSocket, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      relay.on('error', () => res.destroy());
+      relay.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return {
+    held: () => held,
+    close: async () => {
+      for (const res of open) res.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('nothing runs unasked: real Claude Code, no policies, daemon up, hanging and down', { timeout: 400_000 }, () => {
+  let daemon: TestDaemon;
+  let fake: FakeAnthropic;
+  let home: ClaudeHome;
+  let workdir: string;
+  const sessions: SessionRecord[] = [];
+
+  before(async () => {
+    workdir = mkdtempSync('/tmp/cpt-unasked-');
+    fake = await FakeAnthropic.start([
+      { when: (r) => isMainConversation(r) && hasToolResult(r), reply: (r) => ({ text: `tool said: ${toolResultText(r)?.text ?? ''}`.slice(0, 200) }) },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
+    ]);
+    home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-unasked-test-key-0123456789', baseUrl: fake.url });
+    daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: claudeBin });
+    // A short forwarder timeout keeps the hanging case quick; approvals wait less than it.
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'provider-claude-code:\n  hook_timeout_s: 12\npolicies:\n  approval_timeout_s: 10\n');
+    await daemon.start();
+  });
+  after(async () => {
+    if (!daemon.process) await daemon.start().catch(() => undefined);
+    for (const s of sessions) await daemon.client.call(sessionEndpoints.kill, { params: { id: s.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    await fake?.close();
+    if (workdir) rmSync(workdir, { recursive: true, force: true });
+    await removeClaudeHome(home);
+  });
+
+  const victim = () => path.join(workdir, 'victim.txt');
+  const start = async (options: Record<string, unknown>): Promise<SessionRecord> => {
+    const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: workdir, env: { ...home.env }, options } });
+    sessions.push(session);
+    await waitFor('Claude to be idle', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'idle', 60_000);
+    return session;
+  };
+  const show = (session: SessionRecord) => daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+  const pendingFor = (session: SessionRecord) =>
+    waitFor(
+      'a pending approval for the rm',
+      async () => (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a: Approval) => a.sessionId === session.id && a.tool === 'Bash'),
+      60_000,
+    );
+  const send = async (session: SessionRecord, text: string) => {
+    const sent = await daemon.cli(['send', session.id, text]);
+    assert.equal(sent.code, 0, sent.stderr);
+  };
+  /** Claude's screen read straight from tmux (works with the daemon down). */
+  const screen = (session: SessionRecord) => daemon.tmux(['capture-pane', '-p', '-t', `cp-${session.id}`]).stdout;
+
+  /** The rm is asked about as a pending approval; approved from the CLI, it runs; the audit says who answered. */
+  const askedThenApproved = async (session: SessionRecord) => {
+    writeFileSync(victim(), 'x');
+    await send(session, 'please remove the victim file');
+    const approval = await pendingFor(session);
+    assert.equal(approval.policyName, 'default');
+    assert.deepEqual((approval.input as { command: string }).command, 'rm -f victim.txt');
+    assert.equal(readFileSync(victim(), 'utf8'), 'x', 'nothing runs while the approval is pending');
+    const waiting = await show(session);
+    assert.equal(waiting.status, 'waiting');
+    const listed = await daemon.cli(['approvals']);
+    assert.match(listed.stdout, new RegExp(`${approval.id.slice(0, 8)}\\s+${session.id.slice(0, 8)}\\s+Bash`));
+    const approved = await daemon.cli(['approve', approval.id.slice(0, 8)]);
+    assert.equal(approved.code, 0, approved.stderr);
+    await waitFor('the approved rm to run', () => !existsSync(victim()), 30_000);
+    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } });
+    assert.deepEqual(
+      entries.map((e) => [e.source, e.decision, e.policyName, e.answeredBy]),
+      [
+        ['claude-code.PreToolUse', 'ask', 'default', 'default'],
+        ['claude-code.PermissionRequest', 'allow', 'default', 'unix:local'],
+      ],
+    );
+  };
+
+  test('auto mode (no --permission-mode): an rm no policy covers waits for a person, approved from the CLI it runs', async () => {
+    const session = await start({});
+    assert.ok(!session.command.includes('--permission-mode'));
+    await askedThenApproved(session);
+  });
+
+  test('default mode: the same question, the same approval', async () => {
+    await askedThenApproved(await start({ permissionMode: 'default' }));
+  });
+
+  test('a daemon that never answers PreToolUse: the forwarder times out into an ask; nothing runs', async () => {
+    const session = sessions[0] as SessionRecord;
+    const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+    const original = readFileSync(forwarder, 'utf8');
+    const hanging = await holdPreToolUse(path.join(workdir, 'hang.sock'), daemon.socketPath);
+    writeFileSync(forwarder, original.replace(`'${daemon.socketPath}'`, `'${path.join(workdir, 'hang.sock')}'`));
+    try {
+      writeFileSync(victim(), 'x');
+      await send(session, 'please remove the victim file');
+      await waitFor('the PreToolUse to be held', () => hanging.held() > 0 || undefined, 60_000);
+      // After the forwarder's timeout Claude asks: the PermissionRequest reaches the daemon as a pending approval.
+      const approval = await pendingFor(session);
+      assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the file is still there');
+      const denied = await daemon.cli(['deny', approval.id.slice(0, 8), '--reason', 'not now']);
+      assert.equal(denied.code, 0, denied.stderr);
+      await waitFor('the session to be idle', async () => (await show(session)).status === 'idle', 30_000);
+      assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the denied rm did not run');
+    } finally {
+      writeFileSync(forwarder, original);
+      await hanging.close();
+    }
+  });
+
+  test('the daemon down (auto mode): Claude shows its own prompt, the rm does not run', async () => {
+    const session = sessions[0] as SessionRecord;
+    const ran = fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).length;
+    writeFileSync(victim(), 'x');
+    await daemon.stop();
+    const target = `cp-${session.id}`;
+    assert.equal(daemon.tmux(['send-keys', '-t', target, '-l', 'please remove the victim file']).code, 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(daemon.tmux(['send-keys', '-t', target, 'Enter']).code, 0);
+    await waitFor('Claude’s own permission prompt', () => PROMPT.test(screen(session)) || undefined, 60_000);
+    assert.match(screen(session), /rm -f victim\.txt/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the file is still there');
+    assert.equal(fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).length, ran, 'no tool result went to the model');
+    // Esc at the prompt refuses; the daemon comes back for the clean-up.
+    daemon.tmux(['send-keys', '-t', target, 'Escape']);
+    await daemon.start();
+    assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
+  });
+});
+
+describe('nothing runs unasked: under default_action: deny a call no policy allows is denied (stand-in claude, the real forwarder)', { timeout: 60_000 }, () => {
+  let daemon: TestDaemon;
+  let scratch: string;
+  let session: SessionRecord;
+
+  before(async () => {
+    scratch = mkdtempSync('/tmp/cpt-unasked-deny-');
+    daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: writeStandInClaude(scratch) });
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'policies:\n  default_action: deny\n');
+    await daemon.start();
+    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config') } } });
+  });
+  after(async () => {
+    await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const forward = (event: string): unknown => {
+    const script = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+    const payload = { session_id: session.id, hook_event_name: event, tool_name: 'Bash', tool_input: { command: 'rm -f victim.txt' } };
+    const result = spawnSync(script, [event], { input: JSON.stringify(payload), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout);
+  };
+
+  test('PreToolUse and PermissionRequest are denied with the reason; no approval is pending', async () => {
+    const reason = 'no policy matched; the default action is deny';
+    assert.deepEqual(forward('PreToolUse'), { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } });
+    assert.deepEqual(forward('PermissionRequest'), { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: reason } } });
+    assert.deepEqual((await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals, []);
+  });
+});
