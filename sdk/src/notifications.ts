@@ -18,14 +18,29 @@ export type PushSubscriptionJson = Static<typeof PushSubscriptionSchema>;
 export const NOTIFICATION_KINDS = ['permission', 'turn', 'exit'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
+/** A pending approval, as a push message carries it: what the notification's Approve and Deny do. */
+export interface PushApproval {
+  id: string;
+  sessionId: string;
+  tool: string;
+  /** The tool call in one line: `Bash rm -rf build`. */
+  description: string;
+  /** Same-origin URLs the service worker POSTs `{}` to (the approve and deny endpoints). */
+  approveUrl: string;
+  denyUrl: string;
+}
+
 /** The JSON a push message carries; the dashboard's service worker shows it. */
 export interface PushPayload {
   title: string;
   body: string;
-  /** `session-<id>`: a newer notice of a session replaces its previous one. */
+  /** `session-<id>`: a newer notice of a session replaces its previous one; `approval-<id>` for a question. */
   tag: string;
-  /** Where a tap leads: `/#/sessions/<id>`. */
+  /** Where a tap leads: `/#/sessions/<id>` (a question is answered there too). */
   url: string;
+  /** A question: shown with Approve and Deny where the platform has notification actions. */
+  approval?: PushApproval;
+  actions?: { action: 'approve' | 'deny'; title: string }[];
 }
 
 export const notificationEndpoints = {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createDecipheriv } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventEndpoints, notificationEndpoints, sessionEndpoints, type ApiErrorBody, type PushPayload, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, eventEndpoints, notificationEndpoints, sessionEndpoints, type ApiErrorBody, type PushPayload, type SessionRecord } from '@codepiper/sdk';
 import { writeStandInClaude } from './agents/claude.js';
 import { waitFor, type TestDaemon } from './harness.js';
 import { FakePushService, readVapid, Subscriber } from './push-service.js';
@@ -63,7 +63,7 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
   }
 
   /** A Claude Code session (a stand-in claude that waits) whose hooks the test fires through its real hook forwarder. */
-  async function claudeSession(name: string): Promise<{ session: SessionRecord; hook(payload: object): void }> {
+  async function claudeSession(name: string): Promise<{ session: SessionRecord; hook(payload: object): void; hookLater(payload: object): void }> {
     const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, name, env: { CLAUDE_CONFIG_DIR: path.join(scratch, name) } } });
     const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
     return {
@@ -72,6 +72,8 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
         const result = spawnSync(forwarder, [], { input: JSON.stringify({ session_id: session.id, ...payload }), encoding: 'utf8', timeout: 20_000 });
         assert.equal(result.status, 0, result.stderr);
       },
+      // A permission request waits for a person (a pending approval): fired without waiting for its answer.
+      hookLater: (payload) => spawn(forwarder, ['PermissionRequest'], { stdio: ['pipe', 'ignore', 'ignore'] }).stdin?.end(JSON.stringify({ session_id: session.id, ...payload })),
     };
   }
 
@@ -128,15 +130,48 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     assert.deepEqual(message, { title: 'build exited', body: 'exit code 3', tag: `session-${shell.session.id}`, url: `/#/sessions/${shell.session.id}` });
   });
 
-  test('a Claude session waiting for permission notifies at once, saying what it waits for', async () => {
+  test('a Claude permission request that is a question sends one notice, with the approval, Approve and Deny and where to answer', async () => {
     const claude = await claudeSession('refactor');
-    claude.hook({ hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: 'rm -rf build' } });
+    claude.hookLater({ hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: 'rm -rf build' } });
+    const { request, message } = await waitFor('the question’s push', () => pushesTo(phone).find(({ message }) => message.approval?.sessionId === claude.session.id), 30_000);
+    // No policy covers it: the default asks, and the question is a pending approval.
+    const [approval] = (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.filter((a) => a.sessionId === claude.session.id);
+    assert.ok(approval, 'the pending approval');
+    assert.equal(approval.policyName, 'default');
+    assert.equal(request.headers.urgency, 'high');
+    assert.equal(request.headers.topic, approval.id.replace(/-/g, ''), 'a second question does not replace this one at the push service');
+    assert.deepEqual(message, {
+      title: 'refactor asks to use Bash',
+      body: 'Bash rm -rf build',
+      tag: `approval-${approval.id}`,
+      url: `/#/sessions/${claude.session.id}`,
+      approval: { id: approval.id, sessionId: claude.session.id, tool: 'Bash', description: 'Bash rm -rf build', approveUrl: `/approvals/${approval.id}/approve`, denyUrl: `/approvals/${approval.id}/deny` },
+      actions: [
+        { action: 'approve', title: 'Approve' },
+        { action: 'deny', title: 'Deny' },
+      ],
+    });
+    // What the service worker does on Deny: a POST of {} to the URL, with the session cookie and the page's origin.
+    const denied = await web.request('POST', message.approval?.denyUrl ?? '', { body: {} });
+    assert.equal(denied.status, 200, denied.text);
+    assert.equal(denied.json<{ status: string }>().status, 'denied');
+    const again = await web.request('POST', message.approval?.approveUrl ?? '', { body: {} });
+    assert.equal(again.status, 409, 'already answered: the service worker opens the question instead');
+    // The session also went waiting: that notice, held a moment, was dropped for the question.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await kill(claude.session);
+    const about = pushesTo(phone).filter(({ message }) => message.tag === `session-${claude.session.id}` || message.approval?.sessionId === claude.session.id);
+    assert.deepEqual(about.map(({ message }) => message.title), ['refactor asks to use Bash', 'refactor exited'], 'one notice for the question');
+  });
+
+  test('a Claude session waiting for its own prompt (no question) notifies, saying what it waits for', async () => {
+    const claude = await claudeSession('prompted');
+    claude.hook({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'Claude needs your permission to use Bash' });
     const { request, message } = await pushFor(phone, claude.session, /permission/);
     const shown = await daemon.client.call(sessionEndpoints.show, { params: { id: claude.session.id } });
     assert.equal(shown.status, 'waiting');
-    assert.match(shown.statusDetail ?? '', /rm -rf build/);
     assert.equal(request.headers.urgency, 'high');
-    assert.deepEqual(message, { title: 'refactor waits for permission', body: shown.statusDetail, tag: `session-${claude.session.id}`, url: `/#/sessions/${claude.session.id}` });
+    assert.deepEqual(message, { title: 'prompted waits for permission', body: 'Claude needs your permission to use Bash', tag: `session-${claude.session.id}`, url: `/#/sessions/${claude.session.id}` });
     await kill(claude.session);
   });
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { approvalEndpoints, policyEndpoints, sessionEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -153,6 +153,32 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
     await waitFor('Claude to answer after the tool ran', () => fake.requests.some((r) => isMainConversation(r) && hasToolResult(r)), 30_000);
     await approval.waitFor({ state: 'detached' });
+  });
+
+  test('a question’s notification: the service worker answers it (Approve), and opens the question when it cannot', async () => {
+    // No push message reaches this browser (Chromium's push service is Google's, unreachable here), so no notification is shown
+    // or clicked: the function the worker's notificationclick handler calls is called in the worker, with the data a push gives it.
+    const worker = desktop.serviceWorkers()[0] ?? (await desktop.waitForEvent('serviceworker'));
+    writeFileSync(path.join(workdir, 'victim.txt'), 'delete me again\n');
+    const claude = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'claude-web');
+    assert.ok(claude, 'the Claude session of the previous test');
+    await daemon.client.call(sessionEndpoints.input, { params: { id: claude.id }, body: { text: 'remove the victim' } });
+    const pending = await waitFor('the question', async () => (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.sessionId === claude.id), 60_000);
+    const approval: PushApproval = { id: pending.id, sessionId: claude.id, tool: 'Bash', description: 'Bash rm -f victim.txt', approveUrl: `/approvals/${pending.id}/approve`, denyUrl: `/approvals/${pending.id}/deny` };
+    const data = JSON.stringify({ url: `/#/sessions/${claude.id}`, approval });
+    await worker.evaluate(`notificationClicked(${data}, 'approve')`);
+    const answered = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === pending.id);
+    assert.equal(answered?.status, 'approved');
+    assert.match(answered?.answeredBy ?? '', /^tcp:/, 'answered over the web listener, with the session cookie');
+    await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
+
+    // Answered already (409): the question's page opens instead, in the dashboard window that is open.
+    await page.goto(`${url}/#/`);
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    const outcome = await worker.evaluate(`notificationClicked(${data}, 'deny').then(() => 'shown', (error) => String(error))`);
+    await page.waitForURL(`${url}/#/sessions/${claude.id}`);
+    // The window was navigated; focusing it needs a real click on the notification (user activation), which headless Chromium cannot give here.
+    assert.match(String(outcome), /^shown$|^InvalidAccessError: Not allowed to focus a window/);
   });
 
   test('analytics, policies, audit and workflows show what the daemon knows', async () => {

@@ -54,19 +54,60 @@ self.addEventListener('fetch', (event) => {
   }
 });
 
+// A question (a pending approval) comes with Approve and Deny where the platform shows notification actions.
+const ACTIONS = 'Notification' in self && ('actions' in self.Notification.prototype || self.Notification.maxActions > 0);
+
 self.addEventListener('push', (event) => {
   const message = event.data ? event.data.json() : {};
   event.waitUntil(
-    self.registration.showNotification(message.title || 'CodePiper', {
-      body: message.body || '',
-      tag: message.tag,
-      icon: '/icons/icon-192.png',
-      data: { url: message.url || '/' },
-    }),
+    (async () => {
+      if (message.approval) {
+        // The session's "waits for permission" notice, if it beat the question here, is the same moment.
+        for (const old of await self.registration.getNotifications({ tag: `session-${message.approval.sessionId}` })) old.close();
+      }
+      await self.registration.showNotification(message.title || 'CodePiper', {
+        body: message.body || '',
+        tag: message.tag,
+        icon: '/icons/icon-192.png',
+        data: { url: message.url || '/', approval: message.approval },
+        ...(ACTIONS && message.actions ? { actions: message.actions } : {}),
+      });
+    })(),
   );
 });
 
+/**
+ * Answers a question from its notification: 'approve' or 'deny'. The session
+ * cookie goes along (same origin); false when the daemon did not take the
+ * answer (signed out, already answered, gone).
+ */
+async function answerApproval(approval, action) {
+  const url = new URL(action === 'approve' ? approval.approveUrl : approval.denyUrl, self.location.origin);
+  if (url.origin !== self.location.origin) return false;
+  try {
+    const response = await fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: '{}' });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Shows `url` in an open dashboard window, or in a new one. */
+async function openPage(url) {
+  const target = new URL(url, self.location.origin).href;
+  const [open] = await self.clients.matchAll({ type: 'window' });
+  if (!open) return self.clients.openWindow(target);
+  const shown = (await open.navigate(target)) ?? open;
+  return shown.focus();
+}
+
+/** What a click on a notification, or on one of its actions, does. */
+async function notificationClicked(data, action) {
+  if (data.approval && (action === 'approve' || action === 'deny') && (await answerApproval(data.approval, action))) return;
+  await openPage(data.url);
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  event.waitUntil(self.clients.openWindow(event.notification.data.url));
+  event.waitUntil(notificationClicked(event.notification.data, event.action));
 });

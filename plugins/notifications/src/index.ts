@@ -7,6 +7,7 @@ import {
   SDK_CONTRACT_VERSION,
   secretStoreRef,
   sessionDirectoryRef,
+  type CodePiperEvent,
   type PushSubscriptionJson,
 } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
@@ -14,8 +15,9 @@ import { noticeFor } from './messages.js';
 import { PushQueue } from './sender.js';
 import { migrations, NotificationStore } from './store.js';
 import { loadVapidKeys, type VapidKeys } from './vapid.js';
+import { WaitNotices } from './waits.js';
 
-export { noticeFor, cut, MAX_BODY, type Notice } from './messages.js';
+export { noticeFor, cut, describeCall, MAX_BODY, type Notice } from './messages.js';
 
 export const NotificationsConfig = Type.Object({
   subject: Type.String({
@@ -26,7 +28,7 @@ export const NotificationsConfig = Type.Object({
   on: Type.Array(Type.Union(NOTIFICATION_KINDS.map((kind) => Type.Literal(kind))), {
     uniqueItems: true,
     default: [...NOTIFICATION_KINDS],
-    description: 'Which moments are notified: a session waiting for permission, finishing a turn, exiting',
+    description: 'Which moments are notified: a session asking a question or waiting for permission, finishing a turn, exiting',
   }),
 });
 
@@ -44,11 +46,11 @@ function checkSubscription({ endpoint, keys }: PushSubscriptionJson): void {
 export default definePlugin({
   name: 'notifications',
   contract: SDK_CONTRACT_VERSION,
-  description: 'Web Push to subscribed browsers when a session waits for permission, finishes a turn or exits, unless the session is muted',
+  description: 'Web Push to subscribed browsers when a session asks a question (with Approve and Deny), waits for permission, finishes a turn or exits, unless the session is muted',
   dependencies: ['events', 'sessions', 'secrets'],
   config: NotificationsConfig,
   register(ctx) {
-    let state: { store: NotificationStore; vapid: VapidKeys; queue: PushQueue; unsubscribe(): void } | undefined;
+    let state: { store: NotificationStore; vapid: VapidKeys; queue: PushQueue; waits: WaitNotices; unsubscribe(): void } | undefined;
     const running = (): NonNullable<typeof state> => {
       if (!state) throw new Error('the notifications plugin has not started');
       return state;
@@ -81,14 +83,18 @@ export default definePlugin({
           log: ctx.log,
           sessionName: async (id) => (await sessions().resolve(id).catch(() => undefined))?.name ?? id.slice(0, 8),
         });
-        const unsubscribe = ctx.services.get(eventLogRef).subscribe({ type: 'session.*' }, (event) => {
+        const waits = new WaitNotices((notice) => queue.enqueue(notice));
+        const listener = (event: CodePiperEvent) => {
           const notice = noticeFor(event);
-          if (notice && ctx.config.on.includes(notice.kind)) queue.enqueue(notice);
-        });
-        state = { store, vapid, queue, unsubscribe };
+          if (notice) waits.notice(notice, ctx.config.on.includes(notice.kind));
+        };
+        const events = ctx.services.get(eventLogRef);
+        const unsubscribers = [events.subscribe({ type: 'session.*' }, listener), events.subscribe({ type: 'approval.pending' }, listener)];
+        state = { store, vapid, queue, waits, unsubscribe: () => unsubscribers.forEach((unsubscribe) => unsubscribe()) };
       },
       async stop() {
         state?.unsubscribe();
+        state?.waits.close();
         await state?.queue.close();
       },
     };

@@ -1,4 +1,4 @@
-import { TURN_ENDED_EVENT, type CodePiperEvent, type NotificationKind, type PushPayload } from '@codepiper/sdk';
+import { approvalEndpoints, expandUrl, TURN_ENDED_EVENT, type CodePiperEvent, type NotificationKind, type PushPayload } from '@codepiper/sdk';
 
 /** Longest body a notice carries; phones show two or three lines anyway. */
 export const MAX_BODY = 200;
@@ -6,6 +6,10 @@ export const MAX_BODY = 200;
 export interface Notice {
   kind: NotificationKind;
   sessionId: string;
+  /** The push service replaces an undelivered notice with a newer one of the same key: the session's, or the question's own. */
+  key: string;
+  /** Whether it is a session starting to wait, sent only if no question of the session follows at once. */
+  waiting?: true;
   /** Builds the message once the session's name is known. */
   payload(sessionName: string): PushPayload;
 }
@@ -24,7 +28,38 @@ function exitBody(payload: Record<string, unknown>): string {
   return [crashed ?? code, text(payload.detail)].filter((part) => part !== null).join(': ') || 'ended';
 }
 
-/** What a user is told about an event, if anything: a permission wait, a finished turn or an exit. */
+/** A tool call in one line: the tool and its command, file, path, URL or pattern. */
+export function describeCall(tool: string, input: unknown): string {
+  const fields = record(input);
+  const what = text(fields.command) ?? text(fields.file_path) ?? text(fields.path) ?? text(fields.url) ?? text(fields.pattern) ?? (input == null ? '' : JSON.stringify(input));
+  return cut(`${tool} ${what}`.trim());
+}
+
+function questionNotice(sessionId: string, payload: Record<string, unknown>): Notice | undefined {
+  const id = text(payload.id);
+  if (!id) return undefined;
+  const tool = text(payload.tool) ?? 'a tool';
+  const description = describeCall(tool, payload.input);
+  const answer = (endpoint: typeof approvalEndpoints.approve | typeof approvalEndpoints.deny) => expandUrl(endpoint.url, { id }, undefined);
+  return {
+    kind: 'permission',
+    sessionId,
+    key: id,
+    payload: (name) => ({
+      title: `${name} asks to use ${tool}`,
+      body: description,
+      tag: `approval-${id}`,
+      url: `/#/sessions/${sessionId}`,
+      approval: { id, sessionId, tool, description, approveUrl: answer(approvalEndpoints.approve), denyUrl: answer(approvalEndpoints.deny) },
+      actions: [
+        { action: 'approve', title: 'Approve' },
+        { action: 'deny', title: 'Deny' },
+      ],
+    }),
+  };
+}
+
+/** What a user is told about an event, if anything: a question (pending approval), a permission wait, a finished turn or an exit. */
 export function noticeFor(event: CodePiperEvent): Notice | undefined {
   const sessionId = event.sessionId;
   if (sessionId === null) return undefined;
@@ -32,12 +67,15 @@ export function noticeFor(event: CodePiperEvent): Notice | undefined {
   const notice = (kind: NotificationKind, title: (name: string) => string, body: string): Notice => ({
     kind,
     sessionId,
+    key: sessionId,
     payload: (name) => ({ title: title(name), body: cut(body), tag: `session-${sessionId}`, url: `/#/sessions/${sessionId}` }),
   });
   switch (event.type) {
     case 'session.status':
       if (payload.to !== 'waiting') return undefined;
-      return notice('permission', (name) => `${name} waits for permission`, text(payload.detail) ?? 'permission');
+      return { ...notice('permission', (name) => `${name} waits for permission`, text(payload.detail) ?? 'permission'), waiting: true };
+    case 'approval.pending':
+      return questionNotice(sessionId, payload);
     case TURN_ENDED_EVENT: {
       const error = text(payload.error);
       return notice('turn', (name) => `${name} finished its turn`, error ? `error: ${error}` : (text(payload.lastMessage) ?? 'ready for the next prompt'));

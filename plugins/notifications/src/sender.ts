@@ -65,8 +65,8 @@ export class PushQueue {
         vapidDetails: { subject: vapid.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
         TTL: TTL_S,
         urgency: notice.kind === 'permission' ? 'high' : 'normal',
-        // The push service replaces a session's undelivered notice with its newer one (topics are at most 32 base64url characters).
-        topic: notice.sessionId.replace(/-/g, '').slice(0, 32),
+        // The push service replaces an undelivered notice with a newer one of the same key (topics are at most 32 base64url characters).
+        topic: notice.key.replace(/-/g, '').slice(0, 32),
         timeout: SEND_TIMEOUT_MS,
       });
     } catch (error) {
