@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
-import { suiteDaemon, tempHome, TestDaemon, waitFor } from './harness.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
+import { suiteDaemon, TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
 describe('permission policies through the CLI', () => {
@@ -213,34 +213,12 @@ describe('permission policies through the CLI', () => {
 });
 
 describe('policies answer Claude Code hooks (stand-in claude, the real hook forwarder)', { timeout: 60_000 }, () => {
-  let daemon: TestDaemon;
-  let scratch: string;
-  let session: SessionRecord;
-
-  before(async () => {
-    scratch = mkdtempSync('/tmp/cpt-pol-cc-');
-    const fakeClaude = writeStandInClaude(scratch);
-    daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: fakeClaude });
-    writeFileSync(path.join(daemon.home, 'config.yaml'), 'policies:\n  approval_timeout_s: 8\n');
-    await daemon.start();
-    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config') } } });
-  });
-  after(async () => {
-    await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
-    await daemon?.dispose();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const forward = (event: string, tool: string, input: object): unknown => {
-    const script = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
-    const result = spawnSync(script, [], { input: JSON.stringify({ session_id: session.id, hook_event_name: event, tool_name: tool, tool_input: input }), encoding: 'utf8', timeout: 20_000 });
-    assert.equal(result.status, 0, result.stderr);
-    return JSON.parse(result.stdout);
-  };
+  const suite = standInClaudeSession('policies:\n  approval_timeout_s: 8\n');
+  const forward = (event: string, tool: string, input: object): unknown => suite.hook({ hook_event_name: event, tool_name: tool, tool_input: input });
 
   test('deny, allow, explicit ask and the default, in Claude’s own output contract; each decision audited', async () => {
     const create = async (args: string[]) => {
-      const result = await daemon.cli(['policy', 'create', ...args]);
+      const result = await suite.daemon.cli(['policy', 'create', ...args]);
       assert.equal(result.code, 0, result.stderr);
     };
     await create(['--action', 'deny', '--tool', 'Bash', '--args', '{"command":"rm *"}', '--reason', 'No mass deletes', '--name', 'no-rm']);
@@ -265,7 +243,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
       hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'No mass deletes' } },
     });
 
-    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } });
+    const { entries } = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } });
     assert.deepEqual(
       entries.map((e) => [e.source, e.tool, e.decision, e.policyName]),
       [
@@ -283,56 +261,56 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
   const forwardLater = (event: string, tool: string, input: object): Promise<{ reply: unknown; ms: number }> =>
     new Promise((resolve, reject) => {
       const started = Date.now();
-      const script = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+      const script = path.join(path.dirname(String(suite.session.metadata.settingsPath)), 'hook.sh');
       const child = spawn(script, [], { stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve({ reply: JSON.parse(out) as unknown, ms: Date.now() - started }) : reject(new Error(`hook exited ${code}`))));
-      child.stdin.end(JSON.stringify({ session_id: session.id, hook_event_name: event, tool_name: tool, tool_input: input }));
+      child.stdin.end(JSON.stringify({ session_id: suite.session.id, hook_event_name: event, tool_name: tool, tool_input: input }));
     });
   const pending = (tool: string) =>
     waitFor(`a pending approval for ${tool}`, async () => {
-      const result = await daemon.cli(['approvals', '--json']);
+      const result = await suite.daemon.cli(['approvals', '--json']);
       return (JSON.parse(result.stdout) as { approvals: Approval[] }).approvals.find((a) => a.tool === tool && a.status === 'pending');
     });
 
   test('remote approvals: an ask becomes a pending approval; approve / deny from the CLI answer Claude at once', async () => {
-    const created = await daemon.cli(['policy', 'create', '--action', 'ask', '--tool', 'WebFetch', '--name', 'ask-fetch', '--reason', 'fetches need a person']);
+    const created = await suite.daemon.cli(['policy', 'create', '--action', 'ask', '--tool', 'WebFetch', '--name', 'ask-fetch', '--reason', 'fetches need a person']);
     assert.equal(created.code, 0, created.stderr);
 
     const first = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/a' });
     const approval = await pending('WebFetch');
     assert.equal(approval.reason, 'fetches need a person');
     assert.equal(approval.policyName, 'ask-fetch');
-    const listed = await daemon.cli(['approvals']);
-    assert.match(listed.stdout, new RegExp(`${approval.id.slice(0, 8)}\\s+${session.id.slice(0, 8)}\\s+WebFetch`));
-    const approved = await daemon.cli(['approve', approval.id.slice(0, 8), '--remember']);
+    const listed = await suite.daemon.cli(['approvals']);
+    assert.match(listed.stdout, new RegExp(`${approval.id.slice(0, 8)}\\s+${suite.session.id.slice(0, 8)}\\s+WebFetch`));
+    const approved = await suite.daemon.cli(['approve', approval.id.slice(0, 8), '--remember']);
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, /approved .* \(remembered as policy/);
     // The hook answers as soon as the approval is answered (an expired one would end it with {}).
     const { reply } = await first;
     assert.deepEqual(reply, { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'allow', message: 'approved by unix:local' } } });
-    const again = await daemon.cli(['approve', approval.id]);
+    const again = await suite.daemon.cli(['approve', approval.id]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already approved/);
 
     // --remember: the same call is now allowed by a policy; another URL still asks.
-    const same = await daemon.client.call(policyEndpoints.test, { body: { tool: 'WebFetch', args: { url: 'https://example.com/a' } } });
+    const same = await suite.daemon.client.call(policyEndpoints.test, { body: { tool: 'WebFetch', args: { url: 'https://example.com/a' } } });
     assert.equal(same.decision, 'allow');
-    assert.equal((await daemon.client.call(policyEndpoints.test, { body: { tool: 'WebFetch', args: { url: 'https://example.com/b' } } })).decision, 'ask');
+    assert.equal((await suite.daemon.client.call(policyEndpoints.test, { body: { tool: 'WebFetch', args: { url: 'https://example.com/b' } } })).decision, 'ask');
 
     const second = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/b' });
     const toDeny = await pending('WebFetch');
-    const denied = await daemon.cli(['deny', toDeny.id, '--reason', 'not that site']);
+    const denied = await suite.daemon.cli(['deny', toDeny.id, '--reason', 'not that site']);
     assert.equal(denied.code, 0, denied.stderr);
     assert.deepEqual((await second).reply, { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'not that site' } } });
 
-    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'deny' } });
+    const { entries } = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id, decision: 'deny' } });
     const last = entries.at(-1);
     assert.deepEqual([last?.tool, last?.answeredBy, last?.reason, last?.policyName], ['WebFetch', 'unix:local', 'not that site', 'ask-fetch']);
     assert.ok((last?.durationMs ?? 0) > 0);
-    const allowed = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'allow' } })).entries.at(-1);
+    const allowed = (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id, decision: 'allow' } })).entries.at(-1);
     assert.deepEqual([allowed?.tool, allowed?.answeredBy], ['WebFetch', 'unix:local']);
   });
 
@@ -340,9 +318,9 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     const { reply, ms } = await forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/c' });
     assert.deepEqual(reply, {});
     assert.ok(ms >= 7900, `waited ${ms} ms for an 8 s timeout`);
-    const all = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals;
+    const all = (await suite.daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals;
     assert.equal(all.find((a) => (a.input as { url: string }).url === 'https://example.com/c')?.status, 'expired');
-    const expired = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
+    const expired = (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } })).entries.at(-1);
     assert.deepEqual([expired?.decision, expired?.answeredBy], ['ask', 'timeout']);
   });
 });

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, policyEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
-import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
+import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { tempHome, TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
@@ -176,35 +175,13 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
 });
 
 describe('nothing runs unasked: under default_action: deny a call no policy allows is denied (stand-in claude, the real forwarder)', { timeout: 60_000 }, () => {
-  let daemon: TestDaemon;
-  let scratch: string;
-  let session: SessionRecord;
-
-  before(async () => {
-    scratch = mkdtempSync('/tmp/cpt-unasked-deny-');
-    daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: writeStandInClaude(scratch) });
-    writeFileSync(path.join(daemon.home, 'config.yaml'), 'policies:\n  default_action: deny\n');
-    await daemon.start();
-    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config') } } });
-  });
-  after(async () => {
-    await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
-    await daemon?.dispose();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const forward = (event: string): unknown => {
-    const script = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
-    const payload = { session_id: session.id, hook_event_name: event, tool_name: 'Bash', tool_input: { command: 'rm -f victim.txt' } };
-    const result = spawnSync(script, [event], { input: JSON.stringify(payload), encoding: 'utf8', timeout: 20_000 });
-    assert.equal(result.status, 0, result.stderr);
-    return JSON.parse(result.stdout);
-  };
+  const suite = standInClaudeSession('policies:\n  default_action: deny\n');
+  const forward = (event: string): unknown => suite.hook({ hook_event_name: event, tool_name: 'Bash', tool_input: { command: 'rm -f victim.txt' } });
 
   test('PreToolUse and PermissionRequest are denied with the reason; no approval is pending', async () => {
     const reason = 'no policy matched; the default action is deny';
     assert.deepEqual(forward('PreToolUse'), { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } });
     assert.deepEqual(forward('PermissionRequest'), { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: reason } } });
-    assert.deepEqual((await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals, []);
+    assert.deepEqual((await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals, []);
   });
 });

@@ -3,10 +3,15 @@
  * tests package) offline against a fake model server, in a config dir of its
  * own so the user's ~/.claude is never read or written.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { after, before } from 'node:test';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { waitFor } from '@codepiper/sdk/testing';
+import { TestDaemon, tempHome } from '../harness.js';
 
 /** The pinned `claude` (tests/dist/agents/claude.js → tests/node_modules/.bin/claude). */
 export const claudeBin = path.resolve(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'claude');
@@ -114,6 +119,45 @@ export function writeStandInClaude(dir: string, body = 'exec sleep 3600'): strin
   const file = path.join(dir, 'claude');
   writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   return file;
+}
+
+/**
+ * For a suite: a daemon with `config` as its config.yaml, running one Claude
+ * Code session whose `claude` is a stand-in, and `hook` to fire the session's
+ * hooks through its real forwarder (called as Claude calls it); resolves with
+ * the forwarder's answer.
+ */
+export function standInClaudeSession(config: string): { readonly daemon: TestDaemon; readonly session: SessionRecord; hook(payload: Record<string, unknown>): unknown } {
+  let daemon: TestDaemon | undefined;
+  let session: SessionRecord | undefined;
+  let scratch: string | undefined;
+  before(async () => {
+    scratch = mkdtempSync('/tmp/cpt-standin-');
+    daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: writeStandInClaude(scratch) });
+    writeFileSync(path.join(daemon.home, 'config.yaml'), config);
+    await daemon.start();
+    session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config') } } });
+  });
+  after(async () => {
+    if (session) await daemon?.client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    await daemon?.dispose();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+  return {
+    get daemon() {
+      return daemon!;
+    },
+    get session() {
+      return session!;
+    },
+    hook(payload) {
+      const forwarder = path.join(path.dirname(String(session!.metadata.settingsPath)), 'hook.sh');
+      const event = String(payload.hook_event_name);
+      const result = spawnSync(forwarder, [event], { input: JSON.stringify({ session_id: session!.id, ...payload }), encoding: 'utf8', timeout: 20_000 });
+      assert.equal(result.status, 0, result.stderr);
+      return JSON.parse(result.stdout);
+    },
+  };
 }
 
 /** Removes a config dir made by prepareClaudeHome; Claude may still be flushing its files for a moment after it is killed. */
