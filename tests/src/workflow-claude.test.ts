@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sessionEndpoints, workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/sdk';
@@ -19,6 +19,8 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
   let fake: FakeAnthropic;
   let home: ClaudeHome;
   let workdir: string;
+  /** Where the headline example runs: a folder Claude has never seen (the home trusts only `workdir`), as a user's own project may be. */
+  let newProject: string;
   /** What the fake model answers to "Run the test suite". */
   let testVerdict = '';
   let release: () => void = () => undefined;
@@ -26,6 +28,7 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
 
   before(async () => {
     workdir = mkdtempSync('/tmp/cpt-wf-claude-');
+    newProject = mkdtempSync('/tmp/cpt-wf-new-project-');
     fake = await FakeAnthropic.start([
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('Run the test suite'), reply: () => ({ text: testVerdict }) },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('Fix the failing tests'), reply: { text: 'Fixed test_parse: the off-by-one is gone.' } },
@@ -41,9 +44,11 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
     await daemon?.dispose();
     await fake?.close();
     rmSync(workdir, { recursive: true, force: true });
+    rmSync(newProject, { recursive: true, force: true });
     await removeClaudeHome(home);
   });
 
+  const trustedFolders = () => (JSON.parse(readFileSync(path.join(home.configDir, '.claude.json'), 'utf8')) as { projects?: Record<string, { hasTrustDialogAccepted?: boolean }> }).projects ?? {};
   const prompts = (match: string): RecordedRequest[] => fake.requests.filter((r) => isMainConversation(r) && lastUserText(r).includes(match));
   const run = (id: string): Promise<WorkflowRunDetail> => daemon.client.call(workflowRunEndpoints.show, { params: { id } });
   const runFile = async (file: string): Promise<{ detail: WorkflowRunDetail; stdout: string; code: number }> => {
@@ -52,9 +57,10 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
     return { detail: await run(events[0]?.payload.run ?? ''), stdout: result.stdout, code: result.code };
   };
 
-  test('the headline example takes the then branch when the answer contains FAIL', async () => {
-    const file = path.join(workdir, 'test-and-fix.yaml');
+  test('the headline example, in a folder Claude has never seen, takes the then branch when the answer contains FAIL', async () => {
+    const file = path.join(newProject, 'test-and-fix.yaml');
     copyFileSync(path.join(repoRoot, 'examples', 'workflows', 'test-and-fix.yaml'), file);
+    assert.equal(trustedFolders()[newProject], undefined, 'Claude has never seen the folder');
     testVerdict = '2 passed, 1 FAIL: test_parse expected 3, got 4';
     const { detail, code, stdout } = await runFile(file);
     assert.equal(code, 0, stdout);
@@ -70,19 +76,37 @@ describe('workflows with the real Claude Code', { timeout: 400_000 }, () => {
     assert.equal(fixPrompt.length, 1);
     assert.equal(lastUserText(fixPrompt[0] as RecordedRequest).trim(), `Fix the failing tests: ${testVerdict}`);
     const session = await daemon.client.call(sessionEndpoints.show, { params: { id: runTests?.sessionId ?? '' } });
-    assert.equal(session.cwd, workdir, 'sessions start in the workflow file’s directory');
+    assert.equal(session.cwd, newProject, 'sessions start in the workflow file’s directory');
+    // Claude asked whether to trust the folder, and the steps' `trust: true` answered yes (Claude records that itself).
+    assert.equal(trustedFolders()[newProject]?.hasTrustDialogAccepted, true);
   });
 
   test('the headline example skips the then branch when the answer has no FAIL', async () => {
     testVerdict = 'All 3 tests passed.';
     const fixesBefore = prompts('Fix the failing tests').length;
-    const { detail, code, stdout } = await runFile(path.join(workdir, 'test-and-fix.yaml'));
+    const { detail, code, stdout } = await runFile(path.join(newProject, 'test-and-fix.yaml'));
     assert.equal(code, 0, stdout);
     assert.equal(detail.status, 'succeeded');
     assert.equal(detail.steps.find((s) => s.id === 'run-tests')?.outputs.result, testVerdict);
     assert.equal(detail.steps.find((s) => s.type === 'if')?.outputs.branch, 'else');
     assert.equal(detail.steps.find((s) => s.id === 'fix-tests'), undefined);
     assert.equal(prompts('Fix the failing tests').length, fixesBefore, 'no fix session was prompted');
+  });
+
+  test('without trust, a session step in a folder Claude has never seen fails saying to add trust: true', async () => {
+    const dir = mkdtempSync('/tmp/cpt-wf-untrusted-');
+    try {
+      const file = path.join(dir, 'untrusted.yaml');
+      writeFileSync(file, 'name: untrusted\nsteps:\n  - type: session\n    id: ask\n    provider: claude-code\n    prompt: "Review untrusted"\n');
+      const { detail, code } = await runFile(file);
+      assert.equal(code, 1);
+      assert.equal(detail.status, 'failed');
+      assert.match(detail.error ?? '', /steps\[0\] \(ask\) Claude Code asks whether to trust .*\(in a workflow: trust: true on the session step\)$/);
+      assert.equal(prompts('Review untrusted').length, 0, 'nothing was typed into the question');
+      assert.notEqual(trustedFolders()[dir]?.hasTrustDialogAccepted, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a parallel step runs two Claude sessions at once and collects both answers', async () => {

@@ -56,11 +56,30 @@ steps:
       `${file}:6:47: steps[0].prompt: \${fix-tests.result}: step "fix-tests" has not run at this point (it comes later, or in another branch of a parallel step)`,
       `${file}:8:14: steps[0].timeout: bad duration "soon": write a number with a unit, e.g. 500ms, 30s, 5m, 1h or 1m30s`,
       `${file}:10:56: steps[1].condition: bad condition: expected a value (a 'string', a number or \${...}), found the end of the condition`,
-      `${file}:15:9: steps[1].then[0].promt: unknown field "promt" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, prompt, env, args, wait)`,
+      `${file}:15:9: steps[1].then[0].promt: unknown field "promt" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, trust, prompt, env, args, wait)`,
       `${file}:17:13: steps[1].then[1].id: duplicate id "run-tests" (already used by steps[0])`,
       `${file}:19:11: steps[2].type: unknown step type "dance" (expected one of: session, if, parallel, foreach, shell, set, log)`,
       `${file}:20:14: steps[3].session: no session step has id "nobody"`,
     ]);
+  });
+
+  test('a session step\'s trust must be true or false', async () => {
+    const file = path.join(suite.workdir, 'trust.yaml');
+    writeFileSync(file, 'name: trust\nsteps:\n  - type: session\n    provider: claude-code\n    trust: "yes"\n    prompt: hi\n');
+    const result = await suite.daemon.cli(['workflow', 'validate', file]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, `${file}:5:12: steps[0].trust: must be true or false, not a string\n`);
+    writeFileSync(file, 'name: trust\nsteps:\n  - type: session\n    provider: claude-code\n    trust: true\n    prompt: hi\n');
+    const ok = await suite.daemon.cli(['workflow', 'validate', file]);
+    assert.equal(ok.code, 0, ok.stdout);
+  });
+
+  test('a provider without a trust option refuses it when the step starts', async () => {
+    const file = path.join(suite.workdir, 'trust-shell.yaml');
+    writeFileSync(file, 'name: trust-shell\nsteps:\n  - type: session\n    id: sh\n    provider: shell\n    trust: true\n    args: ["true"]\n');
+    const result = await suite.daemon.cli(['workflow', 'run', file]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /steps\[0\] \(sh\) provider "shell" takes no options, got: trust \(a session step's trust is for provider claude-code\)\n/);
   });
 
   test('--json prints the API response; YAML syntax errors have a position too', async () => {

@@ -39,6 +39,8 @@ export interface SessionStep extends StepBase {
   /** Relative to the workflow's `baseDir`; that directory when absent. */
   cwd?: string;
   model?: string;
+  /** The provider's `trust` option: claude-code answers its folder-trust question with yes. */
+  trust?: boolean;
   prompt?: string;
   env: Record<string, string>;
   args: string[];

@@ -28,7 +28,7 @@ describe('parseWorkflow', () => {
     assert.equal(workflow.baseDir, examples);
     const [first, second] = workflow.steps as [SessionStep, IfStep];
     assert.deepEqual(first, {
-      path: 'steps[0]', line: 3, column: 5, onError: 'fail', id: 'run-tests', type: 'session', provider: 'claude-code',
+      path: 'steps[0]', line: 3, column: 5, onError: 'fail', id: 'run-tests', type: 'session', provider: 'claude-code', trust: true,
       prompt: 'Run the test suite and report failures', env: {}, args: [], wait: { until: 'idle_prompt' },
     });
     assert.equal(second.type, 'if');
@@ -46,6 +46,7 @@ steps:
     provider: claude-code
     cwd: sub
     model: sonnet
+    trust: false
     env: { PORT: 8080 }
     args: [--verbose]
     wait: { event: session.status, timeout: 2m }
@@ -78,7 +79,7 @@ steps:
     assert.deepEqual(
       { ...session, path: undefined, line: undefined, column: undefined },
       {
-        type: 'session', id: 's', provider: 'claude-code', cwd: 'sub', model: 'sonnet', env: { PORT: '8080' }, args: ['--verbose'],
+        type: 'session', id: 's', provider: 'claude-code', cwd: 'sub', model: 'sonnet', trust: false, env: { PORT: '8080' }, args: ['--verbose'],
         wait: { event: 'session.status', timeoutMs: 120_000 }, timeoutMs: 3_600_000, retry: { count: 2, delayMs: 10_000 }, onError: 'continue',
         path: undefined, line: undefined, column: undefined,
       },
@@ -115,7 +116,7 @@ steps:
     assert.deepEqual(errorsOf(source), [
       '6:22 steps[0].prompt: ${b.result}: step "b" has not run at this point (it comes later, or in another branch of a parallel step)',
       '7:14 steps[0].timeout: bad duration "30": write a number with a unit, e.g. 500ms, 30s, 5m, 1h or 1m30s',
-      '8:5 steps[0].colour: unknown field "colour" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, prompt, env, args, wait)',
+      '8:5 steps[0].colour: unknown field "colour" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, trust, prompt, env, args, wait)',
       "10:47 steps[1].condition: bad condition: expected a value (a 'string', a number or ${...}), found the end of the condition",
       '13:13 steps[1].then[0].id: duplicate id "a" (already used by steps[0])',
       '15:22 steps[1].then[0].prompt: ${a.resul}: a session step has no "resul" (it has result, output, exit_code, status, session_id)',
@@ -124,6 +125,18 @@ steps:
       '19:5 steps[3].provider: missing required field "provider" for a session step',
       '21:11 steps[3].wait: unknown wait "forever" (expected idle_prompt, permission, exit, or { event: <type>, timeout: <duration> })',
     ]);
+  });
+
+  it('takes trust as true or false only', () => {
+    const step = (trust: string) => `name: t\nsteps:\n  - type: session\n    provider: claude-code\n    trust: ${trust}\n`;
+    assert.equal((parseWorkflow(step('true')).workflow?.steps[0] as SessionStep).trust, true);
+    assert.equal((parseWorkflow(step('false')).workflow?.steps[0] as SessionStep).trust, false);
+    assert.equal((parseWorkflow('name: t\nsteps: [{ type: session, provider: shell }]\n').workflow?.steps[0] as SessionStep).trust, undefined);
+    assert.deepEqual(errorsOf(step('"yes"')), ['5:12 steps[0].trust: must be true or false, not a string']);
+    assert.deepEqual(errorsOf(step('yes')), ['5:12 steps[0].trust: must be true or false, not a string']);
+    assert.deepEqual(errorsOf(step('1')), ['5:12 steps[0].trust: must be true or false, not the number 1']);
+    assert.deepEqual(errorsOf(step('"${env.TRUST}"')), ['5:12 steps[0].trust: must be true or false, not a string']);
+    assert.deepEqual(errorsOf(step('')), ['5:12 steps[0].trust: must be true or false, not nothing']);
   });
 
   it('finds condition errors inside quoted, plain and block strings', () => {

@@ -39,7 +39,7 @@ const STEP_FIELDS: Record<IdKind, readonly string[]> = {
 
 const COMMON_FIELDS = ['type', 'id', 'timeout', 'retry', 'on_error'];
 const TYPE_FIELDS: Record<string, readonly string[]> = {
-  session: ['provider', 'cwd', 'model', 'prompt', 'env', 'args', 'wait'],
+  session: ['provider', 'cwd', 'model', 'trust', 'prompt', 'env', 'args', 'wait'],
   'session-prompt': ['session', 'prompt', 'wait'],
   if: ['condition', 'then', 'else'],
   parallel: ['steps', 'mode'],
@@ -154,6 +154,13 @@ class Validator {
     }
     if (options.coerce && isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')) return String(node.value);
     this.error(node, path, `must be a string, not ${kindOf(node)}`);
+    return undefined;
+  }
+
+  /** A true/false field (YAML `true`/`false`; not a string or a reference). */
+  boolean(node: Node | null, path: string): boolean | undefined {
+    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+    this.error(node, path, `must be true or false, not ${kindOf(node)}`);
     return undefined;
   }
 
@@ -330,12 +337,14 @@ class Validator {
         const provider = text(required('provider'), 'provider', { nonEmpty: true });
         const cwd = text(optional('cwd'), 'cwd', { nonEmpty: true });
         const model = text(optional('model'), 'model', { nonEmpty: true });
+        const trustNode = optional('trust');
+        const trust = trustNode === undefined ? undefined : this.boolean(trustNode, `${at}.trust`);
         const prompt = text(optional('prompt'), 'prompt');
         const env = this.stringMap(optional('env'), `${at}.env`, scope);
         const args = this.stringList(optional('args'), `${at}.args`, scope);
         const wait = this.wait(optional('wait'), `${at}.wait`);
         if (provider !== undefined) {
-          step = { ...base, type: 'session', provider, env, args, ...(cwd !== undefined && { cwd }), ...(model !== undefined && { model }), ...(prompt !== undefined && { prompt }), ...(wait && { wait }) } satisfies SessionStep;
+          step = { ...base, type: 'session', provider, env, args, ...(cwd !== undefined && { cwd }), ...(model !== undefined && { model }), ...(trust !== undefined && { trust }), ...(prompt !== undefined && { prompt }), ...(wait && { wait }) } satisfies SessionStep;
         }
         break;
       }

@@ -201,8 +201,17 @@ export class RunExecutor {
         name: `${step.id ?? 'step'}${scope.iteration.map((i) => `-${i}`).join('')}-${this.run.id.slice(0, 8)}`,
         env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])),
         args: step.args.map((arg) => interpolate(arg, context)),
-        options: step.model === undefined ? {} : { model: interpolate(step.model, context) },
+        options: { ...(step.model !== undefined && { model: interpolate(step.model, context) }), ...(step.trust !== undefined && { trust: step.trust }) },
         ...(prompt === undefined ? {} : { prompt }),
+      }).catch((error: unknown) => {
+        const code = (error as { code?: unknown }).code;
+        // The provider's options schema refuses `trust` (only claude-code has it): say which field of the file that is.
+        if (step.trust !== undefined && code === 'invalid_request' && /\btrust\b/.test(message(error))) {
+          throw new StepFailure(`${message(error)} (a session step's trust is for provider claude-code)`);
+        }
+        // Claude Code asked whether to trust the folder: in a file, `--trust` is the step's `trust: true`.
+        if (code === 'folder_not_trusted' && step.trust !== true) throw new StepFailure(`${message(error)} (in a workflow: trust: true on the session step)`);
+        throw error;
       });
       Object.assign(state, { sessionId: session.id, prompted: prompt !== undefined, cursor: 0 });
       await this.journal.saveState(key, state);
