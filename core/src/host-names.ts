@@ -23,7 +23,8 @@ function parseHost(value: string, scheme: Scheme): URL | undefined {
 }
 
 const bracketed = (address: string): string => (address.includes(':') ? `[${address}]` : address);
-const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+/** Whether a listener's host is a loopback address or name. */
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 
 /** Every address of this machine's interfaces, and its names: what a listener on all interfaces answers to. */
 function machineNames(): string[] {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { httpAuthenticate, localControlRequest, type AnyPlugin, type KernelControl, type Migration, type PluginContext, type PluginLifecycle } from '@codepiper/sdk';
 import { pino, type Logger } from 'pino';
 import { ApiServer, type WebListener } from './api-server.js';
+import { isLoopback } from './host-names.js';
 import { loadConfig, type KernelConfig, type WebSettings } from './config.js';
 import { ServiceContainer } from './container.js';
 import { serveDaemonEndpoints } from './daemon-endpoints.js';
@@ -262,8 +263,6 @@ export class Kernel {
     }
   }
 }
-
-const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** The TCP listener to open, from the config's `web:` section and the flags; undefined when neither asks for one. */
 function webListener(settings: WebSettings, options: KernelOptions): WebListener | undefined {

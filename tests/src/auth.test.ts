@@ -19,7 +19,7 @@ import {
 } from '@codepiper/sdk';
 import { selfSignedCertificate } from './certificates.js';
 import { runCli, tempHome, TestDaemon } from './harness.js';
-import { bootstrapPassword, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
+import { bootstrapPassword, errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
 interface Sent {
   status: number;
@@ -53,8 +53,6 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
     request.end(body);
   });
 }
-
-const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
 
 /** The attributes of a Set-Cookie header, lower-cased names, after its `name=value`. */
 const cookieAttributes = (setCookie: string): Record<string, string | true> =>
@@ -381,7 +379,6 @@ describe('sign-in abuse: attempts count on arrival, one address never locks the 
   });
 });
 
-// Needs the kernel's request site (HttpAuthRequest.site, RequestOrigin.site).
 describe('a web session works only at the site it was issued for', () => {
   let daemon: TestDaemon;
   let url: string;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { ApiClient, ApiError, SESSION_COOKIE, WEBSOCKET_OPERATION, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
 import { waitFor, type TestDaemon } from './harness.js';
 import { ProbeSummary } from './probe-summary.js';
-import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
+import { errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
 /** Routes anyone may call over TCP, and routes served to the local CLI only: a new one must be added here, on purpose. */
 const PUBLIC = new Set(['GET /health', 'GET /auth/session', 'POST /auth/login']);
@@ -23,8 +23,6 @@ interface Route {
   /** A WebSocket endpoint (`x-websocket` in the description). */
   websocket: boolean;
 }
-
-const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
 
 /** Files named CANARY anywhere under `dir`. */
 function canaries(dir: string): string[] {

@@ -39,6 +39,9 @@ export class WebClient {
   }
 }
 
+/** The `error.code` of a JSON error body. */
+export const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+
 /** A TOTP code for `secret`, `stepsAhead` 30-second steps from now (one step of drift is accepted). */
 export const totp = (secret: string, stepsAhead = 0): string => generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + stepsAhead * 30 });
 

@@ -11,7 +11,7 @@ import { daemonEndpoints, type AuditEntry, type AuthStatus, type Policy } from '
 import { selfSignedCertificate } from './certificates.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { ProbeSummary } from './probe-summary.js';
-import { setUpAccount, startWebDaemon, WebClient } from './web-client.js';
+import { errorCode, setUpAccount, startWebDaemon, WebClient } from './web-client.js';
 
 const CANARY = 'CANARY';
 /** A name the plain listener is configured to answer to (`web.allowed_hosts`), as behind a reverse proxy. */
@@ -113,8 +113,6 @@ function request(url: string, options: { method?: string; headers?: Record<strin
     req.end(options.body);
   });
 }
-
-const errorCode = (text: string): string | undefined => (JSON.parse(text) as { error?: { code?: string } }).error?.code;
 
 describe('the web edge of `daemon --web`, tried as an attacker would (plain HTTP and TLS)', { timeout: 240_000 }, () => {
   const summary = new ProbeSummary('the web edge: requests tried as an attacker would');
