@@ -195,7 +195,11 @@ export class ApiServer implements ApiRegistrar {
       },
       handler: async (request, reply) => {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
-        const result = await handler({ ...this.requestInput(request), body: request.body, reply: control } as RequestContext<E>);
+        const gone = new AbortController();
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableFinished) gone.abort();
+        });
+        const result = await handler({ ...this.requestInput(request), body: request.body, reply: control, signal: gone.signal } as RequestContext<E>);
         reply.code(endpoint.status);
         return result;
       },

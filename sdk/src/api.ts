@@ -112,6 +112,8 @@ export interface RequestContext<E> {
   /** Request headers, lower-cased names (for credentials that must not travel in URLs). */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   reply: ResponseControl;
+  /** Aborted when the client goes away before the reply is sent (a hook whose agent stopped waiting). */
+  signal: AbortSignal;
 }
 
 export type EndpointHandler<E> = (request: RequestContext<E>) => Promise<EndpointResponse<E>>;

@@ -1,7 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
-import { defineBailHook } from './hooks.js';
-import type { SessionRecord } from './sessions.js';
 
 /** Options of the `claude-code` provider (`codepiper start -p claude-code --model M --permission-mode P --billing B --resume ID --trust`). */
 export const ClaudeCodeOptionsSchema = Type.Object(
@@ -65,23 +63,3 @@ export const claudeCodeEndpoints = {
     response: ClaudeHookReplySchema,
   }),
 };
-
-export interface ClaudePermissionQuestion {
-  session: SessionRecord;
-  event: 'PreToolUse' | 'PermissionRequest';
-  toolName: string;
-  toolInput: unknown;
-}
-
-export interface ClaudePermissionDecision {
-  decision: 'allow' | 'deny' | 'ask';
-  reason: string;
-}
-
-export const claudePermission = defineBailHook<ClaudePermissionQuestion, ClaudePermissionDecision>({
-  name: 'claude-code.permission',
-  owner: 'provider-claude-code',
-  payload: 'ClaudePermissionQuestion → ClaudePermissionDecision',
-  description:
-    'Before a Claude Code tool call runs (PreToolUse) and when Claude asks for permission (PermissionRequest). The first tap returning a decision answers Claude; none: Claude decides itself. A failing tap: a PreToolUse is answered ask (never allow), a PermissionRequest is left to Claude’s own prompt.',
-});

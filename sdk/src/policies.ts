@@ -210,7 +210,7 @@ export const policyEndpoints = {
 export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
 export const ApprovalStatusSchema = Type.Union(APPROVAL_STATUSES.map((s) => Type.Literal(s)));
 
-/** A question a policy's `ask` put to a person, answerable from any client. */
+/** A question a policy's `ask` put to a person, answerable from any client, pending as long as the agent waits. */
 export const ApprovalSchema = Type.Object({
   id: Type.String({ description: 'UUID' }),
   sessionId: Type.String(),
@@ -222,9 +222,10 @@ export const ApprovalSchema = Type.Object({
   policyName: Type.String(),
   status: ApprovalStatusSchema,
   createdAt: IsoTime,
-  expiresAt: IsoTime,
   answeredAt: Nullable(IsoTime),
-  answeredBy: Nullable(Type.String({ description: '`unix:local`, `tcp:ADDRESS`, or `timeout`' })),
+  answeredBy: Nullable(
+    Type.String({ description: 'A person over `unix:local` or `tcp:ADDRESS`, `terminal` (in the agent’s own prompt), or what ended it unanswered: `turn ended`, `session ended`, `daemon stopped`' }),
+  ),
   answer: Nullable(Type.String({ description: 'The reason given with a deny' })),
   rememberedPolicyId: Nullable(Type.String({ description: 'The policy `--remember` created' })),
 });

@@ -225,6 +225,7 @@ describe('analytics with the real Codex CLI against a fake Responses API', { tim
     daemon = new TestDaemon(tempHome(), { CODEPIPER_CODEX_BIN: codexBin, [codexKeyVar]: codex.env[codexKeyVar]! });
     writeFileSync(path.join(daemon.home, 'config.yaml'), `analytics:\n  prices:\n    fake-model: ${JSON.stringify(PRICE)}\n`);
     await daemon.start();
+    await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', rule: 'Bash(ls)', name: 'ls' } });
     fresh = await TestDaemon.start();
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { eventEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, eventEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -43,6 +43,10 @@ describe('claude-code: Claude Code\'s folder-trust question, with the real Claud
   const prompted = (text: string) => fake.messageRequests().some((r) => isMainConversation(r) && lastUserText(r).includes(text));
   const trustedFolders = () => (JSON.parse(readFileSync(`${home.configDir}/.claude.json`, 'utf8')) as { projects?: Record<string, { hasTrustDialogAccepted?: boolean }> }).projects ?? {};
   const sessionIn = async (dir: string) => waitFor(`the session in ${dir}`, async () => (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.cwd === dir));
+  const trustApproval = (id: string): Promise<Approval> =>
+    waitFor('the trust question as a pending approval', async () =>
+      (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.sessionId === id && a.tool === 'trust_folder'),
+    60_000);
   const statusDetails = async (id: string) =>
     (await daemon.client.call(eventEndpoints.list, { query: { session: id, type: 'session.status', limit: 1000 } })).events.map((e) => e.payload as { to: string; detail: string | null });
 
@@ -77,6 +81,8 @@ describe('claude-code: Claude Code\'s folder-trust question, with the real Claud
       return s.status === 'waiting' ? s : undefined;
     }, 60_000);
     assert.equal(waiting.statusDetail, `trust: ${dir}`);
+    const question = await trustApproval(id);
+    assert.deepEqual(question.input, { path: dir });
 
     const refused = await daemon.cli(['send', id.slice(0, 8), 'say hello too early'], { timeoutMs: 60_000 });
     assert.notEqual(refused.code, 0);
@@ -92,7 +98,35 @@ describe('claude-code: Claude Code\'s folder-trust question, with the real Claud
     const sent = await daemon.cli(['send', id.slice(0, 8), 'say hello after a person trusted it'], { timeoutMs: 90_000 });
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the prompt to reach the model', () => prompted('say hello after a person trusted it') || undefined, 60_000);
+    const answered = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === question.id);
+    assert.deepEqual([answered?.status, answered?.answeredBy], ['approved', 'terminal']);
     await daemon.client.call(sessionEndpoints.kill, { params: { id } });
+  });
+
+  test('the trust question is a pending approval: approved from the CLI, Claude trusts the folder and starts; denied, Claude exits', async () => {
+    const yes = newFolder();
+    const started = await daemon.cli(['start', '-p', 'claude-code', '-d', yes, ...envFlags(), '--json'], { timeoutMs: 60_000 });
+    assert.equal(started.code, 0, started.stderr);
+    const id = (JSON.parse(started.stdout) as SessionRecord).id;
+    const approved = await daemon.cli(['approve', (await trustApproval(id)).id.slice(0, 8)]);
+    assert.equal(approved.code, 0, approved.stderr);
+    await waitFor('Claude to start', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id } })).status === 'idle' || undefined, 60_000);
+    assert.equal(trustedFolders()[yes]?.hasTrustDialogAccepted, true);
+    const sent = await daemon.cli(['send', id.slice(0, 8), 'say hello once trusted from afar'], { timeoutMs: 90_000 });
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor('the prompt to reach the model', () => prompted('say hello once trusted from afar') || undefined, 60_000);
+    await daemon.client.call(sessionEndpoints.kill, { params: { id } });
+
+    const no = newFolder();
+    const other = JSON.parse((await daemon.cli(['start', '-p', 'claude-code', '-d', no, ...envFlags(), '--json'], { timeoutMs: 60_000 })).stdout) as SessionRecord;
+    const denied = await daemon.cli(['deny', (await trustApproval(other.id)).id.slice(0, 8)]);
+    assert.equal(denied.code, 0, denied.stderr);
+    const ended = await waitFor('Claude to exit', async () => {
+      const s = await daemon.client.call(sessionEndpoints.show, { params: { id: other.id } });
+      return s.status === 'exited' || s.status === 'crashed' ? s : undefined;
+    }, 60_000);
+    assert.equal(ended.status, 'exited', JSON.stringify(ended));
+    assert.notEqual(trustedFolders()[no]?.hasTrustDialogAccepted, true);
   });
 
   test('start --trust --prompt in a folder Claude has never seen: the question is answered yes, then the prompt is submitted', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { analyticsEndpoints, ApiError, codexEndpoints, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, codexEndpoints, eventEndpoints, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
@@ -35,6 +35,8 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     codex = await prepareCodexHome({ baseUrl: fake.url, trustedDirs: [workdir] });
     // The key is also in the daemon's environment: a resumed session gets no request environment.
     daemon = await TestDaemon.start({ CODEPIPER_CODEX_BIN: codexBin, [codexKeyVar]: codex.env[codexKeyVar]! });
+    // Listing files is fine; any other call would wait for a person (the default ask).
+    await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', rule: 'Bash(ls)', name: 'ls' } });
   });
   after(async () => {
     await daemon?.dispose();
@@ -64,18 +66,21 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     };
   };
 
-  test('starts codex with the notify forwarder and finds its session id', async () => {
+  test('starts codex with its hooks (trusted for this process only) and finds its session id', async () => {
     session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'codex', cwd: workdir, env: codex.env, options: { model: 'fake-model' } } });
     assert.equal(session.provider, 'codex');
     assert.equal(session.command[0], codexBin);
     assert.ok(session.command.includes('--no-alt-screen'));
     assert.deepEqual(session.command.slice(session.command.indexOf('-m'), session.command.indexOf('-m') + 2), ['-m', 'fake-model']);
-    const notify = session.command.find((a) => a.startsWith('notify='));
-    assert.ok(notify, 'a notify override');
-    const script = (JSON.parse(notify.slice('notify='.length)) as string[])[0]!;
+    assert.ok(!session.command.some((a) => a.startsWith('notify=')), 'the user’s own notify is left alone');
+    for (const event of ['PreToolUse', 'PermissionRequest', 'PostToolUse', 'Stop']) assert.ok(session.command.some((a) => a.startsWith(`hooks.${event}=`)), event);
+    assert.ok(session.command.some((a) => a.startsWith('hooks.state=')));
+    const script = /exec '([^']+)'/.exec(session.command.find((a) => a.startsWith('hooks.Stop=')) ?? '')?.[1] ?? '';
     assert.equal(statSync(script).mode & 0o777, 0o700);
-    const secret = readFileSync(path.join(path.dirname(script), 'secret'), 'utf8').trim();
-    assert.equal(statSync(path.join(path.dirname(script), 'secret')).mode & 0o777, 0o600);
+    const curlConfig = path.join(path.dirname(script), 'hook.curl');
+    assert.equal(statSync(curlConfig).mode & 0o777, 0o600);
+    const secret = /Bearer ([0-9a-f]+)/.exec(readFileSync(curlConfig, 'utf8'))?.[1] ?? '';
+    assert.match(secret, /^[0-9a-f]{64}$/);
     assert.ok(!session.command.join(' ').includes(secret), 'the secret is not in argv');
     assert.ok(!readFileSync(script, 'utf8').includes(secret), 'the secret is not in the script');
 
@@ -85,18 +90,18 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal((await show(session.id)).metadata.codexHome, codex.codexHome);
   });
 
-  test('a prompt sent with `codepiper send` is answered on screen; notify sets idle and records the turn', async () => {
+  test('a prompt sent with `codepiper send` is answered on screen; the Stop hook sets idle and records the turn', async () => {
     const sent = await daemon.cli(['send', session.id.slice(0, 8), 'say hello']);
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the answer on screen', async () => (await screenText(session.id)).includes('Hello from the fake model'), 30_000);
-    const turn = await waitFor('codex.turn_complete', async () => (await events('codex.turn_complete'))[0], 15_000);
+    const turn = await waitFor('codex.Stop', async () => (await events('codex.Stop'))[0], 15_000);
     const payload = turn.payload as Record<string, unknown>;
-    assert.equal(payload['last-assistant-message'], 'Hello from the fake model');
-    assert.equal(payload['thread-id'], threadId);
-    await waitFor('status idle, set by the notification', async () => (await show(session.id)).status === 'idle', 5_000);
+    assert.equal(payload.last_assistant_message, 'Hello from the fake model');
+    assert.equal(payload.session_id, threadId);
+    await waitFor('status idle, set by the Stop hook', async () => (await show(session.id)).status === 'idle', 5_000);
     const statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
     assert.deepEqual(statuses.slice(-2), ['working', 'idle']);
-    // The idle status is set by the notification itself, at once.
+    // The idle status is set by the hook itself, at once.
     const idle = (await events('session.status')).at(-1)!;
     assert.ok(idle.id > turn.id);
   });
@@ -114,7 +119,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const sent = await daemon.cli(['send', session.id, 'list the files']);
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the second answer', async () => (await screenText(session.id)).includes('There is one file'), 30_000);
-    await waitFor('two turns notified', async () => (await events('codex.turn_complete')).length === 2, 15_000);
+    await waitFor('two turns ended', async () => (await events('codex.Stop')).length === 2, 15_000);
     await waitFor('usage after the second turn', async () => {
       const usage = (await show(session.id)).metadata.usage as Usage | undefined;
       return usage !== undefined && usage.total_tokens === mainUsage().total_tokens;
@@ -124,8 +129,10 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal(fake.reportedUsage((r) => sessionIdOf(r) === threadId && !isStructured(r)).replies, 3);
     assert.deepEqual(await storedUsage(), mainUsage(), 'the ledger holds each response once');
 
-    // The title thread's notification was ignored: every recorded turn is the main thread's.
-    for (const e of await events('codex.turn_complete')) assert.equal((e.payload as Record<string, unknown>)['thread-id'], threadId);
+    // Every recorded turn is the main thread's (the title request is no turn of it).
+    for (const e of await events('codex.Stop')) assert.equal((e.payload as Record<string, unknown>).session_id, threadId);
+    const ls = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.find((e) => e.tool === 'Bash');
+    assert.deepEqual([ls?.source, ls?.decision, ls?.policyName, (ls?.input as { command: string }).command], ['codex.prompt', 'allow', 'ls', 'ls']);
     const tools = await waitFor('the tool call event', async () => (await events('codex.tool_call'))[0], 10_000);
     assert.equal((tools.payload as { name: string }).name, 'exec_command');
     assert.deepEqual((tools.payload as { arguments: unknown }).arguments, { cmd: 'ls' });
@@ -145,17 +152,17 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal(cli.code, 0, cli.stderr);
   });
 
-  test('a notification with a wrong secret gets 401 and changes nothing', async () => {
-    const before = (await events('codex.turn_complete')).length;
+  test('a hook with a wrong secret gets 401 and changes nothing', async () => {
+    const before = (await events('codex.Stop')).length;
     const refused = await daemon.client
-      .call(codexEndpoints.notify, { params: { session: session.id }, body: { secret: 'not-the-secret', notification: { type: 'agent-turn-complete', 'thread-id': threadId } } })
+      .call(codexEndpoints.hook, { params: { session: session.id }, headers: { authorization: 'Bearer wrong' }, body: { hook_event_name: 'Stop', session_id: threadId } })
       .then(
         () => undefined,
         (error: unknown) => error,
       );
     assert.ok(refused instanceof ApiError);
     assert.equal(refused.status, 401);
-    assert.equal((await events('codex.turn_complete')).length, before);
+    assert.equal((await events('codex.Stop')).length, before);
   });
 
   test('after a daemon restart the rollout is followed from its stored offset: nothing is counted twice', async () => {
@@ -163,7 +170,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     await daemon.start();
     const sent = await daemon.cli(['send', session.id, 'once more']);
     assert.equal(sent.code, 0, sent.stderr);
-    await waitFor('three turns notified', async () => (await events('codex.turn_complete')).length === 3, 30_000);
+    await waitFor('three turns ended', async () => (await events('codex.Stop')).length === 3, 30_000);
     await waitFor('three task_complete events', async () => (await events('codex.task_complete')).length === 3, 10_000);
     await waitFor('usage after the third turn', async () => ((await show(session.id)).metadata.usage as Usage | undefined)?.total_tokens === mainUsage().total_tokens, 10_000);
     assert.equal((await events('codex.tool_call')).length, 1, 'the first turns were not read again');
@@ -171,7 +178,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const { model: _model, ...usage } = (await show(session.id)).metadata.usage as Usage & { model: string | null };
     assert.deepEqual(usage, mainUsage());
     assert.deepEqual(await storedUsage(), mainUsage());
-    await waitFor('status idle, set by the notification', async () => (await show(session.id)).status === 'idle', 5_000);
+    await waitFor('status idle, set by the Stop hook', async () => (await show(session.id)).status === 'idle', 5_000);
   });
 
   test('stop ends codex cleanly, without the forced kill', async () => {
@@ -192,9 +199,9 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     const sent = await daemon.cli(['send', session.id, 'after resume']);
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the answer after resume', async () => (await screenText(session.id)).includes('Resumed and answering'), 30_000);
-    await waitFor('the turn after resume notified', async () => (await events('codex.turn_complete')).length === 4, 15_000);
-    // The status follows the notification's event by a moment.
-    await waitFor('status idle, set by the notification', async () => (await show(session.id)).status === 'idle', 5_000);
+    await waitFor('the turn after resume ended', async () => (await events('codex.Stop')).length === 4, 15_000);
+    // The status follows the hook's event by a moment.
+    await waitFor('status idle, set by the Stop hook', async () => (await show(session.id)).status === 'idle', 5_000);
     const { entries } = await daemon.client.call(sessionEndpoints.transcript, { params: { id: session.id } });
     assert.deepEqual(entries.filter((e) => e.kind === 'user').map((e) => e.text), ['say hello', 'list the files', 'once more', 'after resume']);
     // Codex carries its cumulative counter over a resume (0.169.0): the stored value stays exact.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -213,7 +213,7 @@ describe('permission policies through the CLI', () => {
 });
 
 describe('policies answer Claude Code hooks (stand-in claude, the real hook forwarder)', { timeout: 60_000 }, () => {
-  const suite = standInClaudeSession('policies:\n  approval_timeout_s: 8\n');
+  const suite = standInClaudeSession('');
   const forward = (event: string, tool: string, input: object): unknown => suite.hook({ hook_event_name: event, tool_name: tool, tool_input: input });
 
   test('deny, allow, explicit ask and the default, in Claude’s own output contract; each decision audited', async () => {
@@ -247,28 +247,29 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     assert.deepEqual(
       entries.map((e) => [e.source, e.tool, e.decision, e.policyName]),
       [
-        ['claude-code.PreToolUse', 'Bash', 'deny', 'no-rm'],
-        ['claude-code.PreToolUse', 'Read', 'allow', 'reads'],
-        ['claude-code.PreToolUse', 'Bash', 'ask', 'ask-push'],
-        ['claude-code.PreToolUse', 'WebFetch', 'ask', 'default'],
-        ['claude-code.PermissionRequest', 'Bash', 'deny', 'no-rm'],
+        ['claude-code.check', 'Bash', 'deny', 'no-rm'],
+        ['claude-code.check', 'Read', 'allow', 'reads'],
+        ['claude-code.check', 'Bash', 'ask', 'ask-push'],
+        ['claude-code.check', 'WebFetch', 'ask', 'default'],
+        ['claude-code.prompt', 'Bash', 'deny', 'no-rm'],
       ],
     );
     assert.deepEqual(entries[0]?.input, { command: 'ls && rm -rf build' });
   });
 
-  /** Runs the forwarder without waiting: the hook blocks while an approval is pending. */
-  const forwardLater = (event: string, tool: string, input: object): Promise<{ reply: unknown; ms: number }> =>
-    new Promise((resolve, reject) => {
-      const started = Date.now();
-      const script = path.join(path.dirname(String(suite.session.metadata.settingsPath)), 'hook.sh');
-      const child = spawn(script, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Runs the forwarder as Claude does, without waiting: the hook blocks while an approval is pending. */
+  const forwardLater = (event: string, tool: string, input: object): Promise<{ reply: unknown; code: number | null }> & { hook: ChildProcess } => {
+    const script = path.join(path.dirname(String(suite.session.metadata.settingsPath)), 'hook.sh');
+    const hook = spawn('sh', ['-c', `exec '${script}' ${event}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const done = new Promise<{ reply: unknown; code: number | null }>((resolve, reject) => {
       let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve({ reply: JSON.parse(out) as unknown, ms: Date.now() - started }) : reject(new Error(`hook exited ${code}`))));
-      child.stdin.end(JSON.stringify({ session_id: suite.session.id, hook_event_name: event, tool_name: tool, tool_input: input }));
+      hook.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      hook.on('error', reject);
+      hook.on('close', (code) => resolve({ reply: out ? (JSON.parse(out) as unknown) : undefined, code }));
     });
+    hook.stdin.end(JSON.stringify({ session_id: suite.session.id, hook_event_name: event, tool_name: tool, tool_input: input }));
+    return Object.assign(done, { hook });
+  };
   const pending = (tool: string) =>
     waitFor(`a pending approval for ${tool}`, async () => {
       const result = await suite.daemon.cli(['approvals', '--json']);
@@ -314,14 +315,51 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     assert.deepEqual([allowed?.tool, allowed?.answeredBy], ['WebFetch', 'unix:local']);
   });
 
-  test('an unanswered approval expires: Claude’s own prompt takes over, nothing hangs', async () => {
-    const { reply, ms } = await forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/c' });
-    assert.deepEqual(reply, {});
-    assert.ok(ms >= 7900, `waited ${ms} ms for an 8 s timeout`);
-    const all = (await suite.daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals;
-    assert.equal(all.find((a) => (a.input as { url: string }).url === 'https://example.com/c')?.status, 'expired');
-    const expired = (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } })).entries.at(-1);
-    assert.deepEqual([expired?.decision, expired?.answeredBy], ['ask', 'timeout']);
+  const approvalOf = async (id: string): Promise<Approval | undefined> =>
+    (await suite.daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === id);
+  const lastAudit = async () => (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } })).entries.at(-1);
+
+  test('a pending approval stays pending while Claude waits, and ends with its turn', async () => {
+    const asked = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/c' });
+    const approval = await pending('WebFetch');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.equal((await approvalOf(approval.id))?.status, 'pending');
+    assert.equal(asked.hook.exitCode, null, 'the hook still waits');
+    suite.hook({ hook_event_name: 'Stop', last_assistant_message: 'done' });
+    assert.deepEqual((await asked).reply, {}, 'nothing decided: the question ended with the turn');
+    const ended = await approvalOf(approval.id);
+    assert.deepEqual([ended?.status, ended?.answeredBy], ['expired', 'turn ended']);
+    const audited = await lastAudit();
+    assert.deepEqual([audited?.tool, audited?.decision, audited?.answeredBy], ['WebFetch', 'ask', 'turn ended']);
+  });
+
+  test('answered yes in Claude’s own prompt: the call ran, the approval is approved by the terminal', async () => {
+    const input = { url: 'https://example.com/yes' };
+    const asked = forwardLater('PermissionRequest', 'WebFetch', input);
+    const approval = await pending('WebFetch');
+    suite.hook({ hook_event_name: 'PostToolUse', tool_name: 'WebFetch', tool_input: input, tool_response: { ok: true } });
+    await asked;
+    const answered = await approvalOf(approval.id);
+    assert.deepEqual([answered?.status, answered?.answeredBy], ['approved', 'terminal']);
+    const audited = await lastAudit();
+    assert.deepEqual([audited?.tool, audited?.decision, audited?.answeredBy, (audited?.input as { url: string }).url], ['WebFetch', 'allow', 'terminal', input.url]);
+    const late = await suite.daemon.cli(['deny', approval.id]);
+    assert.notEqual(late.code, 0);
+    assert.match(late.stderr, /already approved/);
+  });
+
+  test('answered no in Claude’s own prompt (Claude ends the hook): denied by the terminal', async () => {
+    const asked = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/no' });
+    const approval = await pending('WebFetch');
+    asked.hook.kill('SIGTERM');
+    await asked;
+    const answered = await waitFor('the approval to be answered', async () => {
+      const current = await approvalOf(approval.id);
+      return current?.status === 'pending' ? undefined : current;
+    });
+    assert.deepEqual([answered.status, answered.answeredBy], ['denied', 'terminal']);
+    const audited = await lastAudit();
+    assert.deepEqual([audited?.decision, audited?.answeredBy], ['deny', 'terminal']);
   });
 });
 

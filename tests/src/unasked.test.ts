@@ -61,8 +61,8 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-unasked-test-key-0123456789', baseUrl: fake.url });
     daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: claudeBin });
-    // A short forwarder timeout keeps the hanging case quick; approvals wait less than it.
-    writeFileSync(path.join(daemon.home, 'config.yaml'), 'provider-claude-code:\n  hook_timeout_s: 12\npolicies:\n  approval_timeout_s: 10\n');
+    // A short forwarder timeout keeps the hanging case quick.
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'provider-claude-code:\n  hook_timeout_s: 12\n');
     await daemon.start();
   });
   after(async () => {
@@ -114,8 +114,8 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     assert.deepEqual(
       entries.map((e) => [e.source, e.decision, e.policyName, e.answeredBy]),
       [
-        ['claude-code.PreToolUse', 'ask', 'default', 'default'],
-        ['claude-code.PermissionRequest', 'allow', 'default', 'unix:local'],
+        ['claude-code.check', 'ask', 'default', 'default'],
+        ['claude-code.prompt', 'allow', 'default', 'unix:local'],
       ],
     );
   };
@@ -128,6 +128,34 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
 
   test('default mode: the same question, the same approval', async () => {
     await askedThenApproved(await start({ permissionMode: 'default' }));
+  });
+
+  test('answered in Claude’s own prompt in the terminal: the approval resolves, audited as the terminal’s answer', async () => {
+    const session = sessions[1] as SessionRecord;
+    const target = `cp-${session.id}`;
+    const approvalNow = async (id: string) => (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === id);
+    const lastAudit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
+    const answeredInTerminal = async (keys: string, status: 'approved' | 'denied') => {
+      writeFileSync(victim(), 'x');
+      await send(session, 'please remove the victim file');
+      const approval = await pendingFor(session);
+      await waitFor('Claude’s own prompt', () => /Esc to cancel/.test(screen(session)) || undefined, 30_000);
+      // As a person at `tmux attach` would, once the prompt is up (keys typed the instant it is drawn are lost): 1 picks Yes, Esc refuses.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal(daemon.tmux(['send-keys', '-t', target, keys]).code, 0);
+      const answered = await waitFor('the approval to be answered', async () => {
+        const current = await approvalNow(approval.id);
+        return current?.status === 'pending' ? undefined : current;
+      }, 30_000);
+      assert.deepEqual([answered.status, answered.answeredBy], [status, 'terminal']);
+      const audited = await lastAudit();
+      assert.deepEqual([audited?.source, audited?.decision, audited?.answeredBy], ['claude-code.prompt', status === 'approved' ? 'allow' : 'deny', 'terminal']);
+      await waitFor('Claude to be idle', async () => (await show(session)).status === 'idle', 30_000);
+    };
+    await answeredInTerminal('1', 'approved');
+    assert.equal(existsSync(victim()), false, 'the rm said yes to ran');
+    await answeredInTerminal('Escape', 'denied');
+    assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
   });
 
   test('a daemon that never answers PreToolUse: the forwarder times out into an ask; nothing runs', async () => {

@@ -244,8 +244,9 @@ async function policyCommand(action: string, id: string | undefined, options: Po
 
 const approvalRow = (a: Approval, now: number): string[] => {
   const input = JSON.stringify(a.input);
-  const left = Math.max(0, Math.round((Date.parse(a.expiresAt) - now) / 1000));
-  return [shortId(a.id), shortId(a.sessionId), a.tool, input.length > 60 ? `${input.slice(0, 59)}…` : input, a.policyName, a.status === 'pending' ? `pending (${left}s left)` : a.status];
+  const waited = Math.max(0, Math.round((now - Date.parse(a.createdAt)) / 1000));
+  const status = a.status === 'pending' ? `pending for ${waited}s` : `${a.status} by ${a.answeredBy ?? 'unknown'}`;
+  return [shortId(a.id), shortId(a.sessionId), a.tool, input.length > 60 ? `${input.slice(0, 59)}…` : input, a.policyName, status];
 };
 
 export function registerPolicyCommands(cli: CAC): void {

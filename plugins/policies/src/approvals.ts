@@ -11,7 +11,6 @@ interface ApprovalRow {
   policy_name: string;
   status: Approval['status'];
   created_at: string;
-  expires_at: string;
   answered_at: string | null;
   answered_by: string | null;
   answer: string | null;
@@ -28,7 +27,6 @@ const toApproval = (r: ApprovalRow): Approval => ({
   policyName: r.policy_name,
   status: r.status,
   createdAt: r.created_at,
-  expiresAt: r.expires_at,
   answeredAt: r.answered_at,
   answeredBy: r.answered_by,
   answer: r.answer,
@@ -43,13 +41,19 @@ export interface ApprovalQuestion {
   policy: { id: string; name: string } | null;
 }
 
+/** After the agent stopped waiting, how long a session's end may take to show before it counts as a no in the terminal. */
+const ABANDON_GRACE_MS = 2_000;
+
+const sameCall = (row: Pick<ApprovalRow, 'tool' | 'input'>, tool: string, input: unknown): boolean => row.tool === tool && row.input === JSON.stringify(input ?? null);
+
 /**
- * Pending approvals: a question waits (its promise) until someone answers it
- * from any client, or until it expires. Rows persist; a daemon restart expires
- * whatever was pending (the hook that waited is gone).
+ * Pending approvals: a question stays pending as long as its agent waits,
+ * until a person answers it from any client or in the agent's own terminal,
+ * or its turn or session ends. Rows persist; what was pending when the daemon
+ * stopped is expired (the hook that waited is gone).
  */
 export class Approvals {
-  private readonly waiting = new Map<string, { resolve: (approval: Approval) => void; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<string, (approval: Approval) => void>();
 
   constructor(
     private readonly store: Store,
@@ -57,12 +61,11 @@ export class Approvals {
   ) {}
 
   async expireStale(): Promise<void> {
-    await this.store.run("UPDATE policy_approvals SET status = 'expired', answered_at = ?, answered_by = 'restart' WHERE status = 'pending'", [new Date().toISOString()]);
+    await this.store.run("UPDATE policy_approvals SET status = 'expired', answered_at = ?, answered_by = 'daemon stopped' WHERE status = 'pending'", [new Date().toISOString()]);
   }
 
-  /** Records the question, publishes it, and resolves with the answered (or expired) approval. */
-  async ask(question: ApprovalQuestion, timeoutMs: number): Promise<Approval> {
-    const now = new Date();
+  /** Records the question, publishes it, and resolves with it answered or expired. */
+  async ask(question: ApprovalQuestion, agentGone: AbortSignal): Promise<Approval> {
     const row: ApprovalRow = {
       id: randomUUID(),
       session_id: question.sessionId,
@@ -72,29 +75,45 @@ export class Approvals {
       policy_id: question.policy?.id ?? null,
       policy_name: question.policy?.name ?? 'default',
       status: 'pending',
-      created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + timeoutMs).toISOString(),
+      created_at: new Date().toISOString(),
       answered_at: null,
       answered_by: null,
       answer: null,
       remembered_policy_id: null,
     };
     await this.store.run(
-      `INSERT INTO policy_approvals (id, session_id, tool, input, reason, policy_id, policy_name, status, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.id, row.session_id, row.tool, row.input, row.reason, row.policy_id, row.policy_name, row.status, row.created_at, row.expires_at],
+      `INSERT INTO policy_approvals (id, session_id, tool, input, reason, policy_id, policy_name, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [row.id, row.session_id, row.tool, row.input, row.reason, row.policy_id, row.policy_name, row.status, row.created_at],
     );
-    const answered = new Promise<Approval>((resolve) => {
-      const timer = setTimeout(() => {
-        void this.settle(row.id, 'expired', 'timeout', null, null).then(resolve, () => resolve({ ...toApproval(row), status: 'expired' }));
-      }, timeoutMs);
-      timer.unref();
-      this.waiting.set(row.id, { resolve, timer });
-    });
+    const answered = new Promise<Approval>((resolve) => this.waiting.set(row.id, resolve));
+    agentGone.addEventListener('abort', () => this.agentGone(row.id), { once: true });
     this.published('approval.pending', toApproval(row));
     return answered;
   }
 
+  /**
+   * The agent stopped waiting: the person answered its own prompt in the
+   * terminal. A yes shows as the call running (`ran`), so this is a no, or an
+   * interrupt; unless the session itself ended meanwhile.
+   */
+  private agentGone(id: string): void {
+    if (!this.waiting.has(id)) return;
+    setTimeout(() => void this.settle(id, 'denied', 'terminal', 'answered no in the terminal', null).catch(() => undefined), ABANDON_GRACE_MS).unref();
+  }
+
+  /** A call ran: the pending question about it was answered yes in the terminal, if nowhere else. */
+  async ran(sessionId: string, tool: string, input: unknown): Promise<void> {
+    const rows = await this.store.all<ApprovalRow>("SELECT * FROM policy_approvals WHERE session_id = ? AND status = 'pending' ORDER BY created_at", [sessionId]);
+    const asked = rows.find((r) => sameCall(r, tool, input));
+    if (asked) await this.settle(asked.id, 'approved', 'terminal', null, null);
+  }
+
+  /** The session's turn or the session ended: nothing it asked is waited for any more. */
+  async endFor(sessionId: string, why: 'turn ended' | 'session ended'): Promise<void> {
+    const rows = await this.store.all<{ id: string }>("SELECT id FROM policy_approvals WHERE session_id = ? AND status = 'pending'", [sessionId]);
+    for (const { id } of rows) await this.settle(id, 'expired', why, null, null);
+  }
   async list(all: boolean): Promise<Approval[]> {
     const rows = await this.store.all<ApprovalRow>(`SELECT * FROM policy_approvals ${all ? '' : "WHERE status = 'pending'"} ORDER BY created_at DESC LIMIT 1000`);
     return rows.map(toApproval);
@@ -109,7 +128,9 @@ export class Approvals {
     throw notFound(`approval "${ref}"`);
   }
 
-  /** Answers a pending approval; the waiting hook resumes at once. */
+  /**
+   * Answers a pending approval: the waiting hook resumes at once.
+   */
   async answer(ref: string, status: 'approved' | 'denied', by: string, answer: string | null, remember?: () => Promise<string>): Promise<Approval> {
     const approval = await this.get(ref);
     if (approval.status !== 'pending') throw conflict('approval_answered', `approval ${approval.id.slice(0, 8)} is already ${approval.status}`);
@@ -124,21 +145,14 @@ export class Approvals {
     );
     const approval = await this.get(id);
     if (result.changes === 0) return approval;
-    const waiter = this.waiting.get(id);
-    if (waiter) {
-      clearTimeout(waiter.timer);
-      this.waiting.delete(id);
-      waiter.resolve(approval);
-    }
+    this.waiting.get(id)?.(approval);
+    this.waiting.delete(id);
     this.published('approval.answered', approval);
     return approval;
   }
 
   /** Ends every wait (daemon stop): the hooks get `expired`. */
   close(): void {
-    for (const [id, waiter] of this.waiting) {
-      clearTimeout(waiter.timer);
-      void this.settle(id, 'expired', 'shutdown', null, null).catch(() => undefined);
-    }
+    for (const id of this.waiting.keys()) void this.settle(id, 'expired', 'daemon stopped', null, null).catch(() => undefined);
   }
 }

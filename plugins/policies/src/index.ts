@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, badRequest, checkInput, claudePermission, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { loadBashGrammar } from './bash-grammar.js';
@@ -22,12 +22,6 @@ export { ControlPlaneGuard, CONTROL_PLANE_GUARD } from './control-plane.js';
 
 export const PoliciesConfig = Type.Object({
   default_action: Type.Union([Type.Literal('ask'), Type.Literal('deny')], { default: 'ask', description: 'What happens when no policy matches a call' }),
-  approval_timeout_s: Type.Integer({
-    minimum: 0,
-    maximum: 3600,
-    default: 60,
-    description: 'How long a Claude permission prompt a policy (or the default) said `ask` about waits for `codepiper approve/deny` before Claude’s own prompt takes over; 0: no remote approvals',
-  }),
 });
 
 const escapeGlob = (text: string): string => text.replace(/[*?\\]/g, '\\$&');
@@ -69,6 +63,7 @@ export default definePlugin({
   register(ctx) {
     let service: PolicyService | undefined;
     let approvals: Approvals | undefined;
+    let unsubscribe: (() => void)[] = [];
     const runningApprovals = (): Approvals => {
       if (!approvals) throw new Error('the policies plugin has not started');
       return approvals;
@@ -95,29 +90,34 @@ export default definePlugin({
       { stage: Stage.EARLY },
     );
 
-    ctx.hooks.tap(claudePermission, async ({ session, event, toolName, toolInput }) => {
+    ctx.hooks.tap(toolPermission, async ({ session, stage, toolName, toolInput, signal }) => {
       const policies = running();
-      const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `claude-code.${event}` };
+      const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `${session.provider}.${stage}` };
       const { decision, durationMs } = policies.evaluate(request);
-      if (decision.decision === 'ask' && event === 'PermissionRequest' && ctx.config.approval_timeout_s > 0) {
-        // A policy or the default said ask and Claude is about to prompt: ask a person on any client first.
+      if (decision.decision === 'ask' && stage === 'prompt') {
+        // A policy or the default said ask and the agent asks the person: a question to every client until it is answered.
         const started = performance.now();
-        const approval = await runningApprovals().ask({ sessionId: session.id, tool: toolName, input: toolInput, reason: decision.reason, policy: decision.policy }, ctx.config.approval_timeout_s * 1000);
+        const sessions = ctx.services.get(sessionDirectoryRef);
+        if ((await sessions.resolve(session.id)).status !== 'waiting') await sessions.setStatus(session.id, 'waiting', `permission: ${describeToolCall(toolName, toolInput)}`);
+        const approval = await runningApprovals().ask({ sessionId: session.id, tool: toolName, input: toolInput, reason: decision.reason, policy: decision.policy }, signal);
         const waited = durationMs + performance.now() - started;
-        const by = approval.answeredBy ?? 'timeout';
+        const by = approval.answeredBy ?? 'unknown';
         if (approval.status === 'approved' || approval.status === 'denied') {
           const action = approval.status === 'approved' ? ('allow' as const) : ('deny' as const);
           const reason = approval.answer ?? `${approval.status} by ${by}`;
           await policies.record(request, decision, { answeredBy: by, durationMs: waited, decision: action, reason });
+          // Answered from a client, the agent goes on at once (in the terminal, its own hooks tell).
+          if (by !== 'terminal') await sessions.setStatus(session.id, 'working', null);
           return { decision: action, reason };
         }
         await policies.record(request, decision, { answeredBy: by, durationMs: waited });
-        return undefined; // unanswered: Claude's own prompt in the terminal
+        return undefined;
       }
       await policies.record(request, decision, { answeredBy: decision.policy ? 'policy' : 'default', durationMs });
-      // Every ask, the default's too, is passed on explicitly: left unsaid, Claude's auto mode would decide alone.
+      // Every ask, the default's too, is passed on explicitly: left unsaid, an agent's auto mode would decide alone.
       return { decision: decision.decision, reason: decision.reason };
     });
+    ctx.hooks.tap(toolCallRan, ({ session, toolName, toolInput }) => runningApprovals().ran(session.id, toolName, toolInput));
 
     ctx.api.handle(approvalEndpoints.list, async ({ query }) => ({ approvals: await runningApprovals().list(query.all ?? false) }));
     ctx.api.handle(approvalEndpoints.approve, async ({ params, body, origin }) =>
@@ -193,8 +193,13 @@ export default definePlugin({
           void events.append({ sessionId: approval.sessionId, type, payload: approval }, 'policies').catch((error: unknown) => ctx.log.error({ err: error }, `recording ${type} failed`));
         });
         await approvals.expireStale();
+        const ended = (why: 'turn ended' | 'session ended') => (event: CodePiperEvent) => {
+          if (event.sessionId) void runningApprovals().endFor(event.sessionId, why).catch((error: unknown) => ctx.log.error({ err: error }, 'ending approvals failed'));
+        };
+        unsubscribe = [events.subscribe({ type: TURN_ENDED_EVENT }, ended('turn ended')), events.subscribe({ type: 'session.exited' }, ended('session ended'))];
       },
       stop() {
+        for (const off of unsubscribe) off();
         approvals?.close();
       },
     };

@@ -67,4 +67,9 @@ export const migrations: readonly Migration[] = [
     up: `ALTER TABLE policies ADD COLUMN builtin TEXT;
          UPDATE policies SET name = name || '-user' WHERE name LIKE 'builtin:%';`,
   },
+  {
+    version: 4,
+    name: 'approvals pending as long as the agent waits',
+    up: 'ALTER TABLE policy_approvals DROP COLUMN expires_at;',
+  },
 ];

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
+import { PERSON_WAIT_S } from '@codepiper/sdk';
 import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';
@@ -164,12 +165,34 @@ describe('the Claude Code hook forwarder', () => {
     await bothFail(serving((_req, res) => res.writeHead(200, { 'content-length': '0' }).end()));
   });
 
-  test('the settings call the forwarder with its event and timeout; only PermissionRequest may wait long', async () => {
-    const long = await writeSessionFiles({ dir: path.join(dir, 'long'), sessionId: SESSION, daemonSocket: socket, timeoutS: 600 });
+  test('the settings call the forwarder with its event and timeout; only PermissionRequest waits for a person', async () => {
+    const long = await writeSessionFiles({ dir: path.join(dir, 'long'), sessionId: SESSION, daemonSocket: socket, timeoutS: 30 });
     const settings = JSON.parse(readFileSync(long.settingsPath, 'utf8')) as { hooks: Record<string, { hooks: { command: string; timeout: number }[] }[]> };
     const hookOf = (event: string) => settings.hooks[event]?.[0]?.hooks[0];
-    assert.deepEqual(hookOf('PreToolUse'), { type: 'command', command: `'${long.forwarderPath}' PreToolUse 30`, timeout: 35 });
-    assert.deepEqual(hookOf('PermissionRequest'), { type: 'command', command: `'${long.forwarderPath}' PermissionRequest 600`, timeout: 605 });
-    assert.equal(hookOf('Stop')?.command, `'${long.forwarderPath}' Stop 30`);
+    assert.deepEqual(hookOf('PreToolUse'), { type: 'command', command: `exec '${long.forwarderPath}' PreToolUse 30`, timeout: 35 });
+    assert.deepEqual(hookOf('PermissionRequest'), { type: 'command', command: `exec '${long.forwarderPath}' PermissionRequest ${PERSON_WAIT_S}`, timeout: PERSON_WAIT_S + 5 });
+    assert.equal(hookOf('Stop')?.command, `exec '${long.forwarderPath}' Stop 30`);
+  });
+
+  test('a PermissionRequest ended by Claude (SIGTERM to the command its settings run): the daemon sees the request go', async () => {
+    const settings = JSON.parse(readFileSync(files.settingsPath, 'utf8')) as { hooks: Record<string, { hooks: { command: string }[] }[]> };
+    const command = settings.hooks.PermissionRequest?.[0]?.hooks[0]?.command ?? '';
+    let hook: ReturnType<typeof spawn> | undefined;
+    let requestClosed: Promise<void> | undefined;
+    await withUnixServer(
+      socket,
+      (_req, res) => {
+        requestClosed = new Promise((resolve) => res.on('close', resolve));
+        hook?.kill('SIGTERM');
+      },
+      async () => {
+        hook = spawn('sh', ['-c', command], { stdio: ['pipe', 'ignore', 'ignore'] });
+        hook.stdin?.end(PAYLOAD.replace('PreToolUse', 'PermissionRequest'));
+        await new Promise((resolve) => hook?.on('close', resolve));
+        // While the stand-in daemon still listens: the request went with the hook, no curl was left waiting.
+        await Promise.race([requestClosed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        assert.deepEqual(commandLinesHolding(files.curlConfigPath), []);
+      },
+    );
   });
 });

@@ -4,9 +4,9 @@ import {
   bearerToken,
   ClaudeCodeOptionsSchema,
   claudeCodeEndpoints,
-  claudePermission,
   CodePiperError,
   definePlugin,
+  describeToolCall,
   eventLogRef,
   historyImportersRef,
   hookSecretHash,
@@ -15,22 +15,24 @@ import {
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
+  toolCallRan,
+  toolPermission,
   typeText,
   usageLedgerRef,
   waitForScreen,
   type ClaudeCodeOptions,
   type ClaudeHookReply,
-  type ClaudePermissionDecision,
   type SessionProvider,
   type SessionRecord,
   type SessionTerminal,
+  type ToolCallVerdict,
 } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';
 import { PromptSubmissions, submitPrompt } from './submit.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
-import { folderNotTrusted, settleStart, showsTrustDialog, type StartOutcome } from './trust-dialog.js';
+import { answerTrust, folderNotTrusted, settleStart, showsTrustDialog, type StartOutcome } from './trust-dialog.js';
 import { claudeHistory, readTranscript } from './transcript.js';
 
 export { HOOK_EVENTS, writeSessionFiles } from './launch.js';
@@ -38,10 +40,12 @@ export { claudeHistory, readTranscript, toEntries, TranscriptParser } from './tr
 
 const PROVIDER_ID = 'claude-code';
 const PLUGIN = 'provider-claude-code';
+/** The tool name Claude's folder-trust question goes by, as a permission question (`path`: the folder). */
+const TRUST_FOLDER = 'trust_folder';
 
 export const ClaudeCodeConfig = Type.Object({
   claude_bin: Type.Optional(Type.String({ minLength: 1, description: 'The claude program (default: $CODEPIPER_CLAUDE_BIN, else `claude` on PATH)' })),
-  hook_timeout_s: Type.Integer({ minimum: 1, maximum: 3600, default: 600, description: 'How long a hook may wait for the daemon (a permission decision may wait for a person)' }),
+  hook_timeout_s: Type.Integer({ minimum: 1, maximum: 300, default: 30, description: 'How long a hook waits for the daemon before it gives up (a PreToolUse then asks the person); a permission prompt’s hook waits for a person as long as Claude does' }),
 });
 
 /** Session variables kept with the session so `codepiper resume` runs Claude in the same config dir; never keys. */
@@ -60,15 +64,7 @@ function unauthorized(): CodePiperError {
   return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session', 401);
 }
 
-/** What a permission prompt is about, for the status detail: `Bash rm -f x`. */
-function describeTool(toolName: string, input: unknown): string {
-  const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
-  const what = str(fields.command) ?? str(fields.file_path) ?? str(fields.path) ?? str(fields.url) ?? str(fields.pattern) ?? (input === undefined ? '' : JSON.stringify(input));
-  const text = `${toolName} ${what.replace(/\s+/g, ' ')}`.trim();
-  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
-}
-
-function hookReply(event: 'PreToolUse' | 'PermissionRequest', verdict: ClaudePermissionDecision | undefined): ClaudeHookReply {
+function hookReply(event: 'PreToolUse' | 'PermissionRequest', verdict: ToolCallVerdict | undefined): ClaudeHookReply {
   if (!verdict) return {};
   if (event === 'PreToolUse') {
     return { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: verdict.decision, permissionDecisionReason: verdict.reason } };
@@ -111,11 +107,30 @@ export default definePlugin({
       starting.delete(terminal.sessionId);
     };
 
+    /**
+     * Claude's trust question, put to a person like a permission (tool
+     * `trust_folder`, a policy may answer it): answered from a client, the
+     * answer is given in the dialog; answered in the terminal, Claude starting
+     * is the yes.
+     */
+    const askTrust = async (terminal: SessionTerminal, ready: Promise<void>, cwd: string): Promise<void> => {
+      const session = await directory().resolve(terminal.sessionId);
+      const toolInput = { path: cwd };
+      void ready.then(() => ctx.hooks.call(toolCallRan, { session, toolName: TRUST_FOLDER, toolInput })).catch(() => undefined);
+      // Nothing ends this wait but an answer, Claude starting, or the session ending.
+      const verdict = await ctx.hooks.call(toolPermission, { session, stage: 'prompt', toolName: TRUST_FOLDER, toolInput, signal: new AbortController().signal });
+      if (!verdict || verdict.decision === 'ask' || !showsTrustDialog((await terminal.screen()).text)) return;
+      await answerTrust(terminal, verdict.decision === 'allow' ? 'yes' : 'no');
+    };
+
     /** Answers Claude's trust question (with `trust`) or shows the session as waiting on it. */
     const watchStart = async (terminal: SessionTerminal, ready: Promise<void>, trust: boolean, cwd: string): Promise<StartOutcome> => {
       try {
         const outcome = await settleStart(terminal, { ready, trust, timeoutMs: READY_TIMEOUT_MS });
-        if (outcome === 'untrusted') await directory().setStatus(terminal.sessionId, 'waiting', `trust: ${cwd}`);
+        if (outcome === 'untrusted') {
+          await directory().setStatus(terminal.sessionId, 'waiting', `trust: ${cwd}`);
+          void askTrust(terminal, ready, cwd).catch((error: unknown) => ctx.log.warn({ err: error, session: terminal.sessionId }, 'asking to trust a folder failed'));
+        }
         return outcome;
       } catch (error) {
         ctx.log.warn({ err: error, session: terminal.sessionId }, 'watching the start of a Claude Code session failed');
@@ -241,7 +256,7 @@ export default definePlugin({
       return session ?? directory().resolve(sessionId);
     };
 
-    ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body }) => {
+    ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body, signal }) => {
       const session = await authenticate(params.session, bearerToken(headers));
       const name = body.hook_event_name;
       if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`, 400);
@@ -276,11 +291,14 @@ export default definePlugin({
           await setStatus('working');
           break;
         case 'PreToolUse':
-        case 'PostToolUse':
           await setStatus('working');
           break;
+        case 'PostToolUse':
+          await setStatus('working');
+          await ctx.hooks.call(toolCallRan, { session, toolName, toolInput: payload.tool_input });
+          break;
         case 'PermissionRequest':
-          await setStatus('waiting', `permission: ${describeTool(toolName, payload.tool_input)}`);
+          await setStatus('waiting', `permission: ${describeToolCall(toolName, payload.tool_input)}`);
           break;
         case 'StopFailure': {
           const error = str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error');
@@ -298,14 +316,20 @@ export default definePlugin({
       }
 
       if (name !== 'PreToolUse' && name !== 'PermissionRequest') return {};
-      let verdict: ClaudePermissionDecision | undefined;
+      let verdict: ToolCallVerdict | undefined;
       try {
         const current = await directory().resolve(session.id);
-        verdict = await ctx.hooks.call(claudePermission, { session: current, event: name, toolName, toolInput: payload.tool_input });
+        const stage = name === 'PreToolUse' ? 'check' : 'prompt';
+        // Claude shows its own prompt while a PermissionRequest hook runs; an answer there ends the hook.
+        verdict = await ctx.hooks.call(toolPermission, { session: current, stage, toolName, toolInput: payload.tool_input, signal });
       } catch (error) {
         // A failing tap must not let auto mode decide alone: the person is asked (by Claude's own prompt).
-        ctx.log.error({ err: error, session: session.id }, 'the claude-code.permission hook failed; the person is asked');
+        ctx.log.error({ err: error, session: session.id }, 'the agents.toolPermission hook failed; the person is asked');
         verdict = { decision: 'ask', reason: 'CodePiper could not decide: ask the person' };
+      }
+      if (name === 'PermissionRequest' && signal.aborted && !isFinished((await directory().resolve(session.id)).status)) {
+        // Claude ended the hook: its prompt was answered no (or Esc) in the terminal, which interrupts the turn; no Stop follows.
+        await directory().endTurn(session.id, { lastMessage: null, error: 'interrupted in the terminal at a permission prompt' });
       }
       return hookReply(name, verdict);
     });

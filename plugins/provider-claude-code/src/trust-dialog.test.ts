@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KeyName, SessionTerminal } from '@codepiper/sdk';
-import { acceptTrust, settleStart, showsTrustDialog } from './trust-dialog.js';
+import { answerTrust, settleStart, showsTrustDialog } from './trust-dialog.js';
 
 /** The question as Claude Code 2.1.328 draws it, with choice `selected` (0: No, 1: Yes) marked. */
 function dialog(selected: number): string {
@@ -39,9 +39,17 @@ describe('Claude Code\'s trust question', () => {
 
   test('accepting selects "Yes" first: Enter is never pressed on "No, exit"', async () => {
     const fake = trustTerminal();
-    await acceptTrust(fake.terminal);
+    await answerTrust(fake.terminal, 'yes');
     assert.equal(fake.answer(), 'yes');
     assert.deepEqual(fake.log, ['press down', 'press enter']);
+  });
+
+  test('refusing with "Yes" selected moves back to "No, exit" before Enter', async () => {
+    const fake = trustTerminal();
+    await fake.terminal.pressKeys(['down']);
+    await answerTrust(fake.terminal, 'no');
+    assert.equal(fake.answer(), 'no');
+    assert.deepEqual(fake.log, ['press down', 'press up', 'press enter']);
   });
 
   test('without trust, the start stops at the question and nothing is typed or pressed', async () => {

@@ -7,7 +7,7 @@ import { CodePiperError, type SessionTerminal } from '@codepiper/sdk';
  * files in this folder?" with `Yes, proceed` first.
  */
 const TRUST_QUESTION = /Is this a project you created or one you trust\?|Do you trust the files in this folder\?/;
-const YES_SELECTED = /❯\s*(?:\d+\.\s*)?Yes, (?:I trust this folder|proceed)/;
+const SELECTED = { yes: /❯\s*(?:\d+\.\s*)?Yes, (?:I trust this folder|proceed)/, no: /❯\s*(?:\d+\.\s*)?No, exit/ };
 const POLL_MS = 150;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,27 +29,27 @@ export function folderNotTrusted(cwd: string): CodePiperError {
 export type StartOutcome = 'started' | 'untrusted' | 'timeout';
 
 /**
- * Selects "Yes" in the trust dialog, then confirms. Enter is pressed only
- * while "Yes" is the selected choice: on "No, exit" it would end Claude.
+ * Selects the answer in the trust dialog, then confirms: Enter is pressed
+ * only while that answer is the selected choice ("Yes" sits below "No, exit").
  */
-export async function acceptTrust(terminal: SessionTerminal, timeoutMs = 3000): Promise<void> {
+export async function answerTrust(terminal: SessionTerminal, answer: 'yes' | 'no', timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let downs = 0;
+  let moves = 0;
   while (Date.now() < deadline) {
     const { text } = await terminal.screen();
     if (!showsTrustDialog(text)) return;
-    if (YES_SELECTED.test(text)) {
+    if (SELECTED[answer].test(text)) {
       await terminal.pressKeys(['enter']);
       if (await dialogGone(terminal, deadline)) return;
       break;
     }
-    if (downs < 3) {
-      downs++;
-      await terminal.pressKeys(['down']);
+    if (moves < 3) {
+      moves++;
+      await terminal.pressKeys([answer === 'yes' ? 'down' : 'up']);
     }
     await sleep(POLL_MS * 2);
   }
-  throw new CodePiperError('trust_dialog', 'could not select "Yes" in Claude Code\'s trust dialog', 500);
+  throw new CodePiperError('trust_dialog', `could not select "${answer === 'yes' ? 'Yes' : 'No'}" in Claude Code's trust dialog`, 500);
 }
 
 async function dialogGone(terminal: SessionTerminal, deadline: number): Promise<boolean> {
@@ -73,7 +73,7 @@ export async function settleStart(terminal: SessionTerminal, options: { ready: P
     const { text } = await terminal.screen();
     if (showsTrustDialog(text)) {
       if (!options.trust) return 'untrusted';
-      await acceptTrust(terminal);
+      await answerTrust(terminal, 'yes');
       // Claude starts only now: give it the whole wait again.
       deadline = Date.now() + options.timeoutMs;
     }

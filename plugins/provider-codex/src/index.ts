@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import {
+  bearerToken,
   CodePiperError,
   codexEndpoints,
   definePlugin,
@@ -12,15 +13,20 @@ import {
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
+  toolCallRan,
+  toolPermission,
   typeText,
   usageLedgerRef,
   historyImportersRef,
   waitForScreen,
   type SessionProvider,
   type SessionTerminal,
+  type ClaudeHookReply,
+  type SessionRecord,
+  type ToolCallVerdict,
   type TranscriptEntry,
 } from '@codepiper/sdk';
-import { readSecret, writeForwarder } from './forwarder.js';
+import { writeCodexHooks } from './hooks.js';
 import { migrations } from './migrations.js';
 import { codexHistory, readRollout, transcriptOf } from './rollout.js';
 import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
@@ -30,6 +36,12 @@ export { codexHistory, factOf, parseLine, RolloutParser, transcriptOf, usageDelt
 const ProviderCodexConfig = Type.Object({
   codex_bin: Type.Optional(Type.String({ minLength: 1, description: 'The codex program (default: $CODEPIPER_CODEX_BIN, else `codex` on PATH)' })),
   thread_discovery_timeout_ms: Type.Integer({ minimum: 1000, default: 30_000, description: 'How long to wait for Codex to reveal its session id after launch' }),
+  hook_timeout_s: Type.Integer({
+    minimum: 1,
+    maximum: 300,
+    default: 30,
+    description: 'How long a hook waits for the daemon before it gives up (a PreToolUse is then refused); a tool call’s hooks wait for a person as long as Codex does',
+  }),
 });
 
 const CodexOptions = Type.Object(
@@ -44,8 +56,19 @@ const TYPE_PAUSE_MS = 300;
 const READY_TEXT = /Ask Codex to do anything/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A TOML array of basic strings (JSON escapes are valid TOML escapes). */
-const tomlArray = (items: readonly string[]): string => `[${items.map((i) => JSON.stringify(i)).join(', ')}]`;
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** Codex's answer to a hook: a PreToolUse can only refuse; a PermissionRequest allows or refuses; `{}` leaves Codex to itself. */
+function hookReply(event: string, verdict: ToolCallVerdict | undefined): ClaudeHookReply {
+  if (!verdict || verdict.decision === 'ask') return {};
+  if (event === 'PreToolUse') {
+    return verdict.decision === 'deny' ? { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: verdict.reason } } : {};
+  }
+  return { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: verdict.decision, message: verdict.reason } } };
+}
+
+/** A call as Codex names it in one turn, to recognise its PermissionRequest after its PreToolUse. */
+const callKey = (payload: Record<string, unknown>): string => JSON.stringify([payload.turn_id ?? null, payload.tool_name ?? null, payload.tool_input ?? null]);
 
 export default definePlugin({
   name: 'provider-codex',
@@ -99,15 +122,14 @@ export default definePlugin({
         const model = typeof input.options.model === 'string' ? input.options.model : typeof previous?.model === 'string' ? previous.model : undefined;
         const resumeId = typeof previous?.codexSessionId === 'string' ? previous.codexSessionId : typeof input.options.resume === 'string' ? input.options.resume : undefined;
         if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed', 400);
-        const forwarder = await writeForwarder({ pluginDir: pluginDir(), sessionId: input.sessionId, socket: ctx.paths.socket });
+        const hooks = await writeCodexHooks({ pluginDir: pluginDir(), sessionId: input.sessionId, socket: ctx.paths.socket, quickTimeoutS: ctx.config.hook_timeout_s });
         const argv = [
           bin,
           ...(resumeId ? ['resume', resumeId] : []),
           '--no-alt-screen',
           '--no-daemon',
           ...(model ? ['-m', model] : []),
-          '-c',
-          `notify=${tomlArray([forwarder])}`,
+          ...hooks.args,
           ...input.args,
         ];
         const before = await threadMarkers(codexHome);
@@ -121,7 +143,7 @@ export default definePlugin({
             argv,
             // A resumed session gets no environment from its request: keep it in the same CODEX_HOME.
             ...(input.resume ? { env: { CODEX_HOME: codexHome } } : {}),
-            metadata: { codexHome, ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
+            metadata: { codexHome, hookKeyHash: hookSecretHash(hooks.secret), ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
           });
         } catch (error) {
           trackers.delete(input.sessionId);
@@ -164,27 +186,66 @@ export default definePlugin({
     ctx.services.get(providerRegistryRef).register(provider);
     ctx.services.get(historyImportersRef).register(codexHistory);
 
-    ctx.api.handle(codexEndpoints.notify, async ({ params, body }) => {
-      const expected = /^[0-9a-f-]{36}$/.test(params.session) ? await readSecret(pluginDir(), params.session) : undefined;
-      if (!expected || !hookSecretMatches(hookSecretHash(expected), body.secret)) throw new CodePiperError('unauthorized', 'invalid session or notify secret', 401);
-      const session = await directory().resolve(params.session);
-      if (session.provider !== 'codex' || isFinished(session.status)) return { ok: true as const };
-      const tracker = trackers.get(session.id);
-      const main = (await tracker?.thread(5_000)) ?? (typeof session.metadata.codexSessionId === 'string' ? session.metadata.codexSessionId : undefined);
-      const thread = body.notification['thread-id'];
-      if (main && thread && thread !== main) {
-        ctx.log.debug({ session: session.id, thread }, 'ignoring a notification of another Codex thread (e.g. the title)');
-        return { ok: true as const };
+    /** Calls a person allowed at their PreToolUse, per session: Codex's own prompt for them is answered the same. */
+    const allowedCalls = new Map<string, Set<string>>();
+
+    ctx.api.handle(codexEndpoints.hook, async ({ params, headers, body, signal }) => {
+      const session = await directory()
+        .resolve(params.session)
+        .catch(() => undefined);
+      if (session?.provider !== 'codex' || !hookSecretMatches(str(session.metadata.hookKeyHash), bearerToken(headers))) {
+        throw new CodePiperError('unauthorized', 'wrong or missing hook secret for this session', 401);
       }
-      await events().append({ sessionId: session.id, type: 'codex.turn_complete', payload: body.notification }, SOURCE);
-      if (body.notification.type === 'agent-turn-complete') await directory().endTurn(session.id, { lastMessage: body.notification['last-assistant-message'] ?? null });
-      void tracker?.refresh();
-      return { ok: true as const };
+      const name = body.hook_event_name;
+      const payload = body as Record<string, unknown>;
+      await events().append({ sessionId: session.id, type: `codex.${name}`, payload }, SOURCE);
+      if (isFinished(session.status)) return {};
+      const toolName = str(payload.tool_name) ?? '';
+      switch (name) {
+        case 'UserPromptSubmit':
+          await directory().setStatus(session.id, 'working', null);
+          return {};
+        case 'PostToolUse':
+          await directory().setStatus(session.id, 'working', null);
+          await ctx.hooks.call(toolCallRan, { session, toolName, toolInput: payload.tool_input });
+          return {};
+        case 'Stop':
+          allowedCalls.delete(session.id);
+          await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
+          void trackers.get(session.id)?.refresh();
+          return {};
+        case 'PreToolUse':
+        case 'PermissionRequest':
+          return hookReply(name, await decide(session, name, payload, signal));
+        default:
+          return {};
+      }
     });
+
+    async function decide(session: SessionRecord, event: 'PreToolUse' | 'PermissionRequest', payload: Record<string, unknown>, signal: AbortSignal): Promise<ToolCallVerdict | undefined> {
+      const allowed = allowedCalls.get(session.id) ?? new Set<string>();
+      if (event === 'PermissionRequest' && allowed.has(callKey(payload))) return { decision: 'allow', reason: 'allowed before it ran' };
+      let verdict: ToolCallVerdict | undefined;
+      try {
+        verdict = await ctx.hooks.call(toolPermission, { session, stage: 'prompt', toolName: str(payload.tool_name) ?? '', toolInput: payload.tool_input, signal });
+      } catch (error) {
+        // Never let a failing tap become a run: a PreToolUse is refused, a PermissionRequest left to Codex's own prompt.
+        ctx.log.error({ err: error, session: session.id }, 'the agents.toolPermission hook failed');
+        verdict = { decision: 'deny', reason: 'CodePiper could not decide: not run' };
+      }
+      if (signal.aborted) {
+        // Codex ended the hook: the turn was interrupted in the terminal.
+        await directory().endTurn(session.id, { lastMessage: null, error: 'interrupted in the terminal while a tool call waited' });
+      } else if (verdict?.decision === 'allow' && event === 'PreToolUse') {
+        allowedCalls.set(session.id, allowed.add(callKey(payload)));
+      }
+      return verdict;
+    }
 
     return {
       async start() {
         unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
+          if (event.sessionId) allowedCalls.delete(event.sessionId);
           const tracker = event.sessionId ? trackers.get(event.sessionId) : undefined;
           if (!tracker || !event.sessionId) return;
           trackers.delete(event.sessionId);

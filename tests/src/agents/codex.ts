@@ -9,6 +9,7 @@
  * for a first prompt: the turn, and a thread-title request with a JSON
  * schema on a separate thread id).
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -106,6 +107,26 @@ export function codexConfigToml(options: CodexHomeOptions): string {
   for (const dir of options.trustedDirs ?? []) lines.push('', `[projects.${tomlString(path.resolve(dir))}]`, 'trust_level = "trusted"');
   if (options.extraToml) lines.push('', options.extraToml);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * TOML for a user's own command hook in `<codexHome>/config.toml`, trusted as
+ * Codex's `/hooks` review would record it (0.169: the SHA-256 of the hook's
+ * identity as JSON with sorted keys, under `hooks.state."<file>:<event>:0:0"`).
+ */
+export function userHookToml(codexHome: string, event: string, eventKey: string, command: string): string {
+  const identity = { event_name: eventKey, hooks: [{ async: false, command, timeout: 10, type: 'command' }] };
+  const hash = `sha256:${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}`;
+  return [
+    `[[hooks.${event}]]`,
+    `[[hooks.${event}.hooks]]`,
+    'type = "command"',
+    `command = ${tomlString(command)}`,
+    'timeout = 10',
+    '',
+    `[hooks.state.${tomlString(`${path.join(codexHome, 'config.toml')}:${eventKey}:0:0`)}]`,
+    `trusted_hash = ${tomlString(hash)}`,
+  ].join('\n');
 }
 
 /** Creates a CODEX_HOME whose config selects the fake provider and skips first-run prompts. */

@@ -1,0 +1,128 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * How long a hook that waits for a person may wait: as long as the agent
+ * waits, in practice (an answer in the agent's own terminal ends the hook). A
+ * week, well below the 24.8 days a Node timer can hold.
+ */
+export const PERSON_WAIT_S = 7 * 24 * 3600;
+
+/** What a forwarder prints and how it exits when the daemon gave no usable answer. */
+export interface HookFallback {
+  stdout?: string;
+  stderr?: string;
+  exit: number;
+}
+
+export interface HookForwarderOptions {
+  /** The session's private directory (made 0700): holds `hook.sh` and `hook.curl`. */
+  dir: string;
+  /** The daemon's Unix socket. */
+  socket: string;
+  /** The hook endpoint's URL path, `/hooks/<provider>/<session>`. */
+  urlPath: string;
+  /** The session's hook secret; written only to the 0600 curl config. */
+  secret: string;
+  /** The longest wait the script accepts as its second argument, in seconds. */
+  maxTimeoutS: number;
+  /** Per event, what to answer when the daemon cannot; every other event exits 1 silently. */
+  fallbacks: Readonly<Record<string, HookFallback>>;
+}
+
+export interface HookForwarder {
+  forwarderPath: string;
+  curlConfigPath: string;
+}
+
+const hasControl = (value: string): boolean => [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+
+/** Single-quotes a value for sh; refuses what single quotes cannot hold plainly. */
+export function shQuote(value: string): string {
+  if (value.includes("'") || hasControl(value)) throw new Error(`unsafe value for a hook forwarder: ${JSON.stringify(value)}`);
+  return `'${value}'`;
+}
+
+/** A value inside a curl config file's double quotes. */
+function curlQuote(value: string): string {
+  if (/["\\]/.test(value) || hasControl(value)) throw new Error(`unsafe value for a hook forwarder: ${JSON.stringify(value)}`);
+  return `"${value}"`;
+}
+
+const EVENT_NAME = /^[A-Za-z]+$/;
+
+/**
+ * Writes an agent's hook forwarder: a POSIX sh script, called as
+ * `hook.sh <event> <timeout s>` with the hook's JSON on stdin, that posts it
+ * to the daemon over its Unix socket with curl and prints the answer. The
+ * secret stays in a 0600 curl config file (never argv). The answer is printed
+ * only once curl got all of it and it looks like one JSON object; on any
+ * failure (no daemon, an HTTP error, a timeout, a cut-short, empty or
+ * non-JSON answer) the event's fallback is given instead. When the agent ends
+ * the hook (SIGTERM: its own prompt was answered, or the turn interrupted),
+ * the request is cut, so that the daemon sees the agent stop waiting.
+ */
+export async function writeHookForwarder(options: HookForwarderOptions): Promise<HookForwarder> {
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  await chmod(options.dir, 0o700);
+  const forwarderPath = path.join(options.dir, 'hook.sh');
+  const curlConfigPath = path.join(options.dir, 'hook.curl');
+  const curlConfig = [
+    `url = ${curlQuote(`http://codepiper${options.urlPath}`)}`,
+    `header = ${curlQuote(`Authorization: Bearer ${options.secret}`)}`,
+    'header = "Content-Type: application/json"',
+    '',
+  ].join('\n');
+  await writeSecretFile(curlConfigPath, curlConfig, 0o600);
+  await writeSecretFile(forwarderPath, forwarderScript(options, curlConfigPath), 0o700);
+  return { forwarderPath, curlConfigPath };
+}
+
+function fallbackCase([event, fallback]: [string, HookFallback]): string {
+  if (!EVENT_NAME.test(event)) throw new Error(`unexpected hook event ${JSON.stringify(event)}`);
+  const lines = [
+    ...(fallback.stdout === undefined ? [] : [`printf '%s' ${shQuote(fallback.stdout)}`]),
+    ...(fallback.stderr === undefined ? [] : [`printf '%s' ${shQuote(fallback.stderr)} >&3`]),
+    `exit ${fallback.exit}`,
+  ];
+  return `    ${event}) ${lines.join('; ')} ;;`;
+}
+
+function forwarderScript(options: HookForwarderOptions, curlConfigPath: string): string {
+  const max = Math.floor(options.maxTimeoutS);
+  return [
+    '#!/bin/sh',
+    '# CodePiper: forwards an agent hook event to the daemon. Generated; do not edit.',
+    "# Usage: hook.sh <event> <timeout s>, the hook's JSON on stdin.",
+    'exec 3>&2 2>/dev/null 4<&0',
+    'event=$1',
+    `case $2 in ''|*[!0-9]*) timeout=${max} ;; *) timeout=$2 ;; esac`,
+    `[ "$timeout" -ge 1 ] && [ "$timeout" -le ${max} ] || timeout=${max}`,
+    'fail() {',
+    '  case $event in',
+    ...Object.entries(options.fallbacks).map(fallbackCase),
+    '  esac',
+    '  exit 1',
+    '}',
+    'out=$(mktemp) || fail',
+    'curl=',
+    `trap 'rm -f "$out"; [ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
+    // In the background (so that a signal reaches the trap at once), stdin given explicitly: an asynchronous command's is /dev/null.
+    `curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(options.socket)} -K ${shQuote(curlConfigPath)} --data-binary @- -o "$out" <&4 &`,
+    'curl=$!',
+    'wait "$curl"',
+    'status=$?',
+    'curl=',
+    'answer=$(cat "$out")',
+    'rm -f "$out"',
+    '[ "$status" -eq 0 ] || fail',
+    `case $answer in '{'*'}') ;; *) fail ;; esac`,
+    `printf '%s' "$answer"`,
+    '',
+  ].join('\n');
+}
+
+async function writeSecretFile(file: string, content: string, mode: number): Promise<void> {
+  await writeFile(file, content, { mode });
+  await chmod(file, mode);
+}
