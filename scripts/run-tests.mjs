@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Lint, boundary check, then every compiled test file under node's test runner.
 // Usage: node scripts/run-tests.mjs [substring ...]  (only test files whose path contains one)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,28 +29,79 @@ if (filters.length === 0) {
   step('lint', 'pnpm', ['exec', 'eslint', '.']);
   step('plugin boundaries', 'node', ['scripts/check-boundaries.mjs']);
 }
-/** Runs test files; resolves with their counts per file. */
-function runTests(testFiles) {
+/**
+ * Known flaky tests, by exact name, each with the reason it is flaky and what
+ * is being done about it. A quarantined test still runs; its failure is listed
+ * in the summary, not counted. Nothing else is ever forgiven or tried again.
+ */
+const quarantine = JSON.parse(readFileSync(path.join(root, 'scripts', 'quarantine.json'), 'utf8'));
+
+/** How long one test file may take before it is killed and counted as failed. */
+const fileTimeoutMs = Number(process.env.CODEPIPER_TEST_FILE_TIMEOUT_S ?? 900) * 1000;
+
+/** Runs one test file in its own process group; its output is printed whole when it ends. */
+function runFile(file) {
   const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'cp-tests-')), 'summary.json');
-  spawnSync(
-    process.execPath,
-    ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout', ...testFiles],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, CODEPIPER_REPO: root, CODEPIPER_SUMMARY_FILE: summaryFile } },
-  );
-  return JSON.parse(readFileSync(summaryFile, 'utf8'));
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout', file], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CODEPIPER_REPO: root, CODEPIPER_SUMMARY_FILE: summaryFile },
+    });
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      process.kill(-child.pid, 'SIGKILL');
+    }, fileTimeoutMs);
+    child.on('close', () => {
+      clearTimeout(timer);
+      const seconds = ((Date.now() - started) / 1000).toFixed(0);
+      console.log(`\n--- ${path.relative(root, file)} (${seconds} s)\n${Buffer.concat(output).toString().trimEnd()}`);
+      let result = { passed: 0, failed: 0, skipped: 0, failures: [] };
+      try {
+        result = JSON.parse(readFileSync(summaryFile, 'utf8'));
+      } catch {
+        // No summary: the file never finished.
+      }
+      if (timedOut) {
+        console.log(`\n${path.relative(root, file)} killed after ${fileTimeoutMs / 1000} s`);
+        result = { ...result, failed: result.failed + 1, failures: [...result.failures, `${path.relative(root, file)}: timed out`] };
+      } else if (result.passed + result.failed + result.skipped === 0) {
+        result = { ...result, failed: 1, failures: [`${path.relative(root, file)}: ran no test`] };
+      }
+      resolve(result);
+    });
+  });
 }
 
-console.log(`\n==> tests (${files.length} files)`);
-const results = runTests(files);
-// End-to-end tests drive real processes (tmux, agent CLIs) on a small, busy
-// machine; a file that failed runs once more, said out loud, and its second
-// result is the one that counts.
-const failedFiles = Object.entries(results).filter(([, c]) => c.failed > 0).map(([file]) => file);
-if (failedFiles.length > 0 && failedFiles.length <= 3) {
-  console.log(`\n==> running again the ${failedFiles.length} file(s) that failed: ${failedFiles.map((f) => path.relative(root, f)).join(', ')}`);
-  Object.assign(results, runTests(failedFiles));
+/** Runs the files two at a time (the machines here have 2 cores). */
+async function runAll(testFiles) {
+  const results = [];
+  const queue = [...testFiles];
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) results.push(await runFile(file));
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
 }
+
+console.log(`\n==> tests (${files.length} files, each within ${fileTimeoutMs / 1000} s)`);
+const results = await runAll(files);
 const total = { passed: 0, failed: 0, skipped: 0 };
-for (const counts of Object.values(results)) for (const key of Object.keys(total)) total[key] += counts[key];
-console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-process.exit(total.failed > 0 || Object.keys(results).length === 0 ? 1 : 0);
+const quarantined = [];
+for (const result of results) {
+  total.passed += result.passed;
+  total.skipped += result.skipped;
+  for (const name of result.failures) {
+    if (Object.hasOwn(quarantine, name)) quarantined.push(`${name}: ${quarantine[name]}`);
+    else total.failed += 1;
+  }
+}
+if (quarantined.length > 0) console.log(`\nquarantined failures, not counted:\n${quarantined.map((q) => `  ${q}`).join('\n')}`);
+console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped${quarantined.length ? `, ${quarantined.length} quarantined` : ''}`);
+process.exit(total.failed > 0 || results.length === 0 ? 1 : 0);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ApiError, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { ApiClient, ApiError, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { suiteDaemon, waitFor } from './harness.js';
 
 describe('shell sessions through the CLI and the API', () => {
@@ -42,6 +43,20 @@ describe('shell sessions through the CLI and the API', () => {
     assert.deepEqual(two, { ok: true });
     await waitFor('both lines', async () => /line two/.test(await screenText(session.id)));
     assert.equal(existsSync(`${suite.workdir}/pwned`), false, 'the $(...) was not run');
+  });
+
+  test('50 clients sending at once: every line arrives whole, once, none merged or empty', async () => {
+    const out = path.join(suite.workdir, 'lines.txt');
+    const started = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', `cat > ${out}`]);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    const lines = Array.from({ length: 50 }, (_, i) => `line ${i} from client ${i}`);
+    await Promise.all(lines.map((text) => new ApiClient({ socketPath: suite.daemon.socketPath }).call(sessionEndpoints.input, { params: { id: session.id }, body: { text } })));
+    const received = await waitFor('all 50 lines', () => {
+      const got = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l !== '') : [];
+      return got.length >= 50 ? got : undefined;
+    });
+    assert.deepEqual([...received].sort(), [...lines].sort());
   });
 
   test('--no-enter types without submitting; keys presses named keys', async () => {

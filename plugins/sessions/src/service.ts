@@ -55,6 +55,9 @@ export interface SessionServiceDeps {
   secrets: () => SecretStore;
 }
 
+/** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
+const inputKey = (sessionId: string): string => `input:${sessionId}`;
+
 /**
  * Sessions: their records, their terminals in tmux and every change to them
  * as an event. The daemon is the source of truth; tmux holds the processes.
@@ -264,13 +267,14 @@ export class SessionService implements SessionDirectory {
   async input(ref: string, text: string, submit: boolean, via: string): Promise<void> {
     const session = await this.live(ref);
     await this.check(session, 'text', text, via);
-    await this.providerOf(session).sendText(this.terminal(session), text, submit);
+    // One send is one unit: another client's text can never fall between this text and its Enter.
+    await this.locks.run(inputKey(session.id), () => this.providerOf(session).sendText(this.terminal(session), text, submit));
   }
 
   async keys(ref: string, keys: readonly KeyName[], via: string): Promise<void> {
     const session = await this.live(ref);
     await this.check(session, 'keys', keys.join(' '), via);
-    await this.providerOf(session).sendKeys(this.terminal(session), keys);
+    await this.locks.run(inputKey(session.id), () => this.providerOf(session).sendKeys(this.terminal(session), keys));
   }
 
   async transcript(ref: string): Promise<TranscriptEntry[]> {
