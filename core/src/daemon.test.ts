@@ -9,14 +9,17 @@ import { tempDir } from './testing.js';
 
 const index = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index.js');
 
-/** Runs `runDaemon` in a child process with one plugin whose event handler throws. */
-function daemon(home: string) {
+/** A plugin whose event handler throws. */
+const FLAKY = `{ name: 'flaky', contract: 1, description: 'Throws from a timer', register: () => ({
+  start: () => void setTimeout(() => { throw new Error('stray handler error'); }, 1),
+}) }`;
+
+/** Runs `runDaemon` in a child process with one plugin (source text of its definition). */
+function daemon(home: string, plugin = FLAKY) {
   const script = `
+    import fs from 'node:fs';
     import { runDaemon } from ${JSON.stringify(index)};
-    const plugin = { name: 'flaky', contract: 1, description: 'Throws from a timer', register: () => ({
-      start: () => void setTimeout(() => { throw new Error('stray handler error'); }, 1),
-    }) };
-    await runDaemon({ plugins: [plugin], foreground: true });
+    await runDaemon({ plugins: [${plugin}], foreground: true });
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CODEPIPER_HOME: home } });
   let stdout = '';
@@ -24,8 +27,12 @@ function daemon(home: string) {
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+  /** Resolves once it listens; rejects if it exits first. */
   const listening = async (): Promise<void> => {
-    while (!stderr.includes('listening on')) await once(child.stderr, 'data');
+    while (!stderr.includes('listening on')) {
+      const ended = await Promise.race([once(child.stderr, 'data').then(() => undefined), exited]);
+      if (ended) throw new Error(`the daemon exited (${ended.code}) before listening: ${stderr}`);
+    }
   };
   return { child, exited, listening };
 }
@@ -55,5 +62,28 @@ describe('runDaemon', () => {
     await first.exited;
     assert.equal(code, 1);
     assert.match(stderr, new RegExp(`codepiper daemon: a daemon is already running \\(pid ${first.child.pid}\\)`));
+  });
+
+  it('two daemons started at once on one home: one runs, the other says so before any plugin starts', async (t) => {
+    for (let round = 0; round < 5; round++) {
+      const home = tempDir(t);
+      const marker = path.join(home, 'started');
+      const recorder = `{ name: 'recorder', contract: 1, description: 'Records its start', register: () => ({ start: () => fs.appendFileSync(${JSON.stringify(marker)}, process.pid + '\\n') }) }`;
+      const pair = [daemon(home, recorder), daemon(home, recorder)];
+      t.after(() => pair.forEach((d) => d.child.kill('SIGKILL')));
+      const neither = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('neither daemon refused to start within 20 s')), 20_000).unref());
+      const first = await Promise.race([...pair.map(async (d) => (await d.exited, d)), neither]).catch((error: unknown) => {
+        for (const d of pair) d.child.kill('SIGKILL');
+        throw error;
+      });
+      const loser = await first.exited;
+      const winner = pair.find((d) => d !== first)!;
+      await winner.listening();
+      assert.equal(loser.code, 1, loser.stderr);
+      assert.match(loser.stderr, /a daemon is already running|another daemon is starting/);
+      assert.deepEqual(fs.readFileSync(marker, 'utf8').trim().split('\n'), [String(winner.child.pid)], 'only the winner started its plugins');
+      winner.child.kill('SIGTERM');
+      await winner.exited;
+    }
   });
 });

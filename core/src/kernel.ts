@@ -13,6 +13,8 @@ import { runMigrations } from './migrations.js';
 import { emptyRunDir, ensureHome, resolvePaths, type Env, type KernelPaths } from './paths.js';
 import { orderPlugins } from './plugin-graph.js';
 import { describePlugin, loadListedPlugins } from './plugin-loader.js';
+import { markDatabase, refuseLostDatabase } from './database-guard.js';
+import { lockHome, type HomeLock } from './home-lock.js';
 import { claimSocket } from './socket-claim.js';
 import { openStore, type KernelStore } from './store.js';
 
@@ -67,6 +69,7 @@ export class Kernel {
   private logSink?: KernelLogger;
   private api?: ApiServer;
   private store?: KernelStore;
+  private homeLock?: HomeLock;
   private registering = false;
   private pidFileWritten = false;
   private webUrl: string | null = null;
@@ -128,7 +131,8 @@ export class Kernel {
 
   private async bringUp(plugins: readonly AnyPlugin[], config: KernelConfig): Promise<void> {
     const web = webListener(config.web, this.options);
-    // Before touching anything a running daemon owns.
+    // Before touching anything a running daemon owns, and before any plugin starts.
+    this.homeLock = await lockHome(this.paths.home, this.paths.socket);
     await claimSocket(this.paths.socket);
     emptyRunDir(this.paths);
 
@@ -165,7 +169,9 @@ export class Kernel {
       this.registering = false;
     }
 
+    refuseLostDatabase(this.paths.home, this.paths.database);
     this.store = await openStore(this.paths.database);
+    markDatabase(this.paths.home, this.paths.database);
     await runMigrations(
       this.store,
       loaded.map(({ plugin, migrations }) => ({ plugin: plugin.name, migrations })),
@@ -249,6 +255,7 @@ export class Kernel {
     await this.attempt('dispose of the services', () => this.container.dispose());
     await this.attempt('close the store', () => this.store?.close());
     if (this.pidFileWritten) fs.rmSync(this.paths.pidFile, { force: true });
+    await this.attempt('release the home', () => this.homeLock?.release());
     this.log.info({ reason }, 'daemon stopped');
     this.logSink?.close();
     this.resolveStopped(reason);

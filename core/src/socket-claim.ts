@@ -17,7 +17,7 @@ export async function claimSocket(socketPath: string): Promise<void> {
 }
 
 /** The pid of the daemon answering on the socket (`unknown` if it answers oddly), or undefined if nothing listens. */
-async function runningDaemonPid(socketPath: string): Promise<number | 'unknown' | undefined> {
+export async function runningDaemonPid(socketPath: string): Promise<number | 'unknown' | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('no answer')), PROBE_TIMEOUT_MS);

@@ -85,4 +85,26 @@ describe('store', () => {
     await db.transaction(async (tx) => void (handle = tx));
     await assert.rejects(handle.run('SELECT 1'), /this transaction has ended/);
   });
+
+  it('a damaged database is refused at open, naming the file and what to do; a good one opens', async (t) => {
+    const file = path.join(tempDir(t), 'damaged.db');
+    const db = await openStore(file);
+    await db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL); CREATE INDEX notes_text ON notes (text)');
+    for (let i = 0; i < 400; i++) await db.run('INSERT INTO notes (text) VALUES (?)', [`note ${i} ${'x'.repeat(100)}`]);
+    await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    await db.close();
+    await (await openStore(file)).close();
+
+    const pageSize = 4096;
+    const bytes = fs.readFileSync(file);
+    assert.ok(bytes.length > pageSize * 6);
+    bytes.fill(0x5a, pageSize * 4 + 100, pageSize * 5);
+    fs.writeFileSync(file, bytes);
+    await assert.rejects(openStore(file), (error: Error) => error.message.includes(`the database ${file} is damaged`) && error.message.includes('.recover'));
+    assert.deepEqual(fs.readFileSync(file), bytes, 'nothing was written to it');
+
+    const truncated = path.join(tempDir(t), 'truncated.db');
+    fs.writeFileSync(truncated, bytes.subarray(0, 1000));
+    await assert.rejects(openStore(truncated), (error: Error) => error.message.includes(`the database ${truncated} is damaged`));
+  });
 });

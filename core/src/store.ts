@@ -10,12 +10,21 @@ export interface KernelStore extends Store {
   close(): Promise<void>;
 }
 
-/** Opens (creating it, mode 0600) the daemon's database on one connection in WAL mode. */
+/** Opens (creating it, mode 0600) the daemon's database on one connection in WAL mode, after checking it is sound. */
 export async function openStore(file: string): Promise<KernelStore> {
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   fs.chmodSync(file, 0o600);
   const connection = await Connection.open(file);
-  await connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  try {
+    await connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    const checks = await connection.all<{ quick_check: string }>('PRAGMA quick_check');
+    if (checks[0]?.quick_check !== 'ok') throw new Error(checks.map((c) => c.quick_check).slice(0, 3).join('; '));
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw new Error(
+      `the database ${file} is damaged (${error instanceof Error ? error.message : String(error)}). Nothing was changed: move it aside and restore a backup, or salvage what it holds with \`sqlite3 ${file} .recover\``,
+    );
+  }
 
   // One connection: a transaction holds the lock from BEGIN to COMMIT so that
   // no other query lands inside it.

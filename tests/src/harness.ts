@@ -67,7 +67,14 @@ export class TestDaemon {
     child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
     const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${this.output}`))));
-    await Promise.race([waitFor('the daemon to answer', () => this.client.call(daemonEndpoints.health).then(() => true)), exited]);
+    try {
+      // A busy machine can take a while; a daemon that never answers is killed, never left behind.
+      await Promise.race([waitFor('the daemon to answer', () => this.client.call(daemonEndpoints.health).then(() => true), 60_000), exited]);
+    } catch (error) {
+      child.kill('SIGKILL');
+      this.process = undefined;
+      throw error;
+    }
   }
 
   /** Graceful stop (SIGTERM); resolves when the process has exited. */

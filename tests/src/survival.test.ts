@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { suiteDaemon, waitFor } from './harness.js';
@@ -50,7 +52,7 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     seen.close();
   });
 
-  test('a session whose tmux session vanished is recorded as crashed; stray tmux sessions are removed', async () => {
+  test('a session whose tmux session vanished is recorded as crashed; a tmux session no record owns is left running', async () => {
     const victim = await start('cat');
     await suite.daemon.crash();
     suite.daemon.tmux(['kill-session', '-t', `=cp-${victim.id}`]);
@@ -58,7 +60,8 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     await suite.daemon.start();
     const lost = await show(victim.id);
     assert.equal(lost.status, 'crashed');
-    assert.equal(suite.daemon.tmux(['has-session', '-t', '=cp-00000000-0000-4000-8000-000000000000']).code, 1, 'the stray was killed');
+    assert.equal(suite.daemon.tmux(['has-session', '-t', '=cp-00000000-0000-4000-8000-000000000000']).code, 0, 'the stray still runs');
+    suite.daemon.tmux(['kill-session', '-t', '=cp-00000000-0000-4000-8000-000000000000']);
   });
 
   test('sessions keep running after the CLI that started them exits', async () => {
@@ -66,5 +69,21 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await show(session.id)).status, 'running');
     assert.equal(suite.daemon.tmux(['display', '-p', '-t', `=cp-${session.id}:`, '#{pane_dead}']).stdout.trim(), '0');
+  });
+
+  // Last: it leaves the suite's daemon on a new database.
+  test('a lost database: the daemon refuses to start, naming the file, and kills nothing; started afresh, the programs still run', async () => {
+    const program = await start('cat');
+    await suite.daemon.stop();
+    const home = suite.daemon.home;
+    for (const name of ['codepiper.db', 'codepiper.db-wal', 'codepiper.db-shm']) rmSync(path.join(home, name), { force: true });
+    await assert.rejects(suite.daemon.start(), (error: Error) => error.message.includes(`the database ${path.join(home, 'codepiper.db')} is missing`) && error.message.includes(path.join(home, 'database.json')));
+    assert.ok(tmuxSessions().includes(`cp-${program.id}`), 'the program still runs');
+
+    rmSync(path.join(home, 'database.json'));
+    await suite.daemon.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.ok(tmuxSessions().includes(`cp-${program.id}`), 'started afresh, the daemon left it running');
+    suite.daemon.tmux(['kill-session', '-t', `=cp-${program.id}`]);
   });
 });

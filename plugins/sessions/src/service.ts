@@ -350,7 +350,7 @@ export class SessionService implements SessionDirectory {
 
   /**
    * After a (re)start: adopt every live session, record those whose program
-   * ended meanwhile, and kill tmux sessions that no record owns.
+   * ended meanwhile, and leave alone the tmux sessions no record owns.
    */
   async reconcile(): Promise<void> {
     const live = new Map((await this.deps.tmux.listSessions()).map((t) => [t.name, t]));
@@ -369,8 +369,8 @@ export class SessionService implements SessionDirectory {
     }
     for (const orphan of live.values()) {
       if (!orphan.name.startsWith('cp-')) continue;
-      this.deps.log.warn({ tmuxSession: orphan.name }, 'killing a tmux session that no session record owns');
-      await this.deps.tmux.killSession(orphan.name).catch(() => undefined);
+      // Never killed: a program is worth more than a record (a database restored from an older copy lacks the newest).
+      this.deps.log.warn({ tmuxSession: orphan.name, tmuxSocket: this.deps.tmux.socketPath }, 'a tmux session that no session record owns is left running (tmux -S SOCKET attach -t NAME to see it)');
     }
   }
 
