@@ -5,6 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout, clearTimeout } from 'node:timers';
+import { Buffer } from 'node:buffer';
 import { allPackages, filesUnder, root } from './workspace.mjs';
 
 const filters = process.argv.slice(2);

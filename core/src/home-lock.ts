@@ -25,7 +25,7 @@ export async function lockHome(home: string, socketPath: string): Promise<HomeLo
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     const pid = await runningDaemonPid(socketPath);
-    throw new Error(typeof pid === 'number' ? `a daemon is already running (pid ${pid}), listening on ${socketPath}` : `another daemon is starting on ${home}`);
+    throw new Error(typeof pid === 'number' ? `a daemon is already running (pid ${pid}), listening on ${socketPath}` : `another daemon is starting on ${home}`, { cause: error });
   }
   server.unref();
   return { release: () => new Promise((resolve) => server.close(() => resolve())) };

@@ -23,6 +23,7 @@ export async function openStore(file: string): Promise<KernelStore> {
     await connection.close().catch(() => undefined);
     throw new Error(
       `the database ${file} is damaged (${error instanceof Error ? error.message : String(error)}). Nothing was changed: move it aside and restore a backup, or salvage what it holds with \`sqlite3 ${file} .recover\``,
+      { cause: error },
     );
   }
 
