@@ -72,7 +72,7 @@ export class ApiClient {
     });
   }
 
-  private request(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  private request(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string> = {}, retried = false): Promise<{ status: number; text: string }> {
     const headers: Record<string, string | number> = { accept: 'application/json', ...extraHeaders };
     if (body) {
       headers['content-type'] = 'application/json';
@@ -94,7 +94,14 @@ export class ApiClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', (error: NodeJS.ErrnoException) => reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed while idle fails before the request reached it: sent again once, on a new socket.
+        if (req.reusedSocket && !retried && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          resolve(this.request(method, path, body, extraHeaders, true));
+          return;
+        }
+        reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error);
+      });
       req.end(body);
     });
   }
