@@ -8,15 +8,22 @@ const POLL_MS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Claude's answer to `/model X`, printed near the top of its screen (2.1.328), not in the last rows. */
+const ANSWER = /Set model to|Kept model as|not found|Invalid model/i;
+
+const answerLines = (screen: string): string[] => screen.split('\n').filter((line) => ANSWER.test(line));
+
 /**
- * Types `/model X` and returns once Claude has answered, so the next prompt
- * goes to the new model. With a conversation under way, Claude first asks to
- * confirm (the cache is lost); choice 1 switches.
+ * Types `/model X` and returns once Claude has answered (an answer line that
+ * was not on the screen before), so the next prompt goes to the new model.
+ * With a conversation under way, Claude first asks to confirm (the cache is
+ * lost); choice 1 switches.
  */
-async function typeModelCommand(terminal: SessionTerminal, model: string): Promise<void> {
+export async function typeModelCommand(terminal: SessionTerminal, model: string, timeoutMs = ANSWER_TIMEOUT_MS): Promise<'answered' | 'timeout'> {
+  const before = new Set(answerLines((await terminal.screen()).text));
   await typeText(terminal, `/model ${model}`, { submit: true, settleMs: 150 });
   let confirmed = false;
-  const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);
     const { text } = await terminal.screen();
@@ -25,8 +32,9 @@ async function typeModelCommand(terminal: SessionTerminal, model: string): Promi
       await terminal.pressKeys(['enter']);
       continue;
     }
-    if (/Set model to|Kept model as|not found|Invalid model/i.test(text.split('\n').slice(-12).join('\n'))) return;
+    if (answerLines(text).some((line) => !before.has(line))) return 'answered';
   }
+  return 'timeout';
 }
 
 async function restoreAndLog(snapshot: SettingsSnapshot, log: Logger): Promise<boolean> {
@@ -60,7 +68,7 @@ export async function switchModelForSession(terminal: SessionTerminal, model: st
     log.warn({ err: error, configDir: options.configDir }, 'could not read the Claude user settings before a model switch; Claude may save the model as their default');
     return undefined;
   });
-  await typeModelCommand(terminal, model);
+  if ((await typeModelCommand(terminal, model)) === 'timeout') log.warn({ model }, 'Claude did not answer /model in time');
   if (!snapshot) return;
   try {
     if (await restoreAndLog(snapshot, log)) return;
