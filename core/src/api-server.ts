@@ -302,11 +302,18 @@ export class ApiServer implements ApiRegistrar {
     return `${web.tls ? 'https' : 'http'}://${host}:${port}`;
   }
 
-  /** Stops listening once the requests in flight are answered; the socket file goes with the listener. */
+  /**
+   * Stops listening once the requests in flight are answered, or cuts them
+   * after a grace: a hook waiting for a person would hold the stop as long.
+   * The socket file goes with the listener.
+   */
   async close(): Promise<void> {
     const tcp = this.tcp;
     const tcpClosed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
-    const cut = setTimeout(() => tcp?.closeAllConnections(), CLOSE_GRACE_MS).unref();
+    const cut = setTimeout(() => {
+      tcp?.closeAllConnections();
+      this.app.server.closeAllConnections();
+    }, CLOSE_GRACE_MS).unref();
     await this.app.close();
     await tcpClosed;
     clearTimeout(cut);

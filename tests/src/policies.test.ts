@@ -361,6 +361,16 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     const audited = await lastAudit();
     assert.deepEqual([audited?.decision, audited?.answeredBy], ['deny', 'terminal']);
   });
+
+  test('a daemon stop while an approval is pending does not wait for the person; the approval ends as daemon stopped', async () => {
+    const asked = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/stop' });
+    const approval = await pending('WebFetch');
+    await suite.daemon.stop();
+    assert.notEqual((await asked).code, 0, 'the hook got no answer: Claude keeps its own prompt');
+    await suite.daemon.start();
+    const ended = await approvalOf(approval.id);
+    assert.deepEqual([ended?.status, ended?.answeredBy], ['expired', 'daemon stopped']);
+  });
 });
 
 describe('policies with the real Claude Code against a fake Anthropic API', { timeout: 300_000 }, () => {
