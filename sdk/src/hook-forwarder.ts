@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -60,7 +60,9 @@ const EVENT_NAME = /^[A-Za-z]+$/;
  * failure (no daemon, an HTTP error, a timeout, a cut-short, empty or
  * non-JSON answer) the event's fallback is given instead. When the agent ends
  * the hook (SIGTERM: its own prompt was answered, or the turn interrupted),
- * the request is cut, so that the daemon sees the agent stop waiting.
+ * the request is cut, so that the daemon sees the agent stop waiting. A tool
+ * call's hooks the daemon did not answer are kept (`offline.jsonl`), for the
+ * daemon to audit when it is back (takeOfflineToolCalls).
  */
 export async function writeHookForwarder(options: HookForwarderOptions): Promise<HookForwarder> {
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
@@ -95,26 +97,31 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     '# CodePiper: forwards an agent hook event to the daemon. Generated; do not edit.',
     "# Usage: hook.sh <event> <timeout s>, the hook's JSON on stdin.",
     'exec 3>&2 2>/dev/null 4<&0',
+    'umask 077',
     'event=$1',
     `case $2 in ''|*[!0-9]*) timeout=${max} ;; *) timeout=$2 ;; esac`,
     `[ "$timeout" -ge 1 ] && [ "$timeout" -le ${max} ] || timeout=${max}`,
+    'in= out= curl=',
+    'cleanup() { rm -f "$in" "$out"; }',
     'fail() {',
+    // What the agent did then is decided without the daemon: kept, for the daemon to audit when it is back.
+    `  [ -s "$in" ] && case $event in ${OFFLINE_EVENTS.join('|')}) { cat "$in"; echo; } >> ${shQuote(offlineFile(options.dir))} ;; esac`,
+    '  cleanup',
     '  case $event in',
     ...Object.entries(options.fallbacks).map(fallbackCase),
     '  esac',
     '  exit 1',
     '}',
-    'out=$(mktemp) || fail',
-    'curl=',
-    `trap 'rm -f "$out"; [ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
-    // In the background (so that a signal reaches the trap at once), stdin given explicitly: an asynchronous command's is /dev/null.
-    `curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(options.socket)} -K ${shQuote(curlConfigPath)} --data-binary @- -o "$out" <&4 &`,
+    'in=$(mktemp) && out=$(mktemp) || fail',
+    'cat <&4 > "$in" || fail',
+    `trap 'cleanup; [ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
+    // In the background, so that a signal reaches the trap at once.
+    `curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(options.socket)} -K ${shQuote(curlConfigPath)} --data-binary @"$in" -o "$out" &`,
     'curl=$!',
     'wait "$curl"',
     'status=$?',
     'curl=',
     'answer=$(cat "$out")',
-    'rm -f "$out"',
     '[ "$status" -eq 0 ] || fail',
     `case $answer in '{'*'}') ;; *) fail ;; esac`,
     `printf '%s' "$answer"`,
@@ -125,4 +132,44 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
 async function writeSecretFile(file: string, content: string, mode: number): Promise<void> {
   await writeFile(file, content, { mode });
   await chmod(file, mode);
+}
+
+/** The hooks a forwarder keeps when the daemon does not answer them: enough to tell what came of a tool call. */
+const OFFLINE_EVENTS = ['PreToolUse', 'PostToolUse'];
+
+const offlineFile = (dir: string): string => path.join(dir, 'offline.jsonl');
+
+/** A tool call an agent made while its forwarder could not reach the daemon. */
+export interface OfflineToolCall {
+  toolName: string;
+  toolInput: unknown;
+  /** Whether it ran (its PostToolUse was kept too). */
+  ran: boolean;
+}
+
+/**
+ * The tool calls a session's forwarder kept while the daemon was away, oldest
+ * first; taken, so each is reported once.
+ */
+export async function takeOfflineToolCalls(dir: string): Promise<OfflineToolCall[]> {
+  const taken = path.join(dir, `offline.${process.pid}.${Date.now()}.jsonl`);
+  try {
+    await rename(offlineFile(dir), taken);
+  } catch {
+    return [];
+  }
+  const text = await readFile(taken, 'utf8');
+  await rm(taken, { force: true });
+  const payloads = text.split('\n').flatMap((line) => {
+    try {
+      const value = JSON.parse(line) as unknown;
+      return typeof value === 'object' && value !== null ? [value as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+  const ran = new Set(payloads.filter((p) => p.hook_event_name === 'PostToolUse').map((p) => p.tool_use_id));
+  return payloads
+    .filter((p) => p.hook_event_name === 'PreToolUse' && typeof p.tool_name === 'string')
+    .map((p) => ({ toolName: p.tool_name as string, toolInput: p.tool_input, ran: p.tool_use_id !== undefined && ran.has(p.tool_use_id) }));
 }

@@ -48,6 +48,23 @@ export const toolCallRan = defineParallelHook<ToolCallRan>({
   description: 'After an agent’s tool call ran: a question still pending about it was answered yes in the agent’s own terminal.',
 });
 
+/** A tool call decided while the daemon could not be reached, reported when it is back. */
+export interface ToolCallOffline {
+  session: SessionRecord;
+  toolName: string;
+  toolInput: unknown;
+  /** What came of it: `allow` (it ran), `deny` (refused), `ask` (left to the person, with no sign that it ran). */
+  outcome: 'allow' | 'deny' | 'ask';
+  reason: string;
+}
+
+export const toolCallOffline = defineParallelHook<ToolCallOffline>({
+  name: 'agents.toolCallOffline',
+  owner: 'policies',
+  payload: 'ToolCallOffline',
+  description: 'A tool call an agent made while its hook forwarder could not reach the daemon (kept by the forwarder), reported once the daemon is back, for the audit trail.',
+});
+
 /** What a tool call is about, in one line for a status or a notification: `Bash rm -f x`. */
 export function describeToolCall(toolName: string, input: unknown): string {
   const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};

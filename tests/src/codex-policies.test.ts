@@ -115,5 +115,10 @@ describe('policies on Codex’s tool calls: the real Codex, its approval policy 
     assert.match(lastToolOutput(), /could not reach its daemon/);
     assert.equal(existsSync(made()), false, 'the touch did not run');
     await daemon.start();
+    const offline = (await audit()).filter((e) => e.answeredBy === 'daemon down');
+    assert.deepEqual(
+      offline.map((e) => [e.source, (e.input as { command: string }).command, e.decision]),
+      [['codex.offline', 'touch made.txt', 'deny']],
+    );
   });
 });

@@ -358,7 +358,8 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
       return current?.status === 'pending' ? undefined : current;
     });
     assert.deepEqual([answered.status, answered.answeredBy], ['denied', 'terminal']);
-    const audited = await lastAudit();
+    // The audit row follows the answer by a moment: no reply went out to wait for.
+    const audited = await waitFor('the no in the audit', async () => ((await lastAudit())?.decision === 'deny' ? lastAudit() : undefined));
     assert.deepEqual([audited?.decision, audited?.answeredBy], ['deny', 'terminal']);
   });
 

@@ -148,7 +148,8 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
         return current?.status === 'pending' ? undefined : current;
       }, 30_000);
       assert.deepEqual([answered.status, answered.answeredBy], [status, 'terminal']);
-      const audited = await lastAudit();
+      // The audit row follows the answer by a moment.
+      const audited = await waitFor('the answer in the audit', async () => ((await lastAudit())?.source === 'claude-code.prompt' ? lastAudit() : undefined), 10_000);
       assert.deepEqual([audited?.source, audited?.decision, audited?.answeredBy], ['claude-code.prompt', status === 'approved' ? 'allow' : 'deny', 'terminal']);
       await waitFor('Claude to be idle', async () => (await show(session)).status === 'idle', 30_000);
     };
@@ -199,6 +200,13 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     daemon.tmux(['send-keys', '-t', target, 'Escape']);
     await daemon.start();
     assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
+    // Back, the daemon audits what was decided without it: this rm, and the one whose PreToolUse the hanging daemon never answered.
+    const offline = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.filter((e) => e.answeredBy === 'daemon down');
+    const entry = ['claude-code.offline', 'Bash', 'rm -f victim.txt', 'ask', 'asked in the terminal without the daemon: no sign that it ran'];
+    assert.deepEqual(
+      offline.map((e) => [e.source, e.tool, (e.input as { command: string }).command, e.decision, e.reason]),
+      [entry, entry],
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { loadBashGrammar } from './bash-grammar.js';
@@ -118,6 +118,11 @@ export default definePlugin({
       return { decision: decision.decision, reason: decision.reason };
     });
     ctx.hooks.tap(toolCallRan, ({ session, toolName, toolInput }) => runningApprovals().ran(session.id, toolName, toolInput));
+    ctx.hooks.tap(toolCallOffline, async ({ session, toolName, toolInput, outcome, reason }) => {
+      const policies = running();
+      const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `${session.provider}.offline` };
+      await policies.record(request, policies.evaluate(request).decision, { answeredBy: 'daemon down', durationMs: 0, decision: outcome, reason });
+    });
 
     ctx.api.handle(approvalEndpoints.list, async ({ query }) => ({ approvals: await runningApprovals().list(query.all ?? false) }));
     ctx.api.handle(approvalEndpoints.approve, async ({ params, body, origin }) =>

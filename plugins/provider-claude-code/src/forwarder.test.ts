@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
-import { PERSON_WAIT_S } from '@codepiper/sdk';
+import { PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sdk';
 import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';
@@ -194,5 +194,21 @@ describe('the Claude Code hook forwarder', () => {
         assert.deepEqual(commandLinesHolding(files.curlConfigPath), []);
       },
     );
+  });
+
+  test('a tool call the daemon did not answer is kept for it, once, with whether it ran; an answered one is not', async () => {
+    const sessionDir = path.dirname(files.forwarderPath);
+    await takeOfflineToolCalls(sessionDir);
+    const call = (event: string, id: string, command: string) => JSON.stringify({ session_id: SESSION, hook_event_name: event, tool_name: 'Bash', tool_input: { command }, tool_use_id: id });
+    await runForwarder(files.forwarderPath, 'PreToolUse', call('PreToolUse', 'u1', 'make'));
+    await runForwarder(files.forwarderPath, 'PostToolUse', call('PostToolUse', 'u1', 'make'));
+    await runForwarder(files.forwarderPath, 'PreToolUse', call('PreToolUse', 'u2', 'rm -rf build'));
+    await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER));
+    assert.equal(statSync(path.join(sessionDir, 'offline.jsonl')).mode & 0o777, 0o600);
+    assert.deepEqual(await takeOfflineToolCalls(sessionDir), [
+      { toolName: 'Bash', toolInput: { command: 'make' }, ran: true },
+      { toolName: 'Bash', toolInput: { command: 'rm -rf build' }, ran: false },
+    ]);
+    assert.deepEqual(await takeOfflineToolCalls(sessionDir), [], 'taken once');
   });
 });

@@ -15,6 +15,8 @@ import {
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
+  takeOfflineToolCalls,
+  toolCallOffline,
   toolCallRan,
   toolPermission,
   typeText,
@@ -334,6 +336,15 @@ export default definePlugin({
       return hookReply(name, verdict);
     });
 
+    /** What the session's Claude did with tool calls the daemon did not answer (down, or hanging): its forwarder had the person asked every time. */
+    const reportOffline = async (session: SessionRecord, dir: string): Promise<void> => {
+      for (const call of await takeOfflineToolCalls(dir)) {
+        const outcome = call.ran ? ('allow' as const) : ('ask' as const);
+        const reason = `asked in the terminal without the daemon: ${call.ran ? 'it ran' : 'no sign that it ran'}`;
+        await ctx.hooks.call(toolCallOffline, { session, toolName: call.toolName, toolInput: call.toolInput, outcome, reason });
+      }
+    };
+
     return {
       async start() {
         unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
@@ -345,6 +356,8 @@ export default definePlugin({
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
           const file = str(session.metadata.transcriptPath);
           if (file) await tailer.follow(session.id, file);
+          const settings = str(session.metadata.settingsPath);
+          if (settings) await reportOffline(session, path.dirname(settings));
         }
       },
       stop() {

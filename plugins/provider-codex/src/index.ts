@@ -13,6 +13,8 @@ import {
   providerRegistryRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
+  takeOfflineToolCalls,
+  toolCallOffline,
   toolCallRan,
   toolPermission,
   typeText,
@@ -26,7 +28,7 @@ import {
   type ToolCallVerdict,
   type TranscriptEntry,
 } from '@codepiper/sdk';
-import { writeCodexHooks } from './hooks.js';
+import { FALLBACK_REFUSAL, sessionDir, writeCodexHooks } from './hooks.js';
 import { migrations } from './migrations.js';
 import { codexHistory, readRollout, transcriptOf } from './rollout.js';
 import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
@@ -254,6 +256,10 @@ export default definePlugin({
         });
         for (const session of await directory().list()) {
           if (session.provider !== 'codex' || isFinished(session.status)) continue;
+          // The forwarder refused every call it could not ask the daemon about.
+          for (const call of await takeOfflineToolCalls(sessionDir(pluginDir(), session.id))) {
+            await ctx.hooks.call(toolCallOffline, { session, toolName: call.toolName, toolInput: call.toolInput, outcome: call.ran ? 'allow' : 'deny', reason: call.ran ? 'ran without the daemon' : FALLBACK_REFUSAL });
+          }
           const tracker = new SessionTracker(session.id, typeof session.metadata.codexHome === 'string' ? session.metadata.codexHome : codexHomeOf({}), deps);
           if (await tracker.restore()) trackers.set(session.id, tracker);
           else if (typeof session.metadata.codexSessionId === 'string') {
