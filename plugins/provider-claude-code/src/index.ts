@@ -42,6 +42,8 @@ export { claudeHistory, readTranscript, toEntries, TranscriptParser } from './tr
 
 const PROVIDER_ID = 'claude-code';
 const PLUGIN = 'provider-claude-code';
+/** What Claude says after a first Ctrl+C at its prompt. */
+const CTRL_C_AGAIN = /again to exit/i;
 /** The tool name Claude's folder-trust question goes by, as a permission question (`path`: the folder). */
 const TRUST_FOLDER = 'trust_folder';
 
@@ -59,7 +61,6 @@ const READY_TIMEOUT_MS = 20_000;
 /** Claude's input line (`❯ `), drawn a moment after SessionStart: keys typed before it are lost. */
 const INPUT_LINE = /^\s*❯/m;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 function unauthorized(): CodePiperError {
@@ -220,8 +221,9 @@ export default definePlugin({
       async stopSession(terminal) {
         // Ctrl+C twice is Claude Code's own way out: exit code 0, SessionEnd hook, transcript flushed.
         // (SIGTERM ends it too, but as exit 143.) If it does not end, the sessions plugin kills it after its stop timeout.
+        // The second only once Claude took the first ("Press Ctrl-C again to exit"): two that arrive together, on a busy machine, count as one.
         await terminal.pressKeys(['ctrl+c']);
-        await sleep(250);
+        await waitForScreen(terminal, CTRL_C_AGAIN, 1_500);
         await terminal.pressKeys(['ctrl+c']);
       },
 
