@@ -64,7 +64,7 @@ function runFile(file) {
       clearTimeout(timer);
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       console.log(`\n--- ${path.relative(root, file)} (${seconds} s)\n${Buffer.concat(output).toString().trimEnd()}`);
-      let result = { passed: 0, failed: 0, skipped: 0, failures: [] };
+      let result = { passed: 0, skipped: 0, failures: [] };
       try {
         result = JSON.parse(readFileSync(summaryFile, 'utf8'));
       } catch {
@@ -72,9 +72,9 @@ function runFile(file) {
       }
       if (timedOut) {
         console.log(`\n${path.relative(root, file)} killed after ${fileTimeoutMs / 1000} s`);
-        result = { ...result, failed: result.failed + 1, failures: [...result.failures, `${path.relative(root, file)}: timed out`] };
-      } else if (result.passed + result.failed + result.skipped === 0) {
-        result = { ...result, failed: 1, failures: [`${path.relative(root, file)}: ran no test`] };
+        result = { ...result, failures: [...result.failures, `${path.relative(root, file)}: timed out`] };
+      } else if (result.passed + result.failures.length + result.skipped === 0) {
+        result = { ...result, failures: [`${path.relative(root, file)}: ran no test`] };
       }
       resolve(result);
     });

@@ -30,15 +30,26 @@ export interface HookForwarderOptions {
   fallbacks: Readonly<Record<string, HookFallback>>;
 }
 
+/** A hook handler for an agent's settings: the command it runs, and the timeout the agent gives it. */
+export interface HookHandler {
+  command: string;
+  timeout: number;
+}
+
+/** Beyond the forwarder's own wait, so that its fallback answers before the agent gives up on it. */
+const AGENT_TIMEOUT_MARGIN_S = 5;
+
 export interface HookForwarder {
   forwarderPath: string;
   curlConfigPath: string;
+  /** The handler for `event` that waits up to `waitS` for the daemon (PERSON_WAIT_S for a person's answer). */
+  handler(event: string, waitS: number): HookHandler;
 }
 
 const hasControl = (value: string): boolean => [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
 /** Single-quotes a value for sh; refuses what single quotes cannot hold plainly. */
-export function shQuote(value: string): string {
+function shQuote(value: string): string {
   if (value.includes("'") || hasControl(value)) throw new Error(`unsafe value for a hook forwarder: ${JSON.stringify(value)}`);
   return `'${value}'`;
 }
@@ -77,7 +88,13 @@ export async function writeHookForwarder(options: HookForwarderOptions): Promise
   ].join('\n');
   await writeSecretFile(curlConfigPath, curlConfig, 0o600);
   await writeSecretFile(forwarderPath, forwarderScript(options, curlConfigPath), 0o700);
-  return { forwarderPath, curlConfigPath };
+  const handler = (event: string, waitS: number): HookHandler => {
+    if (!EVENT_NAME.test(event)) throw new Error(`unexpected hook event ${JSON.stringify(event)}`);
+    const wait = Math.min(Math.max(1, Math.floor(waitS)), Math.floor(options.maxTimeoutS));
+    // exec: the signal an agent sends to end a hook reaches the forwarder itself.
+    return { command: `exec ${shQuote(forwarderPath)} ${event} ${wait}`, timeout: wait + AGENT_TIMEOUT_MARGIN_S };
+  };
+  return { forwarderPath, curlConfigPath, handler };
 }
 
 function fallbackCase([event, fallback]: [string, HookFallback]): string {

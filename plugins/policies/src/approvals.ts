@@ -114,6 +114,7 @@ export class Approvals {
     const rows = await this.store.all<{ id: string }>("SELECT id FROM policy_approvals WHERE session_id = ? AND status = 'pending'", [sessionId]);
     for (const { id } of rows) await this.settle(id, 'expired', why, null, null);
   }
+
   async list(all: boolean): Promise<Approval[]> {
     const rows = await this.store.all<ApprovalRow>(`SELECT * FROM policy_approvals ${all ? '' : "WHERE status = 'pending'"} ORDER BY created_at DESC LIMIT 1000`);
     return rows.map(toApproval);
@@ -128,9 +129,7 @@ export class Approvals {
     throw notFound(`approval "${ref}"`);
   }
 
-  /**
-   * Answers a pending approval: the waiting hook resumes at once.
-   */
+  /** Answers a pending approval; the waiting hook resumes at once. */
   async answer(ref: string, status: 'approved' | 'denied', by: string, answer: string | null, remember?: () => Promise<string>): Promise<Approval> {
     const approval = await this.get(ref);
     if (approval.status !== 'pending') throw conflict('approval_answered', `approval ${approval.id.slice(0, 8)} is already ${approval.status}`);

@@ -98,7 +98,7 @@ export default definePlugin({
         // A policy or the default said ask and the agent asks the person: a question to every client until it is answered.
         const started = performance.now();
         const sessions = ctx.services.get(sessionDirectoryRef);
-        if ((await sessions.resolve(session.id)).status !== 'waiting') await sessions.setStatus(session.id, 'waiting', `permission: ${describeToolCall(toolName, toolInput)}`);
+        if (session.status !== 'waiting') await sessions.setStatus(session.id, 'waiting', `permission: ${describeToolCall(toolName, toolInput)}`);
         const approval = await runningApprovals().ask({ sessionId: session.id, tool: toolName, input: toolInput, reason: decision.reason, policy: decision.policy }, signal);
         const waited = durationMs + performance.now() - started;
         const by = approval.answeredBy ?? 'unknown';

@@ -1,6 +1,6 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { newHookSecret, PERSON_WAIT_S, shQuote, writeHookForwarder } from '@codepiper/sdk';
+import { newHookSecret, PERSON_WAIT_S, writeHookForwarder } from '@codepiper/sdk';
 
 /** The hook events CodePiper listens to; those with a matcher get `"*"`. */
 export const HOOK_EVENTS: readonly { name: string; matcher: boolean }[] = [
@@ -32,15 +32,6 @@ export const FALLBACK_ASK = JSON.stringify({
 });
 
 /**
- * How long the forwarder waits for the daemon on `event`: a permission prompt
- * for a person (Claude shows its own prompt alongside; an answer there ends the
- * hook), every other hook `quickS`.
- */
-export function hookTimeoutS(event: string, quickS: number): number {
-  return event === 'PermissionRequest' ? PERSON_WAIT_S : Math.max(1, Math.floor(quickS));
-}
-
-/**
  * Writes the session's hook forwarder (see writeHookForwarder) and the
  * settings overlay that calls it for every event CodePiper listens to. A
  * PreToolUse the daemon could not answer is answered an explicit `ask`, so
@@ -57,7 +48,7 @@ export async function writeSessionFiles(options: {
   const { dir, sessionId } = options;
   if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session id ${JSON.stringify(sessionId)}`);
   const secret = newHookSecret();
-  const { forwarderPath, curlConfigPath } = await writeHookForwarder({
+  const forwarder = await writeHookForwarder({
     dir,
     socket: options.daemonSocket,
     urlPath: `/hooks/claude-code/${sessionId}`,
@@ -68,15 +59,14 @@ export async function writeSessionFiles(options: {
   const settingsPath = path.join(dir, 'settings.json');
   const hooks = Object.fromEntries(
     HOOK_EVENTS.map(({ name, matcher }) => {
-      const timeout = hookTimeoutS(name, options.timeoutS);
-      // exec: the signal Claude sends to end a hook reaches the forwarder itself.
-      const command = `exec ${shQuote(forwarderPath)} ${name} ${timeout}`;
-      return [name, [{ ...(matcher ? { matcher: '*' } : {}), hooks: [{ type: 'command', command, timeout: timeout + 5 }] }]];
+      // A permission prompt waits for a person: Claude shows its own prompt alongside, and an answer there ends the hook.
+      const handler = forwarder.handler(name, name === 'PermissionRequest' ? PERSON_WAIT_S : options.timeoutS);
+      return [name, [{ ...(matcher ? { matcher: '*' } : {}), hooks: [{ type: 'command', ...handler }] }]];
     }),
   );
   await writeFile(settingsPath, `${JSON.stringify({ hooks }, null, 2)}\n`, { mode: 0o600 });
   await chmod(settingsPath, 0o600);
-  return { dir, settingsPath, forwarderPath, curlConfigPath, secret };
+  return { dir, settingsPath, forwarderPath: forwarder.forwarderPath, curlConfigPath: forwarder.curlConfigPath, secret };
 }
 
 /** Claude Code's transcript file: `<config dir>/projects/<cwd, non-alphanumerics as '-'>/<id>.jsonl`. */

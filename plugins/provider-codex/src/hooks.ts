@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { newHookSecret, PERSON_WAIT_S, shQuote, writeHookForwarder } from '@codepiper/sdk';
+import { newHookSecret, PERSON_WAIT_S, writeHookForwarder, type HookHandler } from '@codepiper/sdk';
 
 /** The Codex hook events CodePiper listens to, with the key Codex trusts each by, and whether it may wait for a person. */
 export const HOOK_EVENTS: readonly { name: string; key: string; waits: boolean }[] = [
@@ -20,7 +20,7 @@ const SESSION_FLAGS = '/<session-flags>/config.toml';
  * hook's identity (its event key and handler, as JSON with sorted keys),
  * recorded under `hooks.state."<source>:<event key>:<group>:<handler>"`.
  */
-export function codexTrustHash(eventKey: string, handler: { command: string; timeout: number }): string {
+export function codexTrustHash(eventKey: string, handler: HookHandler): string {
   const identity = { event_name: eventKey, hooks: [{ async: false, command: handler.command, timeout: handler.timeout, type: 'command' }] };
   return `sha256:${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}`;
 }
@@ -32,7 +32,6 @@ export interface CodexHooks {
   /** `-c` overrides declaring the hooks, and trusting them, for this Codex process only. */
   args: string[];
   secret: string;
-  forwarderPath: string;
 }
 
 export function sessionDir(pluginDir: string, sessionId: string): string {
@@ -47,7 +46,7 @@ export function sessionDir(pluginDir: string, sessionId: string): string {
  */
 export async function writeCodexHooks(options: { pluginDir: string; sessionId: string; socket: string; quickTimeoutS: number }): Promise<CodexHooks> {
   const secret = newHookSecret();
-  const { forwarderPath } = await writeHookForwarder({
+  const forwarder = await writeHookForwarder({
     dir: sessionDir(options.pluginDir, options.sessionId),
     socket: options.socket,
     urlPath: `/hooks/codex/${options.sessionId}`,
@@ -58,13 +57,11 @@ export async function writeCodexHooks(options: { pluginDir: string; sessionId: s
   const args: string[] = [];
   const trusted: string[] = [];
   for (const event of HOOK_EVENTS) {
-    const wait = event.waits ? PERSON_WAIT_S : Math.max(1, Math.floor(options.quickTimeoutS));
-    // exec: the signal Codex sends to end a hook reaches the forwarder itself.
-    const handler = { command: `exec ${shQuote(forwarderPath)} ${event.name} ${wait}`, timeout: wait + 5 };
+    const handler = forwarder.handler(event.name, event.waits ? PERSON_WAIT_S : options.quickTimeoutS);
     // TOML inline tables; JSON string escapes are valid TOML basic-string escapes.
     args.push('-c', `hooks.${event.name}=[{hooks=[{type="command",command=${JSON.stringify(handler.command)},timeout=${handler.timeout}}]}]`);
     trusted.push(`${JSON.stringify(`${SESSION_FLAGS}:${event.key}:0:0`)}={trusted_hash=${JSON.stringify(codexTrustHash(event.key, handler))}}`);
   }
   args.push('-c', `hooks.state={${trusted.join(',')}}`);
-  return { args, secret, forwarderPath };
+  return { args, secret };
 }
