@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { suiteDaemon, waitFor } from './harness.js';
@@ -33,6 +35,27 @@ describe('the terminal stream', () => {
     reader.close();
   });
 
+  test('messages a client sends together with the upgrade itself are all handled, in order', async () => {
+    const session = await start('cat');
+    // One write holds the upgrade and three frames: they reach the daemon before it has looked the session up.
+    const frames = [{ type: 'resize', cols: 91, rows: 27 }, { type: 'input', data: 'first ' }, { type: 'input', data: 'second\r' }].map((m) => maskedTextFrame(JSON.stringify(m)));
+    const upgrade = [
+      `GET /sessions/${session.id}/terminal?snapshot=false HTTP/1.1`,
+      'Host: localhost',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      '',
+      '',
+    ].join('\r\n');
+    const raw = connect(suite.daemon.socketPath);
+    raw.write(Buffer.concat([Buffer.from(upgrade), ...frames]));
+    await waitFor('the resize sent with the upgrade', async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).cols === 91);
+    await waitFor('the input sent with the upgrade, in order', async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('first second'));
+    raw.destroy();
+  });
+
   test('streams large output intact and in order', async () => {
     const session = await start('sh', '-c', 'read go; seq 1 200000; read end');
     const reader = readTerminal(suite.daemon.client, session.id, { snapshot: false });
@@ -55,3 +78,11 @@ describe('the terminal stream', () => {
     assert.equal(await readTerminal(suite.daemon.client, 'ffffffff').closed, 4404);
   });
 });
+
+/** A client's text frame (RFC 6455: clients mask what they send). */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  assert.ok(payload.length < 126, 'a short frame');
+  const mask = randomBytes(4);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload.map((byte, i) => byte ^ mask[i % 4]!)]);
+}

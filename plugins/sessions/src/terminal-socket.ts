@@ -1,5 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { isFinished, TerminalClientMessage, type Logger, type WebSocket } from '@codepiper/sdk';
+import type { StoredSession } from './repository.js';
 import type { SessionService } from './service.js';
 import type { TmuxServer } from './tmux/index.js';
 
@@ -20,7 +21,23 @@ export async function serveTerminal(
   options: { snapshot: boolean },
   deps: { sessions: SessionService; tmux: TmuxServer; log: Logger },
 ): Promise<void> {
-  const session = await deps.sessions.find(ref).catch((error: Error) => {
+  // Listen before the first await: a client writes as soon as the socket opens,
+  // and a message that arrives with no listener is dropped. Messages are handled
+  // one after another, so keystrokes reach the session in the order typed.
+  const found = deps.sessions.find(ref);
+  let inbox: Promise<unknown> = found.catch(() => undefined);
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    inbox = inbox.then(async () => {
+      const session = await found.catch(() => undefined);
+      if (!session) return;
+      await handleMessage(session, data, isBinary).catch((error: Error) => {
+        deps.log.debug({ err: error, session: session.id }, 'terminal input refused');
+        socket.send(JSON.stringify({ type: 'error', message: error.message }));
+      });
+    });
+  });
+
+  const session = await found.catch((error: Error) => {
     socket.close(CLOSE_NOT_FOUND, error.message.slice(0, 120));
     return undefined;
   });
@@ -52,15 +69,8 @@ export async function serveTerminal(
   });
   socket.on('close', stopWatching);
 
-  socket.on('message', (data: Buffer, isBinary: boolean) => {
-    void handleMessage(data, isBinary).catch((error: Error) => {
-      deps.log.debug({ err: error, session: session.id }, 'terminal input refused');
-      socket.send(JSON.stringify({ type: 'error', message: error.message }));
-    });
-  });
-
-  async function handleMessage(data: Buffer, isBinary: boolean): Promise<void> {
-    if (isBinary) return deps.sessions.typeRaw(session!, data.toString('utf8'), 'terminal');
+  async function handleMessage(session: StoredSession, data: Buffer, isBinary: boolean): Promise<void> {
+    if (isBinary) return deps.sessions.typeRaw(session, data.toString('utf8'), 'terminal');
     let message: unknown;
     try {
       message = JSON.parse(data.toString('utf8'));
@@ -71,7 +81,7 @@ export async function serveTerminal(
       socket.close(CLOSE_BAD_MESSAGE, 'expected {"type":"input","data"} or {"type":"resize","cols","rows"}');
       return;
     }
-    if (message.type === 'input') await deps.sessions.typeRaw(session!, message.data, 'terminal');
-    else await deps.sessions.resize(session!.id, message.cols, message.rows);
+    if (message.type === 'input') await deps.sessions.typeRaw(session, message.data, 'terminal');
+    else await deps.sessions.resize(session.id, message.cols, message.rows);
   }
 }
