@@ -116,6 +116,12 @@ export interface SessionProvider {
   sendKeys(terminal: SessionTerminal, keys: readonly KeyName[]): Promise<void>;
   /** Asks the program to end gracefully; the sessions plugin force-kills it if it does not. */
   stopSession(terminal: SessionTerminal, session: SessionRecord): Promise<void>;
+  /**
+   * After a daemon restart, a session of this provider that kept running was
+   * adopted: its terminal, to pick up what the old daemon was doing (a question
+   * still on the screen). Must return soon; longer work goes on in the background.
+   */
+  adopted?(terminal: SessionTerminal, session: SessionRecord): Promise<void>;
   /** Every event of this provider's sessions, after it is stored. */
   onEvent?(event: { type: string; payload: unknown }, session: SessionRecord): void | Promise<void>;
   /**

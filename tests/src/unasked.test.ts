@@ -56,8 +56,9 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
   before(async () => {
     workdir = mkdtempSync('/tmp/cpt-unasked-');
     fake = await FakeAnthropic.start([
-      { when: (r) => isMainConversation(r) && hasToolResult(r), reply: (r) => ({ text: `tool said: ${toolResultText(r)?.text ?? ''}`.slice(0, 200) }) },
+      // First: after a refusal, the next prompt comes in one message with the refused call's result.
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
+      { when: (r) => isMainConversation(r) && hasToolResult(r), reply: (r) => ({ text: `tool said: ${toolResultText(r)?.text ?? ''}`.slice(0, 200) }) },
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-unasked-test-key-0123456789', baseUrl: fake.url });
     daemon = new TestDaemon(tempHome(), { CODEPIPER_CLAUDE_BIN: claudeBin });
@@ -157,6 +158,42 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     assert.equal(existsSync(victim()), false, 'the rm said yes to ran');
     await answeredInTerminal('Escape', 'denied');
     assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
+  });
+
+  test('a question pending across a daemon restart comes back as the same approval; answered anywhere, the answer reaches Claude’s prompt', async () => {
+    const session = sessions[1] as SessionRecord;
+    const target = `cp-${session.id}`;
+    const lastAudit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
+    const cases: { answer: () => Promise<void>; status: 'approved' | 'denied'; by: string }[] = [
+      { answer: async () => assert.equal((await daemon.cli(['approve', approvalId.slice(0, 8)])).code, 0), status: 'approved', by: 'unix:local' },
+      { answer: async () => assert.equal((await daemon.cli(['deny', approvalId.slice(0, 8)])).code, 0), status: 'denied', by: 'unix:local' },
+      { answer: async () => assert.equal(daemon.tmux(['send-keys', '-t', target, '1']).code, 0), status: 'approved', by: 'terminal' },
+      { answer: async () => assert.equal(daemon.tmux(['send-keys', '-t', target, 'Escape']).code, 0), status: 'denied', by: 'terminal' },
+    ];
+    let approvalId = '';
+    for (const { answer, status, by } of cases) {
+      writeFileSync(victim(), 'x');
+      await send(session, 'please remove the victim file');
+      approvalId = (await pendingFor(session)).id;
+      await waitFor('Claude’s own prompt', () => /Esc to cancel/.test(screen(session)) || undefined, 30_000);
+      await daemon.stop();
+      await daemon.start();
+      const again = await waitFor('the same approval, pending again', async () => (await daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.id === approvalId), 30_000);
+      assert.equal(again.sessionId, session.id);
+      assert.equal((await show(session)).status, 'waiting');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await answer();
+      const answered = await waitFor('the approval to be answered', async () => {
+        const current = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === approvalId);
+        return current?.status === 'pending' ? undefined : current;
+      }, 30_000);
+      assert.deepEqual([answered.status, answered.answeredBy], [status, by], `answered by ${by}: ${screen(session)}`);
+      await waitFor('Claude to be idle', async () => (await show(session)).status === 'idle', 30_000);
+      if (status === 'approved') assert.equal(existsSync(victim()), false, `the rm approved by ${by} ran`);
+      else assert.equal(readFileSync(victim(), 'utf8'), 'x', `the rm denied by ${by} did not run`);
+      const audited = await waitFor('the answer in the audit', async () => ((await lastAudit())?.answeredBy === by ? lastAudit() : undefined), 10_000);
+      assert.equal(audited?.decision, status === 'approved' ? 'allow' : 'deny');
+    }
   });
 
   test('a daemon that never answers PreToolUse: the forwarder times out into an ask; nothing runs', async () => {

@@ -49,11 +49,15 @@ const sameCall = (row: Pick<ApprovalRow, 'tool' | 'input'>, tool: string, input:
 /**
  * Pending approvals: a question stays pending as long as its agent waits,
  * until a person answers it from any client or in the agent's own terminal,
- * or its turn or session ends. Rows persist; what was pending when the daemon
- * stopped is expired (the hook that waited is gone).
+ * or its turn or session ends. Rows persist. What was pending when the daemon
+ * stopped is expired at the next start (the hook that waited is gone), and
+ * comes back, the same approval, if its agent's provider finds the question
+ * still on the screen and asks it again.
  */
 export class Approvals {
-  private readonly waiting = new Map<string, (approval: Approval) => void>();
+  private readonly waiting = new Map<string, { row: ApprovalRow; resolve: (approval: Approval) => void }>();
+  /** Ids of the approvals expired at this start: the ones a provider may ask again. */
+  private revivable = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -61,11 +65,31 @@ export class Approvals {
   ) {}
 
   async expireStale(): Promise<void> {
+    const stale = await this.store.all<{ id: string }>("SELECT id FROM policy_approvals WHERE status = 'pending'");
     await this.store.run("UPDATE policy_approvals SET status = 'expired', answered_at = ?, answered_by = 'daemon stopped' WHERE status = 'pending'", [new Date().toISOString()]);
+    this.revivable = new Set(stale.map((r) => r.id));
   }
 
-  /** Records the question, publishes it, and resolves with it answered or expired. */
+  /** Records the question (or takes back the same one the last daemon left), publishes it, and resolves with it answered or expired. */
   async ask(question: ApprovalQuestion, agentGone: AbortSignal): Promise<Approval> {
+    const row = (await this.revive(question)) ?? (await this.insert(question));
+    const answered = new Promise<Approval>((resolve) => this.waiting.set(row.id, { row, resolve }));
+    agentGone.addEventListener('abort', () => this.agentGone(row.id), { once: true });
+    this.published('approval.pending', toApproval(row));
+    return answered;
+  }
+
+  private async revive(question: ApprovalQuestion): Promise<ApprovalRow | undefined> {
+    if (this.revivable.size === 0) return undefined;
+    const rows = await this.store.all<ApprovalRow>("SELECT * FROM policy_approvals WHERE session_id = ? AND status = 'expired' ORDER BY created_at DESC", [question.sessionId]);
+    const row = rows.find((r) => this.revivable.has(r.id) && sameCall(r, question.tool, question.input));
+    if (!row) return undefined;
+    this.revivable.delete(row.id);
+    await this.store.run("UPDATE policy_approvals SET status = 'pending', answered_at = NULL, answered_by = NULL WHERE id = ? AND status = 'expired'", [row.id]);
+    return { ...row, status: 'pending', answered_at: null, answered_by: null };
+  }
+
+  private async insert(question: ApprovalQuestion): Promise<ApprovalRow> {
     const row: ApprovalRow = {
       id: randomUUID(),
       session_id: question.sessionId,
@@ -86,10 +110,7 @@ export class Approvals {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [row.id, row.session_id, row.tool, row.input, row.reason, row.policy_id, row.policy_name, row.status, row.created_at],
     );
-    const answered = new Promise<Approval>((resolve) => this.waiting.set(row.id, resolve));
-    agentGone.addEventListener('abort', () => this.agentGone(row.id), { once: true });
-    this.published('approval.pending', toApproval(row));
-    return answered;
+    return row;
   }
 
   /**
@@ -144,14 +165,19 @@ export class Approvals {
     );
     const approval = await this.get(id);
     if (result.changes === 0) return approval;
-    this.waiting.get(id)?.(approval);
+    this.waiting.get(id)?.resolve(approval);
     this.waiting.delete(id);
     this.published('approval.answered', approval);
     return approval;
   }
 
-  /** Ends every wait (daemon stop): the hooks get `expired`. */
+  /**
+   * Ends every wait (daemon stop): the hooks get `expired`. The rows stay
+   * pending, for the next start to expire or an agent still asking to take back.
+   */
   close(): void {
-    for (const id of this.waiting.keys()) void this.settle(id, 'expired', 'daemon stopped', null, null).catch(() => undefined);
+    const now = new Date().toISOString();
+    for (const { row, resolve } of this.waiting.values()) resolve(toApproval({ ...row, status: 'expired', answered_at: now, answered_by: 'daemon stopped' }));
+    this.waiting.clear();
   }
 }

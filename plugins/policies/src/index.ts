@@ -64,6 +64,8 @@ export default definePlugin({
     let service: PolicyService | undefined;
     let approvals: Approvals | undefined;
     let unsubscribe: (() => void)[] = [];
+    let markStarted = () => {};
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
     const runningApprovals = (): Approvals => {
       if (!approvals) throw new Error('the policies plugin has not started');
       return approvals;
@@ -91,6 +93,8 @@ export default definePlugin({
     );
 
     ctx.hooks.tap(toolPermission, async ({ session, stage, toolName, toolInput, signal }) => {
+      // A provider asks again, as the daemon starts, what its agent still shows: maybe before this plugin started.
+      await started;
       const policies = running();
       const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `${session.provider}.${stage}` };
       const { decision, durationMs } = policies.evaluate(request);
@@ -202,6 +206,7 @@ export default definePlugin({
           if (event.sessionId) void runningApprovals().endFor(event.sessionId, why).catch((error: unknown) => ctx.log.error({ err: error }, 'ending approvals failed'));
         };
         unsubscribe = [events.subscribe({ type: TURN_ENDED_EVENT }, ended('turn ended')), events.subscribe({ type: 'session.exited' }, ended('session ended'))];
+        markStarted();
       },
       stop() {
         for (const off of unsubscribe) off();

@@ -32,6 +32,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';
+import { answeredOnScreen, answerPermissionDialog, showsPermissionDialog } from './permission-dialog.js';
 import { PromptSubmissions, submitPrompt } from './submit.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
 import { answerTrust, folderNotTrusted, settleStart, showsTrustDialog, type StartOutcome } from './trust-dialog.js';
@@ -141,6 +142,33 @@ export default definePlugin({
       }
     };
 
+    /**
+     * A permission question the last daemon left pending while Claude still
+     * shows its prompt: asked again (the same approval comes back). An answer
+     * from a client is given in the prompt; one given in the terminal is seen
+     * on the screen (a no interrupts Claude's turn).
+     */
+    const askAgainOnScreen = async (terminal: SessionTerminal, session: SessionRecord, toolName: string, toolInput: unknown): Promise<void> => {
+      const gone = new AbortController();
+      const done = new AbortController();
+      void answeredOnScreen(terminal, done.signal).then(async (answer) => {
+        if (answer === 'yes') await ctx.hooks.call(toolCallRan, { session, toolName, toolInput });
+        else if (answer === 'no') gone.abort();
+      });
+      let verdict: ToolCallVerdict | undefined;
+      try {
+        verdict = await ctx.hooks.call(toolPermission, { session, stage: 'prompt', toolName, toolInput, signal: gone.signal });
+      } finally {
+        done.abort();
+      }
+      if (!verdict || verdict.decision === 'ask') return;
+      if (!gone.signal.aborted) await answerPermissionDialog(terminal, verdict.decision);
+      // A no, in the terminal or given there for a client, interrupts the turn; no Stop follows.
+      if (verdict.decision === 'deny' && !isFinished((await directory().resolve(session.id)).status)) {
+        await directory().endTurn(session.id, { lastMessage: null, error: 'interrupted at a permission prompt' });
+      }
+    };
+
     ctx.migrations(migrations);
 
     const provider: SessionProvider = {
@@ -207,6 +235,17 @@ export default definePlugin({
         });
         gate.settled = watchStart(terminal, gate.ready, options.trust === true, input.cwd);
         await tailer.follow(input.sessionId, transcriptPath);
+      },
+
+      async adopted(terminal, session) {
+        if (session.status !== 'waiting' || !session.statusDetail?.startsWith('permission:')) return;
+        if (!showsPermissionDialog((await terminal.screen()).text)) return;
+        const [asked] = await events().list({ sessionId: session.id, type: 'claude.PermissionRequest', limit: 1, newest: true });
+        if (!asked) return;
+        const payload = asked.payload as Record<string, unknown>;
+        void askAgainOnScreen(terminal, session, str(payload.tool_name) ?? '', payload.tool_input).catch((error: unknown) =>
+          ctx.log.warn({ err: error, session: session.id }, 'asking again what Claude still asks failed'),
+        );
       },
 
       async sendText(terminal, text, submit) {

@@ -365,6 +365,10 @@ export class SessionService implements SessionDirectory {
         const adopted = await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status: session.status === 'starting' ? 'running' : session.status });
         await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
         this.followOutput(adopted);
+        await this.deps.providers
+          .get(session.provider)
+          ?.adopted?.(this.terminal(adopted), toRecord(adopted))
+          .catch((error: unknown) => this.deps.log.warn({ err: error, session: session.id }, 'the provider failed to pick up an adopted session'));
       }
     }
     for (const orphan of live.values()) {
