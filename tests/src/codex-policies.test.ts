@@ -104,6 +104,23 @@ describe('policies on Codex’s tool calls: the real Codex, its approval policy 
     assert.deepEqual([last?.decision, last?.answeredBy, last?.reason], ['deny', 'unix:local', 'not now']);
   });
 
+  test('Esc in Codex’s terminal while the question is pending: the turn is interrupted, the approval denied by the terminal, nothing runs', async () => {
+    await send('make the file at last');
+    const approval = await pending();
+    // As a person at `tmux attach` would, a moment after the question came.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(daemon.tmux(['send-keys', '-t', `cp-${session.id}`, 'Escape']).code, 0);
+    const answered = await waitFor('the approval to be answered', async () => {
+      const current = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === approval.id);
+      return current?.status === 'pending' ? undefined : current;
+    }, 30_000);
+    assert.deepEqual([answered.status, answered.answeredBy], ['denied', 'terminal']);
+    await waitFor('Codex to be idle', async () => (await show()).status === 'idle', 30_000);
+    assert.equal(existsSync(made()), false, 'the touch did not run');
+    const last = await waitFor('the no in the audit', async () => (await audit()).filter((e) => e.tool === 'Bash' && e.answeredBy === 'terminal').at(-1), 10_000);
+    assert.equal(last.decision, 'deny');
+  });
+
   test('the daemon down: the forwarder refuses the call (Codex would run it on a failed hook)', async () => {
     const before = fake.requests.filter(lastIsFunctionCallOutput).length;
     await daemon.stop();
