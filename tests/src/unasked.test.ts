@@ -8,6 +8,9 @@ import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, t
 import { tempHome, TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
+/** The sessions of the first two tests: Claude's auto mode (no --permission-mode), then its default mode. */
+const MODES = [['auto', 0], ['default', 1]] as const;
+
 /** Claude's own permission prompt on the screen. */
 const PROMPT = /Do you want to proceed/i;
 
@@ -196,55 +199,57 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     }
   });
 
-  test('a daemon that never answers PreToolUse: the forwarder times out into an ask; nothing runs', async () => {
-    const session = sessions[0] as SessionRecord;
-    const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
-    const original = readFileSync(forwarder, 'utf8');
-    const hanging = await holdPreToolUse(path.join(workdir, 'hang.sock'), daemon.socketPath);
-    writeFileSync(forwarder, original.replace(`'${daemon.socketPath}'`, `'${path.join(workdir, 'hang.sock')}'`));
-    try {
-      writeFileSync(victim(), 'x');
-      await send(session, 'please remove the victim file');
-      await waitFor('the PreToolUse to be held', () => hanging.held() > 0 || undefined, 60_000);
-      // After the forwarder's timeout Claude asks: the PermissionRequest reaches the daemon as a pending approval.
-      const approval = await pendingFor(session);
-      assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the file is still there');
-      const denied = await daemon.cli(['deny', approval.id.slice(0, 8), '--reason', 'not now']);
-      assert.equal(denied.code, 0, denied.stderr);
-      await waitFor('the session to be idle', async () => (await show(session)).status === 'idle', 30_000);
-      assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the denied rm did not run');
-    } finally {
-      writeFileSync(forwarder, original);
-      await hanging.close();
-    }
-  });
+  for (const [mode, index] of MODES) {
+    test(`${mode} mode, a daemon that never answers PreToolUse: the forwarder times out into an ask; nothing runs`, async () => {
+      const session = sessions[index] as SessionRecord;
+      const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+      const original = readFileSync(forwarder, 'utf8');
+      const hanging = await holdPreToolUse(path.join(workdir, 'hang.sock'), daemon.socketPath);
+      writeFileSync(forwarder, original.replace(`'${daemon.socketPath}'`, `'${path.join(workdir, 'hang.sock')}'`));
+      try {
+        writeFileSync(victim(), 'x');
+        await send(session, 'please remove the victim file');
+        await waitFor('the PreToolUse to be held', () => hanging.held() > 0 || undefined, 60_000);
+        // After the forwarder's timeout Claude asks: the PermissionRequest reaches the daemon as a pending approval.
+        const approval = await pendingFor(session);
+        assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the file is still there');
+        const denied = await daemon.cli(['deny', approval.id.slice(0, 8), '--reason', 'not now']);
+        assert.equal(denied.code, 0, denied.stderr);
+        await waitFor('the session to be idle', async () => (await show(session)).status === 'idle', 30_000);
+        assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the denied rm did not run');
+      } finally {
+        writeFileSync(forwarder, original);
+        await hanging.close();
+      }
+    });
 
-  test('the daemon down (auto mode): Claude shows its own prompt, the rm does not run', async () => {
-    const session = sessions[0] as SessionRecord;
-    const ran = fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).length;
-    writeFileSync(victim(), 'x');
-    await daemon.stop();
-    const target = `cp-${session.id}`;
-    assert.equal(daemon.tmux(['send-keys', '-t', target, '-l', 'please remove the victim file']).code, 0);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(daemon.tmux(['send-keys', '-t', target, 'Enter']).code, 0);
-    await waitFor('Claude’s own permission prompt', () => PROMPT.test(screen(session)) || undefined, 60_000);
-    assert.match(screen(session), /rm -f victim\.txt/);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the file is still there');
-    assert.equal(fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).length, ran, 'no tool result went to the model');
-    // Esc at the prompt refuses; the daemon comes back for the clean-up.
-    daemon.tmux(['send-keys', '-t', target, 'Escape']);
-    await daemon.start();
-    assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
-    // Back, the daemon audits what was decided without it: this rm, and the one whose PreToolUse the hanging daemon never answered.
-    const offline = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.filter((e) => e.answeredBy === 'daemon down');
-    const entry = ['claude-code.offline', 'Bash', 'rm -f victim.txt', 'ask', 'asked in the terminal without the daemon: no sign that it ran'];
-    assert.deepEqual(
-      offline.map((e) => [e.source, e.tool, (e.input as { command: string }).command, e.decision, e.reason]),
-      [entry, entry],
-    );
-  });
+    test(`${mode} mode, the daemon down: Claude shows its own prompt, the rm does not run`, async () => {
+      const session = sessions[index] as SessionRecord;
+      const ran = fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).length;
+      writeFileSync(victim(), 'x');
+      await daemon.stop();
+      const target = `cp-${session.id}`;
+      assert.equal(daemon.tmux(['send-keys', '-t', target, '-l', 'please remove the victim file']).code, 0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(daemon.tmux(['send-keys', '-t', target, 'Enter']).code, 0);
+      await waitFor('Claude’s own permission prompt', () => PROMPT.test(screen(session)) || undefined, 60_000);
+      assert.match(screen(session), /rm -f victim\.txt/);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the file is still there');
+      assert.equal(fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).length, ran, 'no tool result went to the model');
+      // Esc at the prompt refuses; the daemon comes back for the clean-up.
+      daemon.tmux(['send-keys', '-t', target, 'Escape']);
+      await daemon.start();
+      assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
+      // Back, the daemon audits what was decided without it: this rm, and the one whose PreToolUse the hanging daemon never answered.
+      const offline = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.filter((e) => e.answeredBy === 'daemon down');
+      const entry = ['claude-code.offline', 'Bash', 'rm -f victim.txt', 'ask', 'asked in the terminal without the daemon: no sign that it ran'];
+      assert.deepEqual(
+        offline.map((e) => [e.source, e.tool, (e.input as { command: string }).command, e.decision, e.reason]),
+        [entry, entry],
+      );
+    });
+  }
 });
 
 describe('nothing runs unasked: under default_action: deny a call no policy allows is denied (stand-in claude, the real forwarder)', { timeout: 60_000 }, () => {
