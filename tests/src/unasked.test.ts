@@ -60,6 +60,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     workdir = mkdtempSync('/tmp/cpt-unasked-');
     fake = await FakeAnthropic.start([
       // First: after a refusal, the next prompt comes in one message with the refused call's result.
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('slowly remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'sleep 5 && rm -f victim.txt', description: 'Wait, then remove victim.txt' } } } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
       { when: (r) => isMainConversation(r) && hasToolResult(r), reply: (r) => ({ text: `tool said: ${toolResultText(r)?.text ?? ''}`.slice(0, 200) }) },
     ]);
@@ -139,9 +140,9 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     const target = `cp-${session.id}`;
     const approvalNow = async (id: string) => (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === id);
     const lastAudit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
-    const answeredInTerminal = async (keys: string, status: 'approved' | 'denied') => {
+    const answeredInTerminal = async (keys: string, status: 'approved' | 'denied', prompt = 'please remove the victim file') => {
       writeFileSync(victim(), 'x');
-      await send(session, 'please remove the victim file');
+      await send(session, prompt);
       const approval = await pendingFor(session);
       await waitFor('Claude’s own prompt', () => /Esc to cancel/.test(screen(session)) || undefined, 30_000);
       // As a person at `tmux attach` would, once the prompt is up (keys typed the instant it is drawn are lost): 1 picks Yes, Esc refuses.
@@ -158,6 +159,9 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
       await waitFor('Claude to be idle', async () => (await show(session)).status === 'idle', 30_000);
     };
     await answeredInTerminal('1', 'approved');
+    assert.equal(existsSync(victim()), false, 'the rm said yes to ran');
+    // A yes to a command that takes a while: the call's PostToolUse comes seconds after the answer.
+    await answeredInTerminal('1', 'approved', 'please slowly remove the victim file');
     assert.equal(existsSync(victim()), false, 'the rm said yes to ran');
     await answeredInTerminal('Escape', 'denied');
     assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
