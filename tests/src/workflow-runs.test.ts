@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { sessionEndpoints, workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/sdk';
@@ -10,6 +10,20 @@ function workflowFile(dir: string, name: string, text: string): string {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, text);
   return file;
+}
+
+/** Pids of the processes whose command line contains `text` (from /proc). */
+function processesWith(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 const show = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> => daemon.client.call(workflowRunEndpoints.show, { params: { id } });
@@ -240,6 +254,38 @@ steps:
     assert.match(logs.stdout, /continues after a daemon restart/);
     const sessions = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.filter((s) => s.name.startsWith('asker-'));
     assert.equal(sessions.length, 1, 'no second session was started');
+  });
+
+  test('a shell step dies with a daemon killed mid-step; the resumed run runs it once more, never twice at once', async () => {
+    const { daemon, workdir } = suite;
+    const log = path.join(workdir, 'step.log');
+    const go = path.join(workdir, `go-${process.pid}-${Date.now()}`);
+    const file = workflowFile(
+      workdir,
+      'once',
+      `name: once
+steps:
+  - type: shell
+    id: slow
+    command: ["sh", "-c", "echo started >> '${log}'; until [ -e '${go}' ]; do sleep 0.1; done; echo finished >> '${log}'"]
+`,
+    );
+    const stepAlive = () => processesWith(go).length > 0;
+    const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
+    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    await waitFor('the step to start', () => existsSync(log) || undefined);
+    assert.ok(stepAlive());
+    await daemon.crash();
+    await waitFor('the step’s processes to end with the daemon', () => !stepAlive() || undefined, 10_000);
+    await daemon.start();
+    await waitFor('the resumed run to start the step again', () => readFileSync(log, 'utf8') === 'started\nstarted\n' || undefined, 30_000);
+    writeFileSync(go, '');
+    const done = await waitFor('the run to finish', async () => {
+      const r = await show(daemon, id);
+      return r.status === 'running' ? undefined : r;
+    }, 30_000);
+    assert.equal(done.status, 'succeeded', done.error ?? '');
+    assert.equal(readFileSync(log, 'utf8'), 'started\nstarted\nfinished\n', 'one run of the step finished');
   });
 
   test('bad input: an invalid file, an unknown --var, a malformed --var and a missing file start nothing', async () => {

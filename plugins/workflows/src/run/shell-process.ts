@@ -40,9 +40,25 @@ class Capture {
 }
 
 /**
+ * Waits for EOF on its stdin, a pipe from the daemon that only the daemon's
+ * death closes, then ends the step's process group ($1) as a cancel would.
+ */
+const GROUP_GUARD = 'while read -r _; do :; done; kill -TERM -"$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null';
+
+/**
+ * A step's processes die with the daemon, even one killed with SIGKILL, so a
+ * resumed run never has the step running twice. Returns the guard's release.
+ */
+function guardGroup(pgid: number): () => void {
+  const guard = spawn('sh', ['-c', GROUP_GUARD, 'codepiper-step-guard', String(pgid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  guard.on('error', () => undefined);
+  return () => guard.kill('SIGKILL');
+}
+
+/**
  * Runs a shell step's process (never through a shell of ours: `invocation` is
- * an argv, see prepareShellCommand) in its own process group, so a cancel or
- * timeout ends everything it started. A non-zero exit is a StepFailure that
+ * an argv, see prepareShellCommand) in its own process group, so a cancel, a
+ * timeout or the daemon's death ends everything it started. A non-zero exit is a StepFailure that
  * carries the outputs.
  */
 export function runShell(invocation: ShellInvocation, cwd: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<ShellOutcome> {
@@ -52,6 +68,7 @@ export function runShell(invocation: ShellInvocation, cwd: string, env: NodeJS.P
     const stderr = new Capture();
     const both = new Capture();
     const child = spawn(invocation.file, invocation.args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const releaseGuard = child.pid ? guardGroup(child.pid) : () => undefined;
     const killGroup = (sig: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, sig);
@@ -68,10 +85,12 @@ export function runShell(invocation: ShellInvocation, cwd: string, env: NodeJS.P
     child.stdout.on('data', (chunk: Buffer) => (stdout.add(chunk), both.add(chunk)));
     child.stderr.on('data', (chunk: Buffer) => (stderr.add(chunk), both.add(chunk)));
     child.on('error', (error: NodeJS.ErrnoException) => {
+      releaseGuard();
       signal.removeEventListener('abort', onAbort);
       reject(new StepFailure(error.code === 'ENOENT' ? `cannot run ${JSON.stringify(invocation.file)}: no such program` : `cannot run ${JSON.stringify(invocation.file)}: ${error.message}`));
     });
     child.on('close', (code, killedBy) => {
+      releaseGuard();
       signal.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
       if (signal.aborted) return reject(signal.reason as Error);
