@@ -174,7 +174,12 @@ export interface TurnEnded {
 
 /** Starts and drives sessions as the API does; for plugins that run sessions themselves (workflows). */
 export interface SessionControl {
-  start(request: StartSessionRequest): Promise<SessionRecord>;
+  /**
+   * `id`: the new session's id, chosen (and recorded) by the caller before it
+   * asks, so that after a crash it can tell whether the session was started;
+   * `session_exists` (409) if a session has it.
+   */
+  start(request: StartSessionRequest, options?: { id?: string }): Promise<SessionRecord>;
   /** Types text (checked by `sessions.checkInput` with `via`), then Enter when `submit`. */
   input(ref: string, text: string, submit: boolean, via: string): Promise<void>;
   /** Asks the program to end; kills it if it does not within the stop timeout. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { sessionEndpoints, workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/sdk';
 import { suiteDaemon, waitFor, type TestDaemon } from './harness.js';
 
@@ -30,8 +30,13 @@ const show = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> => dae
 const latestRun = async (daemon: TestDaemon) => (await daemon.client.call(workflowRunEndpoints.list, { query: { limit: 1 } })).runs[0];
 const stepOf = (run: WorkflowRunDetail, key: string) => run.steps.find((s) => s.key === key);
 
+/** A claude that never gets ready: a session step's first prompt waits for it (for 40 s), a window to kill the daemon in. */
+const NEVER_READY_CLAUDE = path.join(mkdtempSync('/tmp/cpt-never-ready-'), 'claude');
+writeFileSync(NEVER_READY_CLAUDE, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+
 describe('workflow runs through the CLI and a real daemon (shell steps and shell sessions)', { timeout: 180_000 }, () => {
-  const suite = suiteDaemon({ WF_DAEMON_ONLY: 'from the daemon' });
+  const suite = suiteDaemon({ WF_DAEMON_ONLY: 'from the daemon', CODEPIPER_CLAUDE_BIN: NEVER_READY_CLAUDE });
+  after(() => rmSync(path.dirname(NEVER_READY_CLAUDE), { recursive: true, force: true }));
 
   test('runs every kind of step, shows them live and passes values from step to step', async () => {
     const { daemon, workdir } = suite;
@@ -239,6 +244,7 @@ steps:
     const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
     const id = (JSON.parse(started.stdout) as { id: string }).id;
     const sessionId = await waitFor('the session to start', async () => stepOf(await show(daemon, id), 'steps[0]')?.sessionId ?? undefined);
+    await waitFor('the session to exist', () => daemon.client.call(sessionEndpoints.show, { params: { id: sessionId } }).then(() => true, () => undefined));
     await daemon.crash();
     await daemon.start();
     const send = await daemon.cli(['send', sessionId.slice(0, 8), 'forty-two']);
@@ -254,6 +260,35 @@ steps:
     assert.match(logs.stdout, /continues after a daemon restart/);
     const sessions = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.filter((s) => s.name.startsWith('asker-'));
     assert.equal(sessions.length, 1, 'no second session was started');
+  });
+
+  test('a daemon killed while a session step is still starting: the resumed run keeps that session, starts no second', async () => {
+    const { daemon, workdir } = suite;
+    const file = workflowFile(
+      workdir,
+      'starting',
+      `name: starting
+steps:
+  - type: session
+    id: slowstart
+    provider: claude-code
+    prompt: hello
+`,
+    );
+    const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
+    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const named = async () => (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.filter((s) => s.name.startsWith(`slowstart-${id.slice(0, 8)}`));
+    await waitFor('the session to be started, its first prompt waiting for Claude', async () => ((await named()).length === 1 ? true : undefined));
+    await daemon.crash();
+    await daemon.start();
+    await waitFor('the run to go on', async () => ((await daemon.cli(['workflow', 'logs', id])).stdout.includes('continues after a daemon restart') ? true : undefined));
+    // Time for a second start, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const sessions = await named();
+    assert.equal(sessions.length, 1, 'no second session was started');
+    assert.equal(stepOf(await show(daemon, id), 'steps[0]')?.sessionId, sessions[0]?.id);
+    // Clean-up: this claude never answers, so the run may have failed already.
+    await daemon.cli(['workflow', 'cancel', id]);
   });
 
   test('a shell step dies with a daemon killed mid-step; the resumed run runs it once more, never twice at once', async () => {

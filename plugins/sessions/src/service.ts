@@ -111,11 +111,12 @@ export class SessionService implements SessionDirectory {
 
   /* ----- Life cycle ----- */
 
-  async start(request: StartSessionRequest): Promise<SessionRecord> {
+  async start(request: StartSessionRequest, chosen: { id?: string } = {}): Promise<SessionRecord> {
     const provider = this.provider(request.provider);
     const cwd = await existingDirectory(request.cwd);
     const options = validateOptions(provider, request.options ?? {});
-    const id = randomUUID();
+    const id = chosen.id ?? randomUUID();
+    if (chosen.id !== undefined && (await this.deps.repo.get(chosen.id))) throw new CodePiperError('session_exists', `a session with id ${chosen.id} exists`, 409);
     const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.

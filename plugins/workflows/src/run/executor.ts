@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { badRequest, type EventLog, type Logger, type SessionControl, type SessionDirectory, type StepStatus } from '@codepiper/sdk';
@@ -194,30 +195,39 @@ export class RunExecutor {
   private async session(step: SessionStep, key: string, scope: Scope, state: StepState, signal: AbortSignal): Promise<Outputs> {
     const context = this.context(scope);
     if (!state.sessionId) {
-      const prompt = step.prompt === undefined ? undefined : interpolate(step.prompt, context);
-      const session = await this.deps.sessions.start({
-        provider: step.provider,
-        cwd: await this.directory(step.cwd, context),
-        name: `${step.id ?? 'step'}${scope.iteration.map((i) => `-${i}`).join('')}-${this.run.id.slice(0, 8)}`,
-        env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])),
-        args: step.args.map((arg) => interpolate(arg, context)),
-        options: { ...(step.model !== undefined && { model: interpolate(step.model, context) }), ...(step.trust !== undefined && { trust: step.trust }) },
-        ...(prompt === undefined ? {} : { prompt }),
-      }).catch((error: unknown) => {
-        const code = (error as { code?: unknown }).code;
-        // The provider's options schema refuses `trust` (only claude-code has it): say which field of the file that is.
-        if (step.trust !== undefined && code === 'invalid_request' && /\btrust\b/.test(message(error))) {
-          throw new StepFailure(`${message(error)} (a session step's trust is for provider claude-code)`);
-        }
-        // Claude Code asked whether to trust the folder: in a file, `--trust` is the step's `trust: true`.
-        if (code === 'folder_not_trusted' && step.trust !== true) throw new StepFailure(`${message(error)} (in a workflow: trust: true on the session step)`);
-        throw error;
-      });
-      Object.assign(state, { sessionId: session.id, prompted: prompt !== undefined, cursor: 0 });
+      // Recorded before the start: a run resumed after a crash finds the session it started, never starts a second.
+      Object.assign(state, { sessionId: randomUUID(), prompted: false, cursor: 0 });
       await this.journal.saveState(key, state);
+    }
+    const sessionId = state.sessionId as string;
+    if (!(await this.deps.directory.resolve(sessionId).catch(() => undefined))) {
+      const session = await this.deps.sessions
+        .start(
+          {
+            provider: step.provider,
+            cwd: await this.directory(step.cwd, context),
+            name: `${step.id ?? 'step'}${scope.iteration.map((i) => `-${i}`).join('')}-${this.run.id.slice(0, 8)}`,
+            env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])),
+            args: step.args.map((arg) => interpolate(arg, context)),
+            options: { ...(step.model !== undefined && { model: interpolate(step.model, context) }), ...(step.trust !== undefined && { trust: step.trust }) },
+          },
+          { id: sessionId },
+        )
+        .catch((error: unknown) => {
+          throw stepStartFailure(step, error);
+        });
       await this.journal.log(key, `${step.path}: started session ${session.id.slice(0, 8)} (${session.name})`);
     }
-    return this.settleSession(state.sessionId as string, step.wait ?? (step.prompt === undefined ? undefined : { until: 'idle_prompt' }), state.cursor ?? 0, signal);
+    if (step.prompt !== undefined && !state.prompted) {
+      // A refused or failed first prompt leaves no half-started session behind.
+      await this.deps.sessions.input(sessionId, interpolate(step.prompt, context), true, VIA).catch(async (error: unknown) => {
+        await this.deps.sessions.kill(sessionId).catch(() => undefined);
+        throw stepStartFailure(step, error);
+      });
+      state.prompted = true;
+      await this.journal.saveState(key, state);
+    }
+    return this.settleSession(sessionId, step.wait ?? (step.prompt === undefined ? undefined : { until: 'idle_prompt' }), state.cursor ?? 0, signal);
   }
 
   private async prompt(step: SessionPromptStep, key: string, scope: Scope, state: StepState, signal: AbortSignal): Promise<Outputs> {
@@ -346,4 +356,16 @@ export function startVars(workflow: Workflow, overrides: Record<string, string>,
     vars[name] = overrides[name] ?? (typeof value === 'string' ? interpolateValue(value, { steps: {}, vars, env }) : value);
   }
   return vars;
+}
+
+/** A session step's start refused: what to change in the workflow file, where the API's message does not say it. */
+function stepStartFailure(step: SessionStep, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  // The provider's options schema refuses `trust` (only claude-code has it): say which field of the file that is.
+  if (step.trust !== undefined && code === 'invalid_request' && /\btrust\b/.test(message(error))) {
+    return new StepFailure(`${message(error)} (a session step's trust is for provider claude-code)`);
+  }
+  // Claude Code asked whether to trust the folder: in a file, `--trust` is the step's `trust: true`.
+  if (code === 'folder_not_trusted' && step.trust !== true) return new StepFailure(`${message(error)} (in a workflow: trust: true on the session step)`);
+  return error;
 }
