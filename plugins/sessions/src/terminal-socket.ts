@@ -56,6 +56,7 @@ export async function serveTerminal(
   const flush = (): void => {
     const chunks = pending;
     pending = [];
+    if (chunks.length === 0) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow');
     else socket.send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { binary: true });
   };
@@ -65,7 +66,11 @@ export async function serveTerminal(
       if (pending.push(data) === 1) setImmediate(flush);
     },
     onReady: ({ cols, rows }) => socket.send(JSON.stringify({ type: 'ready', cols, rows })),
-    onEnd: () => socket.close(1000, 'session ended'),
+    onEnd: () => {
+      // The program's last output may still wait for its flush.
+      flush();
+      socket.close(1000, 'session ended');
+    },
   });
   socket.on('close', stopWatching);
 

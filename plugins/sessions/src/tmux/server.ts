@@ -303,8 +303,7 @@ export class TmuxServer {
     }
   }
 
-  /** Kills a session and its program; false if there was no such session. */
-  /** Kills a session; its watchers first receive everything it printed. */
+  /** Kills a session and its program (false if there was none); its watchers first receive everything it printed. */
   async killSession(name: string): Promise<boolean> {
     assertSessionName(name);
     await this.watches.get(name)?.drain(WATCH_DRAIN_TIMEOUT_MS);
