@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, policyEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
 import { codexBin, codexKeyVar, prepareCodexHome, userHookToml, type CodexHome } from './agents/codex.js';
 import { TestDaemon, tempHome, waitFor } from './harness.js';
+import { answeredApproval } from './approvals.js';
 import { FakeResponses, functionCallOutput, lastIsFunctionCallOutput, lastUserText } from './model-servers/openai-responses.js';
 
 describe('policies on Codex’s tool calls: the real Codex, its approval policy `never`, through its hooks', { timeout: 300_000 }, () => {
@@ -110,10 +111,7 @@ describe('policies on Codex’s tool calls: the real Codex, its approval policy 
     // As a person at `tmux attach` would, a moment after the question came.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     assert.equal(daemon.tmux(['send-keys', '-t', `cp-${session.id}`, 'Escape']).code, 0);
-    const answered = await waitFor('the approval to be answered', async () => {
-      const current = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === approval.id);
-      return current?.status === 'pending' ? undefined : current;
-    }, 30_000);
+    const answered = await answeredApproval(daemon.client, approval.id);
     assert.deepEqual([answered.status, answered.answeredBy], ['denied', 'terminal']);
     await waitFor('Codex to be idle', async () => (await show()).status === 'idle', 30_000);
     assert.equal(existsSync(made()), false, 'the touch did not run');

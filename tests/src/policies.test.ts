@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { suiteDaemon, TestDaemon, waitFor } from './harness.js';
+import { answeredApproval, approvalNow } from './approvals.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
 describe('permission policies through the CLI', () => {
@@ -315,8 +316,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     assert.deepEqual([allowed?.tool, allowed?.answeredBy], ['WebFetch', 'unix:local']);
   });
 
-  const approvalOf = async (id: string): Promise<Approval | undefined> =>
-    (await suite.daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === id);
+  const approvalOf = (id: string): Promise<Approval | undefined> => approvalNow(suite.daemon.client, id);
   const lastAudit = async () => (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } })).entries.at(-1);
 
   test('a pending approval stays pending while Claude waits, and ends with its turn', async () => {
@@ -353,10 +353,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     const approval = await pending('WebFetch');
     asked.hook.kill('SIGTERM');
     await asked;
-    const answered = await waitFor('the approval to be answered', async () => {
-      const current = await approvalOf(approval.id);
-      return current?.status === 'pending' ? undefined : current;
-    });
+    const answered = await answeredApproval(suite.daemon.client, approval.id);
     assert.deepEqual([answered.status, answered.answeredBy], ['denied', 'terminal']);
     // The audit row follows the answer by a moment: no reply went out to wait for.
     const audited = await waitFor('the no in the audit', async () => ((await lastAudit())?.decision === 'deny' ? lastAudit() : undefined));

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, policyEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { tempHome, TestDaemon, waitFor } from './harness.js';
+import { answeredApproval } from './approvals.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
 /** The sessions of the first two tests: Claude's auto mode (no --permission-mode), then its default mode. */
@@ -138,7 +139,6 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
   test('answered in Claude’s own prompt in the terminal: the approval resolves, audited as the terminal’s answer', async () => {
     const session = sessions[1] as SessionRecord;
     const target = `cp-${session.id}`;
-    const approvalNow = async (id: string) => (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === id);
     const lastAudit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
     const answeredInTerminal = async (keys: string, status: 'approved' | 'denied', prompt = 'please remove the victim file') => {
       writeFileSync(victim(), 'x');
@@ -148,10 +148,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
       // As a person at `tmux attach` would, once the prompt is up (keys typed the instant it is drawn are lost): 1 picks Yes, Esc refuses.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.equal(daemon.tmux(['send-keys', '-t', target, keys]).code, 0);
-      const answered = await waitFor('the approval to be answered', async () => {
-        const current = await approvalNow(approval.id);
-        return current?.status === 'pending' ? undefined : current;
-      }, 30_000);
+      const answered = await answeredApproval(daemon.client, approval.id);
       assert.deepEqual([answered.status, answered.answeredBy], [status, 'terminal']);
       // The audit row follows the answer by a moment.
       const audited = await waitFor('the answer in the audit', async () => ((await lastAudit())?.source === 'claude-code.prompt' ? lastAudit() : undefined), 10_000);
@@ -190,10 +187,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
       assert.equal((await show(session)).status, 'waiting');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       await answer();
-      const answered = await waitFor('the approval to be answered', async () => {
-        const current = (await daemon.client.call(approvalEndpoints.list, { query: { all: true } })).approvals.find((a) => a.id === approvalId);
-        return current?.status === 'pending' ? undefined : current;
-      }, 30_000);
+      const answered = await answeredApproval(daemon.client, approvalId);
       assert.deepEqual([answered.status, answered.answeredBy], [status, by], `answered by ${by}: ${screen(session)}`);
       await waitFor('Claude to be idle', async () => (await show(session)).status === 'idle', 30_000);
       if (status === 'approved') assert.equal(existsSync(victim()), false, `the rm approved by ${by} ran`);

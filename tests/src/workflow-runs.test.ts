@@ -27,6 +27,11 @@ function processesWith(text: string): number[] {
 }
 
 const show = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> => daemon.client.call(workflowRunEndpoints.show, { params: { id } });
+const finished = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> =>
+  waitFor('the run to finish', async () => {
+    const r = await show(daemon, id);
+    return r.status === 'running' ? undefined : r;
+  }, 30_000);
 const latestRun = async (daemon: TestDaemon) => (await daemon.client.call(workflowRunEndpoints.list, { query: { limit: 1 } })).runs[0];
 const stepOf = (run: WorkflowRunDetail, key: string) => run.steps.find((s) => s.key === key);
 
@@ -249,10 +254,7 @@ steps:
     await daemon.start();
     const send = await daemon.cli(['send', sessionId.slice(0, 8), 'forty-two']);
     assert.equal(send.code, 0, send.stderr);
-    const done = await waitFor('the run to finish', async () => {
-      const r = await show(daemon, id);
-      return r.status === 'running' ? undefined : r;
-    }, 30_000);
+    const done = await finished(daemon, id);
     assert.equal(done.status, 'succeeded', done.error ?? '');
     assert.equal(stepOf(done, 'steps[0]')?.sessionId, sessionId, 'the step kept its session');
     assert.equal(stepOf(done, 'steps[1]')?.outputs.result, 'forty-two');
@@ -315,10 +317,7 @@ steps:
     await daemon.start();
     await waitFor('the resumed run to start the step again', () => readFileSync(log, 'utf8') === 'started\nstarted\n' || undefined, 30_000);
     writeFileSync(go, '');
-    const done = await waitFor('the run to finish', async () => {
-      const r = await show(daemon, id);
-      return r.status === 'running' ? undefined : r;
-    }, 30_000);
+    const done = await finished(daemon, id);
     assert.equal(done.status, 'succeeded', done.error ?? '');
     assert.equal(readFileSync(log, 'utf8'), 'started\nstarted\nfinished\n', 'one run of the step finished');
   });
