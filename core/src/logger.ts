@@ -29,7 +29,22 @@ export function createLogger(options: { file: string; level: LogLevel; foregroun
   const fd = fs.openSync(options.file, 'a', 0o600);
   fs.fchmodSync(fd, 0o600);
   const file = pino.destination({ fd, sync: true });
-  const streams = [{ level: 'trace' as const, stream: unlessClosed((line) => file.write(line)) }];
+  // A log line that cannot be written (a full disk) is counted, never thrown at
+  // the code that logged it; the count is written once lines go through again.
+  let lost = 0;
+  file.on('error', () => lost++);
+  const writeToFile = (line: string): void => {
+    try {
+      if (lost > 0) {
+        file.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `${lost} log line(s) could not be written (disk full?)` })}\n`);
+        lost = 0;
+      }
+      file.write(line);
+    } catch {
+      lost++;
+    }
+  };
+  const streams = [{ level: 'trace' as const, stream: unlessClosed(writeToFile) }];
   if (options.foreground) {
     const format = prettyFactory({});
     // The terminal can go away under a foreground daemon (a closed SSH session,

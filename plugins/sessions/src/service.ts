@@ -58,6 +58,10 @@ export interface SessionServiceDeps {
 /** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
 const inputKey = (sessionId: string): string => `input:${sessionId}`;
 
+/** After a failed write of a session's end, the first wait before trying again; it doubles up to the max. */
+const RECORD_RETRY_MS = 1_000;
+const RECORD_RETRY_MAX_MS = 30_000;
+
 /**
  * Sessions: their records, their terminals in tmux and every change to them
  * as an event. The daemon is the source of truth; tmux holds the processes.
@@ -65,6 +69,7 @@ const inputKey = (sessionId: string): string => `input:${sessionId}`;
 export class SessionService implements SessionDirectory {
   /** Sessions being finished, so a death noticed twice is recorded once. */
   private readonly finishing = new Map<string, Promise<StoredSession>>();
+  private closed = false;
   /** Serialises each session's state changes: a program may die while it is still being launched. */
   private readonly locks = new KeyedLock();
   /** Callers of `stop` waiting for the program to end. */
@@ -381,7 +386,22 @@ export class SessionService implements SessionDirectory {
 
   async onPaneDied(tmuxSession: string, exitCode: number | null, signal: number | null): Promise<void> {
     const session = await this.byTmuxName(tmuxSession);
-    if (session) await this.finish(session, deathOutcome(exitCode, signal));
+    if (session) await this.recordEnd(session, deathOutcome(exitCode, signal));
+  }
+
+  /** An end the database cannot take now (a full disk) is tried again until it can, or the daemon stops. */
+  private async recordEnd(session: StoredSession, outcome: Outcome): Promise<void> {
+    for (let attempt = 1, delayMs = RECORD_RETRY_MS; ; attempt++, delayMs = Math.min(delayMs * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        await this.finish(session, outcome);
+        if (attempt > 1) this.deps.log.info({ session: session.id }, `recorded the end of session ${session.id.slice(0, 8)} at attempt ${attempt}`);
+        return;
+      } catch (error) {
+        if (this.closed) throw error;
+        this.deps.log.error({ err: error, session: session.id }, `recording the end of session ${session.id.slice(0, 8)} failed; trying again in ${delayMs / 1000} s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    }
   }
 
   async onTmuxSessionGone(tmuxSession: string): Promise<void> {
@@ -413,7 +433,7 @@ export class SessionService implements SessionDirectory {
       if (isFinished(session.status)) return session;
       this.settling.unfollow(id);
       const lastScreen = session.tmuxPane ? await this.deps.tmux.screen(session.tmuxPane).catch(() => null) : null;
-      await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
+      // Recorded first: should the write fail (a full disk), the dead pane still holds the exit status.
       const ended = await this.deps.repo.update(id, {
         status: outcome.status,
         statusDetail: outcome.detail,
@@ -421,6 +441,7 @@ export class SessionService implements SessionDirectory {
         endedAt: new Date().toISOString(),
         lastScreen,
       });
+      await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
       await this.emit(id, 'session.status', { from: session.status, to: outcome.status, detail: outcome.detail });
       await this.emit(id, 'session.exited', { status: outcome.status, exitCode: outcome.exitCode, detail: outcome.detail });
       return ended;
@@ -452,6 +473,7 @@ export class SessionService implements SessionDirectory {
 
   /** Stops watching output; the daemon is stopping. */
   close(): void {
+    this.closed = true;
     this.settling.close();
   }
 
