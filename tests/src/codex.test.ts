@@ -99,7 +99,11 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal(payload.last_assistant_message, 'Hello from the fake model');
     assert.equal(payload.session_id, threadId);
     await waitFor('status idle, set by the Stop hook', async () => (await show(session.id)).status === 'idle', 5_000);
-    const statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
+    // The record changes first, its event is stored a moment later.
+    const statuses = await waitFor('the idle status event', async () => {
+      const to = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
+      return to.at(-1) === 'idle' ? to : undefined;
+    }, 5_000);
     assert.deepEqual(statuses.slice(-2), ['working', 'idle']);
     // The idle status is set by the hook itself, at once.
     const idle = (await events('session.status')).at(-1)!;
