@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyticsImport } from './analytics-import.js';
 import { echoLatency } from './echo-latency.js';
+import { exitNoticed } from './exit-noticed.js';
 import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
 import { policyDecision } from './policy-decision.js';
@@ -12,6 +13,7 @@ const benchmarks = {
   'echo-latency': echoLatency,
   throughput,
   'idle-cost': idleCost,
+  'exit-noticed': exitNoticed,
   'hook-roundtrip': hookRoundtrip,
   'policy-decision': policyDecision,
   'analytics-import': analyticsImport,

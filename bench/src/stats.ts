@@ -1,6 +1,7 @@
 export interface Distribution {
   samples: number;
   p50: number;
+  p95: number;
   p99: number;
   mean: number;
   max: number;
@@ -12,6 +13,7 @@ export function distribution(values: readonly number[]): Distribution {
   return {
     samples: sorted.length,
     p50: at(0.5),
+    p95: at(0.95),
     p99: at(0.99),
     mean: sorted.reduce((sum, v) => sum + v, 0) / sorted.length,
     max: sorted.at(-1) ?? NaN,

@@ -107,6 +107,13 @@ const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
 /** How long a dead pane may lack an exit status before it is reported without one. */
 const STATUS_GRACE_MS = 3000;
 const SUBSCRIPTION = 'cp-panes';
+/** The `wait-for` channel the `pane-died` hook signals. */
+const EXIT_CHANNEL = 'codepiper-exit';
+/** The exit waiter's one command blocks until a program exits: no timeout of its own. */
+const EXIT_WAIT_TIMEOUT_MS = 2 ** 31 - 1;
+const EXIT_WAITER_RESTART_MS = 1_000;
+/** While programs run, how often the server is made to reap (see nudgeReaper): a missed SIGCHLD costs at most this. */
+const REAP_TICK_MS = 40;
 /** Session names cannot contain `:` or `.` (tmux replaces them), so these delimit fields and records. */
 const PANE_FORMAT = [
   '#{session_name}',
@@ -128,6 +135,8 @@ const SETUP = [
   'set-option -g status off',
   // tmux re-evaluates this about once a second and reports only changes.
   `refresh-client -B ${quote(`${SUBSCRIPTION}::#{S:${PANE_FORMAT}.}`)}`,
+  // A death wakes the exit waiter at once (see watchExits); a wake with no waiter is kept for the next wait.
+  `set-hook -g pane-died ${quote(`wait-for -S ${EXIT_CHANNEL}`)}`,
 ];
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([name, num]) => [num, name]));
@@ -155,6 +164,8 @@ export class TmuxServer {
   private readonly commandTimeoutMs: number;
   private tmuxVersion: TmuxVersion | undefined;
   private channel: ControlClient | undefined;
+  private exitWaiter: ControlClient | undefined;
+  private reapTicker: NodeJS.Timeout | undefined;
   private connecting: Promise<ControlClient> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = 250;
@@ -489,6 +500,8 @@ export class TmuxServer {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.reconnectTimer);
+    this.exitWaiter?.kill('the tmux connection is closed');
+    clearInterval(this.reapTicker);
     for (const known of this.known.values()) clearTimeout(known.timer);
     for (const watch of [...this.watches.values()]) watch.close('the tmux connection is closed');
     this.watches.clear();
@@ -577,7 +590,48 @@ export class TmuxServer {
     }
     this.channel = client;
     this.backoffMs = 250;
+    this.watchExits();
     return client;
+  }
+
+  /**
+   * A second control client that waits on the `pane-died` hook's channel, so
+   * that a program's exit is noticed at once (the subscription, checked once
+   * a second, is the fallback). One client for all sessions, no process per exit.
+   */
+  private watchExits(): void {
+    if (this.closed || this.exitWaiter?.alive) return;
+    const waiter = new ControlClient({
+      tmuxBin: this.tmuxBin,
+      socketPath: this.socketPath,
+      env: this.env,
+      session: CONTROL_SESSION,
+      flags: ['ignore-size', 'no-output'],
+      log: this.log,
+      commandTimeoutMs: EXIT_WAIT_TIMEOUT_MS,
+    });
+    this.exitWaiter = waiter;
+    // A program whose SIGCHLD tmux missed fires no hook until the server reaps it: make it reap, cheaply, while any runs.
+    this.reapTicker ??= setInterval(() => {
+      if (this.serverPid === undefined || ![...this.known.values()].some((k) => !k.last.dead)) return;
+      try {
+        process.kill(this.serverPid, 'SIGCHLD');
+      } catch {
+        // The server is gone: the channel's reconnect says so.
+      }
+    }, REAP_TICK_MS).unref();
+    void (async () => {
+      while (!this.closed && waiter.alive) {
+        await waiter.command(`wait-for ${EXIT_CHANNEL}`);
+        await this.queryState().catch(() => undefined);
+      }
+    })().catch((error: Error) => {
+      if (this.closed) return;
+      // Until a new waiter runs, the subscription reports exits; with the server gone, reconnecting starts one.
+      this.log.debug({ err: error }, 'the tmux exit waiter ended');
+      waiter.kill('replaced');
+      if (this.channel?.alive) setTimeout(() => this.watchExits(), EXIT_WAITER_RESTART_MS).unref();
+    });
   }
 
   private onChannelExit(client: ControlClient, reason: string): void {

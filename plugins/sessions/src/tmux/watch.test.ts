@@ -60,7 +60,8 @@ describe('watching a session (real tmux)', () => {
     const first = record(session.name);
     await waitFor('numbers after the snapshot', () => first.chunks.length > 3);
     const second = record(session.name);
-    await waitFor('the end of the count', () => first.text().includes('n 400\r\n') && second.text().includes('n 400\r\n'), 10_000);
+    // 400 `sleep` processes: on a loaded machine that alone can take tens of seconds.
+    await waitFor('the end of the count', () => first.text().includes('n 400\r\n') && second.text().includes('n 400\r\n'), 60_000);
 
     assert.equal((await clientsOf(session.name)).length, 1, 'one shared control client');
     assert.deepEqual(
