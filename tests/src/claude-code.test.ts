@@ -329,7 +329,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
   test('stop ends Claude; resume continues the same conversation with --resume', async () => {
     const stopped = await daemon.client.call(sessionEndpoints.stop, { params: { id: session.id } });
     assert.equal(stopped.status, 'exited');
-    assert.notEqual(stopped.statusDetail, 'killed: it did not stop in time');
+    assert.notEqual(stopped.statusDetail, 'killed: it did not stop in time', `Claude's last screen:\n${await screen()}`);
     assert.equal(stopped.exitCode, 0, `exit: ${stopped.statusDetail ?? ''}`);
     await waitEvent('claude.SessionEnd');
     const resumed = await daemon.client.call(sessionEndpoints.resume, { params: { id: session.id } });
