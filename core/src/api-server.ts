@@ -22,7 +22,8 @@ import {
   WEBSOCKET_OPERATION,
 } from '@codepiper/sdk';
 import type { TSchema } from '@sinclair/typebox';
-import { Ajv, type Options as AjvOptions } from 'ajv';
+import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
+import SerializerSelector, { type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import addFormats from 'ajv-formats';
 import Fastify, {
   LogController,
@@ -116,6 +117,7 @@ export class ApiServer implements ApiRegistrar {
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: BODY_LIMIT_BYTES,
       schemaErrorFormatter: describeInvalidInput,
+      schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     });
     app.setValidatorCompiler(validatorCompiler());
     app.setErrorHandler(replyWithError);
@@ -372,10 +374,32 @@ function validatorCompiler() {
   const exact = create({ coerceTypes: false });
   return ({ schema, httpPart }: { schema: { $id?: string }; httpPart?: string }) => {
     const ajv = httpPart === 'body' ? exact : coercing;
-    // Ajv compiles a schema with an $id once; endpoints may share one.
-    return (schema.$id && ajv.getSchema(schema.$id)) || ajv.compile(schema);
+    let compiled: ValidateFunction | undefined;
+    // Fastify reads a failed check's `errors` from the function it was given.
+    const validate = (data: unknown): boolean => {
+      // Ajv compiles a schema with an $id once; endpoints may share one.
+      compiled ??= (schema.$id && ajv.getSchema(schema.$id)) || ajv.compile(schema);
+      const valid = compiled(data) as boolean;
+      validate.errors = compiled.errors;
+      return valid;
+    };
+    validate.errors = undefined as ValidateFunction['errors'];
+    return validate;
   };
 }
+
+/**
+ * Fastify's own serializers (fast-json-stringify: only the schema's fields go
+ * out), each compiled at its route's first response: compiling every route's
+ * validators and serializers up front took most of the daemon's start-up.
+ */
+const lazySerializers: SerializerFactory = (externalSchemas, options) => {
+  const compile = SerializerSelector()(externalSchemas, options);
+  return (route) => {
+    let serialize: Serializer | undefined;
+    return (data) => (serialize ??= compile(route))(data);
+  };
+};
 
 /** Names the field at fault: `body/cwd must be string`, `body/colour is not allowed`. */
 function describeInvalidInput(errors: FastifySchemaValidationError[], dataVar: string): Error {
