@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyticsImport } from './analytics-import.js';
 import { echoLatency } from './echo-latency.js';
+import { eventsJson } from './events-json.js';
 import { exitNoticed } from './exit-noticed.js';
 import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
@@ -14,6 +15,7 @@ const benchmarks = {
   throughput,
   'idle-cost': idleCost,
   'exit-noticed': exitNoticed,
+  'events-json': eventsJson,
   'hook-roundtrip': hookRoundtrip,
   'policy-decision': policyDecision,
   'analytics-import': analyticsImport,

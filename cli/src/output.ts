@@ -4,6 +4,12 @@ export const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+/** Many lines in one write, waiting while stdout is full: a long listing stays quick and small. */
+export async function printLines(lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  if (!process.stdout.write(`${lines.join('\n')}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
 /** The API's JSON, exactly, pretty-printed. */
 export const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
 

@@ -5,9 +5,10 @@ import { connect } from '../client.js';
 import { forSession } from '../errors.js';
 import { follow } from '../follow.js';
 import { formatEvent } from '../format.js';
-import { print } from '../output.js';
+import { print, printLines } from '../output.js';
 
-const PAGE_SIZE = 1000;
+/** The API's largest page. */
+const PAGE_SIZE = 10_000;
 
 interface EventFilter {
   session: string;
@@ -15,11 +16,11 @@ interface EventFilter {
 }
 
 /** Every stored event matching `filter`, oldest first, a page at a time. */
-async function* storedEvents(client: ApiClient, filter: EventFilter): AsyncGenerator<CodePiperEvent> {
+async function* storedEvents(client: ApiClient, filter: EventFilter): AsyncGenerator<CodePiperEvent[]> {
   let after: number | undefined;
   for (;;) {
     const { events } = await forSession(filter.session, client.call(eventEndpoints.list, { query: { ...filter, after, limit: PAGE_SIZE } }));
-    yield* events;
+    yield events;
     const last = events.at(-1);
     if (events.length < PAGE_SIZE || !last) return;
     after = last.id;
@@ -40,18 +41,18 @@ export function registerEventCommands(cli: CAC): void {
       const session = await forSession(id, client.call(sessionEndpoints.show, { params: { id } }));
       const filter: EventFilter = { session: session.id, type: optionValue(options.type, '--type') };
       let lastId: number | undefined;
-      const show = (event: CodePiperEvent): void => {
+      const line = (event: CodePiperEvent): string => {
         lastId = event.id;
-        print(options.json ? JSON.stringify(event) : formatEvent(event));
+        return options.json ? JSON.stringify(event) : formatEvent(event);
       };
-      for await (const event of storedEvents(client, filter)) show(event);
+      for await (const page of storedEvents(client, filter)) await printLines(page.map(line));
       if (!options.follow) return;
       // The stream replays what was stored after `after`, then goes live: nothing is missed; ids already shown are skipped.
       const socket = await forSession(
         id,
         client.openSocket(eventEndpoints.stream, { query: { ...filter, after: lastId ?? 0 } }, (data) => {
           const event = JSON.parse(data.toString('utf8')) as CodePiperEvent;
-          if (lastId === undefined || event.id > lastId) show(event);
+          if (lastId === undefined || event.id > lastId) print(line(event));
         }),
       );
       await follow(socket);
