@@ -13,7 +13,8 @@ import { EXIT_NO_DAEMON, UsageError } from '../errors.js';
 import { formatDuration, formatFields } from '../format.js';
 import { print, printResult } from '../output.js';
 
-const WAIT_MS = 10_000;
+/** How long `--detach` waits for the new daemon to answer, and `stop` for it to go: a busy machine can take many seconds. */
+const WAIT_MS = 30_000;
 const POLL_MS = 50;
 const LOG_TAIL_LINES = 20;
 const MAIN_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
