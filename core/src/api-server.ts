@@ -89,6 +89,7 @@ const principals = new WeakMap<http.IncomingMessage, string>();
  */
 export class ApiServer implements ApiRegistrar {
   private tcp?: http.Server;
+  private closing = false;
   /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
   private readonly sockets = new Map<string, Set<WebSocket>>();
 
@@ -199,7 +200,8 @@ export class ApiServer implements ApiRegistrar {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
         const gone = new AbortController();
         reply.raw.on('close', () => {
-          if (!reply.raw.writableFinished) gone.abort();
+          // A connection the daemon cuts as it stops is not a client going away.
+          if (!reply.raw.writableFinished && !this.closing) gone.abort();
         });
         const result = await handler({ ...this.requestInput(request), body: request.body, reply: control, signal: gone.signal } as RequestContext<E>);
         reply.code(endpoint.status);
@@ -310,6 +312,7 @@ export class ApiServer implements ApiRegistrar {
    * The socket file goes with the listener.
    */
   async close(): Promise<void> {
+    this.closing = true;
     const tcp = this.tcp;
     const tcpClosed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
     const cut = setTimeout(() => {

@@ -112,7 +112,7 @@ export interface RequestContext<E> {
   /** Request headers, lower-cased names (for credentials that must not travel in URLs). */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   reply: ResponseControl;
-  /** Aborted when the client goes away before the reply is sent (a hook whose agent stopped waiting). */
+  /** Aborted when the client goes away before the reply is sent (a hook whose agent stopped waiting); not when the daemon stops. */
   signal: AbortSignal;
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
-import { suiteDaemon, TestDaemon, waitFor } from './harness.js';
+import { repoRoot, suiteDaemon, TestDaemon, waitFor } from './harness.js';
 import { answeredApproval, approvalNow } from './approvals.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
 
@@ -214,7 +214,8 @@ describe('permission policies through the CLI', () => {
 });
 
 describe('policies answer Claude Code hooks (stand-in claude, the real hook forwarder)', { timeout: 60_000 }, () => {
-  const suite = standInClaudeSession('');
+  // A plugin slow to stop: a daemon stop takes seconds after it cut the hooks in flight, as on a busy machine.
+  const suite = standInClaudeSession(`plugins:\n  - ${path.join(repoRoot, 'tests', 'fixtures', 'plugins', 'slow-stop.mjs')}\n`);
   const forward = (event: string, tool: string, input: object): unknown => suite.hook({ hook_event_name: event, tool_name: tool, tool_input: input });
 
   test('deny, allow, explicit ask and the default, in Claude’s own output contract; each decision audited', async () => {
@@ -368,6 +369,11 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     await suite.daemon.start();
     const ended = await approvalOf(approval.id);
     assert.deepEqual([ended?.status, ended?.answeredBy], ['expired', 'daemon stopped']);
+    // The daemon cutting the hook as it stops is not the person saying no: the session still waits, nothing says terminal.
+    const session = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: suite.session.id } });
+    assert.deepEqual([session.status, session.statusDetail], ['waiting', 'permission: WebFetch https://example.com/stop']);
+    const { entries } = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } });
+    assert.equal(entries.filter((e) => e.answeredBy === 'terminal' && (e.input as { url?: string }).url === 'https://example.com/stop').length, 0);
   });
 });
 

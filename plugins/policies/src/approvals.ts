@@ -56,6 +56,8 @@ const sameCall = (row: Pick<ApprovalRow, 'tool' | 'input'>, tool: string, input:
  */
 export class Approvals {
   private readonly waiting = new Map<string, { row: ApprovalRow; resolve: (approval: Approval) => void }>();
+  /** Pending "the agent stopped waiting" verdicts (see agentGone). */
+  private readonly graces = new Set<NodeJS.Timeout>();
   /** Ids of the approvals expired at this start: the ones a provider may ask again. */
   private revivable = new Set<string>();
 
@@ -120,7 +122,11 @@ export class Approvals {
    */
   private agentGone(id: string): void {
     if (!this.waiting.has(id)) return;
-    setTimeout(() => void this.settle(id, 'denied', 'terminal', 'answered no in the terminal', null).catch(() => undefined), ABANDON_GRACE_MS).unref();
+    const timer = setTimeout(() => {
+      this.graces.delete(timer);
+      void this.settle(id, 'denied', 'terminal', 'answered no in the terminal', null).catch(() => undefined);
+    }, ABANDON_GRACE_MS);
+    this.graces.add(timer);
   }
 
   /** A call ran: the pending question about it was answered yes in the terminal, if nowhere else. */
@@ -176,6 +182,8 @@ export class Approvals {
    * pending, for the next start to expire or an agent still asking to take back.
    */
   close(): void {
+    for (const timer of this.graces) clearTimeout(timer);
+    this.graces.clear();
     const now = new Date().toISOString();
     for (const { row, resolve } of this.waiting.values()) resolve(toApproval({ ...row, status: 'expired', answered_at: now, answered_by: 'daemon stopped' }));
     this.waiting.clear();
