@@ -552,15 +552,7 @@ export class TmuxServer {
     } catch (error) {
       if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
     }
-    const client = new ControlClient({
-      tmuxBin: this.tmuxBin,
-      socketPath: this.socketPath,
-      env: this.env,
-      session: CONTROL_SESSION,
-      flags: ['ignore-size', 'no-output'],
-      log: this.log,
-      commandTimeoutMs: this.commandTimeoutMs,
-    });
+    const client = this.controlSessionClient(this.commandTimeoutMs);
     client.onNotification = (name, args) => this.onNotification(client, name, args);
     client.onExit = (reason) => this.onChannelExit(client, reason);
     try {
@@ -594,6 +586,19 @@ export class TmuxServer {
     return client;
   }
 
+  /** A control client on the daemon's own tmux session, taking no output. */
+  private controlSessionClient(commandTimeoutMs: number): ControlClient {
+    return new ControlClient({
+      tmuxBin: this.tmuxBin,
+      socketPath: this.socketPath,
+      env: this.env,
+      session: CONTROL_SESSION,
+      flags: ['ignore-size', 'no-output'],
+      log: this.log,
+      commandTimeoutMs,
+    });
+  }
+
   /**
    * A second control client that waits on the `pane-died` hook's channel, so
    * that a program's exit is noticed at once (the subscription, checked once
@@ -601,15 +606,7 @@ export class TmuxServer {
    */
   private watchExits(): void {
     if (this.closed || this.exitWaiter?.alive) return;
-    const waiter = new ControlClient({
-      tmuxBin: this.tmuxBin,
-      socketPath: this.socketPath,
-      env: this.env,
-      session: CONTROL_SESSION,
-      flags: ['ignore-size', 'no-output'],
-      log: this.log,
-      commandTimeoutMs: EXIT_WAIT_TIMEOUT_MS,
-    });
+    const waiter = this.controlSessionClient(EXIT_WAIT_TIMEOUT_MS);
     this.exitWaiter = waiter;
     // A program whose SIGCHLD tmux missed fires no hook until the server reaps it: make it reap, cheaply, while any runs.
     this.reapTicker ??= setInterval(() => {
