@@ -27,6 +27,12 @@ function processesWith(text: string): number[] {
 }
 
 const show = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> => daemon.client.call(workflowRunEndpoints.show, { params: { id } });
+/** Starts a run in the background (`workflow run --detach`); resolves with its id. */
+async function runDetached(daemon: TestDaemon, file: string): Promise<string> {
+  const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
+  assert.equal(started.code, 0, started.stderr);
+  return (JSON.parse(started.stdout) as { id: string }).id;
+}
 const finished = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> =>
   waitFor('the run to finish', async () => {
     const r = await show(daemon, id);
@@ -206,9 +212,7 @@ steps:
     wait: exit
 `,
     );
-    const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
-    assert.equal(started.code, 0, started.stderr);
-    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const id = await runDetached(daemon, file);
     const run = await waitFor('the second session to start', async () => {
       const r = await show(daemon, id);
       return stepOf(r, 'steps[1]')?.sessionId ? r : undefined;
@@ -246,8 +250,7 @@ steps:
     command: ["cat", "${out}"]
 `,
     );
-    const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
-    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const id = await runDetached(daemon, file);
     const sessionId = await waitFor('the session to start', async () => stepOf(await show(daemon, id), 'steps[0]')?.sessionId ?? undefined);
     await waitFor('the session to exist', () => daemon.client.call(sessionEndpoints.show, { params: { id: sessionId } }).then(() => true, () => undefined));
     await daemon.crash();
@@ -277,8 +280,7 @@ steps:
     prompt: hello
 `,
     );
-    const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
-    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const id = await runDetached(daemon, file);
     const named = async () => (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.filter((s) => s.name.startsWith(`slowstart-${id.slice(0, 8)}`));
     await waitFor('the session to be started, its first prompt waiting for Claude', async () => ((await named()).length === 1 ? true : undefined));
     await daemon.crash();
@@ -308,8 +310,7 @@ steps:
 `,
     );
     const stepAlive = () => processesWith(go).length > 0;
-    const started = await daemon.cli(['workflow', 'run', file, '--detach', '--json']);
-    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const id = await runDetached(daemon, file);
     await waitFor('the step to start', () => existsSync(log) || undefined);
     assert.ok(stepAlive());
     await daemon.crash();

@@ -163,10 +163,14 @@ export default definePlugin({
       }
       if (!verdict || verdict.decision === 'ask') return;
       if (!gone.signal.aborted) await answerPermissionDialog(terminal, verdict.decision);
-      // A no, in the terminal or given there for a client, interrupts the turn; no Stop follows.
-      if (verdict.decision === 'deny' && !isFinished((await directory().resolve(session.id)).status)) {
-        await directory().endTurn(session.id, { lastMessage: null, error: 'interrupted at a permission prompt' });
-      }
+      // A no, in the terminal or given there for a client.
+      if (verdict.decision === 'deny') await interruptedAtPrompt(session.id);
+    };
+
+    /** A no (or Esc) at Claude's permission prompt interrupts its turn, and no Stop hook follows: the turn ends here. */
+    const interruptedAtPrompt = async (sessionId: string): Promise<void> => {
+      if (isFinished((await directory().resolve(sessionId)).status)) return;
+      await directory().endTurn(sessionId, { lastMessage: null, error: 'interrupted at a permission prompt' });
     };
 
     ctx.migrations(migrations);
@@ -370,10 +374,8 @@ export default definePlugin({
         ctx.log.error({ err: error, session: session.id }, 'the agents.toolPermission hook failed; the person is asked');
         verdict = { decision: 'ask', reason: 'CodePiper could not decide: ask the person' };
       }
-      if (name === 'PermissionRequest' && signal.aborted && !isFinished((await directory().resolve(session.id)).status)) {
-        // Claude ended the hook: its prompt was answered no (or Esc) in the terminal, which interrupts the turn; no Stop follows.
-        await directory().endTurn(session.id, { lastMessage: null, error: 'interrupted in the terminal at a permission prompt' });
-      }
+      // Claude ended the hook: its prompt was answered no (or Esc) in the terminal.
+      if (name === 'PermissionRequest' && signal.aborted) await interruptedAtPrompt(session.id);
       return hookReply(name, verdict);
     });
 
