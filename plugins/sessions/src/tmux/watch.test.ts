@@ -9,6 +9,20 @@ import { startTestServer, waitFor, type TestServer } from './testing.js';
 const stripEscapes = (text: string): string => text.replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '');
 const numbers = (text: string): number[] => [...stripEscapes(text).matchAll(/n (\d+)\r?\n/g)].map((m) => Number(m[1]));
 
+/**
+ * The text a terminal holds once it has drawn a snapshot, up to the cursor the
+ * snapshot leaves it at: the program may be halfway through a line (the tty
+ * writes a line's text and its CR LF separately), and the stream goes on from
+ * exactly there.
+ */
+function upToCursor(snapshot: string): { text: string; below: string[] } {
+  const cursor = /\x1b\[(\d+);(\d+)H$/.exec(snapshot); // eslint-disable-line no-control-regex
+  assert.ok(cursor, `the snapshot ends by placing the cursor: ${JSON.stringify(snapshot.slice(-20))}`);
+  const [row, col] = [Number(cursor[1]) - 1, Number(cursor[2]) - 1];
+  const rows = stripEscapes(snapshot).split('\r\n');
+  return { text: [...rows.slice(0, row), rows[row]!.slice(0, col)].join('\r\n'), below: [rows[row]!.slice(col), ...rows.slice(row + 1)] };
+}
+
 interface Recorder {
   chunks: Buffer[];
   ended: string | undefined;
@@ -50,7 +64,8 @@ describe('watching a session (real tmux)', () => {
     const session = await t.server.createSession({
       name: name(),
       cwd: t.dir,
-      argv: ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "n $i"; sleep 0.005; done; sleep 100'],
+      // The number and its line end are written apart, so snapshots fall mid-line too.
+      argv: ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); printf "n %s" $i; sleep 0.005; printf "\\n"; done; sleep 100'],
       cols: 40,
       rows: 10,
     });
@@ -71,14 +86,16 @@ describe('watching a session (real tmux)', () => {
     for (const watcher of [first, second]) {
       const snapshot = watcher.chunks[0]!.toString('utf8');
       assert.ok(snapshot.startsWith('\x1b[0m\x1b[?1049l\x1b[H\x1b[2J'), JSON.stringify(snapshot.slice(0, 40)));
-      assert.match(snapshot, /\x1b\[\d+;1H$/); // eslint-disable-line no-control-regex
-      const inSnapshot = numbers(snapshot);
-      const streamed = numbers(Buffer.concat(watcher.chunks.slice(1)).toString('utf8'));
-      const last = inSnapshot.at(-1)!;
-      assert.ok(inSnapshot.length >= 8, `snapshot shows the screen: ${JSON.stringify(stripEscapes(snapshot))}`);
+      const { text, below } = upToCursor(snapshot);
+      assert.ok(below.every((row) => row.trim() === ''), `nothing after the cursor: ${JSON.stringify(below)}`);
+      const inSnapshot = numbers(text);
+      assert.ok(inSnapshot.length >= 8, `snapshot shows the screen: ${JSON.stringify(text)}`);
+      const all = numbers(text + Buffer.concat(watcher.chunks.slice(1)).toString('utf8'));
+      const start = all[0]!;
       assert.deepEqual(
-        streamed,
-        Array.from({ length: 400 - last }, (_, i) => last + 1 + i),
+        all,
+        Array.from({ length: 401 - start }, (_, i) => start + i),
+        'the screen then the stream: each number once, in order, up to 400',
       );
     }
 
