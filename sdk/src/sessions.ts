@@ -359,7 +359,12 @@ export const sessionEndpoints = {
       'Live terminal: the current screen first, then every byte as printed (binary messages); a text message {"type":"ready","cols","rows"} once output flows, {"type":"error","message"} when input is refused. Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize.',
     tags: ['sessions'],
     params: IdParams,
-    query: Type.Object({ snapshot: Type.Optional(Type.Boolean({ default: true })) }),
+    query: Type.Object({
+      snapshot: Type.Optional(Type.Boolean({ default: true })),
+      lines: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100_000, description: 'Start with the last `lines` lines of output up to the cursor, as plain text, instead of the screen (`tail -f`)' }),
+      ),
+    }),
   }),
 };
 

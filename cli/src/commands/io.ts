@@ -53,12 +53,15 @@ export function registerIoCommands(cli: CAC): void {
     .action(async (id: string, options: { lines?: unknown; follow?: boolean }) => {
       const lines = parsePositiveInt(optionValue(options.lines, '--lines') ?? DEFAULT_TAIL_LINES, '--lines');
       const client = connect();
-      const { text } = await forSession(id, client.call(sessionEndpoints.scrollback, { params: { id }, query: { lines } }));
-      printText(text);
-      if (!options.follow) return;
+      if (!options.follow) {
+        const { text } = await forSession(id, client.call(sessionEndpoints.scrollback, { params: { id }, query: { lines } }));
+        printText(text);
+        return;
+      }
+      // One stream: the last lines, then every byte from where they end, nothing in between lost.
       const socket = await forSession(
         id,
-        client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { snapshot: false } }, (data, isBinary) => {
+        client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { lines } }, (data, isBinary) => {
           if (isBinary) process.stdout.write(data);
         }),
       );

@@ -2,7 +2,7 @@ import { Value } from '@sinclair/typebox/value';
 import { isFinished, TerminalClientMessage, type Logger, type WebSocket } from '@codepiper/sdk';
 import type { StoredSession } from './repository.js';
 import type { SessionService } from './service.js';
-import type { TmuxServer } from './tmux/index.js';
+import type { TmuxServer, WatchOptions } from './tmux/index.js';
 
 /** WebSocket close codes for a session that cannot be streamed (4000 + the HTTP status). */
 const CLOSE_NOT_FOUND = 4404;
@@ -18,7 +18,7 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 export async function serveTerminal(
   socket: WebSocket,
   ref: string,
-  options: { snapshot: boolean },
+  options: { snapshot: NonNullable<WatchOptions['snapshot']> },
   deps: { sessions: SessionService; tmux: TmuxServer; log: Logger },
 ): Promise<void> {
   // Listen before the first await: a client writes as soon as the socket opens,
@@ -43,9 +43,13 @@ export async function serveTerminal(
   });
   if (!session) return;
   if (isFinished(session.status)) {
-    if (options.snapshot) {
+    const first = options.snapshot;
+    if (first === true) {
       const screen = await deps.sessions.screen(session.id).catch(() => undefined);
       if (screen) socket.send(Buffer.from('\x1b[H\x1b[2J' + screen.text.replaceAll('\n', '\r\n')));
+    } else if (first !== false) {
+      const text = await deps.sessions.scrollback(session.id, first.lines).catch(() => undefined);
+      if (text) socket.send(Buffer.from(text.replaceAll('\n', '\r\n')));
     }
     socket.close(1000, `session has ${session.status}`);
     return;

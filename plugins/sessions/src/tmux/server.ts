@@ -8,6 +8,7 @@ import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
 import { tmuxKey } from './keys.js';
 import { escapeFormat, hexArgs, parseTmuxVersion, quote, quoteWord, type TmuxVersion } from './protocol.js';
+import { PanePipe } from './pane-pipe.js';
 import { SessionWatch, type WatchOptions } from './watch.js';
 
 /** How long a kill waits for a watcher to receive what the session already printed. */
@@ -178,8 +179,10 @@ export class TmuxServer {
   private readonly watches = new Map<string, SessionWatch>();
   /** Per pane, the last input operation: input reaches a pane in the order it was asked for. */
   private readonly inputLanes = new Map<string, Promise<unknown>>();
-  private pasteDir: Promise<string> | undefined;
+  /** A private directory (mode 0700, a path with no character a shell or tmux would read) for paste files and watch pipes. */
+  private scratchDir: Promise<string> | undefined;
   private pastes = 0;
+  private pipes = 0;
   private readonly listeners: { [K in keyof TmuxEvents]: Set<Listener<K>> } = { 'pane-died': new Set(), 'session-gone': new Set() };
 
   private constructor(options: TmuxServerOptions) {
@@ -366,7 +369,7 @@ export class TmuxServer {
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.length === 0) return;
     return this.input(pane, async () => {
-      const dir = await (this.pasteDir ??= mkdtemp(path.join(SAFE_PATH.test(tmpdir()) ? tmpdir() : '/tmp', 'cp-paste-')));
+      const dir = await this.scratch();
       const buffer = `cp-paste-${process.pid}-${++this.pastes}`;
       const file = path.join(dir, buffer);
       await writeFile(file, bytes, { mode: 0o600 });
@@ -463,6 +466,7 @@ export class TmuxServer {
         session,
         { tmuxBin: this.tmuxBin, socketPath: this.socketPath, env: this.env, log: this.log, commandTimeoutMs: this.commandTimeoutMs },
         this.log,
+        async () => PanePipe.open(path.join(await this.scratch(), `pipe-${++this.pipes}`)),
         (ended) => {
           if (this.watches.get(session) === ended) this.watches.delete(session);
         },
@@ -498,6 +502,10 @@ export class TmuxServer {
 
   /* ----- internals ----- */
 
+  private scratch(): Promise<string> {
+    return (this.scratchDir ??= mkdtemp(path.join(SAFE_PATH.test(tmpdir()) ? tmpdir() : '/tmp', 'cp-scratch-')));
+  }
+
   private async shutdown(): Promise<void> {
     clearTimeout(this.reconnectTimer);
     this.exitWaiter?.kill('the tmux connection is closed');
@@ -505,9 +513,9 @@ export class TmuxServer {
     for (const known of this.known.values()) clearTimeout(known.timer);
     for (const watch of [...this.watches.values()]) watch.close('the tmux connection is closed');
     this.watches.clear();
-    const pasteDir = this.pasteDir;
-    this.pasteDir = undefined;
-    const dir = await pasteDir?.catch(() => undefined);
+    const scratchDir = this.scratchDir;
+    this.scratchDir = undefined;
+    const dir = await scratchDir?.catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     const channel = this.channel;
     this.channel = undefined;

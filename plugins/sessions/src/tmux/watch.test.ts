@@ -36,7 +36,7 @@ describe('watching a session (real tmux)', () => {
   const name = (): string => `cp-watch-${++n}`;
   const clientsOf = async (session: string): Promise<string[]> =>
     (await t.tmux('list-clients', '-F', '#{client_pid} #{client_session} #{client_flags}')).split('\n').filter((l) => l.split(' ')[1] === session);
-  const record = (session: string, snapshot = true): Recorder => {
+  const record = (session: string, snapshot: boolean | { lines: number } = true): Recorder => {
     const recorder: Recorder = {
       chunks: [],
       ended: undefined,
@@ -159,5 +159,20 @@ describe('watching a session (real tmux)', () => {
     await waitFor('after', () => watcher.text().includes('after'));
     assert.equal(watcher.text(), 'x\r\nafter\r\n');
     watcher.stop();
+  });
+
+  it('can start with the last lines as text, ending at the cursor, halfway along a line', async () => {
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'seq 1 30; printf "prompt  "; read x; echo "after $x"; sleep 100'] });
+    await waitFor('the prompt', async () => (await t.server.capture(session.paneId)).includes('prompt'));
+    const watcher = record(session.name, { lines: 5 });
+    await waitFor('the last lines', () => watcher.chunks.length > 0);
+    assert.equal(watcher.text(), '26\r\n27\r\n28\r\n29\r\n30\r\nprompt  ', 'five lines, then the line the cursor is on, its spaces kept');
+    await t.server.typeText(session.paneId, 'hi\n');
+    await waitFor('the answer', () => watcher.text().includes('after hi\r\n'));
+    assert.equal(watcher.text(), '26\r\n27\r\n28\r\n29\r\n30\r\nprompt  hi\r\nafter hi\r\n');
+    const pipeOpen = async (): Promise<string> => (await t.tmux('display-message', '-p', '-t', session.paneId, '#{pane_pipe}')).trim();
+    assert.equal(await pipeOpen(), '1', 'watched: the pane pipes its output');
+    watcher.stop();
+    await waitFor('the pipe closed with the last watcher', async () => (await pipeOpen()) === '0');
   });
 });
