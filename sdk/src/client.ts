@@ -1,6 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { ApiError, expandUrl, type AnyEndpoint, type EndpointBody, type EndpointParams, type EndpointQuery, type EndpointResponse, type SocketEndpoint, type SocketContext } from './api.js';
 
 /** Where the daemon listens: its Unix socket (local) or a base URL (remote). */
@@ -52,7 +51,9 @@ export class ApiClient {
    * receive every message: the first ones can arrive with the handshake,
    * before a listener attached after this resolves would see them.
    */
-  openSocket<E extends SocketEndpoint>(endpoint: E, input: SocketInput<E> = {}, onMessage?: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+  async openSocket<E extends SocketEndpoint>(endpoint: E, input: SocketInput<E> = {}, onMessage?: (data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+    // Loaded here, not with the module: most commands never open a socket, and ws takes long to load.
+    const { WebSocket } = await import('ws');
     const path = expandUrl(endpoint.url, input.params as Record<string, unknown>, input.query as Record<string, unknown>);
     const url = 'socketPath' in this.target ? `ws+unix://${this.target.socketPath}:${path}` : this.target.baseUrl.replace(/^http/, 'ws') + path;
     const headers = 'socketPath' in this.target ? {} : (this.target.headers ?? {});
@@ -72,19 +73,19 @@ export class ApiClient {
     });
   }
 
-  private request(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string> = {}, retried = false): Promise<{ status: number; text: string }> {
+  private async request(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string> = {}, retried = false): Promise<{ status: number; text: string }> {
     const headers: Record<string, string | number> = { accept: 'application/json', ...extraHeaders };
     if (body) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = body.length;
     }
     let options: http.RequestOptions;
-    let transport: typeof http | typeof https = http;
+    let transport: Pick<typeof http, 'request'> = http;
     if ('socketPath' in this.target) {
       options = { socketPath: this.target.socketPath, path, method, headers };
     } else {
       const url = new URL(path, this.target.baseUrl);
-      transport = url.protocol === 'https:' ? https : http;
+      if (url.protocol === 'https:') transport = await import('node:https');
       options = { hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: { ...headers, ...this.target.headers } };
     }
     return new Promise((resolve, reject) => {
