@@ -162,10 +162,12 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.equal(payloadOf(prompt).prompt, 'say hello');
     assert.equal(payloadOf(prompt).session_id, session.id);
     await waitFor('the answer on screen', async () => (await screen()).includes('hello from the fake model'), 20_000);
-    const statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
-    const working = statuses.indexOf('working');
-    assert.ok(working >= 0, `statuses: ${statuses.join(' ')}`);
-    assert.ok(statuses.slice(working).includes('idle'), `statuses: ${statuses.join(' ')}`);
+    // The Stop hook's event is stored before the status change it causes.
+    let statuses: string[] = [];
+    await waitFor('working, then idle', async () => {
+      statuses = (await events('session.status')).map((e) => (e.payload as { to: string }).to);
+      return statuses.indexOf('working') >= 0 && statuses.slice(statuses.indexOf('working')).includes('idle');
+    }).catch(() => assert.fail(`statuses: ${statuses.join(' ')}`));
     assert.equal((await show()).status, 'idle');
     // Subscription billing: the daemon's ANTHROPIC_API_KEY never reached Claude; the apiKeyHelper key did.
     const main = fake.messageRequests().filter(isMainConversation);

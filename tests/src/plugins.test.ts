@@ -20,12 +20,13 @@ describe('third-party plugins in a real daemon', () => {
       return shown.status === 'exited' && shown;
     });
     assert.equal(exited.exitCode, 4);
-    const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id } });
+    // The record says exited first; the events follow once the tmux session is gone.
+    const types = await waitFor('session.exited to be stored', async () => {
+      const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id } });
+      return events.some((e) => e.type === 'session.exited') && events.map((e) => e.type);
+    });
     // Every event was stored despite the handlers: the writer never saw their failures.
-    assert.deepEqual(
-      events.map((e) => e.type),
-      ['session.started', 'session.status', 'session.status', 'session.exited'],
-    );
+    assert.deepEqual(types, ['session.started', 'session.status', 'session.status', 'session.exited']);
 
     const errors = await waitFor('the failures in the log', () => {
       const lines = daemon.logs().filter((line) => line.level === 50);
