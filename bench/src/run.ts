@@ -7,6 +7,7 @@ import { exitNoticed } from './exit-noticed.js';
 import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
 import { policyDecision } from './policy-decision.js';
+import { startup } from './startup.js';
 import { throughput } from './throughput.js';
 
 /** Every benchmark: a name, what it measures, and how to run it. Run one with `pnpm bench <name>`. */
@@ -19,6 +20,7 @@ const benchmarks = {
   'hook-roundtrip': hookRoundtrip,
   'policy-decision': policyDecision,
   'analytics-import': analyticsImport,
+  startup,
 } as const;
 
 type Name = keyof typeof benchmarks;

@@ -1,0 +1,182 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { sessionEndpoints } from '@codepiper/sdk';
+import { cliPath, TestDaemon } from '@codepiper/tests/harness';
+import { distribution, round } from './stats.js';
+
+const SESSIONS = Number(process.env.BENCH_STARTUP_SESSIONS ?? 200);
+const CLI_RUNS = 15;
+const DAEMON_STARTS = 5;
+const IDLE_SECONDS = 10;
+/** The first CodePiper, as published, and the Bun it runs on; installed from npm into this cache. */
+const FIRST_CODEPIPER = { codepiper: '0.2.1', bun: '1.4.5' };
+const CACHE = path.resolve(import.meta.dirname, '..', '.cache', `first-codepiper-${FIRST_CODEPIPER.codepiper}`);
+
+/** Median wall time (ms) of running `argv` to its end, `runs` times. */
+function commandMs(argv: string[], env: NodeJS.ProcessEnv, runs = CLI_RUNS): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const start = process.hrtime.bigint();
+    const result = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (result.status !== 0) throw new Error(`${argv.join(' ')} failed: ${result.stderr.toString()}`);
+    if (i >= 2) times.push(ms); // two warm-up runs fill the page cache
+  }
+  return round(distribution(times).p50, 1);
+}
+
+function healthy(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/health' }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Spawns a daemon; resolves with how long it took to answer /health, and the process. */
+async function startDaemon(argv: string[], env: NodeJS.ProcessEnv, socketPath: string) {
+  const start = process.hrtime.bigint();
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
+  const deadline = Date.now() + 60_000;
+  while (!(await healthy(socketPath))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${argv.join(' ')} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, child };
+}
+
+async function stopDaemon(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const rssMB = (pid: number): number => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return round(Number(line?.split(/\s+/)[1] ?? 0) / 1024, 1);
+};
+
+/** Median start time of `DAEMON_STARTS` starts, and the RSS of the last one after IDLE_SECONDS. */
+async function daemonStarts(argv: string[], env: NodeJS.ProcessEnv, socketPath: string): Promise<{ startMs: number; idleRssMB: number }> {
+  const times: number[] = [];
+  let idleRssMB = 0;
+  for (let i = 0; i < DAEMON_STARTS; i++) {
+    const { ms, child } = await startDaemon(argv, env, socketPath);
+    times.push(ms);
+    if (i === DAEMON_STARTS - 1) {
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+      idleRssMB = rssMB(child.pid!);
+    }
+    await stopDaemon(child);
+  }
+  return { startMs: round(distribution(times).p50, 1), idleRssMB };
+}
+
+/** The first CodePiper's `bin/codepiper` and the Bun that runs it, installed once; undefined if npm cannot. */
+function firstCodePiper(): { bin: string; bunDir: string } | undefined {
+  const bin = path.join(CACHE, 'node_modules', 'codepiper', 'bin', 'codepiper');
+  const bunDir = path.join(CACHE, 'node_modules', '.bin');
+  if (!existsSync(bin)) {
+    mkdirSync(CACHE, { recursive: true });
+    try {
+      console.error(`installing codepiper@${FIRST_CODEPIPER.codepiper} and bun@${FIRST_CODEPIPER.bun} from npm into ${CACHE}...`);
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', CACHE, `codepiper@${FIRST_CODEPIPER.codepiper}`, `bun@${FIRST_CODEPIPER.bun}`], { stdio: 'ignore' });
+      // Its own postinstall (npm no longer runs it unasked) links its workspace packages.
+      execFileSync(process.execPath, [path.join(CACHE, 'node_modules', 'codepiper', 'scripts', 'postinstall-link-workspaces.mjs')], { stdio: 'ignore' });
+    } catch (error) {
+      console.error(`the first CodePiper could not be installed (${(error as Error).message}); measuring ours alone`);
+      return undefined;
+    }
+  }
+  return { bin, bunDir };
+}
+
+export interface StartupResult {
+  sessionsAdopted: number;
+  codepiper: { versionMs: number; lsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number };
+  tmux: { lsMs: number };
+  firstCodePiper: { sessionsMs: number; daemonStartMs: number; idleRssMB: number } | null;
+  ratios: { lsVsFirst: number | null; lsVsTmux: number; daemonStartVsFirst: number | null; idleRssVsFirst: number | null };
+}
+
+/**
+ * What a person waits for: the CLI's `--version` and `ls`, and a daemon
+ * start on an existing home (empty, then with SESSIONS sessions to adopt),
+ * with its RSS once idle; beside `tmux ls` and the first CodePiper (npm
+ * `codepiper@0.2.1` on Bun) measured in the same run.
+ */
+export async function startup(): Promise<StartupResult> {
+  const cli = [process.execPath, cliPath];
+  const empty = new TestDaemon();
+  const busy = new TestDaemon();
+  try {
+    const emptyHome = await daemonStarts([...cli, 'daemon'], empty.env, empty.socketPath);
+    await busy.start();
+    for (let i = 0; i < SESSIONS; i++) {
+      await busy.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: ['cat'], name: `adopt-${i}` } });
+    }
+    const versionMs = commandMs([...cli, '--version'], busy.env);
+    const lsMs = commandMs([...cli, 'ls'], busy.env);
+    const tmuxLsMs = commandMs(['tmux', '-S', busy.tmuxSocket, 'ls'], busy.env);
+    await busy.stop();
+    const adopting = await daemonStarts([...cli, 'daemon'], busy.env, busy.socketPath);
+
+    const first = await measureFirstCodePiper().catch((error: Error) => {
+      console.error(`the first CodePiper did not run here (${error.message}); measuring ours alone`);
+      return undefined;
+    });
+    const ratio = (ours: number, theirs: number | undefined): number | null => (theirs ? round(ours / theirs) : null);
+    return {
+      sessionsAdopted: SESSIONS,
+      codepiper: { versionMs, lsMs, daemonStartMs: emptyHome.startMs, daemonStartAdoptingMs: adopting.startMs, idleRssMB: emptyHome.idleRssMB },
+      tmux: { lsMs: tmuxLsMs },
+      firstCodePiper: first ?? null,
+      ratios: {
+        lsVsFirst: ratio(lsMs, first?.sessionsMs),
+        lsVsTmux: round(lsMs / tmuxLsMs),
+        daemonStartVsFirst: ratio(emptyHome.startMs, first?.daemonStartMs),
+        idleRssVsFirst: ratio(emptyHome.idleRssMB, first?.idleRssMB),
+      },
+    };
+  } finally {
+    await empty.dispose();
+    await busy.dispose();
+  }
+}
+
+/** The first CodePiper in its own HOME, tmux directory and socket: a daemon start, and its CLI's `sessions`. */
+async function measureFirstCodePiper(): Promise<{ sessionsMs: number; daemonStartMs: number; idleRssMB: number } | undefined> {
+  const installed = firstCodePiper();
+  if (!installed) return undefined;
+  const home = mkdtempSync('/tmp/cpb-first-');
+  const socketPath = path.join(home, 'codepiper.sock');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${installed.bunDir}:${process.env.PATH ?? ''}`,
+    HOME: home,
+    TMUX_TMPDIR: home,
+    CODEPIPER_SOCKET: socketPath,
+    CODEPIPER_UNIX_SOCK: socketPath,
+    CODEPIPER_WS_PORT: '0',
+    CODEPIPER_HTTP_PORT: '0',
+  };
+  delete env.TMUX;
+  try {
+    const daemon = await daemonStarts([installed.bin, 'daemon'], env, socketPath);
+    const { child } = await startDaemon([installed.bin, 'daemon'], env, socketPath);
+    try {
+      // Its `sessions` reads the socket from -s, not from CODEPIPER_SOCKET.
+      return { sessionsMs: commandMs([installed.bin, 'sessions', '-s', socketPath], env), daemonStartMs: daemon.startMs, idleRssMB: daemon.idleRssMB };
+    } finally {
+      await stopDaemon(child);
+    }
+  } finally {
+    spawnSync('tmux', ['kill-server'], { env, stdio: 'ignore' });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
