@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { sessionEndpoints } from '@codepiper/sdk';
@@ -40,7 +40,8 @@ function healthy(socketPath: string): Promise<boolean> {
 /** Spawns a daemon; resolves with how long it took to answer /health, and the process. */
 async function startDaemon(argv: string[], env: NodeJS.ProcessEnv, socketPath: string) {
   const start = process.hrtime.bigint();
-  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
+  // A process group of its own: the first CodePiper's `daemon` runs the daemon as a child process.
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'ignore', detached: true });
   const deadline = Date.now() + 60_000;
   while (!(await healthy(socketPath))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${argv.join(' ')} did not start`);
@@ -52,20 +53,43 @@ async function startDaemon(argv: string[], env: NodeJS.ProcessEnv, socketPath: s
 async function stopDaemon(child: ReturnType<typeof spawn>): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  process.kill(-child.pid!, 'SIGINT'); // Ctrl-C to the whole group: how both daemons stop in the foreground
   await exited;
+  while (groupPids(child.pid!).length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-const rssMB = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return round(Number(line?.split(/\s+/)[1] ?? 0) / 1024, 1);
+/** The processes of process group `pgid`. */
+function groupPids(pgid: number): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(fields[2]) === pgid ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** RSS of the daemon's process group (the first CodePiper's is two processes), in MB. */
+const rssMB = (pgid: number): number => {
+  const kb = groupPids(pgid).map((pid) => {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Number(line?.split(/\s+/)[1] ?? 0);
+  });
+  return round(kb.reduce((sum, n) => sum + n, 0) / 1024, 1);
 };
 
-/** Median start time of `DAEMON_STARTS` starts, and the RSS of the last one after IDLE_SECONDS. */
-async function daemonStarts(argv: string[], env: NodeJS.ProcessEnv, socketPath: string): Promise<{ startMs: number; idleRssMB: number }> {
+/**
+ * Median start time of `DAEMON_STARTS` starts, and the RSS of the last one
+ * after IDLE_SECONDS. `clearSocket`: remove a socket file the last stop left
+ * (the first CodePiper refuses to start over its own).
+ */
+async function daemonStarts(argv: string[], env: NodeJS.ProcessEnv, socketPath: string, clearSocket = false): Promise<{ startMs: number; idleRssMB: number }> {
   const times: number[] = [];
   let idleRssMB = 0;
   for (let i = 0; i < DAEMON_STARTS; i++) {
+    if (clearSocket) rmSync(socketPath, { force: true });
     const { ms, child } = await startDaemon(argv, env, socketPath);
     times.push(ms);
     if (i === DAEMON_STARTS - 1) {
@@ -85,7 +109,9 @@ function firstCodePiper(): { bin: string; bunDir: string } | undefined {
     mkdirSync(CACHE, { recursive: true });
     try {
       console.error(`installing codepiper@${FIRST_CODEPIPER.codepiper} and bun@${FIRST_CODEPIPER.bun} from npm into ${CACHE}...`);
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', CACHE, `codepiper@${FIRST_CODEPIPER.codepiper}`, `bun@${FIRST_CODEPIPER.bun}`], { stdio: 'ignore' });
+      // A package of its own, so that npm does not take the surrounding repository for the project.
+      writeFileSync(path.join(CACHE, 'package.json'), '{"private": true}\n');
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', `codepiper@${FIRST_CODEPIPER.codepiper}`, `bun@${FIRST_CODEPIPER.bun}`], { cwd: CACHE, stdio: 'ignore', timeout: 600_000 });
       // Its own postinstall (npm no longer runs it unasked) links its workspace packages.
       execFileSync(process.execPath, [path.join(CACHE, 'node_modules', 'codepiper', 'scripts', 'postinstall-link-workspaces.mjs')], { stdio: 'ignore' });
     } catch (error) {
@@ -167,7 +193,8 @@ async function measureFirstCodePiper(): Promise<{ sessionsMs: number; daemonStar
   };
   delete env.TMUX;
   try {
-    const daemon = await daemonStarts([installed.bin, 'daemon'], env, socketPath);
+    const daemon = await daemonStarts([installed.bin, 'daemon'], env, socketPath, true);
+    rmSync(socketPath, { force: true });
     const { child } = await startDaemon([installed.bin, 'daemon'], env, socketPath);
     try {
       // Its `sessions` reads the socket from -s, not from CODEPIPER_SOCKET.
