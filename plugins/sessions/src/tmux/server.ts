@@ -456,6 +456,10 @@ export class TmuxServer {
   watch(session: string, options: WatchOptions | ((data: Buffer) => void), onEnd?: (reason: string) => void): () => void {
     assertSessionName(session);
     const watchOptions: WatchOptions = typeof options === 'function' ? { onData: options, onEnd } : options;
+    const first = watchOptions.snapshot;
+    if (typeof first === 'object' && !(Number.isInteger(first.lines) && first.lines >= 1)) {
+      throw new TmuxError('invalid_request', 'snapshot lines must be a whole number ≥ 1');
+    }
     if (this.closed) {
       queueMicrotask(() => watchOptions.onEnd?.('the tmux connection is closed'));
       return () => undefined;
