@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { sessionEndpoints } from '@codepiper/sdk';
 import { TestDaemon } from '@codepiper/tests/harness';
+import { rssMegabytes } from './proc.js';
 import { round } from './stats.js';
 
 const SESSIONS = 100;
@@ -10,11 +11,6 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-function rssMegabytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
 export interface IdleResult {

@@ -1,9 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { sessionEndpoints } from '@codepiper/sdk';
 import { cliPath, TestDaemon } from '@codepiper/tests/harness';
+import { groupPids, rssMegabytes } from './proc.js';
 import { distribution, round } from './stats.js';
 
 const SESSIONS = Number(process.env.BENCH_STARTUP_SESSIONS ?? 200);
@@ -58,27 +59,8 @@ async function stopDaemon(child: ReturnType<typeof spawn>): Promise<void> {
   while (groupPids(child.pid!).length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-/** The processes of process group `pgid`. */
-function groupPids(pgid: number): number[] {
-  return readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return Number(fields[2]) === pgid ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /** RSS of the daemon's process group (the first CodePiper's is two processes), in MB. */
-const rssMB = (pgid: number): number => {
-  const kb = groupPids(pgid).map((pid) => {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-    return Number(line?.split(/\s+/)[1] ?? 0);
-  });
-  return round(kb.reduce((sum, n) => sum + n, 0) / 1024, 1);
-};
+const rssMB = (pgid: number): number => round(groupPids(pgid).reduce((sum, pid) => sum + rssMegabytes(pid), 0), 1);
 
 /**
  * Median start time of `DAEMON_STARTS` starts, and the RSS of the last one

@@ -214,13 +214,16 @@ export class SessionWatch {
   }
 }
 
+/** Field `i` of INFO_FORMAT as a whole number (0 when empty). */
+const numberAt = (fields: readonly string[], i: number): number => Number.parseInt(fields[i] ?? '', 10) || 0;
+
 /**
  * The last `lines` rows of a capture that starts `lines` rows up in the
  * history, up to the cursor, as plain text: the stream goes on from exactly
  * there (a half-printed line included).
  */
 export function renderTail(fields: readonly string[], rows: readonly string[], lines: number): Buffer {
-  const num = (i: number): number => Number.parseInt(fields[i] ?? '', 10) || 0;
+  const num = (i: number): number => numberAt(fields, i);
   const cursorRow = Math.min(lines, num(11)) + num(2);
   const above = rows.slice(Math.max(0, cursorRow - lines), cursorRow);
   // capture-pane drops a row's trailing spaces; the cursor may stand after some.
@@ -235,7 +238,7 @@ export function renderTail(fields: readonly string[], rows: readonly string[], l
  * current pen colour) are not in tmux's formats and are not restored.
  */
 export function renderSnapshot(fields: readonly string[], rows: readonly string[]): Buffer {
-  const num = (i: number): number => Number.parseInt(fields[i] ?? '', 10) || 0;
+  const num = (i: number): number => numberAt(fields, i);
   const [cx, cy, height] = [num(1), num(2), num(4)];
   const flag = (i: number): boolean => fields[i] === '1';
   const upper = num(8);
