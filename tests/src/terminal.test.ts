@@ -106,6 +106,24 @@ describe('the terminal stream', () => {
 
     assert.equal(await readTerminal(suite.daemon.client, 'ffffffff').closed, 4404);
   });
+
+  test('a lines count that is not a whole number from 1 to 100,000 is refused before the stream opens', async () => {
+    const session = await start('cat');
+    const refusals: [unknown, RegExp][] = [
+      [0, /lines must be >= 1/],
+      [1.5, /lines must be integer/],
+      ['1;kill-server', /lines must be integer/],
+      [100_001, /lines must be <= 100000/],
+    ];
+    for (const [lines, message] of refusals) {
+      await assert.rejects(
+        suite.daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: session.id }, query: { lines: lines as number } }),
+        (error: { status?: number; message: string }) => error.status === 400 && message.test(error.message),
+        `lines=${String(lines)}`,
+      );
+    }
+    assert.equal((await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status, 'running');
+  });
 });
 
 /** A client's text frame (RFC 6455: clients mask what they send). */
