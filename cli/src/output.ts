@@ -10,6 +10,11 @@ export async function printLines(lines: readonly string[]): Promise<void> {
   if (!process.stdout.write(`${lines.join('\n')}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
+/** Bytes as they are, waiting while stdout is full. */
+export async function printBytes(bytes: Uint8Array): Promise<void> {
+  if (!process.stdout.write(bytes)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
 /** The API's JSON, exactly, pretty-printed. */
 export const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -9,10 +10,14 @@ import websocket from '@fastify/websocket';
 import {
   CODEPIPER_VERSION,
   ErrorBody,
+  JSON_LINES,
   type ApiErrorBody,
   type ApiRegistrar,
   type Endpoint,
   type EndpointHandler,
+  type LinesContext,
+  type LinesEndpoint,
+  type LinesHandler,
   type RequestContext,
   type RequestOrigin,
   type SocketContext,
@@ -206,6 +211,25 @@ export class ApiServer implements ApiRegistrar {
         const result = await handler({ ...this.requestInput(request), body: request.body, reply: control, signal: gone.signal } as RequestContext<E>);
         reply.code(endpoint.status);
         return result;
+      },
+    });
+  }
+
+  handleLines<E extends LinesEndpoint>(endpoint: E, handler: LinesHandler<E>): void {
+    this.app.route({
+      method: 'GET',
+      url: endpoint.url,
+      config: { access: endpoint.access },
+      schema: {
+        summary: endpoint.summary,
+        tags: [...endpoint.tags],
+        ...inputSchemas(endpoint),
+        response: { 200: { content: { [JSON_LINES]: { schema: endpoint.line } } }, '4xx': { $ref: `${ErrorBody.$id}#` } },
+      },
+      handler: async (request, reply) => {
+        const lines = await handler(this.requestInput(request) as LinesContext<E>);
+        // A client that goes away destroys the stream, which ends the handler's iteration.
+        return reply.type(JSON_LINES).send(Readable.from(lines, { objectMode: false }));
       },
     });
   }

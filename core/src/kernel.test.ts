@@ -12,6 +12,7 @@ import {
   CodePiperError,
   createServiceRef,
   defineEndpoint,
+  defineLinesEndpoint,
   defineSocketEndpoint,
   SDK_CONTRACT_VERSION,
   type AnyPlugin,
@@ -165,12 +166,30 @@ describe('kernel API', () => {
     response: Type.Null(),
   });
   const feed = defineSocketEndpoint({ url: '/feed/:id', summary: 'A feed', tags: ['test'], params: Type.Object({ id: Type.Integer() }) });
+  const count = defineLinesEndpoint({
+    url: '/count',
+    summary: 'Numbers as JSON lines',
+    tags: ['test'],
+    query: Type.Object({ to: Type.Integer({ minimum: 0 }), breakAt: Type.Optional(Type.Integer()) }),
+    line: Type.Object({ n: Type.Integer() }),
+  });
 
   const api = plugin('api-test', (ctx) => {
     ctx.api.handle(echo, async ({ params, query, body, origin }) => ({ id: params.id, ...query, cwd: body.cwd, origin: origin.transport }));
     ctx.api.handle(fail, async ({ params }) => {
       if (params.how === 'known') throw new CodePiperError('busy', 'the thing is busy', 409, { retry: true });
       throw new Error('database password is hunter2');
+    });
+    ctx.api.handleLines(count, async ({ query }) => {
+      if (query.breakAt === 0) throw new CodePiperError('busy', 'counting is busy', 409);
+      return (async function* () {
+        // Chunks of 1,000 lines of about 5 KB: many per response, each split across socket reads.
+        for (let from = 1; from <= query.to; from += 1000) {
+          if (query.breakAt !== undefined && from > query.breakAt) throw new Error('lost count');
+          const to = Math.min(from + 999, query.to);
+          yield Array.from({ length: to - from + 1 }, (_, i) => `{"n":${from + i}}\n`).join('');
+        }
+      })();
     });
     ctx.api.handleSocket(feed, (socket, { params }) => {
       socket.on('message', (data) => socket.send(`feed ${params.id}: ${String(data)}`));
@@ -248,6 +267,28 @@ describe('kernel API', () => {
       assert.equal(error.code, 'invalid_request');
       return true;
     });
+  });
+
+  it('streams a JSON-lines endpoint in whole lines, and says so when it fails early or is cut short', async (t) => {
+    const { paths } = await started(t);
+    const client = new ApiClient({ socketPath: paths.socket });
+    const numbers: number[] = [];
+    for await (const chunk of client.lines(count, { query: { to: 25_000 } })) {
+      assert.equal(chunk.at(-1), 0x0a, 'every chunk ends a line');
+      for (const line of chunk.toString('utf8').trimEnd().split('\n')) numbers.push((JSON.parse(line) as { n: number }).n);
+    }
+    assert.deepEqual(numbers, Array.from({ length: 25_000 }, (_, i) => i + 1));
+
+    const drain = async (query: { to: number; breakAt?: number }): Promise<void> => {
+      for await (const chunk of client.lines(count, { query })) assert.ok(chunk.length > 0);
+    };
+    await assert.rejects(drain({ to: -1 }), (error: unknown) => error instanceof ApiError && error.status === 400 && /querystring\/to must be >= 0/.test(error.message));
+    await assert.rejects(drain({ to: 10, breakAt: 0 }), (error: unknown) => error instanceof ApiError && error.status === 409 && error.code === 'busy');
+    // A failure after the first lines cannot change the status any more: the client must not take the part for the whole.
+    await assert.rejects(drain({ to: 25_000, breakAt: 5_000 }), { message: "the daemon's answer to /count was cut short (aborted)" });
+
+    const document = (await request(paths.socket, 'GET', '/openapi.json')).json() as { paths: Record<string, { get: { responses: Record<string, { content: object }> } }> };
+    assert.deepEqual(Object.keys(document.paths['/count']!.get.responses['200']!.content), ['application/x-ndjson']);
   });
 
   it('reports its status and stops when asked over the API', async (t) => {

@@ -224,6 +224,10 @@ export class Kernel {
           duringRegister('api.handleSocket');
           api.handleSocket(endpoint, handler);
         },
+        handleLines: (endpoint, handler) => {
+          duringRegister('api.handleLines');
+          api.handleLines(endpoint, handler);
+        },
         handleFiles: (root) => {
           duringRegister('api.handleFiles');
           api.handleFiles(root);

@@ -158,10 +158,55 @@ export interface SocketContext<E> {
 
 export type SocketHandler<E> = (socket: WebSocket, request: SocketContext<E>) => void | Promise<void>;
 
+/**
+ * A GET endpoint that answers with JSON lines (`application/x-ndjson`), one
+ * `line` value each, streamed as they are produced: a long listing in one
+ * request, printed as it arrives, without a page of objects in memory.
+ */
+export interface LinesEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined, L extends TSchema = TSchema> {
+  readonly url: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly params: P;
+  readonly query: Q;
+  /** The schema of each line. */
+  readonly line: L;
+  readonly access: EndpointAccess;
+}
+
+export function defineLinesEndpoint<L extends TSchema, P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(spec: {
+  url: string;
+  summary: string;
+  tags: readonly string[];
+  params?: P;
+  query?: Q;
+  line: L;
+  access?: EndpointAccess;
+}): LinesEndpoint<P, Q, L> {
+  return Object.freeze({ access: 'authenticated' as const, ...spec, params: spec.params as P, query: spec.query as Q });
+}
+
+/** The media type of a `LinesEndpoint`'s response. */
+export const JSON_LINES = 'application/x-ndjson';
+
+export interface LinesContext<E> {
+  params: E extends LinesEndpoint<infer P, TSchema | undefined, TSchema> ? StaticOrNone<P> : never;
+  query: E extends LinesEndpoint<TSchema | undefined, infer Q, TSchema> ? StaticOrNone<Q> : never;
+  origin: RequestOrigin;
+}
+
+/**
+ * Resolves, or throws an `ApiError` answered as usual, before anything is sent;
+ * then yields text made of whole lines, each ending with a newline. A failure
+ * while yielding cuts the response short, which the client reports.
+ */
+export type LinesHandler<E> = (request: LinesContext<E>) => Promise<AsyncIterable<string>>;
+
 /** What a plugin uses, during `register`, to serve endpoints. */
 export interface ApiRegistrar {
   handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void;
   handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void;
+  handleLines<E extends LinesEndpoint>(endpoint: E, handler: LinesHandler<E>): void;
   /**
    * Serves every file under `root` (listed now, once) as a public GET route
    * of its own, and `/` as `root/index.html`: a web app's built files, which

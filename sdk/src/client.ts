@@ -1,6 +1,19 @@
 import http from 'node:http';
 import type { WebSocket } from 'ws';
-import { ApiError, expandUrl, type AnyEndpoint, type EndpointBody, type EndpointParams, type EndpointQuery, type EndpointResponse, type SocketEndpoint, type SocketContext } from './api.js';
+import {
+  ApiError,
+  expandUrl,
+  JSON_LINES,
+  type AnyEndpoint,
+  type EndpointBody,
+  type EndpointParams,
+  type EndpointQuery,
+  type EndpointResponse,
+  type LinesContext,
+  type LinesEndpoint,
+  type SocketContext,
+  type SocketEndpoint,
+} from './api.js';
 
 /** Where the daemon listens: its Unix socket (local) or a base URL (remote). */
 export type ClientTarget = { socketPath: string } | { baseUrl: string; headers?: Record<string, string> };
@@ -21,6 +34,7 @@ type Input<E> = { headers?: Record<string, string> } & (EndpointParams<E> extend
   (EndpointBody<E> extends undefined ? { body?: undefined } : { body: EndpointBody<E> });
 
 type SocketInput<E> = Partial<Pick<SocketContext<E>, 'params' | 'query'>>;
+type LinesInput<E> = Partial<Pick<LinesContext<E>, 'params' | 'query'>>;
 
 /** A typed client for the daemon's API, used by the CLI, the tests and third parties. */
 export class ApiClient {
@@ -37,13 +51,35 @@ export class ApiClient {
     const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
     const path = expandUrl(endpoint.url, i.params, i.query);
     const payload = i.body === undefined ? undefined : Buffer.from(JSON.stringify(i.body));
-    const { status, text } = await this.request(endpoint.method, path, payload, i.headers);
+    const response = await this.send(endpoint.method, path, payload, i.headers ?? {}, 'application/json');
+    const text = await readText(response);
     const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (status >= 400) {
-      const err = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-      throw new ApiError(status, err?.code ?? 'http_error', err?.message ?? `HTTP ${status}`, err?.details);
-    }
+    if ((response.statusCode ?? 500) >= 400) throw errorOf(response.statusCode ?? 500, parsed);
     return parsed as EndpointResponse<E>;
+  }
+
+  /**
+   * A JSON-lines endpoint's response as it arrives, in chunks of whole lines
+   * (each ending with a newline). Throws the daemon's `ApiError` before the
+   * first chunk, or an error if the response is cut short.
+   */
+  async *lines<E extends LinesEndpoint>(endpoint: E, input: LinesInput<E> = {}): AsyncGenerator<Buffer> {
+    const path = expandUrl(endpoint.url, input.params as Record<string, unknown>, input.query as Record<string, unknown>);
+    const response = await this.send('GET', path, undefined, {}, JSON_LINES);
+    if ((response.statusCode ?? 500) >= 400) throw errorOf(response.statusCode ?? 500, safeJson(await readText(response)));
+    const cutShort = (why: string): Error => new Error(`the daemon's answer to ${endpoint.url} was cut short (${why})`);
+    let carry: Buffer | undefined;
+    try {
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+        const end = data.lastIndexOf(0x0a) + 1;
+        carry = end < data.length ? data.subarray(end) : undefined;
+        if (end > 0) yield data.subarray(0, end);
+      }
+    } catch (error) {
+      throw cutShort((error as Error).message);
+    }
+    if (carry) throw cutShort('in the middle of a line');
   }
 
   /**
@@ -65,16 +101,16 @@ export class ApiClient {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
         res.on('end', () => {
-          const err = (safeJson(body) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-          reject(new ApiError(res.statusCode ?? 500, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.statusCode}`, err?.details));
+          reject(errorOf(res.statusCode ?? 500, safeJson(body)));
         });
       });
       socket.once('error', (error: NodeJS.ErrnoException) => reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error));
     });
   }
 
-  private async request(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string> = {}, retried = false): Promise<{ status: number; text: string }> {
-    const headers: Record<string, string | number> = { accept: 'application/json', ...extraHeaders };
+  /** Sends a request; resolves with the response as soon as its head has arrived. */
+  private async send(method: string, path: string, body: Buffer | undefined, extraHeaders: Record<string, string>, accept: string, retried = false): Promise<http.IncomingMessage> {
+    const headers: Record<string, string | number> = { accept, ...extraHeaders };
     if (body) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = body.length;
@@ -89,16 +125,11 @@ export class ApiClient {
       options = { hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: { ...headers, ...this.target.headers } };
     }
     return new Promise((resolve, reject) => {
-      const req = transport.request(options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = transport.request(options, resolve);
       req.on('error', (error: NodeJS.ErrnoException) => {
         // A kept-alive socket the server closed while idle fails before the request reached it: sent again once, on a new socket.
         if (req.reusedSocket && !retried && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
-          resolve(this.request(method, path, body, extraHeaders, true));
+          resolve(this.send(method, path, body, extraHeaders, accept, true));
           return;
         }
         reject(isUnreachable(error) ? new DaemonUnreachableError(this.description, error) : error);
@@ -106,6 +137,18 @@ export class ApiClient {
       req.end(body);
     });
   }
+}
+
+async function readText(response: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The `ApiError` an error response's body describes. */
+function errorOf(status: number, body: unknown): ApiError {
+  const err = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+  return new ApiError(status, err?.code ?? 'http_error', err?.message ?? `HTTP ${status}`, err?.details);
 }
 
 function isUnreachable(error: NodeJS.ErrnoException): boolean {

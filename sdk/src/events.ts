@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineEndpoint, defineSocketEndpoint } from './api.js';
+import { defineEndpoint, defineLinesEndpoint, defineSocketEndpoint } from './api.js';
 import { defineParallelHook } from './hooks.js';
 import { IsoTime, Nullable } from './schemas.js';
 import { createServiceRef } from './services.js';
@@ -42,6 +42,12 @@ export interface EventLog {
   /** Stores the event, then publishes it to subscribers and the `events.appended` hook. */
   append(event: NewEvent, source: string): Promise<CodePiperEvent>;
   list(query: EventQuery): Promise<CodePiperEvent[]>;
+  /**
+   * Every stored event matching the query (its `limit` and `newest` are
+   * ignored), oldest first, as JSON lines in chunks of many: the form a long
+   * listing is sent in, made by SQLite without an object per event.
+   */
+  lines(query: EventQuery): AsyncIterable<string>;
   /** The id of the newest stored event (0 when there is none): a cursor for "what happens from now on". */
   latestId(): Promise<number>;
   /** Live events matching the query (its `after` and `limit` are ignored). Returns an unsubscribe function. */
@@ -73,6 +79,13 @@ export const eventEndpoints = {
     tags: ['events'],
     query: EventsQuerySchema,
     response: Type.Object({ events: Type.Array(EventSchema) }),
+  }),
+  lines: defineLinesEndpoint({
+    url: '/events/lines',
+    summary: 'Every stored event, oldest first, as JSON lines (one event a line): for long listings',
+    tags: ['events'],
+    query: Type.Omit(EventsQuerySchema, ['limit', 'newest']),
+    line: EventSchema,
   }),
   stream: defineSocketEndpoint({
     url: '/events/stream',

@@ -1,31 +1,19 @@
 import type { CAC } from 'cac';
-import { eventEndpoints, sessionEndpoints, type ApiClient, type CodePiperEvent } from '@codepiper/sdk';
+import { eventEndpoints, sessionEndpoints, type CodePiperEvent } from '@codepiper/sdk';
 import { optionValue } from '../args.js';
 import { connect } from '../client.js';
 import { forSession } from '../errors.js';
 import { follow } from '../follow.js';
 import { formatEvent } from '../format.js';
-import { print, printLines } from '../output.js';
-
-/** The API's largest page. */
-const PAGE_SIZE = 10_000;
+import { print, printBytes, printLines } from '../output.js';
 
 interface EventFilter {
   session: string;
   type: string | undefined;
 }
 
-/** Every stored event matching `filter`, oldest first, a page at a time. */
-async function* storedEvents(client: ApiClient, filter: EventFilter): AsyncGenerator<CodePiperEvent[]> {
-  let after: number | undefined;
-  for (;;) {
-    const { events } = await forSession(filter.session, client.call(eventEndpoints.list, { query: { ...filter, after, limit: PAGE_SIZE } }));
-    yield events;
-    const last = events.at(-1);
-    if (events.length < PAGE_SIZE || !last) return;
-    after = last.id;
-  }
-}
+/** The id of the last event in a chunk of JSON lines. */
+const lastIdIn = (chunk: Buffer): number => (JSON.parse(chunk.toString('utf8', chunk.lastIndexOf(0x0a, chunk.length - 2) + 1)) as CodePiperEvent).id;
 
 export function registerEventCommands(cli: CAC): void {
   cli
@@ -45,7 +33,12 @@ export function registerEventCommands(cli: CAC): void {
         lastId = event.id;
         return options.json ? JSON.stringify(event) : formatEvent(event);
       };
-      for await (const page of storedEvents(client, filter)) await printLines(page.map(line));
+      // The stored events arrive as JSON lines: printed as they are with --json, with no object made per event.
+      for await (const chunk of client.lines(eventEndpoints.lines, { query: filter })) {
+        lastId = lastIdIn(chunk);
+        if (options.json) await printBytes(chunk);
+        else await printLines(chunk.toString('utf8', 0, chunk.length - 1).split('\n').map((text) => line(JSON.parse(text) as CodePiperEvent)));
+      }
       if (!options.follow) return;
       // The stream replays what was stored after `after`, then goes live: nothing is missed; ids already shown are skipped.
       const socket = await forSession(

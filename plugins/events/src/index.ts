@@ -40,6 +40,8 @@ export default definePlugin({
       return { events };
     });
 
+    ctx.api.handleLines(eventEndpoints.lines, async ({ query }) => ctx.services.get(eventLogRef).lines({ sessionId: query.session, after: query.after, type: query.type }));
+
     ctx.api.handleSocket(eventEndpoints.stream, (socket, { query }) =>
       streamEvents(socket, ctx.services.get(eventLogRef), { sessionId: query.session, after: query.after, type: query.type }),
     );
