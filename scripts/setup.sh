@@ -51,11 +51,13 @@ if [ "${FOR_TESTS:-0}" = 1 ]; then
   pnpm install --frozen-lockfile --reporter=silent
   say "building"
   pnpm exec tsc -b
+  pnpm --filter @codepiper/cli --silent bundle
 else
   say "installing packages"
   pnpm install --frozen-lockfile --reporter=silent --filter '@codepiper/cli...' --filter '@codepiper/web...'
   say "building"
   pnpm exec tsc -b cli
+  pnpm --filter @codepiper/cli --silent bundle
 fi
 say "building the web dashboard"
 pnpm --filter @codepiper/web --silent build >/dev/null

@@ -3,7 +3,6 @@ import { writeSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { CAC } from 'cac';
 import { codepiperHome, DaemonUnreachableError, daemonEndpoints, daemonSocketPath, type ApiClient } from '@codepiper/sdk';
 import type { WebFlags } from '@codepiper/core';
@@ -17,7 +16,8 @@ import { print, printResult } from '../output.js';
 const WAIT_MS = 30_000;
 const POLL_MS = 50;
 const LOG_TAIL_LINES = 20;
-const MAIN_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
+/** The script this CLI was started as, for starting the daemon in the background. */
+const MAIN_SCRIPT = process.argv[1]!;
 /** A detached daemon's notices (the bootstrap password) go to `daemon --detach` through this descriptor, never to a file. */
 const NOTICE_FD_VARIABLE = 'CODEPIPER_NOTICE_FD';
 const NOTICE_FD = 3;
