@@ -1,10 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Resident memory of process `pid`, in MB (Linux /proc). */
-export function rssMegabytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+/** A memory field of /proc/PID/status (Linux), in MB. */
+function statusMegabytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
+
+/** Resident memory of process `pid`, in MB. */
+export const rssMegabytes = (pid: number): number => statusMegabytes(pid, 'VmRSS');
+
+/** The most resident memory process `pid` has had so far, in MB. */
+export const peakRssMegabytes = (pid: number): number => statusMegabytes(pid, 'VmHWM');
 
 /** The processes of process group `pgid`. */
 export function groupPids(pgid: number): number[] {

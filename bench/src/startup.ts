@@ -1,9 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { sessionEndpoints } from '@codepiper/sdk';
 import { cliPath, TestDaemon } from '@codepiper/tests/harness';
+import { installedFromNpm } from './npm-cache.js';
 import { groupPids, rssMegabytes } from './proc.js';
 import { distribution, round } from './stats.js';
 
@@ -13,7 +14,6 @@ const DAEMON_STARTS = 5;
 const IDLE_SECONDS = 10;
 /** The first CodePiper, as published, and the Bun it runs on; installed from npm into this cache. */
 const FIRST_CODEPIPER = { codepiper: '0.2.1', bun: '1.4.5' };
-const CACHE = path.resolve(import.meta.dirname, '..', '.cache', `first-codepiper-${FIRST_CODEPIPER.codepiper}`);
 
 /**
  * The environment a user's shell gives: without NODE_EXTRA_CA_CERTS, which
@@ -95,23 +95,14 @@ async function daemonStarts(argv: string[], env: NodeJS.ProcessEnv, socketPath: 
 
 /** The first CodePiper's `bin/codepiper` and the Bun that runs it, installed once; undefined if npm cannot. */
 function firstCodePiper(): { bin: string; bunDir: string } | undefined {
-  const bin = path.join(CACHE, 'node_modules', 'codepiper', 'bin', 'codepiper');
-  const bunDir = path.join(CACHE, 'node_modules', '.bin');
-  if (!existsSync(bin)) {
-    mkdirSync(CACHE, { recursive: true });
-    try {
-      console.error(`installing codepiper@${FIRST_CODEPIPER.codepiper} and bun@${FIRST_CODEPIPER.bun} from npm into ${CACHE}...`);
-      // A package of its own, so that npm does not take the surrounding repository for the project.
-      writeFileSync(path.join(CACHE, 'package.json'), '{"private": true}\n');
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', `codepiper@${FIRST_CODEPIPER.codepiper}`, `bun@${FIRST_CODEPIPER.bun}`], { cwd: CACHE, stdio: 'ignore', timeout: 600_000 });
-      // Its own postinstall (npm no longer runs it unasked) links its workspace packages.
-      execFileSync(process.execPath, [path.join(CACHE, 'node_modules', 'codepiper', 'scripts', 'postinstall-link-workspaces.mjs')], { stdio: 'ignore' });
-    } catch (error) {
-      console.error(`the first CodePiper could not be installed (${(error as Error).message}); measuring ours alone`);
-      return undefined;
-    }
-  }
-  return { bin, bunDir };
+  const { codepiper, bun } = FIRST_CODEPIPER;
+  const check = path.join('node_modules', 'codepiper', 'bin', 'codepiper');
+  const dir = installedFromNpm(`first-codepiper-${codepiper}`, [`codepiper@${codepiper}`, `bun@${bun}`], check, (into) => {
+    // Its own postinstall (npm no longer runs it unasked) links its workspace packages.
+    execFileSync(process.execPath, [path.join(into, 'node_modules', 'codepiper', 'scripts', 'postinstall-link-workspaces.mjs')], { stdio: 'ignore' });
+  });
+  if (!dir) return undefined;
+  return { bin: path.join(dir, check), bunDir: path.join(dir, 'node_modules', '.bin') };
 }
 
 export interface StartupResult {

@@ -10,12 +10,19 @@ import path from 'node:path';
  */
 export class TranscriptSet {
   private written = 0;
+  private claudeWritten = 0;
   private sessions = 0;
 
   constructor(readonly root: string) {}
 
-  get claudeDir(): string {
+  /** What CLAUDE_CONFIG_DIR would be (ccusage reads `projects/` under it). */
+  get claudeConfigDir(): string {
     return path.join(this.root, 'claude');
+  }
+
+  /** Claude Code's transcripts, a directory per project, as under ~/.claude/projects. */
+  get claudeDir(): string {
+    return path.join(this.claudeConfigDir, 'projects');
   }
 
   get codexDir(): string {
@@ -24,6 +31,11 @@ export class TranscriptSet {
 
   get bytes(): number {
     return this.written;
+  }
+
+  /** The part of `bytes` in Claude Code's transcripts. */
+  get claudeBytes(): number {
+    return this.claudeWritten;
   }
 
   /** Adds sessions until the set holds at least `bytes`. */
@@ -41,7 +53,9 @@ export class TranscriptSet {
     try {
       const text = lines.join('\n') + '\n';
       writeSync(fd, text);
-      this.written += Buffer.byteLength(text);
+      const size = Buffer.byteLength(text);
+      this.written += size;
+      if (file.startsWith(this.claudeDir)) this.claudeWritten += size;
     } finally {
       closeSync(fd);
     }
