@@ -71,6 +71,29 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     assert.equal(suite.daemon.tmux(['display', '-p', '-t', `=cp-${session.id}:`, '#{pane_dead}']).stdout.trim(), '0');
   });
 
+  test('a restarted daemon gives new sessions its own environment, not the one the tmux server started with', async () => {
+    const env = suite.daemon.extraEnv;
+    Object.assign(env, { CP_TEST_URL: 'http://old.example', CP_TEST_GONE: 'still here', CP_TEST_ODD: 'one\ntwo \'quoted\' #{x}' });
+    await suite.daemon.stop();
+    await suite.daemon.start();
+    // A session that outlives the daemon keeps the tmux server, and its global environment, alive.
+    const keeper = await start('sleep', '600');
+    const printed = async (): Promise<string> => {
+      const probe = await start('sh', '-c', 'printf "%s|%s|%s" "$CP_TEST_URL" "${CP_TEST_GONE-unset}" "$CP_TEST_ODD"; exec sleep 600');
+      await waitFor('the probe to print', async () => (await suite.daemon.cli(['output', probe.id])).stdout.includes('|'));
+      return (await suite.daemon.cli(['output', probe.id])).stdout.trim();
+    };
+    assert.equal(await printed(), "http://old.example|still here|one\ntwo 'quoted' #{x}");
+
+    await suite.daemon.stop();
+    env.CP_TEST_URL = 'http://new.example';
+    delete env.CP_TEST_GONE;
+    await suite.daemon.start();
+    assert.equal((await show(keeper.id)).status, 'running', 'the tmux server was kept');
+    assert.equal(await printed(), "http://new.example|unset|one\ntwo 'quoted' #{x}");
+    for (const name of ['CP_TEST_URL', 'CP_TEST_ODD']) delete env[name];
+  });
+
   // Last: it leaves the suite's daemon on a new database.
   test('a lost database: the daemon refuses to start, naming the file, and kills nothing; started afresh, the programs still run', async () => {
     const program = await start('cat');

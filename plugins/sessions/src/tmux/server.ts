@@ -574,7 +574,7 @@ export class TmuxServer {
       const pid = client.command(`display-message -p '#{pid}'`);
       const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
       await client.ready;
-      await Promise.all([...setup, quiet, forgetDaemonEnv(client)]);
+      await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env)]);
       this.serverPid = Number((await pid)[0]) || undefined;
       let records = parseRecords(await state);
       if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
@@ -809,12 +809,21 @@ function tmuxEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A server started by an earlier daemon may still hold the daemon's variables in its global environment. */
-async function forgetDaemonEnv(client: ControlClient): Promise<void> {
-  const names = (await client.command('show-environment -g')).map((line) => /^-?([^=]+)/.exec(line)?.[1] ?? '');
-  const stale = names.filter((name) => DAEMON_VARIABLE.test(name) && ENV_NAME.test(name));
+/**
+ * Makes the server's global environment, which new sessions start from, the
+ * daemon's (`env`). A server an earlier daemon started still holds that
+ * daemon's: a daemon restarted with a new ANTHROPIC_BASE_URL would otherwise
+ * give new sessions the old one, and a variable since unset would live on.
+ */
+async function adoptDaemonEnv(client: ControlClient, env: NodeJS.ProcessEnv): Promise<void> {
+  const wanted = Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && ENV_NAME.test(entry[0]));
+  const held = (await client.command('show-environment -g')).map((line) => /^-?([^=]+)/.exec(line)?.[1] ?? '');
   // A name misread from a multi-line value is unknown to tmux: its error is of no consequence.
-  await Promise.all(stale.map((name) => client.command(`set-environment -g -u ${name}`).catch(() => undefined)));
+  const gone = held.filter((name) => ENV_NAME.test(name) && env[name] === undefined);
+  await Promise.all([
+    ...wanted.map(([name, value]) => client.command(`set-environment -g ${name} ${quoteWord(value)}`)),
+    ...gone.map((name) => client.command(`set-environment -g -u ${name}`).catch(() => undefined)),
+  ]);
 }
 
 /** new-session's `-e NAME=value` pairs, the names `env -u` removes, and the names to forget once the program runs. */
