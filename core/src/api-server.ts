@@ -40,6 +40,7 @@ import Fastify, {
   type FastifySchemaValidationError,
 } from 'fastify';
 import { Connections } from './connections.js';
+import { StartRefused } from './errors.js';
 import { HostNames } from './host-names.js';
 import { checkLocalRequest, type CheckLocalControl } from './local-gate.js';
 import { claimSocket } from './socket-claim.js';
@@ -317,9 +318,9 @@ export class ApiServer implements ApiRegistrar {
     // @fastify/websocket handles the upgrades of the server Fastify made; hand it this one's.
     server.on('upgrade', (request, socket, head) => this.app.server.emit('upgrade', request, socket, head));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => reject(listenRefusal(error, web.host, web.port)));
       server.listen({ host: web.host, port: web.port }, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         resolve();
       });
     });
@@ -380,6 +381,15 @@ function securityHeaders(tls: boolean): FastifyHelmetOptions {
     hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   };
+}
+
+/** Why the TCP listener could not listen, in the words of what to do about it. */
+function listenRefusal(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const refusal = (message: string): StartRefused => new StartRefused(message, { cause: error });
+  if (error.code === 'EADDRINUSE') return refusal(`port ${port} on ${host} is in use by another program; choose another with --port (or web.port in config.yaml)`);
+  if (error.code === 'EACCES') return refusal(`no permission to listen on port ${port} (ports below 1024 need privileges); choose another with --port`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return refusal(`${host} is not an address of this machine; choose another with --host`);
+  return error;
 }
 
 function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | undefined }): { params?: TSchema; querystring?: TSchema } {

@@ -62,6 +62,7 @@ describe('runDaemon', () => {
     await first.exited;
     assert.equal(code, 1);
     assert.match(stderr, new RegExp(`codepiper daemon: a daemon is already running \\(pid ${first.child.pid}\\)`));
+    assert.doesNotMatch(stderr, /^\s+at /m, 'a refusal is its message, without a stack');
   });
 
   it('two daemons started at once on one home: one runs, the other says so before any plugin starts', async (t) => {

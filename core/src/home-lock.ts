@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import { StartRefused } from './errors.js';
 import { runningDaemonPid } from './socket-claim.js';
 
 export interface HomeLock {
@@ -25,7 +26,7 @@ export async function lockHome(home: string, socketPath: string): Promise<HomeLo
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     const pid = await runningDaemonPid(socketPath);
-    throw new Error(typeof pid === 'number' ? `a daemon is already running (pid ${pid}), listening on ${socketPath}` : `another daemon is starting on ${home}`, { cause: error });
+    throw new StartRefused(typeof pid === 'number' ? `a daemon is already running (pid ${pid}), listening on ${socketPath}` : `another daemon is starting on ${home}`, { cause: error });
   }
   server.unref();
   return { release: () => new Promise((resolve) => server.close(() => resolve())) };

@@ -3,16 +3,16 @@ import { httpAuthenticate, localControlRequest, type AnyPlugin, type KernelContr
 import { pino, type Logger } from 'pino';
 import { ApiServer, type WebListener } from './api-server.js';
 import { isLoopback } from './host-names.js';
-import { loadConfig, type KernelConfig, type WebSettings } from './config.js';
+import { ConfigError, loadConfig, type KernelConfig, type WebSettings } from './config.js';
 import { ServiceContainer } from './container.js';
 import { serveDaemonEndpoints } from './daemon-endpoints.js';
-import { messageOf } from './errors.js';
+import { messageOf, StartRefused } from './errors.js';
 import { HookBus } from './hook-bus.js';
 import { createLogger, type KernelLogger } from './logger.js';
 import { runMigrations } from './migrations.js';
 import { emptyRunDir, ensureHome, resolvePaths, type Env, type KernelPaths } from './paths.js';
 import { orderPlugins } from './plugin-graph.js';
-import { describePlugin, loadListedPlugins } from './plugin-loader.js';
+import { describePlugin, loadListedPlugins, PluginLoadError } from './plugin-loader.js';
 import { markDatabase, refuseLostDatabase } from './database-guard.js';
 import { lockHome, type HomeLock } from './home-lock.js';
 import { claimSocket } from './socket-claim.js';
@@ -123,7 +123,8 @@ export class Kernel {
       this.log = this.logSink.log;
       await this.bringUp(plugins, config);
     } catch (error) {
-      this.log.fatal({ err: error }, `daemon failed to start: ${messageOf(error)}`);
+      const expected = error instanceof StartRefused || error instanceof ConfigError || error instanceof PluginLoadError;
+      this.log.fatal(expected ? {} : { err: error }, `daemon failed to start: ${messageOf(error)}`);
       await this.shutdown('failed to start');
       throw error;
     }
@@ -296,7 +297,7 @@ function readTlsFile(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (error) {
-    throw new Error(`cannot read the TLS ${what} ${file}: ${messageOf(error)}`, { cause: error });
+    throw new StartRefused(`cannot read the TLS ${what} ${file}: ${messageOf(error)}; check --tls-cert and --tls-key (or web.tls in config.yaml)`, { cause: error });
   }
 }
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import net from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, tempHome, TestDaemon, waitFor } from './harness.js';
+import { runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
 
 /** A raw request over the daemon's socket, to check what any client would get. */
 function raw(socketPath: string, method: string, url: string, body?: string): Promise<{ status: number; json: unknown }> {
@@ -122,6 +124,36 @@ describe('the CLI without a daemon', () => {
       assert.equal(stopped.code, 0, stopped.stderr);
       await waitFor('the daemon to be gone', async () => (await runCli(['daemon', 'status'], { env })).code === 3);
     } finally {
+      await runCli(['daemon', 'stop'], { env });
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('a start that cannot be: one line saying why and a non-zero exit, no stack (two at once, a port in use, a missing TLS file)', async () => {
+    const home = tempHome();
+    const env = { ...process.env, CODEPIPER_HOME: home };
+    const busy = net.createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const port = (busy.address() as net.AddressInfo).port;
+    const oneLine = (result: CliResult, reason: RegExp): void => {
+      assert.equal(result.code, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack');
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /^codepiper: the daemon did not start: /);
+      assert.match(result.stderr, reason);
+    };
+    try {
+      const pair = await Promise.all([runCli(['daemon', '--detach'], { env }), runCli(['daemon', '--detach'], { env })]);
+      const loser = pair.find((r) => r.code !== 0);
+      assert.ok(loser, `one of two must lose: ${JSON.stringify(pair)}`);
+      assert.equal(pair.filter((r) => r.code === 0).length, 1, 'and one wins');
+      oneLine(loser, /another daemon is starting on|a daemon is already running \(pid \d+\)/);
+      await runCli(['daemon', 'stop'], { env });
+
+      oneLine(await runCli(['daemon', '--detach', '--web', '--port', String(port)], { env }), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use by another program; choose another with --port`));
+      oneLine(await runCli(['daemon', '--detach', '--web', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], { env }), /cannot read the TLS certificate \/nonexistent\/cert\.pem/);
+    } finally {
+      busy.close();
       await runCli(['daemon', 'stop'], { env });
       rmSync(home, { recursive: true, force: true });
     }

@@ -141,8 +141,12 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
   child.once('error', (error) => (exit = error.message));
   const up = await pollUntil(async () => exit !== undefined || (await answers(client)), WAIT_MS);
   if (exit !== undefined || !up) {
+    const tail = await logTail(outFile, offset);
+    // A daemon that refuses to start says why in one last line (see runDaemon): that line is the error.
+    const refusal = exit !== undefined ? /^codepiper daemon: (.+)$/m.exec(tail.split('\n').at(-1) ?? '')?.[1] : undefined;
+    if (refusal) throw new Error(`the daemon did not start: ${refusal} (its log: ${outFile})`);
     const what = exit !== undefined ? `the daemon exited during startup (${exit})` : `the daemon did not answer within ${WAIT_MS / 1000} s (it may still be starting)`;
-    throw new Error(`${what}; the end of ${outFile}:\n${await logTail(outFile, offset)}`);
+    throw new Error(`${what}; the end of ${outFile}:\n${tail}`);
   }
   noticePipe.destroy();
   child.unref();
