@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import type { LocalControlRequest } from '@codepiper/sdk';
 import { judgeControlRequest, parseParentPid, SESSION_MARKER, type SessionProcesses } from './control-guard.js';
@@ -22,6 +23,9 @@ describe('the control-plane guard', () => {
       await exited;
       children.push({ kill: (signal: NodeJS.Signals) => process.kill(pid, signal) } as ChildProcess);
     }
+    // `$!` is printed as soon as sh forks: until the child has become `sleep`, its /proc entries are
+    // sh's, and mid-exec its environment reads empty (seen on a loaded machine).
+    while ((await readFile(`/proc/${pid}/comm`, 'utf8')).trim() !== 'sleep') await new Promise((resolve) => setTimeout(resolve, 5));
     return pid;
   };
   const processes = (serverPid: number | undefined, panes: [number, string][] = []): SessionProcesses => ({
