@@ -306,7 +306,7 @@ export const sessionEndpoints = {
   stop: defineEndpoint({
     method: 'POST',
     url: '/sessions/:id/stop',
-    summary: 'Ask the program to end; force it after a grace period',
+    summary: 'Ask the program to end; force it after a grace period (a session that has ended is left as it is)',
     tags: ['sessions'],
     params: IdParams,
     response: SessionSchema,
@@ -314,10 +314,25 @@ export const sessionEndpoints = {
   kill: defineEndpoint({
     method: 'POST',
     url: '/sessions/:id/kill',
-    summary: 'End the session at once',
+    summary: 'End the session at once (a session that has ended is left as it is)',
     tags: ['sessions'],
     params: IdParams,
     response: SessionSchema,
+  }),
+  remove: defineEndpoint({
+    method: 'DELETE',
+    url: '/sessions/:id',
+    summary: 'Forget a finished session: its record goes and its name is free again (409 while it runs); its events stay',
+    tags: ['sessions'],
+    params: IdParams,
+    response: SessionSchema,
+  }),
+  prune: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/prune',
+    summary: 'Forget every finished session',
+    tags: ['sessions'],
+    response: Type.Object({ removed: Type.Array(SessionSchema) }),
   }),
   attachInfo: defineEndpoint({
     method: 'GET',

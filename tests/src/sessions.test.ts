@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ApiClient, ApiError, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { ApiClient, ApiError, databasePath, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { suiteDaemon, waitFor } from './harness.js';
 
 describe('shell sessions through the CLI and the API', () => {
@@ -184,11 +185,90 @@ describe('shell sessions through the CLI and the API', () => {
     assert.notEqual(ambiguous.code, 0);
     assert.match(ambiguous.stderr, /ambiguous/);
     assert.ok(ambiguous.stderr.includes(pair[0].slice(0, 8)) && ambiguous.stderr.includes(pair[1].slice(0, 8)), ambiguous.stderr);
+  });
 
-    await startCat('twin');
-    await startCat('twin');
-    const twins = await suite.daemon.cli(['show', 'twin']);
-    assert.notEqual(twins.code, 0);
-    assert.match(twins.stderr, /ambiguous/);
+  test('stop and kill of a session that has ended succeed and leave it as it was', async () => {
+    const result = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', 'exit 3']);
+    const session = JSON.parse(result.stdout) as SessionRecord;
+    await waitFor('the exit', async () => (await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'exited');
+    for (const verb of ['stop', 'kill', 'stop']) {
+      const again = await suite.daemon.cli([verb, session.id, '--json']);
+      assert.equal(again.code, 0, again.stderr);
+      const record = JSON.parse(again.stdout) as SessionRecord;
+      assert.deepEqual([record.status, record.exitCode, record.statusDetail], ['exited', 3, null], `${verb} keeps the exit code`);
+    }
+  });
+
+  test('a name belongs to one session: taken names are refused, even by starts racing for it, until rm frees it', async () => {
+    const holder = await startCat('taken');
+    const second = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'taken', '--', 'cat']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`a session named "taken" exists \\(${holder.id.slice(0, 8)}, running\\)`));
+
+    const other = await startCat();
+    const rename = await suite.daemon.cli(['rename', other.id, 'taken']);
+    assert.equal(rename.code, 1);
+    assert.match(rename.stderr, /a session named "taken" exists/);
+
+    const race = await Promise.allSettled(
+      Array.from({ length: 6 }, () => suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: suite.workdir, name: 'raced', args: ['cat'] } })),
+    );
+    const won = race.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1, 'one start gets the name');
+    for (const lost of race.filter((r) => r.status === 'rejected')) {
+      assert.ok(lost.reason instanceof ApiError && lost.reason.status === 409 && lost.reason.code === 'name_taken', String(lost.reason));
+    }
+    const raced = (await suite.daemon.client.call(sessionEndpoints.list)).sessions.filter((s) => s.name === 'raced');
+    assert.equal(raced.length, 1);
+    const tmuxSessions = suite.daemon.tmux(['list-sessions', '-F', '#{session_name}']).stdout;
+    assert.equal(race.length - won.length, 5);
+    assert.ok(tmuxSessions.includes(`cp-${raced[0]!.id}`), 'the winner runs');
+
+    const running = await suite.daemon.cli(['rm', 'taken']);
+    assert.equal(running.code, 1);
+    assert.match(running.stderr, /is running; stop it first/);
+    await suite.daemon.cli(['stop', 'taken']);
+    const removed = await suite.daemon.cli(['rm', 'taken', '--json']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual((JSON.parse(removed.stdout) as { removed: SessionRecord[] }).removed.map((s) => s.id), [holder.id]);
+    assert.equal((await suite.daemon.cli(['show', holder.id])).code, 1, 'forgotten');
+    const events = await suite.daemon.cli(['events', holder.id]);
+    assert.equal(events.code, 1, 'its events are no longer reached through the session');
+    await startCat('taken');
+  });
+
+  test('prune forgets every finished session and keeps the running ones', async () => {
+    const running = await startCat();
+    const finished = await startCat();
+    await suite.daemon.cli(['kill', finished.id]);
+    const pruned = await suite.daemon.cli(['prune', '--json']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    const removed = (JSON.parse(pruned.stdout) as { removed: SessionRecord[] }).removed;
+    assert.ok(removed.some((s) => s.id === finished.id));
+    assert.ok(removed.every((s) => s.status === 'exited' || s.status === 'crashed'));
+    const left = (await suite.daemon.client.call(sessionEndpoints.list)).sessions;
+    assert.ok(left.some((s) => s.id === running.id));
+    assert.ok(left.every((s) => s.status !== 'exited' && s.status !== 'crashed'));
+    assert.equal((await suite.daemon.cli(['prune'])).stdout.trim(), 'no finished sessions');
+  });
+
+  // Last: it restarts the daemon.
+  test('a home from before names were unique keeps all its sessions: the older of two with one name gets its id prefix', async () => {
+    const older = await startCat('dupe-older');
+    const newer = await startCat('dupe-newer');
+    await suite.daemon.stop();
+    // The schema as migration 1 left it, with two sessions of one name.
+    const sqlite = spawnSync('sqlite3', [
+      databasePath(suite.daemon.home),
+      `DROP INDEX sessions_by_name; CREATE INDEX sessions_by_name ON sessions (name);
+       DELETE FROM _migrations WHERE plugin = 'sessions' AND version = 2;
+       UPDATE sessions SET name = 'same' WHERE id IN ('${older.id}', '${newer.id}');`,
+    ], { encoding: 'utf8' });
+    assert.equal(sqlite.status, 0, sqlite.stderr);
+    await suite.daemon.start();
+    const show = async (id: string): Promise<SessionRecord> => suite.daemon.client.call(sessionEndpoints.show, { params: { id } });
+    assert.equal((await show(newer.id)).name, 'same');
+    assert.equal((await show(older.id)).name, `same-${older.id.slice(0, 8)}`);
+    assert.equal((await show(older.id)).status, 'running', 'nothing else changed');
   });
 });

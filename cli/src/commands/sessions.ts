@@ -158,6 +158,26 @@ export function registerSessionCommands(cli: CAC): void {
   }
 
   cli
+    .command('rm <id> [...more]', 'Forget finished sessions: their records go and their names are free again (their events stay)')
+    .option('--json', 'Print the removed sessions as JSON')
+    .example('  $ codepiper rm ab12 cd34')
+    .action(async (id: string, more: string[], options: JsonOption) => {
+      const client = connect();
+      const removed: SessionRecord[] = [];
+      for (const ref of [id, ...more]) removed.push(await forSession(ref, client.call(sessionEndpoints.remove, { params: { id: ref } })));
+      printResult({ removed }, options.json, (r) => r.removed.map((s) => `removed ${shortId(s.id)} ${s.name}`).join('\n'));
+    });
+
+  cli
+    .command('prune', 'Forget every finished session')
+    .option('--json', 'Print the removed sessions as JSON')
+    .example('  $ codepiper prune')
+    .action(async (options: JsonOption) => {
+      const result = await connect().call(sessionEndpoints.prune);
+      printResult(result, options.json, (r) => (r.removed.length === 0 ? 'no finished sessions' : `removed ${r.removed.length} finished session${r.removed.length === 1 ? '' : 's'}`));
+    });
+
+  cli
     .command('rename <id> <name>', 'Rename a session')
     .option('--json', 'Print the session as JSON')
     .example('  $ codepiper rename ab12 "fix login bug"')

@@ -24,4 +24,13 @@ export const migrations: Migration[] = [
          CREATE INDEX sessions_by_status ON sessions (status);
          CREATE INDEX sessions_by_name ON sessions (name);`,
   },
+  {
+    version: 2,
+    name: 'session names are unique',
+    // Names are how people refer to sessions; older homes may hold duplicates: all but the newest get their id's prefix.
+    up: `UPDATE sessions SET name = name || '-' || substr(id, 1, 8)
+           WHERE rowid NOT IN (SELECT max(rowid) FROM sessions GROUP BY name);
+         DROP INDEX sessions_by_name;
+         CREATE UNIQUE INDEX sessions_by_name ON sessions (name);`,
+  },
 ];

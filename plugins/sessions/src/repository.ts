@@ -74,7 +74,7 @@ export class SessionRepository {
   constructor(private readonly store: Store) {}
 
   async insert(session: StoredSession): Promise<void> {
-    await this.store.run(
+    await this.uniqueName(session.name, () => this.store.run(
       `INSERT INTO sessions (id, name, provider, cwd, command, status, status_detail, exit_code, created_at, updated_at, ended_at, tmux_session, tmux_pane, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
@@ -93,11 +93,17 @@ export class SessionRepository {
         session.tmuxPane,
         JSON.stringify(session.metadata),
       ],
-    );
+    ));
   }
 
   async delete(id: string): Promise<void> {
     await this.store.run('DELETE FROM sessions WHERE id = ?', [id]);
+  }
+
+  /** The session named `name` exactly, if any. */
+  async named(name: string): Promise<StoredSession | undefined> {
+    const row = await this.store.get<SessionRow>('SELECT * FROM sessions WHERE name = ?', [name]);
+    return row && toSession(row);
   }
 
   async get(id: string): Promise<StoredSession | undefined> {
@@ -140,16 +146,32 @@ export class SessionRepository {
       params.push(typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as string | number | null));
     }
     params.push(id);
-    await this.store.run(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`, params);
+    await this.uniqueName(patch.name, () => this.store.run(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`, params));
     const updated = await this.get(id);
     if (!updated) throw notFound(`session "${id}"`);
     return updated;
+  }
+
+  /** Runs a write that may set `name`, turning the unique index's refusal into `name_taken`. */
+  private async uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (name !== undefined && /UNIQUE constraint failed: sessions\.name/.test((error as Error).message)) throw nameTaken(name, await this.named(name));
+      throw error;
+    }
   }
 
   async lastScreen(id: string): Promise<Screen | undefined> {
     const row = await this.store.get<{ last_screen: string | null }>('SELECT last_screen FROM sessions WHERE id = ?', [id]);
     return row?.last_screen ? (JSON.parse(row.last_screen) as Screen) : undefined;
   }
+}
+
+/** A session name another session has (the database's unique index decides, so that two starts cannot both take it). */
+export function nameTaken(name: string, holder?: StoredSession): CodePiperError {
+  const who = holder ? ` (${holder.id.slice(0, 8)}, ${holder.status})` : '';
+  return new CodePiperError('name_taken', `a session named "${name}" exists${who}; choose another name, or remove that session (codepiper rm)`, 409);
 }
 
 function ambiguous(ref: string, rows: SessionRow[]): CodePiperError {

@@ -31,7 +31,7 @@ import { SESSION_MARKER } from './control-guard.js';
 import { KeyedLock } from './keyed-lock.js';
 import { OutputSettling } from './output-settling.js';
 import type { Providers } from './registry.js';
-import { toRecord, type SessionRepository, type StoredSession } from './repository.js';
+import { nameTaken, toRecord, type SessionRepository, type StoredSession } from './repository.js';
 import type { TmuxServer } from './tmux/index.js';
 
 const SOURCE = 'sessions';
@@ -123,6 +123,9 @@ export class SessionService implements SessionDirectory {
     const id = chosen.id ?? randomUUID();
     if (chosen.id !== undefined && (await this.deps.repo.get(chosen.id))) throw new CodePiperError('session_exists', `a session with id ${chosen.id} exists`, 409);
     const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
+    // Before the provider prepares anything; the database's unique index settles a race between two starts.
+    const holder = await this.deps.repo.named(name);
+    if (holder) throw nameTaken(name, holder);
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.
     const secrets = await this.secretEnv(request.secrets ?? []);
@@ -253,9 +256,13 @@ export class SessionService implements SessionDirectory {
     return toRecord(updated);
   }
 
-  /** Asks the provider to end the program; kills it if it has not ended within the stop timeout. */
+  /**
+   * Asks the provider to end the program; kills it if it has not ended within
+   * the stop timeout. A session that has ended already is left as it is.
+   */
   async stop(ref: string): Promise<SessionRecord> {
-    const session = await this.live(ref);
+    const session = await this.deps.repo.resolve(ref);
+    if (isFinished(session.status)) return toRecord(session);
     const ended = this.whenFinished(session.id);
     await this.deps.providers.get(session.provider)?.stopSession(this.terminal(session), toRecord(session));
     const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.deps.config.stop_timeout_ms).unref());
@@ -263,9 +270,40 @@ export class SessionService implements SessionDirectory {
     return toRecord(finished);
   }
 
+  /** Ends the program at once; a session that has ended already is left as it is. */
   async kill(ref: string): Promise<SessionRecord> {
-    const session = await this.live(ref);
+    const session = await this.deps.repo.resolve(ref);
+    if (isFinished(session.status)) return toRecord(session);
     return toRecord(await this.finish(session, { status: 'exited', exitCode: null, detail: 'killed' }));
+  }
+
+  /** Forgets a finished session: its record and last screen go, and its name is free again; its events stay in the log. */
+  async remove(ref: string): Promise<SessionRecord> {
+    const session = await this.deps.repo.resolve(ref);
+    return this.locks.run(session.id, async () => {
+      const current = (await this.deps.repo.get(session.id)) ?? session;
+      if (!isFinished(current.status)) {
+        throw new CodePiperError('session_running', `session ${current.id.slice(0, 8)} (${current.name}) is ${current.status}; stop it first (codepiper stop ${current.id.slice(0, 8)})`, 409);
+      }
+      await this.deps.repo.delete(current.id);
+      await this.emit(current.id, 'session.removed', { name: current.name });
+      return toRecord(current);
+    });
+  }
+
+  /** Removes every finished session; returns them. */
+  async prune(): Promise<SessionRecord[]> {
+    const finished = (await this.deps.repo.list()).filter((session) => isFinished(session.status));
+    const removed: SessionRecord[] = [];
+    for (const session of finished) {
+      // One resumed meanwhile is running again: it stays.
+      const gone = await this.remove(session.id).catch((error: unknown) => {
+        if (error instanceof CodePiperError && error.code === 'session_running') return undefined;
+        throw error;
+      });
+      if (gone) removed.push(gone);
+    }
+    return removed;
   }
 
   /* ----- Terminal ----- */

@@ -206,7 +206,8 @@ export class RunExecutor {
           {
             provider: step.provider,
             cwd: await this.directory(step.cwd, context),
-            name: `${step.id ?? 'step'}${scope.iteration.map((i) => `-${i}`).join('')}-${this.run.id.slice(0, 8)}`,
+            // Names are unique: a step without an id (two may run in parallel) adds its session's id.
+            name: `${step.id ?? 'step'}${scope.iteration.map((i) => `-${i}`).join('')}-${this.run.id.slice(0, 8)}${step.id ? '' : `-${sessionId.slice(0, 8)}`}`,
             env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])),
             args: step.args.map((arg) => interpolate(arg, context)),
             options: { ...(step.model !== undefined && { model: interpolate(step.model, context) }), ...(step.trust !== undefined && { trust: step.trust }) },
