@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { analyticsEndpoints, type ImportStatus } from '@codepiper/sdk';
@@ -130,8 +130,10 @@ async function importClaude(set: TranscriptSet): Promise<ToolRun> {
   const daemon = await TestDaemon.start();
   try {
     const t0 = performance.now();
-    // Codex from a directory that does not exist: only Claude's transcripts are read.
-    await importAll(daemon, { 'claude-code': set.claudeDir, codex: path.join(set.root, 'no-codex') });
+    // Codex from an empty directory: only Claude's transcripts are read.
+    const noCodex = path.join(set.root, 'no-codex');
+    mkdirSync(noCodex, { recursive: true });
+    await importAll(daemon, { 'claude-code': set.claudeDir, codex: noCodex });
     const { total } = await daemon.client.call(analyticsEndpoints.usage, { query: { by: 'provider' } });
     const seconds = (performance.now() - t0) / 1000;
     const tokens = { input: total.input, output: total.output, cacheWrite: total.cacheWrite5m + total.cacheWrite1h, cacheRead: total.cacheRead };

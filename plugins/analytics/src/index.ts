@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   analyticsEndpoints,
@@ -87,6 +88,9 @@ export default definePlugin({
       if (unknown.length > 0) throw badRequest(`no history importer for ${unknown.map((p) => `"${p}"`).join(', ')}; known: ${[...importers.keys()].join(', ')}`);
       const relative = Object.entries(dirs).filter(([, dir]) => !path.isAbsolute(dir));
       if (relative.length > 0) throw badRequest(`import directories must be absolute: ${relative.map(([p, dir]) => `${p}: ${dir}`).join(', ')}`);
+      // A directory the user named must be there; a standard location may be absent (that agent is not used here).
+      const absent = await absentDirectories(Object.entries(dirs));
+      if (absent.length > 0) throw new CodePiperError('no_such_directory', `no such directory: ${absent.map(([p, dir]) => `${dir} (${p})`).join(', ')}`, 400);
       const plan = [...importers.values()].map((importer) => ({ importer, dir: dirs[importer.provider] ?? importer.defaultDir(ctx.env) }));
       const job = new ImportJob(ctx.store, plan);
       jobs.clear(); // only the latest import is kept
@@ -131,3 +135,9 @@ export default definePlugin({
     };
   },
 });
+
+/** The (provider, directory) pairs whose directory does not exist or is not a directory. */
+async function absentDirectories(dirs: [string, string][]): Promise<[string, string][]> {
+  const present = await Promise.all(dirs.map(async ([, dir]) => (await stat(dir).catch(() => undefined))?.isDirectory() === true));
+  return dirs.filter((_, i) => !present[i]);
+}
