@@ -111,6 +111,16 @@ export function takesRest(command: Command): Command {
 export const acceptsRest = (command: Command): boolean => restTakers.has(command);
 
 /**
+ * Leaves the `--no-x` option just declared without a default: cac would show
+ * it as "(default: true)", which reads as if the flag were on. Without the
+ * flag the option is undefined, and the API's default applies.
+ */
+export function withoutDefault(command: Command): Command {
+  command.options.at(-1)!.config.default = undefined;
+  return command;
+}
+
+/**
  * A time: an ISO time (2026-01-31T10:00:00Z), a date (2026-01-31, the start of
  * that day in UTC) or an age before `now` (30s, 10m, 2h, 7d).
  */

@@ -13,7 +13,8 @@ export async function readSecretInput(prompt: string): Promise<string> {
   return value;
 }
 
-async function readAll(): Promise<string> {
+/** All of standard input, as text. */
+export async function readAll(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

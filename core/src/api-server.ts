@@ -438,14 +438,72 @@ const lazySerializers: SerializerFactory = (externalSchemas, options) => {
   };
 };
 
-/** Names the field at fault: `body/cwd must be string`, `body/colour is not allowed`. */
+/** What a JSON type is called in an error: `"cwd" must be text`. */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  string: 'text',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  null: 'null',
+};
+
+const FORMAT_NAMES: Readonly<Record<string, string>> = { 'date-time': 'an ISO 8601 time (2026-01-31T10:00:00Z)', uri: 'a URL', email: 'an email address' };
+
+/** `cwd`, `options.model`, `args[2]` from a JSON pointer (`/options/model`, `/args/2`). */
+function fieldName(pointer: string, child?: string): string {
+  const parts = pointer.split('/').slice(1);
+  if (child !== undefined) parts.push(child);
+  return parts.map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
+}
+
+/** Where the field is: the body's fields by name, the others with their place in the request. */
+function placeOf(dataVar: string, field: string): string {
+  if (dataVar === 'querystring') return `query parameter "${field}"`;
+  if (dataVar === 'params') return `"${field}" in the URL`;
+  return field === '' ? 'the request body' : `"${field}"`;
+}
+
+/**
+ * Says in words what is wrong with each field: `"cwd" must be text`,
+ * `"text" must be at most 65536 characters long`, `query parameter "limit"
+ * must be a whole number`, `"colour" is not a field of this request`.
+ */
 function describeInvalidInput(errors: FastifySchemaValidationError[], dataVar: string): Error {
-  const problems = errors.map(({ keyword, instancePath, params, message }) =>
-    keyword === 'additionalProperties'
-      ? `${dataVar}${instancePath}/${String(params.additionalProperty)} is not allowed`
-      : `${dataVar}${instancePath} ${message ?? 'is invalid'}`,
-  );
-  return new Error(problems.join(', '));
+  const problems = errors.map(({ keyword, instancePath, params, message }) => {
+    const at = (child?: string): string => placeOf(dataVar, fieldName(instancePath, child));
+    const limit = params.limit as number;
+    switch (keyword) {
+      case 'additionalProperties':
+        return `${at(String(params.additionalProperty))} is not a field of this request`;
+      case 'required':
+        return `${at(String(params.missingProperty))} is required`;
+      case 'type':
+        return `${at()} must be ${String(params.type).split(',').map((t) => TYPE_NAMES[t] ?? t).join(' or ')}`;
+      case 'maxLength':
+        return `${at()} must be at most ${limit} characters long`;
+      case 'minLength':
+        return limit === 1 ? `${at()} must not be empty` : `${at()} must be at least ${limit} characters long`;
+      case 'maximum':
+        return `${at()} must be at most ${limit}`;
+      case 'minimum':
+        return `${at()} must be at least ${limit}`;
+      case 'maxItems':
+        return `${at()} must have at most ${limit} items`;
+      case 'minItems':
+        return `${at()} must have at least ${limit} item${limit === 1 ? '' : 's'}`;
+      case 'enum':
+        return `${at()} must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+      case 'format':
+        return `${at()} must be ${FORMAT_NAMES[String(params.format)] ?? `in the format ${String(params.format)}`}`;
+      case 'pattern':
+        return `${at()} must match ${String(params.pattern)}`;
+      default:
+        return `${at()} ${message ?? 'is invalid'}`;
+    }
+  });
+  return new Error(problems.join('; '));
 }
 
 function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {

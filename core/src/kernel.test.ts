@@ -214,12 +214,14 @@ describe('kernel API', () => {
   it('answers invalid input with 400 naming the field, and does not coerce bodies', async (t) => {
     const { paths } = await started(t);
     const cases: [string, string, string][] = [
-      ['/echo/7', JSON.stringify({ cwd: 42 }), 'body/cwd must be string'],
-      ['/echo/7', JSON.stringify({ cwd: '/', args: 'ls' }), 'body/args must be array'],
-      ['/echo/7', JSON.stringify({ cwd: '/', colour: 'red' }), 'body/colour is not allowed'],
-      ['/echo/7', JSON.stringify({}), "body must have required property 'cwd'"],
-      ['/echo/seven', JSON.stringify({ cwd: '/' }), 'params/id must be integer'],
-      ['/echo/7?limit=many', JSON.stringify({ cwd: '/' }), 'querystring/limit must be integer'],
+      ['/echo/7', JSON.stringify({ cwd: 42 }), '"cwd" must be text'],
+      ['/echo/7', JSON.stringify({ cwd: '/', args: 'ls' }), '"args" must be a list'],
+      ['/echo/7', JSON.stringify({ cwd: '/', args: ['ls', 3] }), '"args[1]" must be text'],
+      ['/echo/7', JSON.stringify({ cwd: '/', colour: 'red' }), '"colour" is not a field of this request'],
+      ['/echo/7', JSON.stringify({}), '"cwd" is required'],
+      ['/echo/7', JSON.stringify([]), 'the request body must be an object'],
+      ['/echo/seven', JSON.stringify({ cwd: '/' }), '"id" in the URL must be a whole number'],
+      ['/echo/7?limit=many', JSON.stringify({ cwd: '/' }), 'query parameter "limit" must be a whole number'],
     ];
     for (const [url, body, message] of cases) {
       const response = await request(paths.socket, 'POST', url, body);
@@ -282,7 +284,7 @@ describe('kernel API', () => {
     const drain = async (query: { to: number; breakAt?: number }): Promise<void> => {
       for await (const chunk of client.lines(count, { query })) assert.ok(chunk.length > 0);
     };
-    await assert.rejects(drain({ to: -1 }), (error: unknown) => error instanceof ApiError && error.status === 400 && /querystring\/to must be >= 0/.test(error.message));
+    await assert.rejects(drain({ to: -1 }), (error: unknown) => error instanceof ApiError && error.status === 400 && /query parameter "to" must be at least 0/.test(error.message));
     await assert.rejects(drain({ to: 10, breakAt: 0 }), (error: unknown) => error instanceof ApiError && error.status === 409 && error.code === 'busy');
     // A failure after the first lines cannot change the status any more: the client must not take the part for the whole.
     await assert.rejects(drain({ to: 25_000, breakAt: 5_000 }), { message: "the daemon's answer to /count was cut short (aborted)" });

@@ -217,6 +217,9 @@ export const checkInput = defineBailHook<InputCheck, InputVerdict>({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
 
+/** The most characters one send types (a prompt longer than this belongs in a file the agent reads). */
+export const MAX_INPUT_CHARACTERS = 65_536;
+
 export const sessionEndpoints = {
   providers: defineEndpoint({
     method: 'GET',
@@ -265,7 +268,7 @@ export const sessionEndpoints = {
     summary: 'Type text into a session (literally), then Enter unless `enter` is false',
     tags: ['sessions'],
     params: IdParams,
-    body: Type.Object({ text: Type.String({ maxLength: 65536 }), enter: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false }),
+    body: Type.Object({ text: Type.String({ maxLength: MAX_INPUT_CHARACTERS }), enter: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false }),
     response: Ok,
   }),
   keys: defineEndpoint({

@@ -46,6 +46,29 @@ describe('shell sessions through the CLI and the API', () => {
     assert.equal(existsSync(`${suite.workdir}/pwned`), false, 'the $(...) was not run');
   });
 
+  test('send with no text takes what is piped in; a text longer than one send can take is refused, naming both lengths', async () => {
+    const out = path.join(suite.workdir, 'piped.txt');
+    const started = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', `stty -echo -icanon; cat > ${out}`]);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    const prompt = `# a prompt from a file\n${'word '.repeat(12_000)}\nits last line`;
+    const sent = await suite.daemon.cli(['send', session.id], { input: `${prompt}\n` });
+    assert.equal(sent.code, 0, sent.stderr);
+    // The file's last newline is not sent twice: the text, then one Enter.
+    await waitFor('the text and its Enter', () => existsSync(out) && readFileSync(out, 'utf8').endsWith('its last line\n'), 30_000);
+    assert.equal(readFileSync(out, 'utf8'), `${prompt}\n`);
+
+    const empty = await suite.daemon.cli(['send', session.id], { input: '' });
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /nothing to send: give the text after the session id, or pipe it in/);
+    const tooLong = await suite.daemon.cli(['send', session.id], { input: 'é'.repeat(65_537) });
+    assert.equal(tooLong.code, 2);
+    assert.match(tooLong.stderr, /the text is 65537 characters long; one send takes at most 65536/);
+    const api = await suite.daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'x'.repeat(65_537) } }).catch((e: unknown) => e);
+    assert.ok(api instanceof ApiError && api.status === 400);
+    assert.equal(api.message, '"text" must be at most 65536 characters long');
+    assert.equal(readFileSync(out, 'utf8'), `${prompt}\n`, 'nothing of the refused texts was typed');
+  });
+
   test('50 clients sending at once: every line arrives whole, once, none merged or empty', async () => {
     const out = path.join(suite.workdir, 'lines.txt');
     const started = await suite.daemon.cli(['start', '-p', 'shell', '-d', suite.workdir, '--json', '--', 'sh', '-c', `cat > ${out}`]);

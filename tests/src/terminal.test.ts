@@ -110,10 +110,10 @@ describe('the terminal stream', () => {
   test('a lines count that is not a whole number from 1 to 100,000 is refused before the stream opens', async () => {
     const session = await start('cat');
     const refusals: [unknown, RegExp][] = [
-      [0, /lines must be >= 1/],
-      [1.5, /lines must be integer/],
-      ['1;kill-server', /lines must be integer/],
-      [100_001, /lines must be <= 100000/],
+      [0, /"lines" must be at least 1/],
+      [1.5, /query parameter "lines" must be a whole number/],
+      ['1;kill-server', /query parameter "lines" must be a whole number/],
+      [100_001, /"lines" must be at most 100000/],
     ];
     for (const [lines, message] of refusals) {
       await assert.rejects(

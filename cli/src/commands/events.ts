@@ -19,10 +19,11 @@ export function registerEventCommands(cli: CAC): void {
   cli
     .command('events <id>', 'List a session’s events, oldest first; with -f, then new ones as they happen')
     .option('-f, --follow', 'Keep printing new events until Ctrl-C')
-    .option('--type <type>', 'Only events of this type, or of a prefix: session.status, hook.*')
+    .option('--type <type>', 'Only events of this type, or of a prefix: session.exited, claude.*')
     .option('--json', 'Print each event as JSON, one per line')
     .example('  $ codepiper events ab12')
     .example("  $ codepiper events ab12 -f --json --type 'session.*'")
+    .example("  $ codepiper events ab12 --type 'claude.*'")
     .action(async (id: string, options: { follow?: boolean; type?: unknown; json?: boolean }) => {
       const client = connect();
       // The event log knows full ids only; the sessions API resolves prefixes and names.

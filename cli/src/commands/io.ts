@@ -1,26 +1,34 @@
 import { spawnSync } from 'node:child_process';
 import type { CAC } from 'cac';
-import { sessionEndpoints } from '@codepiper/sdk';
-import { optionValue, parseKeys, parsePositiveInt, takesRest } from '../args.js';
+import { MAX_INPUT_CHARACTERS, sessionEndpoints } from '@codepiper/sdk';
+import { optionValue, parseKeys, parsePositiveInt, takesRest, withoutDefault } from '../args.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
 import { printJson, printText } from '../output.js';
+import { readAll } from '../stdin.js';
 
 const DEFAULT_TAIL_LINES = '50';
 
 export function registerIoCommands(cli: CAC): void {
   takesRest(
-    cli
-      .command('send <id> [...text]', 'Type text into a session (literally), then Enter')
-      .option('--no-enter', 'Do not press Enter after the text')
-      .usage('send <id> <text...> [--no-enter] [-- text starting with -]')
+    withoutDefault(
+      cli.command('send <id> [...text]', 'Type text into a session (literally), then Enter; with no text, what is piped in').option('--no-enter', 'Type the text without pressing Enter after it'),
+    )
+      .usage('send <id> <text...> [--no-enter] [-- text starting with -]  |  send <id> < FILE')
       .example(`  $ codepiper send ab12 'fix the failing test; then run "npm test"'`)
+      .example('  $ codepiper send ab12 < prompt.md')
       .example('  $ codepiper send ab12 --no-enter -- -n')
-      .action(async (id: string, words: string[], options: { enter: boolean; '--': string[] }) => {
+      .action(async (id: string, words: string[], options: { enter?: boolean; '--': string[] }) => {
         const parts = [...words, ...options['--']];
-        if (parts.length === 0) throw new UsageError('nothing to send: give the text after the session id');
-        await forSession(id, connect().call(sessionEndpoints.input, { params: { id }, body: { text: parts.join(' '), enter: options.enter } }));
+        // Piped text's own last newline is not part of it: Enter follows anyway.
+        const text = parts.length === 0 && !process.stdin.isTTY ? (await readAll()).replace(/\r?\n$/, '') : parts.join(' ');
+        if (text === '') throw new UsageError('nothing to send: give the text after the session id, or pipe it in');
+        const length = [...text].length;
+        if (length > MAX_INPUT_CHARACTERS) {
+          throw new UsageError(`the text is ${length} characters long; one send takes at most ${MAX_INPUT_CHARACTERS} (put it in a file and ask the agent to read it)`);
+        }
+        await forSession(id, connect().call(sessionEndpoints.input, { params: { id }, body: { text, enter: options.enter } }));
       }),
   );
 

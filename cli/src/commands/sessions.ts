@@ -112,11 +112,11 @@ export function registerSessionCommands(cli: CAC): void {
   );
 
   cli
-    .command('sessions', 'List sessions, newest first')
-    .alias('ls')
+    .command('ls', 'List sessions, newest first (also: sessions)')
+    .alias('sessions')
     .option('--status <status>', `Only sessions in this status: ${SESSION_STATUSES.join(', ')}`)
     .option('--json', 'Print the API response as JSON')
-    .example('  $ codepiper sessions')
+    .example('  $ codepiper ls')
     .example('  $ codepiper ls --status waiting --json')
     .action(async (options: JsonOption & { status?: unknown }) => {
       const status = parseStatus(optionValue(options.status, '--status'));
