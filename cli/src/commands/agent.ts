@@ -25,11 +25,11 @@ export function formatTranscript(entries: readonly TranscriptEntry[]): string {
 export function registerAgentCommands(cli: CAC): void {
   cli
     .command('transcript <id>', 'Print the conversation of an agent session: prompts, answers, tool calls with their inputs')
-    .option('--json', 'Print the entries as JSON')
+    .option('--json', 'Print the API response as JSON')
     .example('  $ codepiper transcript ab12')
     .action(async (id: string, options: { json?: boolean }) => {
-      const { entries } = await forSession(id, connect().call(sessionEndpoints.transcript, { params: { id } }));
-      printResult(entries, options.json, formatTranscript);
+      const transcript = await forSession(id, connect().call(sessionEndpoints.transcript, { params: { id } }));
+      printResult(transcript, options.json, ({ entries }) => formatTranscript(entries));
     });
 
   cli

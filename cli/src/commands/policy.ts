@@ -233,7 +233,7 @@ async function policyCommand(action: string, id: string | undefined, options: Po
     case 'export': {
       if (id !== undefined) throw new UsageError('policy export prints YAML to stdout: redirect it to a file (codepiper policy export > policies.yaml)');
       const result = await client.call(policyEndpoints.export);
-      if (options.json) printJson(result.policies);
+      if (options.json) printJson({ policies: result.policies });
       else process.stdout.write(result.yaml);
       return 0;
     }

@@ -185,8 +185,9 @@ export function registerWorkflowCommands(cli: CAC): void {
           if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${RUN_STATUSES.join(', ')}, not "${status}"`);
           const limitText = optionValue(options.limit, '--limit');
           const query = { ...(status ? { status: status as RunStatus } : {}), ...(limitText ? { limit: parsePositiveInt(limitText, '--limit') } : {}) };
-          const { runs } = await client().call(workflowRunEndpoints.list, { query });
-          if (options.json) printJson(runs);
+          const listing = await client().call(workflowRunEndpoints.list, { query });
+          const { runs } = listing;
+          if (options.json) printJson(listing);
           else if (runs.length === 0) print('no workflow runs');
           else print(formatTable(['RUN', 'WORKFLOW', 'STATUS', 'STARTED', 'FILE'], runs.map((r) => runRow(r, Date.now()))));
           return 0;
