@@ -136,6 +136,19 @@ export interface SessionProvider {
   transcript?(session: SessionRecord): Promise<TranscriptEntry[]>;
   /** Switches the model of a running session (`codepiper model`). */
   switchModel?(terminal: SessionTerminal, session: SessionRecord, model: string): Promise<void>;
+  /**
+   * The agent CLI it runs, as configured now, and what to do when it is
+   * missing: `doctor` shows it as the daemon finds it, and a start that
+   * cannot find it says so.
+   */
+  program?(): AgentProgram;
+}
+
+export interface AgentProgram {
+  /** A name looked up on the daemon's PATH, or a path. */
+  command: string;
+  /** How to install it, or point at another: `npm i -g @anthropic-ai/claude-code, or set CODEPIPER_CLAUDE_BIN...`. */
+  hint: string;
 }
 
 export interface ProviderRegistry {
@@ -217,6 +230,19 @@ export const checkInput = defineBailHook<InputCheck, InputVerdict>({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
 
+export const ProviderInfoSchema = Type.Object({
+  id: Type.String(),
+  description: Type.String(),
+  program: Type.Optional(
+    Type.Object({
+      command: Type.String({ description: 'The agent CLI as configured' }),
+      path: Nullable(Type.String({ description: 'Where the daemon finds it; null when it does not' })),
+      hint: Type.String({ description: 'How to install it or point at another' }),
+    }),
+  ),
+});
+export type ProviderInfo = Static<typeof ProviderInfoSchema>;
+
 /** The most characters one send types (a prompt longer than this belongs in a file the agent reads). */
 export const MAX_INPUT_CHARACTERS = 65_536;
 
@@ -226,7 +252,7 @@ export const sessionEndpoints = {
     url: '/providers',
     summary: 'Installed session providers',
     tags: ['sessions'],
-    response: Type.Object({ providers: Type.Array(Type.Object({ id: Type.String(), description: Type.String() })) }),
+    response: Type.Object({ providers: Type.Array(ProviderInfoSchema) }),
   }),
   start: defineEndpoint({
     method: 'POST',

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { claudeBin } from './agents/claude.js';
 import { runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
 
 /** A raw request over the daemon's socket, to check what any client would get. */
@@ -69,6 +70,25 @@ describe('the daemon', () => {
     assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
     assert.match(doctor.stdout, /tmux/);
     assert.match(doctor.stdout, /daemon/);
+  });
+
+  test('doctor shows the agent CLIs as the daemon finds them; a start that cannot find one says how to point at it', async () => {
+    const other = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: claudeBin, CODEPIPER_CODEX_BIN: '/nonexistent/codex' });
+    try {
+      const doctor = await other.cli(['doctor', '--json'], { env: { CODEPIPER_CLAUDE_BIN: '', CODEPIPER_CODEX_BIN: '' } });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; level: string; detail: string; hint?: string }[] }).checks;
+      const check = (name: string) => checks.find((c) => c.name === name);
+      assert.deepEqual([check('claude-code')?.level, check('claude-code')?.detail], ['ok', `${claudeBin} (as the daemon finds it)`]);
+      assert.equal(check('codex')?.level, 'warn');
+      assert.match(check('codex')?.detail ?? '', /the daemon does not find "\/nonexistent\/codex"/);
+      assert.match(check('codex')?.hint ?? '', /CODEPIPER_CODEX_BIN=\/path\/to\/codex/);
+
+      const start = await other.cli(['start', '-p', 'codex', '-d', '/tmp']);
+      assert.equal(start.code, 1);
+      assert.match(start.stderr, /command not found: "\/nonexistent\/codex"; install Codex \(npm i -g @openai\/codex\), or point at it with CODEPIPER_CODEX_BIN/);
+    } finally {
+      await other.dispose();
+    }
   });
 
   test('a second daemon on the same home refuses to start', async () => {

@@ -4,7 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { CAC } from 'cac';
-import { codepiperHome, databasePath } from '@codepiper/sdk';
+import { codepiperHome, databasePath, sessionEndpoints } from '@codepiper/sdk';
 import { connect, daemonStatus } from '../client.js';
 import { EXIT_FAILURE } from '../errors.js';
 import { printResult } from '../output.js';
@@ -23,7 +23,13 @@ interface Check {
 const SYMBOLS: Record<Level, string> = { ok: '✔', warn: '⚠', fail: '✖', info: '-' };
 const MIN_NODE: [number, number] = [20, 17];
 const MIN_TMUX: [number, number] = [3, 2];
-const AGENT_CLIS = ['claude', 'codex', 'aider', 'gemini'];
+/** Agent CLIs the providers run, found as the daemon finds them when it is not there to ask. */
+const PROVIDER_AGENTS = [
+  { provider: 'claude-code', command: 'claude', variable: 'CODEPIPER_CLAUDE_BIN', install: 'npm i -g @anthropic-ai/claude-code' },
+  { provider: 'codex', command: 'codex', variable: 'CODEPIPER_CODEX_BIN', install: 'npm i -g @openai/codex' },
+];
+/** Agent CLIs run as plain terminal programs, from PATH. */
+const TERMINAL_AGENTS = ['aider', 'gemini'];
 
 function checkNode(): Check {
   const version = parseVersion(process.versions.node);
@@ -107,6 +113,33 @@ async function checkAgent(name: string): Promise<Check> {
   return { name, level: file ? 'ok' : 'info', detail: file ?? 'not found' };
 }
 
+/**
+ * The providers' agent CLIs as the running daemon finds them (its PATH, its
+ * environment, config.yaml); with no daemon, as it would from this shell.
+ */
+async function checkProviderAgents(home: string): Promise<Check[]> {
+  const providers = await connect(home)
+    .call(sessionEndpoints.providers)
+    .then((r) => r.providers, () => undefined);
+  if (providers) {
+    return providers.flatMap(({ id, program }): Check[] => {
+      if (!program) return [];
+      if (program.path) return [{ name: id, level: 'ok', detail: `${program.path} (as the daemon finds it)` }];
+      return [{ name: id, level: 'warn', detail: `the daemon does not find ${JSON.stringify(program.command)}`, hint: program.hint }];
+    });
+  }
+  return Promise.all(
+    PROVIDER_AGENTS.map(async ({ provider, command, variable, install }): Promise<Check> => {
+      const configured = process.env[variable];
+      const file = configured ? await findOnPath(path.basename(configured), path.dirname(configured)) : await findOnPath(command, process.env.PATH ?? '');
+      const hint = `${install}, or point at it with ${variable}=/path/to/${command} (or in config.yaml)`;
+      if (file) return { name: provider, level: 'ok', detail: `${file}${configured ? ` ($${variable})` : ''}` };
+      if (configured) return { name: provider, level: 'warn', detail: `$${variable} is ${configured}, which is not an executable file`, hint };
+      return { name: provider, level: 'info', detail: `${command} not found on PATH`, hint };
+    }),
+  );
+}
+
 const formatCheck = (check: Check): string =>
   `${SYMBOLS[check.level]} ${check.name}: ${check.detail}${check.hint ? `\n    fix: ${check.hint}` : ''}`;
 
@@ -117,7 +150,9 @@ export function registerDoctorCommand(cli: CAC): void {
     .example('  $ codepiper doctor')
     .action(async (options: { json?: boolean }) => {
       const home = codepiperHome();
-      const checks = await Promise.all([checkNode(), checkTmux(), checkHome(home), checkDaemon(home), checkDatabase(home), checkCurl(), checkSs(), ...AGENT_CLIS.map(checkAgent)]);
+      const checks = (
+        await Promise.all([checkNode(), checkTmux(), checkHome(home), checkDaemon(home), checkDatabase(home), checkCurl(), checkSs(), checkProviderAgents(home), ...TERMINAL_AGENTS.map(checkAgent)])
+      ).flat();
       const ok = checks.every((check) => check.level !== 'fail');
       printResult({ ok, checks }, options.json, () => checks.map(formatCheck).join('\n'));
       return ok ? 0 : EXIT_FAILURE;

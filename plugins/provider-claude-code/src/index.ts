@@ -175,17 +175,25 @@ export default definePlugin({
 
     ctx.migrations(migrations);
 
+    /** The claude program: config.yaml's claude_bin, else $CODEPIPER_CLAUDE_BIN, else `claude` on PATH. */
+    const claudeBin = (): string => ctx.config.claude_bin ?? ctx.env.CODEPIPER_CLAUDE_BIN ?? 'claude';
+
     const provider: SessionProvider = {
       id: PROVIDER_ID,
       description: 'Claude Code (hooks, transcript, usage, model switch, resume)',
       options: ClaudeCodeOptionsSchema,
       resumable: true,
 
+      program: () => ({
+        command: claudeBin(),
+        hint: 'install Claude Code (npm i -g @anthropic-ai/claude-code), or point at it with CODEPIPER_CLAUDE_BIN=/path/to/claude in the daemon\'s environment or claude_bin under provider-claude-code in config.yaml',
+      }),
+
       async startSession(input, launcher) {
         const options = input.options as ClaudeCodeOptions;
         const previous = input.resume?.metadata ?? {};
         const previousEnv = (typeof previous.claudeEnv === 'object' && previous.claudeEnv !== null ? previous.claudeEnv : {}) as Record<string, string>;
-        const bin = options.claude_bin ?? ctx.config.claude_bin ?? ctx.env.CODEPIPER_CLAUDE_BIN ?? 'claude';
+        const bin = options.claude_bin ?? claudeBin();
         const files = await writeSessionFiles({
           dir: path.join(ctx.paths.pluginData(PLUGIN), input.sessionId),
           sessionId: input.sessionId,

@@ -112,13 +112,20 @@ export default definePlugin({
       warmingUp.delete(terminal.sessionId);
     }
 
+    /** The codex program: config.yaml's codex_bin, else $CODEPIPER_CODEX_BIN, else `codex` on PATH. */
+    const codexBin = (): string => ctx.config.codex_bin || ctx.env.CODEPIPER_CODEX_BIN || 'codex';
+
     const provider: SessionProvider = {
       id: 'codex',
       description: 'OpenAI Codex CLI',
       options: CodexOptions,
       resumable: true,
+      program: () => ({
+        command: codexBin(),
+        hint: "install Codex (npm i -g @openai/codex), or point at it with CODEPIPER_CODEX_BIN=/path/to/codex in the daemon's environment or codex_bin under provider-codex in config.yaml",
+      }),
       async startSession(input, launcher) {
-        const bin = ctx.config.codex_bin || ctx.env.CODEPIPER_CODEX_BIN || 'codex';
+        const bin = codexBin();
         const previous = input.resume?.metadata;
         const codexHome = typeof previous?.codexHome === 'string' ? previous.codexHome : codexHomeOf(input.env);
         const model = typeof input.options.model === 'string' ? input.options.model : typeof previous?.model === 'string' ? previous.model : undefined;

@@ -15,9 +15,7 @@ export interface RouteDeps {
 export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
   const ok = { ok: true } as const;
 
-  server.handle(api.providers, async () => ({
-    providers: deps.providers.list().map(({ id, description }) => ({ id, description })),
-  }));
+  server.handle(api.providers, async () => ({ providers: await deps.sessions().providers() }));
   server.handle(api.start, ({ body }) => deps.sessions().start(body));
   server.handle(api.list, async ({ query }) => ({ sessions: await deps.sessions().list({ status: query.status }) }));
   server.handle(api.show, ({ params }) => deps.sessions().resolve(params.id));

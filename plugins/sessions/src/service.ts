@@ -12,6 +12,7 @@ import {
   type LaunchSpec,
   type Logger,
   type PluginHooks,
+  type ProviderInfo,
   type Screen,
   type SecretStore,
   type SessionDirectory,
@@ -184,7 +185,7 @@ export class SessionService implements SessionDirectory {
   }
 
   private async launch(base: { id: string; name: string; provider: string; cwd: string; env: Record<string, string> }, spec: LaunchSpec): Promise<StoredSession> {
-    const argv = [await resolveProgram(spec.argv, this.deps.env.PATH), ...spec.argv.slice(1)];
+    const argv = [await this.programPath(spec.argv, base.provider), ...spec.argv.slice(1)];
     const now = new Date().toISOString();
     const session: StoredSession = {
       ...base,
@@ -206,7 +207,7 @@ export class SessionService implements SessionDirectory {
   }
 
   private async relaunch(previous: StoredSession, spec: LaunchSpec): Promise<StoredSession> {
-    const argv = [await resolveProgram(spec.argv, this.deps.env.PATH), ...spec.argv.slice(1)];
+    const argv = [await this.programPath(spec.argv, previous.provider), ...spec.argv.slice(1)];
     return this.locks.run(previous.id, async () => {
       const session = await this.deps.repo.update(previous.id, {
         status: 'starting',
@@ -534,6 +535,32 @@ export class SessionService implements SessionDirectory {
     };
   }
 
+  /** The installed providers; for those that run an agent CLI, where the daemon finds it. */
+  async providers(): Promise<ProviderInfo[]> {
+    return Promise.all(
+      this.deps.providers.list().map(async ({ id, description, program }) => {
+        const agent = program?.();
+        if (!agent) return { id, description };
+        return { id, description, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };
+      }),
+    );
+  }
+
+  /**
+   * Finds the program on the daemon's PATH now, so that a typo fails the
+   * request instead of leaving a dead session; a missing agent CLI is named
+   * with how to install it or point at it.
+   */
+  private async programPath(argv: readonly string[], providerId: string): Promise<string> {
+    const program = argv[0];
+    if (!program) throw badRequest('the command is empty');
+    const found = await findProgram(program, this.deps.env.PATH);
+    if (found) return found;
+    const agent = this.deps.providers.get(providerId)?.program?.();
+    const hint = agent?.command === program ? `; ${agent.hint}` : '';
+    throw new CodePiperError('command_not_found', `command not found: ${JSON.stringify(program)}${hint}`, 400);
+  }
+
   private provider(id: string): SessionProvider {
     const provider = this.deps.providers.get(id);
     if (!provider) {
@@ -576,16 +603,14 @@ async function existingDirectory(dir: string): Promise<string> {
   return path.resolve(dir);
 }
 
-/** Finds the program on PATH now, so a typo fails the request instead of leaving a dead session. */
-async function resolveProgram(argv: readonly string[], searchPath: string | undefined): Promise<string> {
-  const program = argv[0];
-  if (!program) throw badRequest('the command is empty');
+/** The executable file `program` names: itself if it has a slash, else the first on `searchPath`. */
+async function findProgram(program: string, searchPath: string | undefined): Promise<string | undefined> {
   const candidates = program.includes('/') ? [program] : (searchPath ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, program));
   for (const candidate of candidates) {
     const ok = await access(candidate, constants.X_OK).then(() => stat(candidate)).then((s) => s.isFile(), () => false);
     if (ok) return candidate;
   }
-  throw new CodePiperError('command_not_found', `command not found: ${JSON.stringify(program)}`, 400);
+  return undefined;
 }
 
 function validateOptions(provider: SessionProvider, options: Record<string, unknown>): Record<string, unknown> {
