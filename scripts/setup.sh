@@ -3,7 +3,8 @@
 # Idempotent: a second run only rebuilds what changed.
 # FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
 # tests), the sqlite3 shell (tests read the daemon's database directly) and
-# openssl (the HTTPS tests and the stand-in push service make self-signed certificates).
+# openssl (the HTTPS tests and the stand-in push service make self-signed certificates),
+# zsh and fish (the completion scripts are read by them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,8 @@ if [ "${FOR_TESTS:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+  command -v fish >/dev/null 2>&1 || missing+=(fish)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -110,6 +110,16 @@ export function takesRest(command: Command): Command {
 
 export const acceptsRest = (command: Command): boolean => restTakers.has(command);
 
+/* The actions a command takes as its first argument (`daemon stop`), for shell completion. */
+const actionLists = new WeakMap<Command, readonly string[]>();
+
+export function withActions(command: Command, actions: readonly string[]): Command {
+  actionLists.set(command, actions);
+  return command;
+}
+
+export const actionsOf = (command: Command): readonly string[] => actionLists.get(command) ?? [];
+
 /**
  * Leaves the `--no-x` option just declared without a default: cac would show
  * it as "(default: true)", which reads as if the flag were on. Without the

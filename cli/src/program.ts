@@ -4,6 +4,7 @@ import { acceptsRest, protectWords, unprotect } from './args.js';
 import { registerAgentCommands } from './commands/agent.js';
 import { registerAnalyticsCommands } from './commands/analytics.js';
 import { registerAuthCommands } from './commands/auth.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEventCommands } from './commands/events.js';
@@ -30,6 +31,7 @@ export function createProgram(): CAC {
   registerSecretCommands(cli);
   registerAuthCommands(cli);
   registerNotificationCommands(cli);
+  registerCompletionCommand(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
 import { analyticsEndpoints, USAGE_GROUPINGS, type ImportStatus, type ToolReport, type UsageGrouping, type UsageReport, type UsageTotals } from '@codepiper/sdk';
-import { optionValue, parseTime } from '../args.js';
+import { optionValue, parseTime, withActions } from '../args.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
@@ -147,8 +147,7 @@ async function report(options: ReportOptions): Promise<number> {
 }
 
 export function registerAnalyticsCommands(cli: CAC): void {
-  cli
-    .command('analytics [action]', 'Tokens, cache and estimated cost of agent sessions; `analytics import` reads the history of sessions CodePiper did not run')
+  withActions(cli.command('analytics [action]', 'Tokens, cache and estimated cost of agent sessions; `analytics import` reads the history of sessions CodePiper did not run'), ['import'])
     .usage('analytics [--by session|model|day|project|provider|tool] [--since TIME] [--until TIME] [--session ID] [--json|--csv]\n  codepiper analytics import [--claude-dir DIR] [--codex-dir DIR] [--json]')
     .option('--by <grouping>', `One row per ${GROUPINGS.join(', ')} (default: session)`)
     .option('--since <time>', 'Only usage from this time on: 2026-01-31, 2026-01-31T10:00:00Z or an age (7d, 12h)')

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { formatFields, formatTable } from '../format.js';
 import { print, printResult } from '../output.js';
 import { readSecretInput } from '../stdin.js';
+import { withActions } from '../args.js';
 
 const statusFields = (s: AuthStatus): string =>
   formatFields([
@@ -21,8 +22,7 @@ const sessionRow = (s: WebSession): string[] => [s.id, s.stage, s.address, s.cre
 const ACTIONS = 'status, sessions, revoke ID|all, reset-password, reset-mfa';
 
 export function registerAuthCommands(cli: CAC): void {
-  cli
-    .command('auth <action> [id]', `Sign-in for the web listener (this machine only): ${ACTIONS}`)
+  withActions(cli.command('auth <action> [id]', `Sign-in for the web listener (this machine only): ${ACTIONS}`), ['status', 'sessions', 'revoke', 'reset-password', 'reset-mfa'])
     .usage(`auth status | auth sessions [--json] | auth revoke ID|all | auth reset-password < file | auth reset-mfa`)
     .option('--json', 'With status and sessions: print the API response as JSON')
     .example('  $ codepiper auth sessions')

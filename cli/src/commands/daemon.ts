@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CAC } from 'cac';
 import { codepiperHome, DaemonUnreachableError, daemonEndpoints, daemonSocketPath, type ApiClient } from '@codepiper/sdk';
 import type { WebFlags } from '@codepiper/core';
-import { optionValue } from '../args.js';
+import { optionValue, withActions } from '../args.js';
 import { connect, daemonStatus, type DaemonStatus } from '../client.js';
 import { EXIT_NO_DAEMON, UsageError } from '../errors.js';
 import { formatDuration, formatFields } from '../format.js';
@@ -191,8 +191,7 @@ async function status(client: ApiClient, json: boolean | undefined): Promise<num
 }
 
 export function registerDaemonCommands(cli: CAC): void {
-  cli
-    .command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon status` describes it')
+  withActions(cli.command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon status` describes it'), ['stop', 'status'])
     .usage('daemon [--detach] [--web [--host H] [--port P] [--tls-cert FILE --tls-key FILE]] | daemon stop | daemon status [--json]')
     .option('--detach', 'Start the daemon in the background; return once it answers')
     .option('--web', 'Also serve the API and web UI over TCP, to signed-in users only (password + TOTP)')

@@ -4,10 +4,10 @@ import { connect } from '../client.js';
 import { UsageError } from '../errors.js';
 import { formatFields, shortId } from '../format.js';
 import { print, printResult } from '../output.js';
+import { withActions } from '../args.js';
 
 export function registerNotificationCommands(cli: CAC): void {
-  cli
-    .command('notifications <action> [session]', 'Web Push to the dashboard on phones: status, mute SESSION, unmute SESSION')
+  withActions(cli.command('notifications <action> [session]', 'Web Push to the dashboard on phones: status, mute SESSION, unmute SESSION'), ['status', 'mute', 'unmute'])
     .usage('notifications status [--json] | notifications mute SESSION | notifications unmute SESSION')
     .option('--json', 'With status: print the API responses as JSON')
     .example('  $ codepiper notifications mute 3f2a      # no more notices about this session, on any device')

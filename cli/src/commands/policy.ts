@@ -1,6 +1,6 @@
 import type { CAC } from 'cac';
 import { approvalEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
-import { optionValue, parseTime } from '../args.js';
+import { optionValue, parseTime, withActions } from '../args.js';
 import { connect } from '../client.js';
 import { readUserFile } from '../files.js';
 import { forSession, UsageError } from '../errors.js';
@@ -285,8 +285,7 @@ export function registerPolicyCommands(cli: CAC): void {
       printResult(approval, options.json, (a) => `denied ${shortId(a.id)}: ${a.tool}`);
     });
 
-  cli
-    .command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export')
+  withActions(cli.command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export'), ['create', 'list', 'show', 'update', 'delete', 'enable', 'disable', 'test', 'import', 'export'])
     .usage('policy create --action allow|deny|ask (--tool T [--args JSON] | --rule "Bash(git push:*)") [--name N] [--priority N] [--session ID] [--reason R]')
     .option('--action <action>', 'allow, deny or ask')
     .option('--tool <tool>', 'Tool name, exact or glob (mcp__*); terminal_input for text typed into sessions')

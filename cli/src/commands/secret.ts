@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { formatTable } from '../format.js';
 import { print, printResult } from '../output.js';
 import { readSecretInput } from '../stdin.js';
+import { withActions } from '../args.js';
 
 const NAME = new RegExp(SECRET_NAME_PATTERN);
 
@@ -15,8 +16,7 @@ function secretName(action: string, name: string | undefined): string {
 }
 
 export function registerSecretCommands(cli: CAC): void {
-  cli
-    .command('secret <action> [name]', 'Named secrets, encrypted at rest: set NAME (value from stdin), list, rm NAME')
+  withActions(cli.command('secret <action> [name]', 'Named secrets, encrypted at rest: set NAME (value from stdin), list, rm NAME'), ['set', 'list', 'rm'])
     .usage('secret set NAME < file | secret list [--json] | secret rm NAME')
     .option('--json', 'With list: print the API response as JSON')
     .example('  $ codepiper secret set ANTHROPIC_API_KEY          # type it (not echoed), then Enter')

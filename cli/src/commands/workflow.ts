@@ -14,7 +14,7 @@ import {
   type WorkflowRunDetail,
   type WorkflowValidation,
 } from '@codepiper/sdk';
-import { optionValue, optionValues, parseEnv, parsePositiveInt } from '../args.js';
+import { optionValue, optionValues, parseEnv, parsePositiveInt, withActions } from '../args.js';
 import { connect } from '../client.js';
 import { readUserFile } from '../files.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
@@ -149,8 +149,7 @@ async function logs(ref: string, options: WorkflowOptions): Promise<number> {
 const ACTIONS = ['validate', 'run', 'list', 'status', 'logs', 'cancel'] as const;
 
 export function registerWorkflowCommands(cli: CAC): void {
-  cli
-    .command('workflow <action> [target]', 'Workflows: YAML files that chain sessions: validate, run, list, status, logs, cancel')
+  withActions(cli.command('workflow <action> [target]', 'Workflows: YAML files that chain sessions: validate, run, list, status, logs, cancel'), ['validate', 'run', 'list', 'status', 'logs', 'cancel'])
     .usage(
       'workflow <action> [FILE|RUN] [options]\n\n' +
         '  validate FILE     check a file: every error with line, column and step path\n' +
