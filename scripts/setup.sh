@@ -4,7 +4,8 @@
 # FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
 # tests), the sqlite3 shell (tests read the daemon's database directly) and
 # openssl (the HTTPS tests and the stand-in push service make self-signed certificates),
-# zsh and fish (the completion scripts are read by them).
+# zsh and fish (the completion scripts are read by them), and systemd's
+# systemd-analyze (it checks the unit `daemon install` writes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ if [ "${FOR_TESTS:-0}" = 1 ]; then
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v zsh >/dev/null 2>&1 || missing+=(zsh)
   command -v fish >/dev/null 2>&1 || missing+=(fish)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

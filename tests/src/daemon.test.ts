@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import net from 'node:net';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { claudeBin } from './agents/claude.js';
@@ -176,6 +177,38 @@ describe('the CLI without a daemon', () => {
       busy.close();
       await runCli(['daemon', 'stop'], { env });
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('daemon install writes a systemd user unit that systemd accepts, and loads it; uninstall unloads and removes it', async () => {
+    const home = tempHome();
+    const user = mkdtempSync('/tmp/cpt-user-');
+    // A stand-in systemctl: on a developer's machine the real one would start a service.
+    const bin = path.join(user, 'bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${path.join(user, 'systemctl.log')}\n`, { mode: 0o755 });
+    const env = { ...process.env, CODEPIPER_HOME: home, HOME: user, XDG_CONFIG_HOME: path.join(user, 'config'), PATH: `${bin}:${process.env.PATH}` };
+    const unit = path.join(user, 'config', 'systemd', 'user', 'codepiper.service');
+    try {
+      const installed = await runCli(['daemon', 'install', '--web', '--port', '4399'], { env });
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.equal(installed.stdout, `wrote ${unit}\nit starts now and at every login, and again if it fails\n`);
+      const text = readFileSync(unit, 'utf8');
+      assert.match(text, new RegExp(`^ExecStart=${process.execPath} \\S+/codepiper\\.js daemon --web --port 4399$`, 'm'));
+      assert.match(text, new RegExp(`^Environment=CODEPIPER_HOME=${home}$`, 'm'));
+      assert.match(text, /^KillMode=process$/m, 'stopping the service leaves the sessions running');
+      assert.match(text, /^Restart=on-failure$/m);
+      const verified = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+      assert.equal(verified.status, 0, verified.stderr);
+      assert.equal(verified.stderr, '', 'systemd has nothing to say about the unit');
+
+      const removed = await runCli(['daemon', 'uninstall'], { env });
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(existsSync(unit), false);
+      assert.deepEqual(readFileSync(path.join(user, 'systemctl.log'), 'utf8').trim().split('\n'), ['--user daemon-reload', '--user enable --now codepiper.service', '--user disable --now codepiper.service']);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(user, { recursive: true, force: true });
     }
   });
 

@@ -9,6 +9,7 @@ import type { WebFlags } from '@codepiper/core';
 import { optionValue, withActions } from '../args.js';
 import { connect, daemonStatus, type DaemonStatus } from '../client.js';
 import { EXIT_NO_DAEMON, UsageError } from '../errors.js';
+import { installService, serviceFile, uninstallService, type ServiceSpec } from './daemon-service.js';
 import { formatDuration, formatFields } from '../format.js';
 import { print, printResult } from '../output.js';
 
@@ -155,6 +156,12 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
   if (notices) process.stdout.write(notices);
 }
 
+/** What the login service runs: this CLI's `daemon`, with the variables the daemon reads and the PATH it finds programs on. */
+function serviceSpec(home: string, web: WebFlags | undefined): ServiceSpec {
+  const kept = Object.entries(process.env).filter(([name, value]) => value !== undefined && (/^CODEPIPER_/.test(name) || ['PATH', 'LANG', 'LC_ALL'].includes(name)));
+  return { argv: [process.execPath, MAIN_SCRIPT, 'daemon', ...webArgs(web)], env: Object.fromEntries(kept) as Record<string, string>, home };
+}
+
 async function stop(client: ApiClient): Promise<void> {
   try {
     await client.call(daemonEndpoints.stop);
@@ -191,8 +198,11 @@ async function status(client: ApiClient, json: boolean | undefined): Promise<num
 }
 
 export function registerDaemonCommands(cli: CAC): void {
-  withActions(cli.command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon status` describes it'), ['stop', 'status'])
-    .usage('daemon [--detach] [--web [--host H] [--port P] [--tls-cert FILE --tls-key FILE]] | daemon stop | daemon status [--json]')
+  withActions(
+    cli.command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon status` describes it, `daemon install` makes it a login service'),
+    ['stop', 'status', 'install', 'uninstall'],
+  )
+    .usage('daemon [--detach] [--web [--host H] [--port P] [--tls-cert FILE --tls-key FILE]] | daemon stop | daemon status [--json] | daemon install [--web ...] | daemon uninstall')
     .option('--detach', 'Start the daemon in the background; return once it answers')
     .option('--web', 'Also serve the API and web UI over TCP, to signed-in users only (password + TOTP)')
     .option('--host <host>', 'With --web: the address to listen on (default 127.0.0.1, this machine only)')
@@ -204,8 +214,10 @@ export function registerDaemonCommands(cli: CAC): void {
     .example('  $ codepiper daemon --detach --web --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem')
     .example('  $ codepiper daemon status --json')
     .example('  $ codepiper daemon stop')
+    .example('  $ codepiper daemon install --web    # a systemd user unit (Linux) or a launchd agent (macOS)')
     .action(async (action: string | undefined, options: DaemonOptions) => {
-      if (action !== undefined && (options.detach || options.web)) throw new UsageError('--detach and --web only apply to starting the daemon');
+      if (options.detach && action !== undefined) throw new UsageError('--detach only applies to starting the daemon');
+      if (options.web && action !== undefined && action !== 'install') throw new UsageError('--web only applies to starting the daemon or installing its service');
       const home = codepiperHome();
       const web = webFlags(options);
       switch (action) {
@@ -215,8 +227,14 @@ export function registerDaemonCommands(cli: CAC): void {
           return stop(connect(home));
         case 'status':
           return status(connect(home), options.json);
+        case 'install':
+          for (const line of await installService(serviceFile(serviceSpec(home, web)))) print(line);
+          return 0;
+        case 'uninstall':
+          for (const line of await uninstallService(serviceFile(serviceSpec(home, web)))) print(line);
+          return 0;
         default:
-          throw new UsageError(`unknown daemon action "${action}" (expected stop or status)`);
+          throw new UsageError(`unknown daemon action "${action}" (expected stop, status, install or uninstall)`);
       }
     });
 }
