@@ -44,6 +44,11 @@ export class TestDaemon {
     return path.join(this.home, 'daemon.sock');
   }
 
+  /** The key the home's secrets are encrypted with. */
+  get secretKey(): string {
+    return path.join(this.home, 'plugins', 'secrets', 'secret.key');
+  }
+
   get tmuxSocket(): string {
     return path.join(this.home, 'plugins', 'sessions', 'tmux.sock');
   }
