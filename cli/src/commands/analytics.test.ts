@@ -42,7 +42,7 @@ describe('analytics command', () => {
     const table = formatUsage(report);
     assert.match(table, /^PROJECT\s+RESPONSES\s+INPUT/);
     assert.match(table, /1,000\s+20\s+5\s+0\s+4,000\s+79\.9%\s+\$0\.0123\*/);
-    assert.match(table, /No price for my-model/);
+    assert.match(table, /No price for my-model: their tokens are not in the cost. To price one, add it to config.yaml under analytics.prices, as my-model: \{ input, output, cache_write_5m, cache_write_1h, cache_read \}/);
     assert.match(table, /taken 2026-11-26/);
     assert.equal(usageCsv(report).split('\n')[1], '"/work/a, ""b""",,,2,1000,20,5,0,4000,0,0.7992007992007992,0.0123,my-model');
     assert.equal(formatUsage({ ...report, rows: [] }), 'no usage recorded');

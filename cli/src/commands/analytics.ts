@@ -57,6 +57,10 @@ export function costText(t: Pick<UsageTotals, 'cost' | 'unpricedModels'>): strin
 
 const HEADER: Record<UsageGrouping, string> = { session: 'SESSION', model: 'MODEL', day: 'DAY (UTC)', project: 'PROJECT', provider: 'PROVIDER' };
 
+/** What is missing and how to add it: a price per model under analytics.prices in config.yaml. */
+const unpricedNote = (models: readonly string[]): string =>
+  `No price for ${models.join(', ')}: their tokens are not in the cost. To price one, add it to config.yaml under analytics.prices, as ${models[0]}: { input, output, cache_write_5m, cache_write_1h, cache_read } in USD per million tokens, and restart the daemon.`;
+
 export function formatUsage(report: UsageReport): string {
   if (report.rows.length === 0) return 'no usage recorded';
   const session = report.by === 'session';
@@ -65,7 +69,7 @@ export function formatUsage(report: UsageReport): string {
   rows.push(['total', ...(session ? ['', ''] : []), ...numbers(report.total)]);
   const header = [HEADER[report.by], ...(session ? ['PROVIDER', 'PROJECT'] : []), 'RESPONSES', 'INPUT', 'OUTPUT', 'CACHE WRITE 5M', 'CACHE WRITE 1H', 'CACHE READ', 'CACHE HIT', 'COST'];
   const notes = [`Cost: estimated at list prices taken ${report.pricesTaken} (override them in config.yaml, analytics.prices).`];
-  if (report.total.unpricedModels.length > 0) notes.push(`* No price for ${report.total.unpricedModels.join(', ')}: their tokens are not in the cost.`);
+  if (report.total.unpricedModels.length > 0) notes.push(`* ${unpricedNote(report.total.unpricedModels)}`);
   return `${formatTable(header, rows)}\n\n${notes.join('\n')}`;
 }
 

@@ -10,14 +10,22 @@ export const percent = (rate: number | null): string => (rate === null ? '–' :
 /** Token and cost figures of a report's total. */
 export function TotalsLine(props: { totals: Totals }) {
   return (
+    <>
     <dl class="totals">
       <div><dt>Input</dt><dd>{count.format(props.totals.input)}</dd></div>
       <div><dt>Output</dt><dd>{count.format(props.totals.output)}</dd></div>
       <div><dt>Cache write</dt><dd>{count.format(props.totals.cacheWrite5m + props.totals.cacheWrite1h)}</dd></div>
       <div><dt>Cache read</dt><dd>{count.format(props.totals.cacheRead)}</dd></div>
       <div><dt>Cache hit rate</dt><dd>{percent(props.totals.cacheHitRate)}</dd></div>
-      <div><dt>Cost</dt><dd title={props.totals.unpricedModels.length > 0 ? `no price for ${props.totals.unpricedModels.join(', ')}` : undefined}>{money(props.totals.cost)}</dd></div>
+      <div><dt>Cost</dt><dd>{money(props.totals.cost)}{props.totals.unpricedModels.length > 0 ? '*' : ''}</dd></div>
     </dl>
+    <Show when={props.totals.unpricedModels.length > 0}>
+      <p class="muted unpriced">
+        * No price for {props.totals.unpricedModels.join(', ')}: their tokens are not in the cost. To price one, add it to config.yaml under{' '}
+        <code>analytics.prices</code> (USD per million tokens) and restart the daemon.
+      </p>
+    </Show>
+    </>
   );
 }
 
