@@ -9,6 +9,9 @@ describe('prices', () => {
     assert.deepEqual(priceOf(table, 'claude-sonnet-4-5'), { input: 3, output: 15, cache_write_5m: 3.75, cache_write_1h: 6, cache_read: 0.3 });
     assert.deepEqual(priceOf(table, 'claude-opus-4-5'), { input: 5, output: 25, cache_write_5m: 6.25, cache_write_1h: 10, cache_read: 0.5 });
     assert.equal(priceOf(table, 'gpt-5')?.cache_read, 0.125);
+    // The models the pinned Claude Code names: each with its own cache prices, not input's multiples.
+    assert.deepEqual(priceOf(table, 'claude-opus-5-5'), { input: 4, output: 20, cache_write_5m: 5, cache_write_1h: 8, cache_read: 0.2 });
+    assert.deepEqual(priceOf(table, 'claude-sonnet-5-5'), { input: 2, output: 10, cache_write_5m: 2.5, cache_write_1h: 4, cache_read: 0.2 });
   });
 
   test('a dated snapshot is priced as its model; nothing else is matched loosely', async () => {
@@ -18,7 +21,7 @@ describe('prices', () => {
     assert.equal(priceOf(table, 'gpt-5-2025-08-07')?.output, 10);
     // `claude-opus-4` is priced, but `claude-opus-4-9` is another model: unpriced, not guessed.
     assert.equal(priceOf(table, 'claude-opus-4-9'), undefined);
-    assert.equal(priceOf(table, 'claude-opus-5-5'), undefined);
+    assert.equal(priceOf(table, 'claude-opus-6-5'), undefined);
     assert.equal(priceOf(table, null), undefined);
   });
 
