@@ -3,7 +3,7 @@
 // Usage: node scripts/run-tests.mjs [substring ...]  (only test files whose path contains one)
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { Buffer } from 'node:buffer';
@@ -70,6 +70,7 @@ function runFile(file) {
       } catch {
         // No summary: the file never finished.
       }
+      rmSync(path.dirname(summaryFile), { recursive: true, force: true });
       if (timedOut) {
         console.log(`\n${path.relative(root, file)} killed after ${fileTimeoutMs / 1000} s`);
         result = { ...result, failures: [...result.failures, `${path.relative(root, file)}: timed out`] };
