@@ -107,10 +107,9 @@ async function runInForeground(web: WebFlags | undefined): Promise<number> {
   return Number(process.exitCode ?? 0);
 }
 
-/** The last lines `file` got from `offset` on. */
-async function logTail(file: string, offset: number): Promise<string> {
-  const text = (await readFile(file)).subarray(offset).toString('utf8').trimEnd();
-  return text.split('\n').slice(-LOG_TAIL_LINES).join('\n');
+/** What `file` got from `offset` on. */
+async function logSince(file: string, offset: number): Promise<string> {
+  return (await readFile(file)).subarray(offset).toString('utf8').trimEnd();
 }
 
 /** Starts `codepiper daemon` in the background, its output appended to `<home>/logs/daemon.out`; returns once it answers. */
@@ -142,10 +141,12 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
   child.once('error', (error) => (exit = error.message));
   const up = await pollUntil(async () => exit !== undefined || (await answers(client)), WAIT_MS);
   if (exit !== undefined || !up) {
-    const tail = await logTail(outFile, offset);
-    // A daemon that refuses to start says why in one last line (see runDaemon): that line is the error.
-    const refusal = exit !== undefined ? /^codepiper daemon: (.+)$/m.exec(tail.split('\n').at(-1) ?? '')?.[1] : undefined;
+    const written = await logSince(outFile, offset);
+    // A daemon that refuses to start says why in one line (see runDaemon): that line is the error. It is
+    // not always the last: a daemon that won a race to start writes to the same file.
+    const refusal = exit !== undefined ? [...written.matchAll(/^codepiper daemon: (.+)$/gm)].at(-1)?.[1] : undefined;
     if (refusal) throw new Error(`the daemon did not start: ${refusal} (its log: ${outFile})`);
+    const tail = written.split('\n').slice(-LOG_TAIL_LINES).join('\n');
     const what = exit !== undefined ? `the daemon exited during startup (${exit})` : `the daemon did not answer within ${WAIT_MS / 1000} s (it may still be starting)`;
     throw new Error(`${what}; the end of ${outFile}:\n${tail}`);
   }
