@@ -60,7 +60,7 @@ function runFile(file) {
       timedOut = true;
       process.kill(-child.pid, 'SIGKILL');
     }, fileTimeoutMs);
-    child.on('close', () => {
+    child.on('close', (code) => {
       clearTimeout(timer);
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       console.log(`\n--- ${path.relative(root, file)} (${seconds} s)\n${Buffer.concat(output).toString().trimEnd()}`);
@@ -76,6 +76,9 @@ function runFile(file) {
         result = { ...result, failures: [...result.failures, `${path.relative(root, file)}: timed out`] };
       } else if (result.passed + result.failures.length + result.skipped === 0) {
         result = { ...result, failures: [`${path.relative(root, file)}: ran no test`] };
+      } else if (code !== 0 && result.failures.length === 0) {
+        // node --test exits 1 on a failure; one its reporter did not see (lost output) must still count.
+        result = { ...result, failures: [`${path.relative(root, file)}: exited with code ${code}, though no failing test was reported`] };
       }
       resolve(result);
     });

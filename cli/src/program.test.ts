@@ -7,7 +7,12 @@ import { createProgram, run } from './program.js';
 async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const out = mock.method(process.stdout, 'write', (chunk: string) => ((stdout += chunk), true));
+  // Only text is the CLI's: under `node --test` the runner sends its own events through this stdout as
+  // bytes, and swallowing them would lose the results of the tests around (a failure among them).
+  const write = process.stdout.write.bind(process.stdout);
+  const out = mock.method(process.stdout, 'write', (chunk: string | Uint8Array, ...rest: unknown[]) =>
+    typeof chunk === 'string' ? ((stdout += chunk), true) : (write as (...args: unknown[]) => boolean)(chunk, ...rest),
+  );
   const err = mock.method(process.stderr, 'write', (chunk: string) => ((stderr += chunk), true));
   const info = mock.method(console, 'info', (text: string) => (stdout += `${text}\n`));
   try {
@@ -55,7 +60,7 @@ describe('program', () => {
       [['tail', 'ab', '-n', '0'], 'codepiper: --lines expects a whole number of at least 1, got "0" (see: codepiper tail --help)'],
       [['start', '-d', '.'], 'codepiper: missing --provider (for example: -p shell) (see: codepiper start --help)'],
       [['start', '-p', 'shell', '--env', 'X'], 'codepiper: --env expects NAME=VALUE, got "X" (see: codepiper start --help)'],
-      [['daemon', 'restart'], 'codepiper: unknown daemon action "restart" (expected stop or status) (see: codepiper daemon --help)'],
+      [['daemon', 'restart'], 'codepiper: unknown daemon action "restart" (expected stop, status, install or uninstall) (see: codepiper daemon --help)'],
     ] as const) {
       const { code, stderr } = await capture([...argv]);
       assert.equal(stderr, `${message}\n`, argv.join(' '));
