@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { approvalEndpoints, policyEndpoints, sessionEndpoints, type PushApproval } from '@codepiper/sdk';
+import { analyticsEndpoints, approvalEndpoints, policyEndpoints, sessionEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -182,9 +182,20 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
   });
 
   test('analytics, policies, audit and workflows show what the daemon knows', async () => {
+    // History with a model no price is known for: the page must say so, and how to price it, without a hover.
+    const history = path.join(workdir, 'history');
+    mkdirSync(path.join(history, 'claude', 'project'), { recursive: true });
+    mkdirSync(path.join(history, 'codex'));
+    const usage = { input_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 5 };
+    const line = { type: 'assistant', sessionId: 'unpriced-history', cwd: workdir, timestamp: '2026-11-20T10:00:00.000Z', requestId: 'req_1', message: { id: 'msg_1', role: 'assistant', model: 'unpriced-test-model', content: [{ type: 'text', text: 'hi' }], usage } };
+    writeFileSync(path.join(history, 'claude', 'project', 'unpriced-history.jsonl'), `${JSON.stringify(line)}\n`);
+    const { id } = await daemon.client.call(analyticsEndpoints.startImport, { body: { dirs: { 'claude-code': path.join(history, 'claude'), codex: path.join(history, 'codex') } } });
+    await waitFor('the import', async () => (await daemon.client.call(analyticsEndpoints.showImport, { params: { id } })).state === 'done');
+
     await page.goto(`${url}/#/analytics`);
     await page.getByRole('heading', { name: 'Analytics' }).waitFor();
     await waitFor('usage from the Claude session', async () => (await page.locator('table.table tbody tr').count()) > 0, 30_000);
+    await page.getByText(/No price for unpriced-test-model: their tokens are not in the cost\. To price one, add it to config\.yaml under analytics\.prices/).waitFor();
     await page.getByRole('figure', { name: 'Tokens per day' }).locator('rect').first().waitFor();
     await page.getByRole('figure', { name: 'Tool calls' }).locator('rect').first().waitFor();
 
