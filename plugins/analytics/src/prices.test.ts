@@ -12,6 +12,8 @@ describe('prices', () => {
     // The models the pinned Claude Code names: each with its own cache prices, not input's multiples.
     assert.deepEqual(priceOf(table, 'claude-opus-5-5'), { input: 4, output: 20, cache_write_5m: 5, cache_write_1h: 8, cache_read: 0.2 });
     assert.deepEqual(priceOf(table, 'claude-sonnet-5-5'), { input: 2, output: 10, cache_write_5m: 2.5, cache_write_1h: 4, cache_read: 0.2 });
+    // The pinned Codex's default: from GPT-5.6 on OpenAI charges cache writes (1.25 x input).
+    assert.deepEqual(priceOf(table, 'gpt-6.1-sol'), { input: 2, output: 10, cache_write_5m: 2.5, cache_write_1h: 2.5, cache_read: 0.1 });
   });
 
   test('a dated snapshot is priced as its model; nothing else is matched loosely', async () => {

@@ -34,8 +34,11 @@ export interface CodexHomeOptions {
   notifyCommand?: string[];
   /** Where to create CODEX_HOME (default: a new `/tmp/cpt-codex-*`). */
   codexHome?: string;
-  /** Default `fake-model` (unknown to Codex: it shows a "Model metadata ... not found" warning, harmless). */
-  model?: string;
+  /**
+   * Default `fake-model` (unknown to Codex: it shows a "Model metadata ... not found" warning, harmless);
+   * null: no `model` line, so Codex picks its own default as for a new user.
+   */
+  model?: string | null;
   /** Default `never`: commands run without asking. */
   approvalPolicy?: ApprovalPolicy;
   /** Default `danger-full-access` (no bubblewrap needed). */
@@ -53,7 +56,7 @@ export interface CodexHome {
   env: Record<string, string>;
   /** Absolute path of the pinned `codex`. */
   bin: string;
-  model: string;
+  model: string | null;
 }
 
 /** A TOML basic string (JSON escapes are valid TOML escapes). */
@@ -61,11 +64,15 @@ function tomlString(value: string): string {
   return JSON.stringify(value);
 }
 
+function modelOf(options: CodexHomeOptions): string | null {
+  return options.model === undefined ? 'fake-model' : options.model;
+}
+
 /** The config.toml text prepareCodexHome writes. */
 export function codexConfigToml(options: CodexHomeOptions): string {
-  const model = options.model ?? 'fake-model';
+  const model = modelOf(options);
   const lines = [
-    `model = ${tomlString(model)}`,
+    ...(model === null ? [] : [`model = ${tomlString(model)}`]),
     'model_provider = "fake"',
     `approval_policy = ${tomlString(options.approvalPolicy ?? 'never')}`,
     `sandbox_mode = ${tomlString(options.sandboxMode ?? 'danger-full-access')}`,
@@ -138,7 +145,7 @@ export async function prepareCodexHome(options: CodexHomeOptions): Promise<Codex
     codexHome,
     env: { CODEX_HOME: codexHome, [codexKeyVar]: 'sk-fake-codepiper-tests' },
     bin: codexBin,
-    model: options.model ?? 'fake-model',
+    model: modelOf(options),
   };
 }
 
