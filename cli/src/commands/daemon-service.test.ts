@@ -8,16 +8,25 @@ import { launchdPlist, serviceFile, systemdUnit, type ServiceSpec } from './daem
 
 const spec: ServiceSpec = {
   argv: [process.execPath, '/opt/code piper/bin/codepiper.js', 'daemon'],
-  env: { PATH: '/usr/bin:/bin', CODEPIPER_HOME: '/home/dev/my "home" 100%' },
+  env: { PATH: '/usr/bin:/bin', CODEPIPER_HOME: '/home/dev/my "home" 100% <&>' },
   home: '/home/dev/.codepiper',
 };
-const hasSystemd = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
+const has = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
+const hasSystemd = has('systemd-analyze');
+/** Python's plistlib reads property lists as launchd does (this machine has no launchd to load one). */
+const hasPython = has('python3');
+
+function parsePlist(text: string): unknown {
+  const parsed = spawnSync('python3', ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: text, encoding: 'utf8' });
+  assert.equal(parsed.status, 0, parsed.stderr);
+  return JSON.parse(parsed.stdout);
+}
 
 describe('the daemon as a login service', () => {
   it('quotes what systemd would split or expand, and systemd reads it back', { skip: !hasSystemd && 'systemd-analyze is not installed' }, () => {
     const unit = systemdUnit(spec);
     assert.match(unit, /^ExecStart=\S+ "\/opt\/code piper\/bin\/codepiper\.js" daemon$/m);
-    assert.match(unit, /^Environment="CODEPIPER_HOME=\/home\/dev\/my \\"home\\" 100%%"$/m);
+    assert.match(unit, /^Environment="CODEPIPER_HOME=\/home\/dev\/my \\"home\\" 100%% <&>"$/m);
     const dir = mkdtempSync(path.join(tmpdir(), 'cp-unit-'));
     try {
       writeFileSync(path.join(dir, 'codepiper.service'), unit);
@@ -30,12 +39,13 @@ describe('the daemon as a login service', () => {
     }
   });
 
-  it('makes a launchd agent that runs at load, restarts on failure and keeps the sessions when it stops', () => {
-    const plist = launchdPlist(spec);
-    assert.match(plist, /<key>ProgramArguments<\/key>\s*<array>\s*<string>[^<]+<\/string>\s*<string>\/opt\/code piper\/bin\/codepiper\.js<\/string>\s*<string>daemon<\/string>/);
-    assert.match(plist, /<key>CODEPIPER_HOME<\/key>\s*<string>\/home\/dev\/my "home" 100%<\/string>/);
-    assert.match(plist, /<key>KeepAlive<\/key>\s*<dict>\s*<key>SuccessfulExit<\/key>\s*<false\/>/);
-    assert.match(plist, /<key>AbandonProcessGroup<\/key>\s*<true\/>/);
+  it('makes a launchd agent that runs at load, restarts on failure and keeps the sessions when it stops', { skip: !hasPython && 'python3 is not installed' }, () => {
+    const agent = parsePlist(launchdPlist(spec)) as Record<string, unknown>;
+    assert.deepEqual(agent.ProgramArguments, spec.argv);
+    assert.deepEqual(agent.EnvironmentVariables, spec.env);
+    assert.equal(agent.RunAtLoad, true);
+    assert.deepEqual(agent.KeepAlive, { SuccessfulExit: false });
+    assert.equal(agent.AbandonProcessGroup, true);
     const file = serviceFile(spec, 'darwin', { HOME: '/Users/dev' });
     assert.equal(file.file, '/Users/dev/Library/LaunchAgents/dev.codepiper.daemon.plist');
     assert.equal(file.load[0]![1], 'bootstrap');
