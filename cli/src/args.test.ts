@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cac } from 'cac';
-import { optionValue, optionValues, parseEnv, parseKeys, parsePositiveInt, parseStatus, protectWords, unprotect } from './args.js';
+import { optionValue, optionValues, parseEnv, parseKeys, parsePositiveInt, parseStatus } from './args.js';
+import { protectWords, unprotect } from './command-line.js';
 import { UsageError } from './errors.js';
 
 /** Parses `argv` the way the program does, with one command `show <id> [...words]`. */

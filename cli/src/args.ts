@@ -1,35 +1,5 @@
-import type { Command } from 'cac';
 import { ENV_NAME_PATTERN, KEY_NAMES, SESSION_STATUSES, parseKeyName, type KeyName, type SessionStatus } from '@codepiper/sdk';
 import { UsageError } from './errors.js';
-
-/*
- * cac parses with mri, which turns every option value (and every word after a
- * boolean flag) that looks like a number into one: `-n 007` gives 7, `show
- * --json 0123` gives the id 123. Names and id prefixes must stay as typed, so
- * such words are marked with a leading NUL (argv can never contain one) before
- * parsing, and the mark is removed from what cac returns.
- */
-const MARK = '\0';
-const looksNumeric = (word: string): boolean => Number(word) * 0 === 0;
-
-export function protectWords(argv: readonly string[]): string[] {
-  const end = argv.indexOf('--');
-  return argv.map((word, i) => {
-    if (end !== -1 && i > end) return word;
-    if (!word.startsWith('-')) return looksNumeric(word) ? MARK + word : word;
-    const eq = word.indexOf('=');
-    return eq !== -1 && looksNumeric(word.slice(eq + 1)) ? `${word.slice(0, eq + 1)}${MARK}${word.slice(eq + 1)}` : word;
-  });
-}
-
-export function unprotect<T>(value: T): T {
-  if (typeof value === 'string') return (value.startsWith(MARK) ? value.slice(1) : value) as T;
-  if (Array.isArray(value)) return value.map(unprotect) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unprotect(inner)])) as T;
-  }
-  return value;
-}
 
 /** Every value given for an option that takes one (cac gives an array when it is repeated). */
 export function optionValues(value: unknown, flag: string): string[] {
@@ -98,36 +68,6 @@ export function parseStatus(text: string | undefined): SessionStatus | undefined
   const status = SESSION_STATUSES.find((s) => s === text);
   if (!status) throw new UsageError(`--status must be one of ${SESSION_STATUSES.join(', ')}; got "${text}"`);
   return status;
-}
-
-/* Commands that use the words after `--`; for the others such words are an error. */
-const restTakers = new WeakSet<Command>();
-
-export function takesRest(command: Command): Command {
-  restTakers.add(command);
-  return command;
-}
-
-export const acceptsRest = (command: Command): boolean => restTakers.has(command);
-
-/* The actions a command takes as its first argument (`daemon stop`), for shell completion. */
-const actionLists = new WeakMap<Command, readonly string[]>();
-
-export function withActions(command: Command, actions: readonly string[]): Command {
-  actionLists.set(command, actions);
-  return command;
-}
-
-export const actionsOf = (command: Command): readonly string[] => actionLists.get(command) ?? [];
-
-/**
- * Leaves the `--no-x` option just declared without a default: cac would show
- * it as "(default: true)", which reads as if the flag were on. Without the
- * flag the option is undefined, and the API's default applies.
- */
-export function withoutDefault(command: Command): Command {
-  command.options.at(-1)!.config.default = undefined;
-  return command;
 }
 
 /**

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
-import { createProgram, run } from './program.js';
+import { cac } from 'cac';
+import { COMMAND_GROUPS, createProgram, run } from './program.js';
 
 /** Runs `argv`, capturing what it writes; none of these reach the daemon. */
 async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -25,10 +26,19 @@ async function capture(argv: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe('program', () => {
-  it('gives every command a description and an example', () => {
-    for (const command of createProgram().commands) {
+  it('gives every command a description and an example', async () => {
+    for (const command of (await createProgram()).commands) {
       assert.ok(command.description, `${command.name} has a description`);
       assert.ok(command.examples.length > 0, `${command.name} has examples`);
+    }
+  });
+
+  it('knows which group registers each command word, so a command line loads only its own', async () => {
+    for (const group of COMMAND_GROUPS) {
+      const alone = cac('codepiper');
+      (await group.load())(alone);
+      const words = alone.commands.flatMap((command) => [command.name, ...command.aliasNames]);
+      assert.deepEqual([...words].sort(), [...group.words].sort());
     }
   });
 

@@ -1,37 +1,51 @@
 import { cac, type CAC } from 'cac';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
-import { acceptsRest, protectWords, unprotect } from './args.js';
-import { registerAgentCommands } from './commands/agent.js';
-import { registerAnalyticsCommands } from './commands/analytics.js';
-import { registerAuthCommands } from './commands/auth.js';
-import { registerCompletionCommand } from './commands/completion.js';
-import { registerDaemonCommands } from './commands/daemon.js';
-import { registerDoctorCommand } from './commands/doctor.js';
-import { registerEventCommands } from './commands/events.js';
-import { registerIoCommands } from './commands/io.js';
-import { registerNotificationCommands } from './commands/notifications.js';
-import { registerPolicyCommands } from './commands/policy.js';
-import { registerSecretCommands } from './commands/secret.js';
-import { registerSessionCommands } from './commands/sessions.js';
-import { registerWorkflowCommands } from './commands/workflow.js';
+import { acceptsRest, protectWords, unprotect } from './command-line.js';
 import { UsageError } from './errors.js';
 import { print, reportError } from './output.js';
 
-export function createProgram(): CAC {
+type Register = (cli: CAC) => void;
+
+/**
+ * The commands, one group per module. A command line loads only the group its
+ * first word names (each group pulls in its own part of the SDK and nothing
+ * else); help, completion and anything unrecognised load them all.
+ */
+interface CommandGroup {
+  /** The first words of its commands: names and aliases (checked against what it registers by a test). */
+  readonly words: readonly string[];
+  readonly load: () => Promise<Register>;
+}
+
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  { words: ['daemon'], load: async () => (await import('./commands/daemon.js')).registerDaemonCommands },
+  { words: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
+  { words: ['start', 'ls', 'sessions', 'show', 'stop', 'kill', 'resume', 'rm', 'prune', 'rename'], load: async () => (await import('./commands/sessions.js')).registerSessionCommands },
+  { words: ['send', 'keys', 'output', 'tail', 'attach'], load: async () => (await import('./commands/io.js')).registerIoCommands },
+  { words: ['events'], load: async () => (await import('./commands/events.js')).registerEventCommands },
+  { words: ['transcript', 'model'], load: async () => (await import('./commands/agent.js')).registerAgentCommands },
+  { words: ['workflow'], load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
+  { words: ['approvals', 'approve', 'deny', 'audit', 'policy'], load: async () => (await import('./commands/policy.js')).registerPolicyCommands },
+  { words: ['analytics'], load: async () => (await import('./commands/analytics.js')).registerAnalyticsCommands },
+  { words: ['secret'], load: async () => (await import('./commands/secret.js')).registerSecretCommands },
+  { words: ['auth'], load: async () => (await import('./commands/auth.js')).registerAuthCommands },
+  { words: ['notifications'], load: async () => (await import('./commands/notifications.js')).registerNotificationCommands },
+  // Last: it completes every command registered before it.
+  { words: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletionCommand },
+];
+
+/** The groups a command line needs: none for a bare `--version`, one for a known command, else all. */
+function groupsFor(argv: readonly string[]): readonly CommandGroup[] {
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  if (first === undefined) return argv.some((arg) => arg === '--version' || arg === '-v') && !argv.some((arg) => arg === '--help' || arg === '-h') ? [] : COMMAND_GROUPS;
+  const group = COMMAND_GROUPS.find((g) => g.words.includes(first));
+  return group === undefined || first === 'completion' ? COMMAND_GROUPS : [group];
+}
+
+/** The program with the commands `argv` may run (all of them without `argv`). */
+export async function createProgram(argv?: readonly string[]): Promise<CAC> {
   const cli = cac('codepiper');
-  registerDaemonCommands(cli);
-  registerDoctorCommand(cli);
-  registerSessionCommands(cli);
-  registerIoCommands(cli);
-  registerEventCommands(cli);
-  registerAgentCommands(cli);
-  registerWorkflowCommands(cli);
-  registerPolicyCommands(cli);
-  registerAnalyticsCommands(cli);
-  registerSecretCommands(cli);
-  registerAuthCommands(cli);
-  registerNotificationCommands(cli);
-  registerCompletionCommand(cli);
+  for (const register of await Promise.all((argv === undefined ? COMMAND_GROUPS : groupsFor(argv)).map((group) => group.load()))) register(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);
@@ -41,7 +55,7 @@ export function createProgram(): CAC {
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
-  const cli = createProgram();
+  const cli = await createProgram(argv);
   cli.parse(['node', 'codepiper', ...protectWords(argv)], { run: false });
   cli.args = unprotect(cli.args);
   cli.options = unprotect(cli.options);

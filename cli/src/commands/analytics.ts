@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
 import { analyticsEndpoints, USAGE_GROUPINGS, type ImportStatus, type ToolReport, type UsageGrouping, type UsageReport, type UsageTotals } from '@codepiper/sdk';
-import { optionValue, parseTime, withActions } from '../args.js';
+import { optionValue, parseTime } from '../args.js';
+import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';

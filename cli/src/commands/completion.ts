@@ -1,5 +1,5 @@
 import type { CAC, Command } from 'cac';
-import { actionsOf, withActions } from '../args.js';
+import { actionsOf, withActions } from '../command-line.js';
 import { UsageError } from '../errors.js';
 import { print } from '../output.js';
 

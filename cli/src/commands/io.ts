@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import type { CAC } from 'cac';
 import { MAX_INPUT_CHARACTERS, sessionEndpoints } from '@codepiper/sdk';
-import { optionValue, parseKeys, parsePositiveInt, takesRest, withoutDefault } from '../args.js';
+import { optionValue, parseKeys, parsePositiveInt } from '../args.js';
+import { takesRest, withoutDefault } from '../command-line.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';

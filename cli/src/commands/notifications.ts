@@ -4,7 +4,7 @@ import { connect } from '../client.js';
 import { UsageError } from '../errors.js';
 import { formatFields, shortId } from '../format.js';
 import { print, printResult } from '../output.js';
-import { withActions } from '../args.js';
+import { withActions } from '../command-line.js';
 
 export function registerNotificationCommands(cli: CAC): void {
   withActions(cli.command('notifications <action> [session]', 'Web Push to the dashboard on phones: status, mute SESSION, unmute SESSION'), ['status', 'mute', 'unmute'])

@@ -1,6 +1,7 @@
 import type { CAC } from 'cac';
 import { approvalEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
-import { optionValue, parseTime, withActions } from '../args.js';
+import { optionValue, parseTime } from '../args.js';
+import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
 import { readUserFile } from '../files.js';
 import { forSession, UsageError } from '../errors.js';

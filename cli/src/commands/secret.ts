@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { formatTable } from '../format.js';
 import { print, printResult } from '../output.js';
 import { readSecretInput } from '../stdin.js';
-import { withActions } from '../args.js';
+import { withActions } from '../command-line.js';
 
 const NAME = new RegExp(SECRET_NAME_PATTERN);
 

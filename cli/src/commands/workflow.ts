@@ -14,7 +14,8 @@ import {
   type WorkflowRunDetail,
   type WorkflowValidation,
 } from '@codepiper/sdk';
-import { optionValue, optionValues, parseEnv, parsePositiveInt, withActions } from '../args.js';
+import { optionValue, optionValues, parseEnv, parsePositiveInt } from '../args.js';
+import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
 import { readUserFile } from '../files.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
