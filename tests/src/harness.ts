@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { after, before } from 'node:test';
 import path from 'node:path';
 import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
@@ -53,8 +53,19 @@ export class TestDaemon {
     return path.join(this.home, 'plugins', 'sessions', 'tmux.sock');
   }
 
+  /**
+   * The HOME the daemon and its sessions see: an empty one of their own. Shells
+   * in sessions (and the agents' shell snapshots) read rc files from HOME; what
+   * this machine's user put there (pyenv's rehash, which waits a minute on a
+   * lock that a killed shell leaves) must not decide whether a test passes, and
+   * a test must not leave it broken for the next.
+   */
+  get userHome(): string {
+    return path.join(this.home, 'user');
+  }
+
   get env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.extraEnv, CODEPIPER_HOME: this.home };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.userHome, ...this.extraEnv, CODEPIPER_HOME: this.home };
     delete env.TMUX;
     delete env.TMUX_PANE;
     return env;
@@ -67,6 +78,7 @@ export class TestDaemon {
   }
 
   async start(): Promise<void> {
+    mkdirSync(this.userHome, { recursive: true });
     const child = spawn(process.execPath, [cliPath, 'daemon', ...this.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
