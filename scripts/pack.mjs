@@ -1,58 +1,64 @@
-// Makes the one installable package, dist/codepiper-<version>.tgz: the CLI,
-// the kernel and the first-party plugins bundled into one program (rolldown,
-// from tsc's output), the built dashboard, and the npm packages they use as
-// ordinary dependencies, at the versions the lockfile installed. No workspace
-// link is left: `npm i -g ./dist/codepiper-<version>.tgz` is the whole install.
+// Makes the one installable package, dist/codepiper-<version>.tgz: the CLI
+// with the kernel, the first-party plugins and the npm packages they use,
+// as the build bundled them (cli/rolldown.config.mjs), the built dashboard,
+// and as dependencies only the packages that cannot be bundled, at the
+// versions the lockfile installed. No workspace link is left:
+// `npm i -g ./dist/codepiper-<version>.tgz` is the whole install.
 // Usage: node scripts/pack.mjs   (after scripts/setup.sh, which builds)
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { allPackages, root } from './workspace.mjs';
+import { RUNTIME_PACKAGES } from '../cli/rolldown.config.mjs';
+import { root } from './workspace.mjs';
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
-const cli = readJson(path.join(root, 'cli', 'package.json'));
+const cliDir = path.join(root, 'cli');
+const cli = readJson(path.join(cliDir, 'package.json'));
+const bundleDir = path.join(cliDir, 'dist');
 
 for (const [built, how] of [
-  [path.join(root, 'cli', 'dist', 'codepiper.mjs'), 'the CLI'],
+  [path.join(bundleDir, 'codepiper.mjs'), 'the CLI'],
   [path.join(root, 'web', 'dist', 'index.html'), 'the dashboard'],
 ]) {
   if (!existsSync(built)) throw new Error(`${how} is not built (${built}): run scripts/setup.sh first`);
 }
 
-/** The workspace packages the CLI loads at run time: the SDK, the kernel and the plugins it depends on. */
-const shipped = allPackages()
-  .map((dir) => ({ dir, manifest: readJson(path.join(dir, 'package.json')) }))
-  .filter(({ manifest }) => manifest.name === '@codepiper/sdk' || manifest.name in (cli.dependencies ?? {}));
-const isOurs = (name) => name.startsWith('@codepiper/');
+const bundleFiles = readdirSync(bundleDir).filter((file) => /^codepiper.*\.mjs$/.test(file));
 
-/** The version the lockfile installed for `dependency` of the package in `dir` (pnpm links each package's own). */
-const installedVersion = (dir, dependency) => readJson(path.join(dir, 'node_modules', dependency, 'package.json')).version;
+/** The version the lockfile installed for the CLI's dependency `name`. */
+const installedVersion = (name) => readJson(path.join(cliDir, 'node_modules', name, 'package.json')).version;
 
-const dependencies = {};
-const addDependencies = (dir, manifest) => {
-  for (const name of Object.keys(manifest.dependencies ?? {}).filter((n) => !isOurs(n))) {
-    const version = installedVersion(dir, name);
-    if (dependencies[name] && dependencies[name] !== version) throw new Error(`${name} is installed at ${dependencies[name]} and ${version}: one version must serve every package`);
-    dependencies[name] = version;
+/** The npm packages bundled into our files, as the bundler's region comments name them (`node_modules/.pnpm/<id>/node_modules/<name>/`). */
+function bundledPackages() {
+  const dirs = new Map();
+  for (const file of bundleFiles) {
+    for (const [, id, name] of readFileSync(path.join(bundleDir, file), 'utf8').matchAll(/node_modules\/\.pnpm\/([^/\s]+)\/node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//g)) {
+      dirs.set(name, path.join(root, 'node_modules', '.pnpm', id, 'node_modules', name));
+    }
   }
-};
+  return [...dirs].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Each bundled package's name, version, license and license text: their licenses ask for the notice to travel with the code. */
+function thirdPartyNotices() {
+  const sections = bundledPackages().map(([name, dir]) => {
+    const manifest = readJson(path.join(dir, 'package.json'));
+    const licenseFile = readdirSync(dir).find((file) => /^(licen[cs]e|copying)/i.test(file));
+    const text = licenseFile ? readFileSync(path.join(dir, licenseFile), 'utf8').trim() : `License: ${manifest.license ?? 'see the package'}`;
+    return `## ${name} ${manifest.version} (${manifest.license ?? 'unknown'})\n\n${text}\n`;
+  });
+  return `# Third-party software bundled in codepiper\n\n${sections.join('\n')}`;
+}
 
 const stage = mkdtempSync(path.join(tmpdir(), 'codepiper-pack-'));
 try {
-  // Our code in one program (the daemon a chunk of its own, loaded by `codepiper daemon` only); npm packages stay packages.
-  const { rolldown } = await import(pathToFileURL(createRequire(path.join(root, 'cli', 'package.json')).resolve('rolldown')).href);
-  const bundle = await rolldown({ input: path.join(root, 'cli', 'dist', 'main.js'), platform: 'node', logLevel: 'warn', external: (id) => !/^[./]/.test(id) && !isOurs(id) });
-  await bundle.write({ dir: path.join(stage, 'cli', 'dist'), format: 'esm', entryFileNames: 'codepiper.mjs', chunkFileNames: 'codepiper-[name].mjs' });
-  cpSync(path.join(root, 'cli', 'bin'), path.join(stage, 'cli', 'bin'), { recursive: true });
-  // What our code reads beside itself, at the same place relative to the bundle as in the repository:
-  // the dashboard two levels up, the analytics prices one level up.
+  mkdirSync(path.join(stage, 'cli', 'dist'), { recursive: true });
+  for (const file of bundleFiles) cpSync(path.join(bundleDir, file), path.join(stage, 'cli', 'dist', file));
+  cpSync(path.join(cliDir, 'bin'), path.join(stage, 'cli', 'bin'), { recursive: true });
+  // The dashboard, where the bundle looks for it as in the repository: two levels up.
   cpSync(path.join(root, 'web', 'dist'), path.join(stage, 'web', 'dist'), { recursive: true });
-  cpSync(path.join(root, 'plugins', 'analytics', 'prices.json'), path.join(stage, 'cli', 'prices.json'));
-  addDependencies(path.join(root, 'cli'), cli);
-  for (const { dir, manifest } of shipped) addDependencies(dir, manifest);
+  writeFileSync(path.join(stage, 'THIRD_PARTY_LICENSES.md'), thirdPartyNotices());
 
   const manifest = {
     name: 'codepiper',
@@ -63,8 +69,8 @@ try {
     engines: { node: '>=20.17' },
     os: ['linux', 'darwin'],
     bin: { codepiper: 'cli/bin/codepiper.js' },
-    files: ['cli', 'web/dist', 'README.md'],
-    dependencies: Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b))),
+    files: ['cli', 'web/dist', 'README.md', 'THIRD_PARTY_LICENSES.md'],
+    dependencies: Object.fromEntries(RUNTIME_PACKAGES.map((name) => [name, installedVersion(name)])),
   };
   writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   cpSync(path.join(root, 'README.md'), path.join(stage, 'README.md'));

@@ -37,12 +37,14 @@ describe('the installable package', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('is one package named codepiper, with real dependencies and no workspace links', () => {
+  test('is one package named codepiper: what cannot be bundled a real dependency, the rest bundled with its license, no workspace links', () => {
     assert.match(path.basename(tarball), new RegExp(`^codepiper-${CODEPIPER_VERSION.replaceAll('.', '\\.')}\\.tgz$`));
     const manifest = JSON.parse(readFileSync(path.join(prefix, 'lib', 'node_modules', 'codepiper', 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
     assert.equal(manifest.name, 'codepiper');
     assert.deepEqual(Object.entries(manifest.dependencies).filter(([name, range]) => name.startsWith('@codepiper/') || range.startsWith('workspace:')), []);
-    assert.ok('fastify' in manifest.dependencies && 'sqlite3' in manifest.dependencies);
+    assert.ok('sqlite3' in manifest.dependencies, 'sqlite3 (a native addon) is installed as a package');
+    assert.ok(!('fastify' in manifest.dependencies), 'fastify is bundled');
+    assert.match(readFileSync(path.join(prefix, 'lib', 'node_modules', 'codepiper', 'THIRD_PARTY_LICENSES.md'), 'utf8'), /^## fastify \d+\.\d+\.\d+ \(MIT\)\n\nMIT License/m);
   });
 
   test('works from any directory: version, doctor, daemon with the dashboard, start, output, stop', async () => {

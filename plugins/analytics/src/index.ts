@@ -126,7 +126,7 @@ export default definePlugin({
 
     return {
       async start() {
-        prices = await loadPrices(ctx.config.prices);
+        prices = loadPrices(ctx.config.prices);
       },
       async stop() {
         for (const job of jobs.values()) job.stop();

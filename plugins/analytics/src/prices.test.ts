@@ -4,7 +4,7 @@ import { costOf, loadPrices, priceOf } from './prices.js';
 
 describe('prices', () => {
   test('the shipped table has the published list prices, with the date they were taken', async () => {
-    const table = await loadPrices({});
+    const table = loadPrices({});
     assert.match(table.taken, /^\d{4}-\d{2}-\d{2}$/);
     assert.deepEqual(priceOf(table, 'claude-sonnet-4-5'), { input: 3, output: 15, cache_write_5m: 3.75, cache_write_1h: 6, cache_read: 0.3 });
     assert.deepEqual(priceOf(table, 'claude-opus-4-5'), { input: 5, output: 25, cache_write_5m: 6.25, cache_write_1h: 10, cache_read: 0.5 });
@@ -17,7 +17,7 @@ describe('prices', () => {
   });
 
   test('a dated snapshot is priced as its model; nothing else is matched loosely', async () => {
-    const table = await loadPrices({});
+    const table = loadPrices({});
     assert.equal(priceOf(table, 'claude-sonnet-4-5-20250929')?.input, 3);
     assert.equal(priceOf(table, 'claude-opus-4-20250514')?.input, 15);
     assert.equal(priceOf(table, 'gpt-5-2025-08-07')?.output, 10);
@@ -29,7 +29,7 @@ describe('prices', () => {
 
   test('config overrides replace a model’s price and add new ones', async () => {
     const mine = { input: 1, output: 2, cache_write_5m: 3, cache_write_1h: 4, cache_read: 5 };
-    const table = await loadPrices({ 'claude-sonnet-4-5': mine, 'local-model': mine });
+    const table = loadPrices({ 'claude-sonnet-4-5': mine, 'local-model': mine });
     assert.deepEqual(priceOf(table, 'claude-sonnet-4-5'), mine);
     assert.deepEqual(priceOf(table, 'local-model'), mine);
     assert.equal(priceOf(table, 'claude-haiku-4-5')?.input, 1, 'the others stay');

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { TokenCounts } from '@codepiper/sdk';
 import { Type, type Static } from '@sinclair/typebox';
+import shipped from './prices.json' with { type: 'json' };
 
 const Rate = Type.Number({ minimum: 0 });
 
@@ -18,8 +18,7 @@ export interface PriceTable {
 }
 
 /** The list prices shipped with the plugin, with the user's overrides (a model from config replaces the shipped one). */
-export async function loadPrices(overrides: Readonly<Record<string, Price>>): Promise<PriceTable> {
-  const shipped = JSON.parse(await readFile(new URL('../prices.json', import.meta.url), 'utf8')) as PriceTable;
+export function loadPrices(overrides: Readonly<Record<string, Price>>): PriceTable {
   return { taken: shipped.taken, models: { ...shipped.models, ...overrides } };
 }
 
