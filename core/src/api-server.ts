@@ -15,6 +15,7 @@ import {
   type ApiRegistrar,
   type Endpoint,
   type EndpointHandler,
+  type GetEndpoint,
   type LinesContext,
   type LinesEndpoint,
   type LinesHandler,
@@ -26,7 +27,6 @@ import {
   type WebSocket,
   WEBSOCKET_OPERATION,
 } from '@codepiper/sdk';
-import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import SerializerSelector, { type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import addFormats from 'ajv-formats';
@@ -190,18 +190,11 @@ export class ApiServer implements ApiRegistrar {
   }
 
   handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void {
-    const errorResponse = { $ref: `${ErrorBody.$id}#` };
+    const head = routeHead(endpoint, { ...(endpoint.body && { body: endpoint.body }), response: { [endpoint.status]: endpoint.response, '5xx': ERROR_RESPONSE } });
     this.app.route({
+      ...head,
       method: endpoint.method,
-      url: endpoint.url,
-      config: { access: endpoint.access, control: endpoint.control },
-      schema: {
-        summary: endpoint.summary,
-        tags: [...endpoint.tags],
-        ...inputSchemas(endpoint),
-        ...(endpoint.body && { body: endpoint.body }),
-        response: { [endpoint.status]: endpoint.response, '4xx': errorResponse, '5xx': errorResponse },
-      },
+      config: { ...head.config, control: endpoint.control },
       handler: async (request, reply) => {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
         const gone = new AbortController();
@@ -218,15 +211,8 @@ export class ApiServer implements ApiRegistrar {
 
   handleLines<E extends LinesEndpoint>(endpoint: E, handler: LinesHandler<E>): void {
     this.app.route({
+      ...routeHead(endpoint, { response: { 200: { content: { [JSON_LINES]: { schema: endpoint.line } } } } }),
       method: 'GET',
-      url: endpoint.url,
-      config: { access: endpoint.access },
-      schema: {
-        summary: endpoint.summary,
-        tags: [...endpoint.tags],
-        ...inputSchemas(endpoint),
-        response: { 200: { content: { [JSON_LINES]: { schema: endpoint.line } } }, '4xx': { $ref: `${ErrorBody.$id}#` } },
-      },
       handler: async (request, reply) => {
         const lines = await handler(this.requestInput(request) as LinesContext<E>);
         // A client that goes away destroys the stream, which ends the handler's iteration.
@@ -242,16 +228,8 @@ export class ApiServer implements ApiRegistrar {
    */
   handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void {
     this.app.route({
+      ...routeHead(endpoint, { [WEBSOCKET_OPERATION]: true }),
       method: 'GET',
-      url: endpoint.url,
-      config: { access: endpoint.access },
-      schema: {
-        summary: endpoint.summary,
-        tags: [...endpoint.tags],
-        ...inputSchemas(endpoint),
-        [WEBSOCKET_OPERATION]: true,
-        response: { '4xx': { $ref: `${ErrorBody.$id}#` } },
-      },
       handler: (_request, reply) => {
         reply.code(426).header('upgrade', 'websocket').send(errorBody('upgrade_required', `${endpoint.url} is a WebSocket: open it with an Upgrade request`));
       },
@@ -392,8 +370,26 @@ function listenRefusal(error: NodeJS.ErrnoException, host: string, port: number)
   return error;
 }
 
-function inputSchemas(endpoint: { params: TSchema | undefined; query: TSchema | undefined }): { params?: TSchema; querystring?: TSchema } {
-  return { ...(endpoint.params && { params: endpoint.params }), ...(endpoint.query && { querystring: endpoint.query }) };
+const ERROR_RESPONSE = { $ref: `${ErrorBody.$id}#` };
+
+/**
+ * What every kind of endpoint states the same way: its URL, who may call it,
+ * its description and validated input, and that a refusal is an error body.
+ * `schema` adds the kind's own (body, responses, marks).
+ */
+function routeHead(endpoint: GetEndpoint, schema: { response?: Record<string, unknown>; [key: string]: unknown }) {
+  return {
+    url: endpoint.url,
+    config: { access: endpoint.access },
+    schema: {
+      summary: endpoint.summary,
+      tags: [...endpoint.tags],
+      ...(endpoint.params && { params: endpoint.params }),
+      ...(endpoint.query && { querystring: endpoint.query }),
+      ...schema,
+      response: { ...schema.response, '4xx': ERROR_RESPONSE },
+    },
+  };
 }
 
 /**

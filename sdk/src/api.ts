@@ -128,8 +128,8 @@ export function bearerToken(headers: RequestContext<unknown>['headers']): string
 /** The OpenAPI extension (`"x-websocket": true`) that marks an operation of `/openapi.json` as a WebSocket. */
 export const WEBSOCKET_OPERATION = 'x-websocket';
 
-/** A WebSocket endpoint: its URL parameters and query are validated like any route. */
-export interface SocketEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined> {
+/** What every GET-only endpoint declares: its URL parameters and query are validated like any route's. */
+export interface GetEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined> {
   readonly url: string;
   readonly summary: string;
   readonly tags: readonly string[];
@@ -138,15 +138,24 @@ export interface SocketEndpoint<P extends TSchema | undefined = TSchema | undefi
   readonly access: EndpointAccess;
 }
 
-export function defineSocketEndpoint<P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(spec: {
+interface GetEndpointSpec<P extends TSchema | undefined, Q extends TSchema | undefined> {
   url: string;
   summary: string;
   tags: readonly string[];
   params?: P;
   query?: Q;
   access?: EndpointAccess;
-}): SocketEndpoint<P, Q> {
+}
+
+function defineGetEndpoint<P extends TSchema | undefined, Q extends TSchema | undefined, S extends GetEndpointSpec<P, Q>>(spec: S) {
   return Object.freeze({ access: 'authenticated' as const, ...spec, params: spec.params as P, query: spec.query as Q });
+}
+
+/** A WebSocket endpoint. */
+export type SocketEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined> = GetEndpoint<P, Q>;
+
+export function defineSocketEndpoint<P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(spec: GetEndpointSpec<P, Q>): SocketEndpoint<P, Q> {
+  return defineGetEndpoint<P, Q, GetEndpointSpec<P, Q>>(spec);
 }
 
 export interface SocketContext<E> {
@@ -163,27 +172,15 @@ export type SocketHandler<E> = (socket: WebSocket, request: SocketContext<E>) =>
  * `line` value each, streamed as they are produced: a long listing in one
  * request, printed as it arrives, without a page of objects in memory.
  */
-export interface LinesEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined, L extends TSchema = TSchema> {
-  readonly url: string;
-  readonly summary: string;
-  readonly tags: readonly string[];
-  readonly params: P;
-  readonly query: Q;
+export interface LinesEndpoint<P extends TSchema | undefined = TSchema | undefined, Q extends TSchema | undefined = TSchema | undefined, L extends TSchema = TSchema> extends GetEndpoint<P, Q> {
   /** The schema of each line. */
   readonly line: L;
-  readonly access: EndpointAccess;
 }
 
-export function defineLinesEndpoint<L extends TSchema, P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(spec: {
-  url: string;
-  summary: string;
-  tags: readonly string[];
-  params?: P;
-  query?: Q;
-  line: L;
-  access?: EndpointAccess;
-}): LinesEndpoint<P, Q, L> {
-  return Object.freeze({ access: 'authenticated' as const, ...spec, params: spec.params as P, query: spec.query as Q });
+export function defineLinesEndpoint<L extends TSchema, P extends TSchema | undefined = undefined, Q extends TSchema | undefined = undefined>(
+  spec: GetEndpointSpec<P, Q> & { line: L },
+): LinesEndpoint<P, Q, L> {
+  return defineGetEndpoint<P, Q, GetEndpointSpec<P, Q> & { line: L }>(spec);
 }
 
 /** The media type of a `LinesEndpoint`'s response. */
