@@ -84,13 +84,13 @@ export class TestDaemon {
     child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
     const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${this.output}`))));
-    // A daemon that dies under a test says why in the test's output (its home, and with it its log, is gone by then).
-    child.once('exit', (code, signal) => {
-      if (this.process === child) process.stderr.write(`\ndaemon of ${this.home} exited by itself (${signal ?? `code ${code}`}); its output:\n${this.output}\n`);
-    });
     try {
       // A busy machine can take a while; a daemon that never answers is killed, never left behind.
       await Promise.race([waitFor('the daemon to answer', () => this.client.call(daemonEndpoints.health).then(() => true), 60_000), exited]);
+      // A daemon that dies under a test, not stopped by it, says why in the test's output (its home, and its log, are gone by then).
+      child.once('exit', (code, signal) => {
+        if (this.process === child) process.stderr.write(`\ndaemon of ${this.home} exited, not stopped by the harness (${signal ?? `code ${code}`}); its output:\n${this.output}\n`);
+      });
     } catch (error) {
       child.kill('SIGKILL');
       this.process = undefined;
