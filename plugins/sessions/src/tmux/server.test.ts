@@ -137,6 +137,18 @@ describe('TmuxServer (real tmux)', () => {
     assert.equal(info?.exitCode, 0);
   });
 
+  it('reports an exit that no pane-died hook announced, within seconds (its hook removed by another client)', async () => {
+    const own = await startTestServer();
+    try {
+      await own.tmux('set-hook', '-gu', 'pane-died');
+      const died = nextEvent(own.server, 'pane-died', (e) => e.session === 'cp-unannounced');
+      await own.server.createSession({ name: 'cp-unannounced', cwd: own.dir, argv: ['sh', '-c', 'sleep 0.3; exit 7'] });
+      assert.equal((await died).exitCode, 7);
+    } finally {
+      await own.cleanup();
+    }
+  });
+
   it('reports exit code 3 and death by signal', async () => {
     const names = [name(), name()];
     const died3 = nextEvent(t.server, 'pane-died', (e) => e.session === names[0]);

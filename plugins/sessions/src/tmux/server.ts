@@ -107,7 +107,14 @@ const TYPE_CHUNK = 64;
 const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
 /** How long a dead pane may lack an exit status before it is reported without one. */
 const STATUS_GRACE_MS = 3000;
-const SUBSCRIPTION = 'cp-panes';
+/**
+ * While programs run, how often their state is asked for: the fallback for an
+ * exit the `pane-died` hook did not report. Not a control-mode subscription
+ * (`refresh-client -B`): tmux 3.3a's subscription timer dereferences a control
+ * client's session that can be NULL (control_check_subs_session; dmesg:
+ * "segfault at 0 ... in tmux[3dd8c]"), and a crashed server ends every session.
+ */
+const STATE_POLL_MS = 1_000;
 /** The `wait-for` channel the `pane-died` hook signals. */
 const EXIT_CHANNEL = 'codepiper-exit';
 /** The exit waiter's one command blocks until a program exits: no timeout of its own. */
@@ -134,8 +141,6 @@ const SETUP = [
   'set-option -g remain-on-exit on',
   'set-option -g history-limit 10000',
   'set-option -g status off',
-  // tmux re-evaluates this about once a second and reports only changes.
-  `refresh-client -B ${quote(`${SUBSCRIPTION}::#{S:${PANE_FORMAT}.}`)}`,
   // A death wakes the exit waiter at once (see watchExits); a wake with no waiter is kept for the next wait.
   `set-hook -g pane-died ${quote(`wait-for -S ${EXIT_CHANNEL}`)}`,
 ];
@@ -167,6 +172,7 @@ export class TmuxServer {
   private channel: ControlClient | undefined;
   private exitWaiter: ControlClient | undefined;
   private reapTicker: NodeJS.Timeout | undefined;
+  private statePoller: NodeJS.Timeout | undefined;
   private connecting: Promise<ControlClient> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = 250;
@@ -514,6 +520,7 @@ export class TmuxServer {
     clearTimeout(this.reconnectTimer);
     this.exitWaiter?.kill('the tmux connection is closed');
     clearInterval(this.reapTicker);
+    clearInterval(this.statePoller);
     for (const known of this.known.values()) clearTimeout(known.timer);
     for (const watch of [...this.watches.values()]) watch.close('the tmux connection is closed');
     this.watches.clear();
@@ -565,7 +572,7 @@ export class TmuxServer {
       if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
     }
     const client = this.controlSessionClient(this.commandTimeoutMs);
-    client.onNotification = (name, args) => this.onNotification(client, name, args);
+    client.onNotification = (name) => this.onNotification(client, name);
     client.onExit = (reason) => this.onChannelExit(client, reason);
     try {
       const setup = SETUP.map((command) => client.command(command));
@@ -613,7 +620,7 @@ export class TmuxServer {
 
   /**
    * A second control client that waits on the `pane-died` hook's channel, so
-   * that a program's exit is noticed at once (the subscription, checked once
+   * that a program's exit is noticed at once (the state poll, once
    * a second, is the fallback). One client for all sessions, no process per exit.
    */
   private watchExits(): void {
@@ -622,13 +629,16 @@ export class TmuxServer {
     this.exitWaiter = waiter;
     // A program whose SIGCHLD tmux missed fires no hook until the server reaps it: make it reap, cheaply, while any runs.
     this.reapTicker ??= setInterval(() => {
-      if (this.serverPid === undefined || ![...this.known.values()].some((k) => !k.last.dead)) return;
+      if (this.serverPid === undefined || !this.anyRunning()) return;
       try {
         process.kill(this.serverPid, 'SIGCHLD');
       } catch {
         // The server is gone: the channel's reconnect says so.
       }
     }, REAP_TICK_MS).unref();
+    this.statePoller ??= setInterval(() => {
+      if (this.anyRunning() && this.channel?.alive) this.queryState().catch(() => undefined);
+    }, STATE_POLL_MS).unref();
     void (async () => {
       while (!this.closed && waiter.alive) {
         await waiter.command(`wait-for ${EXIT_CHANNEL}`);
@@ -636,7 +646,7 @@ export class TmuxServer {
       }
     })().catch((error: Error) => {
       if (this.closed) return;
-      // Until a new waiter runs, the subscription reports exits; with the server gone, reconnecting starts one.
+      // Until a new waiter runs, the state poll reports exits; with the server gone, reconnecting starts one.
       this.log.debug({ err: error }, 'the tmux exit waiter ended');
       waiter.kill('replaced');
       if (this.channel?.alive) setTimeout(() => this.watchExits(), EXIT_WAITER_RESTART_MS).unref();
@@ -667,16 +677,18 @@ export class TmuxServer {
     this.reconnectTimer.unref();
   }
 
-  private onNotification(client: ControlClient, name: string, args: string): void {
+  private onNotification(client: ControlClient, name: string): void {
     if (name === 'sessions-changed') {
       client.command(`list-sessions -F ${quote(PANE_FORMAT)}`).then(
         (lines) => this.applyState(parseRecords(lines)),
         (error: Error) => this.log.debug({ err: error }, 'listing tmux sessions failed'),
       );
-    } else if (name === 'subscription-changed' && args.startsWith(`${SUBSCRIPTION} `)) {
-      const at = args.indexOf(' : ');
-      if (at !== -1) this.applyState(parseRecords(args.slice(at + 3).split('.')));
     }
+  }
+
+  /** Whether any known session's program still runs. */
+  private anyRunning(): boolean {
+    return [...this.known.values()].some((k) => !k.last.dead);
   }
 
   private async queryState(): Promise<TmuxSessionInfo[]> {
