@@ -131,7 +131,8 @@ export class TestDaemon {
   async dispose(): Promise<void> {
     await this.stop();
     this.tmux(['kill-server']);
-    rmSync(this.home, { recursive: true, force: true });
+    // The sessions' programs end on the hang-up kill-server sends, some writing into the home (their HOME) as they go.
+    rmSync(this.home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
 
