@@ -115,6 +115,8 @@ const STATUS_GRACE_MS = 3000;
  * "segfault at 0 ... in tmux[3dd8c]"), and a crashed server ends every session.
  */
 const STATE_POLL_MS = 1_000;
+/** How long creating or killing a session waits for our control clients to finish connecting (see quietClients). */
+const CONNECTING_WAIT_MS = 3_000;
 /** The `wait-for` channel the `pane-died` hook signals. */
 const EXIT_CHANNEL = 'codepiper-exit';
 /** The exit waiter's one command blocks until a program exits: no timeout of its own. */
@@ -173,6 +175,8 @@ export class TmuxServer {
   private exitWaiter: ControlClient | undefined;
   private reapTicker: NodeJS.Timeout | undefined;
   private statePoller: NodeJS.Timeout | undefined;
+  /** The `ready` of each of our control clients still connecting. */
+  private readonly clientsConnecting = new Set<Promise<void>>();
   private connecting: Promise<ControlClient> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = 250;
@@ -297,6 +301,8 @@ export class TmuxServer {
     // The server built the program's environment before new-session answered:
     // what `-e` put in the session's environment is no longer needed there.
     const forget = transient.map((key) => ['set-environment', '-t', `=${name}`, '-u', key]);
+    await this.control();
+    await this.quietClients();
     // One command a line: the control channel pairs each line with one reply.
     const stdout = (await this.command(newSession.map(quoteWord).join(' '))).join('\n');
     const match = /^(%\d+) (\d+)$/m.exec(stdout);
@@ -327,6 +333,8 @@ export class TmuxServer {
   async killSession(name: string): Promise<boolean> {
     assertSessionName(name);
     await this.watches.get(name)?.drain(WATCH_DRAIN_TIMEOUT_MS);
+    await this.control();
+    await this.quietClients();
     try {
       await this.command(`kill-session -t ${quote(`=${name}`)}`);
       return true;
@@ -482,6 +490,7 @@ export class TmuxServer {
         },
       );
       this.watches.set(session, created);
+      this.track(created.connected);
       watch = created;
     }
     return watch.subscribe(watchOptions);
@@ -607,7 +616,7 @@ export class TmuxServer {
 
   /** A control client on the daemon's own tmux session, taking no output. */
   private controlSessionClient(commandTimeoutMs: number): ControlClient {
-    return new ControlClient({
+    return this.tracked(new ControlClient({
       tmuxBin: this.tmuxBin,
       socketPath: this.socketPath,
       env: this.env,
@@ -615,7 +624,34 @@ export class TmuxServer {
       flags: ['ignore-size', 'no-output'],
       log: this.log,
       commandTimeoutMs,
-    });
+    }));
+  }
+
+  private tracked(client: ControlClient): ControlClient {
+    this.track(client.ready);
+    return client;
+  }
+
+  private track(ready: Promise<void>): void {
+    const settled = ready.catch(() => undefined);
+    this.clientsConnecting.add(settled);
+    void settled.then(() => this.clientsConnecting.delete(settled));
+  }
+
+  /**
+   * Waits (a few seconds at most) until none of our control clients is still
+   * connecting. tmux 3.3a writes `%sessions-changed` to every control client,
+   * one that has not finished connecting too, whose control state does not
+   * exist yet: the server crashes (dmesg: "segfault at 20 ... tmux[3da13]",
+   * control_vwrite). Sessions come and go only by our new-session and
+   * kill-session (remain-on-exit keeps a finished one), so those wait here.
+   */
+  private async quietClients(): Promise<void> {
+    if (this.clientsConnecting.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECTING_WAIT_MS)));
+    await Promise.race([Promise.all(this.clientsConnecting), cap]);
+    clearTimeout(timer);
   }
 
   /**

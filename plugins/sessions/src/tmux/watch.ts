@@ -96,6 +96,11 @@ export class SessionWatch {
     return this.client.pid;
   }
 
+  /** Settles once the watch's control client has connected (or failed to). */
+  get connected(): Promise<void> {
+    return this.client.ready;
+  }
+
   subscribe(options: WatchOptions): () => void {
     const subscriber: Subscriber = { options, paneId: undefined, final: false, closed: false };
     this.subscribers.add(subscriber);
