@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, existsSync } from 'node:fs';
+import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KeyName, Logger, Screen } from '@codepiper/sdk';
+import { parseParentPid } from '../control-guard.js';
 import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
 import { tmuxKey } from './keys.js';
@@ -115,6 +116,8 @@ const STATUS_GRACE_MS = 3000;
  * "segfault at 0 ... in tmux[3dd8c]"), and a crashed server ends every session.
  */
 const STATE_POLL_MS = 1_000;
+/** Linux: a process's parent can be read, to tell a pane's program from a process that took its pid. */
+const HAS_PROC = existsSync('/proc/self/stat');
 /** How long creating or killing a session waits for our control clients to finish connecting (see quietClients). */
 const CONNECTING_WAIT_MS = 3_000;
 /** The `wait-for` channel the `pane-died` hook signals. */
@@ -442,7 +445,14 @@ export class TmuxServer {
     await this.command(`resize-window -t ${quote(`=${name}:`)} -x ${cols} -y ${rows}`);
   }
 
-  /** The pid of the pane's program, or null if it has ended or the pane is gone. */
+  /**
+   * The pid of the pane's program, or null if it has ended or the pane is gone.
+   * tmux reports a pane as alive, with its program's pid, until it reads the
+   * end of the pty, which can come after it reaped the program: by then the
+   * pid may be another process's (a stop's SIGHUP once reached a program in
+   * another tmux server). Where /proc tells, a pid that is not a child of
+   * this tmux server counts as ended.
+   */
   async panePid(pane: string): Promise<number | null> {
     assertPane(pane);
     let lines: string[];
@@ -454,9 +464,18 @@ export class TmuxServer {
     }
     for (const line of lines) {
       const [id, pid, dead] = line.split(' ');
-      if (id === pane) return dead === '1' ? null : Number(pid) || null;
+      if (id === pane) return dead === '1' ? null : this.ownChild(Number(pid) || null);
     }
     return null;
+  }
+
+  private async ownChild(pid: number | null): Promise<number | null> {
+    if (pid === null || this.serverPid === undefined || !HAS_PROC) return pid;
+    try {
+      return parseParentPid(await readFile(`/proc/${pid}/stat`, 'utf8')) === this.serverPid ? pid : null;
+    } catch {
+      return null; // it has exited
+    }
   }
 
   /**
