@@ -194,10 +194,11 @@ export interface LinesContext<E> {
 
 /**
  * Resolves, or throws an `ApiError` answered as usual, before anything is sent;
- * then yields text made of whole lines, each ending with a newline. A failure
- * while yielding cuts the response short, which the client reports.
+ * then yields UTF-8 bytes (or text) made of whole lines, each ending with a
+ * newline. A failure while yielding cuts the response short, which the client
+ * reports.
  */
-export type LinesHandler<E> = (request: LinesContext<E>) => Promise<AsyncIterable<string>>;
+export type LinesHandler<E> = (request: LinesContext<E>) => Promise<AsyncIterable<Uint8Array | string>>;
 
 /** What a plugin uses, during `register`, to serve endpoints. */
 export interface ApiRegistrar {

@@ -45,9 +45,10 @@ export interface EventLog {
   /**
    * Every stored event matching the query (its `limit` and `newest` are
    * ignored), oldest first, as JSON lines in chunks of many: the form a long
-   * listing is sent in, made by SQLite without an object per event.
+   * listing is sent in, made by SQLite as UTF-8 bytes without an object or a
+   * string per event.
    */
-  lines(query: EventQuery): AsyncIterable<string>;
+  lines(query: EventQuery): AsyncIterable<Uint8Array>;
   /** The id of the newest stored event (0 when there is none): a cursor for "what happens from now on". */
   latestId(): Promise<number>;
   /** Live events matching the query (its `after` and `limit` are ignored). Returns an unsubscribe function. */

@@ -29,13 +29,14 @@ function typeMatcher(pattern: string | undefined): (type: string) => boolean {
 }
 
 interface LinesPage {
-  text: string;
+  /** UTF-8: as a string it would be decoded from SQLite's bytes only to be encoded again for the socket. */
+  text: Buffer;
   count: number;
   last: number;
 }
 
 /** Rows a page of `lines` reads at once: large enough that SQLite does the work, small enough to stream. */
-const LINES_PAGE = 10_000;
+const LINES_PAGE = 2000;
 
 /** The WHERE clause (and its parameters) of the events `query` selects after the id `after`. */
 function matching(query: EventQuery, after = query.after ?? 0): { where: string; params: (string | number)[] } {
@@ -93,7 +94,7 @@ export class SqliteEventLog implements EventLog {
     return rows.map(toEvent);
   }
 
-  async *lines(query: EventQuery): AsyncGenerator<string> {
+  async *lines(query: EventQuery): AsyncGenerator<Buffer> {
     // SQLite works on the next page (on its own thread) while this one is sent.
     let next: Promise<LinesPage | undefined> | undefined = this.linesPage(query, query.after ?? 0);
     try {
@@ -115,8 +116,8 @@ export class SqliteEventLog implements EventLog {
     // A stored payload is JSON.stringify's output already, so it goes into the line as it is. The inner
     // query's ORDER BY and LIMIT make it a co-routine that hands over its rows in order, which group_concat
     // keeps; an ORDER BY inside group_concat would sort them all again (twice the time).
-    const page = await this.store.get<{ text: string | null; count: number; last: number | null }>(
-      `SELECT group_concat(line, char(10)) || char(10) AS text, count(*) AS count, max(id) AS last FROM (
+    const page = await this.store.get<{ text: Buffer | null; count: number; last: number | null }>(
+      `SELECT CAST(group_concat(line, char(10)) || char(10) AS BLOB) AS text, count(*) AS count, max(id) AS last FROM (
          SELECT id, '{"id":' || id || ',"sessionId":' || json_quote(session_id) || ',"type":' || json_quote(type) || ',"ts":' || json_quote(ts)
            || ',"source":' || json_quote(source) || ',"payload":' || payload || '}' AS line
          FROM events WHERE ${where} ORDER BY id LIMIT ?)`,
