@@ -5,7 +5,8 @@ import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
 import { generatedPolicies } from './policy-decision.js';
 import { writeStandInClaude } from '@codepiper/tests/agents/claude';
 import { TestDaemon } from '@codepiper/tests/harness';
-import { distribution, type Distribution } from './stats.js';
+import { rssMegabytes } from './proc.js';
+import { distribution, round, type Distribution } from './stats.js';
 
 const SAMPLES = 300;
 const WARMUP = 20;
@@ -17,6 +18,8 @@ export interface HookRoundtripResult {
   preToolUseWith1000Policies: Distribution;
   /** What the forwarder printed with the policies (the daemon's decision, in Claude's output contract). */
   reply: string;
+  /** The daemon's RSS after these 640 Bash decisions (each parses the command with tree-sitter's WebAssembly). */
+  daemonRssMB: number;
 }
 
 const POLICIES = 1000;
@@ -65,8 +68,9 @@ export async function hookRoundtrip(): Promise<HookRoundtripResult> {
     }
     await daemon.client.call(policyEndpoints.create, { body: { name: 'listing is fine', action: 'allow', tool: 'Bash', args: { command: 'ls *' }, reason: 'bench' } });
     const withPolicies = measure();
+    const daemonRssMB = round(rssMegabytes(daemon.process!.pid!), 1);
     await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
-    return { preToolUse: baseline.samples, preToolUseWith1000Policies: withPolicies.samples, reply: withPolicies.reply };
+    return { preToolUse: baseline.samples, preToolUseWith1000Policies: withPolicies.samples, reply: withPolicies.reply, daemonRssMB };
   } finally {
     await daemon.dispose();
     rmSync(scratch, { recursive: true, force: true });

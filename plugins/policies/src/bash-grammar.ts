@@ -1,14 +1,15 @@
 /**
  * Bash syntax trees from tree-sitter-bash, run as WebAssembly by
- * web-tree-sitter. Loading is asynchronous and happens once
- * (`loadBashGrammar`, awaited by the plugin's start); parsing is then
- * synchronous, so deciding a tool call stays synchronous too.
+ * web-tree-sitter. Loading is asynchronous and happens once, when the first
+ * decision needs it (`loadBashGrammar`); parsing is then synchronous, so the
+ * policy engine stays synchronous too.
  *
  * A tree is copied out of WebAssembly memory into plain objects at once and
  * freed: walking plain objects is cheaper than crossing into WebAssembly for
  * every node, and nothing can leak.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { Language, Parser, type TreeCursor } from 'web-tree-sitter';
 
 export interface SyntaxNode {
@@ -31,12 +32,21 @@ let loading: Promise<void> | undefined;
 /** Loads the grammar; later calls return the same promise. */
 export function loadBashGrammar(): Promise<void> {
   loading ??= (async () => {
+    // V8 recompiles a hot WebAssembly function with TurboFan in the background;
+    // for the grammar's lexer that took 30-40 MB of RSS that stayed, while the
+    // baseline compiler (Liftoff) parses a command just as fast. It is the only
+    // WebAssembly the daemon runs.
+    setFlagsFromString('--liftoff-only');
     await Parser.init();
     const wasm = createRequire(import.meta.url).resolve('tree-sitter-bash/tree-sitter-bash.wasm');
     const loaded = new Parser();
     loaded.setLanguage(await Language.load(wasm));
     parser = loaded;
   })();
+  // A load that failed is tried again by the next decision instead of failing every one after it.
+  loading.catch(() => {
+    loading = undefined;
+  });
   return loading;
 }
 

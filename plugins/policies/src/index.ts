@@ -5,7 +5,6 @@ import { performance } from 'node:perf_hooks';
 import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
-import { loadBashGrammar } from './bash-grammar.js';
 import { ControlPlaneGuard } from './control-plane.js';
 import { SHELL_FIELDS } from './engine.js';
 import { migrations } from './migrations.js';
@@ -97,7 +96,7 @@ export default definePlugin({
       await started;
       const policies = running();
       const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `${session.provider}.${stage}` };
-      const { decision, durationMs } = policies.evaluate(request);
+      const { decision, durationMs } = await policies.evaluate(request);
       if (decision.decision === 'ask' && stage === 'prompt') {
         // A policy or the default said ask and the agent asks the person: a question to every client until it is answered.
         const started = performance.now();
@@ -125,7 +124,7 @@ export default definePlugin({
     ctx.hooks.tap(toolCallOffline, async ({ session, toolName, toolInput, outcome, reason }) => {
       const policies = running();
       const request = { tool: toolName, input: toolInput, sessionId: session.id, cwd: session.cwd, source: `${session.provider}.offline` };
-      await policies.record(request, policies.evaluate(request).decision, { answeredBy: 'daemon down', durationMs: 0, decision: outcome, reason });
+      await policies.record(request, (await policies.evaluate(request)).decision, { answeredBy: 'daemon down', durationMs: 0, decision: outcome, reason });
     });
 
     ctx.api.handle(approvalEndpoints.list, async ({ query }) => ({ approvals: await runningApprovals().list(query.all ?? false) }));
@@ -182,8 +181,6 @@ export default definePlugin({
 
     return {
       async start() {
-        // Compiling the bash grammar's WebAssembly takes a moment: once here, so that deciding stays synchronous.
-        await loadBashGrammar();
         const events = ctx.services.get(eventLogRef);
         service = new PolicyService({
           store: ctx.store,

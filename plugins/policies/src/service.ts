@@ -18,6 +18,7 @@ import {
 } from '@codepiper/sdk';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { loadBashGrammar } from './bash-grammar.js';
 import { CONTROL_PLANE_GUARD, CONTROL_PLANE_REASON, type ControlPlaneGuard } from './control-plane.js';
 import { PolicyEngine, PolicyError, validateMatch, type Decision, type PolicyAction } from './engine.js';
 
@@ -341,6 +342,7 @@ export class PolicyService {
   async test(tool: string, args: unknown, session: string | undefined): Promise<PolicyDecision> {
     const sessionId = session === undefined ? null : await this.deps.resolveSession(session);
     const cwd = sessionId === null ? undefined : await this.deps.sessionCwd?.(sessionId);
+    await loadBashGrammar();
     return this.engine.decide({ tool, input: args ?? {}, session: sessionId, cwd });
   }
 
@@ -350,7 +352,8 @@ export class PolicyService {
   }
 
   /** Decides without recording (for a caller that records once the answer is final). */
-  evaluate(request: DecideRequest): { decision: Decision; durationMs: number } {
+  async evaluate(request: DecideRequest): Promise<{ decision: Decision; durationMs: number }> {
+    await loadBashGrammar();
     const started = performance.now();
     const decision = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId, cwd: request.cwd });
     return { decision, durationMs: performance.now() - started };
@@ -358,7 +361,7 @@ export class PolicyService {
 
   /** Decides and appends the decision to the audit trail. */
   async decide(request: DecideRequest): Promise<Decision> {
-    const { decision, durationMs } = this.evaluate(request);
+    const { decision, durationMs } = await this.evaluate(request);
     await this.record(request, decision, { answeredBy: decision.policy ? 'policy' : 'default', durationMs });
     return decision;
   }
