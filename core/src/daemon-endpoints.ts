@@ -1,8 +1,9 @@
 import { CODEPIPER_VERSION, daemonEndpoints, type ApiRegistrar, type KernelControl } from '@codepiper/sdk';
 import type { KernelPaths } from './paths.js';
+import type { Problems } from './problems.js';
 
 /** The kernel's own endpoints: liveness, status and stop. */
-export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, control: KernelControl, webUrl: () => string | null): void {
+export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, control: KernelControl, now: { webUrl: () => string | null; problems: Problems }): void {
   api.handle(daemonEndpoints.health, async () => ({ ok: true as const, version: CODEPIPER_VERSION }));
   api.handle(daemonEndpoints.status, async () => ({
     pid: process.pid,
@@ -13,7 +14,8 @@ export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, cont
     startedAt: control.startedAt.toISOString(),
     uptimeSeconds: (Date.now() - control.startedAt.getTime()) / 1000,
     plugins: [...control.plugins],
-    web: webUrl(),
+    web: now.webUrl(),
+    problems: now.problems.list(),
   }));
   api.handle(daemonEndpoints.stop, async () => {
     control.requestStop('asked over the API');

@@ -9,6 +9,7 @@ import { serveDaemonEndpoints } from './daemon-endpoints.js';
 import { messageOf, StartRefused } from './errors.js';
 import { HookBus } from './hook-bus.js';
 import { createLogger, type KernelLogger } from './logger.js';
+import { Problems } from './problems.js';
 import { runMigrations } from './migrations.js';
 import { emptyRunDir, ensureHome, resolvePaths, type Env, type KernelPaths } from './paths.js';
 import { orderPlugins } from './plugin-graph.js';
@@ -64,6 +65,7 @@ export class Kernel {
   readonly stopped: Promise<string>;
 
   private readonly env: Env;
+  private readonly problems = new Problems();
   /** Replaced by the real logger early in `start`, before any plugin code runs. */
   private log: Logger = pino({ enabled: false });
   private logSink?: KernelLogger;
@@ -119,7 +121,12 @@ export class Kernel {
       const listed = await loadListedPlugins(this.paths.config, this.options.plugins);
       const plugins = orderPlugins([...this.options.plugins, ...listed]);
       const config = loadConfig(this.paths.config, plugins, this.env);
-      this.logSink = createLogger({ file: this.paths.logFile, level: config.logLevel, foreground: this.options.foreground ?? false });
+      this.logSink = createLogger({
+        file: this.paths.logFile,
+        level: config.logLevel,
+        foreground: this.options.foreground ?? false,
+        onLostLines: (message) => this.problems.report('log', message),
+      });
       this.log = this.logSink.log;
       await this.bringUp(plugins, config);
     } catch (error) {
@@ -144,6 +151,7 @@ export class Kernel {
       notify: this.options.notify ?? ((text) => void process.stderr.write(`${text}\n`)),
       webEnabled: web !== undefined,
       closeWebSockets: (principal) => this.api?.closeWebSockets(principal),
+      reportProblem: (key, message) => this.problems.report(key, message),
     };
     if (web && !web.tls && web.trustProxy === false && !isLoopback(web.host)) {
       const warning = `warning: the web listener on ${web.host} has no TLS: passwords, codes and session cookies would cross the network in clear text. Use --tls-cert/--tls-key, or a TLS reverse proxy (web.trust_proxy).`;
@@ -156,7 +164,7 @@ export class Kernel {
       checkLocalControl: (request) => this.hooks.call(localControlRequest, request),
     });
     this.api = api;
-    serveDaemonEndpoints(api, this.paths, control, () => this.webUrl);
+    serveDaemonEndpoints(api, this.paths, control, { webUrl: () => this.webUrl, problems: this.problems });
 
     const loaded = plugins.map((plugin) => this.load(plugin, config.sections.get(plugin.name), api, control));
     this.registering = true;

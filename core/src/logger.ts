@@ -18,7 +18,13 @@ const REDACT = [...SECRETS, ...SECRETS.map((key) => `*.${key}`)];
  * foreground. Every line is written synchronously so that none is lost when
  * the daemon exits or crashes; a daemon logs little.
  */
-export function createLogger(options: { file: string; level: LogLevel; foreground: boolean }): KernelLogger {
+export function createLogger(options: {
+  file: string;
+  level: LogLevel;
+  foreground: boolean;
+  /** Told when lines start being lost (the problem, in words) and when they go through again (null). */
+  onLostLines?: (problem: string | null) => void;
+}): KernelLogger {
   let closed = false;
   const unlessClosed = (write: (line: string) => void): DestinationStream => ({
     write: (line) => {
@@ -32,16 +38,20 @@ export function createLogger(options: { file: string; level: LogLevel; foregroun
   // A log line that cannot be written (a full disk) is counted, never thrown at
   // the code that logged it; the count is written once lines go through again.
   let lost = 0;
-  file.on('error', () => lost++);
+  const lose = (): void => {
+    if (lost++ === 0) options.onLostLines?.(`log lines cannot be written to ${options.file} (disk full?)`);
+  };
+  file.on('error', lose);
   const writeToFile = (line: string): void => {
     try {
       if (lost > 0) {
         file.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `${lost} log line(s) could not be written (disk full?)` })}\n`);
         lost = 0;
+        options.onLostLines?.(null);
       }
       file.write(line);
     } catch {
-      lost++;
+      lose();
     }
   };
   const streams = [{ level: 'trace' as const, stream: unlessClosed(writeToFile) }];

@@ -26,6 +26,7 @@ export const daemonEndpoints = {
       uptimeSeconds: Type.Number(),
       plugins: Type.Array(Type.Object({ name: Type.String(), version: Type.Integer() })),
       web: Nullable(Type.String({ description: 'The URL of the TCP listener (`codepiper daemon --web`), or null' })),
+      problems: Type.Array(Type.Object({ message: Type.String(), since: IsoTime }), { description: 'What is wrong now that the daemon cannot fix by itself (a full disk), oldest first' }),
     }),
   }),
   stop: defineEndpoint({

@@ -48,6 +48,12 @@ export interface KernelControl {
    * ending web sessions, so an open terminal does not outlive its sign-in.
    */
   closeWebSockets(principal?: string): void;
+  /**
+   * Something wrong now that the daemon cannot fix by itself (a full disk),
+   * listed by `codepiper daemon status` until it is reported again as null.
+   * `key` names the problem, so that a later report replaces or clears it.
+   */
+  reportProblem(key: string, message: string | null): void;
 }
 
 export interface PluginContext<Config = Record<string, never>> {

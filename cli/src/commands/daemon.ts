@@ -187,6 +187,7 @@ const statusFields = (s: DaemonStatus): string =>
     ['started', `${s.startedAt} (up ${formatDuration(s.uptimeSeconds)})`],
     ['web', s.web ?? 'off (start with --web)'],
     ['plugins', s.plugins.map((p) => `${p.name}@${p.version}`).join(', ')],
+    ...s.problems.map(({ message, since }): [string, string] => ['problem', `${message} (since ${since})`]),
   ]);
 
 async function status(client: ApiClient, json: boolean | undefined): Promise<number> {

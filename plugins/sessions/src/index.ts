@@ -72,6 +72,7 @@ export default definePlugin({
           config: ctx.config,
           env: ctx.env,
           secrets: () => ctx.services.get(secretStoreRef),
+          reportProblem: (key, message) => ctx.kernel.reportProblem(key, message),
         });
         const service = sessions;
         const report = (what: string) => (error: unknown) => ctx.log.error({ err: error }, what);

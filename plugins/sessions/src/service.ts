@@ -54,6 +54,8 @@ export interface SessionServiceDeps {
   env: Readonly<Record<string, string | undefined>>;
   /** The secret store, resolved when a start names secrets. */
   secrets: () => SecretStore;
+  /** `codepiper daemon status` lists what is wrong until it is cleared (null). */
+  reportProblem: (key: string, message: string | null) => void;
 }
 
 /** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
@@ -430,14 +432,20 @@ export class SessionService implements SessionDirectory {
 
   /** An end the database cannot take now (a full disk) is tried again until it can, or the daemon stops. */
   private async recordEnd(session: StoredSession, outcome: Outcome): Promise<void> {
+    const problem = `session-end:${session.id}`;
     for (let attempt = 1, delayMs = RECORD_RETRY_MS; ; attempt++, delayMs = Math.min(delayMs * 2, RECORD_RETRY_MAX_MS)) {
       try {
         await this.finish(session, outcome);
-        if (attempt > 1) this.deps.log.info({ session: session.id }, `recorded the end of session ${session.id.slice(0, 8)} at attempt ${attempt}`);
+        if (attempt > 1) {
+          this.deps.log.info({ session: session.id }, `recorded the end of session ${session.id.slice(0, 8)} at attempt ${attempt}`);
+          this.deps.reportProblem(problem, null);
+        }
         return;
       } catch (error) {
         if (this.closed) throw error;
         this.deps.log.error({ err: error, session: session.id }, `recording the end of session ${session.id.slice(0, 8)} failed; trying again in ${delayMs / 1000} s`);
+        const ended = outcome.exitCode === null ? outcome.status : `exit code ${outcome.exitCode}`;
+        this.deps.reportProblem(problem, `the end of session ${session.name} (${ended}) is not recorded yet: ${message(error)}; trying again`);
       }
       await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     }
@@ -480,6 +488,7 @@ export class SessionService implements SessionDirectory {
         endedAt: new Date().toISOString(),
         lastScreen,
       });
+      this.deps.log.info({ session: id, status: outcome.status, exitCode: outcome.exitCode, detail: outcome.detail }, 'session ended');
       await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
       await this.emit(id, 'session.status', { from: session.status, to: outcome.status, detail: outcome.detail });
       await this.emit(id, 'session.exited', { status: outcome.status, exitCode: outcome.exitCode, detail: outcome.detail });
@@ -529,7 +538,9 @@ export class SessionService implements SessionDirectory {
       pressKeys: (keys) => tmux.pressKeys(paneId, keys),
       signal: async (signal) => {
         const pid = await tmux.panePid(paneId);
-        if (pid) process.kill(pid, signal);
+        if (!pid) return;
+        this.deps.log.info({ session: session.id, pid, signal }, 'signalling the program');
+        process.kill(pid, signal);
       },
       screen: () => tmux.screen(paneId),
     };
