@@ -3,7 +3,7 @@
 // Usage: node scripts/run-tests.mjs [substring ...]  (only test files whose path contains one)
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { Buffer } from 'node:buffer';
@@ -80,6 +80,9 @@ function runFile(file) {
         // node --test exits 1 on a failure; one its reporter did not see (lost output) must still count.
         result = { ...result, failures: [`${path.relative(root, file)}: exited with code ${code}, though no failing test was reported`] };
       }
+      const leaked = leftovers(`after ${path.relative(root, file)} (or the file beside it)`, { all: false });
+      if (leaked.length > 0) console.log(`\n${leaked.join('\n')}`);
+      result = { ...result, failures: [...result.failures, ...leaked] };
       resolve(result);
     });
   });
@@ -96,8 +99,40 @@ async function runAll(testFiles) {
   return results;
 }
 
+/**
+ * Processes the tests left running: anything whose command line names a test
+ * home (`tempHome()` makes /tmp/cpt-*), such as the tmux server of a home whose
+ * daemon a test stopped. After a file, those whose home is gone (nothing will
+ * end them); after the last, all. Each is listed as a failure, then ended.
+ */
+function leftovers(when, { all }) {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let argv;
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue; // it ended meanwhile
+    }
+    const home = argv.join(' ').match(/\/tmp\/cpt-[^/\s]+/)?.[0];
+    if (!home || (!all && existsSync(home))) continue;
+    found.push(`left running ${when}: pid ${pid}, ${argv.join(' ').slice(0, 160)}`);
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  return found;
+}
+
 console.log(`\n==> tests (${files.length} files, each within ${fileTimeoutMs / 1000} s)`);
 const results = await runAll(files);
+const leaked = leftovers('after the last file', { all: true });
+if (leaked.length > 0) {
+  console.log(`\n${leaked.join('\n')}`);
+  results.push({ passed: 0, skipped: 0, failures: leaked });
+}
 const total = { passed: 0, failed: 0, skipped: 0 };
 const quarantined = [];
 for (const result of results) {

@@ -18,7 +18,7 @@ import {
   type WebSession,
 } from '@codepiper/sdk';
 import { selfSignedCertificate } from './certificates.js';
-import { runCli, tempHome, TestDaemon } from './harness.js';
+import { removeHome, runCli, tempHome, TestDaemon } from './harness.js';
 import { bootstrapPassword, errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
 interface Sent {
@@ -210,10 +210,7 @@ describe('web session expiry', () => {
 describe('daemon --detach --web', () => {
   const home = tempHome();
   const env = { ...process.env, CODEPIPER_HOME: home };
-  after(async () => {
-    await runCli(['daemon', 'stop'], { env });
-    new TestDaemon(home).tmux(['kill-server']);
-  });
+  after(() => removeHome(home));
 
   test('prints the bootstrap password once, and no file keeps it', async () => {
     const started = await runCli(['daemon', '--detach', '--web', '--port', '0'], { env, timeoutMs: 60_000 });

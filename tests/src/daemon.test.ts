@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { claudeBin } from './agents/claude.js';
-import { runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
+import { removeHome, runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
 
 /** A raw request over the daemon's socket, to check what any client would get. */
 function raw(socketPath: string, method: string, url: string, body?: string): Promise<{ status: number; json: unknown }> {
@@ -61,8 +61,9 @@ describe('the daemon', () => {
   test('status and doctor report on it', async () => {
     const status = await daemon.cli(['daemon', 'status', '--json']);
     assert.equal(status.code, 0, status.stderr);
-    const parsed = JSON.parse(status.stdout) as { pid: number; plugins: { name: string }[] };
+    const parsed = JSON.parse(status.stdout) as { pid: number; plugins: { name: string }[]; problems: unknown[] };
     assert.equal(parsed.pid, daemon.process?.pid);
+    assert.deepEqual(parsed.problems, [], 'nothing is wrong');
     const names = parsed.plugins.map((p) => p.name);
     for (const required of ['events', 'sessions', 'provider-shell']) assert.ok(names.includes(required), `${required} is loaded`);
     assert.ok(names.indexOf('events') < names.indexOf('sessions') && names.indexOf('sessions') < names.indexOf('provider-shell'), 'in dependency order');
@@ -145,8 +146,7 @@ describe('the CLI without a daemon', () => {
       assert.equal(stopped.code, 0, stopped.stderr);
       await waitFor('the daemon to be gone', async () => (await runCli(['daemon', 'status'], { env })).code === 3);
     } finally {
-      await runCli(['daemon', 'stop'], { env });
-      rmSync(home, { recursive: true, force: true });
+      await removeHome(home);
     }
   });
 
@@ -175,8 +175,7 @@ describe('the CLI without a daemon', () => {
       oneLine(await runCli(['daemon', '--detach', '--web', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], { env }), /cannot read the TLS certificate \/nonexistent\/cert\.pem/);
     } finally {
       busy.close();
-      await runCli(['daemon', 'stop'], { env });
-      rmSync(home, { recursive: true, force: true });
+      await removeHome(home);
     }
   });
 

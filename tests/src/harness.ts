@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { after, before } from 'node:test';
 import path from 'node:path';
 import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
@@ -18,6 +18,16 @@ export interface CliResult {
 /** A temporary CODEPIPER_HOME with a short path (Unix socket paths are limited to ~107 bytes). */
 export function tempHome(): string {
   return mkdtempSync('/tmp/cpt-');
+}
+
+/**
+ * Stops a daemon the CLI started in `home`, then its tmux server (a daemon
+ * stop leaves it running, with the sessions), and removes the home.
+ */
+export async function removeHome(home: string): Promise<void> {
+  await runCli(['daemon', 'stop'], { env: { ...process.env, CODEPIPER_HOME: home } });
+  await new TestDaemon(home).endTmux();
+  rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 }
 
 export { waitFor };
@@ -122,16 +132,43 @@ export class TestDaemon {
     return runCli(args, { ...options, env: { ...this.env, ...options.env } });
   }
 
+  /** The lines of the daemon's log that mention `text` (a session id, say): for a failing assertion to show what the daemon did. */
+  logLines(text: string): string[] {
+    const log = readFileSync(path.join(this.home, 'logs', 'daemon.log'), { encoding: 'utf8', flag: 'r' });
+    return log.split('\n').filter((line) => line.includes(text));
+  }
+
   tmux(args: string[]): CliResult {
     const result = spawnSync('tmux', ['-S', this.tmuxSocket, ...args], { encoding: 'utf8', env: this.env });
     return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
 
+  /**
+   * Ends the tmux server of this home and waits for its sessions' programs
+   * (their process groups) to be gone: they end on the hang-up kill-server
+   * sends, some writing into the home (their HOME) as they go. What still runs
+   * after a while is killed.
+   */
+  async endTmux(): Promise<void> {
+    const groups = this.tmux(['list-panes', '-a', '-F', '#{pane_pid}']).stdout.split('\n').filter(Boolean).map(Number);
+    this.tmux(['kill-server']);
+    const alive = (group: number): boolean => {
+      try {
+        process.kill(-group, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor('the sessions’ programs to end', () => !groups.some(alive) || undefined, 15_000).catch(() => {
+      for (const group of groups.filter(alive)) process.kill(-group, 'SIGKILL');
+    });
+  }
+
   /** Stops the daemon, the tmux server of this home, and removes the home. */
   async dispose(): Promise<void> {
     await this.stop();
-    this.tmux(['kill-server']);
-    // The sessions' programs end on the hang-up kill-server sends, some writing into the home (their HOME) as they go.
+    await this.endTmux();
     rmSync(this.home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }

@@ -100,7 +100,7 @@ describe('shell sessions through the CLI and the API', () => {
       const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
       return s.status === 'exited' ? s : undefined;
     });
-    assert.equal(ended.exitCode, 0, `ended: ${ended.statusDetail}`);
+    assert.equal(ended.exitCode, 0, `ended: ${ended.statusDetail}; the daemon's log of it:\n${suite.daemon.logLines(session.id).join('\n')}`);
   });
 
   test('an exit code is recorded, with the last screen kept for `output`', async () => {

@@ -88,12 +88,16 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     page = await desktop.newPage();
   });
   after(async () => {
-    await browser?.close();
-    await daemon?.dispose();
-    await fake?.close();
-    rmSync(workdir, { recursive: true, force: true });
-    await removeClaudeHome(home);
-    console.log(`screenshots: ${SCREENSHOTS}`);
+    try {
+      await browser?.close();
+      await daemon?.dispose();
+    } finally {
+      // Whatever failed above, the model server closes: left open, it would keep this file running until its timeout.
+      await fake?.close();
+      rmSync(workdir, { recursive: true, force: true });
+      await removeClaudeHome(home);
+      console.log(`screenshots: ${SCREENSHOTS}`);
+    }
   });
 
   test('first run: bootstrap password, a new password, TOTP from the QR code page, recovery codes', async () => {
