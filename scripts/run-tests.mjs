@@ -80,7 +80,7 @@ function runFile(file) {
         // node --test exits 1 on a failure; one its reporter did not see (lost output) must still count.
         result = { ...result, failures: [`${path.relative(root, file)}: exited with code ${code}, though no failing test was reported`] };
       }
-      const leaked = leftovers(`after ${path.relative(root, file)} (or the file beside it)`, { all: false });
+      const leaked = leftovers(`after ${path.relative(root, file)} (or the file beside it)`);
       if (leaked.length > 0) console.log(`\n${leaked.join('\n')}`);
       result = { ...result, failures: [...result.failures, ...leaked] };
       resolve(result);
@@ -100,12 +100,13 @@ async function runAll(testFiles) {
 }
 
 /**
- * Processes the tests left running: anything whose command line names a test
- * home (`tempHome()` makes /tmp/cpt-*), such as the tmux server of a home whose
- * daemon a test stopped. After a file, those whose home is gone (nothing will
- * end them); after the last, all. Each is listed as a failure, then ended.
+ * Processes the tests left running: those whose command line names a test
+ * home (`tempHome()` makes /tmp/cpt-*) that is gone, such as the tmux server of
+ * a home whose daemon a test stopped: nothing would ever end them. (A home
+ * that still exists may be another test run's, on the same machine.) Each is
+ * listed as a failure, then ended.
  */
-function leftovers(when, { all }) {
+function leftovers(when) {
   const found = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     let argv;
@@ -115,7 +116,7 @@ function leftovers(when, { all }) {
       continue; // it ended meanwhile
     }
     const home = argv.join(' ').match(/\/tmp\/cpt-[^/\s]+/)?.[0];
-    if (!home || (!all && existsSync(home))) continue;
+    if (!home || existsSync(home)) continue;
     found.push(`left running ${when}: pid ${pid}, ${argv.join(' ').slice(0, 160)}`);
     try {
       process.kill(Number(pid), 'SIGKILL');
@@ -128,7 +129,7 @@ function leftovers(when, { all }) {
 
 console.log(`\n==> tests (${files.length} files, each within ${fileTimeoutMs / 1000} s)`);
 const results = await runAll(files);
-const leaked = leftovers('after the last file', { all: true });
+const leaked = leftovers('after the last file');
 if (leaked.length > 0) {
   console.log(`\n${leaked.join('\n')}`);
   results.push({ passed: 0, skipped: 0, failures: leaked });
