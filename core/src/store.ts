@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
-import type { PreparedStatement, Queryable, RunResult, SqlParams, Store } from '@codepiper/sdk';
+import { Mutex, type PreparedStatement, type Queryable, type RunResult, type SqlParams, type Store } from '@codepiper/sdk';
 import sqlite3 from 'sqlite3';
 
 export type Transaction = Queryable & { prepare(sql: string): Promise<PreparedStatement> };
@@ -36,14 +36,14 @@ export async function openStore(file: string): Promise<KernelStore> {
       // Waiting for the lock here would wait for ourselves forever.
       return Promise.reject(new Error('the store was used inside one of its transactions: use the transaction handle instead'));
     }
-    return lock.exclusive(() => op(connection));
+    return lock.run(() => op(connection));
   };
 
   return {
     path: file,
     ...queryable(exclusive),
     transaction: (fn) => exclusive((c) => runTransaction(c, currentTransaction, fn)),
-    close: () => lock.exclusive(() => connection.close()),
+    close: () => lock.run(() => connection.close()),
   };
 }
 
@@ -96,17 +96,6 @@ function queryable(use: Use): Queryable {
     all: <T>(sql: string, params?: SqlParams) => use((c) => c.all<T>(sql, params)),
     exec: (sql) => use((c) => c.exec(sql)),
   };
-}
-
-/** Runs one operation at a time, in call order. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  exclusive<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(op);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
 }
 
 /** Promises over one `sqlite3` connection. */

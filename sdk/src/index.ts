@@ -29,3 +29,4 @@ export * from './audit.js';
 export * from './secrets.js';
 export * from './auth.js';
 export * from './notifications.js';
+export * from './locks.js';

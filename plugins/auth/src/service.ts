@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CodePiperError, conflict, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
+import { CodePiperError, conflict, Mutex, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
 import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
 import { hashPassword, randomWords, verifyPassword } from './password.js';
 import { AddressRateLimiter, type AttemptTicket } from './rate-limit.js';
@@ -61,7 +61,7 @@ const userAgent = (caller: Caller): string => String(caller.headers['user-agent'
  */
 export class AuthService {
   private readonly limiter: AddressRateLimiter;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly logins = new Mutex();
 
   constructor(private readonly deps: AuthServiceDeps) {
     this.limiter = new AddressRateLimiter(deps.settings.attempts_per_address, deps.settings.attempts_window_s * 1000);
@@ -133,9 +133,7 @@ export class AuthService {
   /** Counted as it arrives (before the first await), then checked in turn. */
   async login(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl): Promise<{ stage: AuthStage; expiresAt: string }> {
     const ticket = this.admit(caller, reply, 'auth.login');
-    const run = this.queue.then(() => this.attemptLogin(body, caller, reply, ticket.key));
-    this.queue = run.catch(() => undefined);
-    return settled(ticket, run);
+    return settled(ticket, this.logins.run(() => this.attemptLogin(body, caller, reply, ticket.key)));
   }
 
   /** A ticket for an attempt from the caller's address, or a 429 (audited) when it must wait. */

@@ -1,4 +1,4 @@
-import type { Logger } from '@codepiper/sdk';
+import { Mutex, type Logger } from '@codepiper/sdk';
 import webpush from 'web-push';
 import type { Notice } from './messages.js';
 import type { NotificationStore, StoredSubscription } from './store.js';
@@ -24,7 +24,7 @@ export interface PushQueueOptions {
  * a session's notices arrive in order.
  */
 export class PushQueue {
-  private tail: Promise<void> = Promise.resolve();
+  private readonly sending = new Mutex();
   private queued = 0;
   private closed = false;
 
@@ -37,8 +37,8 @@ export class PushQueue {
       return;
     }
     this.queued++;
-    this.tail = this.tail
-      .then(() => (this.closed ? undefined : this.deliver(notice)))
+    void this.sending
+      .run(() => (this.closed ? Promise.resolve() : this.deliver(notice)))
       .catch((error: unknown) => this.options.log.error({ err: error, session: notice.sessionId, kind: notice.kind }, 'sending a notification failed'))
       .finally(() => this.queued--);
   }
@@ -46,7 +46,7 @@ export class PushQueue {
   /** Drops what is waiting and resolves once the notice being sent is done. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.tail;
+    await this.sending.run(() => Promise.resolve());
   }
 
   private async deliver(notice: Notice): Promise<void> {

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { eachLine, emptyBatch, readLines, type EventLog, type Logger, type SessionDirectory, type Store, type UsageLedger } from '@codepiper/sdk';
+import { eachLine, emptyBatch, Mutex, readLines, type EventLog, type Logger, type SessionDirectory, type Store, type UsageLedger } from '@codepiper/sdk';
 import { RolloutParser, type RolloutFact, type RolloutLine, type RolloutState } from './rollout.js';
 import { watchUntil } from './watch.js';
 
@@ -65,7 +65,7 @@ export class SessionTracker {
   private usageChanged = false;
   private readonly abort = new AbortController();
   private fileWatcher: FSWatcher | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly reads = new Mutex();
   private threadKnown: Promise<string | undefined>;
   private resolveThread!: (id: string | undefined) => void;
 
@@ -220,9 +220,7 @@ export class SessionTracker {
 
   /** Serialises reads: one at a time, in order. */
   private schedule(): Promise<void> {
-    const next = this.chain.then(() => this.readNew()).catch((error: unknown) => this.deps.log.warn({ err: error, session: this.sessionId }, 'reading the Codex rollout failed'));
-    this.chain = next;
-    return next;
+    return this.reads.run(() => this.readNew()).catch((error: unknown) => this.deps.log.warn({ err: error, session: this.sessionId }, 'reading the Codex rollout failed'));
   }
 
   private async readNew(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   checkInput,
   CodePiperError,
   isFinished,
+  KeyedLock,
   type EventLog,
   type KeyName,
   type LaunchSpec,
@@ -29,7 +30,6 @@ import {
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
 import { SESSION_MARKER } from './control-guard.js';
-import { KeyedLock } from './keyed-lock.js';
 import { OutputSettling } from './output-settling.js';
 import type { Providers } from './registry.js';
 import { nameTaken, toRecord, type SessionRepository, type StoredSession } from './repository.js';

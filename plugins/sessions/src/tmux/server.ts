@@ -3,7 +3,7 @@ import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { KeyName, Logger, Screen } from '@codepiper/sdk';
+import { KeyedLock, type KeyName, type Logger, type Screen } from '@codepiper/sdk';
 import { parseParentPid } from '../control-guard.js';
 import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
@@ -191,7 +191,7 @@ export class TmuxServer {
   private readonly known = new Map<string, Known>();
   private readonly watches = new Map<string, SessionWatch>();
   /** Per pane, the last input operation: input reaches a pane in the order it was asked for. */
-  private readonly inputLanes = new Map<string, Promise<unknown>>();
+  private readonly inputLanes = new KeyedLock();
   /** A private directory (mode 0700, a path with no character a shell or tmux would read) for paste files and watch pipes. */
   private scratchDir: Promise<string> | undefined;
   private pastes = 0;
@@ -568,14 +568,7 @@ export class TmuxServer {
 
   /** Runs input operations for one pane one after the other, in call order. */
   private input(pane: string, operation: () => Promise<void>): Promise<void> {
-    const previous = this.inputLanes.get(pane) ?? Promise.resolve();
-    const run = previous.then(operation);
-    const lane = run.catch(() => undefined);
-    this.inputLanes.set(pane, lane);
-    void lane.then(() => {
-      if (this.inputLanes.get(pane) === lane) this.inputLanes.delete(pane);
-    });
-    return run;
+    return this.inputLanes.run(pane, operation);
   }
 
   private async command(command: string): Promise<string[]> {
