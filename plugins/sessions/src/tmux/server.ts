@@ -602,7 +602,7 @@ export class TmuxServer {
       const pid = client.command(`display-message -p '#{pid}'`);
       const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
       await client.ready;
-      await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env)]);
+      await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env), this.endOrphanedClients(client)]);
       this.serverPid = Number((await pid)[0]) || undefined;
       let records = parseRecords(await state);
       if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
@@ -624,6 +624,31 @@ export class TmuxServer {
     this.backoffMs = 250;
     this.watchExits();
     return client;
+  }
+
+  /**
+   * Ends the control clients that an earlier daemon of this home, killed with
+   * SIGKILL, left attached: nothing ends them (the exit waiter sits in
+   * `wait-for`, and the server holds their stdin), and a server with such a
+   * client outlives kill-server. Ours are known by their command line; one whose
+   * parent is not this daemon is an orphan (one daemon per home, by its lock).
+   */
+  private async endOrphanedClients(client: ControlClient): Promise<void> {
+    if (!HAS_PROC) return;
+    for (const line of await client.command(`list-clients -F '#{client_pid} #{client_control_mode}'`)) {
+      const [pid, control] = line.split(' ').map(Number);
+      if (!pid || control !== 1) continue;
+      try {
+        const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+        const argv = cmdline.split('\0');
+        const ours = argv.includes(this.socketPath) && argv.includes('/dev/null') && argv.includes('-C');
+        if (!ours || parseParentPid(stat) === process.pid) continue;
+        this.log.info({ pid }, 'ending a tmux control client left by an earlier daemon');
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // It has gone meanwhile.
+      }
+    }
   }
 
   /** A control client on the daemon's own tmux session, taking no output. */
