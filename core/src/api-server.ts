@@ -26,6 +26,8 @@ import {
   type SocketHandler,
   type WebSocket,
   WEBSOCKET_OPERATION,
+  ERROR_CODES,
+  type ErrorCode,
 } from '@codepiper/sdk';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import SerializerSelector, { type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
@@ -76,8 +78,17 @@ export interface ApiServerOptions {
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-/** Fastify's own errors that have a code of ours; other 4xx keep their status as `bad_request`. */
-const FASTIFY_ERRORS: Readonly<Record<string, string>> = {
+/** The API description's account of errors: the body's shape, then every code with its status and meaning. */
+const ERRORS_DESCRIPTION = [
+  'Every error is a JSON body `{"error": {"code", "message", "details"?}}`. Decide by the code, never by the message:',
+  '',
+  '| code | status | meaning |',
+  '|---|---|---|',
+  ...Object.entries(ERROR_CODES).map(([code, { status, meaning }]) => `| \`${code}\` | ${status} | ${meaning} |`),
+].join('\n');
+
+/** Fastify's own errors that have a code of ours; other 4xx are `bad_request`. */
+const FASTIFY_ERRORS: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
@@ -129,7 +140,7 @@ export class ApiServer implements ApiRegistrar {
     app.setValidatorCompiler(validatorCompiler());
     app.setErrorHandler(replyWithError);
     app.setNotFoundHandler((request, reply) => {
-      reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url}`));
+      sendError(reply, 'not_found', `no route for ${request.method} ${request.url}`);
     });
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -137,7 +148,7 @@ export class ApiServer implements ApiRegistrar {
     app.addSchema(ErrorBody);
     // Swagger collects the routes added after it.
     await app.register(swagger, {
-      openapi: { info: { title: 'CodePiper daemon API', version: CODEPIPER_VERSION } },
+      openapi: { info: { title: 'CodePiper daemon API', version: CODEPIPER_VERSION, description: ERRORS_DESCRIPTION } },
       refResolver: { buildLocalReference: (schema, _base, _fragment, i) => (typeof schema.$id === 'string' ? schema.$id : `def-${i}`) },
     });
     // Before the gate, so that its refusals carry these headers too.
@@ -155,7 +166,7 @@ export class ApiServer implements ApiRegistrar {
         const refusal = await checkLocalRequest(request, options.checkLocalControl);
         if (refusal) {
           request.log.info({ method: request.method, url: request.url, code: refusal.code }, 'local control request refused');
-          await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
+          await sendError(reply, refusal.code, refusal.message);
         }
         return;
       }
@@ -173,7 +184,7 @@ export class ApiServer implements ApiRegistrar {
       // handler: Node discards it once the refusal is sent (within the listener's requestTimeout),
       // so that a client still sending gets the refusal rather than a reset.
       if (websocket) reply.header('connection', 'close');
-      await reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
+      await sendError(reply, refusal.code, refusal.message);
     });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
     // reply.sendFile for handleFiles; each call names its own root.
@@ -231,7 +242,7 @@ export class ApiServer implements ApiRegistrar {
       ...routeHead(endpoint, { [WEBSOCKET_OPERATION]: true }),
       method: 'GET',
       handler: (_request, reply) => {
-        reply.code(426).header('upgrade', 'websocket').send(errorBody('upgrade_required', `${endpoint.url} is a WebSocket: open it with an Upgrade request`));
+        sendError(reply.header('upgrade', 'websocket'), 'upgrade_required', `${endpoint.url} is a WebSocket: open it with an Upgrade request`);
       },
       wsHandler: (socket, request) => {
         this.track(socket, principals.get(request.raw));
@@ -511,10 +522,9 @@ function replyWithError(error: FastifyError, request: FastifyRequest, reply: Fas
 
 function toErrorResponse(error: FastifyError): { status: number; body: ApiErrorBody } {
   if (isCodePiperError(error)) return { status: error.status, body: errorBody(error.code, error.message, error.details) };
-  if (error.validation) return { status: 400, body: errorBody('invalid_request', error.message) };
-  const status = error.statusCode ?? 500;
-  if (status >= 500) return { status: 500, body: errorBody('internal_error', 'internal error; the daemon log has the details') };
-  return { status, body: errorBody(FASTIFY_ERRORS[error.code] ?? 'bad_request', error.message) };
+  if (error.validation) return coded('invalid_request', error.message);
+  if ((error.statusCode ?? 500) >= 500) return coded('internal_error', 'internal error; the daemon log has the details');
+  return coded(FASTIFY_ERRORS[error.code] ?? 'bad_request', error.message);
 }
 
 /**
@@ -528,4 +538,12 @@ function isCodePiperError(error: unknown): error is Error & { code: string; stat
 
 function errorBody(code: string, message: string, details?: Record<string, unknown>): ApiErrorBody {
   return { error: { code, message, ...(details && { details }) } };
+}
+
+/** An error response with the status its code is declared with. */
+const coded = (code: ErrorCode, message: string): { status: number; body: ApiErrorBody } => ({ status: ERROR_CODES[code].status, body: errorBody(code, message) });
+
+function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  const { status, body } = coded(code, message);
+  return reply.code(status).send(body);
 }

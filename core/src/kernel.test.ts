@@ -177,11 +177,11 @@ describe('kernel API', () => {
   const api = plugin('api-test', (ctx) => {
     ctx.api.handle(echo, async ({ params, query, body, origin }) => ({ id: params.id, ...query, cwd: body.cwd, origin: origin.transport }));
     ctx.api.handle(fail, async ({ params }) => {
-      if (params.how === 'known') throw new CodePiperError('busy', 'the thing is busy', 409, { retry: true });
+      if (params.how === 'known') throw new CodePiperError('import_running', 'the thing is busy', { retry: true });
       throw new Error('database password is hunter2');
     });
     ctx.api.handleLines(count, async ({ query }) => {
-      if (query.breakAt === 0) throw new CodePiperError('busy', 'counting is busy', 409);
+      if (query.breakAt === 0) throw new CodePiperError('import_running', 'counting is busy');
       return (async function* () {
         // Chunks of 1,000 lines of about 5 KB: many per response, each split across socket reads.
         for (let from = 1; from <= query.to; from += 1000) {
@@ -243,7 +243,7 @@ describe('kernel API', () => {
     assert.equal((await expect('GET', '/nowhere', undefined, 404, 'not_found')).message, 'no route for GET /nowhere');
     await expect('POST', '/echo/1', '{"cwd": ', 400, 'invalid_json');
     await expect('POST', '/echo/1', JSON.stringify({ cwd: 'x'.repeat(1024 * 1024) }), 413, 'payload_too_large');
-    assert.deepEqual(await expect('GET', '/fail/known', undefined, 409, 'busy'), { code: 'busy', message: 'the thing is busy', details: { retry: true } });
+    assert.deepEqual(await expect('GET', '/fail/known', undefined, 409, 'import_running'), { code: 'import_running', message: 'the thing is busy', details: { retry: true } });
     const internal = await expect('GET', '/fail/crash', undefined, 500, 'internal_error');
     assert.doesNotMatch(internal.message, /hunter2/);
   });
@@ -285,7 +285,7 @@ describe('kernel API', () => {
       for await (const chunk of client.lines(count, { query })) assert.ok(chunk.length > 0);
     };
     await assert.rejects(drain({ to: -1 }), (error: unknown) => error instanceof ApiError && error.status === 400 && /query parameter "to" must be at least 0/.test(error.message));
-    await assert.rejects(drain({ to: 10, breakAt: 0 }), (error: unknown) => error instanceof ApiError && error.status === 409 && error.code === 'busy');
+    await assert.rejects(drain({ to: 10, breakAt: 0 }), (error: unknown) => error instanceof ApiError && error.status === 409 && error.code === 'import_running');
     // A failure after the first lines cannot change the status any more: the client must not take the part for the whole.
     await assert.rejects(drain({ to: 25_000, breakAt: 5_000 }), { message: "the daemon's answer to /count was cut short (aborted)" });
 

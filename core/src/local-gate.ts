@@ -23,8 +23,8 @@ export async function checkLocalRequest(request: FastifyRequest, check: CheckLoc
   try {
     pids = await peerPids(request.raw.socket);
   } catch (error) {
-    return { status: 403, code: 'unknown_sender', message: `${request.method} ${route} changes what governs the agents, and the program that sent it cannot be identified (${messageOf(error)})` };
+    return { code: 'unknown_sender', message: `${request.method} ${route} changes what governs the agents, and the program that sent it cannot be identified (${messageOf(error)})` };
   }
   const refusal = await check({ method: request.method as HttpMethod, route, peerPids: pids });
-  return refusal && { status: 403, ...refusal };
+  return refusal;
 }

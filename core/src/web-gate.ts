@@ -1,4 +1,4 @@
-import type { EndpointAccess, HttpAuthRequest, HttpAuthVerdict } from '@codepiper/sdk';
+import type { EndpointAccess, ErrorCode, HttpAuthRequest, HttpAuthVerdict } from '@codepiper/sdk';
 import type { FastifyRequest } from 'fastify';
 import type { HostNames } from './host-names.js';
 
@@ -15,9 +15,9 @@ export interface GateOptions {
   authenticate: Authenticate;
 }
 
+/** A request refused before any handler; its HTTP status is its code's (ERROR_CODES). */
 export interface Refusal {
-  status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   retryAfterSeconds?: number;
 }
@@ -61,9 +61,9 @@ export class WebGate {
   /** `peer`: the address recorded when the connection was accepted. */
   async check(request: FastifyRequest, peer: string, websocket: boolean): Promise<GateResult> {
     const client = this.place(request, peer);
-    if (!client) return { allowed: false, status: 403, code: 'host_not_allowed', message: `this listener does not answer to the host ${JSON.stringify(String(request.headers.host ?? '').slice(0, 200))}; add it to web.allowed_hosts` };
+    if (!client) return { allowed: false, code: 'host_not_allowed', message: `this listener does not answer to the host ${JSON.stringify(String(request.headers.host ?? '').slice(0, 200))}; add it to web.allowed_hosts` };
     const access = accessOf(request);
-    if (access === 'local') return { allowed: false, status: 403, code: 'local_only', message: `${request.method} ${routeOf(request)} is served to the local CLI only` };
+    if (access === 'local') return { allowed: false, code: 'local_only', message: `${request.method} ${routeOf(request)} is served to the local CLI only` };
     if (websocket || STATE_CHANGING.has(request.method)) {
       const refusal = checkOrigin(request, client.site, this.options.allowedOrigins);
       if (refusal) return { allowed: false, ...refusal };
@@ -78,7 +78,7 @@ export class WebGate {
       site: client.site,
       websocket,
     });
-    if (!verdict) return { allowed: false, status: 401, code: 'unauthenticated', message: 'sign in first' };
+    if (!verdict) return { allowed: false, code: 'unauthenticated', message: 'sign in first' };
     if (verdict.allow) return { allowed: true, client, principal: verdict.principal };
     const { allow: _allow, ...refusal } = verdict;
     return { allowed: false, ...refusal };
@@ -106,10 +106,10 @@ function forwardedAddress(request: FastifyRequest): string | undefined {
 /** `Origin` must be present and be the site the request addressed or an allowed one. */
 function checkOrigin(request: FastifyRequest, site: string, allowed: readonly string[]): Refusal | undefined {
   const origin = request.headers.origin;
-  if (origin === undefined) return { status: 403, code: 'origin_required', message: 'state-changing requests and WebSockets need an Origin header naming this site' };
+  if (origin === undefined) return { code: 'origin_required', message: 'state-changing requests and WebSockets need an Origin header naming this site' };
   const given = origin.toLowerCase();
   if (given === site || allowed.some((entry) => entry.toLowerCase() === given)) return undefined;
-  return { status: 403, code: 'cross_origin', message: `requests from origin ${JSON.stringify(origin.slice(0, 200))} are not allowed` };
+  return { code: 'cross_origin', message: `requests from origin ${JSON.stringify(origin.slice(0, 200))} are not allowed` };
 }
 
 const routeOf = (request: FastifyRequest): string => request.routeOptions.url ?? request.url.split('?')[0]!;

@@ -1,5 +1,6 @@
 import { defineBailHook } from './hooks.js';
 import type { HttpMethod } from './api.js';
+import type { ErrorCode } from './errors.js';
 
 /** A request that reached the daemon over TCP, before its body is read. */
 export interface HttpAuthRequest {
@@ -21,11 +22,11 @@ export interface HttpAuthRequest {
 /**
  * An authenticator's answer. `allow` lets the request through as `principal`
  * (for logs: never a secret); a refusal is sent as a JSON error with that
- * status and code.
+ * code, and the code's status.
  */
 export type HttpAuthVerdict =
   | { allow: true; principal: string }
-  | { allow: false; status: 401 | 403 | 429; code: string; message: string; retryAfterSeconds?: number };
+  | { allow: false; code: ErrorCode; message: string; retryAfterSeconds?: number };
 
 /**
  * The kernel asks this bail hook about every TCP request to an endpoint that
@@ -50,9 +51,9 @@ export interface LocalControlRequest {
   peerPids: readonly number[];
 }
 
-/** A refusal of a local control request, sent as a 403 JSON error; `undefined` lets it through. */
+/** A refusal of a local control request, sent as a JSON error (`inside_session`, `unknown_sender`: 403); `undefined` lets it through. */
 export interface LocalControlRefusal {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ERROR_CODES } from '@codepiper/sdk';
 import { claudeBin } from './agents/claude.js';
 import { removeHome, runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
 
@@ -48,13 +49,18 @@ describe('the daemon', () => {
 
     const malformed = await raw(daemon.socketPath, 'POST', '/sessions', '{"provider":');
     assert.equal(malformed.status, 400);
+    assert.equal((malformed.json as { error: { code: string } }).error.code, 'invalid_json');
   });
 
   test('publishes an OpenAPI document generated from the schemas', async () => {
-    const doc = (await raw(daemon.socketPath, 'GET', '/openapi.json')).json as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await raw(daemon.socketPath, 'GET', '/openapi.json')).json as { openapi: string; info: { description: string }; paths: Record<string, unknown> };
     assert.match(doc.openapi, /^3\./);
     for (const route of ['/sessions', '/sessions/{id}', '/sessions/{id}/input', '/events', '/health']) {
       assert.ok(doc.paths[route], `${route} is documented`);
+    }
+    // Every error code, once, with its status and meaning.
+    for (const [code, { status, meaning }] of Object.entries(ERROR_CODES)) {
+      assert.ok(doc.info.description.includes(`| \`${code}\` | ${status} | ${meaning} |`), `${code} is described`);
     }
   });
 

@@ -4,7 +4,6 @@ import {
   analyticsEndpoints,
   badRequest,
   CodePiperError,
-  conflict,
   definePlugin,
   historyImportersRef,
   notFound,
@@ -58,7 +57,7 @@ export default definePlugin({
       const matches = await sessionsMatching(ctx.store, ref);
       if (matches.includes(ref)) return ref;
       if (matches.length === 1) return matches[0];
-      if (matches.length > 1) throw new CodePiperError('ambiguous_id', `session id "${ref}" is ambiguous`, 400, { candidates: matches });
+      if (matches.length > 1) throw new CodePiperError('ambiguous_id', `session id "${ref}" is ambiguous`, { candidates: matches });
       const session = await ctx.services
         .get(sessionDirectoryRef)
         .resolve(ref)
@@ -82,7 +81,7 @@ export default definePlugin({
     ctx.api.handle(analyticsEndpoints.tools, async ({ query }) => toolReport(ctx.store, await filterOf(query)));
 
     ctx.api.handle(analyticsEndpoints.startImport, async ({ body }) => {
-      if ([...jobs.values()].some((job) => !job.finished)) throw conflict('import_running', 'an import is already running; follow it or wait for it to end');
+      if ([...jobs.values()].some((job) => !job.finished)) throw new CodePiperError('import_running', 'an import is already running; follow it or wait for it to end');
       const dirs = body.dirs ?? {};
       const unknown = Object.keys(dirs).filter((provider) => !importers.has(provider));
       if (unknown.length > 0) throw badRequest(`no history importer for ${unknown.map((p) => `"${p}"`).join(', ')}; known: ${[...importers.keys()].join(', ')}`);
@@ -90,7 +89,7 @@ export default definePlugin({
       if (relative.length > 0) throw badRequest(`import directories must be absolute: ${relative.map(([p, dir]) => `${p}: ${dir}`).join(', ')}`);
       // A directory the user named must be there; a standard location may be absent (that agent is not used here).
       const absent = await absentDirectories(Object.entries(dirs));
-      if (absent.length > 0) throw new CodePiperError('no_such_directory', `no such directory: ${absent.map(([p, dir]) => `${dir} (${p})`).join(', ')}`, 400);
+      if (absent.length > 0) throw new CodePiperError('no_such_directory', `no such directory: ${absent.map(([p, dir]) => `${dir} (${p})`).join(', ')}`);
       const plan = [...importers.values()].map((importer) => ({ importer, dir: dirs[importer.provider] ?? importer.defaultDir(ctx.env) }));
       const job = new ImportJob(ctx.store, plan);
       jobs.clear(); // only the latest import is kept

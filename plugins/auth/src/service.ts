@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CodePiperError, conflict, Mutex, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
+import { CodePiperError, Mutex, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
 import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
 import { hashPassword, randomWords, verifyPassword } from './password.js';
 import { AddressRateLimiter, type AttemptTicket } from './rate-limit.js';
@@ -94,9 +94,9 @@ export class AuthService {
 
   async authenticate(request: HttpAuthRequest): Promise<HttpAuthVerdict> {
     const session = await this.current(request);
-    if (!session) return { allow: false, status: 401, code: 'unauthenticated', message: 'sign in first (no session, or it has expired)' };
+    if (!session) return { allow: false, code: 'unauthenticated', message: 'sign in first (no session, or it has expired)' };
     if (session.stage === 'setup' && !this.deps.allowedInSetup(request.route)) {
-      return { allow: false, status: 403, code: 'setup_required', message: 'finish the first-run setup (password and TOTP) first' };
+      return { allow: false, code: 'setup_required', message: 'finish the first-run setup (password and TOTP) first' };
     }
     return { allow: true, principal: principalOf(session.id) };
   }
@@ -144,7 +144,7 @@ export class AuthService {
     reply.header('retry-after', String(wait));
     this.deps.audit({ action, outcome: 'deny', reason: admission.busy ? 'rate limited: an attempt in flight' : 'rate limited', actor: actor(caller) }).catch(() => undefined);
     const why = admission.busy ? 'another attempt from this address is being checked' : 'too many attempts from this address';
-    throw new CodePiperError('rate_limited', `${why}; try again in ${wait} s`, 429, { retryAfterSeconds: wait });
+    throw new CodePiperError('rate_limited', `${why}; try again in ${wait} s`, { retryAfterSeconds: wait });
   }
 
   private async attemptLogin(body: { password: string; code?: string }, caller: Caller, reply: ResponseControl, addressKey: string): Promise<{ stage: AuthStage; expiresAt: string }> {
@@ -154,12 +154,12 @@ export class AuthService {
       const wait = Math.ceil((Date.parse(account.lockedUntil) - now) / 1000);
       reply.header('retry-after', String(wait));
       await this.deps.audit({ action: 'auth.login', outcome: 'deny', reason: 'account locked', actor: actor(caller) });
-      throw new CodePiperError('account_locked', `too many failed sign-ins: locked until ${account.lockedUntil} (try again in ${wait} s)`, 429, { retryAfterSeconds: wait, lockedUntil: account.lockedUntil });
+      throw new CodePiperError('account_locked', `too many failed sign-ins: locked until ${account.lockedUntil} (try again in ${wait} s)`, { retryAfterSeconds: wait, lockedUntil: account.lockedUntil });
     }
     const outcome = await this.checkCredentials(account, body);
     if (!outcome) {
       await this.recordFailure(caller, addressKey);
-      throw new CodePiperError('login_failed', LOGIN_FAILED, 401);
+      throw new CodePiperError('login_failed', LOGIN_FAILED);
     }
     await this.deps.repo.updateAccount({ lockedUntil: null, ...(outcome.totpStep !== undefined && { lastTotpStep: outcome.totpStep }) });
     await this.deps.repo.clearFailures();
@@ -239,7 +239,7 @@ export class AuthService {
 
   async setPassword(password: string, caller: Caller): Promise<void> {
     const account = await this.deps.repo.account();
-    if (account.passwordKind === 'permanent') throw conflict('password_set', 'the password is chosen already; change it with `codepiper auth reset-password` on the daemon’s machine');
+    if (account.passwordKind === 'permanent') throw new CodePiperError('password_set', 'the password is chosen already; change it with `codepiper auth reset-password` on the daemon’s machine');
     await this.deps.repo.updateAccount({ passwordHash: await hashPassword(password), passwordKind: 'permanent' });
     // Only the session that chose the password goes on to enroll TOTP: any other bootstrap session ends.
     const own = await this.current(caller);
@@ -262,11 +262,11 @@ export class AuthService {
   private async attemptConfirmTotp(code: string, caller: Caller, reply: ResponseControl): Promise<{ recoveryCodes: string[]; stage: AuthStage }> {
     await this.enrollable();
     const secret = await this.deps.secrets.get(PENDING_TOTP_SECRET);
-    if (secret === undefined) throw conflict('no_enrollment', 'start the enrollment first (POST /auth/setup/totp)');
+    if (secret === undefined) throw new CodePiperError('no_enrollment', 'start the enrollment first (POST /auth/setup/totp)');
     const step = verifyTotp(secret, code, null);
     if (step === undefined) {
       await this.deps.audit({ action: 'auth.mfa', outcome: 'deny', reason: 'a wrong code confirming TOTP enrollment', actor: actor(caller) });
-      throw new CodePiperError('invalid_code', 'that code does not match the new secret; check the authenticator app’s clock', 400);
+      throw new CodePiperError('invalid_code', 'that code does not match the new secret; check the authenticator app’s clock');
     }
     const codes = newRecoveryCodes();
     await this.deps.secrets.set(TOTP_SECRET, secret);
@@ -283,8 +283,8 @@ export class AuthService {
 
   private async enrollable(): Promise<Account> {
     const account = await this.deps.repo.account();
-    if (account.passwordKind !== 'permanent') throw conflict('password_required', 'choose the permanent password first (POST /auth/setup/password)');
-    if (account.mfaEnrolled) throw conflict('mfa_enrolled', 'TOTP is enrolled already; reset it with `codepiper auth reset-mfa` on the daemon’s machine');
+    if (account.passwordKind !== 'permanent') throw new CodePiperError('password_required', 'choose the permanent password first (POST /auth/setup/password)');
+    if (account.mfaEnrolled) throw new CodePiperError('mfa_enrolled', 'TOTP is enrolled already; reset it with `codepiper auth reset-mfa` on the daemon’s machine');
     return account;
   }
 
@@ -306,7 +306,7 @@ export class AuthService {
     const sessions = await this.list();
     const targets = idOrAll === 'all' ? sessions : sessions.filter((s) => s.id.startsWith(idOrAll));
     if (targets.length === 0) throw notFound(`web session ${idOrAll}`);
-    if (targets.length > 1 && idOrAll !== 'all') throw conflict('ambiguous_id', `"${idOrAll}" matches ${targets.length} web sessions`, { candidates: targets.map((s) => s.id) });
+    if (targets.length > 1 && idOrAll !== 'all') throw new CodePiperError('ambiguous_id', `"${idOrAll}" matches ${targets.length} web sessions`, { candidates: targets.map((s) => s.id) });
     const revoked = await this.endSessions(targets.map((s) => s.id));
     await this.deps.audit({ action: 'auth.revoke', outcome: 'allow', reason: `${revoked} web session(s) ended`, actor: who, details: { sessions: targets.map((s) => s.id) } });
     return revoked;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CodePiperError, conflict, notFound, type Approval, type Store } from '@codepiper/sdk';
+import { CodePiperError, notFound, type Approval, type Store } from '@codepiper/sdk';
 
 interface ApprovalRow {
   id: string;
@@ -152,14 +152,14 @@ export class Approvals {
     const exact = rows.find((r) => r.id === ref);
     if (exact) return toApproval(exact);
     if (rows.length === 1) return toApproval(rows[0] as ApprovalRow);
-    if (rows.length > 1) throw new CodePiperError('ambiguous_id', `approval id "${ref}" is ambiguous`, 409, { candidates: rows.map((r) => r.id) });
+    if (rows.length > 1) throw new CodePiperError('ambiguous_id', `approval id "${ref}" is ambiguous`, { candidates: rows.map((r) => r.id) });
     throw notFound(`approval "${ref}"`);
   }
 
   /** Answers a pending approval; the waiting hook resumes at once. */
   async answer(ref: string, status: 'approved' | 'denied', by: string, answer: string | null, remember?: () => Promise<string>): Promise<Approval> {
     const approval = await this.get(ref);
-    if (approval.status !== 'pending') throw conflict('approval_answered', `approval ${approval.id.slice(0, 8)} is already ${approval.status}`);
+    if (approval.status !== 'pending') throw new CodePiperError('approval_answered', `approval ${approval.id.slice(0, 8)} is already ${approval.status}`);
     const remembered = remember ? await remember() : null;
     return this.settle(approval.id, status, by, answer, remembered);
   }

@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import {
   CodePiperError,
   badRequest,
-  conflict,
   notFound,
   PolicyInputSchema,
   type AuditEntry,
@@ -93,10 +92,10 @@ const BUILTINS = [{ kind: 'control-plane-guard', name: CONTROL_PLANE_GUARD, acti
 const BUILTIN_PREFIX = 'builtin:';
 
 const builtinRefused = (p: Policy, what: string): CodePiperError =>
-  new CodePiperError('builtin_policy', `${p.name} is built in: it cannot be ${what}; \`codepiper policy disable ${p.name}\` turns it off`, 409);
+  new CodePiperError('builtin_policy', `${p.name} is built in: it cannot be ${what}; \`codepiper policy disable ${p.name}\` turns it off`);
 
 const invalid = (error: unknown): never => {
-  if (error instanceof PolicyError) throw new CodePiperError('invalid_policy', error.message, 400);
+  if (error instanceof PolicyError) throw new CodePiperError('invalid_policy', error.message);
   throw error;
 };
 
@@ -176,7 +175,7 @@ export class PolicyService {
     if (exact) return exact;
     const byPrefix = ref.length >= 4 ? this.policies.filter((p) => p.id.startsWith(ref)) : [];
     if (byPrefix.length === 1) return byPrefix[0] as Policy;
-    if (byPrefix.length > 1) throw new CodePiperError('ambiguous_id', `policy id "${ref}" is ambiguous`, 409, { candidates: byPrefix.map((p) => p.id) });
+    if (byPrefix.length > 1) throw new CodePiperError('ambiguous_id', `policy id "${ref}" is ambiguous`, { candidates: byPrefix.map((p) => p.id) });
     throw notFound(`policy "${ref}"`);
   }
 
@@ -206,7 +205,7 @@ export class PolicyService {
   }
 
   private async insert(db: Queryable, p: Omit<Policy, 'createdAt' | 'updatedAt'>, now: string): Promise<void> {
-    if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw conflict('policy_exists', `a policy named "${p.name}" already exists`);
+    if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw new CodePiperError('policy_exists', `a policy named "${p.name}" already exists`);
     await db.run(
       `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, enabled, reason, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -245,7 +244,7 @@ export class PolicyService {
       reason: patch.reason ?? current.reason,
     };
     const p = await this.prepare(input, current.id);
-    if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw conflict('policy_exists', `a policy named "${p.name}" already exists`);
+    if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw new CodePiperError('policy_exists', `a policy named "${p.name}" already exists`);
     await this.deps.store.run(
       `UPDATE policies SET name = ?, action = ?, tool = ?, args = ?, rule = ?, priority = ?, session_id = ?, enabled = ?, reason = ?, updated_at = ? WHERE id = ?`,
       [p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, new Date().toISOString(), p.id],
@@ -293,7 +292,7 @@ export class PolicyService {
       try {
         p = await this.prepare(input, existing?.id ?? randomUUID());
       } catch (error) {
-        throw error instanceof CodePiperError ? new CodePiperError(error.code, `${where}: ${error.message}`, error.status, error.details) : error;
+        throw error instanceof CodePiperError ? new CodePiperError(error.code, `${where}: ${error.message}`, error.details) : error;
       }
       if (names.has(p.name)) throw badRequest(`${where}: the name "${p.name}" appears twice in the set`);
       names.add(p.name);

@@ -67,7 +67,7 @@ const INPUT_LINE = /^\s*❯/m;
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 function unauthorized(): CodePiperError {
-  return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session', 401);
+  return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
 }
 
 function hookReply(event: 'PreToolUse' | 'PermissionRequest', verdict: ToolCallVerdict | undefined): ClaudeHookReply {
@@ -285,7 +285,7 @@ export default definePlugin({
 
       async transcript(session) {
         const file = str(session.metadata.transcriptPath);
-        if (!file) throw new CodePiperError('no_transcript', `session ${session.id.slice(0, 8)} has no known transcript`, 404);
+        if (!file) throw new CodePiperError('no_transcript', `session ${session.id.slice(0, 8)} has no known transcript`);
         return readTranscript(file);
       },
 
@@ -319,7 +319,7 @@ export default definePlugin({
     ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body, signal }) => {
       const session = await authenticate(params.session, bearerToken(headers));
       const name = body.hook_event_name;
-      if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`, 400);
+      if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
       const payload = body as Record<string, unknown>;
       await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
 

@@ -21,7 +21,6 @@ export function folderNotTrusted(cwd: string): CodePiperError {
   return new CodePiperError(
     'folder_not_trusted',
     `Claude Code asks whether to trust ${cwd}; nothing was typed into its question. Start with --trust, run claude there once, or answer it in the session's terminal`,
-    409,
   );
 }
 
@@ -49,7 +48,7 @@ export async function answerTrust(terminal: SessionTerminal, answer: 'yes' | 'no
     }
     await sleep(POLL_MS * 2);
   }
-  throw new CodePiperError('trust_dialog', `could not select "${answer === 'yes' ? 'Yes' : 'No'}" in Claude Code's trust dialog`, 500);
+  throw new CodePiperError('trust_dialog', `could not select "${answer === 'yes' ? 'Yes' : 'No'}" in Claude Code's trust dialog`);
 }
 
 async function dialogGone(terminal: SessionTerminal, deadline: number): Promise<boolean> {

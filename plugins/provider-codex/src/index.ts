@@ -130,7 +130,7 @@ export default definePlugin({
         const codexHome = typeof previous?.codexHome === 'string' ? previous.codexHome : codexHomeOf(input.env);
         const model = typeof input.options.model === 'string' ? input.options.model : typeof previous?.model === 'string' ? previous.model : undefined;
         const resumeId = typeof previous?.codexSessionId === 'string' ? previous.codexSessionId : typeof input.options.resume === 'string' ? input.options.resume : undefined;
-        if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed', 400);
+        if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed');
         const hooks = await writeCodexHooks({ pluginDir: pluginDir(), sessionId: input.sessionId, socket: ctx.paths.socket, quickTimeoutS: ctx.config.hook_timeout_s });
         const argv = [
           bin,
@@ -203,7 +203,7 @@ export default definePlugin({
         .resolve(params.session)
         .catch(() => undefined);
       if (session?.provider !== 'codex' || !hookSecretMatches(str(session.metadata.hookKeyHash), bearerToken(headers))) {
-        throw new CodePiperError('unauthorized', 'wrong or missing hook secret for this session', 401);
+        throw new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
       }
       const name = body.hook_event_name;
       const payload = body as Record<string, unknown>;

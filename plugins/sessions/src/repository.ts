@@ -171,12 +171,12 @@ export class SessionRepository {
 /** A session name another session has (the database's unique index decides, so that two starts cannot both take it). */
 export function nameTaken(name: string, holder?: StoredSession): CodePiperError {
   const who = holder ? ` (${holder.id.slice(0, 8)}, ${holder.status})` : '';
-  return new CodePiperError('name_taken', `a session named "${name}" exists${who}; choose another name, or remove that session (codepiper rm)`, 409);
+  return new CodePiperError('name_taken', `a session named "${name}" exists${who}; choose another name, or remove that session (codepiper rm)`);
 }
 
 function ambiguous(ref: string, rows: SessionRow[]): CodePiperError {
   const candidates = rows.map((r) => `${r.id.slice(0, 8)} (${r.name})`);
-  return new CodePiperError('ambiguous_id', `session "${ref}" is ambiguous: it matches ${candidates.join(', ')}`, 409, {
+  return new CodePiperError('ambiguous_id', `session "${ref}" is ambiguous: it matches ${candidates.join(', ')}`, {
     candidates: rows.map((r) => r.id),
   });
 }

@@ -45,7 +45,7 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
     return ok;
   });
   server.handle(api.attachInfo, async ({ params, origin }) => {
-    if (origin.transport !== 'unix') throw new CodePiperError('local_only', 'attaching a tmux client is possible on this machine only', 403);
+    if (origin.transport !== 'unix') throw new CodePiperError('local_only', 'attaching a tmux client is possible on this machine only');
     const session = await deps.sessions().live(params.id);
     return { tmux: deps.tmuxBin, socket: deps.tmux().socketPath, target: `=${session.tmuxSession}` };
   });

@@ -124,7 +124,7 @@ export class SessionService implements SessionDirectory {
     const cwd = await existingDirectory(request.cwd);
     const options = validateOptions(provider, request.options ?? {});
     const id = chosen.id ?? randomUUID();
-    if (chosen.id !== undefined && (await this.deps.repo.get(chosen.id))) throw new CodePiperError('session_exists', `a session with id ${chosen.id} exists`, 409);
+    if (chosen.id !== undefined && (await this.deps.repo.get(chosen.id))) throw new CodePiperError('session_exists', `a session with id ${chosen.id} exists`);
     const name = request.name ?? `${provider.id}-${id.slice(0, 8)}`;
     // Before the provider prepares anything; the database's unique index settles a race between two starts.
     const holder = await this.deps.repo.named(name);
@@ -149,7 +149,7 @@ export class SessionService implements SessionDirectory {
     const env: Record<string, string> = {};
     for (const name of names) {
       const value = await this.deps.secrets().get(name);
-      if (value === undefined) throw new CodePiperError('unknown_secret', `no secret named ${name} (see: codepiper secret list)`, 400);
+      if (value === undefined) throw new CodePiperError('unknown_secret', `no secret named ${name} (see: codepiper secret list)`);
       env[name] = value;
     }
     return env;
@@ -158,9 +158,9 @@ export class SessionService implements SessionDirectory {
   /** Starts a finished session again in the same record, for providers that can continue a conversation. */
   async resume(ref: string): Promise<SessionRecord> {
     const previous = await this.deps.repo.resolve(ref);
-    if (!isFinished(previous.status)) throw new CodePiperError('session_running', `session ${previous.id.slice(0, 8)} is still ${previous.status}`, 409);
+    if (!isFinished(previous.status)) throw new CodePiperError('session_running', `session ${previous.id.slice(0, 8)} is still ${previous.status}`);
     const provider = this.provider(previous.provider);
-    if (!provider.resumable) throw new CodePiperError('not_resumable', `provider "${provider.id}" cannot resume a session`, 400);
+    if (!provider.resumable) throw new CodePiperError('not_resumable', `provider "${provider.id}" cannot resume a session`);
     await existingDirectory(previous.cwd);
     const input = { sessionId: previous.id, name: previous.name, cwd: previous.cwd, args: [], env: {}, options: validateOptions(provider, {}), resume: toRecord(previous) };
     return this.startWith(provider, input, (spec) => this.relaunch(previous, spec));
@@ -180,9 +180,9 @@ export class SessionService implements SessionDirectory {
       await provider.startSession(input, launcher);
     } catch (error) {
       if (launched) await this.finish(launched, { status: 'crashed', exitCode: null, detail: `provider failed after launch: ${message(error)}` });
-      throw error instanceof CodePiperError ? error : new CodePiperError('start_failed', `provider "${provider.id}" could not start the session: ${message(error)}`, 500);
+      throw error instanceof CodePiperError ? error : new CodePiperError('start_failed', `provider "${provider.id}" could not start the session: ${message(error)}`);
     }
-    if (!launched) throw new CodePiperError('start_failed', `provider "${provider.id}" did not launch a program`, 500);
+    if (!launched) throw new CodePiperError('start_failed', `provider "${provider.id}" did not launch a program`);
     return toRecord((await this.deps.repo.get(input.sessionId)) ?? launched);
   }
 
@@ -243,7 +243,7 @@ export class SessionService implements SessionDirectory {
     } catch (error) {
       await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
       await undo();
-      throw new CodePiperError('start_failed', `could not start ${JSON.stringify(session.command[0])} in tmux: ${message(error)}`, 500);
+      throw new CodePiperError('start_failed', `could not start ${JSON.stringify(session.command[0])} in tmux: ${message(error)}`);
     }
     const { name, provider, cwd, command } = session;
     await this.emit(session.id, 'session.started', { name, provider, cwd, command });
@@ -286,7 +286,7 @@ export class SessionService implements SessionDirectory {
     return this.locks.run(session.id, async () => {
       const current = (await this.deps.repo.get(session.id)) ?? session;
       if (!isFinished(current.status)) {
-        throw new CodePiperError('session_running', `session ${current.id.slice(0, 8)} (${current.name}) is ${current.status}; stop it first (codepiper stop ${current.id.slice(0, 8)})`, 409);
+        throw new CodePiperError('session_running', `session ${current.id.slice(0, 8)} (${current.name}) is ${current.status}; stop it first (codepiper stop ${current.id.slice(0, 8)})`);
       }
       await this.deps.repo.delete(current.id);
       await this.emit(current.id, 'session.removed', { name: current.name });
@@ -327,14 +327,14 @@ export class SessionService implements SessionDirectory {
   async transcript(ref: string): Promise<TranscriptEntry[]> {
     const session = await this.deps.repo.resolve(ref);
     const provider = this.providerOf(session);
-    if (!provider.transcript) throw new CodePiperError('no_transcript', `provider "${provider.id}" keeps no transcript`, 400);
+    if (!provider.transcript) throw new CodePiperError('no_transcript', `provider "${provider.id}" keeps no transcript`);
     return provider.transcript(toRecord(session));
   }
 
   async switchModel(ref: string, model: string, via: string): Promise<void> {
     const session = await this.live(ref);
     const provider = this.providerOf(session);
-    if (!provider.switchModel) throw new CodePiperError('model_switch_unsupported', `provider "${provider.id}" cannot switch models`, 400);
+    if (!provider.switchModel) throw new CodePiperError('model_switch_unsupported', `provider "${provider.id}" cannot switch models`);
     await this.check(session, 'text', `/model ${model}`, via);
     await provider.switchModel(this.terminal(session), toRecord(session), model);
   }
@@ -349,7 +349,7 @@ export class SessionService implements SessionDirectory {
     const session = await this.deps.repo.resolve(ref);
     if (isFinished(session.status)) {
       const last = await this.deps.repo.lastScreen(session.id);
-      if (!last) throw new CodePiperError('no_screen', `session ${session.id.slice(0, 8)} has ended and left no screen`, 404);
+      if (!last) throw new CodePiperError('no_screen', `session ${session.id.slice(0, 8)} has ended and left no screen`);
       return last;
     }
     return this.deps.tmux.screen(pane(session));
@@ -370,7 +370,7 @@ export class SessionService implements SessionDirectory {
   async live(ref: string): Promise<StoredSession> {
     const session = await this.deps.repo.resolve(ref);
     if (isFinished(session.status)) {
-      throw new CodePiperError('session_ended', `session ${session.id.slice(0, 8)} (${session.name}) has ${session.status}; it takes no input`, 409);
+      throw new CodePiperError('session_ended', `session ${session.id.slice(0, 8)} (${session.name}) has ${session.status}; it takes no input`);
     }
     return session;
   }
@@ -509,7 +509,7 @@ export class SessionService implements SessionDirectory {
 
   private async stored(id: string): Promise<StoredSession> {
     const session = await this.deps.repo.get(id);
-    if (!session) throw new CodePiperError('not_found', `session ${id} not found`, 404);
+    if (!session) throw new CodePiperError('not_found', `session ${id} not found`);
     return session;
   }
 
@@ -569,27 +569,27 @@ export class SessionService implements SessionDirectory {
     if (found) return found;
     const agent = this.deps.providers.get(providerId)?.program?.();
     const hint = agent?.command === program ? `; ${agent.hint}` : '';
-    throw new CodePiperError('command_not_found', `command not found: ${JSON.stringify(program)}${hint}`, 400);
+    throw new CodePiperError('command_not_found', `command not found: ${JSON.stringify(program)}${hint}`);
   }
 
   private provider(id: string): SessionProvider {
     const provider = this.deps.providers.get(id);
     if (!provider) {
       const known = this.deps.providers.list().map((p) => p.id);
-      throw new CodePiperError('unknown_provider', `unknown provider "${id}"; installed: ${known.join(', ') || 'none'}`, 400, { providers: known });
+      throw new CodePiperError('unknown_provider', `unknown provider "${id}"; installed: ${known.join(', ') || 'none'}`, { providers: known });
     }
     return provider;
   }
 
   private providerOf(session: StoredSession): SessionProvider {
     const provider = this.deps.providers.get(session.provider);
-    if (!provider) throw new CodePiperError('provider_unavailable', `provider "${session.provider}" of session ${session.id.slice(0, 8)} is not loaded`, 409);
+    if (!provider) throw new CodePiperError('provider_unavailable', `provider "${session.provider}" of session ${session.id.slice(0, 8)} is not loaded`);
     return provider;
   }
 
   private async check(session: StoredSession, kind: 'text' | 'keys', input: string, via: string): Promise<void> {
     const verdict = await this.deps.hooks.call(checkInput, { session: toRecord(session), kind, input, via });
-    if (verdict) throw new CodePiperError('input_refused', `input refused: ${verdict.reason}`, 403);
+    if (verdict) throw new CodePiperError('input_refused', `input refused: ${verdict.reason}`);
   }
 
   private async emit(sessionId: string, type: string, payload: unknown): Promise<void> {
@@ -598,7 +598,7 @@ export class SessionService implements SessionDirectory {
 }
 
 function pane(session: StoredSession): string {
-  if (!session.tmuxPane) throw new CodePiperError('session_not_ready', `session ${session.id.slice(0, 8)} has no terminal yet`, 409);
+  if (!session.tmuxPane) throw new CodePiperError('session_not_ready', `session ${session.id.slice(0, 8)} has no terminal yet`);
   return session.tmuxPane;
 }
 
@@ -609,8 +609,8 @@ function deathOutcome(exitCode: number | null, signal: number | null): Outcome {
 async function existingDirectory(dir: string): Promise<string> {
   if (!path.isAbsolute(dir)) throw badRequest(`directory must be an absolute path: ${JSON.stringify(dir)}`);
   const info = await stat(dir).catch(() => undefined);
-  if (!info) throw new CodePiperError('invalid_directory', `directory does not exist: ${dir}`, 400);
-  if (!info.isDirectory()) throw new CodePiperError('invalid_directory', `not a directory: ${dir}`, 400);
+  if (!info) throw new CodePiperError('invalid_directory', `directory does not exist: ${dir}`);
+  if (!info.isDirectory()) throw new CodePiperError('invalid_directory', `not a directory: ${dir}`);
   return path.resolve(dir);
 }
 

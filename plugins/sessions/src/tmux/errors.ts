@@ -1,34 +1,14 @@
-import { CodePiperError } from '@codepiper/sdk';
+import { CodePiperError, type ErrorCode } from '@codepiper/sdk';
 
-export type TmuxErrorCode =
-  /** No such session or pane. */
-  | 'not_found'
-  /** A session with that name exists already. */
-  | 'duplicate_session'
-  /** A bad argument (session name, pane id, key, size, cwd...). */
-  | 'invalid_request'
-  /** The tmux binary is missing or older than 3.2. */
-  | 'tmux_unavailable'
-  /** The control client ended (server gone, daemon closing) before answering. */
-  | 'tmux_disconnected'
-  /** tmux refused a command for another reason. */
-  | 'tmux_error';
-
-const STATUS: Record<TmuxErrorCode, number> = {
-  not_found: 404,
-  duplicate_session: 409,
-  invalid_request: 400,
-  tmux_unavailable: 500,
-  tmux_disconnected: 503,
-  tmux_error: 500,
-};
+/** The codes tmux's failures are reported with (see ERROR_CODES for each one's meaning and status). */
+export type TmuxErrorCode = Extract<ErrorCode, 'not_found' | 'duplicate_session' | 'invalid_request' | 'tmux_unavailable' | 'tmux_disconnected' | 'tmux_error'>;
 
 export class TmuxError extends CodePiperError {
   constructor(
     override readonly code: TmuxErrorCode,
     message: string,
   ) {
-    super(code, message, STATUS[code]);
+    super(code, message);
     this.name = 'TmuxError';
   }
 

@@ -27,7 +27,7 @@ export class WorkflowRunner {
   async start(request: StartRunRequest): Promise<WorkflowRun> {
     if (!path.isAbsolute(request.file)) throw badRequest(`file must be an absolute path: ${JSON.stringify(request.file)}`);
     const { workflow, errors } = parseWorkflow(request.source, request.file);
-    if (!workflow) throw new CodePiperError('invalid_workflow', `${request.file} does not validate (${errors.length} ${errors.length === 1 ? 'error' : 'errors'})`, 400, { errors });
+    if (!workflow) throw new CodePiperError('invalid_workflow', `${request.file} does not validate (${errors.length} ${errors.length === 1 ? 'error' : 'errors'})`, { errors });
     const vars = request.vars ?? {};
     // Refuses an override of an undeclared variable now, before anything starts.
     startVars(workflow, vars, workflowEnv(workflow, request.env ?? {}, this.deps.env));
@@ -91,7 +91,7 @@ export class WorkflowRunner {
   /** Cancels a running run: its running steps stop, then every session it started that still runs is stopped. */
   async cancel(ref: string): Promise<WorkflowRun> {
     const run = await this.store.resolve(ref);
-    if (run.status !== 'running') throw new CodePiperError('run_finished', `run ${run.id.slice(0, 8)} has already ${run.status}`, 409);
+    if (run.status !== 'running') throw new CodePiperError('run_finished', `run ${run.id.slice(0, 8)} has already ${run.status}`);
     const active = this.active.get(run.id);
     if (active) {
       active.controller.abort(new Interruption('cancel', 'the run was cancelled'));

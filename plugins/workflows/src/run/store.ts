@@ -143,7 +143,7 @@ export class RunStore {
 
   async get(id: string): Promise<StoredRun> {
     const row = await this.store.get<RunRow>('SELECT * FROM workflow_runs WHERE id = ?', [id]);
-    if (!row) throw new CodePiperError('not_found', `no workflow run ${id}`, 404);
+    if (!row) throw new CodePiperError('not_found', `no workflow run ${id}`);
     return toRun(row);
   }
 
@@ -154,9 +154,9 @@ export class RunStore {
     ]);
     const exact = rows.find((row) => row.id === ref);
     if (exact) return toRun(exact);
-    if (rows.length === 0) throw new CodePiperError('not_found', `no workflow run matches "${ref}"`, 404);
+    if (rows.length === 0) throw new CodePiperError('not_found', `no workflow run matches "${ref}"`);
     if (rows.length > 1) {
-      throw new CodePiperError('ambiguous_id', `"${ref}" matches several runs: ${rows.map((r) => `${r.id.slice(0, 8)} (${r.name})`).join(', ')}`, 409, {
+      throw new CodePiperError('ambiguous_id', `"${ref}" matches several runs: ${rows.map((r) => `${r.id.slice(0, 8)} (${r.name})`).join(', ')}`, {
         candidates: rows.map((r) => r.id),
       });
     }
