@@ -515,6 +515,9 @@ function describeInvalidInput(errors: FastifySchemaValidationError[], dataVar: s
 
 function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(error);
+  // Fastify closes the connection on a body it will not read; a client still sending it would get
+  // a reset (EPIPE) instead of the 413. Node discards the rest instead, as for the gate's refusals.
+  if (body.error.code === 'payload_too_large') reply.removeHeader('connection');
   if (status >= 500) request.log.error({ err: error }, `${request.method} ${request.url} failed`);
   else request.log.debug({ err: error }, `${request.method} ${request.url} refused`);
   reply.code(status).send(body);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiClient, ApiError, SESSION_COOKIE, WEBSOCKET_OPERATION, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
@@ -147,6 +148,9 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
     const oversized = await web.request('POST', '/sessions/x/input', { body: huge });
     assert.equal(oversized.status, 413);
     assert.equal(errorCode(oversized.text), 'payload_too_large');
+    // A client still sending when the 413 comes (a phone uploading) gets it, not a reset.
+    const headers = { origin: url, cookie: `${SESSION_COOKIE}=${web.cookie}`, 'content-type': 'application/json' };
+    assert.equal(await sendAfterAnswer(`${url}/sessions/x/input`, headers, huge), 413);
     const strangers = await web.request('POST', '/sessions/x/input', { body: huge, cookie: null });
     assert.equal(strangers.status, 401, 'a stranger’s body is refused before it is read');
     passed('malformed, wrongly shaped and oversized bodies', 4);
@@ -275,3 +279,22 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
     passed('secrets absent from the log and the database', secrets.size);
   });
 });
+
+/**
+ * POSTs `body` in two parts: the headers and its first 64 KB, then, once the
+ * whole answer has come, the rest. Resolves with the answer's status when all
+ * of it was written; rejects if the server hung up (or reset) meanwhile.
+ */
+function sendAfterAnswer(target: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const hungUp = () => reject(new Error('the server hung up while the body was still being sent'));
+      res.socket.once('end', hungUp).once('close', hungUp);
+      res.resume();
+      res.on('end', () => req.end(body.slice(65_536), () => resolve(res.statusCode ?? 0)));
+    });
+    req.write(body.slice(0, 65_536));
+  });
+}
