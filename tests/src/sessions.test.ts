@@ -9,8 +9,15 @@ import { suiteDaemon, waitFor } from './harness.js';
 describe('shell sessions through the CLI and the API', () => {
   const suite = suiteDaemon();
 
-  const startCat = async (name?: string): Promise<SessionRecord> => {
-    const args = ['start', '-p', 'shell', '-d', suite.workdir, '--json', ...(name ? ['-n', name] : []), '--', 'cat'];
+  /**
+   * `cat`, or with `reportsItsEnd` a shell that runs cat and prints how it ended: cat closes its
+   * terminal before it exits, and tmux, seeing the terminal's end, hangs it up, which can kill cat
+   * with SIGHUP before its exit (traced: the SIGHUP comes from tmux's closing of the pane). A shell
+   * keeps the terminal open until it exits.
+   */
+  const startCat = async (name?: string, reportsItsEnd = false): Promise<SessionRecord> => {
+    const program = reportsItsEnd ? ['sh', '-c', 'cat; echo "cat ended: $?"'] : ['cat'];
+    const args = ['start', '-p', 'shell', '-d', suite.workdir, '--json', ...(name ? ['-n', name] : []), '--', ...program];
     const result = await suite.daemon.cli(args);
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as SessionRecord;
@@ -84,7 +91,7 @@ describe('shell sessions through the CLI and the API', () => {
   });
 
   test('--no-enter types without submitting; keys presses named keys', async () => {
-    const session = await startCat();
+    const session = await startCat(undefined, true);
     assert.equal((await suite.daemon.cli(['send', session.id, '--no-enter', 'partial'])).code, 0);
     await waitFor('the partial text', async () => (await screenText(session.id)).includes('partial'));
     assert.equal((await screenText(session.id)).split('\n').filter((l) => l === 'partial').length, 1, 'cat echoes a line only after Enter');
@@ -96,7 +103,8 @@ describe('shell sessions through the CLI and the API', () => {
     assert.match(badKey.stderr, /hyperspace/);
 
     assert.equal((await suite.daemon.cli(['keys', session.id, 'ctrl+d'])).code, 0);
-    const ended = await waitFor('cat to exit', async () => {
+    await waitFor('cat to end at the end of its input', async () => (await screenText(session.id)).includes('cat ended: 0'));
+    const ended = await waitFor('the shell to exit', async () => {
       const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
       return s.status === 'exited' ? s : undefined;
     });
