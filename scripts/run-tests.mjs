@@ -81,7 +81,6 @@ function runFile(file) {
         result = { ...result, failures: [`${path.relative(root, file)}: exited with code ${code}, though no failing test was reported`] };
       }
       const leaked = leftovers(`after ${path.relative(root, file)} (or the file beside it)`);
-      if (leaked.length > 0) console.log(`\n${leaked.join('\n')}`);
       result = { ...result, failures: [...result.failures, ...leaked] };
       resolve(result);
     });
@@ -104,7 +103,7 @@ async function runAll(testFiles) {
  * home (`tempHome()` makes /tmp/cpt-*) that is gone, such as the tmux server of
  * a home whose daemon a test stopped: nothing would ever end them. (A home
  * that still exists may be another test run's, on the same machine.) Each is
- * listed as a failure, then ended.
+ * printed, returned as a failure, and ended.
  */
 function leftovers(when) {
   const found = [];
@@ -115,25 +114,24 @@ function leftovers(when) {
     } catch {
       continue; // it ended meanwhile
     }
-    const home = argv.join(' ').match(/\/tmp\/cpt-[^/\s]+/)?.[0];
+    const command = argv.join(' ');
+    const home = command.match(/\/tmp\/cpt-[^/\s]+/)?.[0];
     if (!home || existsSync(home)) continue;
-    found.push(`left running ${when}: pid ${pid}, ${argv.join(' ').slice(0, 160)}`);
+    found.push(`left running ${when}: pid ${pid}, ${command.slice(0, 160)}`);
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {
       // Gone already.
     }
   }
+  if (found.length > 0) console.log(`\n${found.join('\n')}`);
   return found;
 }
 
 console.log(`\n==> tests (${files.length} files, each within ${fileTimeoutMs / 1000} s)`);
 const results = await runAll(files);
 const leaked = leftovers('after the last file');
-if (leaked.length > 0) {
-  console.log(`\n${leaked.join('\n')}`);
-  results.push({ passed: 0, skipped: 0, failures: leaked });
-}
+if (leaked.length > 0) results.push({ passed: 0, skipped: 0, failures: leaked });
 const total = { passed: 0, failed: 0, skipped: 0 };
 const quarantined = [];
 for (const result of results) {

@@ -134,7 +134,7 @@ export class TestDaemon {
 
   /** The lines of the daemon's log that mention `text` (a session id, say): for a failing assertion to show what the daemon did. */
   logLines(text: string): string[] {
-    const log = readFileSync(path.join(this.home, 'logs', 'daemon.log'), { encoding: 'utf8', flag: 'r' });
+    const log = readFileSync(path.join(this.home, 'logs', 'daemon.log'), 'utf8');
     return log.split('\n').filter((line) => line.includes(text));
   }
 

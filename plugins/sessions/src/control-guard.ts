@@ -118,7 +118,8 @@ export function parseParentPid(stat: string): number {
   return ppid;
 }
 
-async function parentPid(pid: number): Promise<number> {
+/** The parent of a running process, from /proc; throws if it has exited or /proc cannot tell. */
+export async function parentPid(pid: number): Promise<number> {
   return parseParentPid(await readProc(pid, 'stat'));
 }
 

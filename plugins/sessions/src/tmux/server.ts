@@ -4,7 +4,7 @@ import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/p
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyedLock, type KeyName, type Logger, type Screen } from '@codepiper/sdk';
-import { parseParentPid } from '../control-guard.js';
+import { parentPid } from '../control-guard.js';
 import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
 import { tmuxKey } from './keys.js';
@@ -472,7 +472,7 @@ export class TmuxServer {
   private async ownChild(pid: number | null): Promise<number | null> {
     if (pid === null || this.serverPid === undefined || !HAS_PROC) return pid;
     try {
-      return parseParentPid(await readFile(`/proc/${pid}/stat`, 'utf8')) === this.serverPid ? pid : null;
+      return (await parentPid(pid)) === this.serverPid ? pid : null;
     } catch {
       return null; // it has exited
     }
@@ -639,10 +639,9 @@ export class TmuxServer {
       const [pid, control] = line.split(' ').map(Number);
       if (!pid || control !== 1) continue;
       try {
-        const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
-        const argv = cmdline.split('\0');
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
         const ours = argv.includes(this.socketPath) && argv.includes('/dev/null') && argv.includes('-C');
-        if (!ours || parseParentPid(stat) === process.pid) continue;
+        if (!ours || (await parentPid(pid)) === process.pid) continue;
         this.log.info({ pid }, 'ending a tmux control client left by an earlier daemon');
         process.kill(pid, 'SIGTERM');
       } catch {
