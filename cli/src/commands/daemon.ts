@@ -90,11 +90,6 @@ async function pollUntil(done: () => Promise<boolean>, timeoutMs: number): Promi
   }
 }
 
-const answers = (client: ApiClient): Promise<boolean> => client.call(daemonEndpoints.health).then(
-  () => true,
-  () => false,
-);
-
 const isGone = (client: ApiClient): Promise<boolean> => client.call(daemonEndpoints.health).then(
   () => false,
   (error: unknown) => error instanceof DaemonUnreachableError,
@@ -140,7 +135,12 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = signal ?? `code ${code}`));
   child.once('error', (error) => (exit = error.message));
-  const up = await pollUntil(async () => exit !== undefined || (await answers(client)), WAIT_MS);
+  // The daemon it started, by its pid: another one that won a race to start on this home answers on the same socket.
+  let started: DaemonStatus | undefined;
+  const up = await pollUntil(async () => {
+    started = await client.call(daemonEndpoints.status).then((status) => (status.pid === child.pid ? status : undefined), () => undefined);
+    return exit !== undefined || started !== undefined;
+  }, WAIT_MS);
   if (exit !== undefined || !up) {
     const written = await logSince(outFile, offset);
     // A daemon that refuses to start says why in one line (see runDaemon): that line is the error. It is
@@ -153,7 +153,6 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
   }
   noticePipe.destroy();
   child.unref();
-  const started = await daemonStatus(client);
   print(`daemon started (pid ${child.pid}), socket ${daemonSocketPath(home)}${started?.web ? `, web ${started.web}` : ''}`);
   if (notices) process.stdout.write(notices);
 }
