@@ -26,16 +26,12 @@ export function describeError(error: unknown, helpCommand: string): { message: s
   return { message: error instanceof Error ? error.message : String(error), exitCode: EXIT_FAILURE };
 }
 
-/** Turns the API's answers to an id it cannot resolve into messages quoting the id the user typed. */
+/**
+ * A `not_found` answer to a call naming a session, as a message quoting the id the user typed
+ * (an ambiguous one is named by the daemon already, with its candidates).
+ */
 export function sessionLookupError(id: string, error: unknown): unknown {
-  if (!(error instanceof ApiError)) return error;
-  if (error.code === 'not_found') return new Error(`no session matches id "${id}"`);
-  if (error.code === 'ambiguous_id') {
-    const candidates = error.details?.candidates;
-    const matches = Array.isArray(candidates) ? `: matches ${candidates.join(', ')}` : '';
-    return new Error(`session id "${id}" is ambiguous${matches}`);
-  }
-  return error;
+  return error instanceof ApiError && error.code === 'not_found' ? new Error(`no session matches id "${id}"`) : error;
 }
 
 /** Awaits a call that names a session by the id (or prefix) the user typed. */

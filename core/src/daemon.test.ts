@@ -24,8 +24,8 @@ function daemon(home: string, plugin = FLAKY) {
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CODEPIPER_HOME: home } });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
   /** Resolves once it listens; rejects if it exits first. */
   const listening = async (): Promise<void> => {

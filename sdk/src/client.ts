@@ -109,7 +109,7 @@ export class ApiClient {
       socket.once('open', () => resolve(socket));
       socket.once('unexpected-response', (_req, res) => {
         let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
           reject(errorOf(res.statusCode ?? 500, safeJson(body)));
         });

@@ -30,3 +30,4 @@ export * from './secrets.js';
 export * from './auth.js';
 export * from './notifications.js';
 export * from './locks.js';
+export * from './refs.js';

@@ -82,8 +82,16 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
 
   const events = async (type: string): Promise<CodePiperEvent[]> =>
     (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type, limit: 10000 } })).events;
+  /** Waits for the session's event; a timeout says what Claude showed and what the daemon did with the session. */
   const waitEvent = (type: string, match: (e: CodePiperEvent) => boolean = () => true, timeoutMs = 60_000): Promise<CodePiperEvent> =>
-    waitFor(`event ${type}`, async () => (await events(type)).find(match), timeoutMs);
+    waitFor(`event ${type}`, async () => (await events(type)).find(match), timeoutMs).catch(async (error: Error) => {
+      const recent = (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, newest: true, limit: 15 } })).events.reverse();
+      const shown = await screen().catch((e: Error) => `(no screen: ${e.message})`);
+      throw new Error(
+        `${error.message}\nthe session's last events: ${recent.map((e) => `${e.type} ${JSON.stringify(e.payload).slice(0, 120)}`).join('\n  ')}\n` +
+          `its screen:\n${shown}\nthe daemon's log of it:\n${daemon.logLines(session.id.slice(0, 8)).slice(-20).join('\n')}`,
+      );
+    });
   const show = () => daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
   const screen = async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
   const payloadOf = (e: CodePiperEvent) => e.payload as Record<string, unknown>;

@@ -15,7 +15,7 @@ function raw(socketPath: string, method: string, url: string, body?: string): Pr
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path: url, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
       let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
     });
     req.on('error', reject);

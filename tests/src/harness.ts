@@ -91,8 +91,8 @@ export class TestDaemon {
     mkdirSync(this.userHome, { recursive: true });
     const child = spawn(process.execPath, [cliPath, 'daemon', ...this.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
-    child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (this.output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (this.output += d));
     const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${this.output}`))));
     try {
       // A busy machine can take a while; a daemon that never answers is killed, never left behind.
@@ -178,8 +178,8 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input
     const child = spawn(process.execPath, [cliPath, ...args], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`codepiper ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));

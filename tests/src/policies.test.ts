@@ -265,7 +265,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     const hook = spawn('sh', ['-c', `exec '${script}' ${event}`], { stdio: ['pipe', 'pipe', 'pipe'] });
     const done = new Promise<{ reply: unknown; code: number | null }>((resolve, reject) => {
       let out = '';
-      hook.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      hook.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       hook.on('error', reject);
       hook.on('close', (code) => resolve({ reply: out ? (JSON.parse(out) as unknown) : undefined, code }));
     });

@@ -78,8 +78,8 @@ describe('the terminal stream', () => {
       const tail = spawn(process.execPath, [cliPath, 'tail', session.id, '-f', '-n', '5'], { env: suite.daemon.env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      tail.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      tail.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      tail.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      tail.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const code = new Promise<number | null>((resolve) => tail.once('close', resolve));
       // The last lines come first, from the stream that then goes on.
       await waitFor('tail -f to start', () => stdout.includes('ready'), 30_000);

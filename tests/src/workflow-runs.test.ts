@@ -252,7 +252,11 @@ steps:
     );
     const id = await runDetached(daemon, file);
     const sessionId = await waitFor('the session to start', async () => stepOf(await show(daemon, id), 'steps[0]')?.sessionId ?? undefined);
-    await waitFor('the session to exist', () => daemon.client.call(sessionEndpoints.show, { params: { id: sessionId } }).then(() => true, () => undefined));
+    // Killed once its program runs: a kill while it is still `starting` is the next test's case.
+    await waitFor('the session to run', async () => {
+      const { status } = await daemon.client.call(sessionEndpoints.show, { params: { id: sessionId } });
+      return status !== 'starting' || undefined;
+    });
     await daemon.crash();
     await daemon.start();
     const send = await daemon.cli(['send', sessionId.slice(0, 8), 'forty-two']);
@@ -346,7 +350,7 @@ steps:
     assert.match(action.stderr, /unknown workflow action "launch" \(expected validate, run, list, status, logs, cancel\)/);
     const status = await daemon.cli(['workflow', 'status', 'ffffffff']);
     assert.equal(status.code, 1);
-    assert.match(status.stderr, /no workflow run matches "ffffffff"/);
+    assert.match(status.stderr, /workflow run "ffffffff" not found/);
 
     assert.equal((await daemon.client.call(workflowRunEndpoints.list, { query: {} })).runs.length, before, 'no run was created');
   });

@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
 import type { CAC } from 'cac';
 import { codepiperHome, DaemonUnreachableError, daemonEndpoints, daemonSocketPath, type ApiClient } from '@codepiper/sdk';
 import type { WebFlags } from '@codepiper/core';
@@ -129,9 +130,9 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
     stdio: ['ignore', out.fd, out.fd, 'pipe'],
   });
   await out.close();
-  const noticePipe = child.stdio[NOTICE_FD]!;
+  const noticePipe = child.stdio[NOTICE_FD] as Readable;
   let notices = '';
-  noticePipe.on('data', (chunk: Buffer) => (notices += chunk.toString()));
+  noticePipe.setEncoding('utf8').on('data', (chunk: string) => (notices += chunk));
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = signal ?? `code ${code}`));
   child.once('error', (error) => (exit = error.message));

@@ -7,6 +7,7 @@ import {
   definePlugin,
   historyImportersRef,
   notFound,
+  resolveRef,
   SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   usageLedgerRef,
@@ -51,19 +52,15 @@ export default definePlugin({
       list: () => [...importers.values()],
     }));
 
-    /** The query's session as the ledger keys it: a unique prefix of a recorded session, else a CodePiper session with no usage yet. */
+    /** The query's session as the ledger keys it: a recorded session's id or unique prefix, else a CodePiper session (by name, or with no usage yet). */
     const resolveSession = async (ref: string | undefined): Promise<string | undefined> => {
       if (ref === undefined) return undefined;
-      const matches = await sessionsMatching(ctx.store, ref);
-      if (matches.includes(ref)) return ref;
-      if (matches.length === 1) return matches[0];
-      if (matches.length > 1) throw new CodePiperError('ambiguous_id', `session id "${ref}" is ambiguous`, { candidates: matches });
-      const session = await ctx.services
-        .get(sessionDirectoryRef)
-        .resolve(ref)
-        .catch(() => undefined);
-      if (!session) throw notFound(`session "${ref}"`);
-      return session.id;
+      try {
+        return await resolveRef(ref, { kind: 'session', byIdPrefix: (prefix, limit) => sessionsMatching(ctx.store, prefix, limit), id: (key) => key });
+      } catch (error) {
+        if (!(error instanceof CodePiperError && error.code === 'not_found')) throw error;
+        return (await ctx.services.get(sessionDirectoryRef).resolve(ref)).id;
+      }
     };
 
     const filterOf = async (query: ReportFilter): Promise<ReportFilter> => {

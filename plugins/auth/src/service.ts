@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CodePiperError, Mutex, notFound, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
+import { CodePiperError, Mutex, notFound, resolveRef, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
 import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
 import { hashPassword, randomWords, verifyPassword } from './password.js';
 import { AddressRateLimiter, type AttemptTicket } from './rate-limit.js';
@@ -304,9 +304,11 @@ export class AuthService {
 
   async revoke(idOrAll: string, who: string): Promise<number> {
     const sessions = await this.list();
-    const targets = idOrAll === 'all' ? sessions : sessions.filter((s) => s.id.startsWith(idOrAll));
-    if (targets.length === 0) throw notFound(`web session ${idOrAll}`);
-    if (targets.length > 1 && idOrAll !== 'all') throw new CodePiperError('ambiguous_id', `"${idOrAll}" matches ${targets.length} web sessions`, { candidates: targets.map((s) => s.id) });
+    const targets =
+      idOrAll === 'all'
+        ? sessions
+        : [await resolveRef(idOrAll, { kind: 'web session', byIdPrefix: (prefix, limit) => sessions.filter((s) => s.id.startsWith(prefix)).slice(0, limit), id: (s) => s.id })];
+    if (targets.length === 0) throw notFound('web sessions');
     const revoked = await this.endSessions(targets.map((s) => s.id));
     await this.deps.audit({ action: 'auth.revoke', outcome: 'allow', reason: `${revoked} web session(s) ended`, actor: who, details: { sessions: targets.map((s) => s.id) } });
     return revoked;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CodePiperError, notFound, type Approval, type Store } from '@codepiper/sdk';
+import { CodePiperError, likePrefix, resolveRef, type Approval, type Store } from '@codepiper/sdk';
 
 interface ApprovalRow {
   id: string;
@@ -148,12 +148,12 @@ export class Approvals {
   }
 
   async get(ref: string): Promise<Approval> {
-    const rows = await this.store.all<ApprovalRow>("SELECT * FROM policy_approvals WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 10", [ref, `${ref.replace(/[\\%_]/g, '\\$&')}%`]);
-    const exact = rows.find((r) => r.id === ref);
-    if (exact) return toApproval(exact);
-    if (rows.length === 1) return toApproval(rows[0] as ApprovalRow);
-    if (rows.length > 1) throw new CodePiperError('ambiguous_id', `approval id "${ref}" is ambiguous`, { candidates: rows.map((r) => r.id) });
-    throw notFound(`approval "${ref}"`);
+    return resolveRef(ref, {
+      kind: 'approval',
+      byIdPrefix: async (prefix, limit) =>
+        (await this.store.all<ApprovalRow>("SELECT * FROM policy_approvals WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?", [likePrefix(prefix), limit])).map(toApproval),
+      id: (approval) => approval.id,
+    });
   }
 
   /** Answers a pending approval; the waiting hook resumes at once. */

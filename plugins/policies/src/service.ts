@@ -5,6 +5,7 @@ import {
   badRequest,
   notFound,
   PolicyInputSchema,
+  resolveRef,
   type AuditEntry,
   type Policy,
   type PolicyDecision,
@@ -170,13 +171,21 @@ export class PolicyService {
   }
 
   /** A policy by id, name, or unique id prefix. */
-  get(ref: string): Policy {
-    const exact = this.policies.find((p) => p.id === ref || p.name === ref);
-    if (exact) return exact;
-    const byPrefix = ref.length >= 4 ? this.policies.filter((p) => p.id.startsWith(ref)) : [];
-    if (byPrefix.length === 1) return byPrefix[0] as Policy;
-    if (byPrefix.length > 1) throw new CodePiperError('ambiguous_id', `policy id "${ref}" is ambiguous`, { candidates: byPrefix.map((p) => p.id) });
-    throw notFound(`policy "${ref}"`);
+  get(ref: string): Promise<Policy> {
+    return resolveRef(ref, {
+      kind: 'policy',
+      byIdPrefix: (prefix, limit) => this.policies.filter((p) => p.id.startsWith(prefix)).slice(0, limit),
+      byName: (name, limit) => this.policies.filter((p) => p.name === name).slice(0, limit),
+      id: (p) => p.id,
+      name: (p) => p.name,
+    });
+  }
+
+  /** A policy just stored or changed, by its id. */
+  private stored(id: string): Policy {
+    const policy = this.policies.find((p) => p.id === id);
+    if (!policy) throw notFound(`policy "${id}"`);
+    return policy;
   }
 
   /** Checks an input and turns it into a row's values; throws a clear 400 on bad input. */
@@ -220,11 +229,11 @@ export class PolicyService {
     } finally {
       await this.reload();
     }
-    return this.get(prepared.id);
+    return this.stored(prepared.id);
   }
 
   async update(ref: string, patch: PolicyUpdate): Promise<Policy> {
-    const current = this.get(ref);
+    const current = await this.get(ref);
     if (current.builtin) throw builtinRefused(current, 'changed');
     const matchGiven = patch.rule !== undefined || patch.tool !== undefined || patch.args !== undefined;
     // A new rule replaces tool + args, and new tool/args replace a rule.
@@ -250,18 +259,18 @@ export class PolicyService {
       [p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, new Date().toISOString(), p.id],
     );
     await this.reload();
-    return this.get(p.id);
+    return this.stored(p.id);
   }
 
   async setEnabled(ref: string, enabled: boolean): Promise<Policy> {
-    const current = this.get(ref);
+    const current = await this.get(ref);
     await this.deps.store.run('UPDATE policies SET enabled = ?, updated_at = ? WHERE id = ?', [enabled ? 1 : 0, new Date().toISOString(), current.id]);
     await this.reload();
-    return this.get(current.id);
+    return this.stored(current.id);
   }
 
   async remove(ref: string): Promise<void> {
-    const current = this.get(ref);
+    const current = await this.get(ref);
     if (current.builtin) throw builtinRefused(current, 'deleted');
     await this.deps.store.run('DELETE FROM policies WHERE id = ?', [current.id]);
     await this.reload();
@@ -317,7 +326,7 @@ export class PolicyService {
     } finally {
       await this.reload();
     }
-    return { created: prepared.length - replaced, replaced, policies: prepared.map((p) => this.get(p.id)) };
+    return { created: prepared.length - replaced, replaced, policies: prepared.map((p) => this.stored(p.id)) };
   }
 
   exportSet(): { yaml: string; policies: PolicyInput[] } {

@@ -1,4 +1,4 @@
-import { CodePiperError, notFound, type Screen, type SessionRecord, type SessionStatus, type Store } from '@codepiper/sdk';
+import { CodePiperError, notFound, resolveRef, type Screen, type SessionRecord, type SessionStatus, type Store } from '@codepiper/sdk';
 
 interface SessionRow {
   id: string;
@@ -67,8 +67,6 @@ const COLUMNS: Record<keyof SessionPatch, string> = {
   lastScreen: 'last_screen',
 };
 
-const ID_PREFIX = /^[0-9a-f-]{1,36}$/;
-
 /** SQL for session rows; nothing else in the plugin writes SQL. */
 export class SessionRepository {
   constructor(private readonly store: Store) {}
@@ -113,16 +111,16 @@ export class SessionRepository {
 
   /** A full id, a unique id prefix, or an exact name. */
   async resolve(ref: string): Promise<StoredSession> {
-    const needle = ref.toLowerCase();
-    if (ID_PREFIX.test(needle)) {
-      const rows = await this.store.all<SessionRow>("SELECT * FROM sessions WHERE id >= ? AND id < ? || 'g' ORDER BY created_at DESC LIMIT 10", [needle, needle]);
-      if (rows.length === 1) return toSession(rows[0]!);
-      if (rows.length > 1) throw ambiguous(ref, rows);
-    }
-    const byName = await this.store.all<SessionRow>('SELECT * FROM sessions WHERE name = ? ORDER BY created_at DESC LIMIT 10', [ref]);
-    if (byName.length === 1) return toSession(byName[0]!);
-    if (byName.length > 1) throw ambiguous(ref, byName);
-    throw notFound(`session "${ref}"`);
+    const select = async (where: string, params: string[], limit: number) =>
+      (await this.store.all<SessionRow>(`SELECT * FROM sessions WHERE ${where} ORDER BY created_at DESC LIMIT ?`, [...params, limit])).map(toSession);
+    return resolveRef(ref, {
+      kind: 'session',
+      // A range, so that the primary key's index finds the prefix: an id's characters (hex digits, dashes) all sort before 'g'.
+      byIdPrefix: (prefix, limit) => select("id >= ? AND id < ? || 'g'", [prefix, prefix], limit),
+      byName: (name, limit) => select('name = ?', [name], limit),
+      id: (session) => session.id,
+      name: (session) => session.name,
+    });
   }
 
   async list(status?: SessionStatus): Promise<StoredSession[]> {
@@ -174,9 +172,3 @@ export function nameTaken(name: string, holder?: StoredSession): CodePiperError 
   return new CodePiperError('name_taken', `a session named "${name}" exists${who}; choose another name, or remove that session (codepiper rm)`);
 }
 
-function ambiguous(ref: string, rows: SessionRow[]): CodePiperError {
-  const candidates = rows.map((r) => `${r.id.slice(0, 8)} (${r.name})`);
-  return new CodePiperError('ambiguous_id', `session "${ref}" is ambiguous: it matches ${candidates.join(', ')}`, {
-    candidates: rows.map((r) => r.id),
-  });
-}

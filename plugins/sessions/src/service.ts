@@ -405,7 +405,9 @@ export class SessionService implements SessionDirectory {
       const found = live.get(session.tmuxSession);
       live.delete(session.tmuxSession);
       if (!found) {
-        await this.finish(session, { status: 'crashed', exitCode: null, detail: 'its terminal was gone when the daemon started' });
+        // A session still `starting` was recorded before its tmux session was made: a daemon killed in between never ran it.
+        const detail = session.status === 'starting' ? 'the daemon stopped before its program started' : 'its terminal was gone when the daemon started';
+        await this.finish(session, { status: 'crashed', exitCode: null, detail });
       } else if (found.dead) {
         await this.finish(session, deathOutcome(found.exitCode, found.signal));
       } else {

@@ -1,4 +1,4 @@
-import { CodePiperError, type Migration, type RunStatus, type RunStep, type StepStatus, type Store, type WorkflowRun } from '@codepiper/sdk';
+import { CodePiperError, likePrefix, resolveRef, type Migration, type RunStatus, type RunStep, type StepStatus, type Store, type WorkflowRun } from '@codepiper/sdk';
 
 export const migrations: readonly Migration[] = [
   {
@@ -149,18 +149,13 @@ export class RunStore {
 
   /** A full id or a unique prefix. */
   async resolve(ref: string): Promise<StoredRun> {
-    const rows = await this.store.all<RunRow>("SELECT * FROM workflow_runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT 6", [
-      `${ref.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
-    ]);
-    const exact = rows.find((row) => row.id === ref);
-    if (exact) return toRun(exact);
-    if (rows.length === 0) throw new CodePiperError('not_found', `no workflow run matches "${ref}"`);
-    if (rows.length > 1) {
-      throw new CodePiperError('ambiguous_id', `"${ref}" matches several runs: ${rows.map((r) => `${r.id.slice(0, 8)} (${r.name})`).join(', ')}`, {
-        candidates: rows.map((r) => r.id),
-      });
-    }
-    return toRun(rows[0] as RunRow);
+    return resolveRef(ref, {
+      kind: 'workflow run',
+      byIdPrefix: async (prefix, limit) =>
+        (await this.store.all<RunRow>("SELECT * FROM workflow_runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?", [likePrefix(prefix), limit])).map(toRun),
+      id: (run) => run.id,
+      name: (run) => run.name,
+    });
   }
 
   async list(filter: { status?: RunStatus; limit?: number } = {}): Promise<StoredRun[]> {
