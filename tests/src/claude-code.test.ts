@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints, ApiError, approvalEndpoints, claudeCodeEndpoints, eventEndpoints, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
@@ -403,6 +403,12 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     const t = await totals();
     return t.responses === responses && t.input === input;
   };
+  /** Waits for the ledger to hold what was written; a timeout says what the ledger and the daemon's log of the session show. */
+  const waitCounted = (what: string, responses: number, input: number) =>
+    waitFor(what, () => counted(responses, input)).catch(async (error: Error) => {
+      const log = daemon.logLines(session.id).slice(-20).join('\n');
+      throw new Error(`${error.message}\nthe ledger: ${JSON.stringify(await totals())}; the transcript ${existsSync(transcript) ? 'exists' : 'is missing'}\nthe daemon's log of the session:\n${log}`);
+    });
   const assistant = (id: string, model: string, input: number, block: object = { type: 'text', text: `answer ${id}` }) =>
     JSON.stringify({
       type: 'assistant',
@@ -415,13 +421,13 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
   test('the file is followed as it grows: partial lines wait, repeated responses count once, unknown lines are skipped', async () => {
     mkdirSync(path.dirname(transcript), { recursive: true });
     writeFileSync(transcript, '{"type":"file-history-snapshot","x":1}\nnot json at all\n' + assistant('m1', 'claude-a', 10));
-    await waitFor('m1', () => counted(1, 10));
+    await waitCounted('m1', 1, 10);
     const second = assistant('m2', 'claude-a', 20);
     appendFileSync(transcript, second.slice(0, 40));
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.deepEqual(await totals(), { responses: 1, input: 10, cacheWrite5m: 2, cacheWrite1h: 1 }, 'a partial line is not read');
     appendFileSync(transcript, second.slice(40) + assistant('m2', 'claude-a', 20, { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } }));
-    await waitFor('m2', () => counted(2, 30));
+    await waitCounted('m2', 2, 30);
     assert.deepEqual(await totals(), { responses: 2, input: 30, cacheWrite5m: 4, cacheWrite1h: 2 }, 'm2, written twice, counts once');
   });
 
@@ -436,14 +442,14 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
 
   test('a truncated or replaced file is read again from the start; a restart neither skips nor double-counts', async () => {
     writeFileSync(transcript, assistant('m4', 'claude-b', 40));
-    await waitFor('m4 after truncation', () => counted(4, 100));
+    await waitCounted('m4 after truncation', 4, 100);
     await daemon.stop();
     const replacement = `${transcript}.new`;
     writeFileSync(replacement, assistant('m4', 'claude-b', 40) + assistant('m5', 'claude-b', 50));
     renameSync(replacement, transcript);
     appendFileSync(transcript, assistant('m6', 'claude-b', 60));
     await daemon.start();
-    await waitFor('m5 and m6 after the restart', () => counted(6, 210));
+    await waitCounted('m5 and m6 after the restart', 6, 210);
     assert.deepEqual(await totals(), { responses: 6, input: 210, cacheWrite5m: 12, cacheWrite1h: 6 });
   });
 
