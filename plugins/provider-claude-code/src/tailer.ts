@@ -153,6 +153,10 @@ export class TranscriptTailer {
       watcher.on('error', () => this.unwatch(tail));
       tail.watcher = watcher;
       tail.watching = target;
+      // The folder below the watched one may have been made between the look and the watch: what
+      // happens in it reaches no watch, so look again (a deeper folder, or the file, is watched then).
+      const below = path.join(target, path.relative(target, tail.path).split(path.sep)[0]!);
+      if (!exists && (await stat(below).then(() => true, () => false))) tail.again = true;
     } catch {
       // The directory does not exist yet: hook events poke until it does.
     }
