@@ -103,7 +103,7 @@ export async function toolReport(store: Store, filter: ReportFilter): Promise<To
 }
 
 /** Session keys in the ledger that start with `prefix` (at most `limit`). */
-export async function sessionsMatching(store: Store, prefix: string, limit = 10): Promise<string[]> {
+export async function sessionsMatching(store: Store, prefix: string, limit: number): Promise<string[]> {
   const rows = await store.all<{ key: string }>(
     `SELECT key FROM (
        SELECT ${SESSION_KEY} AS key FROM ${joinSessions('analytics_usage')}

@@ -4,6 +4,7 @@ import {
   CodePiperError,
   badRequest,
   notFound,
+  likePrefix,
   PolicyInputSchema,
   resolveRef,
   type AuditEntry,
@@ -426,11 +427,11 @@ export class PolicyService {
     if (query.tool) {
       const prefix = query.tool.endsWith('.*') ? query.tool.slice(0, -1) : undefined;
       where.push(prefix === undefined ? 'tool = ?' : "tool LIKE ? ESCAPE '\\'");
-      params.push(prefix === undefined ? query.tool : `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
+      params.push(prefix === undefined ? query.tool : likePrefix(prefix));
     }
     if (query.session) {
       where.push("session_id LIKE ? ESCAPE '\\'");
-      params.push(`${query.session.replace(/[\\%_]/g, '\\$&')}%`);
+      params.push(likePrefix(query.session));
     }
     if (query.since) {
       where.push('ts >= ?');
