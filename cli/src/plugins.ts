@@ -10,6 +10,7 @@ import sessions from '@codepiper/plugin-sessions';
 import workflows from '@codepiper/plugin-workflows';
 import policies from '@codepiper/plugin-policies';
 import analytics from '@codepiper/plugin-analytics';
+import audit from '@codepiper/plugin-audit';
 import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
 import notifications from '@codepiper/plugin-notifications';
@@ -17,8 +18,8 @@ import notifications from '@codepiper/plugin-notifications';
 /** The dashboard's build (web/ in the repository). */
 const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** What `codepiper daemon` loads; the kernel orders them by their dependencies. */
+/** What `codepiper daemon` loads; the kernel orders them by the services each uses. */
 export const firstPartyPlugins: AnyPlugin[] = [
   events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents,
-  workflows, policies, analytics, secrets, auth, notifications, createDashboardPlugin(DASHBOARD_DIR),
+  workflows, audit, policies, analytics, secrets, auth, notifications, createDashboardPlugin(DASHBOARD_DIR),
 ];

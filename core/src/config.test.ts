@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { SDK_CONTRACT_VERSION, type AnyPlugin } from '@codepiper/sdk';
+import type { AnyPlugin } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadConfig } from './config.js';
 import { tempDir } from './testing.js';
 
 const sessions: AnyPlugin = {
   name: 'sessions',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Sessions',
   config: Type.Object({
     stop_timeout_ms: Type.Integer({ minimum: 0, default: 5000 }),
@@ -18,7 +18,7 @@ const sessions: AnyPlugin = {
   }),
   register: () => undefined,
 };
-const events: AnyPlugin = { name: 'events', contract: SDK_CONTRACT_VERSION, description: 'Events', register: () => undefined };
+const events: AnyPlugin = { name: 'events', api: '^1.0.0', description: 'Events', register: () => undefined };
 
 function configFile(t: TestContext, text: string): string {
   const file = path.join(tempDir(t), 'config.yaml');

@@ -1,4 +1,4 @@
-import type { PluginServices, ServiceRef } from '@codepiper/sdk';
+import type { AnyPlugin, AnyServiceRef, PluginServices, ServiceRef } from '@codepiper/sdk';
 import { asFunction, createContainer, InjectionMode } from 'awilix';
 import { messageOf } from './errors.js';
 
@@ -12,11 +12,30 @@ export class ServiceContainer {
   /** Service id → the plugin providing it. */
   private readonly providers = new Map<string, string>();
 
-  forPlugin(plugin: string): PluginServices {
+  /**
+   * The container as `plugin` sees it: it may provide only what it declares
+   * in `provides` and resolve only what it declares in `uses` (or provides),
+   * so that the graph the kernel checked before start is the real one.
+   */
+  forPlugin(plugin: AnyPlugin): PluginServices {
+    const declared = (refs: readonly AnyServiceRef[] | undefined, ref: AnyServiceRef): boolean => (refs ?? []).some((each) => each.id === ref.id);
     return {
-      provide: (ref, factory, options) => this.provide(plugin, ref, factory, options),
-      get: (ref) => this.get(ref, plugin),
+      provide: (ref, factory, options) => {
+        if (!declared(plugin.provides, ref)) throw new Error(`plugin "${plugin.name}" provides service "${ref.id}" without declaring it in its provides`);
+        this.provide(plugin.name, ref, factory, options);
+      },
+      get: (ref) => {
+        if (!declared(plugin.uses, ref) && !declared(plugin.provides, ref)) {
+          throw new Error(`plugin "${plugin.name}" uses service "${ref.id}" (${ref.description}) without declaring it in its uses`);
+        }
+        return this.get(ref, plugin.name);
+      },
     };
+  }
+
+  /** The services of `provides` that `plugin` did not provide during register. */
+  missing(plugin: AnyPlugin): AnyServiceRef[] {
+    return (plugin.provides ?? []).filter((ref) => this.providers.get(ref.id) !== plugin.name);
   }
 
   provide<T>(plugin: string, ref: ServiceRef<T>, factory: () => T, options: { dispose?: (service: T) => void | Promise<void> } = {}): void {

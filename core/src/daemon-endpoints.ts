@@ -1,4 +1,4 @@
-import { CODEPIPER_VERSION, daemonEndpoints, type ApiRegistrar, type KernelControl } from '@codepiper/sdk';
+import { CODEPIPER_VERSION, daemonEndpoints, PLUGIN_API_VERSION, type ApiRegistrar, type KernelControl } from '@codepiper/sdk';
 import type { KernelPaths } from './paths.js';
 import type { Problems } from './problems.js';
 
@@ -13,6 +13,7 @@ export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, cont
     database: paths.database,
     startedAt: control.startedAt.toISOString(),
     uptimeSeconds: (Date.now() - control.startedAt.getTime()) / 1000,
+    pluginApi: PLUGIN_API_VERSION,
     plugins: [...control.plugins],
     web: now.webUrl(),
     problems: now.problems.list(),

@@ -10,7 +10,7 @@ import { tempDir } from './testing.js';
 const index = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index.js');
 
 /** A plugin whose event handler throws. */
-const FLAKY = `{ name: 'flaky', contract: 1, description: 'Throws from a timer', register: () => ({
+const FLAKY = `{ name: 'flaky', api: '^1.0.0', description: 'Throws from a timer', register: () => ({
   start: () => void setTimeout(() => { throw new Error('stray handler error'); }, 1),
 }) }`;
 
@@ -69,7 +69,7 @@ describe('runDaemon', () => {
     for (let round = 0; round < 5; round++) {
       const home = tempDir(t);
       const marker = path.join(home, 'started');
-      const recorder = `{ name: 'recorder', contract: 1, description: 'Records its start', register: () => ({ start: () => fs.appendFileSync(${JSON.stringify(marker)}, process.pid + '\\n') }) }`;
+      const recorder = `{ name: 'recorder', api: '^1.0.0', description: 'Records its start', register: () => ({ start: () => fs.appendFileSync(${JSON.stringify(marker)}, process.pid + '\\n') }) }`;
       const pair = [daemon(home, recorder), daemon(home, recorder)];
       t.after(() => pair.forEach((d) => d.child.kill('SIGKILL')));
       const neither = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('neither daemon refused to start within 20 s')), 20_000).unref());

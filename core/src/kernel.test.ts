@@ -14,8 +14,9 @@ import {
   defineEndpoint,
   defineLinesEndpoint,
   defineSocketEndpoint,
-  SDK_CONTRACT_VERSION,
+  PLUGIN_API_VERSION,
   type AnyPlugin,
+  type AnyServiceRef,
   type LocalControlRequest,
   type PluginContext,
   type PluginLifecycle,
@@ -26,17 +27,29 @@ import { request, tempDir } from './testing.js';
 
 const modeOf = (file: string): number => fs.statSync(file).mode & 0o777;
 
-function plugin(name: string, register: (ctx: PluginContext<unknown>) => PluginLifecycle | void, dependencies: string[] = []): AnyPlugin {
-  return { name, contract: SDK_CONTRACT_VERSION, description: `the ${name} plugin`, dependencies, register };
+interface Services {
+  provides?: AnyServiceRef[];
+  uses?: AnyServiceRef[];
 }
 
-/** A plugin that records its start and stop in `journal`, and may fail at either. */
-function recorder(name: string, journal: string[], options: { dependencies?: string[]; failAt?: 'start' | 'stop' } = {}): AnyPlugin {
+function plugin(name: string, register: (ctx: PluginContext<unknown>) => PluginLifecycle | void, services: Services = {}): AnyPlugin {
+  return { name, api: '^1.0.0', description: `the ${name} plugin`, ...services, register };
+}
+
+/** A plugin that provides empty services, records its start and stop in `journal`, and may fail at either. */
+function recorder(name: string, journal: string[], options: Services & { failAt?: 'start' | 'stop' } = {}): AnyPlugin {
   const step = (phase: 'start' | 'stop') => async () => {
     journal.push(`${phase} ${name}`);
     if (options.failAt === phase) throw new Error(`${name} cannot ${phase}`);
   };
-  return plugin(name, () => ({ start: step('start'), stop: step('stop') }), options.dependencies);
+  return plugin(
+    name,
+    (ctx) => {
+      for (const ref of options.provides ?? []) ctx.services.provide(ref, () => ({}));
+      return { start: step('start'), stop: step('stop') };
+    },
+    { provides: options.provides, uses: options.uses },
+  );
 }
 
 function kernelFor(t: TestContext, plugins: AnyPlugin[], env: Record<string, string> = {}): Kernel {
@@ -56,10 +69,12 @@ function logLines(kernel: Kernel): Record<string, unknown>[] {
 describe('kernel lifecycle', () => {
   it('starts plugins in dependency order and stops them in reverse, past a failing stop', async (t) => {
     const journal: string[] = [];
+    const sessions = createServiceRef('sessions.directory', 'Sessions');
+    const events = createServiceRef('events.log', 'Events');
     const kernel = kernelFor(t, [
-      recorder('web', journal, { dependencies: ['sessions'] }),
-      recorder('sessions', journal, { dependencies: ['events'], failAt: 'stop' }),
-      recorder('events', journal),
+      recorder('web', journal, { uses: [sessions] }),
+      recorder('sessions', journal, { provides: [sessions], uses: [events], failAt: 'stop' }),
+      recorder('events', journal, { provides: [events] }),
     ]);
     await kernel.start();
     assert.ok(fs.existsSync(kernel.paths.pidFile));
@@ -91,19 +106,57 @@ describe('kernel lifecycle', () => {
     await assert.rejects(kernel.start(), { message: 'plugin "broken" failed to register: bad wiring' });
   });
 
+  it('refuses a service a plugin did not declare, and one it declared but did not provide', async (t) => {
+    const secrets = createServiceRef<{ get(name: string): string }>('secrets.store', 'Secrets');
+    const refused: string[] = [];
+    const sneaky = plugin('sneaky', (ctx) => ({
+      start: () => {
+        try {
+          ctx.services.get(secrets);
+        } catch (error) {
+          refused.push((error as Error).message);
+        }
+      },
+    }));
+    const vault = plugin(
+      'vault',
+      (ctx) => {
+        try {
+          ctx.services.provide(createServiceRef('vault.extra', 'Extra'), () => ({}));
+        } catch (error) {
+          refused.push((error as Error).message);
+        }
+        ctx.services.provide(secrets, () => ({ get: () => 'hunter2' }));
+      },
+      { provides: [secrets] },
+    );
+    await kernelFor(t, [vault, sneaky]).start();
+    assert.deepEqual(refused, [
+      'plugin "vault" provides service "vault.extra" without declaring it in its provides',
+      'plugin "sneaky" uses service "secrets.store" (Secrets) without declaring it in its uses',
+    ]);
+
+    const idle = plugin('idle', () => undefined, { provides: [secrets] });
+    await assert.rejects(kernelFor(t, [idle]).start(), { message: 'plugin "idle" failed to register: it declares service "secrets.store" in its provides but did not provide it' });
+  });
+
   it('allows services, routes and migrations during register only, and the store from start on', async (t) => {
     const counter = createServiceRef<{ next(): Promise<number> }>('test.counter', 'Counts');
     const misuse: string[] = [];
     let late!: PluginContext<unknown>;
     const kernel = kernelFor(t, [
-      plugin('counter', (ctx) => {
+      plugin(
+        'counter',
+        (ctx) => {
         assert.throws(() => ctx.store, /plugin "counter": the store opens after register/);
         ctx.migrations([{ version: 1, name: 'counter', up: 'CREATE TABLE counter (n INTEGER)' }]);
         ctx.services.provide(counter, () => ({
           next: async () => (await ctx.store.run('INSERT INTO counter (n) VALUES (1)')).lastID,
         }));
         late = ctx;
-      }),
+        },
+        { provides: [counter] },
+      ),
       plugin(
         'user',
         (ctx) => ({
@@ -118,7 +171,7 @@ describe('kernel lifecycle', () => {
             }
           },
         }),
-        ['counter'],
+        { uses: [counter] },
       ),
     ]);
     await kernel.start();
@@ -300,7 +353,8 @@ describe('kernel API', () => {
     assert.deepEqual(await client.call(daemonEndpoints.health), { ok: true, version: '0.1.0' });
     const status = await client.call(daemonEndpoints.status);
     assert.equal(status.pid, process.pid);
-    assert.deepEqual(status.plugins, [{ name: 'api-test', version: SDK_CONTRACT_VERSION }]);
+    assert.deepEqual(status.plugins, [{ name: 'api-test', api: '^1.0.0' }]);
+    assert.equal(status.pluginApi, PLUGIN_API_VERSION);
     assert.deepEqual(await client.call(daemonEndpoints.stop), { ok: true });
     assert.equal(await kernel.stopped, 'asked over the API');
   });

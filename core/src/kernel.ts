@@ -146,7 +146,7 @@ export class Kernel {
 
     const control: KernelControl = {
       requestStop: (reason) => this.requestStop(reason),
-      plugins: plugins.map((plugin) => ({ name: plugin.name, version: plugin.contract })),
+      plugins: plugins.map((plugin) => ({ name: plugin.name, api: plugin.api })),
       startedAt: new Date(),
       notify: this.options.notify ?? ((text) => void process.stderr.write(`${text}\n`)),
       webEnabled: web !== undefined,
@@ -172,6 +172,8 @@ export class Kernel {
       for (const entry of loaded) {
         await inPhase(entry.plugin, 'register', () => {
           entry.lifecycle = entry.plugin.register(entry.context) ?? {};
+          const missing = this.container.missing(entry.plugin);
+          if (missing.length > 0) throw new Error(`it declares ${missing.map((ref) => `service "${ref.id}"`).join(', ')} in its provides but did not provide it`);
         });
       }
     } finally {
@@ -201,7 +203,7 @@ export class Kernel {
   private load(plugin: AnyPlugin, config: unknown, api: ApiServer, control: KernelControl): LoadedPlugin {
     const { name } = plugin;
     const log = this.log.child({ plugin: name });
-    const services = this.container.forPlugin(name);
+    const services = this.container.forPlugin(plugin);
     const migrations: Migration[] = [];
     const duringRegister = (what: string): void => {
       if (!this.registering) throw new Error(`plugin "${name}": ${what} is only possible during register`);

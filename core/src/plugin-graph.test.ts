@@ -1,22 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PluginGraphError, SDK_CONTRACT_VERSION, type AnyPlugin } from '@codepiper/sdk';
+import { createServiceRef, PLUGIN_API_VERSION, PluginGraphError, type AnyPlugin, type AnyServiceRef } from '@codepiper/sdk';
 import { orderPlugins } from './plugin-graph.js';
 
-const plugin = (name: string, dependencies: string[] = [], contract = SDK_CONTRACT_VERSION): AnyPlugin => ({
+const service = (id: string): AnyServiceRef => createServiceRef(id, `the ${id} service`);
+const [eventsLog, sessionsDirectory, authGate, secretsStore, auditLog] = ['events.log', 'sessions.directory', 'auth.gate', 'secrets.store', 'audit.log'].map(service) as [
+  AnyServiceRef,
+  AnyServiceRef,
+  AnyServiceRef,
+  AnyServiceRef,
+  AnyServiceRef,
+];
+
+const plugin = (name: string, services: { provides?: AnyServiceRef[]; uses?: AnyServiceRef[] } = {}, api = '^1.0.0'): AnyPlugin => ({
   name,
-  contract,
+  api,
   description: `the ${name} plugin`,
-  dependencies,
+  ...services,
   register: () => undefined,
 });
 
 const names = (plugins: readonly AnyPlugin[]): string[] => plugins.map((p) => p.name);
 
 describe('orderPlugins', () => {
-  it('puts dependencies first and otherwise keeps the input order', () => {
-    const order = orderPlugins([plugin('web', ['auth', 'sessions']), plugin('notes'), plugin('sessions', ['events']), plugin('auth'), plugin('events')]);
+  it('starts the providers of the services a plugin uses first, and otherwise keeps the input order', () => {
+    const order = orderPlugins([
+      plugin('web', { uses: [authGate, sessionsDirectory] }),
+      plugin('notes'),
+      plugin('sessions', { provides: [sessionsDirectory], uses: [eventsLog] }),
+      plugin('auth', { provides: [authGate] }),
+      plugin('events', { provides: [eventsLog] }),
+    ]);
     assert.deepEqual(names(order), ['notes', 'auth', 'events', 'sessions', 'web']);
+  });
+
+  it('lets a plugin use a service it provides itself', () => {
+    assert.deepEqual(names(orderPlugins([plugin('events', { provides: [eventsLog], uses: [eventsLog] })])), ['events']);
   });
 
   it('refuses two plugins of one name, describing both', () => {
@@ -29,26 +48,48 @@ describe('orderPlugins', () => {
     });
   });
 
-  it('names the plugin and the dependency it lacks', () => {
-    assert.throws(() => orderPlugins([plugin('web', ['auth'])]), {
+  it('names the plugin and the service no plugin provides', () => {
+    assert.throws(() => orderPlugins([plugin('web', { uses: [authGate] })]), {
       name: 'PluginGraphError',
-      message: 'plugin "web" depends on "auth", which is not installed',
+      message: 'plugin "web" uses service "auth.gate" (the auth.gate service), which no installed plugin provides',
     });
   });
 
-  it('names the plugins of a cycle in order', () => {
-    assert.throws(() => orderPlugins([plugin('x'), plugin('a', ['b']), plugin('b', ['c']), plugin('c', ['a'])]), (error: unknown) => {
+  it('names both plugins that provide one service', () => {
+    assert.throws(() => orderPlugins([plugin('vault', { provides: [secretsStore] }), plugin('secrets', { provides: [secretsStore] })]), (error: unknown) => {
       assert.ok(error instanceof PluginGraphError);
-      assert.equal(error.message, 'dependency cycle: a -> b -> c -> a');
-      assert.deepEqual(error.plugins, ['a', 'b', 'c']);
+      assert.equal(error.message, 'service "secrets.store" (the secrets.store service) is provided by two plugins: "vault" and "secrets"');
+      assert.deepEqual(error.plugins, ['vault', 'secrets']);
       return true;
     });
-    assert.throws(() => orderPlugins([plugin('a', ['a'])]), { message: 'dependency cycle: a -> a' });
   });
 
-  it('names the plugin and both contract versions when they differ', () => {
-    assert.throws(() => orderPlugins([plugin('old', [], SDK_CONTRACT_VERSION + 1)]), {
-      message: `plugin "old" was written for SDK contract ${SDK_CONTRACT_VERSION + 1}, but this daemon implements contract ${SDK_CONTRACT_VERSION}`,
+  it('names the plugins of a cycle in order, with the service behind each step', () => {
+    // The loop the audit plugin broke: sessions used secrets, secrets the audit trail, which policies kept, which used sessions.
+    const plugins = [
+      plugin('x'),
+      plugin('sessions', { provides: [sessionsDirectory], uses: [secretsStore] }),
+      plugin('secrets', { provides: [secretsStore], uses: [auditLog] }),
+      plugin('policies', { provides: [auditLog], uses: [sessionsDirectory] }),
+    ];
+    assert.throws(() => orderPlugins(plugins), (error: unknown) => {
+      assert.ok(error instanceof PluginGraphError);
+      assert.equal(error.message, 'dependency cycle: sessions -(secrets.store)-> secrets -(audit.log)-> policies -(sessions.directory)-> sessions');
+      assert.deepEqual(error.plugins, ['sessions', 'secrets', 'policies']);
+      return true;
     });
+  });
+
+  it('names the plugin, the range it needs and the version this daemon provides', () => {
+    assert.equal(PLUGIN_API_VERSION.split('.')[0], '1');
+    assert.throws(() => orderPlugins([plugin('future', {}, '^2.0.0')]), {
+      message: `plugin "future" needs plugin API ^2.0.0, but this daemon provides plugin API ${PLUGIN_API_VERSION}`,
+    });
+    assert.throws(() => orderPlugins([plugin('old', {}, '0.x')]), { message: `plugin "old" needs plugin API 0.x, but this daemon provides plugin API ${PLUGIN_API_VERSION}` });
+    assert.throws(() => orderPlugins([plugin('typo', {}, 'one')]), { message: 'plugin "typo" states plugin API "one", which is not a semver range (like "^1.0.0")' });
+  });
+
+  it('accepts any range this version is in', () => {
+    for (const range of ['^1.0.0', '1.x', `>=${PLUGIN_API_VERSION} <2`, '*']) assert.deepEqual(names(orderPlugins([plugin('p', {}, range)])), ['p']);
   });
 });

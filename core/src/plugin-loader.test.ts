@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { ApiClient, daemonEndpoints, SDK_CONTRACT_VERSION, type AnyPlugin } from '@codepiper/sdk';
+import { ApiClient, daemonEndpoints, PLUGIN_API_VERSION, type AnyPlugin } from '@codepiper/sdk';
 import { createKernel, type Kernel } from './kernel.js';
 import { tempDir } from './testing.js';
 
@@ -12,10 +12,12 @@ import { tempDir } from './testing.js';
  * the temporary directory.
  */
 const pluginSource = (name: string, body = '', extra = '') =>
-  `export default { name: ${JSON.stringify(name)}, contract: ${SDK_CONTRACT_VERSION}, description: 'a test plugin', ${extra}
+  `export default { name: ${JSON.stringify(name)}, api: '^1.0.0', description: 'a test plugin', ${extra}
   register(ctx) { ${body} } };\n`;
 
-const builtIn: AnyPlugin = { name: 'builtin', contract: SDK_CONTRACT_VERSION, description: 'first party', register: () => undefined };
+const builtIn: AnyPlugin = { name: 'builtin', api: '^1.0.0', description: 'first party', register: () => undefined };
+/** A service ref as a third party's module holds it (what `createServiceRef` returns). */
+const THING = "{ id: 'local.thing', description: 'a thing' }";
 
 function homeWith(t: TestContext, files: Record<string, string>): string {
   const home = tempDir(t);
@@ -47,9 +49,9 @@ async function failure(t: TestContext, files: Record<string, string>, entries: s
 describe('plugins listed in config.yaml', () => {
   it('loads them by path and by package name, after the built-in plugins', async (t) => {
     const home = homeWith(t, {
-      'local/plugin.mjs': pluginSource('local-one'),
+      'local/plugin.mjs': pluginSource('local-one', `ctx.services.provide(${THING}, () => ({}));`, `provides: [${THING}],`),
       'node_modules/codepiper-plugin-packaged/package.json': JSON.stringify({ name: 'codepiper-plugin-packaged', type: 'module', exports: { '.': './main.js' } }),
-      'node_modules/codepiper-plugin-packaged/main.js': pluginSource('packaged', '', "dependencies: ['local-one'],"),
+      'node_modules/codepiper-plugin-packaged/main.js': pluginSource('packaged', '', `uses: [${THING}],`),
       'config.yaml': 'plugins:\n  - codepiper-plugin-packaged\n  - ./local/plugin.mjs\n',
     });
     const kernel = kernelIn(t, home);
@@ -72,7 +74,7 @@ describe('plugins listed in config.yaml', () => {
         files: { 'helper.mjs': 'export const helper = 1;\n' },
         entry: './helper.mjs',
         expect: (home) =>
-          `${home}/config.yaml:3:5: plugin "./helper.mjs" (${home}/helper.mjs): its default export is not a plugin definition (export default definePlugin({ name, contract, description, register }))`,
+          `${home}/config.yaml:3:5: plugin "./helper.mjs" (${home}/helper.mjs): its default export is not a plugin definition (export default definePlugin({ name, api, description, register }))`,
       },
       {
         files: { 'crash.mjs': "throw new Error('no API key in the environment');\n" },
@@ -80,10 +82,10 @@ describe('plugins listed in config.yaml', () => {
         expect: (home) => `${home}/config.yaml:3:5: plugin "./crash.mjs" (${home}/crash.mjs): failed to load: no API key in the environment`,
       },
       {
-        files: { 'future.mjs': pluginSource('future').replace(`contract: ${SDK_CONTRACT_VERSION}`, `contract: ${SDK_CONTRACT_VERSION + 1}`) },
+        files: { 'future.mjs': pluginSource('future').replace("api: '^1.0.0'", "api: '^2.0.0'") },
         entry: './future.mjs',
         expect: (home) =>
-          `${home}/config.yaml:3:5: plugin "./future.mjs" (${home}/future.mjs): "future" was written for SDK contract ${SDK_CONTRACT_VERSION + 1}, but this daemon implements contract ${SDK_CONTRACT_VERSION}`,
+          `${home}/config.yaml:3:5: plugin "./future.mjs" (${home}/future.mjs): "future" needs plugin API ^2.0.0, but this daemon provides plugin API ${PLUGIN_API_VERSION}`,
       },
       {
         files: { 'impostor.mjs': pluginSource('builtin') },

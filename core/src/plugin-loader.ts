@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SDK_CONTRACT_VERSION, type AnyPlugin } from '@codepiper/sdk';
+import type { AnyPlugin } from '@codepiper/sdk';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { messageOf } from './errors.js';
+import { apiRangeProblem } from './plugin-graph.js';
 
 /** A plugin listed under `plugins:` in config.yaml could not be loaded. */
 export class PluginLoadError extends Error {
@@ -38,8 +39,8 @@ export function describePlugin(plugin: AnyPlugin): string {
 /**
  * Imports the plugins listed under `plugins:` in `configFile` (npm package
  * names, or paths relative to the file), in the order listed. Each must
- * export a plugin definition as its default export, written for this SDK
- * contract, with a name no other plugin has.
+ * export a plugin definition as its default export, for a plugin API range
+ * this daemon's version is in, with a name no other plugin has.
  */
 export async function loadListedPlugins(configFile: string, installed: readonly AnyPlugin[]): Promise<AnyPlugin[]> {
   const taken = new Set(installed.map((plugin) => plugin.name));
@@ -57,11 +58,10 @@ export async function loadListedPlugins(configFile: string, installed: readonly 
     }
     const plugin = module.default;
     if (!isPluginDefinition(plugin)) {
-      return fail('its default export is not a plugin definition (export default definePlugin({ name, contract, description, register }))');
+      return fail('its default export is not a plugin definition (export default definePlugin({ name, api, description, register }))');
     }
-    if (plugin.contract !== SDK_CONTRACT_VERSION) {
-      fail(`"${plugin.name}" was written for SDK contract ${plugin.contract}, but this daemon implements contract ${SDK_CONTRACT_VERSION}`);
-    }
+    const problem = apiRangeProblem(plugin);
+    if (problem) fail(`"${plugin.name}" ${problem}`);
     if (taken.has(plugin.name)) fail(`another plugin is already named "${plugin.name}"`);
     taken.add(plugin.name);
     origins.set(plugin, file);
@@ -125,5 +125,5 @@ function resolveEntry(listed: ListedPlugin, configDir: string): string {
 function isPluginDefinition(value: unknown): value is AnyPlugin {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate.name === 'string' && typeof candidate.contract === 'number' && typeof candidate.register === 'function';
+  return typeof candidate.name === 'string' && typeof candidate.api === 'string' && typeof candidate.register === 'function';
 }

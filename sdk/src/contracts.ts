@@ -5,6 +5,7 @@
  */
 export * from './analytics.js';
 export * from './api.js';
+export * from './audit.js';
 export * from './auth.js';
 export * from './daemon.js';
 export * from './errors.js';

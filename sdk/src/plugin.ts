@@ -2,7 +2,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import type { ApiRegistrar } from './api.js';
 import type { PluginHooks } from './hooks.js';
 import type { Logger } from './logger.js';
-import type { ServiceRef } from './services.js';
+import type { AnyServiceRef, ServiceRef } from './services.js';
 import type { Migration, Store } from './store.js';
 
 /** Where a daemon keeps its files; every path is absolute. */
@@ -20,11 +20,11 @@ export interface DaemonPaths {
 
 export interface PluginServices {
   /**
-   * Provides a service (during `register`). The factory runs once, lazily, the
+   * Provides a service declared in `provides` (during `register`). The factory runs once, lazily, the
    * first time the service is resolved; `dispose` runs when the kernel stops.
    */
   provide<T>(ref: ServiceRef<T>, factory: () => T, options?: { dispose?: (service: T) => void | Promise<void> }): void;
-  /** Resolves a service; fails, naming the service and this plugin, if none provides it. */
+  /** Resolves a service this plugin declared in `uses` (or `provides`); fails, naming the service and this plugin, otherwise. */
   get<T>(ref: ServiceRef<T>): T;
 }
 
@@ -32,7 +32,7 @@ export interface KernelControl {
   /** Asks the daemon to stop (used by `codepiper daemon stop`). */
   requestStop(reason: string): void;
   /** The loaded plugins in start order. */
-  readonly plugins: readonly { name: string; version: number }[];
+  readonly plugins: readonly { name: string; api: string }[];
   readonly startedAt: Date;
   /**
    * Tells the person who started the daemon something, once: a foreground
@@ -79,11 +79,16 @@ export interface PluginContext<Config = Record<string, never>> {
 export interface PluginDefinition<C extends TObject | undefined = TObject | undefined> {
   /** Unique, lowercase, dash-separated: `sessions`, `provider-shell`. */
   readonly name: string;
-  /** The SDK contract version the plugin was written against. */
-  readonly contract: number;
+  /** The plugin API versions this plugin works with, a semver range: `'^1.0.0'`. */
+  readonly api: string;
   readonly description: string;
-  /** Plugins that must start before this one. */
-  readonly dependencies?: readonly string[];
+  /** The services this plugin provides (each during `register`). */
+  readonly provides?: readonly AnyServiceRef[];
+  /**
+   * The services this plugin uses. The plugins providing them start first;
+   * one used but provided by no plugin, or by two, stops the daemon's start.
+   */
+  readonly uses?: readonly AnyServiceRef[];
   /** Schema of this plugin's section of `config.yaml`. */
   readonly config?: C;
   /**

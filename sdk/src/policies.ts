@@ -73,23 +73,6 @@ export const PolicyDecisionSchema = Type.Object({
 });
 export type PolicyDecision = Static<typeof PolicyDecisionSchema>;
 
-export const AuditEntrySchema = Type.Object({
-  id: Type.Integer(),
-  ts: IsoTime,
-  sessionId: Nullable(Type.String()),
-  tool: Type.String({ description: 'The tool, or a security action: auth.login, auth.lockout, auth.password, auth.mfa, secrets.set...' }),
-  input: Type.Unknown({ description: 'The tool input (terminal_input: {"text"}); for a security action, its details' }),
-  decision: PolicyActionSchema,
-  reason: Type.String(),
-  policyId: Nullable(Type.String()),
-  policyName: Type.String({ description: 'The policy that decided, or `default`' }),
-  rule: Type.String(),
-  source: Type.String({ description: 'What asked: claude-code.PreToolUse, sessions.checkInput...' }),
-  answeredBy: Type.String({ description: '`policy`, `default`, or who answered an approval' }),
-  durationMs: Type.Number(),
-});
-export type AuditEntry = Static<typeof AuditEntrySchema>;
-
 const PolicyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Policy id, unique id prefix, or name' }) });
 
 export const policyEndpoints = {
@@ -186,22 +169,6 @@ export const policyEndpoints = {
     summary: 'Every policy as a shareable YAML policy set (ids and times left out)',
     tags: ['policies'],
     response: Type.Object({ yaml: Type.String(), policies: Type.Array(PolicyInputSchema) }),
-  }),
-  audit: defineEndpoint({
-    method: 'GET',
-    url: '/audit',
-    summary: 'Recorded decisions and security events (logins, lockouts, password, MFA and secret changes), oldest first (append-only: no endpoint edits or deletes them)',
-    tags: ['policies'],
-    query: Type.Object({
-      session: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Session id or prefix' })),
-      since: Type.Optional(IsoTime),
-      decision: Type.Optional(PolicyActionSchema),
-      tool: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Only this tool or security action (`auth.login`), or a prefix (`auth.*`)' })),
-      after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only entries with a greater id' })),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-      newest: Type.Optional(Type.Boolean({ description: 'The newest `limit` entries, newest first' })),
-    }),
-    response: Type.Object({ entries: Type.Array(AuditEntrySchema) }),
   }),
 };
 

@@ -17,4 +17,7 @@ export function createServiceRef<T>(id: string, description: string): ServiceRef
   return Object.freeze({ id, description });
 }
 
+/** Any service's ref, whatever its type: what `provides` and `uses` list. */
+export type AnyServiceRef = ServiceRef<unknown>;
+
 export type ServiceType<R> = R extends ServiceRef<infer T> ? T : never;

@@ -226,6 +226,20 @@ export const checkInput = defineBailHook<InputCheck, InputVerdict>({
   description: 'Before the daemon types text or keys into a session. The first tap that returns a verdict refuses the input (API 403).',
 });
 
+/** A named secret asked for by a session being started (`start --secret NAME`). */
+export interface SecretRequest {
+  name: string;
+  sessionId: string;
+}
+
+export const sessionSecret = defineBailHook<SecretRequest, { value: string }>({
+  name: 'sessions.secret',
+  owner: 'sessions',
+  payload: 'SecretRequest → { value }',
+  description:
+    'For each secret a session being started names: the first tap that returns a value puts it in the program’s environment (and nowhere else); with none, the start is refused (unknown_secret).',
+});
+
 /* ----- Endpoints ----- */
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiClient,
+  auditEndpoints,
   authEndpoints,
   daemonEndpoints,
-  policyEndpoints,
   SECURE_SESSION_COOKIE,
   SESSION_COOKIE,
   sessionEndpoints,
@@ -334,7 +334,7 @@ describe('sign-in abuse: attempts count on arrival, one address never locks the 
     const after = await status();
     assert.equal(after.lockedUntil, null);
     assert.equal(after.failedAttempts, 1);
-    const audit = (await daemon.client.call(policyEndpoints.audit, { query: { tool: 'auth.login', decision: 'deny' } })).entries;
+    const audit = (await daemon.client.call(auditEndpoints.list, { query: { tool: 'auth.login', decision: 'deny' } })).entries;
     assert.equal(audit.filter((e) => e.reason === 'wrong password or code').length, 1);
     assert.equal(audit.filter((e) => e.reason.startsWith('rate limited')).length, 19, 'every refusal is audited');
 
@@ -371,7 +371,7 @@ describe('sign-in abuse: attempts count on arrival, one address never locks the 
     const after = await status();
     assert.ok(after.lockedUntil, 'auth status shows the lockout');
     assert.equal(after.failedAttempts, 0, 'the lockout starts the count again');
-    const lockouts = (await daemon.client.call(policyEndpoints.audit, { query: { tool: 'auth.lockout' } })).entries;
+    const lockouts = (await daemon.client.call(auditEndpoints.list, { query: { tool: 'auth.lockout' } })).entries;
     assert.deepEqual(lockouts.map((e) => e.answeredBy), ['tcp:127.0.0.13']);
   });
 });

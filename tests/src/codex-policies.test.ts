@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { approvalEndpoints, policyEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, auditEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
 import { codexBin, codexKeyVar, prepareCodexHome, userHookToml, type CodexHome } from './agents/codex.js';
 import { TestDaemon, tempHome, waitFor } from './harness.js';
 import { answeredApproval } from './approvals.js';
@@ -49,7 +49,7 @@ describe('policies on Codex’s tool calls: the real Codex, its approval policy 
   });
 
   const show = () => daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
-  const audit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries;
+  const audit = async () => (await daemon.client.call(auditEndpoints.list, { query: { session: session.id } })).entries;
   const send = async (text: string) => {
     const sent = await daemon.cli(['send', session.id, text]);
     assert.equal(sent.code, 0, sent.stderr);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { analyticsEndpoints, ApiError, codexEndpoints, eventEndpoints, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, auditEndpoints, codexEndpoints, eventEndpoints, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
@@ -135,7 +135,7 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
 
     // Every recorded turn is the main thread's (the title request is no turn of it).
     for (const e of await events('codex.Stop')) assert.equal((e.payload as Record<string, unknown>).session_id, threadId);
-    const ls = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.find((e) => e.tool === 'Bash');
+    const ls = (await daemon.client.call(auditEndpoints.list, { query: { session: session.id } })).entries.find((e) => e.tool === 'Bash');
     assert.deepEqual([ls?.source, ls?.decision, ls?.policyName, (ls?.input as { command: string }).command], ['codex.prompt', 'allow', 'ls', 'ls']);
     const tools = await waitFor('the tool call event', async () => (await events('codex.tool_call'))[0], 10_000);
     assert.equal((tools.payload as { name: string }).name, 'exec_command');

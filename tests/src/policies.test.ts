@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { approvalEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, auditEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, suiteDaemon, TestDaemon, waitFor } from './harness.js';
 import { answeredApproval, approvalNow } from './approvals.js';
@@ -186,7 +186,7 @@ describe('permission policies through the CLI', () => {
     assert.ok((audit.entries[0]?.durationMs ?? -1) >= 0);
 
     // The dashboard asks for the newest entries first.
-    const newest = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: session.id, limit: 1, newest: true } });
+    const newest = await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, limit: 1, newest: true } });
     assert.deepEqual(newest.entries.map((e) => e.decision), ['ask']);
     const latestEvents = await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, limit: 2, newest: true } });
     assert.ok(latestEvents.events.length === 2 && (latestEvents.events[0]?.id ?? 0) > (latestEvents.events[1]?.id ?? 0), 'events newest first');
@@ -245,7 +245,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
       hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'No mass deletes' } },
     });
 
-    const { entries } = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } });
+    const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: { session: suite.session.id } });
     assert.deepEqual(
       entries.map((e) => [e.source, e.tool, e.decision, e.policyName]),
       [
@@ -309,16 +309,16 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     assert.equal(denied.code, 0, denied.stderr);
     assert.deepEqual((await second).reply, { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: { behavior: 'deny', message: 'not that site' } } });
 
-    const { entries } = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id, decision: 'deny' } });
+    const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: { session: suite.session.id, decision: 'deny' } });
     const last = entries.at(-1);
     assert.deepEqual([last?.tool, last?.answeredBy, last?.reason, last?.policyName], ['WebFetch', 'unix:local', 'not that site', 'ask-fetch']);
     assert.ok((last?.durationMs ?? 0) > 0);
-    const allowed = (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id, decision: 'allow' } })).entries.at(-1);
+    const allowed = (await suite.daemon.client.call(auditEndpoints.list, { query: { session: suite.session.id, decision: 'allow' } })).entries.at(-1);
     assert.deepEqual([allowed?.tool, allowed?.answeredBy], ['WebFetch', 'unix:local']);
   });
 
   const approvalOf = (id: string): Promise<Approval | undefined> => approvalNow(suite.daemon.client, id);
-  const lastAudit = async () => (await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } })).entries.at(-1);
+  const lastAudit = async () => (await suite.daemon.client.call(auditEndpoints.list, { query: { session: suite.session.id } })).entries.at(-1);
 
   test('a pending approval stays pending while Claude waits, and ends with its turn', async () => {
     const asked = forwardLater('PermissionRequest', 'WebFetch', { url: 'https://example.com/c' });
@@ -372,7 +372,7 @@ describe('policies answer Claude Code hooks (stand-in claude, the real hook forw
     // The daemon cutting the hook as it stops is not the person saying no: the session still waits, nothing says terminal.
     const session = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: suite.session.id } });
     assert.deepEqual([session.status, session.statusDetail], ['waiting', 'permission: WebFetch https://example.com/stop']);
-    const { entries } = await suite.daemon.client.call(policyEndpoints.audit, { query: { session: suite.session.id } });
+    const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: { session: suite.session.id } });
     assert.equal(entries.filter((e) => e.answeredBy === 'terminal' && (e.input as { url?: string }).url === 'https://example.com/stop').length, 0);
   });
 });
@@ -424,7 +424,7 @@ describe('policies with the real Claude Code against a fake Anthropic API', { ti
     assert.match(result, /No mass deletes/);
     assert.equal(readFileSync(path.join(workdir, 'victim.txt'), 'utf8'), 'still here', 'the file is still there');
     assert.equal((await events('claude.PermissionRequest')).length, 0, 'no prompt was shown');
-    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'deny' } });
+    const { entries } = await daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } });
     assert.equal(entries[0]?.tool, 'Bash');
     assert.deepEqual((entries[0]?.input as { command: string }).command, 'rm -f victim.txt');
   });
@@ -434,7 +434,7 @@ describe('policies with the real Claude Code against a fake Anthropic API', { ti
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('the file content sent to the model', () => toolResults().some((t) => t.includes('the secret number is 42')), 60_000);
     assert.equal((await events('claude.PermissionRequest')).length, 0, 'no prompt was shown');
-    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id, decision: 'allow' } });
+    const { entries } = await daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'allow' } });
     assert.ok(entries.some((e) => e.tool === 'Read' && e.reason === 'File reads are safe'));
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { approvalEndpoints, policyEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, auditEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { tempHome, TestDaemon, waitFor } from './harness.js';
 import { answeredApproval } from './approvals.js';
@@ -116,7 +116,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
     const approved = await daemon.cli(['approve', approval.id.slice(0, 8)]);
     assert.equal(approved.code, 0, approved.stderr);
     await waitFor('the approved rm to run', () => !existsSync(victim()), 30_000);
-    const { entries } = await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } });
+    const { entries } = await daemon.client.call(auditEndpoints.list, { query: { session: session.id } });
     assert.deepEqual(
       entries.map((e) => [e.source, e.decision, e.policyName, e.answeredBy]),
       [
@@ -139,7 +139,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
   test('answered in Claude’s own prompt in the terminal: the approval resolves, audited as the terminal’s answer', async () => {
     const session = sessions[1] as SessionRecord;
     const target = `cp-${session.id}`;
-    const lastAudit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
+    const lastAudit = async () => (await daemon.client.call(auditEndpoints.list, { query: { session: session.id } })).entries.at(-1);
     const answeredInTerminal = async (keys: string, status: 'approved' | 'denied', prompt = 'please remove the victim file') => {
       writeFileSync(victim(), 'x');
       await send(session, prompt);
@@ -167,7 +167,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
   test('a question pending across a daemon restart comes back as the same approval; answered anywhere, the answer reaches Claude’s prompt', async () => {
     const session = sessions[1] as SessionRecord;
     const target = `cp-${session.id}`;
-    const lastAudit = async () => (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.at(-1);
+    const lastAudit = async () => (await daemon.client.call(auditEndpoints.list, { query: { session: session.id } })).entries.at(-1);
     const cases: { answer: () => Promise<void>; status: 'approved' | 'denied'; by: string }[] = [
       { answer: async () => assert.equal((await daemon.cli(['approve', approvalId.slice(0, 8)])).code, 0), status: 'approved', by: 'unix:local' },
       { answer: async () => assert.equal((await daemon.cli(['deny', approvalId.slice(0, 8)])).code, 0), status: 'denied', by: 'unix:local' },
@@ -240,7 +240,7 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
       await daemon.start();
       assert.equal(readFileSync(victim(), 'utf8'), 'x', 'the refused rm did not run');
       // Back, the daemon audits what was decided without it: this rm, and the one whose PreToolUse the hanging daemon never answered.
-      const offline = (await daemon.client.call(policyEndpoints.audit, { query: { session: session.id } })).entries.filter((e) => e.answeredBy === 'daemon down');
+      const offline = (await daemon.client.call(auditEndpoints.list, { query: { session: session.id } })).entries.filter((e) => e.answeredBy === 'daemon down');
       const entry = ['claude-code.offline', 'Bash', 'rm -f victim.txt', 'ask', 'asked in the terminal without the daemon: no sign that it ran'];
       assert.deepEqual(
         offline.map((e) => [e.source, e.tool, (e.input as { command: string }).command, e.decision, e.reason]),

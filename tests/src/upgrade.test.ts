@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { databasePath, type SessionRecord } from '@codepiper/sdk';
+import { databasePath, type AuditEntry, type SessionRecord } from '@codepiper/sdk';
 import { repoRoot, TestDaemon } from './harness.js';
 
 /** Homes written by released versions: their databases as SQL and their secret keys (see fixtures/make-home.ts). */
@@ -45,9 +45,21 @@ describe('upgrades keep data', () => {
         const { runs } = await json<{ runs: { name: string; status: string }[] }>('workflow', 'list');
         assert.deepEqual(runs.map((r) => [r.name, r.status]), [['hello', 'succeeded']]);
 
-        // And it goes on working: a new session beside the old ones.
+        // The audit trail the policies plugin kept is now the audit plugin's, ids and all, and still append-only.
+        const audit = async () => (await json<{ entries: AuditEntry[] }>('audit')).entries.map((e) => [e.id, e.tool, e.decision, e.policyName, e.answeredBy]);
+        assert.deepEqual(await audit(), [
+          [1, 'Bash', 'deny', 'no-rm', 'policy'],
+          [2, 'secrets.set', 'allow', '-', 'unix:local'],
+        ]);
+        const sql = (statement: string): string => execFileSync('sqlite3', [databasePath(daemon.home), statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        assert.equal(sql("SELECT name FROM sqlite_master WHERE name LIKE 'policy_audit%'"), '');
+        assert.throws(() => sql('DELETE FROM audit_trail'), /the audit trail is append-only/);
+
+        // And it goes on working: a new session beside the old ones, a new line in the trail after the old ones.
         const started = await daemon.cli(['start', '-p', 'shell', '-d', '/tmp', '--', 'true']);
         assert.equal(started.code, 0, started.stderr);
+        assert.equal((await daemon.cli(['secret', 'set', 'UPGRADED'], { input: 'value' })).code, 0);
+        assert.deepEqual((await audit()).at(-1), [3, 'secrets.set', 'allow', '-', 'unix:local']);
       } finally {
         await daemon.dispose();
       }

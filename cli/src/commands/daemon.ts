@@ -186,7 +186,8 @@ const statusFields = (s: DaemonStatus): string =>
     ['database', s.database],
     ['started', `${s.startedAt} (up ${formatDuration(s.uptimeSeconds)})`],
     ['web', s.web ?? 'off (start with --web)'],
-    ['plugins', s.plugins.map((p) => `${p.name}@${p.version}`).join(', ')],
+    ['plugin api', s.pluginApi],
+    ['plugins', s.plugins.map((p) => p.name).join(', ')],
     ...s.problems.map(({ message, since }): [string, string] => ['problem', `${message} (since ${since})`]),
   ]);
 

@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { approvalEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
+import { approvalEndpoints, auditEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
 import { optionValue, parseTime } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
@@ -331,7 +331,7 @@ export function registerPolicyCommands(cli: CAC): void {
       const page = 5000;
       for (;;) {
         const after = entries.at(-1)?.id;
-        const result = await client.call(policyEndpoints.audit, { query: { ...query, ...(after === undefined ? {} : { after }), limit: page } });
+        const result = await client.call(auditEndpoints.list, { query: { ...query, ...(after === undefined ? {} : { after }), limit: page } });
         entries.push(...result.entries);
         if (result.entries.length < page) break;
       }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, providerRegistryRef, SDK_CONTRACT_VERSION, sessionDirectoryRef, typeText, type SessionProvider } from '@codepiper/sdk';
+import { definePlugin, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider } from '@codepiper/sdk';
 
 const PARROT = fileURLToPath(new URL('./parrot.js', import.meta.url));
 
@@ -14,9 +14,9 @@ interface PolicyDecisionPayload {
 
 export default definePlugin({
   name: 'provider-parrot',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Sessions of Parrot, a terminal agent that repeats what it is told',
-  dependencies: ['sessions'],
+  uses: [providerRegistryRef, sessionDirectoryRef],
   config: Type.Object({
     idle_after_ms: Type.Integer({ minimum: 100, default: 1000, description: 'Quiet output for this long ends a turn' }),
   }),

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, eventAppended, SDK_CONTRACT_VERSION, sessionDirectoryRef } from '@codepiper/sdk';
+import { definePlugin, eventAppended, sessionDirectoryRef } from '@codepiper/sdk';
 import { deliver } from './deliver.js';
 import { deliveriesEndpoint, listDeliveries, migrations, recordDelivery } from './deliveries.js';
 import { kindOf, NOTIFICATION_KINDS, notificationText, type Notification } from './notifications.js';
@@ -26,9 +26,9 @@ const Settings = Type.Object(
 
 export default definePlugin({
   name: 'webhook-notifier',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Posts chosen session events to a webhook, with retries',
-  dependencies: ['events', 'sessions'],
+  uses: [sessionDirectoryRef],
   config: Settings,
   register(ctx) {
     const chosen = new Set(ctx.config.notify);

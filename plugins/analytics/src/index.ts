@@ -8,7 +8,6 @@ import {
   historyImportersRef,
   notFound,
   resolveRef,
-  SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   usageLedgerRef,
   type HistoryImporter,
@@ -32,9 +31,10 @@ export const AnalyticsConfig = Type.Object({
 
 export default definePlugin({
   name: 'analytics',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Token and cost analytics: a ledger of usage and tool calls fed by the providers, reports, and imports of agent history',
-  dependencies: ['sessions'],
+  provides: [usageLedgerRef, historyImportersRef],
+  uses: [sessionDirectoryRef],
   config: AnalyticsConfig,
   register(ctx) {
     const importers = new Map<string, HistoryImporter>();

@@ -1,4 +1,4 @@
-import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, SDK_CONTRACT_VERSION, secretStoreRef, type RequestContext, describeOrigin } from '@codepiper/sdk';
+import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, secretStoreRef, type RequestContext, describeOrigin } from '@codepiper/sdk';
 import { Type, type Static } from '@sinclair/typebox';
 import { migrations } from './migrations.js';
 import { AuthRepository } from './repository.js';
@@ -29,9 +29,9 @@ const caller = ({ origin, headers }: Pick<RequestContext<unknown>, 'origin' | 'h
 
 export default definePlugin({
   name: 'auth',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Sign-in for the TCP listener: password and TOTP, recovery codes, web sessions in cookies, rate limits and lockout',
-  dependencies: ['secrets', 'policies'],
+  uses: [auditLogRef, secretStoreRef],
   config: AuthConfig,
   register(ctx) {
     checkLimits(ctx.config);

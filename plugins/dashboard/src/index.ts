@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, SDK_CONTRACT_VERSION } from '@codepiper/sdk';
+import { definePlugin } from '@codepiper/sdk';
 
 /**
  * The web dashboard: serves a built single-page app (web/dist) beside the
@@ -12,7 +12,7 @@ import { definePlugin, SDK_CONTRACT_VERSION } from '@codepiper/sdk';
 export function createDashboardPlugin(defaultDir: string) {
   return definePlugin({
     name: 'dashboard',
-    contract: SDK_CONTRACT_VERSION,
+    api: '^1.0.0',
     description: 'The web dashboard’s files on the web listener',
     config: Type.Object({
       dir: Type.Optional(Type.String({ minLength: 1, description: 'A built dashboard to serve instead of the one that comes with CodePiper (absolute, or relative to $CODEPIPER_HOME)' })),

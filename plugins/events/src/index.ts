@@ -1,4 +1,4 @@
-import { definePlugin, eventAppended, eventEndpoints, eventLogRef, SDK_CONTRACT_VERSION } from '@codepiper/sdk';
+import { definePlugin, eventAppended, eventEndpoints, eventLogRef } from '@codepiper/sdk';
 import { SqliteEventLog } from './event-log.js';
 import { streamEvents } from './stream.js';
 
@@ -6,8 +6,9 @@ export { SqliteEventLog } from './event-log.js';
 
 export default definePlugin({
   name: 'events',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'The event log: every event stored once in SQLite, then published to subscribers and the events.appended hook',
+  provides: [eventLogRef],
   register(ctx) {
     ctx.migrations([
       {

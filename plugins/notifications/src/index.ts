@@ -4,7 +4,6 @@ import {
   eventLogRef,
   NOTIFICATION_KINDS,
   notificationEndpoints,
-  SDK_CONTRACT_VERSION,
   secretStoreRef,
   sessionDirectoryRef,
   type CodePiperEvent,
@@ -45,9 +44,9 @@ function checkSubscription({ endpoint, keys }: PushSubscriptionJson): void {
 
 export default definePlugin({
   name: 'notifications',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Web Push to subscribed browsers when a session asks a question (with Approve and Deny), waits for permission, finishes a turn or exits, unless the session is muted',
-  dependencies: ['events', 'sessions', 'secrets'],
+  uses: [eventLogRef, sessionDirectoryRef, secretStoreRef],
   config: NotificationsConfig,
   register(ctx) {
     let state: { store: NotificationStore; vapid: VapidKeys; queue: PushQueue; waits: WaitNotices; unsubscribe(): void } | undefined;

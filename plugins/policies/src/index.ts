@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, SDK_CONTRACT_VERSION, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { ControlPlaneGuard } from './control-plane.js';
@@ -55,9 +55,9 @@ export const TERMINAL_INPUT = 'terminal_input';
 
 export default definePlugin({
   name: 'policies',
-  contract: SDK_CONTRACT_VERSION,
-  description: 'Permission policies: decide Claude Code tool calls and terminal input by rules, and record every decision in an append-only audit trail',
-  dependencies: ['events', 'sessions'],
+  api: '^1.0.0',
+  description: 'Permission policies: decide Claude Code tool calls and terminal input by rules, each decision recorded in the audit trail',
+  uses: [auditLogRef, eventLogRef, sessionDirectoryRef],
   config: PoliciesConfig,
   register(ctx) {
     let service: PolicyService | undefined;
@@ -75,7 +75,6 @@ export default definePlugin({
     };
 
     ctx.migrations(migrations);
-    ctx.services.provide(auditLogRef, () => ({ record: (event, source) => running().recordSecurityEvent(event, source) }));
 
     ctx.hooks.tap(
       checkInput,
@@ -165,7 +164,7 @@ export default definePlugin({
       if (policy.builtin) {
         // Turning a built-in guard off is a security change: a line in the audit trail and the log.
         const reason = `${policy.name} ${enabled ? 'enabled' : 'disabled'}`;
-        await running().recordSecurityEvent({ action: 'policies.builtin', outcome: 'allow', reason, actor: describeOrigin(origin), details: { policy: policy.name, enabled } }, 'policies');
+        await ctx.services.get(auditLogRef).record({ action: 'policies.builtin', outcome: 'allow', reason, actor: describeOrigin(origin), details: { policy: policy.name, enabled } }, 'policies');
         if (!enabled) ctx.log.warn({ policy: policy.name }, 'a built-in policy was disabled');
       }
       return policy;
@@ -175,7 +174,6 @@ export default definePlugin({
     ctx.api.handle(policyEndpoints.test, ({ body }) => running().test(body.tool, body.args, body.session));
     ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source));
     ctx.api.handle(policyEndpoints.export, async () => running().exportSet());
-    ctx.api.handle(policyEndpoints.audit, async ({ query }) => ({ entries: await running().audit(query) }));
 
     const resolveSession = async (idOrPrefix: string): Promise<string> => (await ctx.services.get(sessionDirectoryRef).resolve(idOrPrefix)).id;
 
@@ -184,6 +182,7 @@ export default definePlugin({
         const events = ctx.services.get(eventLogRef);
         service = new PolicyService({
           store: ctx.store,
+          audit: ctx.services.get(auditLogRef),
           defaultAction: ctx.config.default_action,
           resolveSession,
           guard: controlPlaneGuard(ctx.paths, ctx.env),

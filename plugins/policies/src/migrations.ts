@@ -72,4 +72,10 @@ export const migrations: readonly Migration[] = [
     name: 'approvals pending as long as the agent waits',
     up: 'ALTER TABLE policy_approvals DROP COLUMN expires_at;',
   },
+  {
+    version: 5,
+    name: 'the audit trail moved to the audit plugin',
+    // The audit plugin's first migration (run before this one) copied the lines. Dropping a table runs no delete trigger.
+    up: 'DROP TABLE policy_audit;',
+  },
 ];

@@ -4,17 +4,15 @@ import {
   CodePiperError,
   badRequest,
   notFound,
-  likePrefix,
   PolicyInputSchema,
   resolveRef,
   type AuditEntry,
+  type AuditLog,
   type Policy,
   type PolicyDecision,
   type PolicyInput,
   type PolicyUpdate,
   type Queryable,
-  type SecurityEvent,
-  type SqlValue,
   type Store,
 } from '@codepiper/sdk';
 import { Value } from '@sinclair/typebox/value';
@@ -41,22 +39,6 @@ interface PolicyRow {
   builtin: string | null;
 }
 
-interface AuditRow {
-  id: number;
-  ts: string;
-  session_id: string | null;
-  tool: string;
-  input: string;
-  decision: PolicyAction;
-  reason: string;
-  policy_id: string | null;
-  policy_name: string;
-  rule: string;
-  source: string;
-  answered_by: string;
-  duration_ms: number;
-}
-
 const toPolicy = (row: PolicyRow): Policy => ({
   id: row.id,
   name: row.name,
@@ -71,22 +53,6 @@ const toPolicy = (row: PolicyRow): Policy => ({
   builtin: row.builtin !== null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
-});
-
-const toAudit = (row: AuditRow): AuditEntry => ({
-  id: row.id,
-  ts: row.ts,
-  sessionId: row.session_id,
-  tool: row.tool,
-  input: JSON.parse(row.input) as unknown,
-  decision: row.decision,
-  reason: row.reason,
-  policyId: row.policy_id,
-  policyName: row.policy_name,
-  rule: row.rule,
-  source: row.source,
-  answeredBy: row.answered_by,
-  durationMs: row.duration_ms,
 });
 
 /** The policies CodePiper has built in: by kind, their stored row. */
@@ -113,6 +79,8 @@ export interface DecideRequest {
 
 export interface PolicyServiceDeps {
   store: Store;
+  /** Where every decision is appended. */
+  audit: AuditLog;
   defaultAction: 'ask' | 'deny';
   /** Full id of a session given by id or prefix; throws when none matches. */
   resolveSession(idOrPrefix: string): Promise<string>;
@@ -124,7 +92,7 @@ export interface PolicyServiceDeps {
   sessionCwd?(id: string): Promise<string | undefined>;
 }
 
-/** Policies in SQLite, the compiled engine in memory (rebuilt on every change), and the audit trail. */
+/** Policies in SQLite and the compiled engine in memory (rebuilt on every change); decisions go to the audit trail. */
 export class PolicyService {
   private policies: Policy[] = [];
   private engine: PolicyEngine;
@@ -377,76 +345,19 @@ export class PolicyService {
 
   /** Appends a decision to the audit trail; `answer` overrides the decision when a person answered. */
   async record(request: DecideRequest, decision: Decision, answer: { answeredBy: string; durationMs: number; decision?: PolicyAction; reason?: string }): Promise<void> {
-    const row = {
-      ts: new Date().toISOString(),
-      session_id: request.sessionId,
+    const entry = await this.deps.audit.append({
+      sessionId: request.sessionId,
       tool: request.tool,
-      input: JSON.stringify(request.input ?? null),
+      input: request.input ?? null,
       decision: answer.decision ?? decision.decision,
       reason: answer.reason ?? decision.reason,
-      policy_id: decision.policy?.id ?? null,
-      policy_name: decision.policy?.name ?? 'default',
+      policyId: decision.policy?.id ?? null,
+      policyName: decision.policy?.name ?? 'default',
       rule: decision.rule,
       source: request.source,
-      answered_by: answer.answeredBy,
-      duration_ms: answer.durationMs,
-    };
-    this.deps.recorded?.(await this.append(row));
-  }
-
-  /** Appends a security event (a login, a changed secret) to the audit trail, beside the decisions. */
-  async recordSecurityEvent(event: SecurityEvent, source: string): Promise<void> {
-    await this.append({
-      ts: new Date().toISOString(),
-      session_id: null,
-      tool: event.action,
-      input: JSON.stringify(event.details ?? {}),
-      decision: event.outcome,
-      reason: event.reason,
-      policy_id: null,
-      policy_name: '-',
-      rule: '-',
-      source,
-      answered_by: event.actor,
-      duration_ms: 0,
+      answeredBy: answer.answeredBy,
+      durationMs: answer.durationMs,
     });
-  }
-
-  private async append(row: Omit<AuditRow, 'id'>): Promise<AuditEntry> {
-    const result = await this.deps.store.run(
-      `INSERT INTO policy_audit (ts, session_id, tool, input, decision, reason, policy_id, policy_name, rule, source, answered_by, duration_ms)
-       VALUES ($ts, $session_id, $tool, $input, $decision, $reason, $policy_id, $policy_name, $rule, $source, $answered_by, $duration_ms)`,
-      Object.fromEntries(Object.entries(row).map(([k, v]) => [`$${k}`, v])) as Record<string, SqlValue>,
-    );
-    return toAudit({ id: result.lastID, ...row });
-  }
-
-  async audit(query: { session?: string; since?: string; decision?: PolicyAction; tool?: string; after?: number; limit?: number; newest?: boolean }): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.tool) {
-      const prefix = query.tool.endsWith('.*') ? query.tool.slice(0, -1) : undefined;
-      where.push(prefix === undefined ? 'tool = ?' : "tool LIKE ? ESCAPE '\\'");
-      params.push(prefix === undefined ? query.tool : likePrefix(prefix));
-    }
-    if (query.session) {
-      where.push("session_id LIKE ? ESCAPE '\\'");
-      params.push(likePrefix(query.session));
-    }
-    if (query.since) {
-      where.push('ts >= ?');
-      params.push(new Date(query.since).toISOString());
-    }
-    if (query.decision) {
-      where.push('decision = ?');
-      params.push(query.decision);
-    }
-    if (query.after !== undefined) {
-      where.push('id > ?');
-      params.push(query.after);
-    }
-    params.push(query.limit ?? 1000);
-    const rows = await this.deps.store.all<AuditRow>(`SELECT * FROM policy_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${query.newest ? 'DESC' : 'ASC'} LIMIT ?`, params);
-    return rows.map(toAudit);
+    this.deps.recorded?.(entry);
   }
 }

@@ -13,7 +13,6 @@ import {
   hookSecretMatches,
   isFinished,
   providerRegistryRef,
-  SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   takeOfflineToolCalls,
   toolCallOffline,
@@ -82,9 +81,9 @@ function hookReply(event: 'PreToolUse' | 'PermissionRequest', verdict: ToolCallV
 
 export default definePlugin({
   name: PLUGIN,
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'The `claude-code` provider: Claude Code in a terminal, with its hooks, transcript, usage and resume',
-  dependencies: ['sessions', 'events', 'analytics'],
+  uses: [providerRegistryRef, sessionDirectoryRef, eventLogRef, usageLedgerRef, historyImportersRef],
   config: ClaudeCodeConfig,
   register(ctx) {
     const directory = () => ctx.services.get(sessionDirectoryRef);

@@ -11,7 +11,6 @@ import {
   hookSecretMatches,
   isFinished,
   providerRegistryRef,
-  SDK_CONTRACT_VERSION,
   sessionDirectoryRef,
   takeOfflineToolCalls,
   toolCallOffline,
@@ -74,9 +73,9 @@ const callKey = (payload: Record<string, unknown>): string => JSON.stringify([pa
 
 export default definePlugin({
   name: 'provider-codex',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'The `codex` provider: OpenAI Codex CLI with turn notifications, usage and transcripts from its rollout',
-  dependencies: ['sessions', 'events', 'analytics'],
+  uses: [providerRegistryRef, sessionDirectoryRef, eventLogRef, usageLedgerRef, historyImportersRef],
   config: ProviderCodexConfig,
   register(ctx) {
     const pluginDir = () => ctx.paths.pluginData('provider-codex');

@@ -1,10 +1,10 @@
-import { createTerminalProvider, definePlugin, providerRegistryRef, SDK_CONTRACT_VERSION } from '@codepiper/sdk';
+import { createTerminalProvider, definePlugin, providerRegistryRef } from '@codepiper/sdk';
 
 export default definePlugin({
   name: 'provider-shell',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'The `shell` provider: any terminal program, the user’s shell by default',
-  dependencies: ['sessions'],
+  uses: [providerRegistryRef],
   register(ctx) {
     ctx.services.get(providerRegistryRef).register(
       createTerminalProvider({

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { createTerminalProvider, definePlugin, providerRegistryRef, SDK_CONTRACT_VERSION, type StartSessionInput } from '@codepiper/sdk';
+import { createTerminalProvider, definePlugin, providerRegistryRef, type StartSessionInput } from '@codepiper/sdk';
 
 const ModelOption = Type.Object(
   { model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]@-]+$' })) },
@@ -32,9 +32,9 @@ export function presetArgv(preset: AgentPreset, input: Pick<StartSessionInput, '
 
 export default definePlugin({
   name: 'provider-terminal-agents',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Presets for terminal agents without integration hooks: aider, gemini',
-  dependencies: ['sessions'],
+  uses: [providerRegistryRef],
   register(ctx) {
     const registry = ctx.services.get(providerRegistryRef);
     for (const preset of PRESETS) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { auditLogRef, definePlugin, notFound, SDK_CONTRACT_VERSION, secretEndpoints, secretStoreRef, type RequestOrigin, describeOrigin } from '@codepiper/sdk';
+import { auditLogRef, definePlugin, notFound, secretEndpoints, secretStoreRef, sessionSecret, type RequestOrigin, describeOrigin } from '@codepiper/sdk';
 import { SecretCipher } from './cipher.js';
 import { EncryptedSecretStore } from './store.js';
 
@@ -8,9 +8,10 @@ export { SecretCipher } from './cipher.js';
 
 export default definePlugin({
   name: 'secrets',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Secrets encrypted at rest (AES-256-GCM, key in a 0600 file): named user secrets for sessions, and other plugins’ keys',
-  dependencies: ['policies'],
+  provides: [secretStoreRef],
+  uses: [auditLogRef],
   register(ctx) {
     let secrets: EncryptedSecretStore | undefined;
     const running = (): EncryptedSecretStore => {
@@ -33,6 +34,11 @@ export default definePlugin({
       },
     ]);
     ctx.services.provide(secretStoreRef, running);
+    // A session's `--secret NAME` reaches this store through the sessions plugin's hook, so neither plugin needs the other.
+    ctx.hooks.tap(sessionSecret, async ({ name }) => {
+      const value = await running().get(name);
+      return value === undefined ? undefined : { value };
+    });
 
     const audit = (action: string, reason: string, origin: RequestOrigin, name: string): Promise<void> =>
       ctx.services.get(auditLogRef).record({ action, outcome: 'allow', reason, actor: describeOrigin(origin), details: { name } }, 'secrets');

@@ -5,8 +5,6 @@ import {
   eventLogRef,
   localControlRequest,
   providerRegistryRef,
-  SDK_CONTRACT_VERSION,
-  secretStoreRef,
   sessionControlRef,
   sessionDirectoryRef,
 } from '@codepiper/sdk';
@@ -23,9 +21,10 @@ export { TmuxServer } from './tmux/index.js';
 
 export default definePlugin({
   name: 'sessions',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Sessions in a private tmux server: records, terminals, streaming and survival across daemon restarts',
-  dependencies: ['events'],
+  provides: [providerRegistryRef, sessionControlRef, sessionDirectoryRef],
+  uses: [eventLogRef],
   config: SessionsConfig,
   register(ctx) {
     const providers = new Providers();
@@ -71,7 +70,6 @@ export default definePlugin({
           log: ctx.log,
           config: ctx.config,
           env: ctx.env,
-          secrets: () => ctx.services.get(secretStoreRef),
           reportProblem: (key, message) => ctx.kernel.reportProblem(key, message),
         });
         const service = sessions;

@@ -15,10 +15,10 @@ import {
   type PluginHooks,
   type ProviderInfo,
   type Screen,
-  type SecretStore,
   type SessionDirectory,
   type SessionLauncher,
   type SessionProvider,
+  sessionSecret,
   type SessionRecord,
   type SessionStatus,
   type SessionTerminal,
@@ -52,8 +52,6 @@ export interface SessionServiceDeps {
   log: Logger;
   config: SessionsConfig;
   env: Readonly<Record<string, string | undefined>>;
-  /** The secret store, resolved when a start names secrets. */
-  secrets: () => SecretStore;
   /** `codepiper daemon status` lists what is wrong until it is cleared (null). */
   reportProblem: (key: string, message: string | null) => void;
 }
@@ -131,7 +129,7 @@ export class SessionService implements SessionDirectory {
     if (holder) throw nameTaken(name, holder);
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.
-    const secrets = await this.secretEnv(request.secrets ?? []);
+    const secrets = await this.secretEnv(id, request.secrets ?? []);
     const session = await this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
       this.launch({ id, name, provider: provider.id, cwd, env: { ...env, ...secrets } }, spec),
     );
@@ -145,12 +143,13 @@ export class SessionService implements SessionDirectory {
     return session;
   }
 
-  private async secretEnv(names: readonly string[]): Promise<Record<string, string>> {
+  /** The values of named secrets, from whichever plugin answers `sessionSecret` (the secrets plugin). */
+  private async secretEnv(sessionId: string, names: readonly string[]): Promise<Record<string, string>> {
     const env: Record<string, string> = {};
     for (const name of names) {
-      const value = await this.deps.secrets().get(name);
-      if (value === undefined) throw new CodePiperError('unknown_secret', `no secret named ${name} (see: codepiper secret list)`);
-      env[name] = value;
+      const secret = await this.deps.hooks.call(sessionSecret, { name, sessionId });
+      if (secret === undefined) throw new CodePiperError('unknown_secret', `no secret named ${name} (see: codepiper secret list)`);
+      env[name] = secret.value;
     }
     return env;
   }

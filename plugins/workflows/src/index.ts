@@ -1,4 +1,4 @@
-import { definePlugin, eventLogRef, SDK_CONTRACT_VERSION, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
+import { definePlugin, eventLogRef, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { workflowFiles } from './files.js';
@@ -16,9 +16,9 @@ export { foreachItems } from './items.js';
 
 export default definePlugin({
   name: 'workflows',
-  contract: SDK_CONTRACT_VERSION,
+  api: '^1.0.0',
   description: 'Workflows: YAML files that chain sessions, validated, run step by step and resumed after a daemon restart',
-  dependencies: ['events', 'sessions'],
+  uses: [eventLogRef, sessionControlRef, sessionDirectoryRef],
   config: Type.Object({
     dirs: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'More directories of workflow files for the dashboard, besides $CODEPIPER_HOME/workflows' }),
   }),

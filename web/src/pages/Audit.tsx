@@ -1,5 +1,5 @@
 import { createResource, createSignal, For } from 'solid-js';
-import { policyEndpoints } from '@codepiper/sdk/contracts';
+import { auditEndpoints } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { Scroll } from '../components/Scroll.jsx';
 import { describeInput } from '../components/Approval.jsx';
@@ -13,7 +13,7 @@ interface AuditFilters {
 /** The audit trail, newest first, with the CLI's filters. */
 export function AuditPage() {
   const [filters, setFilters] = createSignal<AuditFilters>({});
-  const [entries] = createResource(filters, async (f) => (await call(policyEndpoints.audit, { query: { ...f, limit: 500, newest: true } })).entries);
+  const [entries] = createResource(filters, async (f) => (await call(auditEndpoints.list, { query: { ...f, limit: 500, newest: true } })).entries);
   const apply = (event: SubmitEvent) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
