@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { createServiceRef, type AnyPlugin, type AnyServiceRef } from '@codepiper/sdk';
 import { ServiceContainer } from './container.js';
 
-const clockRef = createServiceRef<{ now(): number }>('test.clock', 'The time');
-const missingRef = createServiceRef<unknown>('test.missing', 'Something nobody provides');
+const clockRef = createServiceRef<{ now(): number }>('test.clock', 'The time', '1.0.0');
+const missingRef = createServiceRef<unknown>('test.missing', 'Something nobody provides', '1.0.0');
 
 const provider = (name: string): AnyPlugin => ({ name, api: '^1.0.0', description: name, provides: [clockRef], register: () => undefined });
 const user = (name: string, uses: AnyServiceRef[]): AnyPlugin => ({ name, api: '^1.0.0', description: name, uses, register: () => undefined });

@@ -69,8 +69,8 @@ function logLines(kernel: Kernel): Record<string, unknown>[] {
 describe('kernel lifecycle', () => {
   it('starts plugins in dependency order and stops them in reverse, past a failing stop', async (t) => {
     const journal: string[] = [];
-    const sessions = createServiceRef('sessions.directory', 'Sessions');
-    const events = createServiceRef('events.log', 'Events');
+    const sessions = createServiceRef('sessions.directory', 'Sessions', '1.0.0');
+    const events = createServiceRef('events.log', 'Events', '1.0.0');
     const kernel = kernelFor(t, [
       recorder('web', journal, { uses: [sessions] }),
       recorder('sessions', journal, { provides: [sessions], uses: [events], failAt: 'stop' }),
@@ -107,7 +107,7 @@ describe('kernel lifecycle', () => {
   });
 
   it('refuses a service a plugin did not declare, and one it declared but did not provide', async (t) => {
-    const secrets = createServiceRef<{ get(name: string): string }>('secrets.store', 'Secrets');
+    const secrets = createServiceRef<{ get(name: string): string }>('secrets.store', 'Secrets', '1.0.0');
     const refused: string[] = [];
     const sneaky = plugin('sneaky', (ctx) => ({
       start: () => {
@@ -122,7 +122,7 @@ describe('kernel lifecycle', () => {
       'vault',
       (ctx) => {
         try {
-          ctx.services.provide(createServiceRef('vault.extra', 'Extra'), () => ({}));
+          ctx.services.provide(createServiceRef('vault.extra', 'Extra', '1.0.0'), () => ({}));
         } catch (error) {
           refused.push((error as Error).message);
         }
@@ -141,7 +141,7 @@ describe('kernel lifecycle', () => {
   });
 
   it('allows services, routes and migrations during register only, and the store from start on', async (t) => {
-    const counter = createServiceRef<{ next(): Promise<number> }>('test.counter', 'Counts');
+    const counter = createServiceRef<{ next(): Promise<number> }>('test.counter', 'Counts', '1.0.0');
     const misuse: string[] = [];
     let late!: PluginContext<unknown>;
     const kernel = kernelFor(t, [

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { createServiceRef, PLUGIN_API_VERSION, PluginGraphError, type AnyPlugin, type AnyServiceRef } from '@codepiper/sdk';
 import { orderPlugins } from './plugin-graph.js';
 
-const service = (id: string): AnyServiceRef => createServiceRef(id, `the ${id} service`);
-const [eventsLog, sessionsDirectory, authGate, secretsStore, auditLog] = ['events.log', 'sessions.directory', 'auth.gate', 'secrets.store', 'audit.log'].map(service) as [
+const service = (id: string, contract = '1.2.0'): AnyServiceRef => createServiceRef(id, `the ${id} service`, contract);
+const [eventsLog, sessionsDirectory, authGate, secretsStore, auditLog] = ['events.log', 'sessions.directory', 'auth.gate', 'secrets.store', 'audit.log'].map((id) => service(id)) as [
   AnyServiceRef,
   AnyServiceRef,
   AnyServiceRef,
@@ -78,6 +78,22 @@ describe('orderPlugins', () => {
       assert.deepEqual(error.plugins, ['sessions', 'secrets', 'policies']);
       return true;
     });
+  });
+
+  it('admits a provider of the same major contract version and at least the minor its user was written for', () => {
+    const ledger = (contract: string) => service('analytics.ledger', contract);
+    const pair = (provided: string, used: string) => [plugin('analytics', { provides: [ledger(provided)] }), plugin('claude', { uses: [ledger(used)] })];
+    for (const [provided, used] of [['1.2.0', '1.2.0'], ['1.3.1', '1.2.0'], ['1.2.0', '1.0.5']]) {
+      assert.deepEqual(names(orderPlugins(pair(provided!, used!))), ['analytics', 'claude'], `${provided} for ${used}`);
+    }
+    for (const [provided, used] of [['2.0.0', '1.2.0'], ['1.2.0', '2.0.0'], ['1.1.0', '1.2.0']]) {
+      assert.throws(() => orderPlugins(pair(provided!, used!)), (error: unknown) => {
+        assert.ok(error instanceof PluginGraphError);
+        assert.equal(error.message, `plugin "claude" uses service "analytics.ledger" of contract ${used}, but plugin "analytics" provides contract ${provided}`);
+        assert.deepEqual(error.plugins, ['claude', 'analytics']);
+        return true;
+      });
+    }
   });
 
   it('names the plugin, the range it needs and the version this daemon provides', () => {

@@ -50,25 +50,35 @@ export function apiRangeProblem(plugin: AnyPlugin): string | undefined {
   return undefined;
 }
 
-/** For each plugin, the plugins providing the services it uses (itself excluded). */
+/**
+ * For each plugin, the plugins providing the services it uses (itself
+ * excluded), each checked to provide a contract version the user works with.
+ */
 function neededProviders(plugins: readonly AnyPlugin[]): Map<AnyPlugin, Need[]> {
-  const providers = new Map<string, AnyPlugin>();
+  const providers = new Map<string, Need>();
   for (const plugin of plugins) {
     for (const service of plugin.provides ?? []) {
       const other = providers.get(service.id);
       if (other) {
-        throw new PluginGraphError(`service "${service.id}" (${service.description}) is provided by two plugins: "${other.name}" and "${plugin.name}"`, [other.name, plugin.name]);
+        throw new PluginGraphError(`service "${service.id}" (${service.description}) is provided by two plugins: "${other.provider.name}" and "${plugin.name}"`, [other.provider.name, plugin.name]);
       }
-      providers.set(service.id, plugin);
+      providers.set(service.id, { provider: plugin, service });
     }
   }
   return new Map(
     plugins.map((plugin) => [
       plugin,
       (plugin.uses ?? []).flatMap((service) => {
-        const provider = providers.get(service.id);
-        if (!provider) {
+        const provided = providers.get(service.id);
+        if (!provided) {
           throw new PluginGraphError(`plugin "${plugin.name}" uses service "${service.id}" (${service.description}), which no installed plugin provides`, [plugin.name]);
+        }
+        const { provider } = provided;
+        if (!semver.satisfies(provided.service.contract, `^${service.contract}`)) {
+          throw new PluginGraphError(
+            `plugin "${plugin.name}" uses service "${service.id}" of contract ${service.contract}, but plugin "${provider.name}" provides contract ${provided.service.contract}`,
+            [plugin.name, provider.name],
+          );
         }
         return provider === plugin ? [] : [{ provider, service }];
       }),

@@ -17,7 +17,7 @@ const pluginSource = (name: string, body = '', extra = '') =>
 
 const builtIn: AnyPlugin = { name: 'builtin', api: '^1.0.0', description: 'first party', register: () => undefined };
 /** A service ref as a third party's module holds it (what `createServiceRef` returns). */
-const THING = "{ id: 'local.thing', description: 'a thing' }";
+const THING = "{ id: 'local.thing', description: 'a thing', contract: '1.0.0' }";
 
 function homeWith(t: TestContext, files: Record<string, string>): string {
   const home = tempDir(t);

@@ -60,7 +60,10 @@ export interface UsageLedger {
   record(batch: UsageBatch): Promise<void>;
 }
 
-export const usageLedgerRef = createServiceRef<UsageLedger>('analytics.ledger', 'Token usage and tool calls, one record per API response or call');
+/** The analytics contract: the usage ledger and the history importers. Its version moves with what it promises: a major version for a change that breaks its users. */
+export const ANALYTICS_CONTRACT = '1.0.0';
+
+export const usageLedgerRef = createServiceRef<UsageLedger>('analytics.ledger', 'Token usage and tool calls, one record per API response or call', ANALYTICS_CONTRACT);
 
 /** Reads one file line by line, from the start or from where an earlier read stopped. */
 export interface HistoryParser {
@@ -87,7 +90,7 @@ export interface HistoryImporters {
   list(): readonly HistoryImporter[];
 }
 
-export const historyImportersRef = createServiceRef<HistoryImporters>('analytics.importers', 'Where providers register readers of their agents’ history');
+export const historyImportersRef = createServiceRef<HistoryImporters>('analytics.importers', 'Where providers register readers of their agents’ history', ANALYTICS_CONTRACT);
 
 /* ----- Reports ----- */
 

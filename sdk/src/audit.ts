@@ -46,7 +46,10 @@ export interface AuditLog {
   record(event: SecurityEvent, source: string): Promise<void>;
 }
 
-export const auditLogRef = createServiceRef<AuditLog>('audit.log', 'The append-only audit trail: permission decisions and security events');
+/** The audit contract: the audit trail service. Its version moves with what it promises: a major version for a change that breaks its users. */
+export const AUDIT_CONTRACT = '1.0.0';
+
+export const auditLogRef = createServiceRef<AuditLog>('audit.log', 'The append-only audit trail: permission decisions and security events', AUDIT_CONTRACT);
 
 export const auditEndpoints = {
   list: defineEndpoint({

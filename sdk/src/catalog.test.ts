@@ -17,11 +17,11 @@ describe('the hook catalog', () => {
   it('lists every hook and service ref it is given, with the name it is imported by', () => {
     const text = renderCatalog({
       mayDeploy: defineBailHook<{ env: string }, boolean>({ name: 'deploy.allowed', owner: 'deploy', payload: 'DeployQuestion → boolean', description: 'Before a deploy | any' }),
-      deployQueue: createServiceRef<unknown>('deploy.queue', 'Deploys waiting'),
+      deployQueue: createServiceRef<unknown>('deploy.queue', 'Deploys waiting', '2.1.0'),
       notARef: { name: 'x' },
     });
     assert.match(text, /^\| `deploy\.allowed` \| bail \| `DeployQuestion → boolean` \| Before a deploy \\\| any \| deploy \| `mayDeploy` \|$/m);
-    assert.match(text, /^\| `deploy\.queue` \| Deploys waiting \| `deployQueue` \|$/m);
+    assert.match(text, /^\| `deploy\.queue` \| Deploys waiting \| 2\.1\.0 \| `deployQueue` \|$/m);
     assert.doesNotMatch(text, /notARef/);
   });
 });

@@ -31,9 +31,9 @@ export function renderCatalog(exports: Record<string, unknown>): string {
     '',
     '## Services',
     '',
-    '| service | what | import |',
-    '|---|---|---|',
-    ...services.map(([exported, service]) => `| \`${service.id}\` | ${cell(service.description)} | \`${exported}\` |`),
+    '| service | what | contract | import |',
+    '|---|---|---|---|',
+    ...services.map(([exported, service]) => `| \`${service.id}\` | ${cell(service.description)} | ${service.contract} | \`${exported}\` |`),
     '',
   ].join('\n');
 }
@@ -54,5 +54,5 @@ function isHookRef(value: unknown): value is HookRef<unknown, unknown> {
 
 function isServiceRef(value: unknown): value is ServiceRef<unknown> {
   const ref = value as Partial<ServiceRef<unknown>> | null;
-  return typeof ref === 'object' && ref !== null && typeof ref.id === 'string' && typeof ref.description === 'string' && Object.keys(ref).length === 2;
+  return typeof ref === 'object' && ref !== null && typeof ref.id === 'string' && typeof ref.description === 'string' && typeof ref.contract === 'string' && Object.keys(ref).length === 3;
 }

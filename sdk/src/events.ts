@@ -55,7 +55,10 @@ export interface EventLog {
   subscribe(query: EventQuery, listener: EventListener): () => void;
 }
 
-export const eventLogRef = createServiceRef<EventLog>('events.log', 'Append, query and subscribe to events');
+/** The events contract: the event log service and its hook. Its version moves with what it promises: a major version for a change that breaks its users. */
+export const EVENTS_CONTRACT = '1.0.0';
+
+export const eventLogRef = createServiceRef<EventLog>('events.log', 'Append, query and subscribe to events', EVENTS_CONTRACT);
 
 export const eventAppended = defineParallelHook<CodePiperEvent>({
   name: 'events.appended',

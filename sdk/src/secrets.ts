@@ -28,7 +28,10 @@ export interface SecretStore {
   list(): Promise<SecretInfo[]>;
 }
 
-export const secretStoreRef = createServiceRef<SecretStore>('secrets.store', 'Encrypted secrets: named user secrets and plugin keys');
+/** The secrets contract: the secret store service. Its version moves with what it promises: a major version for a change that breaks its users. */
+export const SECRETS_CONTRACT = '1.0.0';
+
+export const secretStoreRef = createServiceRef<SecretStore>('secrets.store', 'Encrypted secrets: named user secrets and plugin keys', SECRETS_CONTRACT);
 
 const SecretName = Type.String({ pattern: SECRET_NAME_PATTERN, maxLength: 128, description: 'Like an environment variable name' });
 const SecretInfoSchema = Type.Object({ name: Type.String(), createdAt: IsoTime, updatedAt: IsoTime });

@@ -157,7 +157,10 @@ export interface ProviderRegistry {
   list(): readonly SessionProvider[];
 }
 
-export const providerRegistryRef = createServiceRef<ProviderRegistry>('sessions.providers', 'Where provider plugins register');
+/** The sessions contract: its services (sessions.directory, sessions.control, sessions.providers), the provider contract and its hooks. Its version moves with what it promises: a major version for a change that breaks its users. */
+export const SESSIONS_CONTRACT = '1.0.0';
+
+export const providerRegistryRef = createServiceRef<ProviderRegistry>('sessions.providers', 'Where provider plugins register', SESSIONS_CONTRACT);
 
 /** Reads and updates session records; owned by the sessions plugin. */
 export interface SessionDirectory {
@@ -172,7 +175,7 @@ export interface SessionDirectory {
   endTurn(id: string, turn: TurnEnded): Promise<SessionRecord>;
 }
 
-export const sessionDirectoryRef = createServiceRef<SessionDirectory>('sessions.directory', 'Session records and status changes');
+export const sessionDirectoryRef = createServiceRef<SessionDirectory>('sessions.directory', 'Session records and status changes', SESSIONS_CONTRACT);
 
 /** The event type of a finished turn; its payload is a `TurnEnded`. */
 export const TURN_ENDED_EVENT = 'session.turn_ended';
@@ -202,7 +205,7 @@ export interface SessionControl {
   transcript(ref: string): Promise<TranscriptEntry[]>;
 }
 
-export const sessionControlRef = createServiceRef<SessionControl>('sessions.control', 'Start, type into and stop sessions');
+export const sessionControlRef = createServiceRef<SessionControl>('sessions.control', 'Start, type into and stop sessions', SESSIONS_CONTRACT);
 
 /** What the daemon is about to type into a session, for plugins to refuse. */
 export interface InputCheck {
