@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Plugins are written against the SDK only: a plugin may import node built-ins,
 // @codepiper/sdk, npm packages it lists itself, and its own files; never the
-// kernel (core/), another plugin, or a path outside its own package.
+// kernel (core/), another plugin, or a path outside its own package. Its tests
+// may also start the in-process test kernel (@codepiper/core/test-kernel).
 // Usage: node scripts/check-boundaries.mjs [WORKSPACE]  (this repository by default)
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,8 @@ const root = path.resolve(process.argv[2] ?? repoRoot);
 const pluginRoots = [...packagesUnder('plugins', root), ...packagesUnder('examples', root)];
 const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const TEST_KERNEL = '@codepiper/core/test-kernel';
+const isTest = (file) => /\.test\.(ts|tsx|mts|js|mjs)$/.test(file);
 const isSource = (name) => /\.(ts|tsx|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts');
 
 const violations = [];
@@ -33,6 +36,7 @@ for (const pkgDir of pluginRoots) {
       if (spec.startsWith('node:') || builtins.has(spec)) continue;
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
       if (name === '@codepiper/sdk') continue;
+      if (spec === TEST_KERNEL && isTest(file) && declared.has('@codepiper/core')) continue;
       if (name.startsWith('@codepiper/')) violations.push(`${where}; plugins may use only @codepiper/sdk`);
       else if (!declared.has(name)) violations.push(`${where}, which its package.json does not list`);
     }

@@ -17,7 +17,7 @@ import { describePlugin, loadListedPlugins, PluginLoadError } from './plugin-loa
 import { markDatabase, refuseLostDatabase } from './database-guard.js';
 import { lockHome, type HomeLock } from './home-lock.js';
 import { claimSocket } from './socket-claim.js';
-import { openStore, type KernelStore } from './store.js';
+import { IN_MEMORY, openStore, type KernelStore } from './store.js';
 
 export interface KernelOptions {
   plugins: readonly AnyPlugin[];
@@ -31,6 +31,8 @@ export interface KernelOptions {
   web?: WebFlags;
   /** Where notices for the person who started the daemon go (never the log); stderr by default. */
   notify?: (text: string) => void;
+  /** Keep the database in memory, gone when the kernel stops (the test kernel's). */
+  inMemoryDatabase?: boolean;
 }
 
 export interface WebFlags {
@@ -180,9 +182,13 @@ export class Kernel {
       this.registering = false;
     }
 
-    refuseLostDatabase(this.paths.home, this.paths.database);
-    this.store = await openStore(this.paths.database);
-    markDatabase(this.paths.home, this.paths.database);
+    if (this.options.inMemoryDatabase) {
+      this.store = await openStore(IN_MEMORY);
+    } else {
+      refuseLostDatabase(this.paths.home, this.paths.database);
+      this.store = await openStore(this.paths.database);
+      markDatabase(this.paths.home, this.paths.database);
+    }
     await runMigrations(
       this.store,
       loaded.map(({ plugin, migrations }) => ({ plugin: plugin.name, migrations })),

@@ -10,10 +10,15 @@ export interface KernelStore extends Store {
   close(): Promise<void>;
 }
 
+/** SQLite's name for a database that lives in memory only. */
+export const IN_MEMORY = ':memory:';
+
 /** Opens (creating it, mode 0600) the daemon's database on one connection in WAL mode, after checking it is sound. */
 export async function openStore(file: string): Promise<KernelStore> {
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
-  fs.chmodSync(file, 0o600);
+  if (file !== IN_MEMORY) {
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    fs.chmodSync(file, 0o600);
+  }
   const connection = await Connection.open(file);
   try {
     await connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');

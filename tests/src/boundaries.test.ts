@@ -12,17 +12,20 @@ function check(workspace: string): { code: number | null; stdout: string; stderr
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A workspace of plugin and example packages, each `{ dir: { 'package.json' deps, 'src/index.ts' text } }`. */
-function workspace(t: TestContext, packages: Record<string, { dependencies?: Record<string, string>; source: string }>): string {
+/** A workspace of plugin and example packages, each `{ dir: { 'package.json' deps, 'src/index.ts' text, 'src/index.test.ts' text } }`. */
+function workspace(t: TestContext, packages: Record<string, { dependencies?: Record<string, string>; source: string; test?: string }>): string {
   const root = tempHome();
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
-  for (const [dir, { dependencies = {}, source }] of Object.entries(packages)) {
+  for (const [dir, { dependencies = {}, source, test }] of Object.entries(packages)) {
     fs.mkdirSync(path.join(root, dir, 'src'), { recursive: true });
     fs.writeFileSync(path.join(root, dir, 'package.json'), JSON.stringify({ name: path.basename(dir), dependencies }));
     fs.writeFileSync(path.join(root, dir, 'src', 'index.ts'), source);
+    if (test !== undefined) fs.writeFileSync(path.join(root, dir, 'src', 'index.test.ts'), test);
   }
   return root;
 }
+
+const TEST_KERNEL_IMPORT = "import { createTestKernel } from '@codepiper/core/test-kernel';\n";
 
 describe('the plugin boundary check', () => {
   it('passes on this repository, examples included', () => {
@@ -34,13 +37,16 @@ describe('the plugin boundary check', () => {
     assert.equal(stdout.trim(), `plugin boundaries hold (${packages.length} packages checked)`);
   });
 
-  it('fails, naming each file and import, when a plugin or an example reaches past the SDK', (t) => {
+  it('fails, naming each file and import, when a plugin or an example reaches past the SDK (its tests may start the test kernel)', (t) => {
     const root = workspace(t, {
       'plugins/good': {
         dependencies: { '@codepiper/sdk': '*', yaml: '*' },
         source: "import fs from 'node:fs';\nimport { definePlugin } from '@codepiper/sdk';\nimport { parse } from 'yaml';\nimport { helper } from './helper.js';\n",
       },
       'plugins/into-core': { dependencies: { '@codepiper/sdk': '*' }, source: "import { Kernel } from '@codepiper/core';\n" },
+      'plugins/tested': { dependencies: { '@codepiper/sdk': '*', '@codepiper/core': '*' }, source: "import { definePlugin } from '@codepiper/sdk';\n", test: TEST_KERNEL_IMPORT },
+      'plugins/kernel-in-code': { dependencies: { '@codepiper/sdk': '*', '@codepiper/core': '*' }, source: TEST_KERNEL_IMPORT },
+      'plugins/kernel-undeclared': { dependencies: { '@codepiper/sdk': '*' }, source: '', test: TEST_KERNEL_IMPORT },
       'examples/sneaky': {
         dependencies: { '@codepiper/sdk': '*' },
         source: "import { SqliteEventLog } from '../../../plugins/good/src/index.js';\nconst lodash = await import('lodash');\n",
@@ -49,8 +55,10 @@ describe('the plugin boundary check', () => {
     const { code, stderr } = check(root);
     assert.equal(code, 1);
     assert.deepEqual(stderr.trim().split('\n'), [
-      'plugin boundary violations (3):',
+      'plugin boundary violations (5):',
       '  plugins/into-core/src/index.ts: imports "@codepiper/core"; plugins may use only @codepiper/sdk',
+      '  plugins/kernel-in-code/src/index.ts: imports "@codepiper/core/test-kernel"; plugins may use only @codepiper/sdk',
+      '  plugins/kernel-undeclared/src/index.test.ts: imports "@codepiper/core/test-kernel"; plugins may use only @codepiper/sdk',
       '  examples/sneaky/src/index.ts: imports "../../../plugins/good/src/index.js", outside its package',
       '  examples/sneaky/src/index.ts: imports "lodash", which its package.json does not list',
     ]);
