@@ -36,7 +36,7 @@ describe('program', () => {
   it('knows which group registers each command word, so a command line loads only its own', async () => {
     for (const group of COMMAND_GROUPS) {
       const alone = cac('codepiper');
-      (await group.load())(alone);
+      await (await group.load())(alone, []);
       const words = alone.commands.flatMap((command) => [command.name, ...command.aliasNames]);
       assert.deepEqual([...words].sort(), [...group.words].sort());
     }

@@ -4,7 +4,8 @@ import { acceptsRest, protectWords, unprotect } from './command-line.js';
 import { UsageError } from './errors.js';
 import { print, reportError } from './output.js';
 
-type Register = (cli: CAC) => void;
+/** Adds a group's commands; `argv` is the command line, for a group whose commands depend on what the daemon has installed. */
+type Register = (cli: CAC, argv: readonly string[]) => void | Promise<void>;
 
 /**
  * The commands, one group per module. A command line loads only the group its
@@ -45,7 +46,7 @@ function groupsFor(argv: readonly string[]): readonly CommandGroup[] {
 /** The program with the commands `argv` may run (all of them without `argv`). */
 export async function createProgram(argv?: readonly string[]): Promise<CAC> {
   const cli = cac('codepiper');
-  for (const register of await Promise.all((argv === undefined ? COMMAND_GROUPS : groupsFor(argv)).map((group) => group.load()))) register(cli);
+  for (const register of await Promise.all((argv === undefined ? COMMAND_GROUPS : groupsFor(argv)).map((group) => group.load()))) await register(cli, argv ?? []);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

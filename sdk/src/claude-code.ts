@@ -4,16 +4,16 @@ import { defineEndpoint } from './api.js';
 /** Options of the `claude-code` provider (`codepiper start -p claude-code --model M --permission-mode P --billing B --resume ID --trust`). */
 export const ClaudeCodeOptionsSchema = Type.Object(
   {
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' })),
-    permissionMode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z]+$', description: 'default, acceptEdits, plan, auto, bypassPermissions...' })),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$', description: 'The model the agent runs: sonnet, opus, a full model name' })),
+    permissionMode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z]+$', description: 'Claude Code’s permission mode: default, acceptEdits, plan, auto, bypassPermissions...' })),
     billing: Type.Optional(
       Type.Union([Type.Literal('subscription'), Type.Literal('api')], {
         default: 'subscription',
         description: 'subscription: ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN are removed from the session; api: they are kept',
       }),
     ),
-    resume: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$', description: 'A Claude Code session id to continue' })),
-    claude_bin: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The claude program for this session' })),
+    resume: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$', description: 'Continue the agent’s own conversation by its session id' })),
+    claude_bin: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The claude program for this session (default: the configured one)' })),
     trust: Type.Optional(Type.Boolean({ description: 'Answer Claude Code\'s "trust this folder?" question with yes; without it, a first prompt is never typed into that question' })),
   },
   { additionalProperties: false },

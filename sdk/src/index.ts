@@ -10,6 +10,7 @@ export * from './plugin.js';
 export * from './schemas.js';
 export * from './services.js';
 export * from './sessions.js';
+export * from './provider-options.js';
 export * from './store.js';
 export * from './version.js';
 export * from './terminal-provider.js';

@@ -247,9 +247,19 @@ export const sessionSecret = defineBailHook<SecretRequest, { value: string }>({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
 
+/** One option a provider takes at start (`options.<key>`), as clients offer it: a CLI flag, a form field. */
+export const ProviderOptionSchema = Type.Object({
+  key: Type.String(),
+  type: Type.Union([Type.Literal('string'), Type.Literal('boolean'), Type.Literal('number')]),
+  description: Type.String(),
+  choices: Type.Optional(Type.Array(Type.String(), { description: 'The only values it takes' })),
+});
+export type ProviderOption = Static<typeof ProviderOptionSchema>;
+
 export const ProviderInfoSchema = Type.Object({
   id: Type.String(),
   description: Type.String(),
+  options: Type.Array(ProviderOptionSchema, { description: 'What it takes at start, from its options schema; nothing for a provider without one' }),
   program: Type.Optional(
     Type.Object({
       command: Type.String({ description: 'The agent CLI as configured' }),

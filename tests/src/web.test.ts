@@ -123,7 +123,16 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
 
   test('start a shell session, type a command in the terminal and see its output', async () => {
     await page.getByRole('button', { name: 'New session' }).click();
+    // The form offers what the chosen provider's options schema declares, and nothing a provider does not take.
+    await page.getByLabel('Provider').selectOption('claude-code');
+    const billing = page.getByRole('combobox', { name: /^billing/ });
+    await billing.waitFor();
+    assert.deepEqual(await billing.locator('option').allInnerTexts(), ['(default)', 'subscription', 'api']);
+    assert.equal(await page.getByRole('checkbox', { name: /trust this folder/ }).count(), 1);
+    assert.equal(await page.getByRole('textbox', { name: /^model/ }).count(), 1);
     await page.getByLabel('Provider').selectOption('shell');
+    await billing.waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('textbox', { name: /^model/ }).count(), 0, 'a shell takes no options: no model field');
     await page.getByLabel('Directory').fill(workdir);
     await page.getByLabel('Name').fill('web-shell');
     await page.getByRole('button', { name: 'Start', exact: true }).click();

@@ -8,24 +8,11 @@ import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatAge, formatCommand, formatFields, formatTable, shortId, statusText } from '../format.js';
 import { printResult } from '../output.js';
+import { declareProviderFlags, installedProviderFlags, providerOptionValues } from '../provider-flags.js';
 
 interface JsonOption {
   json?: boolean;
 }
-
-/**
- * Provider options with a flag of their own: `--<key in kebab-case> <value>`
- * goes to the API as `options.<key>` (cac camel-cases flags back into keys).
- * The provider validates them.
- */
-const PROVIDER_OPTIONS = [
-  { key: 'model', description: 'Model for the agent (sent as options.model)' },
-  { key: 'permissionMode', description: 'Claude Code permission mode: default, acceptEdits, plan, bypassPermissions, auto' },
-  { key: 'billing', description: 'Claude Code billing: subscription (default; API keys removed from the session) or api' },
-  { key: 'resume', description: 'Continue an agent conversation by its own session id' },
-] as const;
-
-const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 interface StartOptions extends JsonOption {
   provider?: unknown;
@@ -33,7 +20,6 @@ interface StartOptions extends JsonOption {
   name?: unknown;
   env?: unknown;
   secret?: unknown;
-  trust?: unknown;
   '--': string[];
   [providerOption: string]: unknown;
 }
@@ -46,15 +32,6 @@ async function existingDirectory(dir: string): Promise<string> {
   });
   if (!info.isDirectory()) throw new Error(`"${absolute}" is not a directory`);
   return absolute;
-}
-
-function providerOptions(options: StartOptions): Record<string, string | boolean> | undefined {
-  const given: (readonly [string, string | boolean])[] = PROVIDER_OPTIONS.flatMap(({ key }) => {
-    const value = optionValue(options[key], flagOf(key));
-    return value === undefined ? [] : [[key, value] as const];
-  });
-  if (options.trust === true) given.push(['trust', true]);
-  return given.length > 0 ? Object.fromEntries(given) : undefined;
 }
 
 const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), s.cwd];
@@ -74,7 +51,9 @@ const sessionFields = (s: SessionRecord): string =>
     ...Object.entries(s.metadata).map(([key, value]) => [`metadata.${key}`, typeof value === 'string' ? value : String(JSON.stringify(value))] as const),
   ]);
 
-export function registerSessionCommands(cli: CAC): void {
+export async function registerSessionCommands(cli: CAC, argv: readonly string[]): Promise<void> {
+  // `start` takes each installed provider's options as flags, as the daemon describes them.
+  const flags = argv.find((arg) => !arg.startsWith('-')) === 'start' ? await installedProviderFlags() : [];
   const start = cli
     .command('start', 'Start a session: a provider’s program in a directory')
     .option('-p, --provider <provider>', 'Provider (required): shell, claude-code, codex...')
@@ -83,8 +62,7 @@ export function registerSessionCommands(cli: CAC): void {
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
     .option('--prompt <text>', 'A first prompt, typed once the agent can take input');
-  for (const { key, description } of PROVIDER_OPTIONS) start.option(`${flagOf(key)} <${key}>`, description);
-  start.option('--trust', 'Claude Code: answer its "trust this folder?" question with yes (sent as options.trust); without it a first prompt is never typed into that question');
+  declareProviderFlags(start, flags ?? []);
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
@@ -104,13 +82,19 @@ export function registerSessionCommands(cli: CAC): void {
           args: options['--'].length > 0 ? options['--'] : undefined,
           env: parseEnv(optionValues(options.env, '--env')),
           secrets: parseSecretNames(optionValues(options.secret, '--secret')),
-          options: providerOptions(options),
+          options: providerOptionValues(options, flags ?? [], provider),
           prompt: optionValue(options.prompt, '--prompt'),
         };
         const session = await connect().call(sessionEndpoints.start, { body });
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}`);
       }),
   );
+
+  if (!flags) {
+    start.example('  (each provider’s own options are listed here while the daemon runs: codepiper daemon --detach)');
+    // Without a daemon `start` fails for that, not for a provider's flag it cannot know.
+    start.allowUnknownOptions();
+  }
 
   cli
     .command('ls', 'List sessions, newest first (also: sessions)')

@@ -14,13 +14,29 @@ describe('the Parrot provider, loaded from config.yaml', () => {
   const screen = async (session: SessionRecord) => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
   const start = (args: string[] = []) => daemon.client.call(sessionEndpoints.start, { body: { provider: 'parrot', cwd: os.tmpdir(), args } });
 
-  it('is listed among the providers', async () => {
+  it('is listed among the providers, with the option its schema declares', async () => {
     const { providers } = await daemon.client.call(sessionEndpoints.providers);
-    assert.ok(providers.some((p) => p.id === 'parrot' && p.description === 'Parrot, the example terminal agent'));
+    const parrot = providers.find((p) => p.id === 'parrot');
+    assert.equal(parrot?.description, 'Parrot, the example terminal agent');
+    assert.deepEqual(parrot?.options, [{ key: 'loud', type: 'boolean', description: 'Parrot repeats in capitals' }]);
+  });
+
+  it('gives codepiper start a flag for its option, listed in --help and refused for other providers', async () => {
+    const help = await daemon.cli(['start', '--help']);
+    assert.match(help.stdout, /^ {2}--loud {2,}parrot: Parrot repeats in capitals$/m);
+    const started = await daemon.cli(['start', '-p', 'parrot', '-d', os.tmpdir(), '--loud', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    assert.ok(session.command.includes('--loud'), session.command.join(' '));
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
+
+    const refused = await daemon.cli(['start', '-p', 'shell', '-d', os.tmpdir(), '--loud']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--loud is an option of parrot, not of provider shell/);
   });
 
   it('starts Parrot, types a prompt, presses keys and stops it the way Parrot leaves', async () => {
-    const session = await start(['--loud']);
+    const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'parrot', cwd: os.tmpdir(), options: { loud: true } } });
     await waitFor('the prompt', async () => (await screen(session)).includes('parrot>'));
 
     await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'hello there' } });

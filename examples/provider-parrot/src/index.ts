@@ -27,9 +27,14 @@ export default definePlugin({
       // Parrot has no hooks to say a turn ended: its output going quiet does.
       idleAfterMs: ctx.config.idle_after_ms,
 
-      // `input.args` is what the user gave after `--`: `codepiper start -p parrot -- --loud`.
+      // Its options, declared once: `codepiper start --help` lists them, `start -p parrot --loud` takes them
+      // (as `options.loud`), the dashboard's start form offers them, and the daemon validates what is sent.
+      options: Type.Object({ loud: Type.Optional(Type.Boolean({ description: 'Parrot repeats in capitals' })) }, { additionalProperties: false }),
+
+      // `input.args` is what the user gave after `--`: `codepiper start -p parrot -- hello`.
       async startSession(input, launcher) {
-        await launcher.launch({ argv: [process.execPath, PARROT, ...input.args], metadata: { agent: 'parrot' } });
+        const loud = input.options.loud === true ? ['--loud'] : [];
+        await launcher.launch({ argv: [process.execPath, PARROT, ...loud, ...input.args], metadata: { agent: 'parrot' } });
       },
 
       sendText: (terminal, text, submit) => typeText(terminal, text, { submit }),

@@ -47,8 +47,8 @@ const ProviderCodexConfig = Type.Object({
 
 const CodexOptions = Type.Object(
   {
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' })),
-    resume: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F-]{36}$', description: 'Continue a Codex session by its own id' })),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$', description: 'The model the agent runs' })),
+    resume: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F-]{36}$', description: 'Continue the agent’s own conversation by its session id' })),
   },
   { additionalProperties: false },
 );

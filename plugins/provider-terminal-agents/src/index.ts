@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { createTerminalProvider, definePlugin, providerRegistryRef, type StartSessionInput } from '@codepiper/sdk';
 
 const ModelOption = Type.Object(
-  { model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]@-]+$' })) },
+  { model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]@-]+$', description: 'The model the agent runs' })) },
   { additionalProperties: false },
 );
 

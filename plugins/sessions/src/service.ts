@@ -6,6 +6,7 @@ import {
   badRequest,
   checkInput,
   CodePiperError,
+  describeProviderOptions,
   isFinished,
   KeyedLock,
   type EventLog,
@@ -547,13 +548,14 @@ export class SessionService implements SessionDirectory {
     };
   }
 
-  /** The installed providers; for those that run an agent CLI, where the daemon finds it. */
+  /** The installed providers with the options each takes; for those that run an agent CLI, where the daemon finds it. */
   async providers(): Promise<ProviderInfo[]> {
     return Promise.all(
-      this.deps.providers.list().map(async ({ id, description, program }) => {
+      this.deps.providers.list().map(async ({ id, description, program, options: schema }) => {
+        const options = describeProviderOptions(schema);
         const agent = program?.();
-        if (!agent) return { id, description };
-        return { id, description, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };
+        if (!agent) return { id, description, options };
+        return { id, description, options, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };
       }),
     );
   }

@@ -1,6 +1,6 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { isFinished, SESSION_STATUSES, sessionEndpoints, type SessionRecord } from '@codepiper/sdk/contracts';
+import { isFinished, SESSION_STATUSES, sessionEndpoints, type ProviderOption, type SessionRecord } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';
@@ -23,13 +23,17 @@ export function SessionsPage() {
     );
   });
 
+  const [provider, setProvider] = createSignal('');
+  const chosen = createMemo(() => (providers() ?? []).find((p) => p.id === (provider() || providers()?.[0]?.id)));
+
   const start = async (values: Record<string, string>) => {
+    const options = providerOptionValues(chosen()?.options ?? [], values);
     const session = await call(sessionEndpoints.start, {
       body: {
         provider: values.provider ?? '',
         cwd: values.cwd ?? '',
         ...(values.name ? { name: values.name } : {}),
-        ...(values.model ? { options: { model: values.model } } : {}),
+        ...(options ? { options } : {}),
         ...(values.prompt ? { prompt: values.prompt } : {}),
       },
     });
@@ -48,7 +52,7 @@ export function SessionsPage() {
         <ActionForm label="Start a session" submit="Start" action={start}>
           <label>
             Provider
-            <select name="provider" required>
+            <select name="provider" required onChange={(e) => setProvider(e.currentTarget.value)}>
               <For each={providers()}>{(p) => <option value={p.id} title={p.description}>{p.id}</option>}</For>
             </select>
           </label>
@@ -60,10 +64,7 @@ export function SessionsPage() {
             Name
             <input name="name" placeholder="optional" autocomplete="off" />
           </label>
-          <label>
-            Model
-            <input name="model" placeholder="optional, e.g. sonnet" autocomplete="off" />
-          </label>
+          <For each={chosen()?.options}>{(option) => <ProviderOptionField option={option} />}</For>
           <label class="wide">
             First prompt
             <textarea name="prompt" rows="2" placeholder="optional" />
@@ -115,4 +116,46 @@ function SessionRow(props: { session: SessionRecord }) {
       </Show>
     </li>
   );
+}
+
+/** A provider option's form field, named `option:KEY`: a checkbox, a choice or a text. */
+function ProviderOptionField(props: { option: ProviderOption }) {
+  const name = `option:${props.option.key}`;
+  // permissionMode, claude_bin: permission mode, claude bin
+  const title = props.option.key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`).replaceAll('_', ' ');
+  const label = props.option.description || title;
+  if (props.option.type === 'boolean') {
+    return (
+      <label class="check">
+        <input type="checkbox" name={name} /> {label}
+      </label>
+    );
+  }
+  return (
+    <label>
+      {title}
+      <Show
+        when={props.option.choices}
+        fallback={<input name={name} type={props.option.type === 'number' ? 'number' : 'text'} placeholder="optional" title={label} autocomplete="off" />}
+      >
+        {(choices) => (
+          <select name={name} title={label}>
+            <option value="">(default)</option>
+            <For each={choices()}>{(choice) => <option value={choice}>{choice}</option>}</For>
+          </select>
+        )}
+      </Show>
+    </label>
+  );
+}
+
+/** The filled-in option fields as the provider's `options`; undefined when none is. */
+function providerOptionValues(options: readonly ProviderOption[], values: Record<string, string>): Record<string, unknown> | undefined {
+  const given = options.flatMap((option): [string, unknown][] => {
+    const value = values[`option:${option.key}`];
+    if (value === undefined || value === '') return [];
+    if (option.type === 'boolean') return [[option.key, true]];
+    return [[option.key, option.type === 'number' ? Number(value) : value]];
+  });
+  return given.length > 0 ? Object.fromEntries(given) : undefined;
 }
