@@ -60,7 +60,7 @@ function runFile(file) {
       timedOut = true;
       process.kill(-child.pid, 'SIGKILL');
     }, fileTimeoutMs);
-    child.on('close', (code) => {
+    child.on('close', async (code) => {
       clearTimeout(timer);
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       console.log(`\n--- ${path.relative(root, file)} (${seconds} s)\n${Buffer.concat(output).toString().trimEnd()}`);
@@ -80,7 +80,7 @@ function runFile(file) {
         // node --test exits 1 on a failure; one its reporter did not see (lost output) must still count.
         result = { ...result, failures: [`${path.relative(root, file)}: exited with code ${code}, though no failing test was reported`] };
       }
-      const leaked = leftovers(`after ${path.relative(root, file)} (or the file beside it)`);
+      const leaked = await leftovers(`after ${path.relative(root, file)} (or the file beside it)`);
       result = { ...result, failures: [...result.failures, ...leaked] };
       resolve(result);
     });
@@ -98,26 +98,41 @@ async function runAll(testFiles) {
   return results;
 }
 
+/** How long a process whose test home is gone may take to finish exiting (a tmux server just told to) before it counts as left running. */
+const EXIT_GRACE_MS = 3000;
+
+/** The command line of a live process, or undefined (gone, or a zombie, whose command line is empty). */
+function commandOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Processes the tests left running: those whose command line names a test
  * home (`tempHome()` makes /tmp/cpt-*) that is gone, such as the tmux server of
  * a home whose daemon a test stopped: nothing would ever end them. (A home
- * that still exists may be another test run's, on the same machine.) Each is
- * printed, returned as a failure, and ended.
+ * that still exists may be another test run's, on the same machine.) One that
+ * is still exiting, as a test's cleanup removes its home, gets a grace. Each
+ * left is printed, returned as a failure, and ended.
  */
-function leftovers(when) {
-  const found = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let argv;
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    } catch {
-      continue; // it ended meanwhile
-    }
-    const command = argv.join(' ');
-    const home = command.match(/\/tmp\/cpt-[^/\s]+/)?.[0];
-    if (!home || existsSync(home)) continue;
-    found.push(`left running ${when}: pid ${pid}, ${command.slice(0, 160)}`);
+async function leftovers(when) {
+  let candidates = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      const command = commandOf(pid);
+      const home = command?.match(/\/tmp\/cpt-[^/\s]+/)?.[0];
+      return home && !existsSync(home) ? [{ pid, command }] : [];
+    });
+  const deadline = Date.now() + EXIT_GRACE_MS;
+  while (candidates.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    candidates = candidates.filter(({ pid, command }) => commandOf(pid) === command);
+  }
+  const found = candidates.map(({ pid, command }) => `left running ${when}: pid ${pid}, ${command.slice(0, 160)}`);
+  for (const { pid } of candidates) {
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {
@@ -130,7 +145,7 @@ function leftovers(when) {
 
 console.log(`\n==> tests (${files.length} files, each within ${fileTimeoutMs / 1000} s)`);
 const results = await runAll(files);
-const leaked = leftovers('after the last file');
+const leaked = await leftovers('after the last file');
 if (leaked.length > 0) results.push({ passed: 0, skipped: 0, failures: leaked });
 const total = { passed: 0, failed: 0, skipped: 0 };
 const quarantined = [];
