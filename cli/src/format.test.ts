@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAge, formatCommand, formatDuration, formatEvent, formatFields, formatTable, printable, statusText, summarizePayload } from './format.js';
+import { formatAge, formatAnswer, formatCommand, formatDuration, formatEvent, formatFields, formatTable, printable, statusText, summarizePayload } from './format.js';
 
 describe('formatTable', () => {
   it('pads every column but the last, two spaces apart', () => {
@@ -66,5 +66,19 @@ describe('summarizePayload / formatEvent', () => {
 
   it('printable leaves ordinary text alone', () => {
     assert.equal(printable('héllo → ✔'), 'héllo → ✔');
+  });
+});
+
+describe('formatAnswer', () => {
+  it('prints a list of objects, alone or as an object’s only field, as a table', () => {
+    const table = 'ID  NAME   LOUD\n1   polly  true\n2   -      {"a":1}';
+    assert.equal(formatAnswer({ parrots: [{ id: 1, name: 'polly', loud: true }, { id: 2, loud: { a: 1 } }] }), table);
+    assert.equal(formatAnswer([{ id: 1, name: 'polly', loud: true }, { id: 2, loud: { a: 1 } }]), table);
+    assert.equal(formatAnswer({ parrots: [] }), 'nothing');
+  });
+
+  it('prints an object as fields, anything else as JSON', () => {
+    assert.equal(formatAnswer({ name: 'polly', loud: false }), 'name:  polly\nloud:  false');
+    assert.equal(formatAnswer([1, 2]), '[\n  1,\n  2\n]');
   });
 });

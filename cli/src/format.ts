@@ -1,4 +1,4 @@
-import type { CodePiperEvent, SessionRecord } from '@codepiper/sdk';
+import { answerCell, answerColumns, answerFields, answerRows, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 
 /** Shows control characters as `\xNN` so that text from sessions cannot drive the terminal. */
 export const printable = (text: string): string =>
@@ -60,3 +60,20 @@ export function summarizePayload(payload: unknown, max = 120): string {
 /** `<time> <type> <payload summary>`: one line, for humans and `awk`. */
 export const formatEvent = (event: CodePiperEvent): string =>
   printable(`${event.ts} ${event.type} ${summarizePayload(event.payload)}`.trimEnd());
+
+/**
+ * An answer the CLI knows nothing about (a plugin's command) as text: a list
+ * of objects (alone or as an object's only field) as a table, an object as
+ * fields, anything else as JSON.
+ */
+export function formatAnswer(answer: unknown): string {
+  const rows = answerRows(answer);
+  if (rows) {
+    if (rows.length === 0) return 'nothing';
+    const columns = answerColumns(rows);
+    return formatTable(columns.map((column) => column.toUpperCase()), rows.map((row) => columns.map((column) => answerCell(row[column]))));
+  }
+  const fields = answerFields(answer);
+  if (fields && fields.length > 0) return formatFields(fields.map(([key, value]) => [key, answerCell(value)] as const));
+  return JSON.stringify(answer, null, 2);
+}

@@ -1,6 +1,7 @@
 import { cac, type CAC } from 'cac';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
 import { acceptsRest, protectWords, unprotect } from './command-line.js';
+import { registerContributedCommands } from './contributed-commands.js';
 import { UsageError } from './errors.js';
 import { print, reportError } from './output.js';
 
@@ -35,9 +36,11 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { words: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletionCommand },
 ];
 
+const firstWord = (argv: readonly string[]): string | undefined => argv.find((arg) => !arg.startsWith('-'));
+
 /** The groups a command line needs: none for a bare `--version`, one for a known command, else all. */
 function groupsFor(argv: readonly string[]): readonly CommandGroup[] {
-  const first = argv.find((arg) => !arg.startsWith('-'));
+  const first = firstWord(argv);
   if (first === undefined) return argv.some((arg) => arg === '--version' || arg === '-v') && !argv.some((arg) => arg === '--help' || arg === '-h') ? [] : COMMAND_GROUPS;
   const group = COMMAND_GROUPS.find((g) => g.words.includes(first));
   return group === undefined || first === 'completion' ? COMMAND_GROUPS : [group];
@@ -46,7 +49,10 @@ function groupsFor(argv: readonly string[]): readonly CommandGroup[] {
 /** The program with the commands `argv` may run (all of them without `argv`). */
 export async function createProgram(argv?: readonly string[]): Promise<CAC> {
   const cli = cac('codepiper');
-  for (const register of await Promise.all((argv === undefined ? COMMAND_GROUPS : groupsFor(argv)).map((group) => group.load()))) await register(cli, argv ?? []);
+  const groups = argv === undefined ? COMMAND_GROUPS : groupsFor(argv);
+  for (const register of await Promise.all(groups.map((group) => group.load()))) await register(cli, argv ?? []);
+  // A word no built-in command has, or the general help: perhaps a command a plugin of the running daemon adds.
+  if (argv !== undefined && groups === COMMAND_GROUPS && firstWord(argv) !== 'completion') await registerContributedCommands(cli);
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);

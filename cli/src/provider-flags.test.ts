@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProviderInfo } from '@codepiper/sdk';
+import { flagOf } from './field-flags.js';
 import { providerFlags, providerOptionValues } from './provider-flags.js';
 
 const providers: ProviderInfo[] = [
@@ -22,7 +23,7 @@ const flags = providerFlags(providers);
 describe('provider flags', () => {
   it('makes one flag per option key, kebab-cased, naming every provider that takes it', () => {
     assert.deepEqual(
-      flags.map((f) => [f.flag, f.providers.join(',')]),
+      flags.map((f) => [flagOf(f.key), f.providers.join(',')]),
       [
         ['--model', 'claude-code,codex'],
         ['--permission-mode', 'claude-code'],

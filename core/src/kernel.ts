@@ -5,6 +5,7 @@ import { ApiServer, type WebListener } from './api-server.js';
 import { isLoopback } from './host-names.js';
 import { ConfigError, loadConfig, type KernelConfig, type WebSettings } from './config.js';
 import { ServiceContainer } from './container.js';
+import { Contributions } from './contributions.js';
 import { serveDaemonEndpoints } from './daemon-endpoints.js';
 import { messageOf, StartRefused } from './errors.js';
 import { HookBus } from './hook-bus.js';
@@ -63,6 +64,7 @@ export class Kernel {
   readonly paths: KernelPaths;
   readonly hooks = new HookBus();
   readonly container = new ServiceContainer();
+  private readonly contributions = new Contributions();
   /** Resolves with the reason once the kernel has stopped, whoever stopped it. */
   readonly stopped: Promise<string>;
 
@@ -167,6 +169,7 @@ export class Kernel {
     });
     this.api = api;
     serveDaemonEndpoints(api, this.paths, control, { webUrl: () => this.webUrl, problems: this.problems });
+    this.contributions.serve(api);
 
     const loaded = plugins.map((plugin) => this.load(plugin, config.sections.get(plugin.name), api, control));
     this.registering = true;
@@ -210,6 +213,7 @@ export class Kernel {
     const { name } = plugin;
     const log = this.log.child({ plugin: name });
     const services = this.container.forPlugin(plugin);
+    const contributions = this.contributions.forPlugin(name);
     const migrations: Migration[] = [];
     const duringRegister = (what: string): void => {
       if (!this.registering) throw new Error(`plugin "${name}": ${what} is only possible during register`);
@@ -248,6 +252,16 @@ export class Kernel {
         handleFiles: (root) => {
           duringRegister('api.handleFiles');
           api.handleFiles(root);
+        },
+      },
+      contribute: {
+        command: (command) => {
+          duringRegister('contribute.command');
+          contributions.command(command);
+        },
+        page: (page) => {
+          duringRegister('contribute.page');
+          contributions.page(page);
         },
       },
       migrations: (list) => {

@@ -49,13 +49,21 @@ export class ApiClient {
     ...[input]: object extends Input<E> ? [Input<E>?] : [Input<E>]
   ): Promise<EndpointResponse<E>> {
     const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
-    const path = expandUrl(endpoint.url, i.params, i.query);
     const payload = i.body === undefined ? undefined : Buffer.from(JSON.stringify(i.body));
-    const response = await this.send(endpoint.method, path, payload, i.headers ?? {}, 'application/json');
+    return (await this.json(endpoint.method, expandUrl(endpoint.url, i.params, i.query), payload, i.headers ?? {})) as EndpointResponse<E>;
+  }
+
+  /** GETs a path the daemon itself described, a plugin's contributed command's (`/contributions`): its answer, untyped. */
+  get(url: string, params: Record<string, unknown> = {}, query: Record<string, unknown> = {}): Promise<unknown> {
+    return this.json('GET', expandUrl(url, params, query), undefined, {});
+  }
+
+  private async json(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>): Promise<unknown> {
+    const response = await this.send(method, path, payload, headers, 'application/json');
     const text = await readText(response);
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if ((response.statusCode ?? 500) >= 400) throw errorOf(response.statusCode ?? 500, parsed);
-    return parsed as EndpointResponse<E>;
+    return parsed;
   }
 
   /**

@@ -7,6 +7,8 @@ export * from './analytics.js';
 export * from './api.js';
 export * from './audit.js';
 export * from './auth.js';
+export * from './answers.js';
+export * from './contributions.js';
 export * from './daemon.js';
 export * from './errors.js';
 export * from './events.js';

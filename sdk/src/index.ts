@@ -1,5 +1,7 @@
 export * from './api.js';
 export * from './client.js';
+export * from './answers.js';
+export * from './contributions.js';
 export * from './daemon.js';
 export * from './errors.js';
 export * from './events.js';
@@ -10,7 +12,7 @@ export * from './plugin.js';
 export * from './schemas.js';
 export * from './services.js';
 export * from './sessions.js';
-export * from './provider-options.js';
+export * from './schema-fields.js';
 export * from './store.js';
 export * from './version.js';
 export * from './terminal-provider.js';

@@ -1,5 +1,6 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { ApiRegistrar } from './api.js';
+import type { PluginContributions } from './contributions.js';
 import type { PluginHooks } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { AnyServiceRef, ServiceRef } from './services.js';
@@ -69,6 +70,8 @@ export interface PluginContext<Config = Record<string, never>> {
   readonly services: PluginServices;
   /** Routes and WebSocket endpoints; usable during `register` only. */
   readonly api: ApiRegistrar;
+  /** CLI commands and dashboard pages this plugin adds; during `register` only. */
+  readonly contribute: PluginContributions;
   /** Declares this plugin's migrations; during `register` only. */
   migrations(list: readonly Migration[]): void;
   /** The database; usable from `start` on (migrations have run by then). */

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ERROR_CODES } from './errors.js';
 
 /** Schema helpers shared by every endpoint. */
@@ -21,3 +21,12 @@ export const ErrorBody = Type.Object(
 
 /** A valid environment variable name. */
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+/** One field of a schema as clients offer it (a CLI flag, a form field): a provider's start option, a contributed command's query parameter. */
+export const SchemaFieldSchema = Type.Object({
+  key: Type.String(),
+  type: Type.Union([Type.Literal('string'), Type.Literal('boolean'), Type.Literal('number')]),
+  description: Type.String(),
+  choices: Type.Optional(Type.Array(Type.String(), { description: 'The only values it takes' })),
+});
+export type SchemaField = Static<typeof SchemaFieldSchema>;

@@ -2,7 +2,7 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { defineEndpoint, defineSocketEndpoint } from './api.js';
 import { defineBailHook } from './hooks.js';
 import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
-import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok } from './schemas.js';
+import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok, SchemaFieldSchema } from './schemas.js';
 import { createServiceRef } from './services.js';
 
 export const SESSION_STATUSES = ['starting', 'running', 'working', 'idle', 'waiting', 'exited', 'crashed'] as const;
@@ -247,19 +247,10 @@ export const sessionSecret = defineBailHook<SecretRequest, { value: string }>({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
 
-/** One option a provider takes at start (`options.<key>`), as clients offer it: a CLI flag, a form field. */
-export const ProviderOptionSchema = Type.Object({
-  key: Type.String(),
-  type: Type.Union([Type.Literal('string'), Type.Literal('boolean'), Type.Literal('number')]),
-  description: Type.String(),
-  choices: Type.Optional(Type.Array(Type.String(), { description: 'The only values it takes' })),
-});
-export type ProviderOption = Static<typeof ProviderOptionSchema>;
-
 export const ProviderInfoSchema = Type.Object({
   id: Type.String(),
   description: Type.String(),
-  options: Type.Array(ProviderOptionSchema, { description: 'What it takes at start, from its options schema; nothing for a provider without one' }),
+  options: Type.Array(SchemaFieldSchema, { description: 'What it takes at start, from its options schema; nothing for a provider without one' }),
   program: Type.Optional(
     Type.Object({
       command: Type.String({ description: 'The agent CLI as configured' }),

@@ -26,6 +26,7 @@ const PAGES = [
   ['analytics', '#/analytics'],
   ['policies', '#/policies'],
   ['audit', '#/audit'],
+  ['plugin-page', '#/plugins/provider-parrot/parrots'],
   ['workflows', '#/workflows'],
 ] as const;
 const PASSWORD = 'a long and private passphrase';
@@ -78,7 +79,9 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-web-tests-0123456789', baseUrl: fake.url });
-    ({ daemon, url } = await startWebDaemon('', { CODEPIPER_CLAUDE_BIN: claudeBin }));
+    // A third party's plugin beside the built-in ones: its page joins the navigation.
+    const parrot = path.join(repoRoot, 'examples', 'provider-parrot', 'dist', 'index.js');
+    ({ daemon, url } = await startWebDaemon(`plugins:\n  - ${parrot}\n`, { CODEPIPER_CLAUDE_BIN: claudeBin }));
     mkdirSync(path.join(daemon.home, 'workflows'));
     cpSync(path.join(repoRoot, 'examples', 'workflows'), path.join(daemon.home, 'workflows'), { recursive: true });
     rmSync(SCREENSHOTS, { recursive: true, force: true });
@@ -224,6 +227,18 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
 
     await page.goto(`${url}/#/workflows`);
     await page.getByText('test-and-fix.yaml').waitFor();
+  });
+
+  test('a page a plugin adds is in the navigation and shows what its endpoint answers', async () => {
+    const polly = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'parrot', cwd: workdir, name: 'web-parrot', options: { loud: true } } });
+    await page.goto(`${url}/#/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Parrots' }).click();
+    await page.getByRole('heading', { name: 'Parrots' }).waitFor();
+    const row = page.locator('table.table tbody tr', { hasText: 'web-parrot' });
+    await row.waitFor();
+    assert.deepEqual(await page.locator('table.table thead th').allInnerTexts(), ['id', 'name', 'status', 'loud']);
+    assert.match(await row.innerText(), new RegExp(`${polly.id}\\s+web-parrot\\s+\\w+\\s+true`));
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: polly.id } });
   });
 
   test('a workflow started from the dashboard shows its steps live and is cancelled there', async () => {

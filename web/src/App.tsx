@@ -1,6 +1,6 @@
 import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
-import { createResource, Match, Show, Switch } from 'solid-js';
-import { approvalEndpoints, authEndpoints } from '@codepiper/sdk/contracts';
+import { createResource, For, Match, Show, Switch } from 'solid-js';
+import { approvalEndpoints, authEndpoints, contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/contracts';
 import { call, setSignedIn, signedIn } from './api.js';
 import { onEvents, debounce } from './live.js';
 import { PushToggle } from './components/PushToggle.jsx';
@@ -12,8 +12,16 @@ import { AnalyticsPage } from './pages/Analytics.jsx';
 import { PoliciesPage } from './pages/Policies.jsx';
 import { AuditPage } from './pages/Audit.jsx';
 import { WorkflowsPage, RunPage } from './pages/Workflows.jsx';
+import { PluginPage } from './pages/PluginPage.jsx';
 
-function Layout(props: RouteSectionProps) {
+/** What the daemon's plugins offer: a feature whose plugin is not loaded has no place in the navigation. */
+interface Features {
+  plugins: ReadonlySet<string>;
+  pages: readonly ContributedPage[];
+}
+
+function Layout(props: RouteSectionProps & { features: Features | undefined }) {
+  const loaded = (plugin: string) => props.features?.plugins.has(plugin) ?? true;
   const [pending, { refetch }] = createResource(async () => (await call(approvalEndpoints.list, { query: {} })).approvals.length);
   onEvents(['approval.'], debounce(() => void refetch()));
   const signOut = async () => {
@@ -29,16 +37,27 @@ function Layout(props: RouteSectionProps) {
         </A>
         <nav aria-label="Main">
           <A href="/" end>Sessions</A>
-          <A href="/approvals">
-            Approvals
-            <Show when={(pending() ?? 0) > 0}>
-              <span class="badge" aria-label={`${pending()} pending`}>{pending()}</span>
-            </Show>
-          </A>
-          <A href="/analytics">Analytics</A>
-          <A href="/policies">Policies</A>
-          <A href="/audit">Audit</A>
-          <A href="/workflows">Workflows</A>
+          <Show when={loaded('policies')}>
+            <A href="/approvals">
+              Approvals
+              <Show when={(pending() ?? 0) > 0}>
+                <span class="badge" aria-label={`${pending()} pending`}>{pending()}</span>
+              </Show>
+            </A>
+          </Show>
+          <Show when={loaded('analytics')}>
+            <A href="/analytics">Analytics</A>
+          </Show>
+          <Show when={loaded('policies')}>
+            <A href="/policies">Policies</A>
+          </Show>
+          <Show when={loaded('audit')}>
+            <A href="/audit">Audit</A>
+          </Show>
+          <Show when={loaded('workflows')}>
+            <A href="/workflows">Workflows</A>
+          </Show>
+          <For each={props.features?.pages}>{(page) => <A href={`/plugins/${page.plugin}/${page.id}`}>{page.title}</A>}</For>
         </nav>
         <PushToggle />
         <button class="link" onClick={() => void signOut()}>
@@ -56,6 +75,10 @@ export function App() {
   const [session, { refetch }] = createResource(() => call(authEndpoints.session));
   // A 401 from any call (an expired session) brings the sign-in screen back.
   const ready = () => signedIn() && session()?.stage === 'full';
+  const [features] = createResource(ready, async (): Promise<Features> => {
+    const [status, contributions] = await Promise.all([call(daemonEndpoints.status), call(contributionEndpoints.list)]);
+    return { plugins: new Set(status.plugins.map((p) => p.name)), pages: contributions.pages };
+  });
   return (
     <Switch fallback={<p class="center">Loading…</p>}>
       <Match when={session.error}>
@@ -72,7 +95,7 @@ export function App() {
         />
       </Match>
       <Match when={ready()}>
-        <HashRouter root={Layout}>
+        <HashRouter root={(props) => <Layout {...props} features={features()} />}>
           <Route path="/" component={SessionsPage} />
           <Route path="/sessions/:id" component={SessionPage} />
           <Route path="/approvals" component={ApprovalsPage} />
@@ -81,6 +104,7 @@ export function App() {
           <Route path="/audit" component={AuditPage} />
           <Route path="/workflows" component={WorkflowsPage} />
           <Route path="/workflows/runs/:id" component={RunPage} />
+          <Route path="/plugins/:plugin/:page" component={() => <PluginPage pages={features()?.pages ?? []} />} />
         </HashRouter>
       </Match>
     </Switch>

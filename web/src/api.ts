@@ -27,11 +27,18 @@ export { setSignedIn, signedIn };
  */
 export async function call<E extends AnyEndpoint>(endpoint: E, ...[input]: object extends Input<E> ? [Input<E>?] : [Input<E>]): Promise<EndpointResponse<E>> {
   const i = (input ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
-  const response = await fetch(expandUrl(endpoint.url, i.params, i.query), {
-    method: endpoint.method,
+  return (await request(endpoint.method, expandUrl(endpoint.url, i.params, i.query), i.body)) as EndpointResponse<E>;
+}
+
+/** GETs a path the daemon described itself (a plugin's contributed page): its answer, untyped. */
+export const getPath = (url: string): Promise<unknown> => request('GET', url, undefined);
+
+async function request(method: string, url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, {
+    method,
     credentials: 'same-origin',
-    headers: i.body === undefined ? {} : { 'content-type': 'application/json' },
-    body: i.body === undefined ? undefined : JSON.stringify(i.body),
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
@@ -40,7 +47,7 @@ export async function call<E extends AnyEndpoint>(endpoint: E, ...[input]: objec
     const error = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
     throw new ApiError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`, error?.details);
   }
-  return parsed as EndpointResponse<E>;
+  return parsed;
 }
 
 /** A WebSocket to a socket endpoint of this daemon (same origin, so the session cookie goes along). */

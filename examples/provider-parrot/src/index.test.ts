@@ -35,6 +35,35 @@ describe('the Parrot provider, loaded from config.yaml', () => {
     assert.match(refused.stderr, /--loud is an option of parrot, not of provider shell/);
   });
 
+  it('adds its commands to the CLI: listed in the help, arguments and flags from its endpoints, its answers printed', async () => {
+    const help = await daemon.cli(['--help']);
+    assert.match(help.stdout, /^ {2}parrots +List Parrot sessions, loud or not \(plugin provider-parrot\)$/m);
+    assert.match((await daemon.cli(['parrots', '--help'])).stdout, /--running +Only the parrots still running/);
+
+    const loud = JSON.parse((await daemon.cli(['start', '-p', 'parrot', '-d', os.tmpdir(), '-n', 'polly', '--loud', '--json'])).stdout) as SessionRecord;
+    const quiet = JSON.parse((await daemon.cli(['start', '-p', 'parrot', '-d', os.tmpdir(), '-n', 'quiet-polly', '--json'])).stdout) as SessionRecord;
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: quiet.id } });
+
+    const running = await daemon.cli(['parrots', '--running']);
+    assert.equal(running.code, 0, running.stderr);
+    const rows = running.stdout.trim().split('\n');
+    assert.match(rows[0]!, /^ID +NAME +STATUS +LOUD$/);
+    assert.equal(rows.length, 2, running.stdout);
+    const [, name, status, isLoud] = rows[1]!.split(/ +/);
+    // Parrot goes idle once its output is quiet (300 ms here): either way it still runs.
+    assert.deepEqual([name, ['running', 'idle'].includes(status!), isLoud], ['polly', true, 'true']);
+    const all = JSON.parse((await daemon.cli(['parrots', '--json'])).stdout) as { parrots: { name: string }[] };
+    assert.ok(['polly', 'quiet-polly'].every((n) => all.parrots.some((p) => p.name === n)), 'the killed one too, without --running');
+
+    const one = await daemon.cli(['parrot', loud.id.slice(0, 8)]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^name: +polly$/m);
+    const missing = await daemon.cli(['parrot', 'nosuchparrot']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /not found/);
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: loud.id } });
+  });
+
   it('starts Parrot, types a prompt, presses keys and stops it the way Parrot leaves', async () => {
     const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'parrot', cwd: os.tmpdir(), options: { loud: true } } });
     await waitFor('the prompt', async () => (await screen(session)).includes('parrot>'));

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider } from '@codepiper/sdk';
+import { defineEndpoint, definePlugin, notFound, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider, type SessionRecord } from '@codepiper/sdk';
 
 const PARROT = fileURLToPath(new URL('./parrot.js', import.meta.url));
 
@@ -11,6 +11,30 @@ interface PolicyDecisionPayload {
   reason: string;
   policy: string | null;
 }
+
+const ParrotSchema = Type.Object({ id: Type.String(), name: Type.String(), status: Type.String(), loud: Type.Boolean() });
+
+/** Parrot's own API: the CLI commands and the dashboard page it contributes call these. */
+export const parrotEndpoints = {
+  list: defineEndpoint({
+    method: 'GET',
+    url: '/parrots',
+    summary: 'Parrot sessions, loud or not',
+    tags: ['parrot'],
+    query: Type.Object({ running: Type.Optional(Type.Boolean({ description: 'Only the parrots still running' })) }),
+    response: Type.Object({ parrots: Type.Array(ParrotSchema) }),
+  }),
+  show: defineEndpoint({
+    method: 'GET',
+    url: '/parrots/:id',
+    summary: 'One Parrot session',
+    tags: ['parrot'],
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+    response: ParrotSchema,
+  }),
+};
+
+const asParrot = (session: SessionRecord) => ({ id: session.id, name: session.name, status: session.status, loud: session.command.includes('--loud') });
 
 export default definePlugin({
   name: 'provider-parrot',
@@ -53,5 +77,20 @@ export default definePlugin({
       },
     };
     ctx.services.get(providerRegistryRef).register(parrot);
+
+    const sessions = () => ctx.services.get(sessionDirectoryRef);
+    ctx.api.handle(parrotEndpoints.list, async ({ query }) => {
+      const parrots = (await sessions().list()).filter((s) => s.provider === 'parrot' && (!query.running || ['running', 'working', 'idle', 'waiting'].includes(s.status)));
+      return { parrots: parrots.map(asParrot) };
+    });
+    ctx.api.handle(parrotEndpoints.show, async ({ params }) => {
+      const session = await sessions().resolve(params.id);
+      if (session.provider !== 'parrot') throw notFound(`parrot ${params.id}`);
+      return asParrot(session);
+    });
+    // What Parrot adds to the CLI (`codepiper parrots`, `codepiper parrot ID`) and to the dashboard's navigation.
+    ctx.contribute.command({ name: 'parrots', description: 'List Parrot sessions, loud or not', endpoint: parrotEndpoints.list, examples: ['codepiper parrots --running'] });
+    ctx.contribute.command({ name: 'parrot', description: 'Show one Parrot session', endpoint: parrotEndpoints.show, examples: ['codepiper parrot 3f2a --json'] });
+    ctx.contribute.page({ id: 'parrots', title: 'Parrots', endpoint: parrotEndpoints.list });
   },
 });

@@ -6,7 +6,7 @@ import {
   badRequest,
   checkInput,
   CodePiperError,
-  describeProviderOptions,
+  describeFields,
   isFinished,
   KeyedLock,
   type EventLog,
@@ -552,7 +552,7 @@ export class SessionService implements SessionDirectory {
   async providers(): Promise<ProviderInfo[]> {
     return Promise.all(
       this.deps.providers.list().map(async ({ id, description, program, options: schema }) => {
-        const options = describeProviderOptions(schema);
+        const options = describeFields(schema);
         const agent = program?.();
         if (!agent) return { id, description, options };
         return { id, description, options, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };

@@ -1,6 +1,6 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { isFinished, SESSION_STATUSES, sessionEndpoints, type ProviderOption, type SessionRecord } from '@codepiper/sdk/contracts';
+import { isFinished, SESSION_STATUSES, sessionEndpoints, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';
@@ -119,7 +119,7 @@ function SessionRow(props: { session: SessionRecord }) {
 }
 
 /** A provider option's form field, named `option:KEY`: a checkbox, a choice or a text. */
-function ProviderOptionField(props: { option: ProviderOption }) {
+function ProviderOptionField(props: { option: SchemaField }) {
   const name = `option:${props.option.key}`;
   // permissionMode, claude_bin: permission mode, claude bin
   const title = props.option.key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`).replaceAll('_', ' ');
@@ -150,7 +150,7 @@ function ProviderOptionField(props: { option: ProviderOption }) {
 }
 
 /** The filled-in option fields as the provider's `options`; undefined when none is. */
-function providerOptionValues(options: readonly ProviderOption[], values: Record<string, string>): Record<string, unknown> | undefined {
+function providerOptionValues(options: readonly SchemaField[], values: Record<string, string>): Record<string, unknown> | undefined {
   const given = options.flatMap((option): [string, unknown][] => {
     const value = values[`option:${option.key}`];
     if (value === undefined || value === '') return [];

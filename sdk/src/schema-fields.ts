@@ -1,15 +1,15 @@
-import type { TObject, TSchema } from '@sinclair/typebox';
-import type { ProviderOption } from './sessions.js';
+import type { TSchema } from '@sinclair/typebox';
+import type { SchemaField } from './schemas.js';
 
 /**
- * The options a provider's schema declares, as clients offer them: a string
- * (with its choices when it is a union of literals), a boolean or a number.
- * A property of another shape is offered as a string; the provider's schema
- * still validates what is sent.
+ * The fields an object schema declares (a provider's options, an endpoint's
+ * query), as clients offer them: a string (with its choices when it is a
+ * union of string literals), a boolean or a number. A property of another
+ * shape is offered as a string; the schema still validates what is sent.
  */
-export function describeProviderOptions(schema: TObject | undefined): ProviderOption[] {
-  if (!schema) return [];
-  return Object.entries(schema.properties).map(([key, property]) => {
+export function describeFields(schema: TSchema | undefined): SchemaField[] {
+  const properties = (schema as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {};
+  return Object.entries(properties).map(([key, property]) => {
     const description = typeof property.description === 'string' ? property.description : '';
     const choices = literalChoices(property);
     if (choices) return { key, type: 'string', description, choices };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { describeProviderOptions } from './provider-options.js';
+import { describeFields } from './schema-fields.js';
 
-describe('describeProviderOptions', () => {
+describe('describeFields', () => {
   it('offers each property of the schema as a string (with its choices), a boolean or a number', () => {
     const schema = Type.Object({
       model: Type.Optional(Type.String({ description: 'The model' })),
@@ -13,7 +13,7 @@ describe('describeProviderOptions', () => {
       budget: Type.Number({ description: 'Dollars' }),
       tags: Type.Optional(Type.Array(Type.String())),
     });
-    assert.deepEqual(describeProviderOptions(schema), [
+    assert.deepEqual(describeFields(schema), [
       { key: 'model', type: 'string', description: 'The model' },
       { key: 'billing', type: 'string', description: 'Who pays', choices: ['subscription', 'api'] },
       { key: 'trust', type: 'boolean', description: 'Trust the folder' },
@@ -24,7 +24,7 @@ describe('describeProviderOptions', () => {
   });
 
   it('offers nothing for a provider without options, and no choices for a union that is not of string literals', () => {
-    assert.deepEqual(describeProviderOptions(undefined), []);
-    assert.deepEqual(describeProviderOptions(Type.Object({ size: Type.Union([Type.Literal(1), Type.Literal(2)]) })), [{ key: 'size', type: 'string', description: '' }]);
+    assert.deepEqual(describeFields(undefined), []);
+    assert.deepEqual(describeFields(Type.Object({ size: Type.Union([Type.Literal(1), Type.Literal(2)]) })), [{ key: 'size', type: 'string', description: '' }]);
   });
 });
