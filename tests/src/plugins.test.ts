@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { eventEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { contributionEndpoints, eventEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { startTestDaemon, waitFor } from '@codepiper/sdk/testing';
-import { cliPath, repoRoot } from './harness.js';
+import { cliPath, repoRoot, TestDaemon } from './harness.js';
 
 const fixture = (name: string): string => path.join(repoRoot, 'tests', 'fixtures', 'plugins', name);
 
@@ -43,5 +45,27 @@ describe('third-party plugins in a real daemon', () => {
       assert.ok(error.message.includes(`codepiper daemon: plugin "doomed" (${fixture('doomed.mjs')}) failed to start: the license server is unreachable`), error.message);
       return true;
     });
+  });
+
+  it('a plugin packed as a tarball and installed with npm into the home, listed by its package name, adds its provider, commands and page', async (t) => {
+    // As a user gets it: `npm pack` of the example and of the SDK it needs as a peer, installed where the daemon looks.
+    const packs = mkdtempSync(path.join(os.tmpdir(), 'cp-packs-'));
+    t.after(() => rmSync(packs, { recursive: true, force: true }));
+    const pack = (dir: string): string => execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: path.join(repoRoot, dir), encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    const tarballs = [pack('sdk'), pack(path.join('examples', 'provider-parrot'))];
+    const daemon = new TestDaemon();
+    t.after(() => daemon.dispose());
+    execFileSync('npm', ['install', '--prefix', daemon.home, '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', ...tarballs], { stdio: 'pipe' });
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'plugins:\n  - codepiper-plugin-parrot\n');
+    await daemon.start();
+
+    const started = await daemon.cli(['start', '-p', 'parrot', '-d', os.tmpdir(), '-n', 'packed', '--loud', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    assert.ok((JSON.parse(started.stdout) as SessionRecord).command.includes('--loud'));
+    const listed = await daemon.cli(['parrots', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as { parrots: { name: string; loud: boolean }[] }).parrots.map((p) => [p.name, p.loud]), [['packed', true]]);
+    const { pages } = await daemon.client.call(contributionEndpoints.list);
+    assert.deepEqual(pages.map((p) => [p.plugin, p.title, p.url]), [['provider-parrot', 'Parrots', '/parrots']]);
   });
 });
