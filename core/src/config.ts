@@ -1,8 +1,6 @@
 import fs from 'node:fs';
-import type { AnyPlugin } from '@codepiper/sdk';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from 'yaml';
+import { YamlError, YamlSource, type AnyPlugin } from '@codepiper/sdk';
+import { Type } from '@sinclair/typebox';
 import type { Env } from './paths.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -74,8 +72,18 @@ const KERNEL_KEYS = Object.keys(KernelSettings.properties);
 
 /** Reads `file` (a missing file is an empty one) and validates each section against its owner's schema. */
 export function loadConfig(file: string, plugins: readonly AnyPlugin[], env: Env): KernelConfig {
-  const source = new ConfigSource(file);
-  const root = source.root();
+  try {
+    return readConfig(file, plugins, env);
+  } catch (error) {
+    if (error instanceof YamlError) throw new ConfigError(error.source, error.key, error.message);
+    throw error;
+  }
+}
+
+function readConfig(file: string, plugins: readonly AnyPlugin[], env: Env): KernelConfig {
+  const source = new YamlSource(readIfExists(file) ?? '', file);
+  const root = source.value() ?? {};
+  if (!isRecord(root)) throw new ConfigError(file, undefined, `${file}: expected a mapping of settings`);
 
   const owners = new Set(plugins.map((plugin) => plugin.name));
   for (const key of Object.keys(root)) {
@@ -115,67 +123,6 @@ function logLevelFromEnv(env: Env): LogLevel | undefined {
   return level as LogLevel;
 }
 
-/** The parsed file, able to point at the line and column of any key. */
-class ConfigSource {
-  private readonly lines = new LineCounter();
-  private readonly document: Document;
-
-  constructor(private readonly file: string) {
-    this.document = parseDocument(readIfExists(file) ?? '', { lineCounter: this.lines });
-    const [error] = this.document.errors;
-    if (error) {
-      // yaml appends " at line L, column C:" and a code excerpt; the prefix says where already.
-      const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      throw new ConfigError(file, undefined, `${file}${this.position(error.pos[0])}: ${what}`);
-    }
-  }
-
-  root(): Record<string, unknown> {
-    const root: unknown = this.document.toJS() ?? {};
-    if (!isRecord(root)) throw new ConfigError(this.file, undefined, `${this.file}: expected a mapping of settings`);
-    return root;
-  }
-
-  /** Applies the schema's defaults to `value` and checks it; fails on the first error. */
-  validate<S extends TSchema>(schema: S, value: unknown, at: readonly string[]): Static<S> {
-    const withDefaults: unknown = Value.Default(schema, value);
-    const error = Value.Errors(schema, withDefaults).First();
-    if (error) this.fail([...at, ...pointerKeys(error.path)], describe(error));
-    return withDefaults as Static<S>;
-  }
-
-  fail(keys: readonly string[], message: string): never {
-    const key = keys.join('.');
-    throw new ConfigError(this.file, key, `${this.file}${this.position(this.offsetOf(keys))}: ${key}: ${message}`);
-  }
-
-  /** Where the deepest existing node along `keys` starts: the key itself for a mapping entry. */
-  private offsetOf(keys: readonly string[]): number | undefined {
-    let node: unknown = this.document.contents;
-    let offset: number | undefined;
-    for (const key of keys) {
-      if (isMap(node)) {
-        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
-        if (!pair) break;
-        offset = (pair.key as Scalar).range?.[0];
-        node = pair.value;
-      } else if (isSeq(node) && isNode(node.items[Number(key)])) {
-        node = node.items[Number(key)];
-        offset = (node as Node).range?.[0];
-      } else {
-        break;
-      }
-    }
-    return offset;
-  }
-
-  private position(offset: number | undefined): string {
-    if (offset === undefined) return '';
-    const { line, col } = this.lines.linePos(offset);
-    return `:${line}:${col}`;
-  }
-}
-
 function readIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -190,24 +137,3 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** `/a/0/b~1c` → `['a', '0', 'b/c']` */
-function pointerKeys(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function describe(error: ValueError): string {
-  switch (error.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'missing; this setting is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return 'unknown setting';
-  }
-  const choices = (error.schema.anyOf as TSchema[] | undefined)?.map((option) => option.const as unknown);
-  const expected =
-    error.type === ValueErrorType.Union && choices?.every((choice) => choice !== undefined)
-      ? `expected one of ${choices.map((choice) => JSON.stringify(choice)).join(', ')}`
-      : error.message.charAt(0).toLowerCase() + error.message.slice(1);
-  return `${expected}, got ${JSON.stringify(error.value)}`;
-}

@@ -34,3 +34,4 @@ export * from './auth.js';
 export * from './notifications.js';
 export * from './locks.js';
 export * from './refs.js';
+export * from './yaml-source.js';

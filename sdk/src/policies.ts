@@ -160,7 +160,10 @@ export const policyEndpoints = {
     control: true,
     summary: 'Import a policy set (YAML or JSON: a list, or {policies: [...]}); a policy with an existing name replaces it. All or nothing.',
     tags: ['policies'],
-    body: Type.Object({ source: Type.String({ maxLength: 1048576 }) }, { additionalProperties: false }),
+    body: Type.Object(
+      { source: Type.String({ maxLength: 1048576 }), name: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Where it came from (a file name), for the line:column of an error' })) },
+      { additionalProperties: false },
+    ),
     response: Type.Object({ created: Type.Integer(), replaced: Type.Integer(), policies: Type.Array(PolicySchema) }),
   }),
   export: defineEndpoint({

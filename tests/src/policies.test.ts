@@ -94,7 +94,7 @@ describe('permission policies through the CLI', () => {
     writeFileSync(badSet, 'policies:\n  - {name: fine, action: allow, tool: Read}\n  - {name: broken, action: perhaps, tool: Bash}\n');
     const imported = await cli(['policy', 'import', badSet]);
     assert.notEqual(imported.code, 0);
-    assert.match(imported.stderr, /policy 2 \("broken"\): action/);
+    assert.ok(imported.stderr.includes(`${badSet}:3:20: policies.1.action: expected one of "allow", "deny", "ask", got "perhaps"`), imported.stderr);
     assert.deepEqual(await policies(), [], 'nothing stored');
   });
 

@@ -227,7 +227,7 @@ async function policyCommand(action: string, id: string | undefined, options: Po
     }
     case 'import': {
       if (id === undefined) throw new UsageError('policy import needs a FILE (YAML)');
-      const result = await client.call(policyEndpoints.import, { body: { source: await readUserFile(id) } });
+      const result = await client.call(policyEndpoints.import, { body: { source: await readUserFile(id), name: id } });
       printResult(result, options.json, (r) => `imported ${r.policies.length} ${r.policies.length === 1 ? 'policy' : 'policies'} from ${id} (${r.created} new, ${r.replaced} replaced)`);
       return 0;
     }

@@ -172,7 +172,7 @@ export default definePlugin({
     ctx.api.handle(policyEndpoints.enable, ({ params, origin }) => setEnabled(params.id, true, origin));
     ctx.api.handle(policyEndpoints.disable, ({ params, origin }) => setEnabled(params.id, false, origin));
     ctx.api.handle(policyEndpoints.test, ({ body }) => running().test(body.tool, body.args, body.session));
-    ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source));
+    ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source, body.name));
     ctx.api.handle(policyEndpoints.export, async () => running().exportSet());
 
     const resolveSession = async (idOrPrefix: string): Promise<string> => (await ctx.services.get(sessionDirectoryRef).resolve(idOrPrefix)).id;

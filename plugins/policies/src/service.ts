@@ -14,9 +14,10 @@ import {
   type PolicyUpdate,
   type Queryable,
   type Store,
+  YamlError,
+  YamlSource,
 } from '@codepiper/sdk';
-import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { loadBashGrammar } from './bash-grammar.js';
 import { CONTROL_PLANE_GUARD, CONTROL_PLANE_REASON, type ControlPlaneGuard } from './control-plane.js';
 import { PolicyEngine, PolicyError, validateMatch, type Decision, type PolicyAction } from './engine.js';
@@ -61,6 +62,11 @@ const BUILTIN_PREFIX = 'builtin:';
 
 const builtinRefused = (p: Policy, what: string): CodePiperError =>
   new CodePiperError('builtin_policy', `${p.name} is built in: it cannot be ${what}; \`codepiper policy disable ${p.name}\` turns it off`);
+
+/** A policy set that does not parse or validate is the client's error (400), its message saying where. */
+const asBadRequest = (error: unknown): unknown => (error instanceof YamlError ? badRequest(error.message) : error);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const invalid = (error: unknown): never => {
   if (error instanceof PolicyError) throw new CodePiperError('invalid_policy', error.message);
@@ -245,26 +251,32 @@ export class PolicyService {
     await this.reload();
   }
 
-  /** Parses a policy set (YAML or JSON): a list, or `{policies: [...]}`; all are checked before any is stored. */
-  async importSet(source: string): Promise<{ created: number; replaced: number; policies: Policy[] }> {
-    let doc: unknown;
+  /**
+   * Parses a policy set (YAML or JSON): a list, or `{policies: [...]}`; all
+   * are checked before any is stored, an error pointing at its line and
+   * column in `name` (the file it came from).
+   */
+  async importSet(text: string, name = 'policy set'): Promise<{ created: number; replaced: number; policies: Policy[] }> {
+    let source: YamlSource;
     try {
-      doc = parseYaml(source);
+      source = new YamlSource(text, name);
     } catch (error) {
-      throw badRequest(`the policy set is not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+      throw asBadRequest(error);
     }
-    const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { policies?: unknown }).policies) ? (doc as { policies: unknown[] }).policies : undefined;
-    if (!list) throw badRequest('a policy set is a list of policies, or an object with a "policies" list');
+    const doc = source.value();
+    const listed = Array.isArray(doc) ? { list: doc as unknown[], at: [] } : isRecord(doc) && Array.isArray(doc.policies) ? { list: doc.policies as unknown[], at: ['policies'] } : undefined;
+    if (!listed) throw badRequest(`${name}: a policy set is a list of policies, or an object with a "policies" list`);
     const prepared: Omit<Policy, 'createdAt' | 'updatedAt'>[] = [];
     const names = new Set<string>();
-    for (const [i, entry] of list.entries()) {
-      const where = `policy ${i + 1}${typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string' ? ` ("${(entry as { name: string }).name}")` : ''}`;
-      if (!Value.Check(PolicyInputSchema, entry)) {
-        const first = Value.Errors(PolicyInputSchema, entry).First();
-        const field = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : '';
-        throw badRequest(`${where}: ${field ? `${field}: ` : ''}${first?.message ?? 'invalid'}${field === 'action' ? ' (allow, deny or ask)' : ''}`);
+    for (const [i, entry] of listed.list.entries()) {
+      const at = [...listed.at, i];
+      let input: PolicyInput;
+      try {
+        input = source.validate(PolicyInputSchema, entry, at);
+      } catch (error) {
+        throw asBadRequest(error);
       }
-      const input = entry;
+      const where = `${name}: policy ${i + 1}${input.name === undefined ? '' : ` ("${input.name}")`}`;
       const existing = input.name === undefined ? undefined : this.policies.find((p) => p.name === input.name && !p.builtin);
       let p: Omit<Policy, 'createdAt' | 'updatedAt'>;
       try {
