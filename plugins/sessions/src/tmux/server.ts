@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { constants as fsConstants, existsSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyedLock, type KeyName, type Logger, type Screen } from '@codepiper/sdk';
@@ -10,7 +10,12 @@ import { TmuxError } from './errors.js';
 import { tmuxKey } from './keys.js';
 import { escapeFormat, hexArgs, parseTmuxVersion, quote, quoteWord, type TmuxVersion } from './protocol.js';
 import { PanePipe } from './pane-pipe.js';
+import { adoptDaemonEnv, environmentChanges, tmuxEnv } from './environment.js';
+import { PANE_FORMAT, parseRecords, type TmuxSessionInfo } from './records.js';
+import { assertDirectory, assertExecutable, assertPane, assertSessionName, assertSize } from './requests.js';
 import { SessionWatch, type WatchOptions } from './watch.js';
+
+export type { TmuxSessionInfo } from './records.js';
 
 /** How long a kill waits for a watcher to receive what the session already printed. */
 const WATCH_DRAIN_TIMEOUT_MS = 10_000;
@@ -50,18 +55,6 @@ export interface CreatedSession {
   pid: number;
 }
 
-export interface TmuxSessionInfo {
-  name: string;
-  paneId: string;
-  pid: number | null;
-  /** The program has ended; the pane stays (remain-on-exit) with its last screen. */
-  dead: boolean;
-  exitCode: number | null;
-  /** Number of the signal that ended the program. */
-  signal: number | null;
-  width: number;
-  height: number;
-}
 
 export interface PaneDiedEvent {
   session: string;
@@ -95,9 +88,6 @@ export interface CaptureOptions {
 export const CONTROL_SESSION = '_codepiper';
 export const MIN_TMUX = { major: 3, minor: 2 } as const;
 
-const SESSION_NAME = /^[A-Za-z0-9_-]{1,100}$/;
-const PANE_ID = /^%\d+$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_BIN = '/usr/bin/env';
 /**
  * Bytes per `send-keys -H` command. tmux's parser overflows past ~10000
@@ -127,17 +117,6 @@ const EXIT_WAIT_TIMEOUT_MS = 2 ** 31 - 1;
 const EXIT_WAITER_RESTART_MS = 1_000;
 /** While programs run, how often the server is made to reap (see nudgeReaper): a missed SIGCHLD costs at most this. */
 const REAP_TICK_MS = 40;
-/** Session names cannot contain `:` or `.` (tmux replaces them), so these delimit fields and records. */
-const PANE_FORMAT = [
-  '#{session_name}',
-  '#{pane_id}',
-  '#{pane_pid}',
-  '#{pane_dead}',
-  '#{pane_dead_status}',
-  '#{pane_dead_signal}',
-  '#{pane_width}',
-  '#{pane_height}',
-].join(':');
 
 const SETUP = [
   'set-option -s escape-time 0',
@@ -878,118 +857,8 @@ export class TmuxServer {
   }
 }
 
-/** Variables of the daemon that must not reach sessions: `CODEPIPER_HOME` would lead a program to the daemon's socket. */
-const DAEMON_VARIABLE = /^CODEPIPER_/;
-
-/**
- * The daemon's environment without the variables that would tie tmux to the
- * user's own server, nor the daemon's own: panes inherit the server's.
- */
-function tmuxEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.TMUX;
-  delete env.TMUX_PANE;
-  for (const key of Object.keys(env)) if (DAEMON_VARIABLE.test(key)) delete env[key];
-  return env;
-}
-
-/**
- * Makes the server's global environment, which new sessions start from, the
- * daemon's (`env`). A server an earlier daemon started still holds that
- * daemon's: a daemon restarted with a new ANTHROPIC_BASE_URL would otherwise
- * give new sessions the old one, and a variable since unset would live on.
- */
-async function adoptDaemonEnv(client: ControlClient, env: NodeJS.ProcessEnv): Promise<void> {
-  const wanted = Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && ENV_NAME.test(entry[0]));
-  const held = (await client.command('show-environment -g')).map((line) => /^-?([^=]+)/.exec(line)?.[1] ?? '');
-  // A name misread from a multi-line value is unknown to tmux: its error is of no consequence.
-  const gone = held.filter((name) => ENV_NAME.test(name) && env[name] === undefined);
-  await Promise.all([
-    ...wanted.map(([name, value]) => client.command(`set-environment -g ${name} ${quoteWord(value)}`)),
-    ...gone.map((name) => client.command(`set-environment -g -u ${name}`).catch(() => undefined)),
-  ]);
-}
-
-/** new-session's `-e NAME=value` pairs, the names `env -u` removes, and the names to forget once the program runs. */
-function environmentChanges(
-  env: Readonly<Record<string, string | null>>,
-  sessionEnv: Readonly<Record<string, string>>,
-): { additions: string[]; removals: string[]; transient: string[] } {
-  const additions: string[] = [];
-  const removals: string[] = [];
-  const transient: string[] = [];
-  for (const [key, value] of Object.entries({ ...env, ...sessionEnv })) {
-    if (!ENV_NAME.test(key)) throw new TmuxError('invalid_request', `invalid environment variable name ${JSON.stringify(key)}`);
-    if (value === null) removals.push(key);
-    else if (value.includes('\0')) throw new TmuxError('invalid_request', `the value of ${key} contains a NUL byte`);
-    else additions.push(`${key}=${value}`);
-    if (value !== null && !Object.hasOwn(sessionEnv, key)) transient.push(key);
-  }
-  return { additions, removals, transient };
-}
-
-function parseRecords(lines: readonly string[]): TmuxSessionInfo[] {
-  const records: TmuxSessionInfo[] = [];
-  for (const line of lines) {
-    const fields = line.split(':');
-    if (fields.length !== 8) continue;
-    const [name, paneId, pid, dead, status, signal, width, height] = fields as [string, string, string, string, string, string, string, string];
-    const int = (text: string): number | null => (/^\d+$/.test(text) ? Number(text) : null);
-    records.push({
-      name,
-      paneId,
-      pid: int(pid),
-      dead: dead === '1',
-      exitCode: int(status),
-      signal: int(signal),
-      width: int(width) ?? 0,
-      height: int(height) ?? 0,
-    });
-  }
-  return records;
-}
-
 function trimTrailingBlank(lines: readonly string[]): string[] {
   let end = lines.length;
   while (end > 0 && lines[end - 1]!.trim() === '') end--;
   return lines.slice(0, end);
-}
-
-function assertSessionName(name: string): void {
-  if (typeof name !== 'string' || !SESSION_NAME.test(name)) {
-    throw new TmuxError('invalid_request', `invalid tmux session name ${JSON.stringify(name)}: use 1-100 of A-Z a-z 0-9 _ -`);
-  }
-}
-
-function assertPane(pane: string): void {
-  if (typeof pane !== 'string' || !PANE_ID.test(pane)) throw new TmuxError('invalid_request', `invalid tmux pane id ${JSON.stringify(pane)}`);
-}
-
-function assertSize(cols: number, rows: number): void {
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > 10_000 || rows > 10_000) {
-    throw new TmuxError('invalid_request', `invalid terminal size ${cols}x${rows}`);
-  }
-}
-
-async function assertDirectory(cwd: string): Promise<void> {
-  if (typeof cwd !== 'string' || !path.isAbsolute(cwd) || cwd.includes('\0')) throw new TmuxError('invalid_request', `the working directory must be an absolute path: ${JSON.stringify(cwd)}`);
-  const info = await stat(cwd).catch(() => undefined);
-  if (!info?.isDirectory()) throw new TmuxError('invalid_request', `the working directory does not exist: ${cwd}`);
-}
-
-/** Fails early, with a clear message, when the program cannot be found (tmux would only show a dead pane). */
-async function assertExecutable(program: string, cwd: string, pathVar: string | undefined): Promise<void> {
-  const executable = (file: string): Promise<boolean> =>
-    access(file, fsConstants.X_OK).then(
-      () => stat(file).then((s) => s.isFile()),
-      () => false,
-    );
-  if (program.includes('/')) {
-    if (await executable(path.resolve(cwd, program))) return;
-  } else {
-    for (const dir of (pathVar ?? '').split(path.delimiter)) {
-      if (await executable(path.resolve(cwd, dir || '.', program))) return;
-    }
-  }
-  throw new TmuxError('invalid_request', `command not found: ${program}`);
 }
