@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ForeachStep, IfStep, LogStep, ParallelStep, SessionPromptStep, SessionStep, SetStep, ShellStep, Step, StepBase, WaitFor, Workflow, WorkflowError } from './ast.js';
 import { ConditionError, conditionReferences, parseCondition, type Condition } from './condition.js';
-import { parseDuration } from './duration.js';
 import { parseTemplate, TemplateError } from './interpolate.js';
 import { shellScript } from './shell.js';
+import { kindOf, NodeReader } from './yaml-nodes.js';
 
 /*
  * Validation rules for references (`${x.field}`), decided here and documented
@@ -67,35 +67,7 @@ const cloneScope = (scope: Scope): Scope => ({ definite: new Map(scope.definite)
 /** Ids a scope gained since `before`. */
 const gained = (scope: Scope, before: Scope): Map<string, IdKind> => new Map([...scope.definite].filter(([id]) => !before.definite.has(id)));
 
-/** Where an offset inside a scalar's value lies in the source. */
-function scalarOffset(source: string, node: Scalar, index: number): number {
-  const [start, end] = node.range ?? [0, 0];
-  if (index <= 0 && node.type !== 'QUOTE_DOUBLE' && node.type !== 'QUOTE_SINGLE') return start;
-  const raw = source.slice(start, end);
-  const value = typeof node.value === 'string' ? node.value : String(node.value);
-  let p = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? raw.indexOf('\n') + 1 : 0;
-  for (let k = 0; k < value.length; k++) {
-    if (node.type === 'QUOTE_DOUBLE' && raw[p] === '\\') {
-      if (k === index) return start + p;
-      const kind = raw[p + 1];
-      p += kind === 'x' ? 4 : kind === 'u' ? 6 : kind === 'U' ? 10 : 2;
-      continue;
-    }
-    if (node.type === 'QUOTE_SINGLE' && raw[p] === "'" && raw[p + 1] === "'") {
-      if (k === index) return start + p;
-      p += 2;
-      continue;
-    }
-    const found = raw.indexOf(value[k] as string, p);
-    if (found < 0) return start;
-    if (k === index) return start + found;
-    p = found + 1;
-  }
-  return start + Math.min(p, raw.length);
-}
-
-class Validator {
-  readonly errors: (WorkflowError & { offset: number })[] = [];
+class Validator extends NodeReader {
   private readonly seenIds = new Map<string, string>();
   private readonly knownVars = new Set<string>();
   /** Names the file reads as `${env.NAME}`: what a client sends with a run. */
@@ -104,64 +76,13 @@ class Validator {
   private depth = 0;
 
   constructor(
-    private readonly source: string,
-    private readonly lines: LineCounter,
-    private readonly doc: Document,
+    source: string,
+    lines: LineCounter,
+    doc: Document,
     /** Every id in the file, to tell "does not exist" from "has not run yet". */
     private readonly allIds: ReadonlySet<string>,
-  ) {}
-
-  errorAt(offset: number, path: string, message: string): void {
-    const { line, col } = this.lines.linePos(offset);
-    this.errors.push({ path, line, column: col, message, offset });
-  }
-
-  error(node: Node | null | undefined, path: string, message: string, fallback = 0): void {
-    this.errorAt(node?.range?.[0] ?? fallback, path, message);
-  }
-
-  resolve(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
-    return (node as Node | null) ?? null;
-  }
-
-  /** The map's entries by key; reports non-string and unknown keys. */
-  entries(map: YAMLMap, path: string, allowed: readonly string[] | undefined, what: string): Map<string, { key: Scalar; value: Node | null; pair: Pair }> {
-    const out = new Map<string, { key: Scalar; value: Node | null; pair: Pair }>();
-    for (const pair of map.items) {
-      const key = pair.key as Node | null;
-      if (!isScalar(key) || typeof key.value !== 'string') {
-        this.error(key, path, `keys of ${what} must be names`, map.range?.[0]);
-        continue;
-      }
-      if (allowed && !allowed.includes(key.value)) {
-        this.error(key, join(path, key.value), `unknown field "${key.value}" for ${what} (expected one of: ${allowed.join(', ')})`);
-        continue;
-      }
-      out.set(key.value, { key, value: this.resolve(pair.value), pair });
-    }
-    return out;
-  }
-
-  /** A string field; numbers and booleans count when `coerce`. */
-  string(node: Node | null, path: string, options: { coerce?: boolean; nonEmpty?: boolean } = {}): string | undefined {
-    if (isScalar(node) && typeof node.value === 'string') {
-      if (options.nonEmpty && node.value.trim() === '') {
-        this.error(node, path, 'must not be empty');
-        return undefined;
-      }
-      return node.value;
-    }
-    if (options.coerce && isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')) return String(node.value);
-    this.error(node, path, `must be a string, not ${kindOf(node)}`);
-    return undefined;
-  }
-
-  /** A true/false field (YAML `true`/`false`; not a string or a reference). */
-  boolean(node: Node | null, path: string): boolean | undefined {
-    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
-    this.error(node, path, `must be true or false, not ${kindOf(node)}`);
-    return undefined;
+  ) {
+    super(source, lines, doc);
   }
 
   /** Checks the `${...}` references of a string node's value. */
@@ -174,11 +95,6 @@ class Validator {
       if (!(error instanceof TemplateError)) throw error;
       this.errorAt(this.offsetIn(node, error.offset), path, error.message);
     }
-  }
-
-  offsetIn(node: Node | null, index: number): number {
-    if (isScalar(node)) return scalarOffset(this.source, node, index);
-    return node?.range?.[0] ?? 0;
   }
 
   reference(ref: readonly string[], offset: number, path: string, scope: Scope): void {
@@ -208,13 +124,6 @@ class Validator {
     if (maybe !== undefined) this.errorAt(offset, path, `${whole}: step "${head}" may not have run at this point (${maybe})`);
     else if (this.allIds.has(head)) this.errorAt(offset, path, `${whole}: step "${head}" has not run at this point (it comes later, or in another branch of a parallel step)`);
     else this.errorAt(offset, path, `${whole}: no step has id "${head}"`);
-  }
-
-  duration(node: Node | null, path: string): number | undefined {
-    const text = isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number') ? String(node.value) : undefined;
-    const ms = text === undefined ? undefined : parseDuration(text);
-    if (ms === undefined) this.error(node, path, `bad duration ${text === undefined ? kindOf(node) : JSON.stringify(text)}: write a number with a unit, e.g. 500ms, 30s, 5m, 1h or 1m30s`);
-    return ms;
   }
 
   workflow(file: string | undefined): Workflow | undefined {
@@ -553,12 +462,6 @@ class Validator {
     return base;
   }
 
-  count(node: Node | null, path: string): number | undefined {
-    if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0 && node.value <= 100) return node.value;
-    this.error(node, path, `must be a whole number from 0 to 100, not ${isScalar(node) ? JSON.stringify(node.value) : kindOf(node)}`);
-    return undefined;
-  }
-
   retry(node: Node | null, path: string): { count: number; delayMs: number } | undefined {
     if (isMap(node)) {
       const fields = this.entries(node, path, ['count', 'delay'], 'retry');
@@ -656,21 +559,6 @@ class Validator {
       return undefined;
     }
   }
-}
-
-const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
-
-function kindOf(node: Node | null | undefined): string {
-  if (node === null || node === undefined) return 'nothing';
-  if (isMap(node)) return 'a map';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) {
-    if (node.value === null) return 'nothing';
-    if (typeof node.value === 'string') return 'a string';
-    if (typeof node.value === 'number') return `the number ${node.value}`;
-    if (typeof node.value === 'boolean') return `${node.value}`;
-  }
-  return 'something else';
 }
 
 /** Every `id` of a step-like map in the document, for messages. */
