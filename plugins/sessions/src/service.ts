@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Value } from '@sinclair/typebox/value';
 import {
   badRequest,
   checkInput,
@@ -32,6 +29,7 @@ import {
 import type { SessionsConfig } from './config.js';
 import { SESSION_MARKER } from './control-guard.js';
 import { OutputSettling } from './output-settling.js';
+import { existingDirectory, findProgram, validateOptions } from './start-checks.js';
 import type { Providers } from './registry.js';
 import { nameTaken, toRecord, type SessionRepository, type StoredSession } from './repository.js';
 import type { TmuxServer } from './tmux/index.js';
@@ -607,35 +605,6 @@ function pane(session: StoredSession): string {
 
 function deathOutcome(exitCode: number | null, signal: number | null): Outcome {
   return { status: 'exited', exitCode, detail: signal ? `killed by signal ${signal}` : null };
-}
-
-async function existingDirectory(dir: string): Promise<string> {
-  if (!path.isAbsolute(dir)) throw badRequest(`directory must be an absolute path: ${JSON.stringify(dir)}`);
-  const info = await stat(dir).catch(() => undefined);
-  if (!info) throw new CodePiperError('invalid_directory', `directory does not exist: ${dir}`);
-  if (!info.isDirectory()) throw new CodePiperError('invalid_directory', `not a directory: ${dir}`);
-  return path.resolve(dir);
-}
-
-/** The executable file `program` names: itself if it has a slash, else the first on `searchPath`. */
-async function findProgram(program: string, searchPath: string | undefined): Promise<string | undefined> {
-  const candidates = program.includes('/') ? [program] : (searchPath ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, program));
-  for (const candidate of candidates) {
-    const ok = await access(candidate, constants.X_OK).then(() => stat(candidate)).then((s) => s.isFile(), () => false);
-    if (ok) return candidate;
-  }
-  return undefined;
-}
-
-function validateOptions(provider: SessionProvider, options: Record<string, unknown>): Record<string, unknown> {
-  if (!provider.options) {
-    if (Object.keys(options).length > 0) throw badRequest(`provider "${provider.id}" takes no options, got: ${Object.keys(options).join(', ')}`);
-    return options;
-  }
-  const withDefaults = Value.Default(provider.options, structuredClone(options)) as Record<string, unknown>;
-  const first = Value.Errors(provider.options, withDefaults).First();
-  if (first) throw badRequest(`option ${first.path.slice(1).replaceAll('/', '.') || '(options)'}: ${first.message}`);
-  return withDefaults;
 }
 
 function tail(text: string, lines: number): string {
