@@ -43,7 +43,9 @@ describe('contributions', () => {
     parrot.command({ name: 'parrots', description: '', endpoint: get('/parrots') });
     assert.throws(() => contributions.forPlugin('other').command({ name: 'parrots', description: '', endpoint: get('/x') }), { message: 'command "parrots" is already added by plugin "parrot"' });
     assert.throws(() => parrot.command({ name: 'Two Words', description: '', endpoint: get('/x') }), /must be one lowercase word/);
-    assert.throws(() => parrot.command({ name: 'make', description: '', endpoint: post }), { message: 'command "make" must be answered by a GET endpoint, not POST /things' });
+    assert.throws(() => parrot.command({ name: 'make', description: '', endpoint: post }), { message: 'command "make" must be answered by a GET endpoint of the API, not POST /things' });
+    assert.throws(() => parrot.command({ name: 'away', description: '', endpoint: get('//evil.example/x') }), /must be answered by a GET endpoint of the API/);
+    assert.throws(() => parrot.page({ id: 'away', title: 'Away', endpoint: get('https://evil.example/x') }), /must show a GET endpoint without path parameters/);
     assert.throws(() => parrot.page({ id: 'one', title: 'One', endpoint: get('/parrots/:id') }), /must show a GET endpoint without path parameters/);
   });
 });

@@ -1,6 +1,8 @@
 import { contributionEndpoints, describeFields, type ApiRegistrar, type ContributedCommand, type ContributedPage, type PluginContributions } from '@codepiper/sdk';
 
 const WORD = /^[a-z][a-z0-9-]*$/;
+/** A path of this daemon's API: clients call it on the daemon they came from, never elsewhere. */
+const API_PATH = /^\/[A-Za-z0-9]/;
 
 /** What the plugins add to the CLI and the dashboard, checked as each declares it, served at GET /contributions. */
 export class Contributions {
@@ -11,7 +13,7 @@ export class Contributions {
     return {
       command: ({ name, description, endpoint, examples = [] }) => {
         if (!WORD.test(name)) throw new Error(`command "${name}" must be one lowercase word (letters, digits, dashes)`);
-        if (endpoint.method !== 'GET') throw new Error(`command "${name}" must be answered by a GET endpoint, not ${endpoint.method} ${endpoint.url}`);
+        if (endpoint.method !== 'GET' || !API_PATH.test(endpoint.url)) throw new Error(`command "${name}" must be answered by a GET endpoint of the API, not ${endpoint.method} ${endpoint.url}`);
         const other = this.commands.find((command) => command.name === name);
         if (other) throw new Error(`command "${name}" is already added by plugin "${other.plugin}"`);
         const parameters = [...endpoint.url.matchAll(/:([A-Za-z]+)/g)].map((match) => match[1]!);
@@ -19,7 +21,7 @@ export class Contributions {
       },
       page: ({ id, title, endpoint }) => {
         if (!WORD.test(id)) throw new Error(`page "${id}" must have a lowercase id (letters, digits, dashes)`);
-        if (endpoint.method !== 'GET' || endpoint.url.includes(':')) throw new Error(`page "${id}" must show a GET endpoint without path parameters, not ${endpoint.method} ${endpoint.url}`);
+        if (endpoint.method !== 'GET' || !API_PATH.test(endpoint.url) || endpoint.url.includes(':')) throw new Error(`page "${id}" must show a GET endpoint without path parameters, not ${endpoint.method} ${endpoint.url}`);
         if (this.pages.some((page) => page.plugin === plugin && page.id === id)) throw new Error(`page "${id}" is added twice`);
         this.pages.push({ plugin, id, title, url: endpoint.url });
       },
