@@ -5,12 +5,15 @@ export const connect = (home: string = codepiperHome()): ApiClient => new ApiCli
 
 export type DaemonStatus = EndpointResponse<typeof daemonEndpoints.status>;
 
-/** The daemon's status, or undefined when no daemon listens. */
-export async function daemonStatus(client: ApiClient): Promise<DaemonStatus | undefined> {
+/** What `request` resolves with, or undefined when no daemon listens; any other failure is thrown. */
+export async function unlessNoDaemon<T>(request: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await client.call(daemonEndpoints.status);
+    return await request();
   } catch (error) {
     if (error instanceof DaemonUnreachableError) return undefined;
     throw error;
   }
 }
+
+/** The daemon's status, or undefined when no daemon listens. */
+export const daemonStatus = (client: ApiClient): Promise<DaemonStatus | undefined> => unlessNoDaemon(() => client.call(daemonEndpoints.status));

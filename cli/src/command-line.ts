@@ -63,3 +63,6 @@ export function withoutDefault(command: Command): Command {
   command.options.at(-1)!.config.default = undefined;
   return command;
 }
+
+/** The command a command line names: its first word that is not an option. */
+export const firstWord = (argv: readonly string[]): string | undefined => argv.find((arg) => !arg.startsWith('-'));

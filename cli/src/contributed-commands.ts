@@ -1,18 +1,14 @@
 import type { CAC } from 'cac';
-import { ApiError, contributionEndpoints, DaemonUnreachableError, type ContributedCommand } from '@codepiper/sdk';
-import { connect } from './client.js';
+import { ApiError, contributionEndpoints, type ContributedCommand } from '@codepiper/sdk';
+import { connect, unlessNoDaemon } from './client.js';
 import { declareFieldFlag, fieldValues } from './field-flags.js';
 import { formatAnswer } from './format.js';
 import { printResult } from './output.js';
 
 /** The commands the daemon's plugins add; none when no daemon answers (or one too old to say). */
 async function contributedCommands(): Promise<ContributedCommand[]> {
-  try {
-    return (await connect().call(contributionEndpoints.list)).commands;
-  } catch (error) {
-    if (error instanceof DaemonUnreachableError || (error instanceof ApiError && error.status === 404)) return [];
-    throw error;
-  }
+  const tooOld = (error: unknown) => (error instanceof ApiError && error.status === 404 ? { commands: [] } : Promise.reject(error));
+  return (await unlessNoDaemon(() => connect().call(contributionEndpoints.list).catch(tooOld)))?.commands ?? [];
 }
 
 /** Adds the plugins' commands whose names no built-in command has. */

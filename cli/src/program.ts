@@ -1,6 +1,6 @@
 import { cac, type CAC } from 'cac';
 import { CODEPIPER_VERSION } from '@codepiper/sdk';
-import { acceptsRest, protectWords, unprotect } from './command-line.js';
+import { acceptsRest, firstWord, protectWords, unprotect } from './command-line.js';
 import { registerContributedCommands } from './contributed-commands.js';
 import { UsageError } from './errors.js';
 import { print, reportError } from './output.js';
@@ -35,8 +35,6 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   // Last: it completes every command registered before it.
   { words: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletionCommand },
 ];
-
-const firstWord = (argv: readonly string[]): string | undefined => argv.find((arg) => !arg.startsWith('-'));
 
 /** The groups a command line needs: none for a bare `--version`, one for a known command, else all. */
 function groupsFor(argv: readonly string[]): readonly CommandGroup[] {

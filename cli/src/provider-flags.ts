@@ -1,6 +1,6 @@
 import type { Command } from 'cac';
-import { DaemonUnreachableError, sessionEndpoints, type ProviderInfo, type SchemaField } from '@codepiper/sdk';
-import { connect } from './client.js';
+import { sessionEndpoints, type ProviderInfo, type SchemaField } from '@codepiper/sdk';
+import { connect, unlessNoDaemon } from './client.js';
 import { UsageError } from './errors.js';
 import { declareFieldFlag, fieldValues, flagOf } from './field-flags.js';
 
@@ -24,12 +24,8 @@ export function providerFlags(providers: readonly ProviderInfo[]): ProviderFlag[
 
 /** The flags of the providers the daemon has installed; undefined when no daemon answers. */
 export async function installedProviderFlags(): Promise<ProviderFlag[] | undefined> {
-  try {
-    return providerFlags((await connect().call(sessionEndpoints.providers)).providers);
-  } catch (error) {
-    if (error instanceof DaemonUnreachableError) return undefined;
-    throw error;
-  }
+  const answer = await unlessNoDaemon(() => connect().call(sessionEndpoints.providers));
+  return answer && providerFlags(answer.providers);
 }
 
 export function declareProviderFlags(command: Command, flags: readonly ProviderFlag[]): void {

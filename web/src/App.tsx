@@ -20,6 +20,14 @@ interface Features {
   pages: readonly ContributedPage[];
 }
 
+/** The built-in pages after Approvals, each with the plugin it shows. */
+const BUILT_IN_PAGES = [
+  { plugin: 'analytics', href: '/analytics', title: 'Analytics' },
+  { plugin: 'policies', href: '/policies', title: 'Policies' },
+  { plugin: 'audit', href: '/audit', title: 'Audit' },
+  { plugin: 'workflows', href: '/workflows', title: 'Workflows' },
+] as const;
+
 function Layout(props: RouteSectionProps & { features: Features | undefined }) {
   const loaded = (plugin: string) => props.features?.plugins.has(plugin) ?? true;
   const [pending, { refetch }] = createResource(async () => (await call(approvalEndpoints.list, { query: {} })).approvals.length);
@@ -45,18 +53,7 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
               </Show>
             </A>
           </Show>
-          <Show when={loaded('analytics')}>
-            <A href="/analytics">Analytics</A>
-          </Show>
-          <Show when={loaded('policies')}>
-            <A href="/policies">Policies</A>
-          </Show>
-          <Show when={loaded('audit')}>
-            <A href="/audit">Audit</A>
-          </Show>
-          <Show when={loaded('workflows')}>
-            <A href="/workflows">Workflows</A>
-          </Show>
+          <For each={BUILT_IN_PAGES.filter((page) => loaded(page.plugin))}>{(page) => <A href={page.href}>{page.title}</A>}</For>
           <For each={props.features?.pages}>{(page) => <A href={`/plugins/${page.plugin}/${page.id}`}>{page.title}</A>}</For>
         </nav>
         <PushToggle />

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CAC } from 'cac';
 import { sessionEndpoints, SESSION_STATUSES, type SessionRecord } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
-import { takesRest } from '../command-line.js';
+import { firstWord, takesRest } from '../command-line.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatAge, formatCommand, formatFields, formatTable, shortId, statusText } from '../format.js';
@@ -52,8 +52,9 @@ const sessionFields = (s: SessionRecord): string =>
   ]);
 
 export async function registerSessionCommands(cli: CAC, argv: readonly string[]): Promise<void> {
-  // `start` takes each installed provider's options as flags, as the daemon describes them.
-  const flags = argv.find((arg) => !arg.startsWith('-')) === 'start' ? await installedProviderFlags() : [];
+  // `start` takes each installed provider's options as flags, as the daemon describes them (none known without a daemon).
+  const installed = firstWord(argv) === 'start' ? await installedProviderFlags() : [];
+  const flags = installed ?? [];
   const start = cli
     .command('start', 'Start a session: a provider’s program in a directory')
     .option('-p, --provider <provider>', 'Provider (required): shell, claude-code, codex...')
@@ -62,7 +63,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
     .option('--prompt <text>', 'A first prompt, typed once the agent can take input');
-  declareProviderFlags(start, flags ?? []);
+  declareProviderFlags(start, flags);
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
@@ -82,7 +83,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
           args: options['--'].length > 0 ? options['--'] : undefined,
           env: parseEnv(optionValues(options.env, '--env')),
           secrets: parseSecretNames(optionValues(options.secret, '--secret')),
-          options: providerOptionValues(options, flags ?? [], provider),
+          options: providerOptionValues(options, flags, provider),
           prompt: optionValue(options.prompt, '--prompt'),
         };
         const session = await connect().call(sessionEndpoints.start, { body });
@@ -90,7 +91,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
       }),
   );
 
-  if (!flags) {
+  if (!installed) {
     start.example('  (each provider’s own options are listed here while the daemon runs: codepiper daemon --detach)');
     // Without a daemon `start` fails for that, not for a provider's flag it cannot know.
     start.allowUnknownOptions();

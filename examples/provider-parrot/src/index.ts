@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
-import { defineEndpoint, definePlugin, notFound, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider, type SessionRecord } from '@codepiper/sdk';
+import { defineEndpoint, definePlugin, isFinished, notFound, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider, type SessionRecord } from '@codepiper/sdk';
 
 const PARROT = fileURLToPath(new URL('./parrot.js', import.meta.url));
 
@@ -80,7 +80,7 @@ export default definePlugin({
 
     const sessions = () => ctx.services.get(sessionDirectoryRef);
     ctx.api.handle(parrotEndpoints.list, async ({ query }) => {
-      const parrots = (await sessions().list()).filter((s) => s.provider === 'parrot' && (!query.running || ['running', 'working', 'idle', 'waiting'].includes(s.status)));
+      const parrots = (await sessions().list()).filter((s) => s.provider === 'parrot' && (!query.running || !isFinished(s.status)));
       return { parrots: parrots.map(asParrot) };
     });
     ctx.api.handle(parrotEndpoints.show, async ({ params }) => {
