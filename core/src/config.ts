@@ -135,5 +135,3 @@ function readIfExists(file: string): string | undefined {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/** `/a/0/b~1c` → `['a', '0', 'b/c']` */

@@ -1,4 +1,4 @@
-import { contributionEndpoints, describeFields, type ApiRegistrar, type ContributedCommand, type ContributedPage, type PluginContributions } from '@codepiper/sdk';
+import { contributionEndpoints, describeFields, pathParameters, type ApiRegistrar, type ContributedCommand, type ContributedPage, type PluginContributions } from '@codepiper/sdk';
 
 const WORD = /^[a-z][a-z0-9-]*$/;
 /** A path of this daemon's API: clients call it on the daemon they came from, never elsewhere. */
@@ -16,8 +16,7 @@ export class Contributions {
         if (endpoint.method !== 'GET' || !API_PATH.test(endpoint.url)) throw new Error(`command "${name}" must be answered by a GET endpoint of the API, not ${endpoint.method} ${endpoint.url}`);
         const other = this.commands.find((command) => command.name === name);
         if (other) throw new Error(`command "${name}" is already added by plugin "${other.plugin}"`);
-        const parameters = [...endpoint.url.matchAll(/:([A-Za-z]+)/g)].map((match) => match[1]!);
-        this.commands.push({ plugin, name, description, url: endpoint.url, arguments: parameters, flags: describeFields(endpoint.query), examples: [...examples] });
+        this.commands.push({ plugin, name, description, url: endpoint.url, arguments: pathParameters(endpoint.url), flags: describeFields(endpoint.query), examples: [...examples] });
       },
       page: ({ id, title, endpoint }) => {
         if (!WORD.test(id)) throw new Error(`page "${id}" must have a lowercase id (letters, digits, dashes)`);

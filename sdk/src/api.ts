@@ -232,8 +232,14 @@ export class ApiError extends Error {
 }
 
 /** Fills `:name` placeholders, encoding each value. */
+/** A path parameter in an endpoint's URL: `:id`. */
+const PATH_PARAMETER = /:([A-Za-z]+)/g;
+
+/** The names of a URL's path parameters, in order: `/sessions/:id/files/:name` → `['id', 'name']`. */
+export const pathParameters = (template: string): string[] => [...template.matchAll(PATH_PARAMETER)].map((match) => match[1]!);
+
 export function expandUrl(template: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined): string {
-  const path = template.replace(/:([A-Za-z]+)/g, (_, key: string) => {
+  const path = template.replace(PATH_PARAMETER, (_, key: string) => {
     const value = params?.[key];
     if (value === undefined) throw new Error(`missing URL parameter "${key}" for ${template}`);
     return encodeURIComponent(String(value));

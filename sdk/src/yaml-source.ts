@@ -85,6 +85,7 @@ export class YamlSource {
   }
 }
 
+/** `/a/0/b~1c` → `['a', '0', 'b/c']` */
 function pointerKeys(pointer: string): string[] {
   return pointer
     .split('/')
