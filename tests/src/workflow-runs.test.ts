@@ -18,12 +18,29 @@ function processesWith(text: string): number[] {
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(text);
       } catch {
         return false;
       }
     })
     .map(Number);
+}
+
+/** pid, parent, process group, state and command line of the processes whose command line contains one of `texts`: what a failure shows. */
+function processTable(...texts: string[]): string {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      try {
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        if (!texts.some((text) => command.includes(text))) return [];
+        const [state, ppid, pgid] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return [`pid ${pid} ppid ${ppid} pgid ${pgid} ${state}: ${command.slice(0, 120)}`];
+      } catch {
+        return [];
+      }
+    })
+    .join('\n');
 }
 
 const show = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> => daemon.client.call(workflowRunEndpoints.show, { params: { id } });
@@ -318,13 +335,51 @@ steps:
     await waitFor('the step to start', () => existsSync(log) || undefined);
     assert.ok(stepAlive());
     await daemon.crash();
-    await waitFor('the step’s processes to end with the daemon', () => !stepAlive() || undefined, 10_000);
+    await waitFor('the step’s processes to end with the daemon', () => !stepAlive() || undefined, 10_000).catch((error: Error) => {
+      throw new Error(`${error.message}; still running:\n${processTable(go, 'codepiper-step-guard')}`);
+    });
     await daemon.start();
     await waitFor('the resumed run to start the step again', () => readFileSync(log, 'utf8') === 'started\nstarted\n' || undefined, 30_000);
     writeFileSync(go, '');
     const done = await finished(daemon, id);
     assert.equal(done.status, 'succeeded', done.error ?? '');
     assert.equal(readFileSync(log, 'utf8'), 'started\nstarted\nfinished\n', 'one run of the step finished');
+  });
+
+  test('a shell step whose guard was killed too is ended when the run resumes, before it runs again', async () => {
+    const { daemon, workdir } = suite;
+    const log = path.join(workdir, 'unguarded.log');
+    const go = path.join(workdir, `unguarded-go-${process.pid}-${Date.now()}`);
+    const file = workflowFile(
+      workdir,
+      'unguarded',
+      `name: unguarded
+steps:
+  - type: shell
+    id: slow
+    command: ["sh", "-c", "echo started >> '${log}'; until [ -e '${go}' ]; do sleep 0.1; done; echo finished >> '${log}'"]
+`,
+    );
+    const id = await runDetached(daemon, file);
+    await waitFor('the step to start', () => existsSync(log) || undefined);
+    const [first] = processesWith(go);
+    assert.ok(first, 'the step runs');
+    // What a kill of everything but the step's own session would do (an OOM kill, a careless kill -9).
+    const guards = processesWith(`codepiper-step-guard ${first}`);
+    assert.equal(guards.length, 1, 'one guard watches the step');
+    process.kill(guards[0]!, 'SIGKILL');
+    await daemon.crash();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(processesWith(go), [first], 'without its guard the step outlives the daemon');
+    await daemon.start();
+    await waitFor('the resumed run to start the step again', () => readFileSync(log, 'utf8') === 'started\nstarted\n' || undefined, 30_000);
+    assert.ok(!processesWith(go).includes(first), 'the first run of the step was ended before the second started');
+    writeFileSync(go, '');
+    const done = await finished(daemon, id);
+    assert.equal(done.status, 'succeeded', done.error ?? '');
+    assert.equal(readFileSync(log, 'utf8'), 'started\nstarted\nfinished\n', 'one run of the step finished');
+    const logs = await daemon.cli(['workflow', 'logs', id]);
+    assert.match(logs.stdout, /ended the processes an earlier daemon left running/);
   });
 
   test('bad input: an invalid file, an unknown --var, a malformed --var and a missing file start nothing', async () => {

@@ -11,6 +11,7 @@ import { prepareShellCommand } from '../shell.js';
 import { Interruption, sleep, StepFailure } from './interruption.js';
 import type { RunJournal } from './journal.js';
 import { waitForSession } from './session-wait.js';
+import { endLeftoverGroup, type ProcessGroup } from './process-group.js';
 import { runShell } from './shell-process.js';
 import type { StepState, StoredRun } from './store.js';
 
@@ -176,7 +177,7 @@ export class RunExecutor {
       case 'session-prompt':
         return this.prompt(step, key, scope, state, signal);
       case 'shell':
-        return this.shell(step, scope, signal);
+        return this.shell(step, key, scope, state, signal);
       case 'if':
         return this.branch(step, scope, signal);
       case 'parallel':
@@ -267,11 +268,19 @@ export class RunExecutor {
 
   /* ----- Shell ----- */
 
-  private async shell(step: ShellStep, scope: Scope, signal: AbortSignal): Promise<Outputs> {
+  private async shell(step: ShellStep, key: string, scope: Scope, state: StepState, signal: AbortSignal): Promise<Outputs> {
+    // The guard ends a step's processes with the daemon; should it have died with it, they are ended here, before the step runs again.
+    if (state.processGroup && (await endLeftoverGroup(state.processGroup))) {
+      await this.journal.log(key, `${step.path}: ended the processes an earlier daemon left running (group ${state.processGroup.pgid})`);
+    }
     const context = this.context(scope);
     const invocation = prepareShellCommand(step.command, context);
     const env = { ...this.deps.env, ...Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])) };
-    return { ...(await runShell(invocation, await this.directory(step.cwd, context), env, signal)) };
+    const started = async (group: ProcessGroup) => {
+      state.processGroup = group;
+      await this.journal.saveState(key, state);
+    };
+    return { ...(await runShell(invocation, await this.directory(step.cwd, context), env, signal, started)) };
   }
 
   /** A step's directory: its `cwd` (relative to the workflow file's directory) or that directory; it must exist. */

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ShellInvocation } from '../shell.js';
 import { StepFailure } from './interruption.js';
+import { KILL_GRACE_MS, processStartTime, signalGroup, type ProcessGroup } from './process-group.js';
 
 /** Each stream keeps at most this much; more is cut, and the cut is said. */
 const MAX_CAPTURE = 1024 * 1024;
-/** After SIGTERM, how long a step's processes get before SIGKILL. */
-const KILL_GRACE_MS = 2000;
 
 export interface ShellOutcome {
   exit_code: number | null;
@@ -46,36 +45,52 @@ class Capture {
 const GROUP_GUARD = 'while read -r _; do :; done; kill -TERM -"$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null';
 
 /**
- * A step's processes die with the daemon, even one killed with SIGKILL, so a
- * resumed run never has the step running twice. Returns the guard's release.
+ * A step's processes die with the daemon, even one killed with SIGKILL. The
+ * guard has a session of its own, so a signal to the daemon's process group (a
+ * closed terminal, Ctrl+C) cannot end it first. Returns the guard's release,
+ * or undefined when no guard could be started.
  */
-function guardGroup(pgid: number): () => void {
-  const guard = spawn('sh', ['-c', GROUP_GUARD, 'codepiper-step-guard', String(pgid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+function guardGroup(pgid: number): (() => void) | undefined {
+  const guard = spawn('sh', ['-c', GROUP_GUARD, 'codepiper-step-guard', String(pgid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   guard.on('error', () => undefined);
+  if (!guard.pid) return undefined;
   return () => guard.kill('SIGKILL');
 }
 
 /**
  * Runs a shell step's process (never through a shell of ours: `invocation` is
  * an argv, see prepareShellCommand) in its own process group, so a cancel, a
- * timeout or the daemon's death ends everything it started. A non-zero exit is a StepFailure that
- * carries the outputs.
+ * timeout or the daemon's death ends everything it started; `started` is told
+ * the group, for a resumed run to end what a daemon killed with SIGKILL left.
+ * A non-zero exit is a StepFailure that carries the outputs.
  */
-export function runShell(invocation: ShellInvocation, cwd: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<ShellOutcome> {
+export function runShell(
+  invocation: ShellInvocation,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  started: (group: ProcessGroup) => Promise<void>,
+): Promise<ShellOutcome> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason as Error);
     const stdout = new Capture();
     const stderr = new Capture();
     const both = new Capture();
     const child = spawn(invocation.file, invocation.args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const releaseGuard = child.pid ? guardGroup(child.pid) : () => undefined;
     const killGroup = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, sig);
-      } catch {
-        // Already gone.
-      }
+      if (child.pid) signalGroup(child.pid, sig);
     };
+    const guard = child.pid ? guardGroup(child.pid) : undefined;
+    // Fail closed: unguarded, the step could outlive a crash and then run twice.
+    if (child.pid && !guard) {
+      killGroup('SIGKILL');
+      return reject(new StepFailure('cannot start the guard that ends the step with the daemon (is sh installed, or the process limit reached?)'));
+    }
+    const releaseGuard = guard ?? (() => undefined);
+    if (child.pid) {
+      const pgid = child.pid;
+      void processStartTime(pgid).then((startTime) => (startTime ? started({ pgid, startTime }) : undefined)).catch(() => undefined);
+    }
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       killGroup('SIGTERM');

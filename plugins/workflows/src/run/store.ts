@@ -1,4 +1,5 @@
 import { CodePiperError, likePrefix, resolveRef, type Migration, type RunStatus, type RunStep, type StepStatus, type Store, type WorkflowRun } from '@codepiper/sdk';
+import type { ProcessGroup } from './process-group.js';
 
 export const migrations: readonly Migration[] = [
   {
@@ -58,6 +59,8 @@ export interface StepState {
   cursor?: number;
   /** Epoch ms when the current attempt times out. */
   deadline?: number;
+  /** A shell step's running processes. */
+  processGroup?: ProcessGroup;
 }
 
 export interface StoredStep extends RunStep {
