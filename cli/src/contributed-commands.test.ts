@@ -18,16 +18,24 @@ describe('commands contributed by the daemon’s plugins', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
+  const ALL_PLUGINS = ['sessions', 'events', 'policies', 'audit', 'workflows', 'analytics', 'secrets', 'auth', 'notifications'];
+  /** What a stand-in daemon with `plugins` loaded and `commands` contributed answers. */
+  const answers = (commands: ContributedCommand[], plugins: string[]): Record<string, unknown> => ({
+    '/contributions': { commands, pages: [] },
+    '/daemon/status': { plugins: plugins.map((name) => ({ name, api: '^1.0.0' })) },
+  });
   /** The program for `argv` while a stand-in daemon answers /contributions with `commands`. */
-  const programWith = (commands: ContributedCommand[], argv: string[]) =>
+  const programWith = (commands: ContributedCommand[], argv: string[], plugins = ALL_PLUGINS) =>
     withUnixServer(
       daemonSocketPath(home),
       (request, response) => {
-        response.writeHead(request.url === '/contributions' ? 200 : 404, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(request.url === '/contributions' ? { commands, pages: [] } : { error: { code: 'not_found', message: 'no' } }));
+        const answer = answers(commands, plugins)[request.url ?? ''];
+        response.writeHead(answer ? 200 : 404, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(answer ?? { error: { code: 'not_found', message: 'no' } }));
       },
       () => createProgram(argv),
     );
+  const names = (cli: Awaited<ReturnType<typeof createProgram>>) => cli.commands.map((command) => command.name);
 
   it('cannot replace or shadow a built-in command', async () => {
     const cli = await programWith([contributed('start', 'Start nothing'), contributed('ls', 'List nothing'), contributed('hello', 'Say hello')], ['--help']);
@@ -45,18 +53,28 @@ describe('commands contributed by the daemon’s plugins', () => {
     let asked = 0;
     await withUnixServer(
       daemonSocketPath(home),
-      (_request, response) => {
+      (request, response) => {
         asked++;
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ commands: [], pages: [] }));
+        response.end(JSON.stringify(answers([], ALL_PLUGINS)[request.url ?? '']));
       },
       async () => {
         await createProgram(['ls']);
         await createProgram(['--version']);
         assert.equal(asked, 0);
         await createProgram(['hello']);
-        assert.equal(asked, 1);
+        assert.equal(asked, 2, 'its contributions and its plugins');
       },
+    );
+  });
+
+  it('leaves out of the help the commands of the plugins the daemon has not loaded', async () => {
+    const full = names(await programWith([], ['--help']));
+    for (const name of ['workflow', 'audit', 'policy', 'approve', 'secret', 'ls']) assert.ok(full.includes(name), name);
+    const without = names(await programWith([], ['--help'], ALL_PLUGINS.filter((name) => name !== 'workflows' && name !== 'audit')));
+    assert.deepEqual(
+      full.filter((name) => !without.includes(name)),
+      ['workflow', 'audit'],
     );
   });
 });

@@ -1,9 +1,16 @@
-import { run } from './program.js';
+import { CODEPIPER_VERSION } from '@codepiper/sdk';
 
-// `codepiper events -f | head` closes our stdout early: that is a normal end.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(0);
-});
+const argv = process.argv.slice(2);
 
-process.exitCode = await run(process.argv.slice(2));
+// A bare --version, which scripts call often, is answered before the program (and the API schemas it needs) is loaded.
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  process.stdout.write(`${CODEPIPER_VERSION}\n`);
+} else {
+  // `codepiper events -f | head` closes our stdout early: that is a normal end.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+  const { run } = await import('./program.js');
+  process.exitCode = await run(argv);
+}

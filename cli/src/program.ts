@@ -1,5 +1,6 @@
-import { cac, type CAC } from 'cac';
-import { CODEPIPER_VERSION } from '@codepiper/sdk';
+import { cac, type CAC, type Command } from 'cac';
+import { ApiError, CODEPIPER_VERSION, daemonEndpoints } from '@codepiper/sdk';
+import { connect, unlessNoDaemon } from './client.js';
 import { acceptsRest, firstWord, protectWords, unprotect } from './command-line.js';
 import { registerContributedCommands } from './contributed-commands.js';
 import { UsageError } from './errors.js';
@@ -16,6 +17,8 @@ type Register = (cli: CAC, argv: readonly string[]) => void | Promise<void>;
 interface CommandGroup {
   /** The first words of its commands: names and aliases (checked against what it registers by a test). */
   readonly words: readonly string[];
+  /** The daemon plugin whose API its commands use; they are hidden from help when the daemon has not loaded it. */
+  readonly plugin?: string;
   readonly load: () => Promise<Register>;
 }
 
@@ -26,12 +29,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { words: ['send', 'keys', 'output', 'tail', 'attach'], load: async () => (await import('./commands/io.js')).registerIoCommands },
   { words: ['events'], load: async () => (await import('./commands/events.js')).registerEventCommands },
   { words: ['transcript', 'model'], load: async () => (await import('./commands/agent.js')).registerAgentCommands },
-  { words: ['workflow'], load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
-  { words: ['approvals', 'approve', 'deny', 'audit', 'policy'], load: async () => (await import('./commands/policy.js')).registerPolicyCommands },
-  { words: ['analytics'], load: async () => (await import('./commands/analytics.js')).registerAnalyticsCommands },
-  { words: ['secret'], load: async () => (await import('./commands/secret.js')).registerSecretCommands },
-  { words: ['auth'], load: async () => (await import('./commands/auth.js')).registerAuthCommands },
-  { words: ['notifications'], load: async () => (await import('./commands/notifications.js')).registerNotificationCommands },
+  { words: ['workflow'], plugin: 'workflows', load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
+  { words: ['approvals', 'approve', 'deny', 'policy'], plugin: 'policies', load: async () => (await import('./commands/policy.js')).registerPolicyCommands },
+  { words: ['audit'], plugin: 'audit', load: async () => (await import('./commands/audit.js')).registerAuditCommand },
+  { words: ['analytics'], plugin: 'analytics', load: async () => (await import('./commands/analytics.js')).registerAnalyticsCommands },
+  { words: ['secret'], plugin: 'secrets', load: async () => (await import('./commands/secret.js')).registerSecretCommands },
+  { words: ['auth'], plugin: 'auth', load: async () => (await import('./commands/auth.js')).registerAuthCommands },
+  { words: ['notifications'], plugin: 'notifications', load: async () => (await import('./commands/notifications.js')).registerNotificationCommands },
   // Last: it completes every command registered before it.
   { words: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletionCommand },
 ];
@@ -44,13 +48,36 @@ function groupsFor(argv: readonly string[]): readonly CommandGroup[] {
   return group === undefined || first === 'completion' ? COMMAND_GROUPS : [group];
 }
 
+/** The plugins the running daemon has loaded; undefined when none answers. */
+const loadedPlugins = async (): Promise<Set<string> | undefined> => {
+  const status = await unlessNoDaemon(() => connect().call(daemonEndpoints.status));
+  return status && new Set(status.plugins.map((plugin) => plugin.name));
+};
+
+/** Which group registered each command, for the plugin it needs. */
+const groupOfCommand = new WeakMap<Command, CommandGroup>();
+
+const isAvailable = (command: Command, loaded: ReadonlySet<string>): boolean => {
+  const plugin = groupOfCommand.get(command)?.plugin;
+  return plugin === undefined || loaded.has(plugin);
+};
+
 /** The program with the commands `argv` may run (all of them without `argv`). */
 export async function createProgram(argv?: readonly string[]): Promise<CAC> {
   const cli = cac('codepiper');
   const groups = argv === undefined ? COMMAND_GROUPS : groupsFor(argv);
-  for (const register of await Promise.all(groups.map((group) => group.load()))) await register(cli, argv ?? []);
-  // A word no built-in command has, or the general help: perhaps a command a plugin of the running daemon adds.
-  if (argv !== undefined && groups === COMMAND_GROUPS && firstWord(argv) !== 'completion') await registerContributedCommands(cli);
+  const registers = await Promise.all(groups.map((group) => group.load()));
+  for (const [i, register] of registers.entries()) {
+    const before = cli.commands.length;
+    await register(cli, argv ?? []);
+    for (const command of cli.commands.slice(before)) groupOfCommand.set(command, groups[i]!);
+  }
+  // A word no built-in command has, or the general help: perhaps a command a plugin of the running daemon adds,
+  // and no command of a plugin it has not loaded.
+  if (argv !== undefined && groups === COMMAND_GROUPS && firstWord(argv) !== 'completion') {
+    const [loaded] = await Promise.all([loadedPlugins(), registerContributedCommands(cli)]);
+    if (loaded) cli.commands = cli.commands.filter((command) => isAvailable(command, loaded));
+  }
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
   cli.version(CODEPIPER_VERSION);
@@ -78,6 +105,13 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (rest.length > 0 && !acceptsRest(command)) throw new UsageError(`unexpected arguments after "--": ${rest.join(' ')}`);
     return ((await cli.runMatchedCommand()) as number | undefined) ?? 0;
   } catch (error) {
-    return reportError(error, command ? `codepiper ${command.name} --help` : 'codepiper --help');
+    return reportError(await unlessPluginMissing(error, command && groupOfCommand.get(command)?.plugin), command ? `codepiper ${command.name} --help` : 'codepiper --help');
   }
+}
+
+/** A 404 to a command whose plugin the daemon has not loaded says so; any other error is the same error. */
+async function unlessPluginMissing(error: unknown, plugin: string | undefined): Promise<unknown> {
+  if (!(error instanceof ApiError && error.status === 404) || plugin === undefined) return error;
+  const loaded = await loadedPlugins().catch(() => undefined);
+  return loaded && !loaded.has(plugin) ? new Error(`this daemon has not loaded the ${plugin} plugin (see disabled_plugins in its config.yaml)`) : error;
 }

@@ -43,15 +43,17 @@ describe('loadConfig', () => {
     const config = loadConfig(path.join(tempDir(t), 'config.yaml'), [sessions, events], {});
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.plugins, []);
+    assert.deepEqual(config.disabledPlugins, []);
     assert.deepEqual(config.sections.get('sessions'), { stop_timeout_ms: 5000 });
     assert.deepEqual(config.sections.get('events'), {});
   });
 
   it('reads the kernel’s settings and each plugin’s section', (t) => {
-    const file = configFile(t, 'log_level: debug\nplugins: [./mine.js]\nsessions:\n  shell: zsh\n');
+    const file = configFile(t, 'log_level: debug\nplugins: [./mine.js]\ndisabled_plugins: [events]\nsessions:\n  shell: zsh\n');
     const config = loadConfig(file, [sessions, events], {});
     assert.equal(config.logLevel, 'debug');
     assert.deepEqual(config.plugins, ['./mine.js']);
+    assert.deepEqual(config.disabledPlugins, ['events']);
     assert.deepEqual(config.sections.get('sessions'), { stop_timeout_ms: 5000, shell: 'zsh' });
   });
 
@@ -70,10 +72,11 @@ describe('loadConfig', () => {
     assertFails(t, 'sessions:\n  limits:\n    max: 3\n    mix: 4\n', ':4:5: sessions.limits.mix: unknown setting', 'sessions.limits.mix');
     assertFails(t, 'log_level: loud\n', ':1:1: log_level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "loud"', 'log_level');
     assertFails(t, 'plugins:\n  - ok\n  - 3\n', ':3:5: plugins.1: expected string, got 3', 'plugins.1');
+    assertFails(t, 'disabled_plugins: [events, sesions]\n', ':1:28: disabled_plugins.1: no plugin is named "sesions"; the plugins are sessions, events', 'disabled_plugins.1');
   });
 
   it('refuses unknown top-level keys and settings for a plugin that has none', (t) => {
-    assertFails(t, 'sesions:\n  stop_timeout_ms: 1\n', ':1:1: sesions: unknown setting; expected log_level, plugins, web, sessions, events', 'sesions');
+    assertFails(t, 'sesions:\n  stop_timeout_ms: 1\n', ':1:1: sesions: unknown setting; expected log_level, plugins, disabled_plugins, web, sessions, events', 'sesions');
     assertFails(t, 'events:\n  keep: 10\n', ':1:1: events: this plugin has no settings', 'events');
   });
 

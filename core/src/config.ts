@@ -37,8 +37,10 @@ export const DEFAULT_WEB_PORT = 4280;
 export interface KernelConfig {
   logLevel: LogLevel;
   web: WebSettings;
-  /** Extra plugin packages or paths to load (reserved). */
+  /** Extra plugin packages or paths to load. */
   plugins: string[];
+  /** Plugins (built in or listed) not to load: their features are absent from the API, the CLI and the dashboard. */
+  disabledPlugins: string[];
   /** Each plugin's section, validated, defaults applied. */
   sections: ReadonlyMap<string, unknown>;
 }
@@ -66,6 +68,7 @@ const WebSection = Type.Object(
 const KernelSettings = Type.Object({
   log_level: Type.Optional(Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)))),
   plugins: Type.Optional(Type.Array(Type.String())),
+  disabled_plugins: Type.Optional(Type.Array(Type.String())),
   web: Type.Optional(WebSection),
 });
 const KERNEL_KEYS = Object.keys(KernelSettings.properties);
@@ -92,7 +95,10 @@ function readConfig(file: string, plugins: readonly AnyPlugin[], env: Env): Kern
     }
   }
 
-  const kernel = source.validate(KernelSettings, { log_level: root.log_level, plugins: root.plugins, web: root.web ?? {} }, []);
+  const kernel = source.validate(KernelSettings, { log_level: root.log_level, plugins: root.plugins, disabled_plugins: root.disabled_plugins, web: root.web ?? {} }, []);
+  for (const [i, name] of (kernel.disabled_plugins ?? []).entries()) {
+    if (!owners.has(name)) source.fail(['disabled_plugins', i], `no plugin is named "${name}"; the plugins are ${[...owners].join(', ')}`);
+  }
   const sections = new Map<string, unknown>();
   for (const plugin of plugins) {
     const section = root[plugin.name];
@@ -110,6 +116,7 @@ function readConfig(file: string, plugins: readonly AnyPlugin[], env: Env): Kern
     logLevel: logLevelFromEnv(env) ?? kernel.log_level ?? 'info',
     web: { enabled: web.enabled, host: web.host, port: web.port, trustProxy: web.trust_proxy, allowedOrigins: web.allowed_origins, allowedHosts: web.allowed_hosts, tlsCert: web.tls_cert, tlsKey: web.tls_key },
     plugins: kernel.plugins ?? [],
+    disabledPlugins: kernel.disabled_plugins ?? [],
     sections,
   };
 }

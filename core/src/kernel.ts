@@ -123,8 +123,10 @@ export class Kernel {
       ensureHome(this.paths);
       // Plugins listed in config.yaml come after the built-in ones.
       const listed = await loadListedPlugins(this.paths.config, this.options.plugins);
-      const plugins = orderPlugins([...this.options.plugins, ...listed]);
-      const config = loadConfig(this.paths.config, plugins, this.env);
+      const available = [...this.options.plugins, ...listed];
+      const config = loadConfig(this.paths.config, available, this.env);
+      // Checked as a graph without the disabled ones: a plugin that uses one of their services is named.
+      const plugins = orderPlugins(available.filter((plugin) => !config.disabledPlugins.includes(plugin.name)));
       this.logSink = createLogger({
         file: this.paths.logFile,
         level: config.logLevel,

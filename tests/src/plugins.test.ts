@@ -68,4 +68,36 @@ describe('third-party plugins in a real daemon', () => {
     const { pages } = await daemon.client.call(contributionEndpoints.list);
     assert.deepEqual(pages.map((p) => [p.plugin, p.title, p.url]), [['provider-parrot', 'Parrots', '/parrots']]);
   });
+
+  it('a plugin disabled in config.yaml is absent from the API, the CLI’s help and its commands; one others need cannot be', async (t) => {
+    const daemon = new TestDaemon();
+    t.after(() => daemon.dispose());
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'disabled_plugins: [workflows, notifications]\n');
+    await daemon.start();
+    const status = await daemon.cli(['daemon', 'status', '--json']);
+    const loaded = (JSON.parse(status.stdout) as { plugins: { name: string }[] }).plugins.map((p) => p.name);
+    assert.ok(loaded.includes('sessions') && !loaded.includes('workflows') && !loaded.includes('notifications'), loaded.join(', '));
+
+    const help = await daemon.cli(['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^ {2}ls\b/m);
+    assert.match(help.stdout, /^ {2}policy\b/m);
+    assert.doesNotMatch(help.stdout, /^ {2}(workflow|notifications)\b/m);
+
+    const runs = await daemon.cli(['workflow', 'list']);
+    assert.equal(runs.code, 1);
+    assert.match(runs.stderr, /^codepiper: this daemon has not loaded the workflows plugin \(see disabled_plugins in its config\.yaml\)$/m);
+    const push = await daemon.cli(['notifications', 'status']);
+    assert.match(push.stderr, /has not loaded the notifications plugin/);
+    // A 404 of a loaded plugin is still its own answer.
+    const show = await daemon.cli(['policy', 'show', 'no-such-policy']);
+    assert.equal(show.code, 1);
+    assert.doesNotMatch(show.stderr, /has not loaded/);
+    await daemon.stop();
+
+    writeFileSync(path.join(daemon.home, 'config.yaml'), 'disabled_plugins: [audit]\n');
+    const refused = await daemon.cli(['daemon']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /plugin "policies" uses service "audit\.log" \(.*\), which no installed plugin provides/);
+  });
 });

@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { approvalEndpoints, auditEndpoints, policyEndpoints, type Approval, type AuditEntry, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
+import { approvalEndpoints, policyEndpoints, type Approval, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
 import { optionValue, parseTime } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
@@ -159,11 +159,6 @@ export function formatDecision(d: PolicyDecision): string {
   return lines.join('\n');
 }
 
-const auditRow = (e: AuditEntry): string[] => {
-  const input = JSON.stringify(e.input);
-  return [String(e.id), e.ts, e.sessionId ? shortId(e.sessionId) : '-', e.tool, e.decision, e.policyName, input.length > 60 ? `${input.slice(0, 59)}…` : input];
-};
-
 const needId = (action: string, id: string | undefined): string => {
   if (id === undefined) throw new UsageError(`policy ${action} needs a policy id or name`);
   return id;
@@ -303,42 +298,4 @@ export function registerPolicyCommands(cli: CAC): void {
     .example('  $ codepiper policy test --tool Bash --args \'{"command":"rm -rf build"}\'')
     .example('  $ codepiper policy export > policies.yaml && codepiper policy import policies.yaml')
     .action((action: string, id: string | undefined, options: PolicyOptions) => policyCommand(action, id, options));
-
-  cli
-    .command('audit', 'The audit trail: every permission decision and security event (sign-ins, lockouts, password, MFA and secret changes), oldest first')
-    .option('--session <id>', 'Only decisions in this session (id or prefix)')
-    .option('--since <time>', 'Only decisions since a time (2026-01-31T10:00:00Z) or an age (30s, 10m, 2h, 7d)')
-    .option('--decision <decision>', 'Only allow, deny or ask')
-    .option('--tool <tool>', 'Only this tool or security action (auth.login), or a prefix (auth.*, secrets.*)')
-    .option('--json', 'Print the API response as JSON')
-    .option('--jsonl', 'Export: one JSON object per line')
-    .example('  $ codepiper audit --decision deny --since 1h')
-    .example('  $ codepiper audit --tool "auth.*"              # sign-ins, lockouts, password and MFA changes')
-    .example('  $ codepiper audit --session ab12 --jsonl > audit.jsonl')
-    .action(async (options: PolicyOptions) => {
-      const session = optionValue(options.session, '--session');
-      const sinceText = optionValue(options.since, '--since');
-      const decisionText = optionValue(options.decision, '--decision');
-      const tool = optionValue(options.tool, '--tool');
-      const query = {
-        ...(tool === undefined ? {} : { tool }),
-        ...(session === undefined ? {} : { session }),
-        ...(sinceText === undefined ? {} : { since: parseSince(sinceText) }),
-        ...(decisionText === undefined ? {} : { decision: parseAction(decisionText, '--decision') }),
-      };
-      const client = connect();
-      const entries: AuditEntry[] = [];
-      const page = 5000;
-      for (;;) {
-        const after = entries.at(-1)?.id;
-        const result = await client.call(auditEndpoints.list, { query: { ...query, ...(after === undefined ? {} : { after }), limit: page } });
-        entries.push(...result.entries);
-        if (result.entries.length < page) break;
-      }
-      if (options.jsonl) for (const entry of entries) print(JSON.stringify(entry));
-      else
-        printResult({ entries }, options.json, ({ entries: list }) =>
-          list.length === 0 ? 'no decisions recorded' : formatTable(['ID', 'TIME', 'SESSION', 'TOOL', 'DECISION', 'POLICY', 'INPUT'], list.map(auditRow)),
-        );
-    });
 }
