@@ -15,6 +15,7 @@ import {
   type ApiRegistrar,
   type Endpoint,
   type EndpointHandler,
+  type FileOptions,
   type GetEndpoint,
   type LinesContext,
   type LinesEndpoint,
@@ -49,6 +50,10 @@ import { claimSocket } from './socket-claim.js';
 import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A year: how long a browser keeps a file whose name changes with its content. */
+const IMMUTABLE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
+/** A file's compressed forms, sent in its place (never routes of their own). */
+const PRECOMPRESSED = /\.(br|gz)$/;
 
 /** How long a TCP client has to send a whole request, a refused one's discarded body included. */
 const TCP_REQUEST_TIMEOUT_MS = 60_000;
@@ -188,15 +193,17 @@ export class ApiServer implements ApiRegistrar {
     });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
     // reply.sendFile for handleFiles; each call names its own root.
-    await app.register(fastifyStatic, { root: path.parse(process.cwd()).root, serve: false });
+    // A file's .br or .gz beside it (a web build's) goes to a browser that accepts that encoding.
+    await app.register(fastifyStatic, { root: path.parse(process.cwd()).root, serve: false, preCompressed: true });
     return new ApiServer(app, handler!, options.web, connections, gate);
   }
 
-  handleFiles(root: string): void {
+  handleFiles(root: string, options: FileOptions = {}): void {
     const open = { config: { access: 'public' }, schema: { hide: true } } as const;
-    this.app.get('/', open, (_request, reply) => reply.sendFile('index.html', root));
+    this.app.get('/', open, (_request, reply) => sendStatic(reply, root, 'index.html', options));
     for (const file of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-      if (fs.statSync(path.join(root, file), { throwIfNoEntry: false })?.isFile()) this.app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => reply.sendFile(file, root));
+      if (PRECOMPRESSED.test(file) || !fs.statSync(path.join(root, file), { throwIfNoEntry: false })?.isFile()) continue;
+      this.app.get(`/${file.split(path.sep).join('/')}`, open, (_request, reply) => sendStatic(reply, root, file, options));
     }
   }
 
@@ -545,6 +552,13 @@ function errorBody(code: string, message: string, details?: Record<string, unkno
 
 /** An error response with the status its code is declared with. */
 const coded = (code: ErrorCode, message: string): { status: number; body: ApiErrorBody } => ({ status: ERROR_CODES[code].status, body: errorBody(code, message) });
+
+/** A file of a web app's build, with how long a browser may keep it. */
+function sendStatic(reply: FastifyReply, root: string, file: string, options: FileOptions): FastifyReply {
+  if (options.immutable?.(file)) return reply.sendFile(file, root, { maxAge: IMMUTABLE_MAX_AGE_MS, immutable: true });
+  // Asked again each time (answered 304 when unchanged): a new version shows at once.
+  return reply.header('cache-control', 'no-cache').sendFile(file, root, { cacheControl: false });
+}
 
 function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
   const { status, body } = coded(code, message);

@@ -251,9 +251,9 @@ export class Kernel {
           duringRegister('api.handleLines');
           api.handleLines(endpoint, handler);
         },
-        handleFiles: (root) => {
+        handleFiles: (root, options) => {
           duringRegister('api.handleFiles');
-          api.handleFiles(root);
+          api.handleFiles(root, options);
         },
       },
       contribute: {

@@ -208,9 +208,15 @@ export interface ApiRegistrar {
   /**
    * Serves every file under `root` (listed now, once) as a public GET route
    * of its own, and `/` as `root/index.html`: a web app's built files, which
-   * must load before anyone has signed in and hold no data.
+   * must load before anyone has signed in and hold no data. A file's `.br` or
+   * `.gz` beside it is sent instead to a browser that accepts it.
    */
-  handleFiles(root: string): void;
+  handleFiles(root: string, options?: FileOptions): void;
+}
+
+export interface FileOptions {
+  /** Files (paths relative to the root) whose name changes with their content, which browsers may keep for a year; the others they check each time. */
+  immutable?: (file: string) => boolean;
 }
 
 /** The JSON body of every error response. */

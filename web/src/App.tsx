@@ -1,18 +1,22 @@
 import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
-import { createResource, For, Match, Show, Switch } from 'solid-js';
+import { createResource, For, lazy, Match, Show, Switch, type Component } from 'solid-js';
 import { approvalEndpoints, authEndpoints, contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/contracts';
 import { call, setSignedIn, signedIn } from './api.js';
 import { onEvents, debounce } from './live.js';
 import { PushToggle } from './components/PushToggle.jsx';
 import { SignIn } from './pages/SignIn.jsx';
 import { SessionsPage } from './pages/Sessions.jsx';
-import { SessionPage } from './pages/Session.jsx';
-import { ApprovalsPage } from './pages/Approvals.jsx';
-import { AnalyticsPage } from './pages/Analytics.jsx';
-import { PoliciesPage } from './pages/Policies.jsx';
-import { AuditPage } from './pages/Audit.jsx';
-import { WorkflowsPage, RunPage } from './pages/Workflows.jsx';
-import { PluginPage } from './pages/PluginPage.jsx';
+
+/** A page loaded when first opened: the terminal and the charts weigh more than the rest of the app. */
+const page = <P extends object>(load: () => Promise<Component<P>>) => lazy(async () => ({ default: await load() }));
+const SessionPage = page(async () => (await import('./pages/Session.jsx')).SessionPage);
+const ApprovalsPage = page(async () => (await import('./pages/Approvals.jsx')).ApprovalsPage);
+const AnalyticsPage = page(async () => (await import('./pages/Analytics.jsx')).AnalyticsPage);
+const PoliciesPage = page(async () => (await import('./pages/Policies.jsx')).PoliciesPage);
+const AuditPage = page(async () => (await import('./pages/Audit.jsx')).AuditPage);
+const WorkflowsPage = page(async () => (await import('./pages/Workflows.jsx')).WorkflowsPage);
+const RunPage = page(async () => (await import('./pages/Workflows.jsx')).RunPage);
+const PluginPage = page(async () => (await import('./pages/PluginPage.jsx')).PluginPage);
 
 /** What the daemon's plugins offer: a feature whose plugin is not loaded has no place in the navigation. */
 interface Features {

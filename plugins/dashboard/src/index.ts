@@ -19,7 +19,8 @@ export function createDashboardPlugin(defaultDir: string) {
     }),
     register(ctx) {
       const dir = ctx.config.dir === undefined ? defaultDir : path.resolve(ctx.paths.home, ctx.config.dir);
-      if (existsSync(path.join(dir, 'index.html'))) ctx.api.handleFiles(dir);
+      // Vite names what it builds into assets/ after the content's hash.
+      if (existsSync(path.join(dir, 'index.html'))) ctx.api.handleFiles(dir, { immutable: (file) => file.startsWith(`assets${path.sep}`) });
       else ctx.log.info({ dir }, 'no built dashboard here (pnpm --filter @codepiper/web build): the web listener serves the API only');
     },
   });
