@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { analyticsEndpoints, approvalEndpoints, policyEndpoints, sessionEndpoints, type PushApproval } from '@codepiper/sdk';
+import { analyticsEndpoints, approvalEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -46,6 +46,29 @@ async function accessibilityProblems(p: Page): Promise<string[]> {
   await p.evaluate(AXE);
   const violations = (await p.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)')) as AxeViolation[];
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
+
+/** The smallest tap target a thumb hits reliably (WCAG 2.5.5, Apple's and Google's guides), in CSS pixels. */
+const MIN_TAP_PX = 44;
+
+/**
+ * The visible tap targets smaller than MIN_TAP_PX either way: links, buttons
+ * and fields, or the label that holds one (a checkbox is tapped through its
+ * label). The terminal's own hidden input is not one.
+ */
+function smallTapTargets(p: Page): Promise<string[]> {
+  // A string: the tests compile without the DOM's types.
+  return p.evaluate(`(() => {
+    const small = [];
+    for (const element of document.querySelectorAll('a[href], button, input, select, textarea, [role=button]')) {
+      if (element.closest('.xterm') || element.classList.contains('skip')) continue;
+      const target = element.closest('label') ?? element;
+      const box = target.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0 || getComputedStyle(target).visibility === 'hidden') continue;
+      if (box.width < ${MIN_TAP_PX} - 0.5 || box.height < ${MIN_TAP_PX} - 0.5) small.push(\`\${target.tagName.toLowerCase()} "\${(target.getAttribute('aria-label') ?? target.textContent ?? '').trim().slice(0, 30)}" \${Math.round(box.width)}x\${Math.round(box.height)}\`);
+    }
+    return [...new Set(small)];
+  })()`) as Promise<string[]>;
 }
 
 describe('the web dashboard in Chromium against the real daemon', { timeout: 420_000 }, () => {
@@ -254,6 +277,15 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.waitForURL(/#\/workflows\/runs\/[0-9a-f-]{36}$/);
     await page.locator('tr[data-step="steps[1]"]', { hasText: 'running' }).waitFor();
     assert.match(await page.locator('tr[data-step="steps[0]"]').innerText(), /succeeded\s+–\s+hello/);
+    // Cancelling cannot be undone: the dashboard asks first, and a "no" leaves the run going.
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await daemon.client.call(workflowRunEndpoints.show, { params: { id: page.url().split('/').at(-1)! } })).status, 'running');
+    page.once('dialog', (dialog) => {
+      assert.equal(dialog.message(), 'Cancel this run? The sessions it started are stopped.');
+      void dialog.accept();
+    });
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByTestId('run-status').filter({ hasText: 'cancelled' }).waitFor();
     await page.locator('tr[data-step="steps[1]"]', { hasText: 'cancelled' }).waitFor();
@@ -273,6 +305,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         await p.screenshot({ path: path.join(SCREENSHOTS, `${name}-${device}.png`), fullPage: true });
         // Nothing wider than the screen: a phone user never scrolls sideways to read a page.
         assert.deepEqual(await accessibilityProblems(p), [], `${name} on a ${device}: accessibility`);
+        if (device === 'phone') assert.deepEqual(await smallTapTargets(p), [], `${name} on a phone: tap targets under ${MIN_TAP_PX} px`);
         const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
         assert.ok(Number(wide) <= 0, `${name} on a ${device} is ${String(wide)} px wider than the screen`);
       }
@@ -288,6 +321,16 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       assert.equal(await p.getByTestId('terminal').getAttribute('aria-describedby'), 'input-policy-notice');
       await p.screenshot({ path: path.join(SCREENSHOTS, `session-${device}.png`), fullPage: true });
       assert.deepEqual(await accessibilityProblems(p), [], `a session on a ${device}: accessibility`);
+      if (device === 'phone') {
+        assert.deepEqual(await smallTapTargets(p), [], `a session on a phone: tap targets under ${MIN_TAP_PX} px`);
+        // Every key of the key bar in view, none past the screen's edge; a tap leaves the focus (and so a phone's keyboard) in the terminal.
+        const keys = (await p.getByRole('toolbar', { name: 'Keys' }).getByRole('button').evaluateAll((buttons) => buttons.map((b) => [b.getAttribute('aria-label'), b.getBoundingClientRect().right]))) as [string, number][];
+        for (const name of ['Esc (Escape)', 'Shift-Tab (Claude Code: next permission mode)', 'Ctrl-C (interrupt)', 'Ctrl-D (end of input)', 'Enter']) assert.ok(keys.some(([label]) => label === name), name);
+        assert.deepEqual(keys.filter(([, right]) => right > DEVICES.phone.viewport.width), [], 'keys past the edge of the screen');
+        await p.getByTestId('terminal').tap();
+        await p.getByRole('button', { name: 'Tab', exact: true }).tap();
+        assert.equal(await p.evaluate('document.activeElement?.className'), 'xterm-helper-textarea');
+      }
       const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
       assert.ok(Number(wide) <= 0, `a session on a ${device} is ${String(wide)} px wider than the screen`);
       await context.close();

@@ -39,9 +39,20 @@ export function ActionForm(props: { action: (values: Record<string, string>, for
 }
 
 /** A button that runs `action`, disabled while it runs; a failure is shown by `onError` or an alert. */
-export function ActionButton(props: { action: () => Promise<unknown>; children: JSX.Element; class?: string; label?: string; onError?: (message: string) => void }) {
+export function ActionButton(props: {
+  action: () => Promise<unknown>;
+  children: JSX.Element;
+  class?: string;
+  label?: string;
+  /** For what cannot be undone: the question asked first; the action runs only if the user says yes. */
+  confirm?: string;
+  /** A tap leaves the focus where it was (in the terminal, whose soft keyboard would close). */
+  keepsFocus?: boolean;
+  onError?: (message: string) => void;
+}) {
   const [busy, setBusy] = createSignal(false);
   const run = async () => {
+    if (props.confirm !== undefined && !window.confirm(props.confirm)) return;
     setBusy(true);
     try {
       await props.action();
@@ -52,7 +63,7 @@ export function ActionButton(props: { action: () => Promise<unknown>; children: 
     }
   };
   return (
-    <button type="button" class={props.class} aria-label={props.label} disabled={busy()} onClick={() => void run()}>
+    <button type="button" class={props.class} aria-label={props.label} disabled={busy()} onMouseDown={(event) => props.keepsFocus && event.preventDefault()} onClick={() => void run()}>
       {props.children}
     </button>
   );

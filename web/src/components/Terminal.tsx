@@ -45,5 +45,5 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
       term.dispose();
     });
   });
-  return <div class="terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" aria-describedby={props.describedBy} data-testid="terminal" />;
+  return <div class="session-terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" aria-describedby={props.describedBy} data-testid="terminal" />;
 }

@@ -107,8 +107,7 @@ export function PoliciesPage() {
                     </ActionButton>
                     <Show when={!policy.builtin}>
                       <button type="button" class="secondary" onClick={() => setEditing(policy.id)} aria-label={`Edit ${policy.name}`}>Edit</button>
-                      <ActionButton class="danger" label={`Delete ${policy.name}`} action={async () => {
-                        if (!confirm(`Delete policy ${policy.name}?`)) return;
+                      <ActionButton class="danger" label={`Delete ${policy.name}`} confirm={`Delete policy ${policy.name}?`} action={async () => {
                         await call(policyEndpoints.remove, { params: { id: policy.id } });
                         await refetch();
                       }}>

@@ -15,7 +15,9 @@ import { debounce, onEvents } from '../live.js';
 const KEY_BAR: { key: KeyName; label: string; name: string }[] = [
   { key: 'escape', label: 'Esc', name: 'Esc (Escape)' },
   { key: 'tab', label: 'Tab', name: 'Tab' },
-  { key: 'ctrl+c', label: 'Ctrl-C', name: 'Ctrl-C (interrupt)' },
+  { key: 'shift+tab', label: '⇧Tab', name: 'Shift-Tab (Claude Code: next permission mode)' },
+  { key: 'ctrl+c', label: '^C', name: 'Ctrl-C (interrupt)' },
+  { key: 'ctrl+d', label: '^D', name: 'Ctrl-D (end of input)' },
   { key: 'up', label: '↑', name: 'Up arrow' },
   { key: 'down', label: '↓', name: 'Down arrow' },
   { key: 'left', label: '←', name: 'Left arrow' },
@@ -61,7 +63,7 @@ export function SessionPage() {
             <MuteButton sessionId={s().id} />
             <Show when={live()}>
               <ActionButton class="secondary" action={() => call(sessionEndpoints.stop, { params: { id: id() } })}>Stop</ActionButton>
-              <ActionButton class="danger" action={() => call(sessionEndpoints.kill, { params: { id: id() } })}>Kill</ActionButton>
+              <ActionButton class="danger" confirm={`Kill ${s().name}? Its program is ended at once, with no chance to save its work.`} action={() => call(sessionEndpoints.kill, { params: { id: id() } })}>Kill</ActionButton>
             </Show>
           </div>
           <Show when={(approvals() ?? []).length > 0}>
@@ -80,7 +82,7 @@ export function SessionPage() {
             <div class="keybar" role="toolbar" aria-label="Keys">
               <For each={KEY_BAR}>
                 {(k) => (
-                  <ActionButton class="key" label={k.name} onError={setNotice} action={() => call(sessionEndpoints.keys, { params: { id: id() }, body: { keys: [k.key] } })}>
+                  <ActionButton class="key" label={k.name} keepsFocus onError={setNotice} action={() => call(sessionEndpoints.keys, { params: { id: id() }, body: { keys: [k.key] } })}>
                     {k.label}
                   </ActionButton>
                 )}

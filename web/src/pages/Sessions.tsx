@@ -110,7 +110,7 @@ function SessionRow(props: { session: SessionRecord }) {
         <ActionButton class="secondary" label={`Stop ${props.session.name}`} action={() => call(sessionEndpoints.stop, { params: { id: props.session.id } })}>
           Stop
         </ActionButton>
-        <ActionButton class="danger" label={`Kill ${props.session.name}`} action={() => call(sessionEndpoints.kill, { params: { id: props.session.id } })}>
+        <ActionButton class="danger" label={`Kill ${props.session.name}`} confirm={`Kill ${props.session.name}? Its program is ended at once, with no chance to save its work.`} action={() => call(sessionEndpoints.kill, { params: { id: props.session.id } })}>
           Kill
         </ActionButton>
       </Show>

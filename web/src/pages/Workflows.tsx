@@ -92,7 +92,7 @@ export function RunPage() {
             <h1 id="run-title">{r().name}</h1>
             <span class={`status run-${r().status}`} data-testid="run-status">{r().status}</span>
             <Show when={r().status === 'running'}>
-              <ActionButton class="danger" action={() => call(workflowRunEndpoints.cancel, { params: { id: r().id } })}>Cancel</ActionButton>
+              <ActionButton class="danger" confirm="Cancel this run? The sessions it started are stopped." action={() => call(workflowRunEndpoints.cancel, { params: { id: r().id } })}>Cancel</ActionButton>
             </Show>
           </div>
           <Show when={r().error}><p class="error">{r().error}</p></Show>
