@@ -418,11 +418,13 @@ export const sessionEndpoints = {
   terminal: defineSocketEndpoint({
     url: '/sessions/:id/terminal',
     summary:
-      'Live terminal: the current screen first, then every byte as printed (binary messages); a text message {"type":"ready","cols","rows"} once output flows, {"type":"error","message"} when input is refused. Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize.',
+      'Live terminal: the current screen first (after the scrollback before it), then every byte as printed (binary messages); a text message {"type":"ready","cols","rows"} once output flows, {"type":"error","message"} when input is refused. Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize. With `cols` and `rows`, the session takes that size before its screen is sent, so the first screen fits the viewer.',
     tags: ['sessions'],
     params: IdParams,
     query: Type.Object({
       snapshot: Type.Optional(Type.Boolean({ default: true })),
+      cols: Type.Optional(Type.Integer({ minimum: 10, maximum: 1000, description: 'The viewer’s width, taken before the first screen (with rows)' })),
+      rows: Type.Optional(Type.Integer({ minimum: 5, maximum: 500, description: 'The viewer’s height, taken before the first screen (with cols)' })),
       lines: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 100_000, description: 'Start with the last `lines` lines of output up to the cursor, as plain text, instead of the screen (`tail -f`)' }),
       ),

@@ -19,11 +19,12 @@ export interface TerminalStream {
 export async function openTerminal(
   client: ApiClient,
   id: string,
-  options: { snapshot?: boolean; onData: (data: Buffer) => void; onError?: (message: string) => void },
+  /** `size`: the viewer's, which the session takes before its first screen is sent. */
+  options: { snapshot?: boolean; size?: { cols: number; rows: number }; onData: (data: Buffer) => void; onError?: (message: string) => void },
 ): Promise<TerminalStream> {
   let markReady: (size: { cols: number; rows: number }) => void = () => undefined;
   const ready = new Promise<{ cols: number; rows: number }>((resolve) => (markReady = resolve));
-  const socket = await client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { snapshot: options.snapshot ?? true } }, (data, isBinary) => {
+  const socket = await client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { snapshot: options.snapshot ?? true, ...options.size } }, (data, isBinary) => {
     if (isBinary) return options.onData(data);
     const message = JSON.parse(data.toString('utf8')) as TerminalServerMessage;
     if (message.type === 'ready') markReady({ cols: message.cols, rows: message.rows });

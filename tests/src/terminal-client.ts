@@ -13,11 +13,11 @@ export interface TerminalReader {
 }
 
 /** Opens a session's terminal WebSocket and collects what it sends. */
-export function readTerminal(client: ApiClient, id: string, query: { snapshot?: boolean } = {}): TerminalReader {
+export function readTerminal(client: ApiClient, id: string, query: { snapshot?: boolean; size?: { cols: number; rows: number } } = {}): TerminalReader {
   const frames: Buffer[] = [];
   let closedWith: (code: number) => void = () => undefined;
   const closed = new Promise<number>((resolve) => (closedWith = resolve));
-  const ready = openTerminal(client, id, { snapshot: query.snapshot, onData: (data) => frames.push(data) });
+  const ready = openTerminal(client, id, { snapshot: query.snapshot, ...(query.size && { size: query.size }), onData: (data) => frames.push(data) });
   ready.then(
     (stream) => stream.socket.once('close', closedWith),
     (error: Error) => closedWith(Number(/\((\d+)/.exec(error.message)?.[1] ?? 0)),

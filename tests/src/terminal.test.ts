@@ -36,6 +36,21 @@ describe('the terminal stream', () => {
     reader.close();
   });
 
+  test('the first screen is drawn at the viewer’s size, after the scrollback that came before it', async () => {
+    // A wide line printed at the session's own 200 columns, then many: a phone's 40 columns must not get them wrapped into a garble.
+    const session = await start('sh', '-c', `printf '%s\\n' ${'W'.repeat(150)}; seq -f 'row-%g' 1 300; read end`);
+    await waitFor('the output', async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('row-300'));
+    const reader = readTerminal(suite.daemon.client, session.id, { size: { cols: 40, rows: 12 } });
+    const stream = await reader.ready;
+    assert.deepEqual(stream.size, { cols: 40, rows: 12 }, 'the session took the viewer’s size first');
+    const first = await reader.until((t) => t.includes('row-300'));
+    const lines = first.slice(first.indexOf('\x1b[2J') + 4).split('\r\n').map((line) => line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')); // eslint-disable-line no-control-regex
+    assert.ok(lines.every((line) => line.length <= 40), `a line wider than the viewer: ${lines.find((line) => line.length > 40)}`);
+    assert.ok(lines.includes('row-1'), 'the scrollback from before the connection comes first');
+    assert.equal(lines.filter((line) => /^W+$/.test(line)).join(''), 'W'.repeat(150), 'the wide line, rewrapped at 40 columns');
+    reader.close();
+  });
+
   test('messages a client sends together with the upgrade itself are all handled, in order', async () => {
     const session = await start('cat');
     // One write holds the upgrade and three frames: they reach the daemon before it has looked the session up.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { generateSync } from 'otplib';
 import { daemonEndpoints, sessionCookieName } from '@codepiper/sdk';
@@ -53,8 +54,29 @@ export interface Account {
 }
 
 /** A daemon listening on TCP (port 0), with `config` as its config.yaml; resolves once it answers, with its web URL. */
-export async function startWebDaemon(config: string, extraEnv: Record<string, string> = {}): Promise<{ daemon: TestDaemon; url: string }> {
-  const daemon = new TestDaemon(undefined, { CODEPIPER_LOG_LEVEL: 'debug', ...extraEnv }, ['--web', '--port', '0']);
+/**
+ * A TCP port free now, below the range the kernel hands out for outgoing
+ * connections (ip_local_port_range starts at 32768): a daemon restarted on it
+ * finds it free again, as a browser page that reconnects needs.
+ */
+export async function stablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+}
+
+/** A daemon with the web listener on `port` (any free one by default), its config.yaml `config`. */
+export async function startWebDaemon(config: string, extraEnv: Record<string, string> = {}, port = 0): Promise<{ daemon: TestDaemon; url: string }> {
+  const daemon = new TestDaemon(undefined, { CODEPIPER_LOG_LEVEL: 'debug', ...extraEnv }, ['--web', '--port', String(port)]);
   writeFileSync(path.join(daemon.home, 'config.yaml'), config);
   await daemon.start();
   const { web } = await daemon.client.call(daemonEndpoints.status);

@@ -10,7 +10,7 @@ import { analyticsEndpoints, approvalEndpoints, policyEndpoints, sessionEndpoint
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
-import { bootstrapPassword, startWebDaemon, totp } from './web-client.js';
+import { bootstrapPassword, stablePort, startWebDaemon, totp } from './web-client.js';
 
 /** Where the run leaves its screenshots: every page, on a phone and on a desktop. */
 export const SCREENSHOTS = path.join(repoRoot, 'tests', 'screenshots');
@@ -104,7 +104,8 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-web-tests-0123456789', baseUrl: fake.url });
     // A third party's plugin beside the built-in ones: its page joins the navigation.
     const parrot = path.join(repoRoot, 'examples', 'provider-parrot', 'dist', 'index.js');
-    ({ daemon, url } = await startWebDaemon(`plugins:\n  - ${parrot}\n`, { CODEPIPER_CLAUDE_BIN: claudeBin }));
+    // On a port of its own: the terminal's page reconnects to the same address after a daemon restart.
+    ({ daemon, url } = await startWebDaemon(`plugins:\n  - ${parrot}\n`, { CODEPIPER_CLAUDE_BIN: claudeBin }, await stablePort()));
     mkdirSync(path.join(daemon.home, 'workflows'));
     cpSync(path.join(repoRoot, 'examples', 'workflows'), path.join(daemon.home, 'workflows'), { recursive: true });
     rmSync(SCREENSHOTS, { recursive: true, force: true });
@@ -163,7 +164,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.getByLabel('Name').fill('web-shell');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
-    await page.locator('[data-testid=terminal][data-ready=true]').waitFor();
+    await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
     assert.equal(await page.getByTestId('input-policy-notice').count(), 0, 'no input policy, no notice');
     await page.getByTestId('terminal').click();
     await page.keyboard.type('echo web-$((6*7))');
@@ -175,6 +176,41 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.getByRole('link', { name: 'Sessions' }).click();
     const row = page.locator('li[data-session]', { hasText: 'web-shell' });
     assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'running');
+  });
+
+  test('the terminal shows what was printed before the page opened, and reconnects by itself after a daemon restart, saying so meanwhile', async () => {
+    const shell = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: workdir, name: 'web-history' } });
+    await daemon.client.call(sessionEndpoints.input, { params: { id: shell.id }, body: { text: "seq -f 'line-%g' 1 1500", enter: true } });
+    await waitFor('the lines to be printed', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: shell.id } })).text.includes('line-1500'));
+    await page.goto(`${url}/#/sessions/${shell.id}`);
+    const terminal = page.getByTestId('terminal');
+    await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
+    assert.match(await terminalText(page), /line-1500/);
+    // Scrolled back with the wheel (a finger's swipe scrolls the same viewport): the first line is there.
+    await terminal.hover();
+    // Chromium hands xterm a few lines' worth per wheel event, however large the delta.
+    for (let i = 0; i < 20 && !/\bline-1\b/.test(await terminalText(page)); i++) for (let j = 0; j < 50; j++) await page.mouse.wheel(0, -1000);
+    const top = await terminalText(page);
+    assert.match(top, /\bline-1\n/, `the scrollback from before the page opened:\n${top}`);
+
+    const errorsBefore = consoleErrors.length;
+    await daemon.stop();
+    await page.locator('[data-testid=terminal][data-state=reconnecting]').waitFor();
+    assert.match(await page.getByTestId('terminal-state').innerText(), /Connection lost: reconnecting/);
+    await terminal.click();
+    await page.keyboard.type('x');
+    await page.getByRole('alert').filter({ hasText: 'Not connected to the session: what was just typed was not sent.' }).waitFor();
+    await daemon.start();
+    await page.locator('[data-testid=terminal][data-state=ready]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('terminal-state').count(), 0);
+    // While the daemon was down, Chromium logged each refused try of the page's connections: expected here, and only those.
+    assert.deepEqual(consoleErrors.splice(errorsBefore).filter((error) => !/net::ERR_CONNECTION_REFUSED/.test(error)), []);
+    await terminal.click();
+    await page.keyboard.type('echo back-$((40+2))');
+    await page.keyboard.press('Enter');
+    await waitFor('the output after reconnecting', async () => (await terminalText(page)).includes('back-42'), 15_000);
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: shell.id } });
+    await page.getByRole('link', { name: 'Sessions' }).click();
   });
 
   test('a permission asked by real Claude Code shows live and is approved with one tap', async () => {
@@ -311,7 +347,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       }
       const session = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'web-shell');
       await p.goto(`${url}/#/sessions/${session?.id ?? ''}`);
-      await p.locator('[data-testid=terminal][data-ready=true]').waitFor();
+      await p.locator('[data-testid=terminal][data-state=ready]').waitFor();
       // The session's terminal takes the size of the window that shows it.
       const cols = device === 'phone' ? (n: number) => n < 60 : (n: number) => n > 100;
       await waitFor(`the session resized for a ${device}`, async () => cols((await daemon.client.call(sessionEndpoints.screen, { params: { id: session?.id ?? '' } })).cols));

@@ -50,6 +50,14 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
     return { tmux: deps.tmuxBin, socket: deps.tmux().socketPath, target: `=${session.tmuxSession}` };
   });
   server.handleSocket(api.terminal, (socket, { params, query }) =>
-    serveTerminal(socket, params.id, { snapshot: query.lines ? { lines: query.lines } : (query.snapshot ?? true) }, { sessions: deps.sessions(), tmux: deps.tmux(), log: deps.log }),
+    serveTerminal(
+      socket,
+      params.id,
+      {
+        snapshot: query.lines ? { lines: query.lines } : (query.snapshot ?? true),
+        ...(query.cols !== undefined && query.rows !== undefined && { size: { cols: query.cols, rows: query.rows } }),
+      },
+      { sessions: deps.sessions(), tmux: deps.tmux(), log: deps.log },
+    ),
   );
 }

@@ -18,7 +18,7 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 export async function serveTerminal(
   socket: WebSocket,
   ref: string,
-  options: { snapshot: NonNullable<WatchOptions['snapshot']> },
+  options: { snapshot: NonNullable<WatchOptions['snapshot']>; size?: { cols: number; rows: number } },
   deps: { sessions: SessionService; tmux: TmuxServer; log: Logger },
 ): Promise<void> {
   // Listen before the first await: a client writes as soon as the socket opens,
@@ -53,6 +53,13 @@ export async function serveTerminal(
     }
     socket.close(1000, `session has ${session.status}`);
     return;
+  }
+
+  // Before the snapshot: drawn at its old size, a wider screen would wrap into a garble on a phone.
+  if (options.size) {
+    await deps.sessions.resize(session.id, options.size.cols, options.size.rows).catch((error: Error) => {
+      deps.log.debug({ err: error, session: session.id }, 'could not take the viewer’s size before the first screen');
+    });
   }
 
   // tmux delivers output in many small pieces; those that arrive together go out as one message.

@@ -1,4 +1,4 @@
-import { onCleanup, onMount } from 'solid-js';
+import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
@@ -6,44 +6,117 @@ import { sessionEndpoints, type TerminalServerMessage } from '@codepiper/sdk/con
 import { openSocket } from '../api.js';
 import { debounce } from '../live.js';
 
+/** Where the terminal's connection stands, shown to the user and as `data-state` (tests read it). */
+type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'ended';
+
+/** Waits between tries to reconnect: quick at first, then every few seconds. */
+const RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+
+/** Close codes after which trying again cannot help: the session has ended, or is not there. */
+const isFinal = (event: CloseEvent): boolean => event.code === 1000 || event.code === 4404 || event.code === 4400;
+
+const STATE_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  ready: '',
+  reconnecting: 'Connection lost: reconnecting… Keys typed now are not sent.',
+  ended: 'The session has ended.',
+};
+
 /**
- * A session's live terminal: the daemon pushes the current screen first, then
- * every byte as it is printed. Keys typed here go to the session; the
- * session's terminal takes this window's size.
+ * A session's live terminal: the daemon sends the scrollback and the screen,
+ * drawn at this terminal's size, then every byte as it is printed. Keys typed
+ * here go to the session; the session's terminal takes this window's size.
+ * A dropped connection (a daemon restart, a phone that slept, a network that
+ * came back) is retried by itself, and the page says so meanwhile.
  */
 export function Terminal(props: { sessionId: string; onNotice?: (message: string) => void; describedBy?: string | undefined }) {
   let host!: HTMLDivElement;
+  const [state, setState] = createSignal<ConnectionState>('connecting');
   onMount(() => {
     const term = new XTerm({ cursorBlink: true, fontSize: 13, scrollback: 5000, theme: { background: '#0b0c0e' }, screenReaderMode: false });
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(host);
     fit.fit();
-    const socket = openSocket(sessionEndpoints.terminal, { id: props.sessionId });
-    const send = (message: object) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    let socket: WebSocket | undefined;
+    let retries = 0;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let disposed = false;
+
+    const show = (next: ConnectionState) => {
+      setState(next);
+      host.dataset.state = next;
+    };
+    const send = (message: object): boolean => {
+      if (socket?.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(message));
+      return true;
     };
     const resize = () => {
       fit.fit();
       send({ type: 'resize', cols: term.cols, rows: term.rows });
     };
-    socket.onmessage = (message) => {
-      if (typeof message.data !== 'string') return term.write(new Uint8Array(message.data as ArrayBuffer));
-      const notice = JSON.parse(message.data) as TerminalServerMessage;
-      if (notice.type === 'ready') host.dataset.ready = 'true';
-      else props.onNotice?.(notice.message);
+    const connect = () => {
+      clearTimeout(retryTimer);
+      if (disposed || state() === 'ended' || (socket && socket.readyState !== WebSocket.CLOSED)) return;
+      fit.fit();
+      const current = openSocket(sessionEndpoints.terminal, { id: props.sessionId }, { cols: term.cols, rows: term.rows });
+      socket = current;
+      let first = true;
+      current.onmessage = (message) => {
+        if (typeof message.data !== 'string') {
+          // The first frame redraws everything, scrollback included: what an earlier connection left goes first.
+          if (first) term.reset();
+          first = false;
+          term.write(new Uint8Array(message.data as ArrayBuffer));
+          return;
+        }
+        const notice = JSON.parse(message.data) as TerminalServerMessage;
+        if (notice.type === 'ready') {
+          retries = 0;
+          show('ready');
+        } else props.onNotice?.(notice.message);
+      };
+      current.onclose = (event) => {
+        if (disposed || current !== socket) return;
+        if (isFinal(event)) return show('ended');
+        show('reconnecting');
+        retryTimer = setTimeout(connect, RETRY_DELAYS_MS[Math.min(retries++, RETRY_DELAYS_MS.length - 1)]);
+      };
     };
-    socket.onopen = resize;
-    socket.onclose = () => (host.dataset.ready = 'closed');
-    const typed = term.onData((data) => send({ type: 'input', data }));
+    // Back from sleep or offline: try now rather than at the next scheduled try.
+    const retryNow = () => {
+      if (document.visibilityState === 'visible' && state() === 'reconnecting') connect();
+    };
+
+    const typed = term.onData((data) => {
+      if (!send({ type: 'input', data })) props.onNotice?.('Not connected to the session: what was just typed was not sent.');
+    });
     const observer = new ResizeObserver(debounce(resize, 100));
     observer.observe(host);
+    window.addEventListener('online', retryNow);
+    document.addEventListener('visibilitychange', retryNow);
+    show('connecting');
+    connect();
     onCleanup(() => {
+      disposed = true;
+      clearTimeout(retryTimer);
+      window.removeEventListener('online', retryNow);
+      document.removeEventListener('visibilitychange', retryNow);
       observer.disconnect();
       typed.dispose();
-      socket.close();
+      socket?.close();
       term.dispose();
     });
   });
-  return <div class="session-terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" aria-describedby={props.describedBy} data-testid="terminal" />;
+  return (
+    <>
+      <Show when={state() !== 'ready'}>
+        <p class="terminal-state" role="status" data-testid="terminal-state">
+          {STATE_TEXT[state()]}
+        </p>
+      </Show>
+      <div class="session-terminal" ref={(element) => (host = element)} role="application" aria-label="Session terminal" aria-describedby={props.describedBy} data-testid="terminal" />
+    </>
+  );
 }

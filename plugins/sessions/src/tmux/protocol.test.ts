@@ -78,5 +78,10 @@ describe('tmux protocol helpers', () => {
     assert.equal(out, '\x1b[0m\x1b[?1049l\x1b[H\x1b[2J\x1b[31mred\x1b[39m\r\nabc\x1b[0m\x1b[r\x1b[?1l\x1b[?25h\x1b[2;4H');
     const alt = renderSnapshot(['%1', '0', '0', '10', '5', '1', '0', '1', '1', '3'], ['x']).toString();
     assert.ok(alt.includes('\x1b[?1049h') && alt.includes('\x1b[2;4r') && alt.includes('\x1b[?1h') && alt.includes('\x1b[?25l'));
+    // Scrollback comes before the screen and scrolls off its top; a full-screen program's alternate screen has none.
+    const history = renderSnapshot(['%1', '0', '1', '10', '2', '0', '1', '0', '0', '1'], ['old', 'a', 'b']).toString();
+    assert.ok(history.includes('old\r\na\r\nb'), JSON.stringify(history));
+    const altWithRows = renderSnapshot(['%1', '0', '1', '10', '2', '1', '1', '0', '0', '1'], ['old', 'a', 'b']).toString();
+    assert.ok(altWithRows.includes('\x1b[2Ja\r\nb') && !altWithRows.includes('old'), JSON.stringify(altWithRows));
   });
 });

@@ -15,11 +15,12 @@ const numbers = (text: string): number[] => [...stripEscapes(text).matchAll(/n (
  * writes a line's text and its CR LF separately), and the stream goes on from
  * exactly there.
  */
-function upToCursor(snapshot: string): { text: string; below: string[] } {
+/** The snapshot's text up to its cursor, and what is after it; `height`: the screen's rows, the last ones of the snapshot (the scrollback comes first). */
+function upToCursor(snapshot: string, height: number): { text: string; below: string[] } {
   const cursor = /\x1b\[(\d+);(\d+)H$/.exec(snapshot); // eslint-disable-line no-control-regex
   assert.ok(cursor, `the snapshot ends by placing the cursor: ${JSON.stringify(snapshot.slice(-20))}`);
-  const [row, col] = [Number(cursor[1]) - 1, Number(cursor[2]) - 1];
   const rows = stripEscapes(snapshot).split('\r\n');
+  const [row, col] = [rows.length - height + Number(cursor[1]) - 1, Number(cursor[2]) - 1];
   return { text: [...rows.slice(0, row), rows[row]!.slice(0, col)].join('\r\n'), below: [rows[row]!.slice(col), ...rows.slice(row + 1)] };
 }
 
@@ -86,7 +87,7 @@ describe('watching a session (real tmux)', () => {
     for (const watcher of [first, second]) {
       const snapshot = watcher.chunks[0]!.toString('utf8');
       assert.ok(snapshot.startsWith('\x1b[0m\x1b[?1049l\x1b[H\x1b[2J'), JSON.stringify(snapshot.slice(0, 40)));
-      const { text, below } = upToCursor(snapshot);
+      const { text, below } = upToCursor(snapshot, 10);
       assert.ok(below.every((row) => row.trim() === ''), `nothing after the cursor: ${JSON.stringify(below)}`);
       const inSnapshot = numbers(text);
       assert.ok(inSnapshot.length >= 8, `snapshot shows the screen: ${JSON.stringify(text)}`);

@@ -5,6 +5,8 @@ import { quote } from './protocol.js';
 
 /** How long an ended watch waits for the pane's pipe to hand over the program's last output. */
 const PIPE_END_TIMEOUT_MS = 5000;
+/** How much of a session's scrollback comes before its screen in a terminal's first frame (xterm keeps it, for touch and wheel). */
+const SNAPSHOT_SCROLLBACK_LINES = 2000;
 
 export interface WatchOptions {
   /** Bytes as the program printed them (after the snapshot, if any). */
@@ -112,7 +114,7 @@ export class SessionWatch {
         // In the same command line as the snapshot: the pipe starts with the byte that follows it.
         if (startsPipe && pipe) commands.push(pipe.command(this.target));
         const snapshot = options.snapshot ?? true;
-        if (snapshot === true) commands.push(`capture-pane -p -e -t ${this.target}`);
+        if (snapshot === true) commands.push(`capture-pane -p -e -S -${SNAPSHOT_SCROLLBACK_LINES} -t ${this.target}`);
         else if (snapshot !== false) commands.push(`capture-pane -p -S -${snapshot.lines} -t ${this.target}`);
         return this.client.commands(commands, {
           onDone: ([info, ...rest]) => {
@@ -249,7 +251,9 @@ export function renderSnapshot(fields: readonly string[], rows: readonly string[
   const upper = num(8);
   const lower = fields[9] === undefined || fields[9] === '' ? height - 1 : num(9);
   let out = '\x1b[0m' + (flag(5) ? '\x1b[?1049h' : '\x1b[?1049l') + '\x1b[H\x1b[2J';
-  out += rows.join('\r\n');
+  // The scrollback lines come first and scroll off the top as the screen's are written below them;
+  // an alternate screen (a full-screen program) has none of its own.
+  out += (flag(5) ? rows.slice(-height) : rows).join('\r\n');
   out += '\x1b[0m';
   out += upper > 0 || (height > 0 && lower < height - 1) ? `\x1b[${upper + 1};${lower + 1}r` : '\x1b[r';
   out += flag(7) ? '\x1b[?1h' : '\x1b[?1l';
