@@ -211,6 +211,14 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await waitFor('the output after reconnecting', async () => (await terminalText(page)).includes('back-42'), 15_000);
     await daemon.client.call(sessionEndpoints.kill, { params: { id: shell.id } });
     await page.getByRole('link', { name: 'Sessions' }).click();
+    // How it ended, in words on the page (a phone has no hover).
+    const killed = await waitFor('the kill to be recorded', async () => {
+      const record = await daemon.client.call(sessionEndpoints.show, { params: { id: shell.id } });
+      return record.status === 'exited' || record.status === 'crashed' ? record : undefined;
+    });
+    const detail = [killed.statusDetail, killed.exitCode === null ? null : `exit code ${killed.exitCode}`].filter(Boolean).join(', ');
+    assert.ok(detail, 'the daemon says how it ended');
+    await page.locator(`li[data-session="${shell.id}"] [data-testid=status-detail]`, { hasText: detail }).waitFor();
   });
 
   test('a permission asked by real Claude Code shows live and is approved with one tap', async () => {
@@ -383,7 +391,12 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await offline.setOffline(true);
     await p.reload();
     assert.equal(await p.title(), 'CodePiper');
-    await p.locator('#root *').first().waitFor();
+    // Said as such, and back by itself when the network is.
+    await p.getByTestId('unreachable').filter({ hasText: 'You are offline' }).waitFor().catch(async (error: Error) => {
+      throw new Error(`${error.message}; the page shows: ${await p.locator('#root').innerText()}`);
+    });
+    await offline.setOffline(false);
+    await p.getByRole('heading', { name: 'Sessions' }).waitFor();
     const manifest = (await (await fetch(`${url}/manifest.webmanifest`)).json()) as { icons: { sizes: string }[]; display: string };
     assert.equal(manifest.display, 'standalone');
     assert.ok(['192x192', '512x512'].every((size) => manifest.icons.some((icon) => icon.sizes === size)));

@@ -1,5 +1,5 @@
 import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
-import { createResource, For, lazy, Match, Show, Switch, type Component } from 'solid-js';
+import { createResource, createSignal, For, lazy, Match, onCleanup, Show, Switch, type Component } from 'solid-js';
 import { approvalEndpoints, authEndpoints, contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/contracts';
 import { call, setSignedIn, signedIn } from './api.js';
 import { onEvents, debounce } from './live.js';
@@ -72,10 +72,38 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
   );
 }
 
+/** How often an unreachable daemon is tried again. */
+const RETRY_MS = 3000;
+
+/** Offline, or the daemon down: said as such, and tried again until it answers (at once when the network returns). */
+function Unreachable(props: { retry: () => void }) {
+  const [online, setOnline] = createSignal(navigator.onLine);
+  const onOnline = () => {
+    setOnline(true);
+    props.retry();
+  };
+  const onOffline = () => setOnline(false);
+  const timer = setInterval(props.retry, RETRY_MS);
+  window.addEventListener('online', onOnline);
+  window.addEventListener('offline', onOffline);
+  onCleanup(() => {
+    clearInterval(timer);
+    window.removeEventListener('online', onOnline);
+    window.removeEventListener('offline', onOffline);
+  });
+  return (
+    <p class="center error" role="status" data-testid="unreachable">
+      {online() ? `The daemon at ${location.host} does not answer; trying again…` : 'You are offline; this page comes back by itself when the network does.'}
+    </p>
+  );
+}
+
 export function App() {
   const [session, { refetch }] = createResource(() => call(authEndpoints.session));
   // A 401 from any call (an expired session) brings the sign-in screen back.
-  const ready = () => signedIn() && session()?.stage === 'full';
+  // Read only when it has not failed: a failed resource throws when read, which would stop the page.
+  const answer = () => (session.error ? undefined : session());
+  const ready = () => signedIn() && answer()?.stage === 'full';
   const [features] = createResource(ready, async (): Promise<Features> => {
     const [status, contributions] = await Promise.all([call(daemonEndpoints.status), call(contributionEndpoints.list)]);
     return { plugins: new Set(status.plugins.map((p) => p.name)), pages: contributions.pages };
@@ -83,12 +111,12 @@ export function App() {
   return (
     <Switch fallback={<p class="center">Loading…</p>}>
       <Match when={session.error}>
-        <p class="center error">The daemon does not answer: {String(session.error)}</p>
+        <Unreachable retry={() => void refetch()} />
       </Match>
-      <Match when={session() && !ready()}>
+      <Match when={answer() && !ready()}>
         <SignIn
-          firstRun={session()?.firstRun ?? false}
-          stage={signedIn() ? (session()?.stage ?? 'none') : 'none'}
+          firstRun={answer()?.firstRun ?? false}
+          stage={signedIn() ? (answer()?.stage ?? 'none') : 'none'}
           onDone={async () => {
             await refetch();
             setSignedIn(true);

@@ -1,3 +1,4 @@
+import { Show } from 'solid-js';
 import type { SessionRecord } from '@codepiper/sdk/contracts';
 
 const LABELS: Record<SessionRecord['status'], string> = {
@@ -10,13 +11,20 @@ const LABELS: Record<SessionRecord['status'], string> = {
   crashed: 'crashed',
 };
 
-/** A session's status as a labelled pill; the detail (what it waits for, how it ended) as its title. */
+/** A session's status as a labelled pill, followed by what it waits for or how it ended, in words (no hover on a phone). */
 export function Status(props: { session: Pick<SessionRecord, 'status' | 'statusDetail' | 'exitCode'> }) {
   const detail = () => [props.session.statusDetail, props.session.exitCode === null ? null : `exit code ${props.session.exitCode}`].filter(Boolean).join(', ');
   return (
-    <span class={`status status-${props.session.status}`} title={detail() || undefined} data-status={props.session.status}>
-      {LABELS[props.session.status]}
-    </span>
+    <>
+      <span class={`status status-${props.session.status}`} data-status={props.session.status}>
+        {LABELS[props.session.status]}
+      </span>
+      <Show when={detail()}>
+        <span class="status-detail" data-testid="status-detail">
+          {detail()}
+        </span>
+      </Show>
+    </>
   );
 }
 
