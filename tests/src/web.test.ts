@@ -232,6 +232,9 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     const approval = page.locator('li[data-approval]', { hasText: 'rm -f victim.txt' });
     await approval.waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'approval-pending-desktop.png') });
+    // Named by its session, and answerable for good (a policy) as well as once.
+    await approval.getByRole('link', { name: 'claude-web' }).waitFor();
+    await approval.getByRole('button', { name: 'Always allow Bash' }).waitFor();
     await approval.getByRole('button', { name: /^Approve/ }).click();
     await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
     await waitFor('Claude to answer after the tool ran', () => fake.requests.some((r) => isMainConversation(r) && hasToolResult(r)), 30_000);

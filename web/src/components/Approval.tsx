@@ -11,8 +11,8 @@ export function describeInput(input: unknown): string {
   return typeof main === 'string' ? main : JSON.stringify(input);
 }
 
-/** A pending approval with one-tap answers. */
-export function Approval(props: { approval: ApprovalRecord; showSession?: boolean }) {
+/** A pending approval with one-tap answers; `sessionName` where it is listed apart from its session. */
+export function Approval(props: { approval: ApprovalRecord; sessionName?: string }) {
   const id = () => props.approval.id;
   return (
     <li class="row approval" data-approval={id()}>
@@ -20,16 +20,24 @@ export function Approval(props: { approval: ApprovalRecord; showSession?: boolea
         <strong>{props.approval.tool}</strong> <code class="wrap">{describeInput(props.approval.input)}</code>
         <div class="muted small">
           {props.approval.reason || props.approval.policyName}
-          {props.showSession ? (
+          {props.sessionName === undefined ? null : (
             <>
               {' · '}
-              <A href={`/sessions/${props.approval.sessionId}`}>session {props.approval.sessionId.slice(0, 8)}</A>
+              <A href={`/sessions/${props.approval.sessionId}`}>{props.sessionName}</A>
             </>
-          ) : null}
+          )}
         </div>
       </div>
       <ActionButton class="approve" label={`Approve ${props.approval.tool}`} action={() => call(approvalEndpoints.approve, { params: { id: id() }, body: {} })}>
         Approve
+      </ActionButton>
+      <ActionButton
+        class="secondary"
+        label={`Always allow ${props.approval.tool}`}
+        confirm={`Always allow this exact call? A policy is made that allows ${props.approval.tool} with this input from now on, without asking.`}
+        action={() => call(approvalEndpoints.approve, { params: { id: id() }, body: { remember: true } })}
+      >
+        Always allow
       </ActionButton>
       <ActionButton class="danger" label={`Deny ${props.approval.tool}`} action={() => call(approvalEndpoints.deny, { params: { id: id() }, body: {} })}>
         Deny

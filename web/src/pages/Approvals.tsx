@@ -1,5 +1,5 @@
 import { createResource, For, Show } from 'solid-js';
-import { approvalEndpoints } from '@codepiper/sdk/contracts';
+import { approvalEndpoints, sessionEndpoints } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { debounce, onEvents } from '../live.js';
@@ -7,13 +7,16 @@ import { debounce, onEvents } from '../live.js';
 /** Every pending approval across sessions, answerable with one tap. */
 export function ApprovalsPage() {
   const [approvals, { refetch }] = createResource(async () => (await call(approvalEndpoints.list, { query: {} })).approvals);
+  // Each question names its session: the id alone says little on a phone.
+  const [names, { refetch: refetchNames }] = createResource(async () => new Map((await call(sessionEndpoints.list, { query: {} })).sessions.map((s) => [s.id, s.name])));
   onEvents(['approval.'], debounce(() => void refetch()));
+  onEvents(['session.started'], debounce(() => void refetchNames()));
   return (
     <section aria-labelledby="approvals-title">
       <h1 id="approvals-title">Approvals</h1>
       <Show when={(approvals() ?? []).length > 0} fallback={<p class="muted">{approvals.loading ? 'Loading…' : 'Nothing waits for an answer.'}</p>}>
         <ul class="list" aria-label="Pending approvals">
-          <For each={approvals()}>{(approval) => <Approval approval={approval} showSession />}</For>
+          <For each={approvals()}>{(approval) => <Approval approval={approval} sessionName={names()?.get(approval.sessionId) ?? approval.sessionId.slice(0, 8)} />}</For>
         </ul>
       </Show>
     </section>
