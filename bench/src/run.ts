@@ -6,6 +6,7 @@ import { eventsJson } from './events-json.js';
 import { exitNoticed } from './exit-noticed.js';
 import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
+import { phoneLoad } from './phone-load.js';
 import { policyDecision } from './policy-decision.js';
 import { startup } from './startup.js';
 import { throughput } from './throughput.js';
@@ -21,6 +22,7 @@ const benchmarks = {
   'policy-decision': policyDecision,
   'analytics-import': analyticsImport,
   startup,
+  'phone-load': phoneLoad,
 } as const;
 
 type Name = keyof typeof benchmarks;
