@@ -186,6 +186,9 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     const terminal = page.getByTestId('terminal');
     await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
     assert.match(await terminalText(page), /line-1500/);
+    // The timeline says what happened in words.
+    await page.locator('.timeline li', { hasText: `started shell in ${workdir}` }).waitFor();
+    await page.locator('.timeline li', { hasText: 'starting → running' }).waitFor();
     // Scrolled back with the wheel (a finger's swipe scrolls the same viewport): the first line is there.
     await terminal.hover();
     // Chromium hands xterm a few lines' worth per wheel event, however large the delta.

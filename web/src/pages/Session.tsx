@@ -10,6 +10,7 @@ import { Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
 import { UsageTotals } from '../components/UsageTotals.jsx';
 import { debounce, onEvents } from '../live.js';
+import { describeEvent } from '../timeline.js';
 
 /** The phone's missing keys. */
 const KEY_BAR: { key: KeyName; label: string; name: string }[] = [
@@ -110,7 +111,7 @@ export function SessionPage() {
               <For each={events()}>
                 {(event) => (
                   <li>
-                    <time datetime={event.ts}>{event.ts.slice(11, 19)}</time> <strong>{event.type}</strong> <span class="muted">{summary(event.payload)}</span>
+                    <time datetime={event.ts}>{event.ts.slice(11, 19)}</time> {describeEvent(event)} <span class="muted small">{event.type}</span>
                   </li>
                 )}
               </For>
@@ -120,10 +121,4 @@ export function SessionPage() {
       )}
     </Show>
   );
-}
-
-/** A payload in one short line. */
-function summary(payload: unknown): string {
-  const text = payload && typeof payload === 'object' ? Object.entries(payload).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') : JSON.stringify(payload ?? '');
-  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }
