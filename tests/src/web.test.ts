@@ -221,7 +221,19 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     });
     const detail = [killed.statusDetail, killed.exitCode === null ? null : `exit code ${killed.exitCode}`].filter(Boolean).join(', ');
     assert.ok(detail, 'the daemon says how it ended');
-    await page.locator(`li[data-session="${shell.id}"] [data-testid=status-detail]`, { hasText: detail }).waitFor();
+    const row = page.locator(`li[data-session="${shell.id}"]`);
+    await row.locator('[data-testid=status-detail]', { hasText: detail }).waitFor();
+    // Finished sessions can be hidden (the choice is kept on this device), and removed from the list.
+    const filter = page.getByRole('combobox', { name: 'Status' });
+    await filter.selectOption('live');
+    await row.waitFor({ state: 'detached' });
+    await page.reload();
+    assert.equal(await filter.inputValue(), 'live', 'the filter is remembered');
+    await filter.selectOption('');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Remove web-history' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.ok(!(await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.some((s) => s.id === shell.id), 'the record is gone');
   });
 
   test('a permission asked by real Claude Code shows live and is approved with one tap', async () => {

@@ -6,12 +6,22 @@ import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';
 import { debounce, onEvents } from '../live.js';
 
-/** Every session with its live status; start, stop and kill; filter by status and search. */
+/** The status filter's value for every session still running, whatever its status. */
+const LIVE = 'live';
+const STATUS_FILTER_KEY = 'codepiper.sessions.status';
+
+/** Every session with its live status; start, stop and kill, remove finished ones; filter by status and search. */
 export function SessionsPage() {
   const [sessions, { refetch }] = createResource(async () => (await call(sessionEndpoints.list, { query: {} })).sessions);
   const [providers] = createResource(async () => (await call(sessionEndpoints.providers)).providers);
   onEvents(['session.'], debounce(() => void refetch()));
-  const [status, setStatus] = createSignal('');
+  // Remembered on this device: a phone that hides finished sessions keeps hiding them.
+  const [status, setStatus] = createSignal(localStorage.getItem(STATUS_FILTER_KEY) ?? '');
+  const chooseStatus = (value: string) => {
+    localStorage.setItem(STATUS_FILTER_KEY, value);
+    setStatus(value);
+  };
+  const matches = (s: SessionRecord) => !status() || (status() === LIVE ? !isFinished(s.status) : s.status === status());
   const [search, setSearch] = createSignal('');
   const [starting, setStarting] = createSignal(false);
   const navigate = useNavigate();
@@ -19,7 +29,7 @@ export function SessionsPage() {
   const shown = createMemo(() => {
     const words = search().toLowerCase().split(/\s+/).filter(Boolean);
     return (sessions() ?? []).filter(
-      (s) => (!status() || s.status === status()) && words.every((w) => `${s.name} ${s.provider} ${s.cwd} ${s.id}`.toLowerCase().includes(w)),
+      (s) => matches(s) && words.every((w) => `${s.name} ${s.provider} ${s.cwd} ${s.id}`.toLowerCase().includes(w)),
     );
   });
 
@@ -74,8 +84,9 @@ export function SessionsPage() {
       <div class="filters" role="search">
         <label>
           Status
-          <select value={status()} onChange={(e) => setStatus(e.currentTarget.value)}>
+          <select value={status()} onChange={(e) => chooseStatus(e.currentTarget.value)}>
             <option value="">all</option>
+            <option value={LIVE}>not finished</option>
             <For each={SESSION_STATUSES}>{(s) => <option value={s}>{s}</option>}</For>
           </select>
         </label>
@@ -112,6 +123,16 @@ function SessionRow(props: { session: SessionRecord }) {
         </ActionButton>
         <ActionButton class="danger" label={`Kill ${props.session.name}`} confirm={`Kill ${props.session.name}? Its program is ended at once, with no chance to save its work.`} action={() => call(sessionEndpoints.kill, { params: { id: props.session.id } })}>
           Kill
+        </ActionButton>
+      </Show>
+      <Show when={!live()}>
+        <ActionButton
+          class="secondary"
+          label={`Remove ${props.session.name}`}
+          confirm={`Remove ${props.session.name} from the list? Its events and transcript are kept, and its name is free again.`}
+          action={() => call(sessionEndpoints.remove, { params: { id: props.session.id } })}
+        >
+          Remove
         </ActionButton>
       </Show>
     </li>
