@@ -4,8 +4,9 @@ import type { ProviderInfo } from '@codepiper/sdk';
 import { flagOf } from './field-flags.js';
 import { providerFlags, providerOptionValues } from './provider-flags.js';
 
+const capabilities = { resumable: false, switchesModel: false };
 const providers: ProviderInfo[] = [
-  { id: 'shell', description: 'A shell', options: [] },
+  { id: 'shell', description: 'A shell', options: [], ...capabilities },
   {
     id: 'claude-code',
     description: 'Claude',
@@ -14,9 +15,10 @@ const providers: ProviderInfo[] = [
       { key: 'permissionMode', type: 'string', description: 'Its mode' },
       { key: 'trust', type: 'boolean', description: 'Trust the folder' },
     ],
+    ...capabilities,
   },
-  { id: 'codex', description: 'Codex', options: [{ key: 'model', type: 'string', description: 'The model Codex runs' }] },
-  { id: 'budgeted', description: 'Counts', options: [{ key: 'maxTurns', type: 'number', description: 'Turns' }] },
+  { id: 'codex', description: 'Codex', options: [{ key: 'model', type: 'string', description: 'The model Codex runs' }], ...capabilities },
+  { id: 'budgeted', description: 'Counts', options: [{ key: 'maxTurns', type: 'number', description: 'Turns' }], ...capabilities },
 ];
 const flags = providerFlags(providers);
 

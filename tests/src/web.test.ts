@@ -254,6 +254,16 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
     await waitFor('Claude to answer after the tool ran', () => fake.requests.some((r) => isMainConversation(r) && hasToolResult(r)), 30_000);
     await approval.waitFor({ state: 'detached' });
+    // Its page offers what its provider can do: a model switch (a shell's does not).
+    await page.goto(`${url}/#/sessions/${claude.id}`);
+    await page.getByRole('form', { name: 'Switch model' }).waitFor();
+    const shell = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'web-shell');
+    await page.goto(`${url}/#/sessions/${shell?.id ?? ''}`);
+    // The same page with another session (only the hash changed): until it has loaded, the previous one shows.
+    await page.getByRole('heading', { name: 'web-shell' }).waitFor();
+    await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Switch model' }).count(), 0);
+    await page.getByRole('link', { name: 'Sessions' }).click();
   });
 
   test('a question’s notification: the service worker answers it (Approve), and opens the question when it cannot', async () => {

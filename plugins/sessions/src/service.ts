@@ -549,11 +549,12 @@ export class SessionService implements SessionDirectory {
   /** The installed providers with the options each takes; for those that run an agent CLI, where the daemon finds it. */
   async providers(): Promise<ProviderInfo[]> {
     return Promise.all(
-      this.deps.providers.list().map(async ({ id, description, program, options: schema }) => {
-        const options = describeFields(schema);
-        const agent = program?.();
-        if (!agent) return { id, description, options };
-        return { id, description, options, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };
+      this.deps.providers.list().map(async (provider) => {
+        const { id, description } = provider;
+        const info = { id, description, options: describeFields(provider.options), resumable: provider.resumable ?? false, switchesModel: provider.switchModel !== undefined };
+        const agent = provider.program?.();
+        if (!agent) return info;
+        return { ...info, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };
       }),
     );
   }

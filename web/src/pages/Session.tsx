@@ -1,4 +1,4 @@
-import { useParams } from '@solidjs/router';
+import { useNavigate, useParams } from '@solidjs/router';
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { approvalEndpoints, eventEndpoints, isFinished, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
@@ -38,6 +38,9 @@ export function SessionPage() {
     () => session()?.id,
     async (id) => (await call(approvalEndpoints.list, { query: {} })).approvals.filter((a) => a.sessionId === id),
   );
+  const [providers] = createResource(async () => (await call(sessionEndpoints.providers)).providers);
+  const provider = () => providers()?.find((p) => p.id === session()?.provider);
+  const navigate = useNavigate();
   const [notice, setNotice] = createSignal('');
   onEvents([''], (event: CodePiperEvent) => {
     if (event.sessionId !== (session()?.id ?? params.id)) return;
@@ -66,7 +69,35 @@ export function SessionPage() {
               <ActionButton class="secondary" action={() => call(sessionEndpoints.stop, { params: { id: id() } })}>Stop</ActionButton>
               <ActionButton class="danger" confirm={`Kill ${s().name}? Its program is ended at once, with no chance to save its work.`} action={() => call(sessionEndpoints.kill, { params: { id: id() } })}>Kill</ActionButton>
             </Show>
+            <Show when={!live() && provider()?.resumable}>
+              <ActionButton
+                action={async () => {
+                  const resumed = await call(sessionEndpoints.resume, { params: { id: id() } });
+                  if (resumed.id === id()) await refetch();
+                  else navigate(`/sessions/${resumed.id}`);
+                }}
+              >
+                Resume
+              </ActionButton>
+            </Show>
           </div>
+          <Show when={live() && provider()?.switchesModel}>
+            <ActionForm
+              class="prompt"
+              label="Switch model"
+              submit="Switch model"
+              action={async (values, form) => {
+                await call(sessionEndpoints.model, { params: { id: id() }, body: { model: values.model ?? '' } });
+                setNotice(`model switched to ${values.model ?? ''}`);
+                form.reset();
+              }}
+            >
+              <label class="grow">
+                <span class="visually-hidden">Model</span>
+                <input name="model" required placeholder="Model (opus, sonnet, a full model name)" autocomplete="off" />
+              </label>
+            </ActionForm>
+          </Show>
           <Show when={(approvals() ?? []).length > 0}>
             <ul class="list approvals" aria-label="Pending approvals for this session">
               <For each={approvals()}>{(approval) => <Approval approval={approval} />}</For>

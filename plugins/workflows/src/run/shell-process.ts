@@ -45,6 +45,16 @@ class Capture {
 const GROUP_GUARD = 'while read -r _; do :; done; kill -TERM -"$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null';
 
 /**
+ * Holds the step's command until its guard watches it: a line on stdin from
+ * the daemon starts it (stdin then /dev/null, as for any step); the daemon's
+ * death before that, EOF, ends it unstarted. Otherwise a daemon killed between
+ * the two spawns would leave a step running that no guard ends.
+ */
+const HELD_START = 'IFS= read -r _ || exit 125; exec "$@" </dev/null';
+/** How sh says that `exec` found no such program. */
+const NOT_FOUND = /exec: .*: not found/;
+
+/**
  * A step's processes die with the daemon, even one killed with SIGKILL. The
  * guard has a session of its own, so a signal to the daemon's process group (a
  * closed terminal, Ctrl+C) cannot end it first. Returns the guard's release,
@@ -76,7 +86,7 @@ export function runShell(
     const stdout = new Capture();
     const stderr = new Capture();
     const both = new Capture();
-    const child = spawn(invocation.file, invocation.args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', HELD_START, 'codepiper-step', invocation.file, ...invocation.args], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const killGroup = (sig: NodeJS.Signals) => {
       if (child.pid) signalGroup(child.pid, sig);
     };
@@ -87,6 +97,8 @@ export function runShell(
       return reject(new StepFailure('cannot start the guard that ends the step with the daemon (is sh installed, or the process limit reached?)'));
     }
     const releaseGuard = guard ?? (() => undefined);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end('\n');
     if (child.pid) {
       const pgid = child.pid;
       void processStartTime(pgid).then((startTime) => (startTime ? started({ pgid, startTime }) : undefined)).catch(() => undefined);
@@ -102,13 +114,14 @@ export function runShell(
     child.on('error', (error: NodeJS.ErrnoException) => {
       releaseGuard();
       signal.removeEventListener('abort', onAbort);
-      reject(new StepFailure(error.code === 'ENOENT' ? `cannot run ${JSON.stringify(invocation.file)}: no such program` : `cannot run ${JSON.stringify(invocation.file)}: ${error.message}`));
+      reject(new StepFailure(`cannot start the step: ${error.message}`));
     });
     child.on('close', (code, killedBy) => {
       releaseGuard();
       signal.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
       if (signal.aborted) return reject(signal.reason as Error);
+      if (code === 127 && NOT_FOUND.test(stderr.text())) return reject(new StepFailure(`cannot run ${JSON.stringify(invocation.file)}: no such program`));
       const out = stdout.text();
       const outcome: ShellOutcome = { exit_code: code, stdout: out, stderr: stderr.text(), output: both.text(), result: out.replace(/\r?\n$/, '') };
       if (code === 0) resolve(outcome);
