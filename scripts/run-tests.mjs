@@ -73,15 +73,15 @@ function runFile(file) {
       rmSync(path.dirname(summaryFile), { recursive: true, force: true });
       if (timedOut) {
         console.log(`\n${path.relative(root, file)} killed after ${fileTimeoutMs / 1000} s`);
-        result = { ...result, failures: [...result.failures, `${path.relative(root, file)}: timed out`] };
+        result = { ...result, failures: [...result.failures, { name: `${path.relative(root, file)}: timed out` }] };
       } else if (result.passed + result.failures.length + result.skipped === 0) {
-        result = { ...result, failures: [`${path.relative(root, file)}: ran no test`] };
+        result = { ...result, failures: [{ name: `${path.relative(root, file)}: ran no test` }] };
       } else if (code !== 0 && result.failures.length === 0) {
         // node --test exits 1 on a failure; one its reporter did not see (lost output) must still count.
-        result = { ...result, failures: [`${path.relative(root, file)}: exited with code ${code}, though no failing test was reported`] };
+        result = { ...result, failures: [{ name: `${path.relative(root, file)}: exited with code ${code}, though no failing test was reported` }] };
       }
       const leaked = await leftovers(`after ${path.relative(root, file)} (or the file beside it)`);
-      result = { ...result, failures: [...result.failures, ...leaked] };
+      result = { ...result, failures: [...result.failures, ...leaked.map((name) => ({ name }))] };
       resolve(result);
     });
   });
@@ -146,17 +146,20 @@ async function leftovers(when) {
 console.log(`\n==> tests (${files.length} files, each within ${fileTimeoutMs / 1000} s)`);
 const results = await runAll(files);
 const leaked = await leftovers('after the last file');
-if (leaked.length > 0) results.push({ passed: 0, skipped: 0, failures: leaked });
-const total = { passed: 0, failed: 0, skipped: 0 };
+if (leaked.length > 0) results.push({ passed: 0, skipped: 0, failures: leaked.map((name) => ({ name })) });
+const total = { passed: 0, skipped: 0 };
 const quarantined = [];
+const failed = [];
 for (const result of results) {
   total.passed += result.passed;
   total.skipped += result.skipped;
-  for (const name of result.failures) {
-    if (Object.hasOwn(quarantine, name)) quarantined.push(`${name}: ${quarantine[name]}`);
-    else total.failed += 1;
+  for (const failure of result.failures) {
+    if (Object.hasOwn(quarantine, failure.name)) quarantined.push(`${failure.name}: ${quarantine[failure.name]}`);
+    else failed.push(failure);
   }
 }
+// Again at the end, where a log that keeps only its tail still shows why.
+for (const { name, detail } of failed) console.log(`\nfailed: ${name}${detail ? `\n${detail.replace(/^/gm, '  ')}` : ''}`);
 if (quarantined.length > 0) console.log(`\nquarantined failures, not counted:\n${quarantined.map((q) => `  ${q}`).join('\n')}`);
-console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped${quarantined.length ? `, ${quarantined.length} quarantined` : ''}`);
-process.exit(total.failed > 0 || results.length === 0 ? 1 : 0);
+console.log(`\n${total.passed} passed, ${failed.length} failed, ${total.skipped} skipped${quarantined.length ? `, ${quarantined.length} quarantined` : ''}`);
+process.exit(failed.length > 0 || results.length === 0 ? 1 : 0);

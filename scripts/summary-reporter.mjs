@@ -1,6 +1,6 @@
 // Writes the results of one test file as JSON to $CODEPIPER_SUMMARY_FILE: how many
-// passed and were skipped, and the names of the tests that failed (scripts/run-tests.mjs matches them
-// against the quarantine list and prints the closing line CI reads).
+// passed and were skipped, and the tests that failed with the start of their error (scripts/run-tests.mjs
+// matches the names against the quarantine list and prints the closing lines CI reads).
 import { writeFileSync } from 'node:fs';
 
 export default async function* summary(source) {
@@ -10,8 +10,16 @@ export default async function* summary(source) {
     if (event.data.details?.type === 'suite') continue;
     if (event.data.skip || event.data.todo) result.skipped += 1;
     else if (event.type === 'test:pass') result.passed += 1;
-    else result.failures.push(event.data.name);
+    else result.failures.push({ name: event.data.name, detail: describe(event.data.details?.error) });
   }
   writeFileSync(process.env.CODEPIPER_SUMMARY_FILE, JSON.stringify(result));
   yield '';
+}
+
+/** The first lines of a failure's error and where it was thrown: what a CI log that keeps only its tail must still show. */
+function describe(error) {
+  const cause = error?.cause ?? error;
+  if (!(cause instanceof Error)) return String(cause);
+  const where = (cause.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 3);
+  return [...cause.message.split('\n').slice(0, 40), ...where].filter((line) => line.trim() !== '').join('\n');
 }
