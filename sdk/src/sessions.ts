@@ -253,6 +253,7 @@ export const ProviderInfoSchema = Type.Object({
   options: Type.Array(SchemaFieldSchema, { description: 'What it takes at start, from its options schema; nothing for a provider without one' }),
   resumable: Type.Boolean({ description: 'A finished session can be started again, its conversation continued (`resume`)' }),
   switchesModel: Type.Boolean({ description: 'A running session’s model can be switched (`model`)' }),
+  keepsTranscript: Type.Boolean({ description: 'Its sessions’ conversations can be read as messages (`transcript`)' }),
   program: Type.Optional(
     Type.Object({
       command: Type.String({ description: 'The agent CLI as configured' }),

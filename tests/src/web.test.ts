@@ -18,6 +18,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const DEVICES = {
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  landscape: { viewport: { width: 844, height: 390 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
   desktop: { viewport: { width: 1280, height: 800 } },
 } as const;
 const PAGES = [
@@ -292,6 +293,44 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     assert.match(String(outcome), /^shown$|^InvalidAccessError: Not allowed to focus a window/);
   });
 
+  test('the conversation view: messages and tool calls from the transcript, the question in place, a prompt sent with Enter', async () => {
+    const claude = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'claude-web');
+    assert.ok(claude, 'the Claude session of the earlier tests');
+    await page.goto(`${url}/#/sessions/${claude.id}`);
+    await page.getByRole('button', { name: 'Conversation' }).click();
+    const conversation = page.getByTestId('conversation');
+    const prompts = conversation.locator('li[data-kind=user]', { hasText: 'remove the victim' });
+    const answers = conversation.locator('li[data-kind=assistant]', { hasText: 'the file is gone' });
+    const calls = conversation.locator('li[data-kind=tool]', { hasText: 'rm -f victim.txt' });
+    // The two earlier turns, from Claude's own transcript: each prompt, its Bash call with a result, the answer.
+    await waitFor('the earlier turns', async () => (await prompts.count()) === 2 && (await answers.count()) === 2 && (await calls.count()) === 2, 15_000);
+    await calls.first().locator('summary').click();
+    assert.match(await calls.first().getByLabel('Input').innerText(), /"command": "rm -f victim.txt"/);
+    await calls.first().getByLabel('Result').waitFor();
+    assert.equal(await page.getByRole('toolbar', { name: 'Keys' }).count(), 0, 'the key bar belongs to the terminal');
+
+    // A prompt typed here and sent with Enter (a desktop); the question it leads to is asked in place and answered there.
+    writeFileSync(path.join(workdir, 'victim.txt'), 'delete me a third time\n');
+    const box = page.getByRole('form', { name: 'Send a prompt' }).locator('textarea');
+    await box.fill('remove the victim');
+    await box.press('Enter');
+    await waitFor('the box to be emptied (sent, not a new line)', async () => (await box.inputValue()) === '');
+    await waitFor('the prompt in the conversation', async () => (await prompts.count()) === 3, 60_000);
+    const question = conversation.locator('li[data-approval]', { hasText: 'rm -f victim.txt' });
+    await question.waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'conversation-question-desktop.png') });
+    await question.getByRole('button', { name: /^Approve/ }).click();
+    await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
+    await waitFor('the answer after the tool ran, shown live', async () => (await answers.count()) === 3 && (await calls.count()) === 3, 30_000);
+    await question.waitFor({ state: 'detached' });
+    // The view chosen is kept on the device.
+    await page.reload();
+    await conversation.waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Conversation' }).getAttribute('aria-pressed'), 'true');
+    await page.getByRole('button', { name: 'Terminal' }).click();
+    await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
+  });
+
   test('analytics, policies, audit and workflows show what the daemon knows', async () => {
     // History with a model no price is known for: the page must say so, and how to price it, without a hover.
     const history = path.join(workdir, 'history');
@@ -363,11 +402,12 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.locator('tr[data-step="steps[1]"]', { hasText: 'cancelled' }).waitFor();
   });
 
-  test('every page on a phone and a desktop, saved as screenshots; the app shell loads offline', async () => {
+  test('every page on a phone (upright and on its side) and a desktop, saved as screenshots; the app shell loads offline', async () => {
     // With a policy that refuses typed text, the live terminal says plainly that it does not judge keys typed into it.
     await daemon.client.call(policyEndpoints.create, { body: { action: 'deny', tool: 'terminal_input', args: { text: 'rm -rf *' }, name: 'no-typed-rm', reason: 'no deletes typed' } });
     const state = await desktop.storageState();
-    for (const device of ['phone', 'desktop'] as const) {
+    for (const device of ['phone', 'landscape', 'desktop'] as const) {
+      const touch = device !== 'desktop';
       const context = await watched(device, state);
       const p = await context.newPage();
       for (const [name, hash] of PAGES) {
@@ -377,7 +417,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         await p.screenshot({ path: path.join(SCREENSHOTS, `${name}-${device}.png`), fullPage: true });
         // Nothing wider than the screen: a phone user never scrolls sideways to read a page.
         assert.deepEqual(await accessibilityProblems(p), [], `${name} on a ${device}: accessibility`);
-        if (device === 'phone') assert.deepEqual(await smallTapTargets(p), [], `${name} on a phone: tap targets under ${MIN_TAP_PX} px`);
+        if (touch) assert.deepEqual(await smallTapTargets(p), [], `${name} on a ${device}: tap targets under ${MIN_TAP_PX} px`);
         const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
         assert.ok(Number(wide) <= 0, `${name} on a ${device} is ${String(wide)} px wider than the screen`);
       }
@@ -385,7 +425,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       await p.goto(`${url}/#/sessions/${session?.id ?? ''}`);
       await p.locator('[data-testid=terminal][data-state=ready]').waitFor();
       // The session's terminal takes the size of the window that shows it.
-      const cols = device === 'phone' ? (n: number) => n < 60 : (n: number) => n > 100;
+      const cols = { phone: (n: number) => n < 60, landscape: (n: number) => n >= 80 && n < 120, desktop: (n: number) => n > 120 }[device];
       await waitFor(`the session resized for a ${device}`, async () => cols((await daemon.client.call(sessionEndpoints.screen, { params: { id: session?.id ?? '' } })).cols));
       const notice = p.getByTestId('input-policy-notice');
       await notice.waitFor();
@@ -393,18 +433,28 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       assert.equal(await p.getByTestId('terminal').getAttribute('aria-describedby'), 'input-policy-notice');
       await p.screenshot({ path: path.join(SCREENSHOTS, `session-${device}.png`), fullPage: true });
       assert.deepEqual(await accessibilityProblems(p), [], `a session on a ${device}: accessibility`);
-      if (device === 'phone') {
-        assert.deepEqual(await smallTapTargets(p), [], `a session on a phone: tap targets under ${MIN_TAP_PX} px`);
+      if (touch) {
+        assert.deepEqual(await smallTapTargets(p), [], `a session on a ${device}: tap targets under ${MIN_TAP_PX} px`);
         // Every key of the key bar in view, none past the screen's edge; a tap leaves the focus (and so a phone's keyboard) in the terminal.
         const keys = (await p.getByRole('toolbar', { name: 'Keys' }).getByRole('button').evaluateAll((buttons) => buttons.map((b) => [b.getAttribute('aria-label'), b.getBoundingClientRect().right]))) as [string, number][];
         for (const name of ['Esc (Escape)', 'Shift-Tab (Claude Code: next permission mode)', 'Ctrl-C (interrupt)', 'Ctrl-D (end of input)', 'Enter']) assert.ok(keys.some(([label]) => label === name), name);
-        assert.deepEqual(keys.filter(([, right]) => right > DEVICES.phone.viewport.width), [], 'keys past the edge of the screen');
+        assert.deepEqual(keys.filter(([, right]) => right > DEVICES[device].viewport.width), [], 'keys past the edge of the screen');
         await p.getByTestId('terminal').tap();
         await p.getByRole('button', { name: 'Tab', exact: true }).tap();
         assert.equal(await p.evaluate('document.activeElement?.className'), 'xterm-helper-textarea');
       }
       const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
       assert.ok(Number(wide) <= 0, `a session on a ${device} is ${String(wide)} px wider than the screen`);
+      // An agent's conversation, read on the same screen.
+      const claude = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'claude-web');
+      await p.goto(`${url}/#/sessions/${claude?.id ?? ''}`);
+      await p.getByRole('button', { name: 'Conversation' }).click();
+      await p.getByTestId('conversation').locator('li[data-kind=assistant]').first().waitFor();
+      await p.screenshot({ path: path.join(SCREENSHOTS, `conversation-${device}.png`), fullPage: true });
+      assert.deepEqual(await accessibilityProblems(p), [], `a conversation on a ${device}: accessibility`);
+      if (touch) assert.deepEqual(await smallTapTargets(p), [], `a conversation on a ${device}: tap targets under ${MIN_TAP_PX} px`);
+      const conversationWide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
+      assert.ok(Number(conversationWide) <= 0, `a conversation on a ${device} is ${String(conversationWide)} px wider than the screen`);
       await context.close();
     }
 

@@ -551,7 +551,7 @@ export class SessionService implements SessionDirectory {
     return Promise.all(
       this.deps.providers.list().map(async (provider) => {
         const { id, description } = provider;
-        const info = { id, description, options: describeFields(provider.options), resumable: provider.resumable ?? false, switchesModel: provider.switchModel !== undefined };
+        const info = { id, description, options: describeFields(provider.options), resumable: provider.resumable ?? false, switchesModel: provider.switchModel !== undefined, keepsTranscript: provider.transcript !== undefined };
         const agent = provider.program?.();
         if (!agent) return info;
         return { ...info, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };

@@ -3,6 +3,7 @@ import { createResource, createSignal, For, Show } from 'solid-js';
 import { approvalEndpoints, eventEndpoints, isFinished, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
+import { Conversation } from '../components/Conversation.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { createTypedTextPolicies, InputPolicyNotice } from '../components/InputPolicyNotice.jsx';
 import { MuteButton } from '../components/MuteButton.jsx';
@@ -26,6 +27,22 @@ const KEY_BAR: { key: KeyName; label: string; name: string }[] = [
   { key: 'enter', label: '⏎', name: 'Enter' },
 ];
 const TIMELINE_LENGTH = 200;
+
+/** The two ways to look at an agent's session; the last one chosen is kept on the device. */
+type View = 'terminal' | 'conversation';
+const VIEW_KEY = 'codepiper.session.view';
+const VIEWS: { id: View; label: string }[] = [
+  { id: 'terminal', label: 'Terminal' },
+  { id: 'conversation', label: 'Conversation' },
+];
+
+/** On a desktop (a fine pointer) Enter sends the prompt and Shift+Enter starts a new line; a phone's Enter is a new line, and Send sends. */
+const enterSends = () => window.matchMedia('(pointer: fine)').matches;
+const sendOnEnter = (event: KeyboardEvent & { currentTarget: HTMLTextAreaElement }) => {
+  if (event.key !== 'Enter' || event.shiftKey || event.isComposing || !enterSends()) return;
+  event.preventDefault();
+  event.currentTarget.form?.requestSubmit();
+};
 
 export function SessionPage() {
   const params = useParams<{ id: string }>();
@@ -53,6 +70,19 @@ export function SessionPage() {
   const live = () => !isFinished(session()?.status ?? 'exited');
   const typedTextPolicies = createTypedTextPolicies(() => session()?.id);
   const inputNotice = () => (live() && typedTextPolicies() ? 'input-policy-notice' : undefined);
+  const [view, setView] = createSignal<View>(localStorage.getItem(VIEW_KEY) === 'conversation' ? 'conversation' : 'terminal');
+  const chooseView = (next: View) => {
+    setView(next);
+    localStorage.setItem(VIEW_KEY, next);
+  };
+  const conversation = () => provider()?.keepsTranscript === true && view() === 'conversation';
+  const pending = () => (
+    <Show when={(approvals() ?? []).length > 0}>
+      <ul class="list approvals" aria-label="Pending approvals for this session">
+        <For each={approvals()}>{(approval) => <Approval approval={approval} />}</For>
+      </ul>
+    </Show>
+  );
 
   return (
     <Show when={session()} fallback={<p class="muted">{session.error ? String(session.error) : 'Loading…'}</p>}>
@@ -98,19 +128,35 @@ export function SessionPage() {
               </label>
             </ActionForm>
           </Show>
-          <Show when={(approvals() ?? []).length > 0}>
-            <ul class="list approvals" aria-label="Pending approvals for this session">
-              <For each={approvals()}>{(approval) => <Approval approval={approval} />}</For>
-            </ul>
+          <Show when={provider()?.keepsTranscript}>
+            <div class="views" role="group" aria-label="View">
+              <For each={VIEWS}>
+                {(v) => (
+                  <button type="button" class="secondary" aria-pressed={view() === v.id} onClick={() => chooseView(v.id)}>
+                    {v.label}
+                  </button>
+                )}
+              </For>
+            </div>
           </Show>
-          <Show when={inputNotice()}>{(noticeId) => <InputPolicyNotice id={noticeId()} />}</Show>
-          <Show when={s().id} keyed>
-            {(sessionId) => <Terminal sessionId={sessionId} onNotice={setNotice} describedBy={inputNotice()} />}
+          <Show
+            when={conversation()}
+            fallback={
+              <>
+                {pending()}
+                <Show when={inputNotice()}>{(noticeId) => <InputPolicyNotice id={noticeId()} />}</Show>
+                <Show when={s().id} keyed>
+                  {(sessionId) => <Terminal sessionId={sessionId} onNotice={setNotice} describedBy={inputNotice()} />}
+                </Show>
+              </>
+            }
+          >
+            <Conversation sessionId={s().id}>{pending()}</Conversation>
           </Show>
           <p class="error" role="alert">
             {notice()}
           </p>
-          <Show when={live()}>
+          <Show when={live() && !conversation()}>
             <div class="keybar" role="toolbar" aria-label="Keys">
               <For each={KEY_BAR}>
                 {(k) => (
@@ -120,6 +166,8 @@ export function SessionPage() {
                 )}
               </For>
             </div>
+          </Show>
+          <Show when={live()}>
             <ActionForm
               class="prompt"
               label="Send a prompt"
@@ -131,14 +179,20 @@ export function SessionPage() {
             >
               <label class="grow">
                 <span class="visually-hidden">Prompt</span>
-                <textarea name="text" rows="2" placeholder="Type a prompt or a command for the session" required />
+                <textarea
+                  name="text"
+                  rows="2"
+                  placeholder={enterSends() ? 'A prompt or a command for the session (Enter sends, Shift+Enter: new line)' : 'A prompt or a command for the session'}
+                  required
+                  onKeyDown={sendOnEnter}
+                />
               </label>
             </ActionForm>
           </Show>
           <UsageTotals sessionId={s().id} />
           <section aria-labelledby="timeline-title">
             <h2 id="timeline-title">Timeline</h2>
-            <ol class="timeline">
+            <ol class="timeline" tabindex="0" aria-labelledby="timeline-title">
               <For each={events()}>
                 {(event) => (
                   <li>
