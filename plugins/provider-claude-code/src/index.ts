@@ -32,6 +32,7 @@ import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';
 import { answeredOnScreen, answerPermissionDialog, showsPermissionDialog } from './permission-dialog.js';
+import { stopClaude } from './stop.js';
 import { PromptSubmissions, submitPrompt } from './submit.js';
 import { migrations, SOURCE, TranscriptTailer } from './tailer.js';
 import { answerTrust, folderNotTrusted, settleStart, showsTrustDialog, type StartOutcome } from './trust-dialog.js';
@@ -42,10 +43,6 @@ export { claudeHistory, readTranscript, toEntries, TranscriptParser } from './tr
 
 const PROVIDER_ID = 'claude-code';
 const PLUGIN = 'provider-claude-code';
-/** What Claude says after a first Ctrl+C at its prompt. */
-const CTRL_C_AGAIN = /again to exit/i;
-/** How many first Ctrl+C a stop presses before the second, when Claude shows no "again to exit". */
-const CTRL_C_TRIES = 3;
 /** The tool name Claude's folder-trust question goes by, as a permission question (`path`: the folder). */
 const TRUST_FOLDER = 'trust_folder';
 
@@ -271,15 +268,7 @@ export default definePlugin({
       },
 
       async stopSession(terminal) {
-        // Ctrl+C twice is Claude Code's own way out: exit code 0, SessionEnd hook, transcript flushed.
-        // (SIGTERM ends it too, but as exit 143.) If it does not end, the sessions plugin kills it after its stop timeout.
-        // The second only once Claude took the first ("Press Ctrl-C again to exit"): two that arrive together, on a busy
-        // machine, count as one. A first that Claude spent otherwise (a turn still ending) shows no such line: press again.
-        for (let press = 1; press <= CTRL_C_TRIES; press++) {
-          await terminal.pressKeys(['ctrl+c']);
-          if (await waitForScreen(terminal, CTRL_C_AGAIN, 2_000)) break;
-        }
-        await terminal.pressKeys(['ctrl+c']);
+        await stopClaude(terminal);
       },
 
       async transcript(session) {
