@@ -3,8 +3,9 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+// reply.sendFile's types; the module itself is loaded by the first handleFiles.
+import type {} from '@fastify/static';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import {
@@ -112,6 +113,7 @@ const principals = new WeakMap<http.IncomingMessage, string>();
 export class ApiServer implements ApiRegistrar {
   private tcp?: http.Server;
   private closing = false;
+  private servesFiles = false;
   /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
   private readonly sockets = new Map<string, Set<WebSocket>>();
 
@@ -156,8 +158,8 @@ export class ApiServer implements ApiRegistrar {
       openapi: { info: { title: 'CodePiper daemon API', version: CODEPIPER_VERSION, description: ERRORS_DESCRIPTION } },
       refResolver: { buildLocalReference: (schema, _base, _fragment, i) => (typeof schema.$id === 'string' ? schema.$id : `def-${i}`) },
     });
-    // Before the gate, so that its refusals carry these headers too.
-    await app.register(helmet, securityHeaders(options.web?.tls !== undefined));
+    // Before the gate, so that its refusals carry these headers too. Only browsers, on the TCP listener, read them.
+    if (options.web) await app.register(import('@fastify/helmet'), securityHeaders(options.web.tls !== undefined));
     await app.register(websocket);
     const gate = new WebGate({
       tls: options.web?.tls !== undefined,
@@ -192,13 +194,14 @@ export class ApiServer implements ApiRegistrar {
       await sendError(reply, refusal.code, refusal.message);
     });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-    // reply.sendFile for handleFiles; each call names its own root.
-    // A file's .br or .gz beside it (a web build's) goes to a browser that accepts that encoding.
-    await app.register(fastifyStatic, { root: path.parse(process.cwd()).root, serve: false, preCompressed: true });
     return new ApiServer(app, handler!, options.web, connections, gate);
   }
 
   handleFiles(root: string, options: FileOptions = {}): void {
+    // reply.sendFile, loaded (with its file globbing and MIME tables) only by a daemon that serves files; each call
+    // names its own root. A file's .br or .gz beside it (a web build's) goes to a browser that accepts that encoding.
+    if (!this.servesFiles) void this.app.register(import('@fastify/static'), { root: path.parse(process.cwd()).root, serve: false, preCompressed: true });
+    this.servesFiles = true;
     const open = { config: { access: 'public' }, schema: { hide: true } } as const;
     this.app.get('/', open, (_request, reply) => sendStatic(reply, root, 'index.html', options));
     for (const file of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {

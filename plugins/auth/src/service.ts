@@ -249,7 +249,7 @@ export class AuthService {
 
   async enrollTotp(caller: Caller): Promise<{ secret: string; uri: string; qrSvg: string }> {
     await this.enrollable();
-    const enrollment = newEnrollment(`codepiper@${String(caller.headers.host ?? 'localhost').slice(0, 100)}`);
+    const enrollment = await newEnrollment(`codepiper@${String(caller.headers.host ?? 'localhost').slice(0, 100)}`);
     await this.deps.secrets.set(PENDING_TOTP_SECRET, enrollment.secret);
     return enrollment;
   }

@@ -1,5 +1,4 @@
 import { generateSecret, generateURI, verifySync } from 'otplib';
-import qrcode from 'qrcode-generator';
 
 const ISSUER = 'CodePiper';
 /** One 30-second step of clock drift either way. */
@@ -11,7 +10,9 @@ export interface Enrollment {
   qrSvg: string;
 }
 
-export function newEnrollment(label: string): Enrollment {
+/** A new secret and its QR code (the QR code generator is loaded here: it serves enrollment alone). */
+export async function newEnrollment(label: string): Promise<Enrollment> {
+  const { default: qrcode } = await import('qrcode-generator');
   const secret = generateSecret();
   const uri = generateURI({ issuer: ISSUER, label, secret });
   const qr = qrcode(0, 'M');

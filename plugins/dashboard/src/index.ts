@@ -18,6 +18,8 @@ export function createDashboardPlugin(defaultDir: string) {
       dir: Type.Optional(Type.String({ minLength: 1, description: 'A built dashboard to serve instead of the one that comes with CodePiper (absolute, or relative to $CODEPIPER_HOME)' })),
     }),
     register(ctx) {
+      // Only a browser loads it, and only the web listener answers browsers.
+      if (!ctx.kernel.webEnabled) return;
       const dir = ctx.config.dir === undefined ? defaultDir : path.resolve(ctx.paths.home, ctx.config.dir);
       // Vite names what it builds into assets/ after the content's hash.
       if (existsSync(path.join(dir, 'index.html'))) ctx.api.handleFiles(dir, { immutable: (file) => file.startsWith(`assets${path.sep}`) });

@@ -1,8 +1,8 @@
 import { Mutex, type Logger } from '@codepiper/sdk';
-import webpush from 'web-push';
 import type { Notice } from './messages.js';
 import type { NotificationStore, StoredSubscription } from './store.js';
 import type { VapidKeys } from './vapid.js';
+import { loadWebPush } from './web-push.js';
 
 /** Notices waiting to be sent beyond this are dropped (a push service that hangs must not grow the daemon). */
 const MAX_QUEUED = 500;
@@ -60,6 +60,7 @@ export class PushQueue {
 
   private async send(subscription: StoredSubscription, payload: string, notice: Notice): Promise<void> {
     const { vapid, log, store } = this.options;
+    const webpush = await loadWebPush();
     try {
       await webpush.sendNotification(subscription, payload, {
         vapidDetails: { subject: vapid.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },

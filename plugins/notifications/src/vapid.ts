@@ -1,5 +1,5 @@
 import type { Logger, SecretStore } from '@codepiper/sdk';
-import webpush from 'web-push';
+import { loadWebPush } from './web-push.js';
 
 export interface VapidKeys {
   /** Uncompressed P-256 point, base64url: the browser's applicationServerKey. */
@@ -21,7 +21,7 @@ export async function loadVapidKeys(secrets: SecretStore, log: Logger): Promise<
     if (typeof keys.publicKey === 'string' && typeof keys.privateKey === 'string') return { publicKey: keys.publicKey, privateKey: keys.privateKey };
     throw new Error(`the secret ${SECRET} does not hold a VAPID key pair`);
   }
-  const { publicKey, privateKey } = webpush.generateVAPIDKeys();
+  const { publicKey, privateKey } = (await loadWebPush()).generateVAPIDKeys();
   await secrets.set(SECRET, JSON.stringify({ publicKey, privateKey }));
   log.info('made a VAPID key pair for Web Push and stored it in the secret store');
   return { publicKey, privateKey };
