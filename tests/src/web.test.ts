@@ -357,7 +357,10 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await waitFor('the verdict', async () => /^ask: removing files needs a person/.test(await page.getByTestId('policy-verdict').innerText()));
 
     await page.goto(`${url}/#/audit`);
-    await page.locator('table.table tbody tr', { hasText: 'rm -f victim.txt' }).first().waitFor();
+    const entry = page.locator('li[data-audit]', { hasText: 'rm -f victim.txt' }).first();
+    await entry.waitFor();
+    // Each entry names its session, a link to it.
+    await entry.getByRole('link', { name: /^session [0-9a-f]{8}$/ }).waitFor();
 
     await page.goto(`${url}/#/workflows`);
     await page.getByText('test-and-fix.yaml').waitFor();
@@ -420,6 +423,11 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         if (touch) assert.deepEqual(await smallTapTargets(p), [], `${name} on a ${device}: tap targets under ${MIN_TAP_PX} px`);
         const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
         assert.ok(Number(wide) <= 0, `${name} on a ${device} is ${String(wide)} px wider than the screen`);
+        // The audit is read whole, on any screen: no entry needs scrolling sideways.
+        if (name === 'audit') {
+          const entries = (await p.locator('li[data-audit]').evaluateAll((items) => items.map((item) => item.scrollWidth - item.clientWidth))) as number[];
+          assert.ok(entries.length > 0 && entries.every((overflow) => overflow <= 0), `audit entries on a ${device} overflow: ${entries.join(', ')}`);
+        }
       }
       const session = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'web-shell');
       await p.goto(`${url}/#/sessions/${session?.id ?? ''}`);

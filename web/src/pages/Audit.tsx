@@ -1,7 +1,7 @@
-import { createResource, createSignal, For } from 'solid-js';
+import { A } from '@solidjs/router';
+import { createResource, createSignal, For, Show } from 'solid-js';
 import { auditEndpoints } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
-import { Scroll } from '../components/Scroll.jsx';
 import { describeInput } from '../components/Approval.jsx';
 
 interface AuditFilters {
@@ -10,7 +10,7 @@ interface AuditFilters {
   since?: string;
 }
 
-/** The audit trail, newest first, with the CLI's filters. */
+/** The audit trail, newest first, with the CLI's filters: one entry per card, read on a phone without sideways scrolling. */
 export function AuditPage() {
   const [filters, setFilters] = createSignal<AuditFilters>({});
   const [entries] = createResource(filters, async (f) => (await call(auditEndpoints.list, { query: { ...f, limit: 500, newest: true } })).entries);
@@ -39,28 +39,33 @@ export function AuditPage() {
         <button type="submit">Apply</button>
       </form>
       <p class="error" role="alert">{entries.error ? String(entries.error) : ''}</p>
-      <Scroll label="Audit entries">
-          <table class="table">
-        <caption class="visually-hidden">Recorded decisions, newest first</caption>
-        <thead>
-          <tr><th scope="col">Time</th><th scope="col">Session</th><th scope="col">Tool</th><th scope="col">Input</th><th scope="col">Decision</th><th scope="col">By</th></tr>
-        </thead>
-        <tbody>
-          <For each={entries()}>
-            {(e) => (
-              <tr>
-                <td>{e.ts.replace('T', ' ').slice(0, 19)}</td>
-                <td>{e.sessionId?.slice(0, 8) ?? '–'}</td>
-                <td>{e.tool}</td>
-                <td><code class="wrap">{describeInput(e.input)}</code></td>
-                <td><span class={`action action-${e.decision}`}>{e.decision}</span> <span class="muted small">{e.policyName}</span></td>
-                <td>{e.answeredBy}</td>
-              </tr>
-            )}
-          </For>
-        </tbody>
-      </table>
-          </Scroll>
+      <ol class="list audit" aria-label="Recorded decisions, newest first">
+        <For each={entries()} fallback={<li class="muted">{entries.loading ? 'Loading…' : 'Nothing recorded that matches.'}</li>}>
+          {(e) => (
+            <li class="row column" data-audit={e.id}>
+              <div class="audit-head">
+                <span class={`action action-${e.decision}`}>{e.decision}</span>
+                <strong>{e.tool}</strong>
+                <time class="muted small" datetime={e.ts}>
+                  {e.ts.replace('T', ' ').slice(0, 19)}
+                </time>
+              </div>
+              <code class="audit-input">{describeInput(e.input)}</code>
+              <div class="muted small">
+                {[e.reason, e.policyName && e.policyName !== '-' ? `policy ${e.policyName}` : '', `by ${e.answeredBy}`].filter(Boolean).join(' · ')}
+                <Show when={e.sessionId}>
+                  {(id) => (
+                    <>
+                      {' · '}
+                      <A href={`/sessions/${id()}`}>session {id().slice(0, 8)}</A>
+                    </>
+                  )}
+                </Show>
+              </div>
+            </li>
+          )}
+        </For>
+      </ol>
     </section>
   );
 }
