@@ -138,12 +138,22 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.locator('.qr svg').waitFor();
     totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
     assert.match(totpSecret, /^[A-Z2-7]{16,}$/);
+    // On a phone the QR code cannot be scanned by that phone: a link opens the authenticator, and the secret copies.
+    const link = new URL(String(await page.getByRole('link', { name: 'Add to an authenticator on this device' }).getAttribute('href')));
+    assert.deepEqual([link.protocol, link.host, link.searchParams.get('secret'), link.searchParams.get('issuer')], ['otpauth:', 'totp', totpSecret, 'CodePiper']);
+    await desktop.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+    await page.getByRole('button', { name: 'Copy the secret' }).click();
+    await page.getByRole('button', { name: 'Copy the secret' }).filter({ hasText: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), totpSecret);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'enroll-totp-desktop.png') });
     await page.getByLabel('Code', { exact: true }).fill(totp(totpSecret));
     await page.getByRole('button', { name: 'Confirm' }).click();
     const codes = page.getByTestId('recovery-codes').locator('li');
     await codes.first().waitFor();
     assert.ok((await codes.count()) >= 8, 'recovery codes are shown');
+    await page.getByRole('button', { name: 'Copy all recovery codes' }).click();
+    await page.getByRole('button', { name: 'Copy all recovery codes' }).filter({ hasText: 'Copied' }).waitFor();
+    assert.deepEqual(String(await page.evaluate('navigator.clipboard.readText()')).split('\n'), (await codes.allInnerTexts()).map((code) => code.trim()));
     await page.screenshot({ path: path.join(SCREENSHOTS, 'recovery-codes-desktop.png') });
     await page.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();

@@ -1,6 +1,7 @@
 import { createSignal, For, Match, Show, Switch } from 'solid-js';
 import { authEndpoints, MIN_PASSWORD_LENGTH, type AuthStage } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
+import { CopyButton } from '../components/CopyButton.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 
 type Step = 'login' | 'password' | 'totp' | 'codes';
@@ -13,7 +14,7 @@ type Step = 'login' | 'password' | 'totp' | 'codes';
 export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () => void | Promise<void> }) {
   const setupStep = (): Step => (props.firstRun ? 'password' : 'totp');
   const [step, setStep] = createSignal<Step>(props.stage === 'setup' ? setupStep() : 'login');
-  const [enrollment, setEnrollment] = createSignal<{ secret: string; qrSvg: string }>();
+  const [enrollment, setEnrollment] = createSignal<{ secret: string; uri: string; qrSvg: string }>();
   const [codes, setCodes] = createSignal<string[]>([]);
 
   const startEnrollment = async () => {
@@ -77,7 +78,12 @@ export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () 
                 <>
                   <div class="qr" role="img" aria-label="QR code for your authenticator app" innerHTML={e().qrSvg} />
                   <p>
-                    Secret: <code data-testid="totp-secret">{e().secret}</code>
+                    <a class="button" href={e().uri}>
+                      Add to an authenticator on this device
+                    </a>
+                  </p>
+                  <p class="secret">
+                    Secret: <code data-testid="totp-secret">{e().secret}</code> <CopyButton text={e().secret} label="Copy the secret">Copy</CopyButton>
                   </p>
                 </>
               )}
@@ -95,6 +101,9 @@ export function SignIn(props: { firstRun: boolean; stage: AuthStage; onDone: () 
             <ul class="codes" data-testid="recovery-codes">
               <For each={codes()}>{(code) => <li><code>{code}</code></li>}</For>
             </ul>
+            <p>
+              <CopyButton text={codes().join('\n')} label="Copy all recovery codes">Copy all</CopyButton>
+            </p>
             <button type="button" onClick={() => void props.onDone()}>I have saved them</button>
           </section>
         </Match>
