@@ -460,6 +460,18 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         await p.getByTestId('terminal').tap();
         await p.getByRole('button', { name: 'Tab', exact: true }).tap();
         assert.equal(await p.evaluate('document.activeElement?.className'), 'xterm-helper-textarea');
+        // A soft keyboard over the lower 40 % of the screen (as iOS overlays it: the visual viewport shrinks, the page does not):
+        // the key bar stays in sight, above it. Headless Chromium opens no keyboard; its visual viewport is told so.
+        const keyboardTop = (await p.evaluate(`(() => {
+          const top = Math.round(innerHeight * 0.6);
+          Object.defineProperty(visualViewport, 'height', { configurable: true, get: () => top });
+          visualViewport.dispatchEvent(new Event('resize'));
+          scrollTo(0, 0);
+          return top;
+        })()`)) as number;
+        const bar = (await p.getByRole('toolbar', { name: 'Keys' }).evaluate((element) => element.getBoundingClientRect().toJSON())) as { top: number; bottom: number };
+        assert.ok(bar.top >= 0 && bar.bottom <= keyboardTop + 1, `the key bar (${bar.top}-${bar.bottom}) is hidden by a keyboard from ${keyboardTop}`);
+        await p.evaluate(`delete visualViewport.height; visualViewport.dispatchEvent(new Event('resize'))`);
       }
       const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
       assert.ok(Number(wide) <= 0, `a session on a ${device} is ${String(wide)} px wider than the screen`);

@@ -10,6 +10,7 @@ import { MuteButton } from '../components/MuteButton.jsx';
 import { Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
 import { UsageTotals } from '../components/UsageTotals.jsx';
+import { trackKeyboardInset } from '../keyboard.js';
 import { debounce, onEvents } from '../live.js';
 import { describeEvent } from '../timeline.js';
 
@@ -66,6 +67,7 @@ export function SessionPage() {
     if (event.type.startsWith('approval.')) void refetchApprovals();
   });
   const refreshSession = debounce(() => void refetch());
+  trackKeyboardInset();
   const id = () => session()?.id ?? params.id;
   const live = () => !isFinished(session()?.status ?? 'exited');
   const typedTextPolicies = createTypedTextPolicies(() => session()?.id);
