@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { analyticsEndpoints, approvalEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, type PushApproval } from '@codepiper/sdk';
+import { analyticsEndpoints, approvalEndpoints, daemonEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -29,6 +29,7 @@ const PAGES = [
   ['audit', '#/audit'],
   ['plugin-page', '#/plugins/provider-parrot/parrots'],
   ['workflows', '#/workflows'],
+  ['settings', '#/settings'],
 ] as const;
 const PASSWORD = 'a long and private passphrase';
 /** axe-core, the accessibility checker, injected into each page. */
@@ -374,6 +375,41 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
 
     await page.goto(`${url}/#/workflows`);
     await page.getByText('test-and-fix.yaml').waitFor();
+  });
+
+  test('settings: the daemon as it describes itself; a light theme, kept on the device, readable on every page it was checked on', async () => {
+    const theme = () => page.evaluate('document.documentElement.dataset.theme');
+    const background = () => page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const facts = page.getByTestId('daemon-facts');
+    await facts.waitFor();
+    const status = await daemon.client.call(daemonEndpoints.status);
+    const shown = await facts.innerText();
+    for (const fact of [status.version, String(status.pid), status.home, 'policies']) assert.ok(shown.includes(fact), `${fact} in:\n${shown}`);
+    assert.equal(await theme(), 'dark');
+    await page.getByLabel('Light').check();
+    assert.deepEqual([await theme(), await background()], ['light', 'rgb(245, 246, 248)']);
+    assert.deepEqual(await accessibilityProblems(page), [], 'settings in the light theme');
+    await page.reload();
+    await facts.waitFor();
+    assert.equal(await theme(), 'light', 'the choice survives a reload');
+    for (const [name, hash] of [['sessions', '#/'], ['audit', '#/audit']] as const) {
+      await page.goto(`${url}/${hash}`);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.deepEqual(await accessibilityProblems(page), [], `${name} in the light theme`);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-light-desktop.png`), fullPage: true });
+    }
+    // "As this device is set" follows the device's preference, also when it changes.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('As this device is set').check();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await waitFor('the dark theme', async () => (await theme()) === 'dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await waitFor('the light theme', async () => (await theme()) === 'light');
+    await page.emulateMedia({ colorScheme: null });
+    await page.getByLabel('Dark').check();
+    assert.equal(await theme(), 'dark');
   });
 
   test('a page a plugin adds is in the navigation and shows what its endpoint answers', async () => {

@@ -17,6 +17,7 @@ const AuditPage = page(async () => (await import('./pages/Audit.jsx')).AuditPage
 const WorkflowsPage = page(async () => (await import('./pages/Workflows.jsx')).WorkflowsPage);
 const RunPage = page(async () => (await import('./pages/Workflows.jsx')).RunPage);
 const PluginPage = page(async () => (await import('./pages/PluginPage.jsx')).PluginPage);
+const SettingsPage = page(async () => (await import('./pages/Settings.jsx')).SettingsPage);
 
 /** What the daemon's plugins offer: a feature whose plugin is not loaded has no place in the navigation. */
 interface Features {
@@ -59,6 +60,7 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
           </Show>
           <For each={BUILT_IN_PAGES.filter((page) => loaded(page.plugin))}>{(page) => <A href={page.href}>{page.title}</A>}</For>
           <For each={props.features?.pages}>{(page) => <A href={`/plugins/${page.plugin}/${page.id}`}>{page.title}</A>}</For>
+          <A href="/settings">Settings</A>
         </nav>
         <PushToggle />
         <button class="link" onClick={() => void signOut()}>
@@ -133,6 +135,7 @@ export function App() {
           <Route path="/audit" component={AuditPage} />
           <Route path="/workflows" component={WorkflowsPage} />
           <Route path="/workflows/runs/:id" component={RunPage} />
+          <Route path="/settings" component={SettingsPage} />
           <Route path="/plugins/:plugin/:page" component={() => <PluginPage pages={features()?.pages ?? []} />} />
         </HashRouter>
       </Match>

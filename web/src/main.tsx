@@ -1,6 +1,9 @@
 import { render } from 'solid-js/web';
 import { App } from './App.jsx';
+import { applyTheme } from './theme.js';
 import './styles.css';
+
+applyTheme();
 
 render(() => <App />, document.getElementById('root') as HTMLElement);
 
