@@ -39,6 +39,14 @@ export const WorkflowFileSchema = Type.Object({
 });
 export type WorkflowFile = Static<typeof WorkflowFileSchema>;
 
+export const SaveWorkflowSchema = Type.Object(
+  {
+    file: Type.String({ minLength: 1, maxLength: 4096, description: 'Absolute path directly in one of the workflow directories, named NAME.yaml or NAME.yml' }),
+    source: ValidateWorkflowSchema.properties.source,
+  },
+  { additionalProperties: false },
+);
+
 export const workflowEndpoints = {
   validate: defineEndpoint({
     method: 'POST',
@@ -54,6 +62,15 @@ export const workflowEndpoints = {
     summary: 'Workflow files (*.yaml, *.yml) in the workflow directories ($CODEPIPER_HOME/workflows and `workflows.dirs`), each validated',
     tags: ['workflows'],
     response: Type.Object({ dirs: Type.Array(Type.String()), files: Type.Array(WorkflowFileSchema) }),
+  }),
+  save: defineEndpoint({
+    method: 'PUT',
+    url: '/workflows/files',
+    summary: 'Write a workflow file, new or replacing one, in a workflow directory (saved even when it does not validate: answered with its errors); refused from inside a session',
+    tags: ['workflows'],
+    body: SaveWorkflowSchema,
+    response: WorkflowFileSchema,
+    control: true,
   }),
 };
 

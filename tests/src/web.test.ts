@@ -451,6 +451,48 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.locator('tr[data-step="steps[1]"]', { hasText: 'cancelled' }).waitFor();
   });
 
+  test('the workflow editor validates as you type, marks each error at its line, saves, and runs what it holds', async () => {
+    const nap = path.join(daemon.home, 'workflows', 'nap.yaml');
+    await page.goto(`${url}/#/workflows`);
+    await page.getByRole('link', { name: 'Edit nap.yaml' }).click();
+    const editor = page.getByLabel('Workflow YAML');
+    const status = page.getByTestId('editor-status');
+    await status.filter({ hasText: 'Valid: nap, 2 steps.' }).waitFor();
+    assert.equal(await editor.inputValue(), readFileSync(nap, 'utf8'));
+    // A typo on line 5: the error names it, the gutter marks it, a tap on it puts the cursor there.
+    const broken = (await editor.inputValue()).replace('type: shell', 'type: shel');
+    await editor.fill(broken);
+    const error = status.getByRole('button', { name: /^Line 5, column \d+$/ });
+    await error.waitFor();
+    assert.deepEqual(await page.locator('.gutter li.has-error').allInnerTexts(), ['5']);
+    await error.click();
+    const caretLine = await editor.evaluate((element) => {
+      const field = element as unknown as { value: string; selectionStart: number };
+      return field.value.slice(0, field.selectionStart).split('\n').length;
+    });
+    assert.deepEqual([caretLine, await page.evaluate('document.activeElement?.getAttribute("aria-label")')], [5, 'Workflow YAML']);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`saved ${nap} (with 1 error)`).waitFor();
+    assert.equal(readFileSync(nap, 'utf8'), broken, 'a draft with errors is saved as typed');
+    await editor.fill(broken.replace('type: shel', 'type: shell'));
+    await status.filter({ hasText: 'Valid: nap, 2 steps.' }).waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`saved ${nap}`, { exact: true }).waitFor();
+
+    // A new one, saved beside it and run as it stands in the editor.
+    await page.goto(`${url}/#/workflows`);
+    await page.getByRole('link', { name: 'New workflow' }).click();
+    await status.filter({ hasText: 'Valid: my-workflow, 1 step.' }).waitFor();
+    const greet = path.join(daemon.home, 'workflows', 'greet.yaml');
+    await page.getByLabel('File', { exact: true }).fill(greet);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`saved ${greet}`, { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Run as edited' }).click();
+    await page.waitForURL(/#\/workflows\/runs\/[0-9a-f-]{36}$/);
+    await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor();
+    rmSync(greet);
+  });
+
   test('every page on a phone (upright and on its side) and a desktop, saved as screenshots; the app shell loads offline', async () => {
     // With a policy that refuses typed text, the live terminal says plainly that it does not judge keys typed into it.
     await daemon.client.call(policyEndpoints.create, { body: { action: 'deny', tool: 'terminal_input', args: { text: 'rm -rf *' }, name: 'no-typed-rm', reason: 'no deletes typed' } });

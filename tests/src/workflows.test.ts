@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { workflowEndpoints } from '@codepiper/sdk';
+import { ApiError, workflowEndpoints } from '@codepiper/sdk';
 import { repoRoot, suiteDaemon } from './harness.js';
 
 const examples = path.join(repoRoot, 'examples', 'workflows');
@@ -101,6 +101,40 @@ steps:
     const answer = await suite.daemon.client.call(workflowEndpoints.validate, { body: { source: 'name: x\nsteps: [{ type: log, message: "${vars.nope}" }]\n' } });
     assert.equal(answer.ok, false);
     assert.deepEqual(answer.errors.map((e) => [e.line, e.column, e.path]), [[2, 32, 'steps[0].message']]);
+  });
+
+  test('saving a file writes it whole into the workflow directory, errors and all, and nowhere else', async () => {
+    const dir = path.join(suite.daemon.home, 'workflows');
+    const draft = 'name: draft\nsteps:\n  - type: shel\n';
+    const saved = await suite.daemon.client.call(workflowEndpoints.save, { body: { file: path.join(dir, 'draft.yaml'), source: draft } });
+    assert.deepEqual([saved.file, saved.errors.length > 0, readFileSync(saved.file, 'utf8'), statSync(saved.file).mode & 0o777], [path.join(dir, 'draft.yaml'), true, draft, 0o644]);
+    const listed = (await suite.daemon.client.call(workflowEndpoints.files)).files.map((f) => f.file);
+    assert.ok(listed.includes(saved.file));
+    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), [], 'no temporary file left');
+
+    // Whatever the path says, a file lands directly in a workflow directory, under a plain name, or not at all.
+    symlinkSync('/tmp', path.join(dir, 'elsewhere'));
+    const attempts = [
+      path.join(suite.workdir, 'outside.yaml'),
+      path.join(dir, '..', 'config.yaml'),
+      path.join(dir, 'elsewhere', 'through-a-link.yaml'),
+      path.join(dir, 'sub', 'nested.yaml'),
+      path.join(dir, '.hidden.yaml'),
+      path.join(dir, 'not-yaml.sh'),
+      'relative.yaml',
+    ];
+    for (const file of attempts) {
+      const refused = await suite.daemon.client.call(workflowEndpoints.save, { body: { file, source: 'name: x\nsteps: []\n' } }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof ApiError && refused.status === 400 && refused.code === 'invalid_request', `${file}: ${String(refused)}`);
+      assert.match(refused.message, /saved directly in .*workflows, named NAME\.yaml or NAME\.yml/);
+    }
+    assert.equal(existsSync(path.join(suite.workdir, 'outside.yaml')) || existsSync('/tmp/through-a-link.yaml') || existsSync(path.join(dir, 'sub')), false);
+    const unknownField = await suite.daemon.client.call(workflowEndpoints.save, { body: { file: saved.file, source: 'x', mode: 'x' } as never }).catch((error: unknown) => error);
+    assert.ok(unknownField instanceof ApiError && unknownField.status === 400);
+    assert.equal(readFileSync(saved.file, 'utf8'), draft, 'a refused save leaves the file as it was');
   });
 
   test('usage and file errors', async () => {

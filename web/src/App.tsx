@@ -16,6 +16,7 @@ const PoliciesPage = page(async () => (await import('./pages/Policies.jsx')).Pol
 const AuditPage = page(async () => (await import('./pages/Audit.jsx')).AuditPage);
 const WorkflowsPage = page(async () => (await import('./pages/Workflows.jsx')).WorkflowsPage);
 const RunPage = page(async () => (await import('./pages/Workflows.jsx')).RunPage);
+const WorkflowEditorPage = page(async () => (await import('./pages/WorkflowEditor.jsx')).WorkflowEditorPage);
 const PluginPage = page(async () => (await import('./pages/PluginPage.jsx')).PluginPage);
 const SettingsPage = page(async () => (await import('./pages/Settings.jsx')).SettingsPage);
 
@@ -135,6 +136,7 @@ export function App() {
           <Route path="/audit" component={AuditPage} />
           <Route path="/workflows" component={WorkflowsPage} />
           <Route path="/workflows/runs/:id" component={RunPage} />
+          <Route path="/workflows/edit" component={WorkflowEditorPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="/plugins/:plugin/:page" component={() => <PluginPage pages={features()?.pages ?? []} />} />
         </HashRouter>

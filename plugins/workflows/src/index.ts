@@ -1,7 +1,7 @@
 import { definePlugin, eventLogRef, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { workflowFiles } from './files.js';
+import { saveWorkflowFile, workflowFiles } from './files.js';
 import { parseWorkflow } from './parse.js';
 import { WorkflowRunner } from './run/runner.js';
 import { migrations, RunStore } from './run/store.js';
@@ -36,6 +36,7 @@ export default definePlugin({
       return { ok: errors.length === 0, errors, stepCount, ...(workflow ? { name: workflow.name, envNames: workflow.envNames } : {}) };
     });
     ctx.api.handle(workflowEndpoints.files, async () => ({ dirs, files: await workflowFiles(dirs) }));
+    ctx.api.handle(workflowEndpoints.save, ({ body }) => saveWorkflowFile(dirs, body.file, body.source));
     ctx.api.handle(workflowRunEndpoints.start, ({ body }) => running().start(body));
     ctx.api.handle(workflowRunEndpoints.list, async ({ query }) => ({ runs: await running().list(query) }));
     ctx.api.handle(workflowRunEndpoints.show, ({ params }) => running().show(params.id));

@@ -15,7 +15,12 @@ export function WorkflowsPage() {
   return (
     <section aria-labelledby="workflows-title">
       <h1 id="workflows-title">Workflows</h1>
-      <h2>Files</h2>
+      <div class="heading">
+        <h2>Files</h2>
+        <A class="button" href="/workflows/edit">
+          New workflow
+        </A>
+      </div>
       <Show when={(files()?.files ?? []).length > 0} fallback={<p class="muted">No workflow files in {files()?.dirs.join(', ') ?? 'the workflow directories'}.</p>}>
         <ul class="list" aria-label="Workflow files">
           <For each={files()?.files}>{(file) => <FileRow file={file} />}</For>
@@ -52,7 +57,10 @@ function FileRow(props: { file: WorkflowFile }) {
   return (
     <li class="row column">
       <div>
-        <strong>{props.file.name ?? props.file.file.split('/').pop()}</strong> <span class="muted small">{props.file.file}</span>
+        <strong>{props.file.name ?? props.file.file.split('/').pop()}</strong> <span class="muted small">{props.file.file}</span>{' '}
+        <A href={`/workflows/edit?file=${encodeURIComponent(props.file.file)}`} aria-label={`Edit ${props.file.file.split('/').pop() ?? ''}`}>
+          Edit
+        </A>
       </div>
       <Show when={props.file.errors.length === 0} fallback={<p class="error">{props.file.errors.map((e) => `${e.line}:${e.column} ${e.path} ${e.message}`).join('; ')}</p>}>
         <ActionForm label={`Run ${props.file.name}`} submit="Run" action={start} class="form inline">
