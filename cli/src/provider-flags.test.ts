@@ -4,7 +4,7 @@ import type { ProviderInfo } from '@codepiper/sdk';
 import { flagOf } from './field-flags.js';
 import { providerFlags, providerOptionValues } from './provider-flags.js';
 
-const capabilities = { resumable: false, switchesModel: false, keepsTranscript: false };
+const capabilities = { resumable: false, switchesModel: false, keepsTranscript: false, readsImages: false };
 const providers: ProviderInfo[] = [
   { id: 'shell', description: 'A shell', options: [], ...capabilities },
   {

@@ -215,6 +215,7 @@ export class ApiServer implements ApiRegistrar {
     this.app.route({
       ...head,
       method: endpoint.method,
+      ...(endpoint.bodyLimit !== undefined && { bodyLimit: endpoint.bodyLimit }),
       config: { ...head.config, control: endpoint.control },
       handler: async (request, reply) => {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };

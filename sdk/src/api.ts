@@ -43,6 +43,8 @@ export interface Endpoint<
    * session cannot loosen its own leash.
    */
   readonly control: boolean;
+  /** Largest body taken, in bytes, where it is not the daemon's usual 1 MiB (an uploaded image). */
+  readonly bodyLimit?: number;
 }
 
 export function defineEndpoint<
@@ -62,6 +64,7 @@ export function defineEndpoint<
   status?: number;
   access?: EndpointAccess;
   control?: boolean;
+  bodyLimit?: number;
 }): Endpoint<P, Q, B, R> {
   return Object.freeze({
     status: 200,

@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   session_not_ready: { status: 409, meaning: 'The session is still starting' },
   not_resumable: { status: 400, meaning: 'The session or its provider cannot be resumed' },
   model_switch_unsupported: { status: 400, meaning: 'The session’s provider cannot switch models' },
+  images_unsupported: { status: 400, meaning: 'The session’s provider cannot give its agent images' },
+  invalid_image: { status: 400, meaning: 'The data is not an image of the type it says it is' },
   no_transcript: { status: 404, meaning: 'The session has no transcript: its provider keeps none, or the agent has not written one yet' },
   no_screen: { status: 404, meaning: 'The session has no screen to show (it ended before one was kept)' },
   input_refused: { status: 403, meaning: 'A policy refused the input' },

@@ -134,6 +134,8 @@ export interface SessionProvider {
   readonly resumable?: boolean;
   /** The conversation so far, from the agent's own records (`codepiper transcript`). */
   transcript?(session: SessionRecord): Promise<TranscriptEntry[]>;
+  /** What to type in a prompt so the agent reads the image file at `file` (an absolute path) with it: `send --image`. */
+  imageReference?(file: string): string;
   /** Switches the model of a running session (`codepiper model`). */
   switchModel?(terminal: SessionTerminal, session: SessionRecord, model: string): Promise<void>;
   /**
@@ -243,6 +245,23 @@ export const sessionSecret = defineBailHook<SecretRequest, { value: string }>({
     'For each secret a session being started names: the first tap that returns a value puts it in the program’s environment (and nowhere else); with none, the start is refused (unknown_secret).',
 });
 
+/** Images an agent can be given (`send --image`, pasted into the dashboard's prompt), by media type. */
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+/** The largest image taken: a phone's screenshot, with room to spare. */
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+
+const ascii = (bytes: Uint8Array, from: number, to: number): string => String.fromCharCode(...bytes.subarray(from, to));
+
+/** What an image's first bytes say it is, whatever its name says; undefined for anything else. */
+export function imageTypeOf(bytes: Uint8Array): ImageType | undefined {
+  if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (/^GIF8[79]a$/.test(ascii(bytes, 0, 6))) return 'image/gif';
+  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
 /* ----- Endpoints ----- */
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
@@ -254,6 +273,7 @@ export const ProviderInfoSchema = Type.Object({
   resumable: Type.Boolean({ description: 'A finished session can be started again, its conversation continued (`resume`)' }),
   switchesModel: Type.Boolean({ description: 'A running session’s model can be switched (`model`)' }),
   keepsTranscript: Type.Boolean({ description: 'Its sessions’ conversations can be read as messages (`transcript`)' }),
+  readsImages: Type.Boolean({ description: 'Its agents can be given images with a prompt (`send --image`)' }),
   program: Type.Optional(
     Type.Object({
       command: Type.String({ description: 'The agent CLI as configured' }),
@@ -317,6 +337,22 @@ export const sessionEndpoints = {
     params: IdParams,
     body: Type.Object({ text: Type.String({ maxLength: MAX_INPUT_CHARACTERS }), enter: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false }),
     response: Ok,
+  }),
+  image: defineEndpoint({
+    method: 'POST',
+    url: '/sessions/:id/images',
+    summary: 'Keep an image for a session’s agent to read; answers what to type in a prompt to attach it (providers that read images)',
+    tags: ['sessions'],
+    params: IdParams,
+    body: Type.Object(
+      {
+        mediaType: Type.Union(IMAGE_TYPES.map((type) => Type.Literal(type))),
+        data: Type.String({ maxLength: Math.ceil(MAX_IMAGE_BYTES / 3) * 4, description: 'The image, base64' }),
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({ file: Type.String({ description: 'Where the daemon keeps it' }), reference: Type.String({ description: 'Text to put in a prompt (send) so the agent reads it' }) }),
+    bodyLimit: Math.ceil(MAX_IMAGE_BYTES / 3) * 4 + 1024,
   }),
   keys: defineEndpoint({
     method: 'POST',
@@ -434,6 +470,22 @@ export const sessionEndpoints = {
     }),
   }),
 };
+
+/**
+ * How the daemon closes a terminal WebSocket, and why: a client reconnects
+ * after any other close (a restart, a drop), never after these.
+ */
+export const TerminalClose = {
+  /** The session ended (or had ended when the socket opened). */
+  ended: 1000,
+  /** A message that is neither input nor a resize. */
+  badMessage: 4400,
+  /** No such session. */
+  notFound: 4404,
+} as const;
+
+/** Whether a terminal socket closed for good: reconnecting would get the same answer. */
+export const terminalClosedForGood = (code: number): boolean => (Object.values(TerminalClose) as number[]).includes(code);
 
 /** Text messages the daemon sends on a terminal WebSocket. */
 export type TerminalServerMessage = { type: 'ready'; cols: number; rows: number } | { type: 'error'; message: string };

@@ -3,15 +3,17 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { analyticsEndpoints, ApiError, approvalEndpoints, claudeCodeEndpoints, eventEndpoints, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { analyticsEndpoints, ApiError, approvalEndpoints, claudeCodeEndpoints, eventEndpoints, MAX_IMAGE_BYTES, policyEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
-import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
+import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
 
 const HELPER_KEY = 'sk-ant-helper-key-for-tests-0123456789';
 const DAEMON_KEY = 'sk-ant-daemon-key-must-not-leak-98765';
 const MODEL_A = 'claude-sonnet-4-5';
 const MODEL_B = 'claude-opus-4-5';
+/** A 1x1 PNG. */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 /** The default model in the user's own Claude settings (written by the model-switch test). */
 const USER_DEFAULT = 'claude-haiku-4-5';
 
@@ -65,6 +67,7 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
       },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('say hello'), reply: { text: 'hello from the fake model' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('what is in the picture'), reply: { text: 'a single pixel' } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('offline turn'), reply: { text: 'answered while the daemon was down' } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('which model'), reply: (r) => ({ text: `I am ${r.body.model ?? '?'}` }) },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remember'), reply: { text: 'I remember everything' } },
@@ -310,6 +313,18 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     }
   });
 
+  test('an image sent with a prompt (send --image) reaches the model as an image, beside the text', async () => {
+    const picture = path.join(workdir, 'shot.png');
+    writeFileSync(picture, Buffer.from(PNG, 'base64'));
+    const stops = await stopCount();
+    const result = await daemon.cli(['send', session.id.slice(0, 8), '--image', picture, 'what is in the picture']);
+    assert.equal(result.code, 0, result.stderr);
+    await waitFor('a Stop after the picture', async () => (await stopCount()) > stops, 60_000);
+    const asked = fake.messageRequests().filter(isMainConversation).find((r) => lastUserText(r).includes('what is in the picture'));
+    assert.ok(asked, 'the prompt reached the model');
+    assert.deepEqual(imagesOf(asked), [{ mediaType: 'image/png', data: PNG }]);
+  });
+
   test('a model switch is typed as /model, recorded as model_switch, and leaves the user\'s own settings byte-identical', async () => {
     // The user's own default model, in a layout and mode Claude would not write itself.
     const userSettings = path.join(home.configDir, 'settings.json');
@@ -494,5 +509,52 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     );
     const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PreToolUse' } });
     assert.deepEqual(events.at(-1)?.payload, payload);
+  });
+
+  test('images: only what it claims to be, within the size, for a live session whose agent reads images; kept privately, removed with the session', async () => {
+    const image = (mediaType: string, data: string) =>
+      daemon.client.call(sessionEndpoints.image, { params: { id: session.id }, body: { mediaType, data } as never }).then(
+        (answer) => answer,
+        (error: unknown) => error,
+      );
+    const kept = await image('image/png', PNG);
+    assert.ok(!(kept instanceof Error), String(kept));
+    const { file, reference } = kept as { file: string; reference: string };
+    assert.deepEqual([reference, statSync(file).mode & 0o777, statSync(path.dirname(file)).mode & 0o777, readFileSync(file).toString('base64')], [`@${file} `, 0o600, 0o700, PNG]);
+    const refused = async (mediaType: string, data: string, code: string, message: RegExp) => {
+      const error = await image(mediaType, data);
+      assert.ok(error instanceof ApiError && error.status === 400 && error.code === code, `${mediaType} ${data.slice(0, 20)}: ${String(error)}`);
+      assert.match(error.message, message);
+    };
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]).toString('base64');
+    await refused('image/png', jpeg, 'invalid_image', /not a image\/png image \(it is image\/jpeg\)/);
+    await refused('image/png', Buffer.from('#!/bin/sh\nrm -rf ~\n').toString('base64'), 'invalid_image', /not a image\/png image$/);
+    await refused('image/png', '!!! not base64 !!!', 'invalid_image', /not a image\/png image/);
+    await refused('image/svg+xml', PNG, 'invalid_request', /mediaType/);
+    // Past the size: refused before it is read whole.
+    const huge = await image('image/png', 'A'.repeat(Math.ceil(MAX_IMAGE_BYTES / 3) * 4 + 4096)).catch((error: unknown) => error);
+    assert.ok(huge instanceof ApiError && [400, 413].includes(huge.status), String(huge));
+
+    // The CLI says what is wrong with a file before anything is sent.
+    const text = path.join(scratch, 'notes.txt');
+    writeFileSync(text, 'not a picture');
+    const notImage = await daemon.cli(['send', session.id.slice(0, 8), '--image', text, 'look']);
+    assert.deepEqual([notImage.code, notImage.stderr.trim()], [2, `codepiper: --image ${text}: not a PNG, JPEG, GIF or WebP image (see: codepiper send --help)`]);
+    const missing = await daemon.cli(['send', session.id.slice(0, 8), '--image', path.join(scratch, 'nope.png'), 'look']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--image .*nope\.png: cannot read it \(ENOENT\)/);
+
+    // A shell reads no images.
+    const shell = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: scratch } });
+    const unsupported = await daemon.client.call(sessionEndpoints.image, { params: { id: shell.id }, body: { mediaType: 'image/png', data: PNG } }).catch((error: unknown) => error);
+    assert.ok(unsupported instanceof ApiError && unsupported.code === 'images_unsupported', String(unsupported));
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: shell.id } });
+
+    // Gone with the session.
+    const other = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config2') } } });
+    const { file: otherFile } = await daemon.client.call(sessionEndpoints.image, { params: { id: other.id }, body: { mediaType: 'image/png', data: PNG } });
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: other.id } });
+    await daemon.client.call(sessionEndpoints.remove, { params: { id: other.id } });
+    assert.equal(existsSync(path.dirname(otherFile)), false, 'the images of a removed session are removed');
   });
 });

@@ -9,7 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { analyticsEndpoints, approvalEndpoints, daemonEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
-import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText } from './model-servers/anthropic.js';
+import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText } from './model-servers/anthropic.js';
 import { bootstrapPassword, stablePort, startWebDaemon, totp } from './web-client.js';
 
 /** Where the run leaves its screenshots: every page, on a phone and on a desktop. */
@@ -101,6 +101,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     writeFileSync(path.join(workdir, 'victim.txt'), 'delete me\n');
     fake = await FakeAnthropic.start([
       { when: (r) => isMainConversation(r) && hasToolResult(r), reply: { text: 'the file is gone' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('what is in the picture'), reply: { text: 'a single pixel' } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-web-tests-0123456789', baseUrl: fake.url });
@@ -334,6 +335,22 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await waitFor('Claude to run the approved command', () => !existsSync(path.join(workdir, 'victim.txt')), 30_000);
     await waitFor('the answer after the tool ran, shown live', async () => (await answers.count()) === 3 && (await calls.count()) === 3, 30_000);
     await question.waitFor({ state: 'detached' });
+    // A picture pasted into the prompt: kept by the daemon, referenced where the cursor was, given to Claude with the text.
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    await page.evaluate(`(() => {
+      const field = document.querySelector('form[aria-label="Send a prompt"] textarea');
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([Uint8Array.from(atob('${png}'), (c) => c.charCodeAt(0))], 'shot.png', { type: 'image/png' }));
+      field.focus();
+      field.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+    })()`);
+    await waitFor('the picture referenced in the prompt', async () => /^@\/\S+\/images\/[0-9a-f-]+\/[0-9a-f-]+\.png $/.test(await box.inputValue()));
+    await box.press('End');
+    await box.pressSequentially('what is in the picture');
+    await box.press('Enter');
+    const asked = await waitFor('the prompt with its picture at the model', () => fake.messageRequests().find((r) => isMainConversation(r) && lastUserText(r).includes('what is in the picture')), 60_000);
+    assert.deepEqual(imagesOf(asked), [{ mediaType: 'image/png', data: png }]);
+    await conversation.locator('li[data-kind=assistant]', { hasText: 'a single pixel' }).waitFor({ timeout: 30_000 });
     // The view chosen is kept on the device.
     await page.reload();
     await conversation.waitFor();

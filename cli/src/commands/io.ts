@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { MAX_INPUT_CHARACTERS, sessionEndpoints } from '@codepiper/sdk';
+import { imageTypeOf, MAX_IMAGE_BYTES, MAX_INPUT_CHARACTERS, sessionEndpoints, type ImageType } from '@codepiper/sdk';
 import { optionValue, parseKeys, parsePositiveInt } from '../args.js';
 import { takesRest, withoutDefault } from '../command-line.js';
 import { connect } from '../client.js';
@@ -11,25 +12,48 @@ import { readAll } from '../stdin.js';
 
 const DEFAULT_TAIL_LINES = '50';
 
+/** An image file as the daemon takes it; a usage error names a file that is missing, too large or not an image. */
+function readImage(file: string): { mediaType: ImageType; data: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`--image ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  if (bytes.length > MAX_IMAGE_BYTES) throw new UsageError(`--image ${file}: ${bytes.length} bytes; an image may have at most ${MAX_IMAGE_BYTES}`);
+  const mediaType = imageTypeOf(bytes);
+  if (!mediaType) throw new UsageError(`--image ${file}: not a PNG, JPEG, GIF or WebP image`);
+  return { mediaType, data: bytes.toString('base64') };
+}
+
 export function registerIoCommands(cli: CAC): void {
   takesRest(
     withoutDefault(
-      cli.command('send <id> [...text]', 'Type text into a session (literally), then Enter; with no text, what is piped in').option('--no-enter', 'Type the text without pressing Enter after it'),
+      cli
+        .command('send <id> [...text]', 'Type text into a session (literally), then Enter; with no text, what is piped in')
+        .option('--no-enter', 'Type the text without pressing Enter after it')
+        .option('--image <file>', 'An image for the agent to read with the text: PNG, JPEG, GIF or WebP (repeat for more; agents that read images)'),
     )
-      .usage('send <id> <text...> [--no-enter] [-- text starting with -]  |  send <id> < FILE')
+      .usage('send <id> <text...> [--no-enter] [--image FILE] [-- text starting with -]  |  send <id> < FILE')
       .example(`  $ codepiper send ab12 'fix the failing test; then run "npm test"'`)
       .example('  $ codepiper send ab12 < prompt.md')
+      .example(`  $ codepiper send ab12 --image screenshot.png 'why is the button cut off?'`)
       .example('  $ codepiper send ab12 --no-enter -- -n')
-      .action(async (id: string, words: string[], options: { enter?: boolean; '--': string[] }) => {
+      .action(async (id: string, words: string[], options: { enter?: boolean; image?: string | string[]; '--': string[] }) => {
         const parts = [...words, ...options['--']];
+        const images = [options.image ?? []].flat().map(readImage);
         // Piped text's own last newline is not part of it: Enter follows anyway.
-        const text = parts.length === 0 && !process.stdin.isTTY ? (await readAll()).replace(/\r?\n$/, '') : parts.join(' ');
-        if (text === '') throw new UsageError('nothing to send: give the text after the session id, or pipe it in');
-        const length = [...text].length;
+        const typed = parts.length === 0 && images.length === 0 && !process.stdin.isTTY ? (await readAll()).replace(/\r?\n$/, '') : parts.join(' ');
+        if (typed === '' && images.length === 0) throw new UsageError('nothing to send: give the text after the session id, or pipe it in');
+        const length = [...typed].length;
         if (length > MAX_INPUT_CHARACTERS) {
           throw new UsageError(`the text is ${length} characters long; one send takes at most ${MAX_INPUT_CHARACTERS} (put it in a file and ask the agent to read it)`);
         }
-        await forSession(id, connect().call(sessionEndpoints.input, { params: { id }, body: { text, enter: options.enter } }));
+        const client = connect();
+        const references: string[] = [];
+        for (const image of images) references.push((await forSession(id, client.call(sessionEndpoints.image, { params: { id }, body: image }))).reference);
+        const text = references.join('') + typed;
+        await forSession(id, client.call(sessionEndpoints.input, { params: { id }, body: { text, enter: options.enter } }));
       }),
   );
 

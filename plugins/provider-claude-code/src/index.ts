@@ -277,6 +277,9 @@ export default definePlugin({
         return readTranscript(file);
       },
 
+      // A mention, and a space that closes Claude's file completion: Claude reads the image with the prompt.
+      imageReference: (file) => `@${file} `,
+
       async switchModel(terminal, session, model) {
         // The config dir Claude was started with (see startSession): its settings.json is the user's own.
         const claudeEnv = (typeof session.metadata.claudeEnv === 'object' && session.metadata.claudeEnv !== null ? session.metadata.claudeEnv : {}) as Record<string, unknown>;

@@ -10,6 +10,7 @@ import {
 } from '@codepiper/sdk';
 import { judgeControlRequest, type SessionProcesses } from './control-guard.js';
 import { SessionsConfig } from './config.js';
+import { SessionImages } from './images.js';
 import { migrations } from './migrations.js';
 import { Providers } from './registry.js';
 import { SessionRepository } from './repository.js';
@@ -71,6 +72,7 @@ export default definePlugin({
           config: ctx.config,
           env: ctx.env,
           reportProblem: (key, message) => ctx.kernel.reportProblem(key, message),
+          images: new SessionImages(path.join(ctx.paths.home, 'plugins', 'sessions', 'images')),
         });
         const service = sessions;
         const report = (what: string) => (error: unknown) => ctx.log.error({ err: error }, what);

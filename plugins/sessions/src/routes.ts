@@ -24,6 +24,7 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
     await deps.sessions().input(params.id, body.text, body.enter ?? true, 'api');
     return ok;
   });
+  server.handle(api.image, ({ params, body }) => deps.sessions().keepImage(params.id, body.mediaType, body.data));
   server.handle(api.keys, async ({ params, body }) => {
     await deps.sessions().keys(params.id, body.keys as KeyName[], 'api');
     return ok;

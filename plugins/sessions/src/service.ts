@@ -7,6 +7,7 @@ import {
   isFinished,
   KeyedLock,
   type EventLog,
+  type ImageType,
   type KeyName,
   type LaunchSpec,
   type Logger,
@@ -27,6 +28,7 @@ import {
   TURN_ENDED_EVENT,
 } from '@codepiper/sdk';
 import type { SessionsConfig } from './config.js';
+import type { SessionImages } from './images.js';
 import { SESSION_MARKER } from './control-guard.js';
 import { OutputSettling } from './output-settling.js';
 import { existingDirectory, findProgram, validateOptions } from './start-checks.js';
@@ -53,6 +55,7 @@ export interface SessionServiceDeps {
   env: Readonly<Record<string, string | undefined>>;
   /** `codepiper daemon status` lists what is wrong until it is cleared (null). */
   reportProblem: (key: string, message: string | null) => void;
+  images: SessionImages;
 }
 
 /** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
@@ -287,6 +290,7 @@ export class SessionService implements SessionDirectory {
         throw new CodePiperError('session_running', `session ${current.id.slice(0, 8)} (${current.name}) is ${current.status}; stop it first (codepiper stop ${current.id.slice(0, 8)})`);
       }
       await this.deps.repo.delete(current.id);
+      await this.deps.images.forget(current.id);
       await this.emit(current.id, 'session.removed', { name: current.name });
       return toRecord(current);
     });
@@ -327,6 +331,15 @@ export class SessionService implements SessionDirectory {
     const provider = this.providerOf(session);
     if (!provider.transcript) throw new CodePiperError('no_transcript', `provider "${provider.id}" keeps no transcript`);
     return provider.transcript(toRecord(session));
+  }
+
+  /** Keeps an image for the session's agent; answers what to type in a prompt to give it to the agent. */
+  async keepImage(ref: string, mediaType: ImageType, base64: string): Promise<{ file: string; reference: string }> {
+    const session = await this.live(ref);
+    const provider = this.providerOf(session);
+    if (!provider.imageReference) throw new CodePiperError('images_unsupported', `provider "${provider.id}" cannot give its agent images`);
+    const file = await this.deps.images.keep(session.id, mediaType, base64);
+    return { file, reference: provider.imageReference(file) };
   }
 
   async switchModel(ref: string, model: string, via: string): Promise<void> {
@@ -551,7 +564,7 @@ export class SessionService implements SessionDirectory {
     return Promise.all(
       this.deps.providers.list().map(async (provider) => {
         const { id, description } = provider;
-        const info = { id, description, options: describeFields(provider.options), resumable: provider.resumable ?? false, switchesModel: provider.switchModel !== undefined, keepsTranscript: provider.transcript !== undefined };
+        const info = { id, description, options: describeFields(provider.options), resumable: provider.resumable ?? false, switchesModel: provider.switchModel !== undefined, keepsTranscript: provider.transcript !== undefined, readsImages: provider.imageReference !== undefined };
         const agent = provider.program?.();
         if (!agent) return info;
         return { ...info, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };

@@ -1,12 +1,10 @@
 import { Value } from '@sinclair/typebox/value';
-import { isFinished, TerminalClientMessage, type Logger, type WebSocket } from '@codepiper/sdk';
+import { isFinished, TerminalClientMessage, TerminalClose, type Logger, type WebSocket } from '@codepiper/sdk';
 import type { StoredSession } from './repository.js';
 import type { SessionService } from './service.js';
 import type { TmuxServer, WatchOptions } from './tmux/index.js';
 
-/** WebSocket close codes for a session that cannot be streamed (4000 + the HTTP status). */
-const CLOSE_NOT_FOUND = 4404;
-const CLOSE_BAD_MESSAGE = 4400;
+/** A viewer that falls this far behind is cut off (1013, try again later: it reconnects to a fresh screen). */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -38,7 +36,7 @@ export async function serveTerminal(
   });
 
   const session = await found.catch((error: Error) => {
-    socket.close(CLOSE_NOT_FOUND, error.message.slice(0, 120));
+    socket.close(TerminalClose.notFound, error.message.slice(0, 120));
     return undefined;
   });
   if (!session) return;
@@ -51,7 +49,7 @@ export async function serveTerminal(
       const text = await deps.sessions.scrollback(session.id, first.lines).catch(() => undefined);
       if (text) socket.send(Buffer.from(text.replaceAll('\n', '\r\n')));
     }
-    socket.close(1000, `session has ${session.status}`);
+    socket.close(TerminalClose.ended, `session has ${session.status}`);
     return;
   }
 
@@ -80,7 +78,7 @@ export async function serveTerminal(
     onEnd: () => {
       // The program's last output may still wait for its flush.
       flush();
-      socket.close(1000, 'session ended');
+      socket.close(TerminalClose.ended, 'session ended');
     },
   });
   socket.on('close', stopWatching);
@@ -94,7 +92,7 @@ export async function serveTerminal(
       message = undefined;
     }
     if (!Value.Check(TerminalClientMessage, message)) {
-      socket.close(CLOSE_BAD_MESSAGE, 'expected {"type":"input","data"} or {"type":"resize","cols","rows"}');
+      socket.close(TerminalClose.badMessage, 'expected {"type":"input","data"} or {"type":"resize","cols","rows"}');
       return;
     }
     if (message.type === 'input') await deps.sessions.typeRaw(session, message.data, 'terminal');

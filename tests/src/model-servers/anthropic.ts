@@ -133,6 +133,16 @@ export function lastUserText(req: RecordedRequest): string {
     .join('\n');
 }
 
+/** The images of the last user message: what the agent attached to the prompt, as the model receives them. */
+export function imagesOf(req: RecordedRequest): { mediaType: string; data: string }[] {
+  return blocksOf(lastUserMessage(req))
+    .filter((b) => b.type === 'image')
+    .map((b) => {
+      const source = (b.source ?? {}) as { media_type?: unknown; data?: unknown };
+      return { mediaType: String(source.media_type), data: String(source.data) };
+    });
+}
+
 /** Whether the last user message carries a tool_result (the agent ran a tool and waits for the model). */
 export function hasToolResult(req: RecordedRequest): boolean {
   return blocksOf(lastUserMessage(req)).some((b) => b.type === 'tool_result');

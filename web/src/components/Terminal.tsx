@@ -2,7 +2,7 @@ import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { sessionEndpoints, type TerminalServerMessage } from '@codepiper/sdk/contracts';
+import { sessionEndpoints, terminalClosedForGood, type TerminalServerMessage } from '@codepiper/sdk/contracts';
 import { openSocket } from '../api.js';
 import { debounce } from '../live.js';
 
@@ -12,8 +12,6 @@ type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'ended';
 /** Waits between tries to reconnect: quick at first, then every few seconds. */
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 
-/** Close codes after which trying again cannot help: the session has ended, or is not there. */
-const isFinal = (event: CloseEvent): boolean => event.code === 1000 || event.code === 4404 || event.code === 4400;
 
 const STATE_TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -79,7 +77,7 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
       };
       current.onclose = (event) => {
         if (disposed || current !== socket) return;
-        if (isFinal(event)) return show('ended');
+        if (terminalClosedForGood(event.code)) return show('ended');
         show('reconnecting');
         retryTimer = setTimeout(connect, RETRY_DELAYS_MS[Math.min(retries++, RETRY_DELAYS_MS.length - 1)]);
       };

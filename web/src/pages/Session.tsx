@@ -1,7 +1,7 @@
 import { useNavigate, useParams } from '@solidjs/router';
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { approvalEndpoints, eventEndpoints, isFinished, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
-import { call } from '../api.js';
+import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { call, describe } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { Conversation } from '../components/Conversation.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
@@ -10,6 +10,7 @@ import { MuteButton } from '../components/MuteButton.jsx';
 import { Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
 import { UsageTotals } from '../components/UsageTotals.jsx';
+import { attachImage, imageFiles, insertAtCursor } from '../images.js';
 import { trackKeyboardInset } from '../keyboard.js';
 import { debounce, onEvents } from '../live.js';
 import { describeEvent } from '../timeline.js';
@@ -78,6 +79,21 @@ export function SessionPage() {
     localStorage.setItem(VIEW_KEY, next);
   };
   const conversation = () => provider()?.keepsTranscript === true && view() === 'conversation';
+  let promptField: HTMLTextAreaElement | undefined;
+  /** Images pasted, dropped or picked: kept by the daemon, their references put into the prompt where the cursor is. */
+  const attach = async (files: File[]) => {
+    try {
+      for (const file of files) if (promptField) insertAtCursor(promptField, await attachImage(id(), file));
+    } catch (error) {
+      setNotice(describe(error));
+    }
+  };
+  const attachFrom = (event: Event, transfer: DataTransfer | null) => {
+    const files = imageFiles(transfer);
+    if (files.length === 0 || !provider()?.readsImages) return;
+    event.preventDefault();
+    void attach(files);
+  };
   const pending = () => (
     <Show when={(approvals() ?? []).length > 0}>
       <ul class="list approvals" aria-label="Pending approvals for this session">
@@ -182,13 +198,22 @@ export function SessionPage() {
               <label class="grow">
                 <span class="visually-hidden">Prompt</span>
                 <textarea
+                  ref={(element) => (promptField = element)}
                   name="text"
                   rows="2"
                   placeholder={enterSends() ? 'A prompt or a command for the session (Enter sends, Shift+Enter: new line)' : 'A prompt or a command for the session'}
                   required
                   onKeyDown={sendOnEnter}
+                  onPaste={(event) => attachFrom(event, event.clipboardData)}
+                  onDrop={(event) => attachFrom(event, event.dataTransfer)}
                 />
               </label>
+              <Show when={provider()?.readsImages}>
+                <label class="button secondary attach">
+                  Add image
+                  <input type="file" accept={IMAGE_TYPES.join(',')} class="visually-hidden" onChange={(event) => void attach([...(event.currentTarget.files ?? [])]).finally(() => (event.currentTarget.value = ''))} />
+                </label>
+              </Show>
             </ActionForm>
           </Show>
           <UsageTotals sessionId={s().id} />

@@ -87,22 +87,22 @@ export function runShell(
     const stderr = new Capture();
     const both = new Capture();
     const child = spawn('sh', ['-c', HELD_START, 'codepiper-step', invocation.file, ...invocation.args], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    const killGroup = (sig: NodeJS.Signals) => {
-      if (child.pid) signalGroup(child.pid, sig);
-    };
-    const guard = child.pid ? guardGroup(child.pid) : undefined;
+    const pgid = child.pid;
+    if (pgid === undefined) {
+      // Not started (no sh, no process slot left): its error says why.
+      child.on('error', (error) => reject(new StepFailure(`cannot start the step: ${error.message}`)));
+      return;
+    }
+    const killGroup = (sig: NodeJS.Signals) => signalGroup(pgid, sig);
+    const releaseGuard = guardGroup(pgid);
     // Fail closed: unguarded, the step could outlive a crash and then run twice.
-    if (child.pid && !guard) {
+    if (!releaseGuard) {
       killGroup('SIGKILL');
       return reject(new StepFailure('cannot start the guard that ends the step with the daemon (is sh installed, or the process limit reached?)'));
     }
-    const releaseGuard = guard ?? (() => undefined);
     child.stdin.on('error', () => undefined);
     child.stdin.end('\n');
-    if (child.pid) {
-      const pgid = child.pid;
-      void processStartTime(pgid).then((startTime) => (startTime ? started({ pgid, startTime }) : undefined)).catch(() => undefined);
-    }
+    void processStartTime(pgid).then((startTime) => (startTime ? started({ pgid, startTime }) : undefined)).catch(() => undefined);
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       killGroup('SIGTERM');
