@@ -30,6 +30,7 @@ const PAGES = [
   ['plugin-page', '#/plugins/provider-parrot/parrots'],
   ['workflows', '#/workflows'],
   ['settings', '#/settings'],
+  ['inbox', '#/inbox'],
 ] as const;
 const PASSWORD = 'a long and private passphrase';
 /** axe-core, the accessibility checker, injected into each page. */
@@ -357,6 +358,22 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     assert.equal(await page.getByRole('button', { name: 'Conversation' }).getAttribute('aria-pressed'), 'true');
     await page.getByRole('button', { name: 'Terminal' }).click();
     await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
+  });
+
+  test('the inbox: questions, finished turns and exits of every session, the new ones counted in the navigation until seen', async () => {
+    await page.goto(`${url}/#/`);
+    const inboxLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Inbox/ });
+    await waitFor('the new notices counted', async () => /^Inbox\s*\d+$/.test((await inboxLink.innerText()).trim()));
+    await inboxLink.click();
+    const notices = page.getByRole('list', { name: 'Notices, newest first' });
+    await notices.locator('li', { hasText: 'claude-web asks to use Bash' }).first().waitFor();
+    await notices.locator('li', { hasText: 'claude-web finished its turn' }).first().waitFor();
+    assert.ok((await notices.locator('li.unread').count()) > 0, 'marked new on this first visit');
+    await waitFor('the count to go once seen', async () => (await inboxLink.innerText()).trim() === 'Inbox');
+    // A session that exits meanwhile shows at once, marked new.
+    const brief = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: workdir, name: 'brief', args: ['sh', '-c', 'exit 3'] } });
+    await notices.locator('li.unread', { hasText: 'brief exited with exit code 3' }).waitFor();
+    await daemon.client.call(sessionEndpoints.remove, { params: { id: brief.id } }).catch(() => undefined);
   });
 
   test('analytics, policies, audit and workflows show what the daemon knows', async () => {

@@ -2,6 +2,7 @@ import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Match, onCleanup, Show, Switch, type Component } from 'solid-js';
 import { approvalEndpoints, authEndpoints, contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/contracts';
 import { call, setSignedIn, signedIn } from './api.js';
+import { INBOX_EVENTS, loadInbox, seen } from './inbox.js';
 import { onEvents, debounce } from './live.js';
 import { PushToggle } from './components/PushToggle.jsx';
 import { SignIn } from './pages/SignIn.jsx';
@@ -19,6 +20,7 @@ const RunPage = page(async () => (await import('./pages/Workflows.jsx')).RunPage
 const WorkflowEditorPage = page(async () => (await import('./pages/WorkflowEditor.jsx')).WorkflowEditorPage);
 const PluginPage = page(async () => (await import('./pages/PluginPage.jsx')).PluginPage);
 const SettingsPage = page(async () => (await import('./pages/Settings.jsx')).SettingsPage);
+const InboxPage = page(async () => (await import('./pages/Inbox.jsx')).InboxPage);
 
 /** What the daemon's plugins offer: a feature whose plugin is not loaded has no place in the navigation. */
 interface Features {
@@ -38,6 +40,9 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
   const loaded = (plugin: string) => props.features?.plugins.has(plugin) ?? true;
   const [pending, { refetch }] = createResource(async () => (await call(approvalEndpoints.list, { query: {} })).approvals.length);
   onEvents(['approval.'], debounce(() => void refetch()));
+  const [inbox, { refetch: refetchInbox }] = createResource(loadInbox);
+  onEvents(INBOX_EVENTS, debounce(() => void refetchInbox()));
+  const unread = () => (inbox() ?? []).filter((event) => event.id > seen()).length;
   const signOut = async () => {
     await call(authEndpoints.logout).catch(() => undefined);
     setSignedIn(false);
@@ -51,6 +56,12 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
         </A>
         <nav aria-label="Main">
           <A href="/" end>Sessions</A>
+          <A href="/inbox">
+            Inbox
+            <Show when={unread() > 0}>
+              <span class="badge" aria-label={`${unread()} new`}>{unread()}</span>
+            </Show>
+          </A>
           <Show when={loaded('policies')}>
             <A href="/approvals">
               Approvals
@@ -138,6 +149,7 @@ export function App() {
           <Route path="/workflows/runs/:id" component={RunPage} />
           <Route path="/workflows/edit" component={WorkflowEditorPage} />
           <Route path="/settings" component={SettingsPage} />
+          <Route path="/inbox" component={InboxPage} />
           <Route path="/plugins/:plugin/:page" component={() => <PluginPage pages={features()?.pages ?? []} />} />
         </HashRouter>
       </Match>
