@@ -103,6 +103,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     fake = await FakeAnthropic.start([
       { when: (r) => isMainConversation(r) && hasToolResult(r), reply: { text: 'the file is gone' } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('what is in the picture'), reply: { text: 'a single pixel' } },
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('are you back'), reply: (r) => ({ text: `back, as ${r.body.model ?? '?'}` }) },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
     ]);
     home = await prepareClaudeHome({ cwd: workdir, apiKey: 'sk-ant-web-tests-0123456789', baseUrl: fake.url });
@@ -356,6 +357,21 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.reload();
     await conversation.waitFor();
     assert.equal(await page.getByRole('button', { name: 'Conversation' }).getAttribute('aria-pressed'), 'true');
+
+    // The page's own controls: a model switch (Claude's /model), then Stop and Resume; the conversation goes on.
+    const switchModel = page.getByRole('form', { name: 'Switch model' });
+    await switchModel.getByLabel('Model').fill('claude-opus-4-5');
+    await switchModel.getByRole('button', { name: 'Switch model' }).click();
+    await page.getByText('model switched to claude-opus-4-5').waitFor({ timeout: 60_000 });
+    const status = page.locator('.heading [data-status]');
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await status.and(page.locator('[data-status=exited]')).waitFor({ timeout: 60_000 });
+    assert.doesNotMatch(await page.locator('.heading').innerText(), /killed/, 'Claude stopped its own way');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await waitFor('the session running again', async () => ['running', 'idle', 'working'].includes((await status.getAttribute('data-status')) ?? ''), 60_000);
+    await box.fill('are you back');
+    await box.press('Enter');
+    await conversation.locator('li[data-kind=assistant]', { hasText: /back, as claude-/ }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Terminal' }).click();
     await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
   });
