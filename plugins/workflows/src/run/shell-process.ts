@@ -45,10 +45,11 @@ class Capture {
 const GROUP_GUARD = 'while read -r _; do :; done; kill -TERM -"$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null';
 
 /**
- * Holds the step's command until its guard watches it: a line on stdin from
- * the daemon starts it (stdin then /dev/null, as for any step); the daemon's
- * death before that, EOF, ends it unstarted. Otherwise a daemon killed between
- * the two spawns would leave a step running that no guard ends.
+ * Holds the step's command until its guard watches it and its group is
+ * recorded: a line on stdin from the daemon starts it (stdin then /dev/null,
+ * as for any step); the daemon's death before that, EOF, ends it unstarted.
+ * Otherwise a daemon killed in between would leave a step running that no
+ * guard ends, or that a resumed run does not know to end.
  */
 const HELD_START = 'IFS= read -r _ || exit 125; exec "$@" </dev/null';
 /** How sh says that `exec` found no such program. */
@@ -71,7 +72,8 @@ function guardGroup(pgid: number): (() => void) | undefined {
  * Runs a shell step's process (never through a shell of ours: `invocation` is
  * an argv, see prepareShellCommand) in its own process group, so a cancel, a
  * timeout or the daemon's death ends everything it started; `started` is told
- * the group, for a resumed run to end what a daemon killed with SIGKILL left.
+ * the group (and has recorded it) before the step runs, for a resumed run to
+ * end what a daemon killed with SIGKILL left.
  * A non-zero exit is a StepFailure that carries the outputs.
  */
 export function runShell(
@@ -101,8 +103,11 @@ export function runShell(
       return reject(new StepFailure('cannot start the guard that ends the step with the daemon (is sh installed, or the process limit reached?)'));
     }
     child.stdin.on('error', () => undefined);
-    child.stdin.end('\n');
-    void processStartTime(pgid).then((startTime) => (startTime ? started({ pgid, startTime }) : undefined)).catch(() => undefined);
+    // Let go only once its group is recorded: a daemon killed from then on leaves a group the resumed run knows to end.
+    void processStartTime(pgid)
+      .then((startTime) => (startTime ? started({ pgid, startTime }) : undefined))
+      .catch(() => undefined)
+      .finally(() => child.stdin.end('\n'));
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       killGroup('SIGTERM');
