@@ -2,7 +2,7 @@ import { CODEPIPER_VERSION, daemonEndpoints, PLUGIN_API_VERSION, type ApiRegistr
 import type { KernelPaths } from './paths.js';
 import type { Problems } from './problems.js';
 
-/** The kernel's own endpoints: liveness, status and stop. */
+/** The kernel's own endpoints: liveness, status, stop and restart. */
 export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, control: KernelControl, now: { webUrl: () => string | null; problems: Problems }): void {
   api.handle(daemonEndpoints.health, async () => ({ ok: true as const, version: CODEPIPER_VERSION }));
   api.handle(daemonEndpoints.status, async () => ({
@@ -21,5 +21,9 @@ export function serveDaemonEndpoints(api: ApiRegistrar, paths: KernelPaths, cont
   api.handle(daemonEndpoints.stop, async () => {
     control.requestStop('asked over the API');
     return { ok: true as const };
+  });
+  api.handle(daemonEndpoints.restart, async () => {
+    control.requestRestart('restart asked over the API');
+    return { pid: process.pid };
   });
 }

@@ -1,16 +1,25 @@
 import { messageOf } from './errors.js';
 import { createKernel, type Kernel, type KernelOptions } from './kernel.js';
 
+/** How a daemon's run ended: whether it is to start again (`POST /daemon/restart`), and where it listened on TCP. */
+export interface DaemonEnd {
+  restart: boolean;
+  web: string | null;
+}
+
 /**
  * Runs the daemon until it is stopped (SIGINT, SIGTERM, or the API). If it
  * cannot start, says why on stderr and sets `process.exitCode` to 1.
  */
-export async function runDaemon(options: KernelOptions): Promise<void> {
+export async function runDaemon(options: KernelOptions): Promise<DaemonEnd> {
+  const kernel = createKernel(options);
   try {
-    await serve(createKernel(options), options.foreground ?? false);
+    await serve(kernel, options.foreground ?? false);
+    return { restart: kernel.restartRequested, web: kernel.web };
   } catch (error) {
     process.stderr.write(`codepiper daemon: ${messageOf(error)}\n`);
     process.exitCode = 1;
+    return { restart: false, web: null };
   }
 }
 

@@ -83,6 +83,7 @@ export class Kernel {
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
   private resolveStopped!: (reason: string) => void;
+  private restartAsked = false;
 
   constructor(private readonly options: KernelOptions) {
     this.env = options.env ?? process.env;
@@ -115,6 +116,17 @@ export class Kernel {
   /** Stops the kernel soon, letting the caller (say, an API request) finish first. */
   requestStop(reason: string): void {
     setImmediate(() => void this.stop(reason));
+  }
+
+  /** Stops the kernel soon, as `requestStop`, for whoever runs it to start another: see `restartRequested`. */
+  requestRestart(reason: string): void {
+    this.restartAsked = true;
+    this.requestStop(reason);
+  }
+
+  /** Whether the kernel was stopped to be started again (`POST /daemon/restart`). */
+  get restartRequested(): boolean {
+    return this.restartAsked;
   }
 
   private async boot(): Promise<void> {
@@ -152,6 +164,7 @@ export class Kernel {
 
     const control: KernelControl = {
       requestStop: (reason) => this.requestStop(reason),
+      requestRestart: (reason) => this.requestRestart(reason),
       plugins: plugins.map((plugin) => ({ name: plugin.name, api: plugin.api })),
       startedAt: new Date(),
       notify: this.options.notify ?? ((text) => void process.stderr.write(`${text}\n`)),

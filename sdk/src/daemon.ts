@@ -38,4 +38,14 @@ export const daemonEndpoints = {
     access: 'local',
     response: Ok,
   }),
+  restart: defineEndpoint({
+    method: 'POST',
+    url: '/daemon/restart',
+    summary: 'Restart the daemon on the same addresses; sessions keep running and are adopted by the new one',
+    tags: ['daemon'],
+    // Not from inside a session: an agent has no business cutting every client off.
+    control: true,
+    status: 202,
+    response: Type.Object({ pid: Type.Integer({ description: 'The daemon that is going; its replacement has another' }) }),
+  }),
 };

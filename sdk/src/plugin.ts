@@ -32,6 +32,8 @@ export interface PluginServices {
 export interface KernelControl {
   /** Asks the daemon to stop (used by `codepiper daemon stop`). */
   requestStop(reason: string): void;
+  /** Asks the daemon to stop and start again (a service's supervisor, or the CLI that ran it, starts the new one). */
+  requestRestart(reason: string): void;
   /** The loaded plugins in start order. */
   readonly plugins: readonly { name: string; api: string }[];
   readonly startedAt: Date;

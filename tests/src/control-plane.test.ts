@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { daemonEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { cliPath, suiteDaemon, waitFor, type CliResult } from './harness.js';
 
 /** The refusal, as the CLI prints it (the screen wraps it: compared without whitespace). */
@@ -87,6 +87,12 @@ describe('control-plane requests from inside sessions are refused (real daemon, 
     assert.notEqual(approve.code, 0);
     assert.doesNotMatch(approve.stderr, /refused/, 'outside, the approval is looked up (and not found)');
     assert.equal((await suite.daemon.cli(['auth', 'status'])).code, 0);
+  });
+
+  test('`daemon restart` typed in a session is refused: the daemon that serves every client goes on', async () => {
+    const { pid } = await suite.daemon.client.call(daemonEndpoints.status);
+    assertRefused(await inSession(shell, cliLine(['daemon', 'restart'])), shell, 'POST /daemon/restart');
+    assert.equal((await suite.daemon.client.call(daemonEndpoints.status)).pid, pid);
   });
 
   test('a program that double-forks out of the session (setsid) keeps CODEPIPER_SESSION and is refused', async () => {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ERROR_CODES } from '@codepiper/sdk';
+import { daemonEndpoints, ERROR_CODES, sessionEndpoints } from '@codepiper/sdk';
 import { claudeBin } from './agents/claude.js';
 import { removeHome, runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
 
@@ -103,6 +103,62 @@ describe('the daemon', () => {
     const second = await runCli(['daemon'], { env: daemon.env, timeoutMs: 10_000 });
     assert.notEqual(second.code, 0);
     assert.match(second.stderr, /already running/);
+  });
+});
+
+describe('daemon restart', () => {
+  test('a new daemon on the same socket and TCP port (even one picked with --port 0) adopts the running sessions', { timeout: 120_000 }, async () => {
+    const daemon = new TestDaemon(undefined, {}, ['--web', '--port', '0']);
+    try {
+      await daemon.start();
+      const before = await daemon.client.call(daemonEndpoints.status);
+      const shell = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: daemon.home, name: 'survivor' } });
+      await daemon.client.call(sessionEndpoints.input, { params: { id: shell.id }, body: { text: 'echo before-$((20+1))' } });
+      await waitFor('the first output', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: shell.id } })).text.includes('before-21'));
+
+      let restarted: CliResult | undefined;
+      const pid = await daemon.restartBy(async () => (restarted = await daemon.cli(['daemon', 'restart'])));
+      assert.equal(restarted?.code, 0, restarted?.stderr);
+      assert.equal(restarted?.stdout, `daemon restarted (pid ${pid}), socket ${daemon.socketPath}, web ${before.web}\n`);
+      assert.notEqual(pid, before.pid);
+      assert.equal((await daemon.client.call(daemonEndpoints.status)).web, before.web, 'the dashboard finds it where it was');
+
+      const kept = await daemon.client.call(sessionEndpoints.show, { params: { id: shell.id } });
+      assert.equal(kept.status, 'running', 'the session was adopted, not ended');
+      await daemon.client.call(sessionEndpoints.input, { params: { id: shell.id }, body: { text: 'echo after-$((20+2))' } });
+      const screen = await waitFor('the output after the restart', async () => {
+        const { text } = await daemon.client.call(sessionEndpoints.screen, { params: { id: shell.id } });
+        return text.includes('after-22') && text;
+      });
+      assert.match(screen, /before-21/, 'the same shell, its screen kept');
+      assert.match(readFileSync(path.join(daemon.home, 'logs', 'daemon.out'), 'utf8'), new RegExp(`listening on .* \\(pid ${pid}\\)`));
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
+  test('with no daemon running it says so; run by the login service it exits 75 for the service to start it again', { timeout: 60_000 }, async () => {
+    const home = tempHome();
+    try {
+      const none = await runCli(['daemon', 'restart'], { env: { ...process.env, CODEPIPER_HOME: home } });
+      assert.equal(none.code, 3);
+      assert.match(none.stdout, /daemon: not running/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+    const supervised = new TestDaemon(undefined, { CODEPIPER_SUPERVISED: '1' });
+    try {
+      await supervised.start();
+      const child = supervised.process!;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      supervised.process = undefined;
+      assert.equal((await raw(supervised.socketPath, 'POST', '/daemon/restart')).status, 202);
+      assert.equal(await exited, 75);
+      assert.match(supervised.output, /restarting \(the login service starts it again\)/);
+      assert.equal(await supervised.cli(['daemon', 'status']).then((r) => r.code), 3, 'no replacement of its own');
+    } finally {
+      await supervised.dispose();
+    }
   });
 });
 

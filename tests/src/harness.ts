@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { after, before } from 'node:test';
@@ -32,6 +33,16 @@ export async function removeHome(home: string): Promise<void> {
 
 export { waitFor };
 
+/** Whether a process (or, given a negative number, a process group) still exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A real daemon in its own home, run as `codepiper daemon` in a child
  * process, talked to over its real Unix socket.
@@ -39,6 +50,8 @@ export { waitFor };
 export class TestDaemon {
   readonly client: ApiClient;
   process: ChildProcess | undefined;
+  /** A daemon that replaced `process` when it restarted itself: not a child of the harness. */
+  private replacementPid: number | undefined;
   output = '';
 
   constructor(
@@ -108,6 +121,24 @@ export class TestDaemon {
     }
   }
 
+  /**
+   * Runs `restart` (which has the daemon restart itself: `POST /daemon/restart`)
+   * and waits for the replacement to answer; the harness then stops that one,
+   * by pid, as it would have stopped the first. Resolves with the new pid.
+   */
+  async restartBy(restart: () => Promise<unknown>): Promise<number> {
+    const child = this.process;
+    assert.ok(child, 'a daemon the harness started');
+    const before = (await this.client.call(daemonEndpoints.status)).pid;
+    this.process = undefined;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await restart();
+    await exited;
+    const status = await waitFor('the new daemon to answer', () => this.client.call(daemonEndpoints.status).then((s) => s.pid !== before && s, () => undefined), 60_000);
+    this.replacementPid = status.pid;
+    return status.pid;
+  }
+
   /** Graceful stop (SIGTERM); resolves when the process has exited. */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
@@ -119,6 +150,13 @@ export class TestDaemon {
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
+    const replacement = this.replacementPid;
+    if (replacement !== undefined) {
+      this.replacementPid = undefined;
+      process.kill(replacement, signal);
+      await waitFor('the restarted daemon to exit', () => !isAlive(replacement) || undefined, 60_000);
+      return;
+    }
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -152,14 +190,7 @@ export class TestDaemon {
   async endTmux(): Promise<void> {
     const groups = this.tmux(['list-panes', '-a', '-F', '#{pane_pid}']).stdout.split('\n').filter(Boolean).map(Number);
     this.tmux(['kill-server']);
-    const alive = (group: number): boolean => {
-      try {
-        process.kill(-group, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = (group: number): boolean => isAlive(-group);
     await waitFor('the sessions’ programs to end', () => !groups.some(alive) || undefined, 15_000).catch(() => {
       for (const group of groups.filter(alive)) process.kill(-group, 'SIGKILL');
     });

@@ -462,6 +462,28 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     assert.equal(await theme(), 'dark');
   });
 
+  test('settings: restarting the daemon asks first, then shows the new one once it answers', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const facts = page.getByTestId('daemon-facts');
+    const { pid: before } = await daemon.client.call(daemonEndpoints.status);
+    await facts.getByText(String(before), { exact: true }).waitFor();
+    const restart = page.getByRole('button', { name: 'Restart the daemon' });
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await restart.click();
+    assert.equal((await daemon.client.call(daemonEndpoints.status)).pid, before, 'a "no" restarts nothing');
+
+    const errorsBefore = consoleErrors.length;
+    page.once('dialog', (dialog) => {
+      assert.match(dialog.message(), /^Restart the daemon\? .*sessions keep running/);
+      void dialog.accept();
+    });
+    const after = await daemon.restartBy(() => restart.click());
+    await facts.getByText(String(after), { exact: true }).waitFor({ timeout: 60_000 });
+    assert.match(await page.getByRole('status').filter({ hasText: 'Stopping the daemon' }).innerText(), /codepiper daemon stop/);
+    // While it was down, Chromium logged each refused try of the page's connections: expected here, and only those.
+    assert.deepEqual(consoleErrors.splice(errorsBefore).filter((error) => !/net::ERR_CONNECTION_REFUSED/.test(error)), []);
+  });
+
   test('a page a plugin adds is in the navigation and shows what its endpoint answers', async () => {
     const polly = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'parrot', cwd: workdir, name: 'web-parrot', options: { loud: true } } });
     await page.goto(`${url}/#/`);
@@ -600,6 +622,31 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         const bar = (await p.getByRole('toolbar', { name: 'Keys' }).evaluate((element) => element.getBoundingClientRect().toJSON())) as { top: number; bottom: number };
         assert.ok(bar.top >= 0 && bar.bottom <= keyboardTop + 1, `the key bar (${bar.top}-${bar.bottom}) is hidden by a keyboard from ${keyboardTop}`);
         await p.evaluate(`delete visualViewport.height; visualViewport.dispatchEvent(new Event('resize'))`);
+
+        // The scrollback, by finger: a swipe down over the terminal brings earlier lines into view.
+        await daemon.client.call(sessionEndpoints.input, { params: { id: session?.id ?? '' }, body: { text: `seq -f 'row-%g' 1 400`, enter: true } });
+        await waitFor('the rows in the terminal', async () => /\brow-400\b/.test(await terminalText(p)));
+        const firstRow = async () => Number(/\brow-(\d+)\b/.exec(await terminalText(p))?.[1]);
+        const bottomFirst = await firstRow();
+        const box = (await p.getByTestId('terminal').boundingBox())!;
+        const cdp = await context.newCDPSession(p);
+        const x = box.x + box.width / 2;
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x, y: box.y + 20 }] });
+        for (let y = box.y + 30; y < box.y + box.height - 20; y += 10) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+        await waitFor('the earlier rows in view', async () => (await firstRow()) < bottomFirst, 5_000).catch(() => undefined);
+        const scrolledFirst = await firstRow();
+        assert.ok(scrolledFirst < bottomFirst, `a swipe scrolled back (first row shown: ${bottomFirst}, after the swipe: ${scrolledFirst})`);
+
+        // Installed on a phone with a notch and a home bar (standalone, edge to edge): nothing drawn under either.
+        await cdp.send('Emulation.setSafeAreaInsetsOverride', { insets: { top: 47, bottom: 34, left: 0, right: 0 } });
+        await p.evaluate('scrollTo(0, 0)');
+        const topbar = (await p.evaluate('getComputedStyle(document.querySelector(".topbar")).paddingTop')) as string;
+        assert.ok(parseFloat(topbar) >= 47, `the top bar's padding (${topbar}) clears the notch`);
+        const bottomGap = await p.evaluate('innerHeight - document.querySelector("[aria-label=Keys]").getBoundingClientRect().bottom');
+        assert.ok(Number(bottomGap) >= 34, `the key bar ends ${String(bottomGap)} px above the screen's edge, clear of the home bar`);
+        await cdp.send('Emulation.setSafeAreaInsetsOverride', { insets: {} });
+        await cdp.detach();
       }
       const wide = await p.evaluate('document.documentElement.scrollWidth - innerWidth');
       assert.ok(Number(wide) <= 0, `a session on a ${device} is ${String(wide)} px wider than the screen`);

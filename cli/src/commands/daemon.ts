@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +24,10 @@ const MAIN_SCRIPT = process.argv[1]!;
 /** A detached daemon's notices (the bootstrap password) go to `daemon --detach` through this descriptor, never to a file. */
 const NOTICE_FD_VARIABLE = 'CODEPIPER_NOTICE_FD';
 const NOTICE_FD = 3;
+/** Set by the login service: a restart is its to do. */
+const SUPERVISED_VARIABLE = 'CODEPIPER_SUPERVISED';
+/** A supervised daemon's exit asking to be started again: EX_TEMPFAIL, a failure to systemd's Restart=on-failure and launchd's KeepAlive. */
+const EXIT_RESTART = 75;
 
 interface DaemonOptions {
   detach?: boolean;
@@ -99,9 +103,48 @@ const isGone = (client: ApiClient): Promise<boolean> => client.call(daemonEndpoi
 async function runInForeground(web: WebFlags | undefined): Promise<number> {
   // Loaded here so that the client commands never load the kernel and its plugins.
   const [{ runDaemon }, { firstPartyPlugins }] = await Promise.all([import('@codepiper/core'), import('../plugins.js')]);
-  await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, notify: noticeWriter() });
+  const end = await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, notify: noticeWriter() });
+  if (end.restart) return relaunch(web, end.web);
   // runDaemon tells of a failed start on stderr and through process.exitCode.
   return Number(process.exitCode ?? 0);
+}
+
+/**
+ * After `POST /daemon/restart`: a daemon run by the login service exits with
+ * EXIT_RESTART for the service to start it again; any other starts its
+ * replacement in the background, on the same TCP port as it had (`--port 0`
+ * would give the dashboard a new address).
+ */
+async function relaunch(web: WebFlags | undefined, listened: string | null): Promise<number> {
+  if (process.env[SUPERVISED_VARIABLE] === '1') {
+    process.stderr.write('codepiper daemon: restarting (the login service starts it again)\n');
+    return EXIT_RESTART;
+  }
+  const port = listened === null ? undefined : Number(new URL(listened).port);
+  const { child, outFile } = await spawnDaemon(codepiperHome(), web && port ? { ...web, port } : web);
+  child.unref();
+  process.stderr.write(`codepiper daemon: restarted in the background (pid ${child.pid}); its output goes to ${outFile}\n`);
+  return 0;
+}
+
+/** Starts `codepiper daemon` detached, its output appended to `<home>/logs/daemon.out` (from `offset` on). */
+async function spawnDaemon(home: string, web: WebFlags | undefined, notices = false): Promise<{ child: ChildProcess; outFile: string; offset: number }> {
+  const logs = path.join(home, 'logs');
+  await mkdir(logs, { recursive: true, mode: 0o700 });
+  const outFile = path.join(logs, 'daemon.out');
+  const out = await open(outFile, 'a', 0o600);
+  await out.chmod(0o600);
+  const offset = (await out.stat()).size;
+  const env: NodeJS.ProcessEnv = { ...process.env, CODEPIPER_HOME: home };
+  delete env[NOTICE_FD_VARIABLE];
+  const child = spawn(process.execPath, [MAIN_SCRIPT, 'daemon', ...webArgs(web)], {
+    detached: true,
+    cwd: home,
+    env: notices ? { ...env, [NOTICE_FD_VARIABLE]: String(NOTICE_FD) } : env,
+    stdio: ['ignore', out.fd, out.fd, ...(notices ? ['pipe' as const] : [])],
+  });
+  await out.close();
+  return { child, outFile, offset };
 }
 
 /** What `file` got from `offset` on. */
@@ -117,19 +160,7 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
     print(`daemon already running (pid ${running.pid}), socket ${running.socket}`);
     return;
   }
-  const logs = path.join(home, 'logs');
-  await mkdir(logs, { recursive: true, mode: 0o700 });
-  const outFile = path.join(logs, 'daemon.out');
-  const out = await open(outFile, 'a', 0o600);
-  await out.chmod(0o600);
-  const offset = (await out.stat()).size;
-  const child = spawn(process.execPath, [MAIN_SCRIPT, 'daemon', ...webArgs(web)], {
-    detached: true,
-    cwd: home,
-    env: { ...process.env, CODEPIPER_HOME: home, [NOTICE_FD_VARIABLE]: String(NOTICE_FD) },
-    stdio: ['ignore', out.fd, out.fd, 'pipe'],
-  });
-  await out.close();
+  const { child, outFile, offset } = await spawnDaemon(home, web, true);
   const noticePipe = child.stdio[NOTICE_FD] as Readable;
   let notices = '';
   noticePipe.setEncoding('utf8').on('data', (chunk: string) => (notices += chunk));
@@ -161,7 +192,25 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
 /** What the login service runs: this CLI's `daemon`, with the variables the daemon reads and the PATH it finds programs on. */
 function serviceSpec(home: string, web: WebFlags | undefined): ServiceSpec {
   const kept = Object.entries(process.env).filter(([name, value]) => value !== undefined && (/^CODEPIPER_/.test(name) || ['PATH', 'LANG', 'LC_ALL'].includes(name)));
-  return { argv: [process.execPath, MAIN_SCRIPT, 'daemon', ...webArgs(web)], env: Object.fromEntries(kept) as Record<string, string>, home };
+  return { argv: [process.execPath, MAIN_SCRIPT, 'daemon', ...webArgs(web)], env: { ...(Object.fromEntries(kept) as Record<string, string>), [SUPERVISED_VARIABLE]: '1' }, home };
+}
+
+/** Asks the daemon to restart and waits for its replacement (another pid) to answer. */
+async function restart(client: ApiClient): Promise<number> {
+  const running = await daemonStatus(client);
+  if (!running) {
+    print('daemon: not running (start it with codepiper daemon --detach)');
+    return EXIT_NO_DAEMON;
+  }
+  await client.call(daemonEndpoints.restart);
+  let replacement: DaemonStatus | undefined;
+  const up = await pollUntil(async () => {
+    replacement = await daemonStatus(client).catch(() => undefined);
+    return replacement !== undefined && replacement.pid !== running.pid;
+  }, WAIT_MS);
+  if (!up) throw new Error(`the daemon stopped but no new one answered within ${WAIT_MS / 1000} s; see ${path.join(running.home, 'logs', 'daemon.out')}`);
+  print(`daemon restarted (pid ${replacement!.pid}), socket ${replacement!.socket}${replacement!.web ? `, web ${replacement!.web}` : ''}`);
+  return 0;
 }
 
 async function stop(client: ApiClient): Promise<void> {
@@ -203,10 +252,10 @@ async function status(client: ApiClient, json: boolean | undefined): Promise<num
 
 export function registerDaemonCommands(cli: CAC): void {
   withActions(
-    cli.command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon status` describes it, `daemon install` makes it a login service'),
-    ['stop', 'status', 'install', 'uninstall'],
+    cli.command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon restart` starts it again (sessions keep running), `daemon status` describes it, `daemon install` makes it a login service'),
+    ['stop', 'restart', 'status', 'install', 'uninstall'],
   )
-    .usage('daemon [--detach] [--web [--host H] [--port P] [--tls-cert FILE --tls-key FILE]] | daemon stop | daemon status [--json] | daemon install [--web ...] | daemon uninstall')
+    .usage('daemon [--detach] [--web [--host H] [--port P] [--tls-cert FILE --tls-key FILE]] | daemon stop | daemon restart | daemon status [--json] | daemon install [--web ...] | daemon uninstall')
     .option('--detach', 'Start the daemon in the background; return once it answers')
     .option('--web', 'Also serve the API and web UI over TCP, to signed-in users only (password + TOTP)')
     .option('--host <host>', 'With --web: the address to listen on (default 127.0.0.1, this machine only)')
@@ -218,6 +267,7 @@ export function registerDaemonCommands(cli: CAC): void {
     .example('  $ codepiper daemon --detach --web --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem')
     .example('  $ codepiper daemon status --json')
     .example('  $ codepiper daemon stop')
+    .example('  $ codepiper daemon restart')
     .example('  $ codepiper daemon install --web    # a systemd user unit (Linux) or a launchd agent (macOS)')
     .action(async (action: string | undefined, options: DaemonOptions) => {
       if (options.detach && action !== undefined) throw new UsageError('--detach only applies to starting the daemon');
@@ -229,6 +279,8 @@ export function registerDaemonCommands(cli: CAC): void {
           return options.detach ? startDetached(home, web) : runInForeground(web);
         case 'stop':
           return stop(connect(home));
+        case 'restart':
+          return restart(connect(home));
         case 'status':
           return status(connect(home), options.json);
         case 'install':
@@ -238,7 +290,7 @@ export function registerDaemonCommands(cli: CAC): void {
           for (const line of await uninstallService(serviceFile(serviceSpec(home, web)))) print(line);
           return 0;
         default:
-          throw new UsageError(`unknown daemon action "${action}" (expected stop, status, install or uninstall)`);
+          throw new UsageError(`unknown daemon action "${action}" (expected stop, restart, status, install or uninstall)`);
       }
     });
 }

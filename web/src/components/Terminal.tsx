@@ -5,6 +5,7 @@ import '@xterm/xterm/css/xterm.css';
 import { sessionEndpoints, terminalClosedForGood, type TerminalServerMessage } from '@codepiper/sdk/contracts';
 import { openSocket } from '../api.js';
 import { debounce } from '../live.js';
+import { followTouchScroll } from '../touch-scroll.js';
 
 /** Where the terminal's connection stands, shown to the user and as `data-state` (tests read it). */
 type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'ended';
@@ -24,7 +25,7 @@ const STATE_TEXT: Record<ConnectionState, string> = {
  * A session's live terminal: the daemon sends the scrollback and the screen,
  * drawn at this terminal's size, then every byte as it is printed. Keys typed
  * here go to the session; the session's terminal takes this window's size.
- * A dropped connection (a daemon restart, a phone that slept, a network that
+ * One finger scrolls the scrollback. A dropped connection (a daemon restart, a phone that slept, a network that
  * came back) is retried by itself, and the page says so meanwhile.
  */
 export function Terminal(props: { sessionId: string; onNotice?: (message: string) => void; describedBy?: string | undefined }) {
@@ -90,6 +91,7 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
     const typed = term.onData((data) => {
       if (!send({ type: 'input', data })) props.onNotice?.('Not connected to the session: what was just typed was not sent.');
     });
+    const stopTouchScroll = followTouchScroll(host, term);
     const observer = new ResizeObserver(debounce(resize, 100));
     observer.observe(host);
     window.addEventListener('online', retryNow);
@@ -102,6 +104,7 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
       window.removeEventListener('online', retryNow);
       document.removeEventListener('visibilitychange', retryNow);
       observer.disconnect();
+      stopTouchScroll();
       typed.dispose();
       socket?.close();
       term.dispose();

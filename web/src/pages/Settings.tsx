@@ -1,6 +1,7 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { daemonEndpoints } from '@codepiper/sdk/contracts';
+import { daemonEndpoints, type EndpointResponse } from '@codepiper/sdk/contracts';
 import { call, describe } from '../api.js';
+import { ActionButton } from '../components/Form.jsx';
 import { PushToggle } from '../components/PushToggle.jsx';
 import { chooseTheme, themeChoice, type ThemeChoice } from '../theme.js';
 
@@ -18,9 +19,34 @@ function uptime(seconds: number): string {
   return m > 0 ? `${m} min` : `${Math.floor(seconds)} s`;
 }
 
+const RESTART_WAIT_MS = 60_000;
+
+type DaemonStatus = EndpointResponse<typeof daemonEndpoints.status>;
+
+/** Asks the daemon to restart; resolves with its replacement's status once that answers. */
+async function restartDaemon(): Promise<DaemonStatus> {
+  const { pid } = await call(daemonEndpoints.restart);
+  const deadline = Date.now() + RESTART_WAIT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const status = await call(daemonEndpoints.status).catch(() => undefined);
+    if (status && status.pid !== pid) return status;
+  }
+  throw new Error(`The daemon has not come back after ${RESTART_WAIT_MS / 1000} s: see logs/daemon.out in its home, on the machine it runs on.`);
+}
+
 /** This device's choices (theme, notifications) and what the daemon says of itself. */
 export function SettingsPage() {
-  const [status] = createResource(() => call(daemonEndpoints.status));
+  const [status, { mutate }] = createResource(() => call(daemonEndpoints.status));
+  const [restarting, setRestarting] = createSignal(false);
+  const restart = async () => {
+    setRestarting(true);
+    try {
+      mutate(await restartDaemon());
+    } finally {
+      setRestarting(false);
+    }
+  };
   const [theme, setTheme] = createSignal(themeChoice());
   const pick = (choice: ThemeChoice) => {
     chooseTheme(choice);
@@ -66,7 +92,12 @@ export function SettingsPage() {
                 <div><dt>Web address</dt><dd>{s().web ?? 'none'}</dd></div>
                 <div><dt>Plugins</dt><dd>{s().plugins.map((plugin) => plugin.name).join(', ')}</dd></div>
               </dl>
-              <p class="muted small">Stopping or restarting the daemon is done where it runs (codepiper daemon stop), never from a browser.</p>
+              <ActionButton class="danger" action={restart} confirm="Restart the daemon? Every client is cut off for a moment; sessions keep running and are picked up again.">
+                Restart the daemon
+              </ActionButton>
+              <p class="muted small" role="status">
+                {restarting() ? 'Restarting: sessions keep running…' : 'Stopping the daemon is done where it runs (codepiper daemon stop).'}
+              </p>
             </>
           )}
         </Show>
