@@ -14,6 +14,7 @@ import audit from '@codepiper/plugin-audit';
 import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
 import notifications from '@codepiper/plugin-notifications';
+import worktrees from '@codepiper/plugin-worktrees';
 
 /** The dashboard's build (web/ in the repository). */
 const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -21,5 +22,5 @@ const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 /** What `codepiper daemon` loads; the kernel orders them by the services each uses. */
 export const firstPartyPlugins: AnyPlugin[] = [
   events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents,
-  workflows, audit, policies, analytics, secrets, auth, notifications, createDashboardPlugin(DASHBOARD_DIR),
+  workflows, audit, policies, analytics, secrets, auth, notifications, worktrees, createDashboardPlugin(DASHBOARD_DIR),
 ];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defineBailHook, defineParallelHook, defineSeriesHook, defineWaterfallHook, Stage } from '@codepiper/sdk';
+import { CodePiperError, defineBailHook, defineParallelHook, defineSeriesHook, defineWaterfallHook, Stage } from '@codepiper/sdk';
 import { HookBus, HookTapError } from './hook-bus.js';
 import { memoryLogger } from './testing.js';
 
@@ -76,6 +76,18 @@ describe('HookBus', () => {
       assert.ok(error instanceof HookTapError);
       assert.equal(error.message, 'b: policy file unreadable');
       assert.equal(error.hook, 'test.allowed');
+      return true;
+    });
+  });
+
+  it('passes a bail tap’s refusal with a catalog code to the caller as it is: the code is the answer', async () => {
+    const { a, b } = setup();
+    b.tap(allowed, async () => {
+      throw new CodePiperError('not_a_repository', '/tmp is not in a git repository');
+    });
+    await assert.rejects(a.call(allowed, 'ls'), (error: unknown) => {
+      assert.ok(error instanceof CodePiperError);
+      assert.deepEqual([error.code, error.status, error.message], ['not_a_repository', 400, '/tmp is not in a git repository']);
       return true;
     });
   });

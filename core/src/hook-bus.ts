@@ -1,4 +1,4 @@
-import type { HookKind, HookRef, Logger, PluginHooks, TapOptions } from '@codepiper/sdk';
+import { CodePiperError, type HookKind, type HookRef, type Logger, type PluginHooks, type TapOptions } from '@codepiper/sdk';
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
 import { messageOf } from './errors.js';
 
@@ -29,7 +29,7 @@ export interface HookInfo {
   taps: string[];
 }
 
-/** A bail or waterfall tap failed; the message starts with the plugin's name. */
+/** A bail or waterfall tap failed (other than with a `CodePiperError`); the message starts with the plugin's name. */
 export class HookTapError extends Error {
   constructor(
     readonly plugin: string,
@@ -85,6 +85,8 @@ export class HookBus {
           try {
             return await fn(payload);
           } catch (error) {
+            // A refusal with a code of the catalog is the answer, as the tap meant it (a start outside a repository: 400).
+            if (error instanceof CodePiperError) throw error;
             throw new HookTapError(plugin, ref.name, error);
           }
         };

@@ -41,7 +41,7 @@ export function renderCatalog(exports: Record<string, unknown>): string {
 const KINDS: readonly (readonly [HookKind, string, string])[] = [
   ['parallel', 'a notification: every tap runs at once', 'logged, the others run'],
   ['series', 'a notification: taps run one after another, in stage order', 'logged, the others run'],
-  ['bail', 'a question: taps run in stage order; the first to return a value other than `undefined` decides', 'the caller gets the error and must fail safe'],
+  ['bail', 'a question: taps run in stage order; the first to return a value other than `undefined` decides', 'the caller gets the error and must fail safe; a `CodePiperError` reaches it as thrown (its code is the answer)'],
   ['waterfall', 'a transform: each tap gets the previous result', 'the caller gets the error'],
 ];
 

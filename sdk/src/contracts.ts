@@ -19,3 +19,4 @@ export * from './schemas.js';
 export * from './secrets.js';
 export * from './sessions.js';
 export * from './workflows.js';
+export * from './worktrees.js';

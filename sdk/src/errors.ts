@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   name_taken: { status: 409, meaning: 'Another session has that name' },
   session_exists: { status: 409, meaning: 'A session with that id exists' },
   session_running: { status: 409, meaning: 'The session still runs (resume or remove needs it ended)' },
+  session_kept: { status: 409, meaning: 'A plugin keeps the finished session: its worktree holds work not merged or discarded; the message says what to do' },
   session_ended: { status: 409, meaning: 'The session has ended: it takes no input' },
   session_not_ready: { status: 409, meaning: 'The session is still starting' },
   not_resumable: { status: 400, meaning: 'The session or its provider cannot be resumed' },
@@ -57,6 +58,15 @@ export const ERROR_CODES = {
   tmux_unavailable: { status: 500, meaning: 'tmux is missing, or older than 3.2' },
   tmux_disconnected: { status: 503, meaning: 'The daemon lost its connection to tmux before tmux answered; it reconnects by itself' },
   tmux_error: { status: 500, meaning: 'tmux refused a command; the message is tmux’s' },
+  // Worktrees
+  worktrees_unavailable: { status: 400, meaning: 'A session asked for a worktree, and no loaded plugin makes them' },
+  not_a_repository: { status: 400, meaning: 'A worktree was asked for outside a git repository, or in one without a commit' },
+  branch_exists: { status: 409, meaning: 'The branch named for a session’s worktree exists already' },
+  no_worktree: { status: 404, meaning: 'The session does not run in a worktree of its own (start it with --worktree)' },
+  worktree_finished: { status: 409, meaning: 'The session’s worktree has been discarded' },
+  merge_conflict: { status: 409, meaning: 'The worktree’s branch does not merge cleanly; `details.conflicts` lists the files; nothing was changed' },
+  base_not_clean: { status: 409, meaning: 'The checkout where the base branch is cannot take a merge: it has uncommitted changes or another branch' },
+  git_failed: { status: 500, meaning: 'git refused a command; the message is git’s' },
   // Policies, workflows, analytics
   invalid_policy: { status: 400, meaning: 'The policy does not validate; the message says where' },
   policy_exists: { status: 409, meaning: 'A policy has that name' },

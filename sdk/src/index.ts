@@ -21,6 +21,7 @@ export * from './terminal-client.js';
 export * from './claude-code.js';
 export * from './codex.js';
 export * from './workflows.js';
+export * from './worktrees.js';
 export * from './policies.js';
 export * from './tool-calls.js';
 export * from './hook-secrets.js';

@@ -31,6 +31,8 @@ export type SessionRecord = Static<typeof SessionSchema>;
 
 const SessionName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 const EnvName = Type.String({ pattern: ENV_NAME_PATTERN });
+/** A git branch name, kept to what needs no quoting anywhere: letters, digits, `._/-`, no `..`, not starting with `-`. */
+export const BranchName = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?!-)(?!.*\\.\\.)(?!.*//)(?!.*\\.lock$)(?!.*/$)[A-Za-z0-9._/-]+$' });
 
 export const StartSessionSchema = Type.Object(
   {
@@ -44,6 +46,11 @@ export const StartSessionSchema = Type.Object(
     ),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Provider options, validated by the provider' })),
     prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 1_000_000, description: 'A first prompt, typed once the agent can take input (checked like any input)' })),
+    worktree: Type.Optional(
+      Type.Union([Type.Boolean(), BranchName], {
+        description: 'Run in a new git worktree of the repository at `cwd`, on a new branch: this name, or (true) one named after the session. Needs the worktrees plugin',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -245,6 +252,31 @@ export const sessionSecret = defineBailHook<SecretRequest, { value: string }>({
     'For each secret a session being started names: the first tap that returns a value puts it in the program’s environment (and nowhere else); with none, the start is refused (unknown_secret).',
 });
 
+/** A session to run in a worktree of its own (`start --worktree`): the repository it was started in, and the branch asked for. */
+export interface WorktreeRequest {
+  sessionId: string;
+  name: string;
+  /** The directory the session was started in: a git repository, or a directory inside one. */
+  cwd: string;
+  /** The new branch's name; null: one made from the session's name. */
+  branch: string | null;
+}
+
+export const sessionWorktree = defineBailHook<WorktreeRequest, { cwd: string }>({
+  name: 'sessions.worktree',
+  owner: 'sessions',
+  payload: 'WorktreeRequest → { cwd }',
+  description:
+    'For a session started with `worktree`, before its program: the first tap that answers gives the directory it runs in (a new git worktree, made by the worktrees plugin); with none, the start is refused (worktrees_unavailable).',
+});
+
+export const keepSession = defineBailHook<SessionRecord, { reason: string }>({
+  name: 'sessions.keep',
+  owner: 'sessions',
+  payload: 'SessionRecord → { reason }',
+  description: 'Before a finished session is forgotten (rm, prune): the first tap that gives a reason keeps it (rm answers 409 session_kept; prune lists it as kept).',
+});
+
 /** Images an agent can be given (`send --image`, pasted into the dashboard's prompt), by media type. */
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
@@ -264,7 +296,7 @@ export function imageTypeOf(bytes: Uint8Array): ImageType | undefined {
 
 /* ----- Endpoints ----- */
 
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
+export const SessionIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) });
 
 export const ProviderInfoSchema = Type.Object({
   id: Type.String(),
@@ -317,7 +349,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id',
     summary: 'One session',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: SessionSchema,
   }),
   rename: defineEndpoint({
@@ -325,7 +357,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id',
     summary: 'Rename a session',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     body: Type.Object({ name: SessionName }, { additionalProperties: false }),
     response: SessionSchema,
   }),
@@ -334,7 +366,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/input',
     summary: 'Type text into a session (literally), then Enter unless `enter` is false',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     body: Type.Object({ text: Type.String({ maxLength: MAX_INPUT_CHARACTERS }), enter: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false }),
     response: Ok,
   }),
@@ -343,7 +375,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/images',
     summary: 'Keep an image for a session’s agent to read; answers what to type in a prompt to attach it (providers that read images)',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     body: Type.Object(
       {
         mediaType: Type.Union(IMAGE_TYPES.map((type) => Type.Literal(type))),
@@ -359,7 +391,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/keys',
     summary: 'Press keys in a session',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     body: Type.Object({ keys: Type.Array(Type.String({ pattern: KEY_NAME_PATTERN }), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
     response: Ok,
   }),
@@ -368,7 +400,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/screen',
     summary: 'The screen now (the last screen for a finished session)',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: ScreenSchema,
   }),
   scrollback: defineEndpoint({
@@ -376,7 +408,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/scrollback',
     summary: 'The last lines of output, scrollback included',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     query: Type.Object({ lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 100 })) }),
     response: Type.Object({ text: Type.String() }),
   }),
@@ -385,7 +417,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/resize',
     summary: 'Resize the session’s terminal',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     body: Type.Object({ cols: Type.Integer({ minimum: 10, maximum: 1000 }), rows: Type.Integer({ minimum: 5, maximum: 500 }) }, { additionalProperties: false }),
     response: Ok,
   }),
@@ -394,7 +426,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/stop',
     summary: 'Ask the program to end; force it after a grace period (a session that has ended is left as it is)',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: SessionSchema,
   }),
   kill: defineEndpoint({
@@ -402,7 +434,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/kill',
     summary: 'End the session at once (a session that has ended is left as it is)',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: SessionSchema,
   }),
   remove: defineEndpoint({
@@ -410,15 +442,15 @@ export const sessionEndpoints = {
     url: '/sessions/:id',
     summary: 'Forget a finished session: its record goes and its name is free again (409 while it runs); its events stay',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: SessionSchema,
   }),
   prune: defineEndpoint({
     method: 'POST',
     url: '/sessions/prune',
-    summary: 'Forget every finished session',
+    summary: 'Forget every finished session but those a plugin keeps (a worktree with work not merged)',
     tags: ['sessions'],
-    response: Type.Object({ removed: Type.Array(SessionSchema) }),
+    response: Type.Object({ removed: Type.Array(SessionSchema), kept: Type.Array(Type.Object({ session: SessionSchema, reason: Type.String() })) }),
   }),
   attachInfo: defineEndpoint({
     method: 'GET',
@@ -426,7 +458,7 @@ export const sessionEndpoints = {
     summary: 'How to attach a tmux client to the session (local CLI only)',
     tags: ['sessions'],
     access: 'local',
-    params: IdParams,
+    params: SessionIdParams,
     response: Type.Object({ tmux: Type.String(), socket: Type.String(), target: Type.String() }),
   }),
   resume: defineEndpoint({
@@ -434,7 +466,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/resume',
     summary: 'Start a finished session again, continuing its conversation (providers that support it)',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: SessionSchema,
   }),
   transcript: defineEndpoint({
@@ -442,7 +474,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/transcript',
     summary: 'The conversation so far, from the agent’s own records',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     response: Type.Object({ entries: Type.Array(TranscriptEntrySchema) }),
   }),
   model: defineEndpoint({
@@ -450,7 +482,7 @@ export const sessionEndpoints = {
     url: '/sessions/:id/model',
     summary: 'Switch the model of a running session',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     body: Type.Object({ model: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]-]+$' }) }, { additionalProperties: false }),
     response: Ok,
   }),
@@ -459,7 +491,7 @@ export const sessionEndpoints = {
     summary:
       'Live terminal: the current screen first (after the scrollback before it), then every byte as printed (binary messages); a text message {"type":"ready","cols","rows"} once output flows, {"type":"error","message"} when input is refused. Send binary or {"type":"input","data"} to type, {"type":"resize","cols","rows"} to resize. With `cols` and `rows`, the session takes that size before its screen is sent, so the first screen fits the viewer.',
     tags: ['sessions'],
-    params: IdParams,
+    params: SessionIdParams,
     query: Type.Object({
       snapshot: Type.Optional(Type.Boolean({ default: true })),
       cols: Type.Optional(Type.Integer({ minimum: 10, maximum: 1000, description: 'The viewer’s width, taken before the first screen (with rows)' })),

@@ -56,7 +56,7 @@ steps:
       `${file}:6:47: steps[0].prompt: \${fix-tests.result}: step "fix-tests" has not run at this point (it comes later, or in another branch of a parallel step)`,
       `${file}:8:14: steps[0].timeout: bad duration "soon": write a number with a unit, e.g. 500ms, 30s, 5m, 1h or 1m30s`,
       `${file}:10:56: steps[1].condition: bad condition: expected a value (a 'string', a number or \${...}), found the end of the condition`,
-      `${file}:15:9: steps[1].then[0].promt: unknown field "promt" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, trust, prompt, env, args, wait)`,
+      `${file}:15:9: steps[1].then[0].promt: unknown field "promt" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, trust, worktree, prompt, env, args, wait)`,
       `${file}:17:13: steps[1].then[1].id: duplicate id "run-tests" (already used by steps[0])`,
       `${file}:19:11: steps[2].type: unknown step type "dance" (expected one of: session, if, parallel, foreach, shell, set, log)`,
       `${file}:20:14: steps[3].session: no session step has id "nobody"`,

@@ -8,6 +8,7 @@ import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatAge, formatCommand, formatFields, formatTable, shortId, statusText } from '../format.js';
 import { printResult } from '../output.js';
+import { worktreeChanges, worktreeFields } from './worktrees.js';
 import { declareProviderFlags, installedProviderFlags, providerOptionValues } from '../provider-flags.js';
 
 interface JsonOption {
@@ -20,6 +21,7 @@ interface StartOptions extends JsonOption {
   name?: unknown;
   env?: unknown;
   secret?: unknown;
+  worktree?: unknown;
   '--': string[];
   [providerOption: string]: unknown;
 }
@@ -34,9 +36,16 @@ async function existingDirectory(dir: string): Promise<string> {
   return absolute;
 }
 
+/** `--worktree` alone (true), with a branch name, or absent. */
+function worktreeValue(value: unknown): true | string | undefined {
+  if (value === undefined || value === true) return value;
+  if (typeof value === 'string' && value !== '') return value;
+  throw new UsageError('--worktree takes at most one branch name');
+}
+
 const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), s.cwd];
 
-const sessionFields = (s: SessionRecord): string =>
+const sessionFields = (s: SessionRecord, more: readonly (readonly [string, string])[] = []): string =>
   formatFields([
     ['id', s.id],
     ['name', s.name],
@@ -49,6 +58,7 @@ const sessionFields = (s: SessionRecord): string =>
     ['ended', s.endedAt ?? '-'],
     ['tmux session', s.tmuxSession],
     ...Object.entries(s.metadata).map(([key, value]) => [`metadata.${key}`, typeof value === 'string' ? value : String(JSON.stringify(value))] as const),
+    ...more,
   ]);
 
 export async function registerSessionCommands(cli: CAC, argv: readonly string[]): Promise<void> {
@@ -62,17 +72,19 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .option('-n, --name <name>', 'Session name (default: chosen by the daemon)')
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
-    .option('--prompt <text>', 'A first prompt, typed once the agent can take input');
+    .option('--prompt <text>', 'A first prompt, typed once the agent can take input')
+    .option('--worktree [branch]', 'Run in a new git worktree of the repository, on a new branch: this one, or one named after the session');
   declareProviderFlags(start, flags);
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
-      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [-- command args...]')
+      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [--worktree [BRANCH]] [-- command args...]')
       .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
       .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
       .example('  $ codepiper start -p claude-code --prompt "Run the tests and fix what fails"')
       .example('  $ codepiper start -p claude-code -d ~/new-checkout --trust --prompt "Run the tests"')
       .example('  $ codepiper start -p claude-code --billing api --secret ANTHROPIC_API_KEY')
+      .example('  $ codepiper start -p claude-code -d ~/repo --worktree --prompt "Add a --json flag"    # its own checkout and branch')
       .action(async (options: StartOptions) => {
         const provider = optionValue(options.provider, '--provider');
         if (!provider) throw new UsageError('missing --provider (for example: -p shell)');
@@ -85,6 +97,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
           secrets: parseSecretNames(optionValues(options.secret, '--secret')),
           options: providerOptionValues(options, flags, provider),
           prompt: optionValue(options.prompt, '--prompt'),
+          worktree: worktreeValue(options.worktree),
         };
         const session = await connect().call(sessionEndpoints.start, { body });
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}`);
@@ -123,8 +136,10 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .option('--json', 'Print the API response as JSON')
     .example('  $ codepiper show ab12')
     .action(async (id: string, options: JsonOption) => {
-      const session = await forSession(id, connect().call(sessionEndpoints.show, { params: { id } }));
-      printResult(session, options.json, sessionFields);
+      const client = connect();
+      const session = await forSession(id, client.call(sessionEndpoints.show, { params: { id } }));
+      const worktree = options.json ? undefined : await worktreeChanges(client, session.id);
+      printResult(session, options.json, (s) => sessionFields(s, worktree ? worktreeFields(worktree) : []));
     });
 
   const endings = [
@@ -160,7 +175,12 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .example('  $ codepiper prune')
     .action(async (options: JsonOption) => {
       const result = await connect().call(sessionEndpoints.prune);
-      printResult(result, options.json, (r) => (r.removed.length === 0 ? 'no finished sessions' : `removed ${r.removed.length} finished session${r.removed.length === 1 ? '' : 's'}`));
+      printResult(result, options.json, (r) =>
+        [
+          r.removed.length === 0 && r.kept.length === 0 ? 'no finished sessions' : `removed ${r.removed.length} finished session${r.removed.length === 1 ? '' : 's'}`,
+          ...r.kept.map(({ session, reason }) => `kept ${shortId(session.id)} ${session.name}: ${reason}`),
+        ].join('\n'),
+      );
     });
 
   cli

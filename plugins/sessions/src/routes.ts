@@ -38,7 +38,7 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
   server.handle(api.stop, ({ params }) => deps.sessions().stop(params.id));
   server.handle(api.kill, ({ params }) => deps.sessions().kill(params.id));
   server.handle(api.remove, ({ params }) => deps.sessions().remove(params.id));
-  server.handle(api.prune, async () => ({ removed: await deps.sessions().prune() }));
+  server.handle(api.prune, async () => deps.sessions().prune());
   server.handle(api.resume, ({ params }) => deps.sessions().resume(params.id));
   server.handle(api.transcript, async ({ params }) => ({ entries: await deps.sessions().transcript(params.id) }));
   server.handle(api.model, async ({ params, body }) => {

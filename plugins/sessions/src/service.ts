@@ -18,6 +18,9 @@ import {
   type SessionLauncher,
   type SessionProvider,
   sessionSecret,
+  sessionWorktree,
+  keepSession,
+  type WorktreeRequest,
   type SessionRecord,
   type SessionStatus,
   type SessionTerminal,
@@ -132,8 +135,9 @@ export class SessionService implements SessionDirectory {
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.
     const secrets = await this.secretEnv(id, request.secrets ?? []);
-    const session = await this.startWith(provider, { sessionId: id, name, cwd, args: request.args ?? [], env, options }, (spec) =>
-      this.launch({ id, name, provider: provider.id, cwd, env: { ...env, ...secrets } }, spec),
+    const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
+    const session = await this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, (spec) =>
+      this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec),
     );
     if (request.prompt !== undefined) {
       // A refused or failed first prompt leaves no half-started session behind.
@@ -154,6 +158,13 @@ export class SessionService implements SessionDirectory {
       env[name] = secret.value;
     }
     return env;
+  }
+
+  /** The directory of a session's own worktree, from whichever plugin answers `sessionWorktree` (the worktrees plugin). */
+  private async worktree(request: WorktreeRequest): Promise<string> {
+    const answer = await this.deps.hooks.call(sessionWorktree, request);
+    if (answer === undefined) throw new CodePiperError('worktrees_unavailable', 'no loaded plugin makes worktrees (is the worktrees plugin disabled?)');
+    return answer.cwd;
   }
 
   /** Starts a finished session again in the same record, for providers that can continue a conversation. */
@@ -283,32 +294,43 @@ export class SessionService implements SessionDirectory {
 
   /** Forgets a finished session: its record and last screen go, and its name is free again; its events stay in the log. */
   async remove(ref: string): Promise<SessionRecord> {
-    const session = await this.deps.repo.resolve(ref);
-    return this.locks.run(session.id, async () => {
-      const current = (await this.deps.repo.get(session.id)) ?? session;
+    const outcome = await this.forget((await this.deps.repo.resolve(ref)).id);
+    if ('kept' in outcome) throw new CodePiperError('session_kept', `session ${outcome.session.id.slice(0, 8)} (${outcome.session.name}) is kept: ${outcome.kept}`);
+    return outcome.removed;
+  }
+
+  /** Removes every finished session but those a plugin keeps; returns both. */
+  async prune(): Promise<{ removed: SessionRecord[]; kept: { session: SessionRecord; reason: string }[] }> {
+    const finished = (await this.deps.repo.list()).filter((session) => isFinished(session.status));
+    const removed: SessionRecord[] = [];
+    const kept: { session: SessionRecord; reason: string }[] = [];
+    for (const session of finished) {
+      // One resumed meanwhile is running again: it stays; one another client removed meanwhile is gone.
+      const outcome = await this.forget(session.id).catch((error: unknown) => {
+        if (error instanceof CodePiperError && (error.code === 'session_running' || error.code === 'not_found')) return undefined;
+        throw error;
+      });
+      if (outcome && 'kept' in outcome) kept.push({ session: outcome.session, reason: outcome.kept });
+      else if (outcome) removed.push(outcome.removed);
+    }
+    return { removed, kept };
+  }
+
+  /** Forgets a finished session unless a plugin keeps it (`keepSession`), saying why. */
+  private forget(id: string): Promise<{ removed: SessionRecord } | { session: SessionRecord; kept: string }> {
+    return this.locks.run(id, async () => {
+      const current = await this.stored(id);
       if (!isFinished(current.status)) {
         throw new CodePiperError('session_running', `session ${current.id.slice(0, 8)} (${current.name}) is ${current.status}; stop it first (codepiper stop ${current.id.slice(0, 8)})`);
       }
+      const session = toRecord(current);
+      const kept = await this.deps.hooks.call(keepSession, session);
+      if (kept) return { session, kept: kept.reason };
       await this.deps.repo.delete(current.id);
       await this.deps.images.forget(current.id);
       await this.emit(current.id, 'session.removed', { name: current.name });
-      return toRecord(current);
+      return { removed: session };
     });
-  }
-
-  /** Removes every finished session; returns them. */
-  async prune(): Promise<SessionRecord[]> {
-    const finished = (await this.deps.repo.list()).filter((session) => isFinished(session.status));
-    const removed: SessionRecord[] = [];
-    for (const session of finished) {
-      // One resumed meanwhile is running again: it stays.
-      const gone = await this.remove(session.id).catch((error: unknown) => {
-        if (error instanceof CodePiperError && error.code === 'session_running') return undefined;
-        throw error;
-      });
-      if (gone) removed.push(gone);
-    }
-    return removed;
   }
 
   /* ----- Terminal ----- */

@@ -41,6 +41,8 @@ export interface SessionStep extends StepBase {
   model?: string;
   /** The provider's `trust` option: claude-code answers its folder-trust question with yes. */
   trust?: boolean;
+  /** Runs in a git worktree of its own, on a branch named after the session: parallel sessions never share a checkout. */
+  worktree?: boolean;
   prompt?: string;
   env: Record<string, string>;
   args: string[];

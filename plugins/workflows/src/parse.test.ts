@@ -116,7 +116,7 @@ steps:
     assert.deepEqual(errorsOf(source), [
       '6:22 steps[0].prompt: ${b.result}: step "b" has not run at this point (it comes later, or in another branch of a parallel step)',
       '7:14 steps[0].timeout: bad duration "30": write a number with a unit, e.g. 500ms, 30s, 5m, 1h or 1m30s',
-      '8:5 steps[0].colour: unknown field "colour" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, trust, prompt, env, args, wait)',
+      '8:5 steps[0].colour: unknown field "colour" for a session step (expected one of: type, id, timeout, retry, on_error, provider, cwd, model, trust, worktree, prompt, env, args, wait)',
       "10:47 steps[1].condition: bad condition: expected a value (a 'string', a number or ${...}), found the end of the condition",
       '13:13 steps[1].then[0].id: duplicate id "a" (already used by steps[0])',
       '15:22 steps[1].then[0].prompt: ${a.resul}: a session step has no "resul" (it has result, output, exit_code, status, session_id)',

@@ -39,7 +39,7 @@ const STEP_FIELDS: Record<IdKind, readonly string[]> = {
 
 const COMMON_FIELDS = ['type', 'id', 'timeout', 'retry', 'on_error'];
 const TYPE_FIELDS: Record<string, readonly string[]> = {
-  session: ['provider', 'cwd', 'model', 'trust', 'prompt', 'env', 'args', 'wait'],
+  session: ['provider', 'cwd', 'model', 'trust', 'worktree', 'prompt', 'env', 'args', 'wait'],
   'session-prompt': ['session', 'prompt', 'wait'],
   if: ['condition', 'then', 'else'],
   parallel: ['steps', 'mode'],
@@ -248,12 +248,14 @@ class Validator extends NodeReader {
         const model = text(optional('model'), 'model', { nonEmpty: true });
         const trustNode = optional('trust');
         const trust = trustNode === undefined ? undefined : this.boolean(trustNode, `${at}.trust`);
+        const worktreeNode = optional('worktree');
+        const worktree = worktreeNode === undefined ? undefined : this.boolean(worktreeNode, `${at}.worktree`);
         const prompt = text(optional('prompt'), 'prompt');
         const env = this.stringMap(optional('env'), `${at}.env`, scope);
         const args = this.stringList(optional('args'), `${at}.args`, scope);
         const wait = this.wait(optional('wait'), `${at}.wait`);
         if (provider !== undefined) {
-          step = { ...base, type: 'session', provider, env, args, ...(cwd !== undefined && { cwd }), ...(model !== undefined && { model }), ...(trust !== undefined && { trust }), ...(prompt !== undefined && { prompt }), ...(wait && { wait }) } satisfies SessionStep;
+          step = { ...base, type: 'session', provider, env, args, ...(cwd !== undefined && { cwd }), ...(model !== undefined && { model }), ...(trust !== undefined && { trust }), ...(worktree && { worktree }), ...(prompt !== undefined && { prompt }), ...(wait && { wait }) } satisfies SessionStep;
         }
         break;
       }

@@ -212,6 +212,7 @@ export class RunExecutor {
             env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, interpolate(value, context)])),
             args: step.args.map((arg) => interpolate(arg, context)),
             options: { ...(step.model !== undefined && { model: interpolate(step.model, context) }), ...(step.trust !== undefined && { trust: step.trust }) },
+            ...(step.worktree && { worktree: true }),
           },
           { id: sessionId },
         )

@@ -1,0 +1,51 @@
+import { definePlugin, eventAppended, keepSession, eventLogRef, sessionDirectoryRef, sessionWorktree, TURN_ENDED_EVENT, worktreeEndpoints } from '@codepiper/sdk';
+import { migrations } from './migrations.js';
+import { WorktreeRecords } from './records.js';
+import { Worktrees } from './worktrees.js';
+
+/** The events after which a session's worktree is looked at for `git.changed`. */
+const LOOK_AFTER = new Set([TURN_ENDED_EVENT, 'session.exited']);
+
+export default definePlugin({
+  name: 'worktrees',
+  api: '^1.0.0',
+  description: 'A git worktree per session (start --worktree): its changes reviewed (diff), merged into the base branch or discarded',
+  uses: [eventLogRef, sessionDirectoryRef],
+  register(ctx) {
+    let worktrees: Worktrees | undefined;
+    const running = (): Worktrees => {
+      if (!worktrees) throw new Error('the worktrees plugin has not started');
+      return worktrees;
+    };
+    ctx.migrations(migrations);
+    ctx.hooks.tap(sessionWorktree, (request) => running().create(request));
+    ctx.hooks.tap(keepSession, async (session) => {
+      const reason = await running().keepReason(session.id);
+      return reason === undefined ? undefined : { reason };
+    });
+    ctx.hooks.tap(eventAppended, (event) => {
+      const sessionId = event.sessionId;
+      if (!sessionId) return;
+      const work = LOOK_AFTER.has(event.type) ? () => running().noticeChanges(sessionId) : event.type === 'session.removed' ? () => running().forgotten(sessionId) : undefined;
+      void work?.().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, `worktree after ${event.type}: ${error instanceof Error ? error.message : String(error)}`));
+    });
+    ctx.api.handle(worktreeEndpoints.list, async () => ({ worktrees: await running().list() }));
+    ctx.api.handle(worktreeEndpoints.status, async ({ params }) => {
+      const { patch: _none, ...changes } = await running().changes(params.id);
+      return changes;
+    });
+    ctx.api.handle(worktreeEndpoints.diff, async ({ params }) => running().changes(params.id, true));
+    ctx.api.handle(worktreeEndpoints.merge, async ({ params }) => running().merge(params.id));
+    ctx.api.handle(worktreeEndpoints.discard, async ({ params }) => running().discard(params.id));
+    return {
+      start() {
+        worktrees = new Worktrees({
+          records: new WorktreeRecords(ctx.store),
+          dir: ctx.paths.pluginData('worktrees'),
+          sessions: () => ctx.services.get(sessionDirectoryRef),
+          events: () => ctx.services.get(eventLogRef),
+        });
+      },
+    };
+  },
+});
