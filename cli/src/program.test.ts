@@ -70,7 +70,7 @@ describe('program', () => {
       [['tail', 'ab', '-n', '0'], 'codepiper: --lines expects a whole number of at least 1, got "0" (see: codepiper tail --help)'],
       [['start', '-d', '.'], 'codepiper: missing --provider (for example: -p shell) (see: codepiper start --help)'],
       [['start', '-p', 'shell', '--env', 'X'], 'codepiper: --env expects NAME=VALUE, got "X" (see: codepiper start --help)'],
-      [['daemon', 'restart'], 'codepiper: unknown daemon action "restart" (expected stop, status, install or uninstall) (see: codepiper daemon --help)'],
+      [['daemon', 'reboot'], 'codepiper: unknown daemon action "reboot" (expected stop, restart, status, install or uninstall) (see: codepiper daemon --help)'],
     ] as const) {
       const { code, stderr } = await capture([...argv]);
       assert.equal(stderr, `${message}\n`, argv.join(' '));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -563,6 +564,76 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.waitForURL(/#\/workflows\/runs\/[0-9a-f-]{36}$/);
     await page.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor();
     rmSync(greet);
+  });
+
+  test('a session’s worktree reviewed on a phone: files with counts, coloured hunks that wrap, commits; merged, refused on a conflict, discarded', async () => {
+    const repo = path.join(workdir, 'web-repo');
+    const git = (dir: string, ...args: string[]) =>
+      execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' } });
+    mkdirSync(path.join(repo, 'src'), { recursive: true });
+    git(repo, 'init', '--quiet', '--initial-branch=main');
+    writeFileSync(path.join(repo, 'src', 'app.ts'), 'export function greet(name: string): string {\n  return `hello ${name}`;\n}\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '--quiet', '-m', 'first');
+    const longLine = `export const banner = '${'a long line that a phone must wrap '.repeat(6)}';`;
+    const agent = (name: string, greeting: string, extra: string) =>
+      daemon.client.call(sessionEndpoints.start, {
+        body: { provider: 'shell', cwd: repo, name, worktree: true, args: ['sh', '-c', `sed -i 's/hello/${greeting}/' src/app.ts && git -c user.name=Agent -c user.email=agent@example.com commit -qam 'Agent: say ${greeting}' && ${extra}`] },
+      });
+    const finished = (id: string) => waitFor('the agent to finish', async () => (await daemon.client.call(sessionEndpoints.show, { params: { id } })).exitCode === 0, 20_000);
+    const first = await agent('web-tree', 'welcome', `echo "${longLine}" >> src/app.ts && printf '# Notes\\n' > notes.md`);
+    const second = await agent('web-tree-rival', 'hi', 'true');
+    await Promise.all([finished(first.id), finished(second.id)]);
+
+    const phone = await watched('phone', await desktop.storageState());
+    const p = await phone.newPage();
+    await p.goto(`${url}/#/sessions/${first.id}`);
+    let changes = p.locator(`[data-testid=changes][data-session="${first.id}"]`);
+    await changes.waitFor();
+    assert.match(await changes.innerText(), /codepiper\/web-tree\s+from\s+main · 2 files, \+3 −1/);
+    assert.match(await changes.locator('li[data-file="notes.md"] summary').innerText(), /notes\.md\s+added \+1 −0/);
+    await changes.locator('li[data-file="src/app.ts"] summary').tap();
+    const hunk = changes.locator('li[data-file="src/app.ts"] pre.diff');
+    await hunk.waitFor();
+    assert.deepEqual(await hunk.locator('.diff-line.remove').allInnerTexts(), ['-  return `hello ${name}`;\n']);
+    assert.equal(await hunk.locator('.diff-line.add').count(), 2);
+    assert.ok((await hunk.locator('.hljs-keyword').count()) > 0, 'TypeScript is coloured');
+    assert.match(await changes.locator('ol.commits').innerText(), /Agent: say welcome\s+Agent/);
+    // The long line wraps: nothing on the page is wider than the phone.
+    assert.ok(Number(await p.evaluate('document.documentElement.scrollWidth - innerWidth')) <= 0, 'no sideways scrolling');
+    assert.deepEqual(await accessibilityProblems(p), [], 'the changes, accessibility');
+    assert.deepEqual(await smallTapTargets(p), [], `the changes: tap targets under ${MIN_TAP_PX} px`);
+    await p.screenshot({ path: path.join(SCREENSHOTS, 'changes-phone.png'), fullPage: true });
+
+    // Merged after a yes; the user's checkout follows.
+    p.once('dialog', (dialog) => {
+      assert.match(dialog.message(), /^Merge codepiper\/web-tree into main\? What web-tree left uncommitted is committed first\.$/);
+      void dialog.accept();
+    });
+    await changes.getByRole('button', { name: 'Merge into main' }).tap();
+    await changes.getByText('codepiper/web-tree from main · merged', { exact: false }).waitFor().catch(async () => assert.fail(await changes.innerText()));
+    assert.match(readFileSync(path.join(repo, 'src', 'app.ts'), 'utf8'), /welcome/);
+    assert.ok(existsSync(path.join(repo, 'notes.md')), 'the file it left uncommitted came too');
+
+    // The rival changed the same line: its merge is refused with the file named, and it is discarded instead.
+    const errorsBefore = consoleErrors.length;
+    await p.goto(`${url}/#/sessions/${second.id}`);
+    // The same page, showing another session: its own section, not the last one's.
+    changes = p.locator(`[data-testid=changes][data-session="${second.id}"]`);
+    await changes.waitFor();
+    p.once('dialog', (dialog) => void dialog.accept());
+    await changes.getByRole('button', { name: 'Merge into main' }).tap();
+    await changes.getByRole('alert').filter({ hasText: 'Not merged: src/app.ts changed on both sides. Nothing was changed.' }).waitFor();
+    // Chromium logs the refused request (409) in the console: expected here, and only that.
+    assert.deepEqual(consoleErrors.splice(errorsBefore).filter((error) => !/status of 409/.test(error)), []);
+    p.once('dialog', (dialog) => {
+      assert.match(dialog.message(), /^Discard codepiper\/web-tree-rival\? Its worktree and every change in it are deleted\.$/);
+      void dialog.accept();
+    });
+    await changes.getByRole('button', { name: 'Discard' }).tap();
+    await changes.getByText('discarded', { exact: false }).waitFor();
+    assert.doesNotMatch(git(repo, 'branch', '--list'), /web-tree-rival/);
+    await phone.close();
   });
 
   test('every page on a phone (upright and on its side) and a desktop, saved as screenshots; the app shell loads offline', async () => {

@@ -70,6 +70,7 @@ export function registerWorktreeCommands(cli: CAC): void {
   cli
     .command('worktrees', 'List the sessions’ worktrees, newest first')
     .option('--json', 'Print the API response as JSON')
+    .example('  $ codepiper worktrees')
     .action(async (options: JsonOption) => {
       const result = await connect().call(worktreeEndpoints.list);
       const now = Date.now();

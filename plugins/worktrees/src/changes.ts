@@ -1,4 +1,5 @@
-import { rm, copyFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChangedFile } from '@codepiper/sdk';
 import { git } from './git.js';
@@ -17,7 +18,7 @@ export interface Changes {
  */
 async function withWholeTree<T>(dir: string, use: (env: Record<string, string>) => Promise<T>): Promise<T> {
   const index = path.resolve(dir, (await git(dir, ['rev-parse', '--git-path', 'index'])).trim());
-  const copy = `${index}.codepiper-${process.pid}-${Date.now()}`;
+  const copy = `${index}.codepiper-${randomUUID()}`;
   await copyFile(index, copy).catch(() => undefined);
   const env = { GIT_INDEX_FILE: copy };
   try {

@@ -1,6 +1,6 @@
 import { useNavigate, useParams } from '@solidjs/router';
-import { createResource, createSignal, For, Show } from 'solid-js';
-import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, sessionEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { createResource, createSignal, For, lazy, Show } from 'solid-js';
+import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, sessionEndpoints, worktreeEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
 import { call, describe } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { Conversation } from '../components/Conversation.jsx';
@@ -29,6 +29,8 @@ const KEY_BAR: { key: KeyName; label: string; name: string }[] = [
   { key: 'enter', label: '⏎', name: 'Enter' },
 ];
 const TIMELINE_LENGTH = 200;
+/** With its syntax colouring, loaded for sessions in a worktree only. */
+const Changes = lazy(() => import('../components/Changes.jsx'));
 
 /** The two ways to look at an agent's session; the last one chosen is kept on the device. */
 type View = 'terminal' | 'conversation';
@@ -56,6 +58,11 @@ export function SessionPage() {
   const [approvals, { refetch: refetchApprovals }] = createResource(
     () => session()?.id,
     async (id) => (await call(approvalEndpoints.list, { query: {} })).approvals.filter((a) => a.sessionId === id),
+  );
+  // Asked of the list, not by a 404 that a browser's console would show as an error.
+  const [inWorktree] = createResource(
+    () => session()?.id,
+    async (id) => (await call(worktreeEndpoints.list)).worktrees.some((worktree) => worktree.sessionId === id),
   );
   const [providers] = createResource(async () => (await call(sessionEndpoints.providers)).providers);
   const provider = () => providers()?.find((p) => p.id === session()?.provider);
@@ -215,6 +222,9 @@ export function SessionPage() {
                 </label>
               </Show>
             </ActionForm>
+          </Show>
+          <Show when={inWorktree() && s().id} keyed>
+            {(sessionId) => <Changes sessionId={sessionId} sessionName={s().name} finished={!live()} />}
           </Show>
           <UsageTotals sessionId={s().id} />
           <section aria-labelledby="timeline-title">
