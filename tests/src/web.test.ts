@@ -633,6 +633,21 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await changes.getByRole('button', { name: 'Discard' }).tap();
     await changes.getByText('discarded', { exact: false }).waitFor();
     assert.doesNotMatch(git(repo, 'branch', '--list'), /web-tree-rival/);
+
+    // Started from the dashboard's form in a worktree of its own.
+    await p.goto(`${url}/#/`);
+    await p.getByRole('button', { name: 'New session' }).tap();
+    await p.getByLabel('Provider').selectOption('shell');
+    await p.getByLabel('Directory').fill(repo);
+    await p.getByLabel('Name').fill('web-tree-form');
+    await p.getByLabel(/In a git worktree of its own/).check();
+    await p.getByRole('button', { name: 'Start', exact: true }).tap();
+    await p.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
+    const formSession = p.url().split('/').at(-1)!;
+    await p.locator(`[data-testid=changes][data-session="${formSession}"]`).getByText('No changes since the branch point.').waitFor();
+    const started = await daemon.client.call(sessionEndpoints.show, { params: { id: formSession } });
+    assert.match(started.cwd, /\/plugins\/worktrees\/web-repo-[0-9a-f]{8}$/);
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: formSession } });
     await phone.close();
   });
 

@@ -45,6 +45,7 @@ export function SessionsPage() {
         ...(values.name ? { name: values.name } : {}),
         ...(options ? { options } : {}),
         ...(values.prompt ? { prompt: values.prompt } : {}),
+        ...(values.worktree ? { worktree: true } : {}),
       },
     });
     navigate(`/sessions/${session.id}`);
@@ -75,6 +76,10 @@ export function SessionsPage() {
             <input name="name" placeholder="optional" autocomplete="off" />
           </label>
           <For each={chosen()?.options}>{(option) => <ProviderOptionField option={option} />}</For>
+          <label class="check">
+            <input type="checkbox" name="worktree" value="yes" />
+            In a git worktree of its own (a new branch, merged or discarded later)
+          </label>
           <label class="wide">
             First prompt
             <textarea name="prompt" rows="2" placeholder="optional" />
