@@ -73,6 +73,19 @@ export const PolicyDecisionSchema = Type.Object({
 });
 export type PolicyDecision = Static<typeof PolicyDecisionSchema>;
 
+export const DefaultActionSchema = Type.Object({
+  action: Type.Union([Type.Literal('ask'), Type.Literal('deny')]),
+  source: Type.Union([Type.Literal('set'), Type.Literal('config')], { description: '`set`: by `policy default`; `config`: config.yaml (or its default, ask)' }),
+});
+
+export const PolicyBypassSchema = Type.Object({
+  sessionId: Type.String(),
+  bypassed: Type.Boolean(),
+  since: Nullable(IsoTime),
+  by: Nullable(Type.String({ description: 'Who asked: `unix:local`, `tcp:ADDRESS`' })),
+});
+export type PolicyBypass = Static<typeof PolicyBypassSchema>;
+
 const PolicyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Policy id, unique id prefix, or name' }) });
 
 export const policyEndpoints = {
@@ -165,6 +178,47 @@ export const policyEndpoints = {
       { additionalProperties: false },
     ),
     response: Type.Object({ created: Type.Integer(), replaced: Type.Integer(), policies: Type.Array(PolicySchema) }),
+  }),
+  defaultAction: defineEndpoint({
+    method: 'GET',
+    url: '/policies/default',
+    summary: 'What happens to a call no policy matches: `ask` or `deny`, and whether it was set here or by config.yaml',
+    tags: ['policies'],
+    response: DefaultActionSchema,
+  }),
+  setDefaultAction: defineEndpoint({
+    method: 'PUT',
+    url: '/policies/default',
+    control: true,
+    summary: 'Sets what happens to a call no policy matches (kept over config.yaml’s `default_action`); recorded in the audit trail',
+    tags: ['policies'],
+    body: Type.Object({ action: Type.Union([Type.Literal('ask'), Type.Literal('deny')]) }, { additionalProperties: false }),
+    response: DefaultActionSchema,
+  }),
+  bypass: defineEndpoint({
+    method: 'PUT',
+    url: '/sessions/:id/policy-bypass',
+    control: true,
+    summary: 'Runs one session without policies (`start --dangerous`): every call allowed, each still recorded; the built-in guards stay. Recorded in the audit trail',
+    tags: ['policies'],
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) }),
+    response: PolicyBypassSchema,
+  }),
+  endBypass: defineEndpoint({
+    method: 'DELETE',
+    url: '/sessions/:id/policy-bypass',
+    control: true,
+    summary: 'Puts a bypassed session back under the policies',
+    tags: ['policies'],
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) }),
+    response: PolicyBypassSchema,
+  }),
+  bypassed: defineEndpoint({
+    method: 'GET',
+    url: '/policy-bypasses',
+    summary: 'The sessions running without policies',
+    tags: ['policies'],
+    response: Type.Object({ bypasses: Type.Array(PolicyBypassSchema) }),
   }),
   export: defineEndpoint({
     method: 'GET',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { daemonEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { daemonEndpoints, policyEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
 import { cliPath, suiteDaemon, waitFor, type CliResult } from './harness.js';
 
 /** The refusal, as the CLI prints it (the screen wraps it: compared without whitespace). */
@@ -87,6 +87,18 @@ describe('control-plane requests from inside sessions are refused (real daemon, 
     assert.notEqual(approve.code, 0);
     assert.doesNotMatch(approve.stderr, /refused/, 'outside, the approval is looked up (and not found)');
     assert.equal((await suite.daemon.cli(['auth', 'status'])).code, 0);
+  });
+
+  test('a session cannot free itself: `policy bypass` of its own id, `policy default`, and `start --dangerous` typed inside are refused', async () => {
+    assertRefused(await inSession(shell, cliLine(['policy', 'bypass', shell.id])), shell, 'PUT /sessions/:id/policy-bypass');
+    assertRefused(await inSession(shell, cliLine(['policy', 'default', 'ask'])), shell, 'PUT /policies/default');
+    const before = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length;
+    const dangerous = await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'escape', '--dangerous', '--', 'sh']));
+    assertRefused(dangerous, shell, 'PUT /sessions/:id/policy-bypass');
+    assert.deepEqual((await suite.daemon.client.call(policyEndpoints.bypassed)).bypasses, [], 'nothing runs without policies');
+    const escape = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'escape');
+    assert.ok(escape && escape.status === 'exited', 'the session it started was ended at once, not left running');
+    assert.equal((await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length, before + 1);
   });
 
   test('`daemon restart` typed in a session is refused: the daemon that serves every client goes on', async () => {

@@ -211,6 +211,52 @@ describe('permission policies through the CLI', () => {
       ],
     );
   });
+
+  test('start --dangerous: the session runs without policies, said loudly; its calls go through and are audited as bypass; unbypass ends it', async () => {
+    await clear();
+    await json<Policy>(['policy', 'create', '--action', 'deny', '--tool', 'terminal_input', '--args', '{"text":"rm *"}', '--reason', 'no deletes typed', '--name', 'typed-rm']);
+    const started = await cli(['start', '-p', 'shell', '-d', suite.workdir, '--dangerous', '--', 'cat']);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^started [0-9a-f]{8} \S+ \(shell\) in .*, WITHOUT POLICIES$/m);
+    assert.match(started.stderr, /^warning: session [0-9a-f]{8} runs without policies: every tool call is allowed \(and recorded in the audit trail\)$/m);
+    const id = /^started ([0-9a-f]{8})/.exec(started.stdout)![1]!;
+    const screen = async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id } })).text;
+
+    assert.equal((await cli(['send', id, 'rm -rf typed-anyway'])).code, 0, 'the deny policy does not apply');
+    await waitFor('the text typed', async () => (await screen()).includes('rm -rf typed-anyway'));
+    const decision = await json<PolicyDecision>(['policy', 'test', '--tool', 'terminal_input', '--args', '{"text":"rm -rf x"}', '--session', id]);
+    assert.equal(decision.decision, 'allow');
+    assert.match(decision.reason, /the session runs without policies \(start --dangerous\); they would have said deny: no deletes typed/);
+    const audit = await json<{ entries: AuditEntry[] }>(['audit', '--session', id]);
+    assert.deepEqual(audit.entries.map((e) => [e.tool, e.decision, e.answeredBy]), [['terminal_input', 'allow', 'bypass']]);
+    const { events } = await suite.daemon.client.call(eventEndpoints.list, { query: { session: (await suite.daemon.client.call(sessionEndpoints.show, { params: { id } })).id, type: 'policy.bypassed' } });
+    assert.deepEqual(events.map((e) => e.payload), [{ by: 'unix:local' }]);
+
+    const back = await cli(['policy', 'unbypass', id]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /is under the policies$/m);
+    const refused = await cli(['send', id, 'rm -rf now-refused']);
+    assert.match(refused.stderr, /input refused: no deletes typed/);
+    const listed = await suite.daemon.client.call(policyEndpoints.bypassed);
+    assert.deepEqual(listed.bypasses, []);
+  });
+
+  test('policy default ask|deny: what no policy matches, kept over config.yaml, audited; anything else refused', async () => {
+    await clear();
+    assert.equal((await cli(['policy', 'default'])).stdout, 'default action: ask (from config.yaml)\n');
+    const set = await cli(['policy', 'default', 'deny']);
+    assert.equal(set.stdout, 'default action: deny (set with codepiper policy default)\n');
+    const decision = await json<PolicyDecision>(['policy', 'test', '--tool', 'WebFetch', '--args', '{"url":"https://example.com"}']);
+    assert.deepEqual([decision.decision, decision.rule], ['deny', 'default']);
+    const bad = await cli(['policy', 'default', 'allow']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /policy default takes ask or deny, not "allow"/);
+    const api = await suite.daemon.client.call(policyEndpoints.setDefaultAction, { body: { action: 'allow' as 'ask' } }).catch((e: unknown) => e);
+    assert.match(String(api), /action/);
+    const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: {} });
+    assert.ok(entries.some((e) => e.tool === 'policies.default' && e.reason === 'default action ask → deny' && e.answeredBy === 'unix:local'), 'the change is in the audit trail');
+    assert.equal((await cli(['policy', 'default', 'ask'])).code, 0);
+  });
 });
 
 describe('policies answer Claude Code hooks (stand-in claude, the real hook forwarder)', { timeout: 60_000 }, () => {

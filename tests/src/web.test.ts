@@ -647,6 +647,12 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await p.locator(`[data-testid=changes][data-session="${formSession}"]`).getByText('No changes since the branch point.').waitFor();
     const started = await daemon.client.call(sessionEndpoints.show, { params: { id: formSession } });
     assert.match(started.cwd, /\/plugins\/worktrees\/web-repo-[0-9a-f]{8}$/);
+    // Freed from the policies (start --dangerous does it at start), the page says so at once, in red.
+    assert.equal(await p.getByTestId('bypass-notice').count(), 0);
+    await daemon.client.call(policyEndpoints.bypass, { params: { id: formSession } });
+    assert.match(await p.getByTestId('bypass-notice').innerText(), /^Runs without policies \(started with --dangerous\): every call is allowed, and recorded in the audit trail\.$/);
+    await p.locator('.timeline li', { hasText: 'runs WITHOUT POLICIES from now on (asked by unix:local)' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(p), [], 'the notice, accessibility');
     await daemon.client.call(sessionEndpoints.kill, { params: { id: formSession } });
     await phone.close();
   });

@@ -233,8 +233,22 @@ async function policyCommand(action: string, id: string | undefined, options: Po
       else process.stdout.write(result.yaml);
       return 0;
     }
+    case 'default': {
+      if (id !== undefined && id !== 'ask' && id !== 'deny') throw new UsageError(`policy default takes ask or deny, not "${id}"`);
+      const result = id === undefined ? await client.call(policyEndpoints.defaultAction) : await client.call(policyEndpoints.setDefaultAction, { body: { action: id } });
+      printResult(result, options.json, (r) => `default action: ${r.action} (${r.source === 'set' ? 'set with codepiper policy default' : 'from config.yaml'})`);
+      return 0;
+    }
+    case 'bypass':
+    case 'unbypass': {
+      const ref = needId(action, id);
+      const endpoint = action === 'bypass' ? policyEndpoints.bypass : policyEndpoints.endBypass;
+      const result = await forSession(ref, client.call(endpoint, { params: { id: ref } }));
+      printResult(result, options.json, (r) => (r.bypassed ? `session ${shortId(r.sessionId)} runs WITHOUT POLICIES: every call is allowed (and recorded)` : `session ${shortId(r.sessionId)} is under the policies`));
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown policy action "${action}"; use create, list, show, update, delete, enable, disable, test, import or export`);
+      throw new UsageError(`unknown policy action "${action}"; use create, list, show, update, delete, enable, disable, test, import, export, default, bypass or unbypass`);
   }
 }
 
@@ -281,7 +295,10 @@ export function registerPolicyCommands(cli: CAC): void {
       printResult(approval, options.json, (a) => `denied ${shortId(a.id)}: ${a.tool}`);
     });
 
-  withActions(cli.command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export'), ['create', 'list', 'show', 'update', 'delete', 'enable', 'disable', 'test', 'import', 'export'])
+  withActions(
+    cli.command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export, default [ask|deny], bypass|unbypass SESSION'),
+    ['create', 'list', 'show', 'update', 'delete', 'enable', 'disable', 'test', 'import', 'export', 'default', 'bypass', 'unbypass'],
+  )
     .usage('policy create --action allow|deny|ask (--tool T [--args JSON] | --rule "Bash(git push:*)") [--name N] [--priority N] [--session ID] [--reason R]')
     .option('--action <action>', 'allow, deny or ask')
     .option('--tool <tool>', 'Tool name, exact or glob (mcp__*); terminal_input for text typed into sessions')
@@ -297,5 +314,7 @@ export function registerPolicyCommands(cli: CAC): void {
     .example('  $ codepiper policy create --action allow --rule "Bash(git push:*)" --priority 10')
     .example('  $ codepiper policy test --tool Bash --args \'{"command":"rm -rf build"}\'')
     .example('  $ codepiper policy export > policies.yaml && codepiper policy import policies.yaml')
+    .example('  $ codepiper policy default deny      # what no policy matches is refused, not asked')
+    .example('  $ codepiper policy bypass ab12       # that session runs without policies (start --dangerous does it at start)')
     .action((action: string, id: string | undefined, options: PolicyOptions) => policyCommand(action, id, options));
 }

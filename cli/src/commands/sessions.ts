@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { sessionEndpoints, SESSION_STATUSES, type SessionRecord } from '@codepiper/sdk';
+import { policyEndpoints, sessionEndpoints, SESSION_STATUSES, type ApiClient, type SessionRecord, type StartSessionRequest } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
 import { connect } from '../client.js';
@@ -22,6 +22,7 @@ interface StartOptions extends JsonOption {
   env?: unknown;
   secret?: unknown;
   worktree?: unknown;
+  dangerous?: boolean;
   '--': string[];
   [providerOption: string]: unknown;
 }
@@ -41,6 +42,26 @@ function worktreeValue(value: unknown): true | string | undefined {
   if (value === undefined || value === true) return value;
   if (typeof value === 'string' && value !== '') return value;
   throw new UsageError('--worktree takes at most one branch name');
+}
+
+/**
+ * `start --dangerous`: starts the session, lets it run without policies
+ * (a control-plane request of its own, refused from inside a session), then
+ * types the first prompt. A session that cannot be freed is ended, not left
+ * running under rules it was not started for.
+ */
+async function startWithoutPolicies(client: ApiClient, body: StartSessionRequest): Promise<SessionRecord> {
+  const { prompt, ...request } = body;
+  const session = await client.call(sessionEndpoints.start, { body: request });
+  try {
+    await client.call(policyEndpoints.bypass, { params: { id: session.id } });
+  } catch (error) {
+    await client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
+    throw error;
+  }
+  process.stderr.write(`warning: session ${shortId(session.id)} runs without policies: every tool call is allowed (and recorded in the audit trail)\n`);
+  if (prompt !== undefined) await client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: prompt, enter: true } });
+  return session;
 }
 
 const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), s.cwd];
@@ -73,18 +94,20 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
     .option('--prompt <text>', 'A first prompt, typed once the agent can take input')
+    .option('--dangerous', 'Run this one session WITHOUT POLICIES: every call allowed, each recorded in the audit trail (built-in guards stay)')
     .option('--worktree [branch]', 'Run in a new git worktree of the repository, on a new branch: this one, or one named after the session');
   declareProviderFlags(start, flags);
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
-      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [--worktree [BRANCH]] [-- command args...]')
+      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [--worktree [BRANCH]] [--dangerous] [-- command args...]')
       .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
       .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
       .example('  $ codepiper start -p claude-code --prompt "Run the tests and fix what fails"')
       .example('  $ codepiper start -p claude-code -d ~/new-checkout --trust --prompt "Run the tests"')
       .example('  $ codepiper start -p claude-code --billing api --secret ANTHROPIC_API_KEY')
       .example('  $ codepiper start -p claude-code -d ~/repo --worktree --prompt "Add a --json flag"    # its own checkout and branch')
+      .example('  $ codepiper start -p claude-code -d ~/sandbox --dangerous    # no policies for this one session')
       .action(async (options: StartOptions) => {
         const provider = optionValue(options.provider, '--provider');
         if (!provider) throw new UsageError('missing --provider (for example: -p shell)');
@@ -99,8 +122,8 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
           prompt: optionValue(options.prompt, '--prompt'),
           worktree: worktreeValue(options.worktree),
         };
-        const session = await connect().call(sessionEndpoints.start, { body });
-        printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}`);
+        const session = options.dangerous ? await startWithoutPolicies(connect(), body) : await connect().call(sessionEndpoints.start, { body });
+        printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}${options.dangerous ? ', WITHOUT POLICIES' : ''}`);
       }),
   );
 

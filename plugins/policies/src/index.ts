@@ -174,6 +174,17 @@ export default definePlugin({
     ctx.api.handle(policyEndpoints.test, ({ body }) => running().test(body.tool, body.args, body.session));
     ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source, body.name));
     ctx.api.handle(policyEndpoints.export, async () => running().exportSet());
+    ctx.api.handle(policyEndpoints.defaultAction, async () => running().defaultAction());
+    ctx.api.handle(policyEndpoints.setDefaultAction, ({ body, origin }) => running().setDefaultAction(body.action, describeOrigin(origin)));
+    const setBypass = async (ref: string, on: boolean, origin: Parameters<typeof describeOrigin>[0]) => {
+      const bypass = await running().setBypass(ref, on, describeOrigin(origin));
+      await ctx.services.get(eventLogRef).append({ sessionId: bypass.sessionId, type: on ? 'policy.bypassed' : 'policy.bypass_ended', payload: { by: describeOrigin(origin) } }, 'policies');
+      if (on) ctx.log.warn({ session: bypass.sessionId }, 'a session runs without policies');
+      return bypass;
+    };
+    ctx.api.handle(policyEndpoints.bypass, ({ params, origin }) => setBypass(params.id, true, origin));
+    ctx.api.handle(policyEndpoints.endBypass, ({ params, origin }) => setBypass(params.id, false, origin));
+    ctx.api.handle(policyEndpoints.bypassed, async () => ({ bypasses: running().listBypasses() }));
 
     const resolveSession = async (idOrPrefix: string): Promise<string> => (await ctx.services.get(sessionDirectoryRef).resolve(idOrPrefix)).id;
 

@@ -78,4 +78,10 @@ export const migrations: readonly Migration[] = [
     // The audit plugin's first migration (run before this one) copied the lines. Dropping a table runs no delete trigger.
     up: 'DROP TABLE policy_audit;',
   },
+  {
+    version: 6,
+    name: 'the default action and sessions without policies',
+    up: `CREATE TABLE policy_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE policy_bypasses (session_id TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL);`,
+  },
 ];

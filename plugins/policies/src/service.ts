@@ -9,6 +9,7 @@ import {
   type AuditEntry,
   type AuditLog,
   type Policy,
+  type PolicyBypass,
   type PolicyDecision,
   type PolicyInput,
   type PolicyUpdate,
@@ -19,7 +20,7 @@ import {
 } from '@codepiper/sdk';
 import { stringify as stringifyYaml } from 'yaml';
 import { loadBashGrammar } from './bash-grammar.js';
-import { CONTROL_PLANE_GUARD, CONTROL_PLANE_REASON, type ControlPlaneGuard } from './control-plane.js';
+import { CONTROL_PLANE_GUARD, CONTROL_PLANE_REASON, CONTROL_PLANE_RULE, type ControlPlaneGuard } from './control-plane.js';
 import { PolicyEngine, PolicyError, validateMatch, type Decision, type PolicyAction } from './engine.js';
 
 interface PolicyRow {
@@ -73,6 +74,21 @@ const invalid = (error: unknown): never => {
   throw error;
 };
 
+/** The rule a bypassed session's calls are allowed by. */
+export const BYPASS_RULE = 'bypass: the session runs without policies (start --dangerous)';
+
+/** A bypassed session's decision: allowed, but for what the built-in control-plane guard asks (an agent never loosens its own leash). */
+function bypassing(decision: Decision): Decision {
+  if (decision.rule === CONTROL_PLANE_RULE) return decision;
+  return {
+    decision: 'allow',
+    reason: `the session runs without policies (start --dangerous); they would have said ${decision.decision}: ${decision.reason}`,
+    policy: null,
+    rule: BYPASS_RULE,
+    parts: decision.parts.map((part) => ({ ...part, decision: 'allow', policy: null })),
+  };
+}
+
 export interface DecideRequest {
   tool: string;
   input: unknown;
@@ -103,6 +119,10 @@ export class PolicyService {
   private policies: Policy[] = [];
   private engine: PolicyEngine;
   private seq = 0;
+  /** The default action set by `policy default`, over config.yaml's. */
+  private setDefault: 'ask' | 'deny' | undefined;
+  /** Sessions running without policies (`start --dangerous`), by id. */
+  private readonly bypasses = new Map<string, { since: string; by: string }>();
 
   constructor(private readonly deps: PolicyServiceDeps) {
     this.engine = new PolicyEngine([], deps.defaultAction);
@@ -123,12 +143,57 @@ export class PolicyService {
       rows = await this.deps.store.all<PolicyRow>('SELECT * FROM policies ORDER BY seq');
     }
     this.seq = rows.reduce((max, r) => Math.max(max, r.seq), 0);
+    const setting = await this.deps.store.get<{ value: string }>("SELECT value FROM policy_settings WHERE key = 'default_action'");
+    this.setDefault = setting?.value === 'ask' || setting?.value === 'deny' ? setting.value : undefined;
+    this.bypasses.clear();
+    for (const row of await this.deps.store.all<{ session_id: string; since: string; by: string }>('SELECT * FROM policy_bypasses')) this.bypasses.set(row.session_id, { since: row.since, by: row.by });
     this.rebuild(rows.map(toPolicy));
   }
 
   private rebuild(policies: Policy[]): void {
-    this.engine = new PolicyEngine(policies, this.deps.defaultAction, this.deps.guard);
+    this.engine = new PolicyEngine(policies, this.defaultAction().action, this.deps.guard);
     this.policies = policies;
+  }
+
+  /** What happens to a call no policy matches, and who said so. */
+  defaultAction(): { action: 'ask' | 'deny'; source: 'set' | 'config' } {
+    return this.setDefault ? { action: this.setDefault, source: 'set' } : { action: this.deps.defaultAction, source: 'config' };
+  }
+
+  async setDefaultAction(action: 'ask' | 'deny', actor: string): Promise<{ action: 'ask' | 'deny'; source: 'set' | 'config' }> {
+    const before = this.defaultAction().action;
+    await this.deps.store.run("INSERT INTO policy_settings (key, value) VALUES ('default_action', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [action]);
+    this.setDefault = action;
+    this.rebuild(this.policies);
+    await this.deps.audit.record({ action: 'policies.default', outcome: 'allow', reason: `default action ${before} → ${action}`, actor, details: { from: before, to: action } }, 'policies');
+    return this.defaultAction();
+  }
+
+  /** Whether a session runs without policies, since when and by whose word. */
+  bypassOf(sessionId: string): PolicyBypass {
+    const bypass = this.bypasses.get(sessionId);
+    return { sessionId, bypassed: bypass !== undefined, since: bypass?.since ?? null, by: bypass?.by ?? null };
+  }
+
+  listBypasses(): PolicyBypass[] {
+    return [...this.bypasses.keys()].map((id) => this.bypassOf(id));
+  }
+
+  /** Lets every call of the session through (each still recorded), or (`on` false) puts it back under the policies; audited. */
+  async setBypass(sessionRef: string, on: boolean, actor: string): Promise<PolicyBypass> {
+    const sessionId = await this.deps.resolveSession(sessionRef);
+    if (on === this.bypasses.has(sessionId)) return this.bypassOf(sessionId);
+    if (on) {
+      const since = new Date().toISOString();
+      await this.deps.store.run('INSERT INTO policy_bypasses (session_id, since, by) VALUES (?, ?, ?)', [sessionId, since, actor]);
+      this.bypasses.set(sessionId, { since, by: actor });
+    } else {
+      await this.deps.store.run('DELETE FROM policy_bypasses WHERE session_id = ?', [sessionId]);
+      this.bypasses.delete(sessionId);
+    }
+    const reason = on ? `session ${sessionId} runs without policies (start --dangerous)` : `session ${sessionId} is under the policies again`;
+    await this.deps.audit.record({ action: 'policies.bypass', outcome: on ? 'deny' : 'allow', reason, actor, details: { session: sessionId, bypassed: on } }, 'policies');
+    return this.bypassOf(sessionId);
   }
 
   private async reload(): Promise<void> {
@@ -331,8 +396,7 @@ export class PolicyService {
   async test(tool: string, args: unknown, session: string | undefined): Promise<PolicyDecision> {
     const sessionId = session === undefined ? null : await this.deps.resolveSession(session);
     const cwd = sessionId === null ? undefined : await this.deps.sessionCwd?.(sessionId);
-    await loadBashGrammar();
-    return this.engine.decide({ tool, input: args ?? {}, session: sessionId, cwd });
+    return (await this.evaluate({ tool, input: args ?? {}, sessionId, cwd, source: 'test' })).decision;
   }
 
   /** Whether any enabled policy could apply to this tool in this session (a cheap pre-check). */
@@ -344,14 +408,15 @@ export class PolicyService {
   async evaluate(request: DecideRequest): Promise<{ decision: Decision; durationMs: number }> {
     await loadBashGrammar();
     const started = performance.now();
-    const decision = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId, cwd: request.cwd });
+    const decided = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId, cwd: request.cwd });
+    const decision = request.sessionId !== null && this.bypasses.has(request.sessionId) ? bypassing(decided) : decided;
     return { decision, durationMs: performance.now() - started };
   }
 
   /** Decides and appends the decision to the audit trail. */
   async decide(request: DecideRequest): Promise<Decision> {
     const { decision, durationMs } = await this.evaluate(request);
-    await this.record(request, decision, { answeredBy: decision.policy ? 'policy' : 'default', durationMs });
+    await this.record(request, decision, { answeredBy: decision.rule === BYPASS_RULE ? 'bypass' : decision.policy ? 'policy' : 'default', durationMs });
     return decision;
   }
 

@@ -1,6 +1,6 @@
 import { useNavigate, useParams } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Show } from 'solid-js';
-import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, sessionEndpoints, worktreeEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, policyEndpoints, sessionEndpoints, worktreeEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
 import { call, describe } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { Conversation } from '../components/Conversation.jsx';
@@ -64,6 +64,10 @@ export function SessionPage() {
     () => session()?.id,
     async (id) => (await call(worktreeEndpoints.list)).worktrees.some((worktree) => worktree.sessionId === id),
   );
+  const [bypassed, { refetch: refetchBypass }] = createResource(
+    () => session()?.id,
+    async (id) => (await call(policyEndpoints.bypassed)).bypasses.some((bypass) => bypass.sessionId === id),
+  );
   const [providers] = createResource(async () => (await call(sessionEndpoints.providers)).providers);
   const provider = () => providers()?.find((p) => p.id === session()?.provider);
   const navigate = useNavigate();
@@ -73,6 +77,7 @@ export function SessionPage() {
     setEvents((list) => [event, ...(list ?? [])].slice(0, TIMELINE_LENGTH));
     if (event.type.startsWith('session.')) refreshSession();
     if (event.type.startsWith('approval.')) void refetchApprovals();
+    if (event.type.startsWith('policy.bypass')) void refetchBypass();
   });
   const refreshSession = debounce(() => void refetch());
   trackKeyboardInset();
@@ -136,6 +141,11 @@ export function SessionPage() {
               </ActionButton>
             </Show>
           </div>
+          <Show when={bypassed()}>
+            <p class="notice bypass" role="note" data-testid="bypass-notice">
+              Runs without policies (started with --dangerous): every call is allowed, and recorded in the audit trail.
+            </p>
+          </Show>
           <Show when={live() && provider()?.switchesModel}>
             <ActionForm
               class="prompt"
