@@ -15,6 +15,7 @@ import secrets from '@codepiper/plugin-secrets';
 import auth from '@codepiper/plugin-auth';
 import notifications from '@codepiper/plugin-notifications';
 import worktrees from '@codepiper/plugin-worktrees';
+import workspaces from '@codepiper/plugin-workspaces';
 
 /** The dashboard's build (web/ in the repository). */
 const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -22,5 +23,5 @@ const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 /** What `codepiper daemon` loads; the kernel orders them by the services each uses. */
 export const firstPartyPlugins: AnyPlugin[] = [
   events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents,
-  workflows, audit, policies, analytics, secrets, auth, notifications, worktrees, createDashboardPlugin(DASHBOARD_DIR),
+  workflows, audit, policies, analytics, secrets, auth, notifications, worktrees, workspaces, createDashboardPlugin(DASHBOARD_DIR),
 ];

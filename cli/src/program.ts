@@ -32,6 +32,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { words: ['workflow'], plugin: 'workflows', load: async () => (await import('./commands/workflow.js')).registerWorkflowCommands },
   { words: ['approvals', 'approve', 'deny', 'policy'], plugin: 'policies', load: async () => (await import('./commands/policy.js')).registerPolicyCommands },
   { words: ['diff', 'merge', 'discard', 'worktrees'], plugin: 'worktrees', load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
+  { words: ['workspace', 'env-set'], plugin: 'workspaces', load: async () => (await import('./commands/workspaces.js')).registerWorkspaceCommands },
   { words: ['audit'], plugin: 'audit', load: async () => (await import('./commands/audit.js')).registerAuditCommand },
   { words: ['analytics'], plugin: 'analytics', load: async () => (await import('./commands/analytics.js')).registerAnalyticsCommands },
   { words: ['secret'], plugin: 'secrets', load: async () => (await import('./commands/secret.js')).registerSecretCommands },

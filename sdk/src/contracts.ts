@@ -20,3 +20,4 @@ export * from './secrets.js';
 export * from './sessions.js';
 export * from './workflows.js';
 export * from './worktrees.js';
+export * from './workspaces.js';

@@ -22,6 +22,7 @@ export * from './claude-code.js';
 export * from './codex.js';
 export * from './workflows.js';
 export * from './worktrees.js';
+export * from './workspaces.js';
 export * from './policies.js';
 export * from './tool-calls.js';
 export * from './hook-secrets.js';

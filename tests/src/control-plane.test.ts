@@ -89,9 +89,12 @@ describe('control-plane requests from inside sessions are refused (real daemon, 
     assert.equal((await suite.daemon.cli(['auth', 'status'])).code, 0);
   });
 
-  test('a session cannot free itself: `policy bypass` of its own id, `policy default`, and `start --dangerous` typed inside are refused', async () => {
+  test('a session cannot free itself: `policy bypass` of its own id, `policy default`, env sets, workspaces and `start --dangerous` typed inside are refused', async () => {
     assertRefused(await inSession(shell, cliLine(['policy', 'bypass', shell.id])), shell, 'PUT /sessions/:id/policy-bypass');
     assertRefused(await inSession(shell, cliLine(['policy', 'default', 'ask'])), shell, 'PUT /policies/default');
+    // Nor can it change what the sessions it starts would get: their environment, directory and defaults.
+    assertRefused(await inSession(shell, cliLine(['env-set', 'set', 'evil', 'PATH=/tmp/evil'])), shell, 'PUT /env-sets/:name');
+    assertRefused(await inSession(shell, cliLine(['workspace', 'add', 'evil', '/tmp'])), shell, 'POST /workspaces');
     const before = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length;
     const dangerous = await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'escape', '--dangerous', '--', 'sh']));
     assertRefused(dangerous, shell, 'PUT /sessions/:id/policy-bypass');

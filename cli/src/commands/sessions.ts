@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { policyEndpoints, sessionEndpoints, SESSION_STATUSES, type ApiClient, type SessionRecord, type StartSessionRequest } from '@codepiper/sdk';
+import { envSetEndpoints, policyEndpoints, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type ApiClient, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
 import { connect } from '../client.js';
@@ -22,6 +22,8 @@ interface StartOptions extends JsonOption {
   env?: unknown;
   secret?: unknown;
   worktree?: unknown;
+  workspace?: unknown;
+  envSet?: unknown;
   dangerous?: boolean;
   '--': string[];
   [providerOption: string]: unknown;
@@ -44,15 +46,18 @@ function worktreeValue(value: unknown): true | string | undefined {
   throw new UsageError('--worktree takes at most one branch name');
 }
 
+/** What `start` asks for, wherever the session starts (a directory, or a workspace that has one). */
+type SessionStart = WorkspaceStart & { provider: string };
+
 /**
  * `start --dangerous`: starts the session, lets it run without policies
  * (a control-plane request of its own, refused from inside a session), then
  * types the first prompt. A session that cannot be freed is ended, not left
  * running under rules it was not started for.
  */
-async function startWithoutPolicies(client: ApiClient, body: StartSessionRequest): Promise<SessionRecord> {
+async function startWithoutPolicies(client: ApiClient, start: (request: SessionStart) => Promise<SessionRecord>, body: SessionStart): Promise<SessionRecord> {
   const { prompt, ...request } = body;
-  const session = await client.call(sessionEndpoints.start, { body: request });
+  const session = await start(request);
   try {
     await client.call(policyEndpoints.bypass, { params: { id: session.id } });
   } catch (error) {
@@ -90,6 +95,8 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .command('start', 'Start a session: a provider’s program in a directory')
     .option('-p, --provider <provider>', 'Provider (required): shell, claude-code, codex...')
     .option('-d, --dir <dir>', 'Working directory (default: the current one)')
+    .option('-w, --workspace <name>', 'Start in a workspace (codepiper workspace): its directory, provider, env set and worktree')
+    .option('--env-set <name>', 'Put an env set’s variables and secrets (codepiper env-set) into the environment; --env and --secret add to it')
     .option('-n, --name <name>', 'Session name (default: chosen by the daemon)')
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
@@ -100,7 +107,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
   takesRest(
     start
       .option('--json', 'Print the new session as JSON')
-      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [--worktree [BRANCH]] [--dangerous] [-- command args...]')
+      .usage('start -p <provider> [-d dir] [-n name] [--env NAME=VALUE]... [--secret NAME]... [--prompt TEXT] [--worktree [BRANCH]] [--dangerous] [-- command args...] | start -w <workspace> [-p provider] [...]')
       .example('  $ codepiper start -p shell -d ~/project -n build -- make test')
       .example('  $ codepiper start -p claude-code --model sonnet --env DEBUG=1')
       .example('  $ codepiper start -p claude-code --prompt "Run the tests and fix what fails"')
@@ -108,21 +115,33 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
       .example('  $ codepiper start -p claude-code --billing api --secret ANTHROPIC_API_KEY')
       .example('  $ codepiper start -p claude-code -d ~/repo --worktree --prompt "Add a --json flag"    # its own checkout and branch')
       .example('  $ codepiper start -p claude-code -d ~/sandbox --dangerous    # no policies for this one session')
+      .example('  $ codepiper start -w api --prompt "Fix the flaky test"    # the workspace’s directory and defaults')
       .action(async (options: StartOptions) => {
-        const provider = optionValue(options.provider, '--provider');
-        if (!provider) throw new UsageError('missing --provider (for example: -p shell)');
-        const body = {
+        const client = connect();
+        const workspace = optionValue(options.workspace, '--workspace');
+        if (workspace !== undefined && options.dir !== undefined) throw new UsageError('-w and -d go apart: a workspace has its directory (codepiper workspace update NAME --dir)');
+        if (workspace !== undefined && options.worktree !== undefined) throw new UsageError('-w and --worktree go apart: the workspace says whether its sessions get worktrees (workspace update NAME --worktree)');
+        const provider = optionValue(options.provider, '--provider') ?? (workspace === undefined ? undefined : ((await client.call(workspaceEndpoints.show, { params: { name: workspace } })).provider ?? undefined));
+        if (!provider) throw new UsageError(workspace === undefined ? 'missing --provider (for example: -p shell)' : `workspace ${workspace} names no provider: add -p`);
+        const envSetName = optionValue(options.envSet, '--env-set');
+        const envSet = envSetName === undefined ? undefined : await client.call(envSetEndpoints.show, { params: { name: envSetName } });
+        const env = { ...envSet?.env, ...parseEnv(optionValues(options.env, '--env')) };
+        const secrets = [...new Set([...(envSet?.secrets ?? []), ...(parseSecretNames(optionValues(options.secret, '--secret')) ?? [])])];
+        const request: SessionStart = {
           provider,
-          cwd: await existingDirectory(optionValue(options.dir, '--dir') ?? '.'),
           name: optionValue(options.name, '--name'),
           args: options['--'].length > 0 ? options['--'] : undefined,
-          env: parseEnv(optionValues(options.env, '--env')),
-          secrets: parseSecretNames(optionValues(options.secret, '--secret')),
+          env: Object.keys(env).length > 0 ? env : undefined,
+          secrets: secrets.length > 0 ? secrets : undefined,
           options: providerOptionValues(options, flags, provider),
           prompt: optionValue(options.prompt, '--prompt'),
-          worktree: worktreeValue(options.worktree),
         };
-        const session = options.dangerous ? await startWithoutPolicies(connect(), body) : await connect().call(sessionEndpoints.start, { body });
+        const cwd = workspace === undefined ? await existingDirectory(optionValue(options.dir, '--dir') ?? '.') : undefined;
+        const start = (body: SessionStart): Promise<SessionRecord> =>
+          cwd === undefined
+            ? client.call(workspaceEndpoints.start, { params: { name: workspace! }, body })
+            : client.call(sessionEndpoints.start, { body: { ...body, cwd, worktree: worktreeValue(options.worktree) } });
+        const session = options.dangerous ? await startWithoutPolicies(client, start, request) : await start(request);
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}${options.dangerous ? ', WITHOUT POLICIES' : ''}`);
       }),
   );

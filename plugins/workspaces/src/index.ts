@@ -1,0 +1,39 @@
+import { definePlugin, envSetEndpoints, providerRegistryRef, sessionControlRef, workspaceEndpoints } from '@codepiper/sdk';
+import { migrations } from './migrations.js';
+import { Workspaces } from './workspaces.js';
+
+export default definePlugin({
+  name: 'workspaces',
+  api: '^1.0.0',
+  description: 'Workspaces (a directory and its sessions’ defaults: provider, env set, worktree) and named env sets; start -w NAME',
+  uses: [providerRegistryRef, sessionControlRef],
+  register(ctx) {
+    let workspaces: Workspaces | undefined;
+    const running = (): Workspaces => {
+      if (!workspaces) throw new Error('the workspaces plugin has not started');
+      return workspaces;
+    };
+    ctx.migrations(migrations);
+    ctx.api.handle(workspaceEndpoints.list, async () => ({ workspaces: await running().list() }));
+    ctx.api.handle(workspaceEndpoints.show, ({ params }) => running().get(params.name));
+    ctx.api.handle(workspaceEndpoints.create, ({ body: { name, ...fields } }) => running().create(name, fields));
+    ctx.api.handle(workspaceEndpoints.update, ({ params, body }) => running().update(params.name, body));
+    ctx.api.handle(workspaceEndpoints.remove, async ({ params }) => {
+      await running().remove(params.name);
+      return { ok: true as const };
+    });
+    ctx.api.handle(workspaceEndpoints.start, ({ params, body }) => running().start(params.name, body));
+    ctx.api.handle(envSetEndpoints.list, async () => ({ envSets: await running().envSets() }));
+    ctx.api.handle(envSetEndpoints.show, ({ params }) => running().envSet(params.name));
+    ctx.api.handle(envSetEndpoints.put, ({ params, body }) => running().putEnvSet(params.name, body));
+    ctx.api.handle(envSetEndpoints.remove, async ({ params }) => {
+      await running().removeEnvSet(params.name);
+      return { ok: true as const };
+    });
+    return {
+      start() {
+        workspaces = new Workspaces({ store: ctx.store, providers: () => ctx.services.get(providerRegistryRef), sessions: () => ctx.services.get(sessionControlRef) });
+      },
+    };
+  },
+});
