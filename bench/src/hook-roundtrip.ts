@@ -63,7 +63,7 @@ export async function hookRoundtrip(): Promise<HookRoundtripResult> {
     };
     const baseline = measure();
     for (const policy of generatedPolicies(POLICIES - 1)) {
-      const { id: _id, session: _session, enabled: _enabled, rule: _rule, args, ...rest } = policy;
+      const { id: _id, session: _session, set: _set, enabled: _enabled, rule: _rule, args, ...rest } = policy;
       await daemon.client.call(policyEndpoints.create, { body: { ...rest, args: args ?? undefined } });
     }
     await daemon.client.call(policyEndpoints.create, { body: { name: 'listing is fine', action: 'allow', tool: 'Bash', args: { command: 'ls *' }, reason: 'bench' } });

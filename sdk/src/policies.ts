@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
 import { IsoTime, Nullable, Ok } from './schemas.js';
+import { createServiceRef } from './services.js';
 
 /** What a policy does to a call it matches. */
 export const PolicyActionSchema = Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('ask')]);
@@ -15,6 +16,7 @@ export const PolicySchema = Type.Object({
   rule: Nullable(Type.String({ description: 'Claude Code rule syntax, e.g. `Bash(git push:*)`, instead of tool + args' })),
   priority: Type.Integer(),
   session: Nullable(Type.String({ description: 'Full session id the policy is scoped to; null for every session' })),
+  set: Nullable(Type.String({ description: 'The policy set it belongs to: it applies only to the sessions the set is attached to (start --policy-set, a workspace’s); null for every session' })),
   enabled: Type.Boolean(),
   reason: Type.String(),
   builtin: Type.Boolean({ description: 'Built into CodePiper (`builtin:control-plane-guard`): it can be disabled and enabled, not changed or deleted' }),
@@ -24,6 +26,8 @@ export const PolicySchema = Type.Object({
 export type Policy = Static<typeof PolicySchema>;
 
 const PolicyName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
+/** A policy set's name: a word a shell needs no quotes for. */
+export const PolicySetName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 
 /**
  * A policy to create (also one entry of an imported set). `args` values are
@@ -38,6 +42,7 @@ export const PolicyInputSchema = Type.Object(
     rule: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     priority: Type.Optional(Type.Integer({ minimum: -1000000, maximum: 1000000, default: 0 })),
     session: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' })),
+    set: Type.Optional(PolicySetName),
     enabled: Type.Optional(Type.Boolean({ default: true })),
     reason: Type.Optional(Type.String({ maxLength: 1000 })),
   },
@@ -54,6 +59,7 @@ export const PolicyUpdateSchema = Type.Object(
     rule: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 4096 }))),
     priority: Type.Optional(Type.Integer({ minimum: -1000000, maximum: 1000000 })),
     session: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+    set: Type.Optional(Nullable(PolicySetName)),
     enabled: Type.Optional(Type.Boolean()),
     reason: Type.Optional(Type.String({ maxLength: 1000 })),
   },
@@ -77,6 +83,20 @@ export const DefaultActionSchema = Type.Object({
   action: Type.Union([Type.Literal('ask'), Type.Literal('deny')]),
   source: Type.Union([Type.Literal('set'), Type.Literal('config')], { description: '`set`: by `policy default`; `config`: config.yaml (or its default, ask)' }),
 });
+
+/** The policies contract: its endpoints and the policy-sets service. Its version moves with what it promises: a major version for a change that breaks its users. */
+export const POLICIES_CONTRACT = '1.0.0';
+
+export const SessionPolicySetsSchema = Type.Object({ sessionId: Type.String(), sets: Type.Array(Type.String()) });
+
+/** Policy sets for plugins that start sessions (workspaces): attached under the id a session will have, before it starts. */
+export interface PolicySets {
+  /** Throws `unknown_policy_set` naming the first set no policy belongs to. */
+  check(sets: readonly string[]): void;
+  attach(sessionId: string, sets: readonly string[]): Promise<void>;
+}
+
+export const policySetsRef = createServiceRef<PolicySets>('policies.sets', 'Attach policy sets to sessions', POLICIES_CONTRACT);
 
 export const PolicyBypassSchema = Type.Object({
   sessionId: Type.String(),
@@ -174,7 +194,11 @@ export const policyEndpoints = {
     summary: 'Import a policy set (YAML or JSON: a list, or {policies: [...]}); a policy with an existing name replaces it. All or nothing.',
     tags: ['policies'],
     body: Type.Object(
-      { source: Type.String({ maxLength: 1048576 }), name: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Where it came from (a file name), for the line:column of an error' })) },
+      {
+        source: Type.String({ maxLength: 1048576 }),
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Where it came from (a file name), for the line:column of an error' })),
+        set: Type.Optional(PolicySetName),
+      },
       { additionalProperties: false },
     ),
     response: Type.Object({ created: Type.Integer(), replaced: Type.Integer(), policies: Type.Array(PolicySchema) }),
@@ -194,6 +218,24 @@ export const policyEndpoints = {
     tags: ['policies'],
     body: Type.Object({ action: Type.Union([Type.Literal('ask'), Type.Literal('deny')]) }, { additionalProperties: false }),
     response: DefaultActionSchema,
+  }),
+  sessionSets: defineEndpoint({
+    method: 'GET',
+    url: '/sessions/:id/policy-sets',
+    summary: 'The policy sets attached to a session',
+    tags: ['policies'],
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) }),
+    response: SessionPolicySetsSchema,
+  }),
+  attachSets: defineEndpoint({
+    method: 'PUT',
+    url: '/sessions/:id/policy-sets',
+    control: true,
+    summary: 'Attaches policy sets to a session (replacing its list): their policies apply to it, with every session’s. Recorded in the audit trail',
+    tags: ['policies'],
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Session id or unique prefix' }) }),
+    body: Type.Object({ sets: Type.Array(PolicySetName, { maxItems: 32, uniqueItems: true }) }, { additionalProperties: false }),
+    response: SessionPolicySetsSchema,
   }),
   bypass: defineEndpoint({
     method: 'PUT',

@@ -33,6 +33,7 @@ export const WorkspaceSchema = Type.Object({
   dir: Type.String({ description: 'Where its sessions start' }),
   provider: Nullable(Type.String({ description: 'Its sessions’ provider unless a start names another' })),
   envSet: Nullable(Type.String({ description: 'The env set its sessions get' })),
+  policySet: Nullable(Type.String({ description: 'The policy set its sessions are under, with every session’s policies' })),
   worktree: Type.Boolean({ description: 'Whether each session gets a git worktree of its own' }),
   createdAt: IsoTime,
   updatedAt: IsoTime,
@@ -43,6 +44,7 @@ const WorkspaceFields = {
   dir: Type.String({ minLength: 1, maxLength: 4096, description: 'Absolute path of an existing directory' }),
   provider: Nullable(Type.String({ minLength: 1, maxLength: 64 })),
   envSet: Nullable(SetName),
+  policySet: Nullable(SetName),
   worktree: Type.Boolean(),
 };
 
@@ -63,7 +65,7 @@ export const workspaceEndpoints = {
     // Its defaults govern agents (their directory, environment, provider): not for a program inside a session to change.
     control: true,
     status: 201,
-    body: Type.Object({ name: SetName, dir: WorkspaceFields.dir, provider: Type.Optional(WorkspaceFields.provider), envSet: Type.Optional(WorkspaceFields.envSet), worktree: Type.Optional(WorkspaceFields.worktree) }, { additionalProperties: false }),
+    body: Type.Object({ name: SetName, dir: WorkspaceFields.dir, provider: Type.Optional(WorkspaceFields.provider), envSet: Type.Optional(WorkspaceFields.envSet), policySet: Type.Optional(WorkspaceFields.policySet), worktree: Type.Optional(WorkspaceFields.worktree) }, { additionalProperties: false }),
     response: WorkspaceSchema,
   }),
   update: defineEndpoint({
@@ -80,7 +82,7 @@ export const workspaceEndpoints = {
   start: defineEndpoint({
     method: 'POST',
     url: '/workspaces/:name/sessions',
-    summary: 'Starts a session with the workspace’s defaults: its directory, provider, env set and worktree; what the body says comes first',
+    summary: 'Starts a session with the workspace’s defaults: its directory, provider, env set, policy set (attached before the session starts) and worktree; what the body says comes first',
     tags: ['workspaces'],
     status: 201,
     params: NameParams,

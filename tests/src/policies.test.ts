@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { approvalEndpoints, auditEndpoints, eventEndpoints, policyEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, auditEndpoints, envSetEndpoints, eventEndpoints, policyEndpoints, workspaceEndpoints, type Approval, sessionEndpoints, type AuditEntry, type Policy, type PolicyDecision, type SessionRecord } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, suiteDaemon, TestDaemon, waitFor } from './harness.js';
 import { answeredApproval, approvalNow } from './approvals.js';
@@ -239,6 +239,43 @@ describe('permission policies through the CLI', () => {
     assert.match(refused.stderr, /input refused: no deletes typed/);
     const listed = await suite.daemon.client.call(policyEndpoints.bypassed);
     assert.deepEqual(listed.bypasses, []);
+  });
+
+  test('policy sets: their policies apply only to the sessions they are attached to (start --policy-set, policy sets); an unknown set is refused', async () => {
+    await clear();
+    const inSet = await json<Policy>(['policy', 'create', '--action', 'deny', '--tool', 'terminal_input', '--args', '{"text":"rm *"}', '--set', 'strict', '--name', 'strict-rm', '--reason', 'strict sessions delete nothing']);
+    assert.equal(inSet.set, 'strict');
+    assert.match((await cli(['policy', 'list'])).stdout, /^[0-9a-f]{8} +strict-rm +deny +0 +set strict +terminal_input/m);
+
+    const started = await cli(['start', '-p', 'shell', '-d', suite.workdir, '--policy-set', 'strict', '--json', '--', 'cat']);
+    assert.equal(started.code, 0, started.stderr);
+    const strict = JSON.parse(started.stdout) as SessionRecord;
+    const free = await startCat();
+    const refused = await cli(['send', strict.id, 'rm -rf src']);
+    assert.match(refused.stderr, /input refused: strict sessions delete nothing/);
+    assert.equal((await cli(['send', free.id, 'rm -rf src'])).code, 0, 'a session without the set is not under it');
+
+    assert.equal((await cli(['policy', 'sets', free.id])).stdout, `session ${free.id.slice(0, 8)}: no policy sets\n`);
+    assert.equal((await cli(['policy', 'sets', free.id, '--set', 'strict'])).stdout, `session ${free.id.slice(0, 8)}: policy sets strict\n`);
+    assert.match((await cli(['send', free.id, 'rm -rf lib'])).stderr, /input refused: strict sessions delete nothing/);
+    assert.equal((await cli(['policy', 'sets', free.id, '--set', 'none'])).code, 0);
+    assert.equal((await cli(['send', free.id, 'rm -rf lib'])).code, 0);
+
+    const unknown = await cli(['policy', 'sets', free.id, '--set', 'stirct']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no policy is in a set named "stirct"/);
+    const typoAt = new Date().toISOString();
+    const typo = await cli(['start', '-p', 'shell', '-d', suite.workdir, '--policy-set', 'stirct', '--', 'cat']);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /no policy is in a set named "stirct"/);
+    const typoSessions = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.filter((s) => s.createdAt >= typoAt);
+    assert.deepEqual(typoSessions.map((s) => s.status), ['exited'], 'the session that could not be put under its set was ended at once');
+
+    const imported = await cli(['policy', 'import', path.join(repoRoot, 'examples', 'policy-sets', 'team-baseline.yaml'), '--set', 'team']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.ok((await policies()).filter((p) => p.set === 'team').length >= 10, 'every imported policy is in the set');
+    const { yaml } = await suite.daemon.client.call(policyEndpoints.export);
+    assert.match(yaml, /set: team/);
   });
 
   test('policy default ask|deny: what no policy matches, kept over config.yaml, audited; anything else refused', async () => {
@@ -499,5 +536,26 @@ describe('policies with the real Claude Code against a fake Anthropic API', { ti
     const approved = await daemon.cli(['approve', approval.id.slice(0, 8)]);
     assert.equal(approved.code, 0, approved.stderr);
     await waitFor('the file to be removed', () => !existsSync(path.join(workdir, 'second.txt')), 20_000);
+  });
+
+  test('a workspace’s defaults start a Claude session under its policy set: a Read every other session may do is denied there', async () => {
+    const created = await daemon.cli(['policy', 'create', '--action', 'deny', '--tool', 'Read', '--set', 'no-reads', '--name', 'no-reads-here', '--reason', 'this workspace reads nothing']);
+    assert.equal(created.code, 0, created.stderr);
+    await daemon.client.call(envSetEndpoints.put, { params: { name: 'claude-local' }, body: { env: { ...home.env } } });
+    const added = await daemon.cli(['workspace', 'add', 'careful', workdir, '--provider', 'claude-code', '--env-set', 'claude-local', '--policy-set', 'no-reads']);
+    assert.equal(added.code, 0, added.stderr);
+    const careful = await daemon.client.call(workspaceEndpoints.start, { params: { name: 'careful' }, body: { name: 'careful-claude', options: { permissionMode: 'default' }, prompt: 'please read the notes' } });
+    assert.deepEqual([careful.provider, careful.cwd], ['claude-code', workdir]);
+    try {
+      await waitFor('the denial sent to the model', () => toolResults().some((t) => t.includes('this workspace reads nothing')), 60_000);
+      const { entries } = await daemon.client.call(auditEndpoints.list, { query: { session: careful.id } });
+      assert.deepEqual(entries.map((e) => [e.tool, e.decision, e.policyName]), [['Read', 'deny', 'no-reads-here']]);
+      assert.match((await daemon.cli(['policy', 'sets', careful.id])).stdout, /policy sets no-reads$/m);
+      // The set is for the workspace's sessions only: the first session reads as before.
+      const decision = await daemon.client.call(policyEndpoints.test, { body: { tool: 'Read', args: { file_path: path.join(workdir, 'notes.txt') }, session: session.id } });
+      assert.deepEqual([decision.decision, decision.reason], ['allow', 'File reads are safe']);
+    } finally {
+      await daemon.client.call(sessionEndpoints.kill, { params: { id: careful.id } });
+    }
   });
 });

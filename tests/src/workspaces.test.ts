@@ -53,7 +53,7 @@ describe('workspaces and env sets through the CLI (real daemon, git and tmux)', 
     const added = await cli(['workspace', 'add', 'api', repo, '--provider', 'shell', '--env-set', 'dev', '--worktree']);
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stdout, `added workspace api (${repo})\n`);
-    assert.match((await cli(['workspace', 'list'])).stdout, new RegExp(`^api +shell +dev +yes +${repo}$`, 'm'));
+    assert.match((await cli(['workspace', 'list'])).stdout, new RegExp(`^api +shell +dev +- +yes +${repo}$`, 'm'));
 
     const inTree = await startWriting('-w', 'api');
     assert.equal(inTree.provider, 'shell');

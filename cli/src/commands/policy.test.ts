@@ -90,6 +90,7 @@ describe('policy command parsing', () => {
       rule: null,
       priority: 0,
       session: null,
+      set: null,
       enabled: true,
       reason: 'Asks a person',
       builtin: true,

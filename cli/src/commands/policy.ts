@@ -1,6 +1,6 @@
 import type { CAC } from 'cac';
 import { approvalEndpoints, policyEndpoints, type Approval, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
-import { optionValue, parseTime } from '../args.js';
+import { optionValue, optionValues, parseTime } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
 import { readUserFile } from '../files.js';
@@ -60,6 +60,7 @@ export interface PolicyOptions {
   name?: unknown;
   priority?: unknown;
   session?: unknown;
+  set?: unknown;
   reason?: unknown;
   json?: boolean;
   jsonl?: boolean;
@@ -86,6 +87,8 @@ export function policyInput(options: PolicyOptions): PolicyInput {
   if (priority !== undefined) input.priority = parsePriority(priority);
   const session = optionValue(options.session, '--session');
   if (session !== undefined) input.session = session;
+  const set = optionValue(options.set, '--set');
+  if (set !== undefined) input.set = set;
   const reason = optionValue(options.reason, '--reason');
   if (reason !== undefined) input.reason = reason;
   return input;
@@ -109,9 +112,11 @@ export function policyUpdate(options: PolicyOptions): PolicyUpdate {
   if (priority !== undefined) update.priority = parsePriority(priority);
   const session = optionValue(options.session, '--session');
   if (session !== undefined) update.session = session === 'none' || session === '' ? null : session;
+  const set = optionValue(options.set, '--set');
+  if (set !== undefined) update.set = set === 'none' || set === '' ? null : set;
   const reason = optionValue(options.reason, '--reason');
   if (reason !== undefined) update.reason = reason;
-  if (Object.keys(update).length === 0) throw new UsageError('nothing to update: give --action, --tool, --args, --rule, --name, --priority, --session or --reason');
+  if (Object.keys(update).length === 0) throw new UsageError('nothing to update: give --action, --tool, --args, --rule, --name, --priority, --session, --set or --reason');
   return update;
 }
 
@@ -121,7 +126,10 @@ const BUILTIN_RULE = "(built-in) the daemon's home and socket, codepiper, its tm
 export const ruleText = (p: Pick<Policy, 'tool' | 'args' | 'rule'> & { builtin?: boolean }): string =>
   p.builtin ? BUILTIN_RULE : (p.rule ?? (p.args && Object.keys(p.args).length > 0 ? `${p.tool} ${JSON.stringify(p.args)}` : p.tool));
 
-export const policyRow = (p: Policy): string[] => [shortId(p.id), p.name, p.enabled ? p.action : `${p.action} (disabled)`, p.builtin ? '-' : String(p.priority), p.session ? shortId(p.session) : '-', ruleText(p), p.reason];
+/** Which calls a policy is for: one session's, a policy set's sessions', or every session's (`-`). */
+const scope = (p: Pick<Policy, 'session' | 'set'>): string => [p.session ? `session ${shortId(p.session)}` : '', p.set ? `set ${p.set}` : ''].filter(Boolean).join(', ') || '-';
+
+export const policyRow = (p: Policy): string[] => [shortId(p.id), p.name, p.enabled ? p.action : `${p.action} (disabled)`, p.builtin ? '-' : String(p.priority), scope(p), ruleText(p), p.reason];
 
 /** Printed on stderr when a built-in guard is turned off. */
 export const builtinDisabledWarning = (p: Pick<Policy, 'name'>): string =>
@@ -146,6 +154,7 @@ export const policyFields = (p: Policy): string =>
           ['priority', String(p.priority)],
         ] as [string, string][])),
     ['session', p.session ?? 'every session'],
+    ...(p.set ? ([['set', `${p.set} (only for the sessions it is attached to)`]] as [string, string][]) : []),
     ['reason', p.reason || '-'],
     ['created', p.createdAt],
     ['updated', p.updatedAt],
@@ -178,7 +187,7 @@ async function policyCommand(action: string, id: string | undefined, options: Po
       const session = optionValue(options.session, '--session');
       const result = await (session === undefined ? client.call(policyEndpoints.list, { query: {} }) : forSession(session, client.call(policyEndpoints.list, { query: { session } })));
       printResult(result, options.json, ({ policies }) =>
-        policies.length === 0 ? 'no policies' : formatTable(['ID', 'NAME', 'ACTION', 'PRIORITY', 'SESSION', 'RULE', 'REASON'], policies.map(policyRow)),
+        policies.length === 0 ? 'no policies' : formatTable(['ID', 'NAME', 'ACTION', 'PRIORITY', 'FOR', 'RULE', 'REASON'], policies.map(policyRow)),
       );
       return 0;
     }
@@ -222,7 +231,8 @@ async function policyCommand(action: string, id: string | undefined, options: Po
     }
     case 'import': {
       if (id === undefined) throw new UsageError('policy import needs a FILE (YAML)');
-      const result = await client.call(policyEndpoints.import, { body: { source: await readUserFile(id), name: id } });
+      const set = optionValue(options.set, '--set');
+      const result = await client.call(policyEndpoints.import, { body: { source: await readUserFile(id), name: id, ...(set !== undefined && { set }) } });
       printResult(result, options.json, (r) => `imported ${r.policies.length} ${r.policies.length === 1 ? 'policy' : 'policies'} from ${id} (${r.created} new, ${r.replaced} replaced)`);
       return 0;
     }
@@ -239,6 +249,14 @@ async function policyCommand(action: string, id: string | undefined, options: Po
       printResult(result, options.json, (r) => `default action: ${r.action} (${r.source === 'set' ? 'set with codepiper policy default' : 'from config.yaml'})`);
       return 0;
     }
+    case 'sets': {
+      const ref = needId(action, id);
+      const given = optionValues(options.set, '--set');
+      const sets = given.includes('none') ? [] : given;
+      const result = await forSession(ref, given.length === 0 ? client.call(policyEndpoints.sessionSets, { params: { id: ref } }) : client.call(policyEndpoints.attachSets, { params: { id: ref }, body: { sets } }));
+      printResult(result, options.json, (r) => `session ${shortId(r.sessionId)}: ${r.sets.length > 0 ? `policy sets ${r.sets.join(', ')}` : 'no policy sets'}`);
+      return 0;
+    }
     case 'bypass':
     case 'unbypass': {
       const ref = needId(action, id);
@@ -248,7 +266,7 @@ async function policyCommand(action: string, id: string | undefined, options: Po
       return 0;
     }
     default:
-      throw new UsageError(`unknown policy action "${action}"; use create, list, show, update, delete, enable, disable, test, import, export, default, bypass or unbypass`);
+      throw new UsageError(`unknown policy action "${action}"; use create, list, show, update, delete, enable, disable, test, import, export, default, sets, bypass or unbypass`);
   }
 }
 
@@ -296,8 +314,8 @@ export function registerPolicyCommands(cli: CAC): void {
     });
 
   withActions(
-    cli.command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export, default [ask|deny], bypass|unbypass SESSION'),
-    ['create', 'list', 'show', 'update', 'delete', 'enable', 'disable', 'test', 'import', 'export', 'default', 'bypass', 'unbypass'],
+    cli.command('policy <action> [id]', 'Permission policies: create, list, show, update, delete, enable, disable, test, import FILE, export, default [ask|deny], sets SESSION [--set S]..., bypass|unbypass SESSION'),
+    ['create', 'list', 'show', 'update', 'delete', 'enable', 'disable', 'test', 'import', 'export', 'default', 'sets', 'bypass', 'unbypass'],
   )
     .usage('policy create --action allow|deny|ask (--tool T [--args JSON] | --rule "Bash(git push:*)") [--name N] [--priority N] [--session ID] [--reason R]')
     .option('--action <action>', 'allow, deny or ask')
@@ -307,6 +325,7 @@ export function registerPolicyCommands(cli: CAC): void {
     .option('--name <name>', 'Policy name (unique; default: made from action and tool)')
     .option('--priority <n>', 'Higher is considered first (default 0)')
     .option('--session <id>', 'Only for this session (update: "none" for every session)')
+    .option('--set <name>', 'In this policy set: only for sessions it is attached to (start --policy-set, a workspace’s); import: every policy of the file (update: "none")')
     .option('--reason <reason>', 'Told to the agent or the user when the policy decides')
     .option('--json', 'Print the API response as JSON')
     .example('  $ codepiper policy create --action allow --tool "Read" --reason "File reads are safe"')
@@ -314,6 +333,7 @@ export function registerPolicyCommands(cli: CAC): void {
     .example('  $ codepiper policy create --action allow --rule "Bash(git push:*)" --priority 10')
     .example('  $ codepiper policy test --tool Bash --args \'{"command":"rm -rf build"}\'')
     .example('  $ codepiper policy export > policies.yaml && codepiper policy import policies.yaml')
+    .example('  $ codepiper policy import strict.yaml --set strict   # a policy set, for the sessions it is attached to')
     .example('  $ codepiper policy default deny      # what no policy matches is refused, not asked')
     .example('  $ codepiper policy bypass ab12       # that session runs without policies (start --dangerous does it at start)')
     .action((action: string, id: string | undefined, options: PolicyOptions) => policyCommand(action, id, options));

@@ -24,6 +24,7 @@ interface StartOptions extends JsonOption {
   worktree?: unknown;
   workspace?: unknown;
   envSet?: unknown;
+  policySet?: unknown;
   dangerous?: boolean;
   '--': string[];
   [providerOption: string]: unknown;
@@ -49,22 +50,30 @@ function worktreeValue(value: unknown): true | string | undefined {
 /** What `start` asks for, wherever the session starts (a directory, or a workspace that has one). */
 type SessionStart = WorkspaceStart & { provider: string };
 
+/** How the policies govern a session being started: sets attached to it, or none at all (`--dangerous`). */
+interface Governance {
+  policySets: string[];
+  dangerous: boolean;
+}
+
 /**
- * `start --dangerous`: starts the session, lets it run without policies
- * (a control-plane request of its own, refused from inside a session), then
- * types the first prompt. A session that cannot be freed is ended, not left
- * running under rules it was not started for.
+ * `start --policy-set` and `start --dangerous`: starts the session, puts it
+ * under its policy sets or frees it from the policies (control-plane
+ * requests of their own, refused from inside a session), and only then types
+ * the first prompt. A session that cannot be governed as asked is ended, not
+ * left running under rules it was not started for.
  */
-async function startWithoutPolicies(client: ApiClient, start: (request: SessionStart) => Promise<SessionRecord>, body: SessionStart): Promise<SessionRecord> {
+async function startGoverned(client: ApiClient, start: (request: SessionStart) => Promise<SessionRecord>, body: SessionStart, governance: Governance): Promise<SessionRecord> {
   const { prompt, ...request } = body;
   const session = await start(request);
   try {
-    await client.call(policyEndpoints.bypass, { params: { id: session.id } });
+    if (governance.policySets.length > 0) await client.call(policyEndpoints.attachSets, { params: { id: session.id }, body: { sets: governance.policySets } });
+    if (governance.dangerous) await client.call(policyEndpoints.bypass, { params: { id: session.id } });
   } catch (error) {
     await client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
     throw error;
   }
-  process.stderr.write(`warning: session ${shortId(session.id)} runs without policies: every tool call is allowed (and recorded in the audit trail)\n`);
+  if (governance.dangerous) process.stderr.write(`warning: session ${shortId(session.id)} runs without policies: every tool call is allowed (and recorded in the audit trail)\n`);
   if (prompt !== undefined) await client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: prompt, enter: true } });
   return session;
 }
@@ -101,6 +110,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .option('--env <NAME=VALUE>', 'Environment variable for the session; repeatable')
     .option('--secret <NAME>', 'Put a named secret (codepiper secret set NAME) into the session’s environment as NAME; repeatable')
     .option('--prompt <text>', 'A first prompt, typed once the agent can take input')
+    .option('--policy-set <name>', 'Put the session under a policy set too (policy create --set); repeatable')
     .option('--dangerous', 'Run this one session WITHOUT POLICIES: every call allowed, each recorded in the audit trail (built-in guards stay)')
     .option('--worktree [branch]', 'Run in a new git worktree of the repository, on a new branch: this one, or one named after the session');
   declareProviderFlags(start, flags);
@@ -141,7 +151,8 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
           cwd === undefined
             ? client.call(workspaceEndpoints.start, { params: { name: workspace! }, body })
             : client.call(sessionEndpoints.start, { body: { ...body, cwd, worktree: worktreeValue(options.worktree) } });
-        const session = options.dangerous ? await startWithoutPolicies(client, start, request) : await start(request);
+        const governance = { policySets: optionValues(options.policySet, '--policy-set'), dangerous: options.dangerous === true };
+        const session = governance.dangerous || governance.policySets.length > 0 ? await startGoverned(client, start, request, governance) : await start(request);
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}${options.dangerous ? ', WITHOUT POLICIES' : ''}`);
       }),
   );

@@ -12,6 +12,7 @@ interface WorkspaceOptions {
   json?: boolean;
   provider?: unknown;
   envSet?: unknown;
+  policySet?: unknown;
   dir?: unknown;
   worktree?: boolean;
 }
@@ -27,6 +28,7 @@ const workspaceFields = (w: Workspace): string =>
     ['dir', w.dir],
     ['provider', w.provider ?? '- (start -w needs -p)'],
     ['env set', w.envSet ?? '-'],
+    ['policy set', w.policySet ?? '-'],
     ['worktree', w.worktree ? 'yes: each session in a git worktree of its own' : 'no'],
     ['created', w.createdAt],
     ['updated', w.updatedAt],
@@ -49,14 +51,15 @@ function needName(what: string, action: string, name: string | undefined): strin
 }
 
 export function registerWorkspaceCommands(cli: CAC): void {
-  withActions(cli.command('workspace <action> [name] [dir]', 'Workspaces: a directory and its sessions’ defaults (provider, env set, worktree); add, list, show, update, rm'), ['add', 'list', 'show', 'update', 'rm'])
-    .usage('workspace add NAME DIR [--provider P] [--env-set S] [--worktree] | workspace update NAME [--dir D] [--provider P|none] [--env-set S|none] [--worktree|--no-worktree] | workspace list|show|rm')
+  withActions(cli.command('workspace <action> [name] [dir]', 'Workspaces: a directory and its sessions’ defaults (provider, env set, policy set, worktree); add, list, show, update, rm'), ['add', 'list', 'show', 'update', 'rm'])
+    .usage('workspace add NAME DIR [--provider P] [--env-set S] [--policy-set S] [--worktree] | workspace update NAME [--dir D] [--provider P|none] [--env-set S|none] [--policy-set S|none] [--worktree|--no-worktree] | workspace list|show|rm')
     .option('--provider <provider>', 'Provider of its sessions (update: none removes it)')
     .option('--env-set <name>', 'Env set its sessions get (codepiper env-set; update: none removes it)')
+    .option('--policy-set <name>', 'Policy set its sessions are under (policy create --set; update: none removes it)')
     .option('--dir <dir>', 'With update: another directory')
     .option('--worktree', 'Each session in a git worktree of its own (update: --no-worktree turns it off)')
     .option('--json', 'Print the API response as JSON')
-    .example('  $ codepiper workspace add api ~/src/api --provider claude-code --env-set dev --worktree')
+    .example('  $ codepiper workspace add api ~/src/api --provider claude-code --env-set dev --policy-set strict --worktree')
     .example('  $ codepiper start -w api --prompt "Fix the flaky test"')
     .example('  $ codepiper workspace update api --env-set none')
     .action(async (action: string, name: string | undefined, dir: string | undefined, options: WorkspaceOptions) => {
@@ -66,8 +69,9 @@ export function registerWorkspaceCommands(cli: CAC): void {
         case 'add': {
           const provider = optionValue(options.provider, '--provider');
           const envSet = optionValue(options.envSet, '--env-set');
+          const policySet = optionValue(options.policySet, '--policy-set');
           if (dir === undefined) throw new UsageError('workspace add needs a NAME and a DIR');
-          const body = { name: needName('workspace', action, name), dir: path.resolve(dir), ...(provider && { provider }), ...(envSet && { envSet }), ...(options.worktree && { worktree: true }) };
+          const body = { name: needName('workspace', action, name), dir: path.resolve(dir), ...(provider && { provider }), ...(envSet && { envSet }), ...(policySet && { policySet }), ...(options.worktree && { worktree: true }) };
           printResult(await client.call(workspaceEndpoints.create, { body }), options.json, (w) => `added workspace ${w.name} (${w.dir})`);
           return;
         }
@@ -77,9 +81,10 @@ export function registerWorkspaceCommands(cli: CAC): void {
             ...(newDir !== undefined && { dir: path.resolve(newDir) }),
             ...(options.provider !== undefined && { provider: orNone(optionValue(options.provider, '--provider')) }),
             ...(options.envSet !== undefined && { envSet: orNone(optionValue(options.envSet, '--env-set')) }),
+            ...(options.policySet !== undefined && { policySet: orNone(optionValue(options.policySet, '--policy-set')) }),
             ...(options.worktree !== undefined && { worktree: options.worktree }),
           };
-          if (Object.keys(body).length === 0) throw new UsageError('workspace update needs something to change: --dir, --provider, --env-set, --worktree or --no-worktree');
+          if (Object.keys(body).length === 0) throw new UsageError('workspace update needs something to change: --dir, --provider, --env-set, --policy-set, --worktree or --no-worktree');
           printResult(await client.call(workspaceEndpoints.update, { params: { name: needName('workspace', action, name) }, body }), options.json, workspaceFields);
           return;
         }
@@ -87,7 +92,7 @@ export function registerWorkspaceCommands(cli: CAC): void {
         case 'ls': {
           const result = await client.call(workspaceEndpoints.list);
           printResult(result, options.json, ({ workspaces }) =>
-            workspaces.length === 0 ? 'no workspaces (add one: codepiper workspace add NAME DIR)' : formatTable(['NAME', 'PROVIDER', 'ENV SET', 'WORKTREE', 'DIR'], workspaces.map((w) => [w.name, w.provider ?? '-', w.envSet ?? '-', w.worktree ? 'yes' : 'no', w.dir])),
+            workspaces.length === 0 ? 'no workspaces (add one: codepiper workspace add NAME DIR)' : formatTable(['NAME', 'PROVIDER', 'ENV SET', 'POLICY SET', 'WORKTREE', 'DIR'], workspaces.map((w) => [w.name, w.provider ?? '-', w.envSet ?? '-', w.policySet ?? '-', w.worktree ? 'yes' : 'no', w.dir])),
           );
           return;
         }

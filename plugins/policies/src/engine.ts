@@ -40,6 +40,8 @@ export interface PolicyLike {
   rule: string | null;
   priority: number;
   session: string | null;
+  /** The policy set it belongs to; it applies only to calls of sessions the set is attached to. */
+  set?: string | null;
   enabled: boolean;
   reason: string;
   /** Built into CodePiper: matched by its own logic, not by tool and args. */
@@ -53,6 +55,8 @@ export interface ToolCall {
   tool: string;
   input: unknown;
   session?: string | null;
+  /** The policy sets attached to the session: their policies apply too. */
+  sets?: readonly string[];
   /** The session's directory, for relative paths (the control-plane guard). */
   cwd?: string | null;
 }
@@ -138,7 +142,7 @@ const fieldText = (value: unknown): string | undefined =>
 /** A set of policies compiled once; `decide` is then cheap. */
 export class PolicyEngine {
   private readonly compiled: Compiled[];
-  /** Tool name and session → the policies that apply, in order (the policies never change: a new set is a new engine). */
+  /** Tool name, session and its sets → the policies that apply, in order (the policies never change: a new set is a new engine). */
   private readonly candidates = new Map<string, Compiled[]>();
   /** The control-plane guard's policy, when the guard is given and its policy enabled. */
   private readonly guardPolicy: PolicyLike | undefined;
@@ -179,11 +183,14 @@ export class PolicyEngine {
   /** What the user's policies (and the default) decide. */
   private byPolicies(call: ToolCall, input: Record<string, unknown>, shellField: string | undefined, shellText: string | undefined, commands: ShellCommand[]): Decision {
     const parts: (ShellCommand | undefined)[] = shellText === undefined ? [undefined] : commands.length > 0 ? commands : [{ text: shellText.trim() }];
-    const key = `${call.tool}\0${call.session ?? ''}`;
+    const sets = call.sets ?? [];
+    const key = `${call.tool}\0${call.session ?? ''}\0${sets.join('\0')}`;
     let candidates = this.candidates.get(key);
     if (!candidates) {
       if (this.candidates.size >= 1000) this.candidates.clear();
-      candidates = this.compiled.filter((c) => c.tool.test(call.tool) && (c.policy.session === null || c.policy.session === call.session));
+      candidates = this.compiled.filter(
+        (c) => c.tool.test(call.tool) && (c.policy.session === null || c.policy.session === call.session) && (c.policy.set == null || sets.includes(c.policy.set)),
+      );
       this.candidates.set(key, candidates);
     }
 

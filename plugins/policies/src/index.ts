@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, policySetsRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { ControlPlaneGuard } from './control-plane.js';
@@ -57,6 +57,7 @@ export default definePlugin({
   name: 'policies',
   api: '^1.0.0',
   description: 'Permission policies: decide Claude Code tool calls and terminal input by rules, each decision recorded in the audit trail',
+  provides: [policySetsRef],
   uses: [auditLogRef, eventLogRef, sessionDirectoryRef],
   config: PoliciesConfig,
   register(ctx) {
@@ -172,7 +173,7 @@ export default definePlugin({
     ctx.api.handle(policyEndpoints.enable, ({ params, origin }) => setEnabled(params.id, true, origin));
     ctx.api.handle(policyEndpoints.disable, ({ params, origin }) => setEnabled(params.id, false, origin));
     ctx.api.handle(policyEndpoints.test, ({ body }) => running().test(body.tool, body.args, body.session));
-    ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source, body.name));
+    ctx.api.handle(policyEndpoints.import, ({ body }) => running().importSet(body.source, body.name, body.set));
     ctx.api.handle(policyEndpoints.export, async () => running().exportSet());
     ctx.api.handle(policyEndpoints.defaultAction, async () => running().defaultAction());
     ctx.api.handle(policyEndpoints.setDefaultAction, ({ body, origin }) => running().setDefaultAction(body.action, describeOrigin(origin)));
@@ -182,6 +183,12 @@ export default definePlugin({
       if (on) ctx.log.warn({ session: bypass.sessionId }, 'a session runs without policies');
       return bypass;
     };
+    ctx.api.handle(policyEndpoints.sessionSets, async ({ params }) => {
+      const sessionId = await resolveSession(params.id);
+      return { sessionId, sets: running().setsOf(sessionId) };
+    });
+    ctx.api.handle(policyEndpoints.attachSets, ({ params, body, origin }) => running().attachSetsTo(params.id, body.sets, describeOrigin(origin)));
+    ctx.services.provide(policySetsRef, () => ({ check: (sets) => running().checkSets(sets), attach: (sessionId, sets) => running().attachSets(sessionId, sets) }));
     ctx.api.handle(policyEndpoints.bypass, ({ params, origin }) => setBypass(params.id, true, origin));
     ctx.api.handle(policyEndpoints.endBypass, ({ params, origin }) => setBypass(params.id, false, origin));
     ctx.api.handle(policyEndpoints.bypassed, async () => ({ bypasses: running().listBypasses() }));

@@ -84,4 +84,10 @@ export const migrations: readonly Migration[] = [
     up: `CREATE TABLE policy_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
          CREATE TABLE policy_bypasses (session_id TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL);`,
   },
+  {
+    version: 7,
+    name: 'policy sets',
+    up: `ALTER TABLE policies ADD COLUMN set_name TEXT;
+         CREATE TABLE policy_session_sets (session_id TEXT NOT NULL, set_name TEXT NOT NULL, PRIMARY KEY (session_id, set_name));`,
+  },
 ];

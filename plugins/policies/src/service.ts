@@ -33,6 +33,7 @@ interface PolicyRow {
   rule: string | null;
   priority: number;
   session_id: string | null;
+  set_name: string | null;
   enabled: number;
   reason: string;
   created_at: string;
@@ -50,6 +51,7 @@ const toPolicy = (row: PolicyRow): Policy => ({
   rule: row.rule,
   priority: row.priority,
   session: row.session_id,
+  set: row.set_name,
   enabled: row.enabled === 1,
   reason: row.reason,
   builtin: row.builtin !== null,
@@ -121,6 +123,8 @@ export class PolicyService {
   private seq = 0;
   /** The default action set by `policy default`, over config.yaml's. */
   private setDefault: 'ask' | 'deny' | undefined;
+  /** The policy sets attached to each session, by id. */
+  private readonly sessionSets = new Map<string, string[]>();
   /** Sessions running without policies (`start --dangerous`), by id. */
   private readonly bypasses = new Map<string, { since: string; by: string }>();
 
@@ -145,6 +149,10 @@ export class PolicyService {
     this.seq = rows.reduce((max, r) => Math.max(max, r.seq), 0);
     const setting = await this.deps.store.get<{ value: string }>("SELECT value FROM policy_settings WHERE key = 'default_action'");
     this.setDefault = setting?.value === 'ask' || setting?.value === 'deny' ? setting.value : undefined;
+    this.sessionSets.clear();
+    for (const row of await this.deps.store.all<{ session_id: string; set_name: string }>('SELECT * FROM policy_session_sets ORDER BY set_name')) {
+      this.sessionSets.set(row.session_id, [...(this.sessionSets.get(row.session_id) ?? []), row.set_name]);
+    }
     this.bypasses.clear();
     for (const row of await this.deps.store.all<{ session_id: string; since: string; by: string }>('SELECT * FROM policy_bypasses')) this.bypasses.set(row.session_id, { since: row.since, by: row.by });
     this.rebuild(rows.map(toPolicy));
@@ -167,6 +175,38 @@ export class PolicyService {
     this.rebuild(this.policies);
     await this.deps.audit.record({ action: 'policies.default', outcome: 'allow', reason: `default action ${before} → ${action}`, actor, details: { from: before, to: action } }, 'policies');
     return this.defaultAction();
+  }
+
+  /** The policy sets attached to a session. */
+  setsOf(sessionId: string): string[] {
+    return this.sessionSets.get(sessionId) ?? [];
+  }
+
+  /** Refuses a set no policy belongs to (a typo would attach nothing). */
+  checkSets(sets: readonly string[]): void {
+    const unknown = sets.find((set) => !this.policies.some((p) => p.set === set));
+    if (unknown !== undefined) throw new CodePiperError('unknown_policy_set', `no policy is in a set named "${unknown}" (create them with policy create --set ${unknown}, or policy import FILE --set ${unknown})`);
+  }
+
+  /** Attaches policy sets to a session by its id (it may not have started yet), replacing its list. */
+  async attachSets(sessionId: string, sets: readonly string[]): Promise<void> {
+    this.checkSets(sets);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.run('DELETE FROM policy_session_sets WHERE session_id = ?', [sessionId]);
+      for (const set of sets) await tx.run('INSERT INTO policy_session_sets (session_id, set_name) VALUES (?, ?)', [sessionId, set]);
+    });
+    if (sets.length === 0) this.sessionSets.delete(sessionId);
+    else this.sessionSets.set(sessionId, [...sets].sort());
+  }
+
+  /** `attachSets` for a session named by id or prefix, asked over the API: audited. */
+  async attachSetsTo(sessionRef: string, sets: readonly string[], actor: string): Promise<{ sessionId: string; sets: string[] }> {
+    const sessionId = await this.deps.resolveSession(sessionRef);
+    const before = this.setsOf(sessionId);
+    await this.attachSets(sessionId, sets);
+    const reason = `policy sets of session ${sessionId}: ${before.join(', ') || 'none'} → ${this.setsOf(sessionId).join(', ') || 'none'}`;
+    await this.deps.audit.record({ action: 'policies.sets', outcome: 'allow', reason, actor, details: { session: sessionId, sets } }, 'policies');
+    return { sessionId, sets: this.setsOf(sessionId) };
   }
 
   /** Whether a session runs without policies, since when and by whose word. */
@@ -204,7 +244,7 @@ export class PolicyService {
   list(session?: string): Policy[] {
     const order = { deny: 0, ask: 1, allow: 2 } as const;
     return this.policies
-      .filter((p) => session === undefined || p.session === null || p.session === session)
+      .filter((p) => session === undefined || ((p.session === null || p.session === session) && (p.set === null || this.setsOf(session).includes(p.set))))
       .map((p, i) => ({ p, i }))
       .sort((a, b) => Number(b.p.builtin) - Number(a.p.builtin) || b.p.priority - a.p.priority || order[a.p.action] - order[b.p.action] || a.i - b.i)
       .map(({ p }) => p);
@@ -247,6 +287,7 @@ export class PolicyService {
       ...match,
       priority: input.priority ?? 0,
       session,
+      set: input.set ?? null,
       enabled: input.enabled ?? true,
       reason: input.reason ?? '',
       builtin: false,
@@ -255,10 +296,14 @@ export class PolicyService {
 
   private async insert(db: Queryable, p: Omit<Policy, 'createdAt' | 'updatedAt'>, now: string): Promise<void> {
     if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw new CodePiperError('policy_exists', `a policy named "${p.name}" already exists`);
+    await this.insertRow(db, p, now);
+  }
+
+  private async insertRow(db: Queryable, p: Omit<Policy, 'createdAt' | 'updatedAt'>, now: string): Promise<void> {
     await db.run(
-      `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, enabled, reason, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [p.id, ++this.seq, p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, now, now],
+      `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, set_name, enabled, reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [p.id, ++this.seq, p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.set, p.enabled ? 1 : 0, p.reason, now, now],
     );
   }
 
@@ -283,20 +328,22 @@ export class PolicyService {
         ? { rule: patch.rule }
         : { tool: patch.tool ?? (current.rule ? undefined : current.tool), args: patch.args === null ? undefined : (patch.args ?? (current.rule ? undefined : (current.args ?? undefined))) };
     const session = patch.session === undefined ? (current.session ?? undefined) : (patch.session ?? undefined);
+    const set = patch.set === undefined ? current.set : patch.set;
     const input: PolicyInput = {
       name: patch.name ?? current.name,
       action: patch.action ?? current.action,
       ...match,
       priority: patch.priority ?? current.priority,
       session,
+      ...(set !== null && { set }),
       enabled: patch.enabled ?? current.enabled,
       reason: patch.reason ?? current.reason,
     };
     const p = await this.prepare(input, current.id);
     if (this.policies.some((other) => other.name === p.name && other.id !== p.id)) throw new CodePiperError('policy_exists', `a policy named "${p.name}" already exists`);
     await this.deps.store.run(
-      `UPDATE policies SET name = ?, action = ?, tool = ?, args = ?, rule = ?, priority = ?, session_id = ?, enabled = ?, reason = ?, updated_at = ? WHERE id = ?`,
-      [p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, new Date().toISOString(), p.id],
+      `UPDATE policies SET name = ?, action = ?, tool = ?, args = ?, rule = ?, priority = ?, session_id = ?, set_name = ?, enabled = ?, reason = ?, updated_at = ? WHERE id = ?`,
+      [p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.set, p.enabled ? 1 : 0, p.reason, new Date().toISOString(), p.id],
     );
     await this.reload();
     return this.stored(p.id);
@@ -321,7 +368,8 @@ export class PolicyService {
    * are checked before any is stored, an error pointing at its line and
    * column in `name` (the file it came from).
    */
-  async importSet(text: string, name = 'policy set'): Promise<{ created: number; replaced: number; policies: Policy[] }> {
+  /** Imports a policy set file; with `set`, every policy in it belongs to that policy set. */
+  async importSet(text: string, name = 'policy set', set?: string): Promise<{ created: number; replaced: number; policies: Policy[] }> {
     let source: YamlSource;
     try {
       source = new YamlSource(text, name);
@@ -337,7 +385,7 @@ export class PolicyService {
       const at = [...listed.at, i];
       let input: PolicyInput;
       try {
-        input = source.validate(PolicyInputSchema, entry, at);
+        input = { ...source.validate(PolicyInputSchema, entry, at), ...(set !== undefined && { set }) };
       } catch (error) {
         throw asBadRequest(error);
       }
@@ -362,11 +410,7 @@ export class PolicyService {
             replaced++;
             await tx.run('DELETE FROM policies WHERE id = ?', [p.id]);
           }
-          await tx.run(
-            `INSERT INTO policies (id, seq, name, action, tool, args, rule, priority, session_id, enabled, reason, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            [p.id, ++this.seq, p.name, p.action, p.tool, p.args ? JSON.stringify(p.args) : null, p.rule, p.priority, p.session, p.enabled ? 1 : 0, p.reason, now, now],
-          );
+          await this.insertRow(tx, p, now);
         }
       });
     } finally {
@@ -385,6 +429,7 @@ export class PolicyService {
       }
       if (p.priority !== 0) entry.priority = p.priority;
       if (p.session) entry.session = p.session;
+      if (p.set) entry.set = p.set;
       if (!p.enabled) entry.enabled = false;
       if (p.reason) entry.reason = p.reason;
       return entry;
@@ -401,14 +446,18 @@ export class PolicyService {
 
   /** Whether any enabled policy could apply to this tool in this session (a cheap pre-check). */
   concerns(tool: string, sessionId: string | null): boolean {
-    return this.policies.some((p) => p.enabled && !p.builtin && (p.session === null || p.session === sessionId) && (p.tool === tool || p.tool.includes('*') || p.tool.includes('?')));
+    const sets = sessionId === null ? [] : this.setsOf(sessionId);
+    return this.policies.some(
+      (p) => p.enabled && !p.builtin && (p.session === null || p.session === sessionId) && (p.set === null || sets.includes(p.set)) && (p.tool === tool || p.tool.includes('*') || p.tool.includes('?')),
+    );
   }
 
   /** Decides without recording (for a caller that records once the answer is final). */
   async evaluate(request: DecideRequest): Promise<{ decision: Decision; durationMs: number }> {
     await loadBashGrammar();
     const started = performance.now();
-    const decided = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId, cwd: request.cwd });
+    const sets = request.sessionId === null ? [] : this.setsOf(request.sessionId);
+    const decided = this.engine.decide({ tool: request.tool, input: request.input, session: request.sessionId, sets, cwd: request.cwd });
     const decision = request.sessionId !== null && this.bypasses.has(request.sessionId) ? bypassing(decided) : decided;
     return { decision, durationMs: performance.now() - started };
   }

@@ -1,12 +1,12 @@
-import { definePlugin, envSetEndpoints, providerRegistryRef, sessionControlRef, workspaceEndpoints } from '@codepiper/sdk';
+import { definePlugin, envSetEndpoints, policySetsRef, providerRegistryRef, sessionControlRef, workspaceEndpoints } from '@codepiper/sdk';
 import { migrations } from './migrations.js';
 import { Workspaces } from './workspaces.js';
 
 export default definePlugin({
   name: 'workspaces',
   api: '^1.0.0',
-  description: 'Workspaces (a directory and its sessions’ defaults: provider, env set, worktree) and named env sets; start -w NAME',
-  uses: [providerRegistryRef, sessionControlRef],
+  description: 'Workspaces (a directory and its sessions’ defaults: provider, env set, policy set, worktree) and named env sets; start -w NAME',
+  uses: [policySetsRef, providerRegistryRef, sessionControlRef],
   register(ctx) {
     let workspaces: Workspaces | undefined;
     const running = (): Workspaces => {
@@ -32,7 +32,12 @@ export default definePlugin({
     });
     return {
       start() {
-        workspaces = new Workspaces({ store: ctx.store, providers: () => ctx.services.get(providerRegistryRef), sessions: () => ctx.services.get(sessionControlRef) });
+        workspaces = new Workspaces({
+          store: ctx.store,
+          providers: () => ctx.services.get(providerRegistryRef),
+          sessions: () => ctx.services.get(sessionControlRef),
+          policySets: () => ctx.services.get(policySetsRef),
+        });
       },
     };
   },

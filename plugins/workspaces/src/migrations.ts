@@ -16,6 +16,7 @@ export const migrations: readonly Migration[] = [
            dir TEXT NOT NULL,
            provider TEXT,
            env_set TEXT REFERENCES env_sets (name),
+           policy_set TEXT,
            worktree INTEGER NOT NULL,
            created_at TEXT NOT NULL,
            updated_at TEXT NOT NULL

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CodePiperError,
   badRequest,
   type EnvSet,
+  type PolicySets,
   type ProviderRegistry,
   type SessionControl,
   type SessionRecord,
@@ -17,6 +19,7 @@ interface WorkspaceRow {
   dir: string;
   provider: string | null;
   env_set: string | null;
+  policy_set: string | null;
   worktree: number;
   created_at: string;
   updated_at: string;
@@ -35,6 +38,7 @@ const toWorkspace = (row: WorkspaceRow): Workspace => ({
   dir: row.dir,
   provider: row.provider,
   envSet: row.env_set,
+  policySet: row.policy_set,
   worktree: row.worktree === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -52,9 +56,10 @@ export interface WorkspaceDeps {
   store: Store;
   providers: () => ProviderRegistry;
   sessions: () => SessionControl;
+  policySets: () => PolicySets;
 }
 
-type WorkspaceFields = Pick<Workspace, 'dir' | 'provider' | 'envSet' | 'worktree'>;
+type WorkspaceFields = Pick<Workspace, 'dir' | 'provider' | 'envSet' | 'policySet' | 'worktree'>;
 
 /** Saved workspaces (a directory and its sessions' defaults) and named env sets, and starts with them. */
 export class Workspaces {
@@ -71,13 +76,14 @@ export class Workspaces {
   }
 
   async create(name: string, fields: Partial<WorkspaceFields> & { dir: string }): Promise<Workspace> {
-    const checked = await this.check({ provider: null, envSet: null, worktree: false, ...fields });
+    const checked = await this.check({ provider: null, envSet: null, policySet: null, worktree: false, ...fields });
     const now = new Date().toISOString();
-    const inserted = await this.deps.store.run('INSERT INTO workspaces (name, dir, provider, env_set, worktree, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING', [
+    const inserted = await this.deps.store.run('INSERT INTO workspaces (name, dir, provider, env_set, policy_set, worktree, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING', [
       name,
       checked.dir,
       checked.provider,
       checked.envSet,
+      checked.policySet,
       checked.worktree ? 1 : 0,
       now,
       now,
@@ -88,11 +94,13 @@ export class Workspaces {
 
   async update(name: string, patch: Partial<WorkspaceFields>): Promise<Workspace> {
     const current = await this.get(name);
-    const checked = await this.check({ dir: patch.dir ?? current.dir, provider: patch.provider === undefined ? current.provider : patch.provider, envSet: patch.envSet === undefined ? current.envSet : patch.envSet, worktree: patch.worktree ?? current.worktree });
-    await this.deps.store.run('UPDATE workspaces SET dir = ?, provider = ?, env_set = ?, worktree = ?, updated_at = ? WHERE name = ?', [
+    const given = <K extends keyof WorkspaceFields>(key: K): WorkspaceFields[K] => (patch[key] === undefined ? current[key] : (patch[key] as WorkspaceFields[K]));
+    const checked = await this.check({ dir: given('dir'), provider: given('provider'), envSet: given('envSet'), policySet: given('policySet'), worktree: given('worktree') });
+    await this.deps.store.run('UPDATE workspaces SET dir = ?, provider = ?, env_set = ?, policy_set = ?, worktree = ?, updated_at = ? WHERE name = ?', [
       checked.dir,
       checked.provider,
       checked.envSet,
+      checked.policySet,
       checked.worktree ? 1 : 0,
       new Date().toISOString(),
       name,
@@ -112,14 +120,18 @@ export class Workspaces {
     if (!provider) throw badRequest(`workspace "${name}" has no provider: name one (codepiper start -w ${name} -p PROVIDER, or workspace update ${name} --provider)`);
     const set = workspace.envSet === null ? undefined : await this.envSet(workspace.envSet);
     const secrets = [...new Set([...(set?.secrets ?? []), ...(request.secrets ?? [])])];
-    return this.deps.sessions().start({
-      ...request,
-      provider,
-      cwd: workspace.dir,
-      env: { ...set?.env, ...request.env },
-      ...(secrets.length > 0 && { secrets }),
-      ...(workspace.worktree && { worktree: true }),
-    });
+    // The policy set is attached under the id the session will have, so its first prompt is already under it.
+    const id = randomUUID();
+    if (workspace.policySet !== null) await this.deps.policySets().attach(id, [workspace.policySet]);
+    try {
+      return await this.deps.sessions().start(
+        { ...request, provider, cwd: workspace.dir, env: { ...set?.env, ...request.env }, ...(secrets.length > 0 && { secrets }), ...(workspace.worktree && { worktree: true }) },
+        { id },
+      );
+    } catch (error) {
+      if (workspace.policySet !== null) await this.deps.policySets().attach(id, []);
+      throw error;
+    }
   }
 
   async envSets(): Promise<EnvSet[]> {
@@ -158,6 +170,7 @@ export class Workspaces {
       throw new CodePiperError('unknown_provider', `no provider "${fields.provider}" (installed: ${this.deps.providers().list().map((p) => p.id).join(', ')})`);
     }
     if (fields.envSet !== null) await this.envSet(fields.envSet);
+    if (fields.policySet !== null) this.deps.policySets().check([fields.policySet]);
     return fields;
   }
 }
