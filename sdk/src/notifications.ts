@@ -15,7 +15,8 @@ export const PushSubscriptionSchema = Type.Object(
 export type PushSubscriptionJson = Static<typeof PushSubscriptionSchema>;
 
 /** The moments a notification can be sent for (`notifications.on` in config.yaml). */
-export const NOTIFICATION_KINDS = ['permission', 'turn', 'exit'] as const;
+/** `review`: a session's worktree changed (`git.changed`), ready to be reviewed. */
+export const NOTIFICATION_KINDS = ['permission', 'turn', 'exit', 'review'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** A pending approval, as a push message carries it: what the notification's Approve and Deny do. */

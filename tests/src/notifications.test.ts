@@ -212,10 +212,10 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     const status = await daemon.cli(['notifications', 'status']);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^subscriptions: +1 device$/m);
-    assert.match(status.stdout, /^sent on: +permission, turn, exit$/m);
+    assert.match(status.stdout, /^sent on: +permission, turn, exit, review$/m);
     assert.match(status.stdout, new RegExp(`^muted: +${session.id.slice(0, 8)} \\(cli-muted\\)$`, 'm'));
     const json = await daemon.cli(['notifications', 'status', '--json']);
-    assert.deepEqual(JSON.parse(json.stdout), { subscriptions: 1, on: ['permission', 'turn', 'exit'], muted: [session.id] });
+    assert.deepEqual(JSON.parse(json.stdout), { subscriptions: 1, on: ['permission', 'turn', 'exit', 'review'], muted: [session.id] });
     assert.equal((await daemon.cli(['notifications', 'unmute', session.id])).code, 0);
     assert.deepEqual(await daemon.client.call(notificationEndpoints.mutes), { sessions: [] });
     const unknown = await daemon.cli(['notifications', 'mute', 'no-such-session']);

@@ -2,6 +2,7 @@ import {
   badRequest,
   definePlugin,
   eventLogRef,
+  GIT_EVENTS,
   NOTIFICATION_KINDS,
   notificationEndpoints,
   secretStoreRef,
@@ -88,7 +89,7 @@ export default definePlugin({
           if (notice) waits.notice(notice, ctx.config.on.includes(notice.kind));
         };
         const events = ctx.services.get(eventLogRef);
-        const unsubscribers = [events.subscribe({ type: 'session.*' }, listener), events.subscribe({ type: 'approval.pending' }, listener)];
+        const unsubscribers = [events.subscribe({ type: 'session.*' }, listener), events.subscribe({ type: 'approval.pending' }, listener), events.subscribe({ type: GIT_EVENTS.changed }, listener)];
         state = { store, vapid, queue, waits, unsubscribe: () => unsubscribers.forEach((unsubscribe) => unsubscribe()) };
       },
       async stop() {

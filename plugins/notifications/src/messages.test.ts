@@ -67,6 +67,12 @@ describe('notices', () => {
     assert.equal(body({ status: 'crashed', exitCode: null, detail: 'its terminal was gone when the daemon started' }), 'crashed: its terminal was gone when the daemon started');
   });
 
+  test('a worktree that changed is ready to review, in the place of the turn’s notice (same tag)', () => {
+    const review = noticeFor(event('git.changed', { files: 3, added: 10, removed: 2 }));
+    assert.equal(review?.kind, 'review');
+    assert.deepEqual(review?.payload('fix-tests'), { title: 'fix-tests is ready to review', body: '3 files changed, +10 −2', tag: `session-${ID}`, url: `/#/sessions/${ID}` });
+  });
+
   test('other events, other statuses and events of no session are not notified', () => {
     assert.equal(noticeFor(event('session.status', { from: 'working', to: 'idle', detail: null })), undefined);
     assert.equal(noticeFor(event('session.status', { from: 'running', to: 'exited', detail: null })), undefined, 'the exit is told once, by session.exited');

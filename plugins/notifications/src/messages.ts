@@ -1,4 +1,4 @@
-import { approvalEndpoints, expandUrl, TURN_ENDED_EVENT, type CodePiperEvent, type NotificationKind, type PushPayload } from '@codepiper/sdk';
+import { approvalEndpoints, expandUrl, GIT_EVENTS, TURN_ENDED_EVENT, type CodePiperEvent, type NotificationKind, type PushPayload } from '@codepiper/sdk';
 
 /** Longest body a notice carries; phones show two or three lines anyway. */
 export const MAX_BODY = 200;
@@ -59,7 +59,7 @@ function questionNotice(sessionId: string, payload: Record<string, unknown>): No
   };
 }
 
-/** What a user is told about an event, if anything: a question (pending approval), a permission wait, a finished turn or an exit. */
+/** What a user is told about an event, if anything: a question (pending approval), a permission wait, a finished turn, an exit, or work to review. */
 export function noticeFor(event: CodePiperEvent): Notice | undefined {
   const sessionId = event.sessionId;
   if (sessionId === null) return undefined;
@@ -82,6 +82,9 @@ export function noticeFor(event: CodePiperEvent): Notice | undefined {
     }
     case 'session.exited':
       return notice('exit', (name) => `${name} exited`, exitBody(payload));
+    case GIT_EVENTS.changed:
+      // Same key and tag as the turn's end it follows: the phone shows one notice, this one.
+      return notice('review', (name) => `${name} is ready to review`, `${Number(payload.files)} files changed, +${Number(payload.added)} −${Number(payload.removed)}`);
     default:
       return undefined;
   }
