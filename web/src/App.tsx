@@ -2,7 +2,7 @@ import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Match, onCleanup, Show, Switch, type Component } from 'solid-js';
 import { approvalEndpoints, authEndpoints, contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/contracts';
 import { call, setSignedIn, signedIn } from './api.js';
-import { INBOX_EVENTS, loadInbox, seen } from './inbox.js';
+import { createInbox, InboxContext, seen } from './inbox.js';
 import { onEvents, debounce } from './live.js';
 import { PushToggle } from './components/PushToggle.jsx';
 import { SignIn } from './pages/SignIn.jsx';
@@ -40,9 +40,8 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
   const loaded = (plugin: string) => props.features?.plugins.has(plugin) ?? true;
   const [pending, { refetch }] = createResource(async () => (await call(approvalEndpoints.list, { query: {} })).approvals.length);
   onEvents(['approval.'], debounce(() => void refetch()));
-  const [inbox, { refetch: refetchInbox }] = createResource(loadInbox);
-  onEvents(INBOX_EVENTS, debounce(() => void refetchInbox()));
-  const unread = () => (inbox() ?? []).filter((event) => event.id > seen()).length;
+  const inbox = createInbox();
+  const unread = () => (inbox.notices() ?? []).filter((event) => event.id > seen()).length;
   const signOut = async () => {
     await call(authEndpoints.logout).catch(() => undefined);
     setSignedIn(false);
@@ -80,7 +79,7 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
         </button>
       </header>
       <main id="main" tabindex="-1">
-        {props.children}
+        <InboxContext.Provider value={inbox}>{props.children}</InboxContext.Provider>
       </main>
     </div>
   );

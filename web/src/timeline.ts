@@ -6,11 +6,11 @@ const MAX_LENGTH = 160;
 
 type Fields = Record<string, unknown>;
 
-const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
+export const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
 const cut = (line: string): string => (line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH - 1)}…` : line);
 
 /** How a session ended, from `session.exited`'s payload. */
-const ending = (p: Fields): string => {
+export const ending = (p: Fields): string => {
   const code = typeof p.exitCode === 'number' ? `with exit code ${p.exitCode}` : '';
   return [p.status === 'crashed' ? 'crashed' : 'exited', code, p.detail ? `(${text(p.detail)})` : ''].filter(Boolean).join(' ');
 };

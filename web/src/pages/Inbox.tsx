@@ -4,7 +4,7 @@ import { approvalEndpoints, sessionEndpoints } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { describeInput } from '../components/Approval.jsx';
 import { age } from '../components/Status.jsx';
-import { describeNotice, INBOX_EVENTS, loadInbox, markSeen, seen } from '../inbox.js';
+import { describeNotice, INBOX_EVENTS, markSeen, seen, useInbox } from '../inbox.js';
 import { debounce, onEvents } from '../live.js';
 
 /**
@@ -13,12 +13,12 @@ import { debounce, onEvents } from '../live.js';
  * marked new. A question still waiting says so and links to its answer.
  */
 export function InboxPage() {
-  const [notices, { refetch }] = createResource(loadInbox);
-  // Read again with the notices: a notice can come from a session started after the page opened.
+  const { notices } = useInbox();
+  // Read again with the notices (the layout keeps those current): a notice can come from a session started after the page opened.
   const [names, { refetch: refetchNames }] = createResource(async () => new Map((await call(sessionEndpoints.list, { query: {} })).sessions.map((s) => [s.id, s.name])));
   const [waiting, { refetch: refetchWaiting }] = createResource(async () => new Set((await call(approvalEndpoints.list, { query: {} })).approvals.map((a) => a.id)));
   const lastSeen = seen();
-  onEvents([...INBOX_EVENTS, 'approval.answered'], debounce(() => (void refetch(), void refetchNames(), void refetchWaiting())));
+  onEvents([...INBOX_EVENTS, 'approval.answered'], debounce(() => (void refetchNames(), void refetchWaiting())));
   // Shown is read: the count in the navigation goes; the marks here stay until the page is opened again.
   createEffect(() => markSeen(notices() ?? []));
   const nameOf = (id: string | null) => (id ? (names()?.get(id) ?? id.slice(0, 8)) : 'a session');
