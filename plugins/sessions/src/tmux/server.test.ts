@@ -165,6 +165,29 @@ describe('TmuxServer (real tmux)', () => {
     assert.equal(bySignal.signalName, 'SIGTERM');
   });
 
+  it('never takes a session just created for lost, while lists of sessions cross (many starts at once, lists asked meanwhile)', async () => {
+    const gone: string[] = [];
+    const off = t.server.on('session-gone', (e) => gone.push(e.session));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const names = Array.from({ length: 8 }, () => name());
+        let listing = true;
+        const lists = (async () => {
+          while (listing) await t.server.listSessions();
+        })();
+        const created = await Promise.all(names.map((n) => t.server.createSession({ name: n, cwd: t.dir, argv: ['sleep', '100'] })));
+        listing = false;
+        await lists;
+        await t.server.listSessions();
+        assert.deepEqual(gone.filter((n) => names.includes(n)), [], `reported lost while alive, in round ${round}`);
+        for (const session of created) assert.equal(await t.server.hasSession(session.name), true, session.name);
+        for (const session of created) await t.server.killSession(session.name);
+      }
+    } finally {
+      off();
+    }
+  });
+
   it('reports a killed session as gone', async () => {
     const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sleep', '100'] });
     const pid = await t.server.panePid(session.paneId);

@@ -583,14 +583,15 @@ export class TmuxServer {
       await client.ready;
       await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env), this.endOrphanedClients(client)]);
       this.serverPid = Number((await pid)[0]) || undefined;
-      let records = parseRecords(await state);
+      const records = parseRecords(await state);
       if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
         // Programs that ended while nobody watched may still wait to be reaped (see nudgeReaper).
         process.kill(this.serverPid, 'SIGCHLD');
         await new Promise((resolve) => setTimeout(resolve, 50));
-        records = parseRecords(await client.command(`list-sessions -F ${quote(PANE_FORMAT)}`));
+        await this.listState(client);
+      } else {
+        this.applyState(records);
       }
-      this.applyState(records);
     } catch (error) {
       client.kill('setup failed');
       throw error;
@@ -729,12 +730,7 @@ export class TmuxServer {
   }
 
   private onNotification(client: ControlClient, name: string): void {
-    if (name === 'sessions-changed') {
-      client.command(`list-sessions -F ${quote(PANE_FORMAT)}`).then(
-        (lines) => this.applyState(parseRecords(lines)),
-        (error: Error) => this.log.debug({ err: error }, 'listing tmux sessions failed'),
-      );
-    }
+    if (name === 'sessions-changed') this.listState(client).catch((error: Error) => this.log.debug({ err: error }, 'listing tmux sessions failed'));
   }
 
   /** Whether any known session's program still runs. */
@@ -743,15 +739,31 @@ export class TmuxServer {
   }
 
   private async queryState(): Promise<TmuxSessionInfo[]> {
-    const records = parseRecords(await this.command(`list-sessions -F ${quote(PANE_FORMAT)}`));
-    this.applyState(records);
-    return records;
+    return this.listState(await this.control());
+  }
+
+  /**
+   * Lists the sessions over `client` and applies the list the moment its
+   * reply ends, before any later line of the stream is handled. Applied once
+   * each awaited reply came back instead, an older list could overtake a
+   * newer one (replies that end in one chunk resolve together, and awaits of
+   * different depths run in another order): a session just created would be
+   * taken for lost, and ended.
+   */
+  private listState(client: ControlClient): Promise<TmuxSessionInfo[]> {
+    let records: TmuxSessionInfo[] = [];
+    const apply = ([lines]: string[][]) => {
+      records = parseRecords(lines ?? []);
+      this.applyState(records);
+    };
+    return client.command(`list-sessions -F ${quote(PANE_FORMAT)}`, { onDone: apply }).then(() => records);
   }
 
   /**
    * Compares a full list of sessions with what was known and reports deaths
    * and losses. Lists arrive through the one control stream in the order tmux
-   * made them, so a later list never describes an earlier moment.
+   * made them and are applied in that order (`listState`), so a later list
+   * never describes an earlier moment.
    */
   private applyState(records: readonly TmuxSessionInfo[]): void {
     const seen = new Set<string>();
