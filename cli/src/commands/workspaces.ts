@@ -50,6 +50,13 @@ function needName(what: string, action: string, name: string | undefined): strin
   return name;
 }
 
+/** `rm NAME`: removes it, then says so (`--json`: `{"ok": true}`). */
+async function remove(what: string, name: string, call: (name: string) => Promise<unknown>, json: boolean | undefined): Promise<void> {
+  await call(name);
+  if (json) printJson({ ok: true });
+  else print(`removed ${what} ${name}`);
+}
+
 export function registerWorkspaceCommands(cli: CAC): void {
   withActions(cli.command('workspace <action> [name] [dir]', 'Workspaces: a directory and its sessions’ defaults (provider, env set, policy set, worktree); add, list, show, update, rm'), ['add', 'list', 'show', 'update', 'rm'])
     .usage('workspace add NAME DIR [--provider P] [--env-set S] [--policy-set S] [--worktree] | workspace update NAME [--dir D] [--provider P|none] [--env-set S|none] [--policy-set S|none] [--worktree|--no-worktree] | workspace list|show|rm')
@@ -100,13 +107,8 @@ export function registerWorkspaceCommands(cli: CAC): void {
           printResult(await client.call(workspaceEndpoints.show, { params: { name: needName('workspace', action, name) } }), options.json, workspaceFields);
           return;
         case 'rm':
-        case 'delete': {
-          const checked = needName('workspace', action, name);
-          await client.call(workspaceEndpoints.remove, { params: { name: checked } });
-          if (options.json) printJson({ ok: true });
-          else print(`removed workspace ${checked}`);
-          return;
-        }
+        case 'delete':
+          return remove('workspace', needName('workspace', action, name), (checked) => client.call(workspaceEndpoints.remove, { params: { name: checked } }), options.json);
         default:
           throw new UsageError(`unknown workspace action "${action}"; use add, list, show, update or rm`);
       }
@@ -141,13 +143,8 @@ export function registerWorkspaceCommands(cli: CAC): void {
           printResult(await client.call(envSetEndpoints.show, { params: { name: needName('env-set', action, name) } }), options.json, envSetFields);
           return;
         case 'rm':
-        case 'delete': {
-          const checked = needName('env-set', action, name);
-          await client.call(envSetEndpoints.remove, { params: { name: checked } });
-          if (options.json) printJson({ ok: true });
-          else print(`removed env set ${checked}`);
-          return;
-        }
+        case 'delete':
+          return remove('env set', needName('env-set', action, name), (checked) => client.call(envSetEndpoints.remove, { params: { name: checked } }), options.json);
         default:
           throw new UsageError(`unknown env-set action "${action}"; use set, list, show or rm`);
       }
