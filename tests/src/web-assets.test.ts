@@ -66,8 +66,11 @@ describe('the dashboard’s files, as a phone on a slow network gets them', () =
     }
     const page = await get(`${url}/`, { 'accept-encoding': 'br, gzip' });
     assert.equal(page.headers['cache-control'], 'no-cache');
-    const again = await get(`${url}/`, { 'if-none-match': String(page.headers.etag) });
+    // Asked again as a browser does, with the encodings it accepts (another encoding is another representation, with its own tag).
+    const again = await get(`${url}/`, { 'accept-encoding': 'br, gzip', 'if-none-match': String(page.headers.etag) });
     assert.equal(again.status, 304, 'an unchanged page is not sent again');
+    const identity = await get(`${url}/`);
+    assert.equal((await get(`${url}/`, { 'if-none-match': String(identity.headers.etag) })).status, 304, 'nor its uncompressed form');
     for (const file of ['/manifest.webmanifest', '/sw.js']) assert.equal((await get(url + file)).headers['cache-control'], 'no-cache', file);
   });
 

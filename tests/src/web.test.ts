@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { analyticsEndpoints, approvalEndpoints, daemonEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, type PushApproval } from '@codepiper/sdk';
+import { analyticsEndpoints, approvalEndpoints, daemonEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, workspaceEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText } from './model-servers/anthropic.js';
@@ -32,6 +32,7 @@ const PAGES = [
   ['workflows', '#/workflows'],
   ['settings', '#/settings'],
   ['inbox', '#/inbox'],
+  ['workspaces', '#/workspaces'],
 ] as const;
 const PASSWORD = 'a long and private passphrase';
 /** axe-core, the accessibility checker, injected into each page. */
@@ -657,6 +658,44 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await phone.close();
   });
 
+  test('workspaces: an env set and a workspace made in the dashboard; a session started there gets both; removed after a yes', async () => {
+    await page.goto(`${url}/#/workspaces`);
+    await page.getByRole('heading', { name: 'Workspaces', level: 1 }).waitFor();
+    const setForm = page.getByRole('form', { name: 'Save an env set' });
+    await setForm.getByLabel('Name', { exact: true }).fill('web-env');
+    await setForm.getByLabel(/^Variables/).fill('GREETING=hi-ws\nLEVEL=debug');
+    await setForm.getByRole('button', { name: 'Save env set' }).click();
+    assert.match(await page.locator('li[data-env-set="web-env"]').innerText(), /GREETING=hi-ws · LEVEL=debug/);
+
+    await page.getByRole('button', { name: 'New workspace' }).click();
+    const add = page.getByRole('form', { name: 'New workspace' });
+    await add.getByLabel('Name', { exact: true }).fill('web-ws');
+    await add.getByLabel('Directory').fill(workdir);
+    await add.getByLabel('Provider').selectOption('shell');
+    await add.getByLabel('Env set').selectOption('web-env');
+    await add.getByRole('button', { name: 'Add' }).click();
+    const row = page.locator('li[data-workspace="web-ws"]');
+    assert.match(await row.innerText(), /shell · env set web-env/);
+
+    await row.getByLabel('First prompt for web-ws').fill('echo "$GREETING-started-$LEVEL"');
+    await row.getByRole('button', { name: 'Start here' }).click();
+    await page.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
+    await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
+    await waitFor('the env set’s values in the session', async () => (await terminalText(page)).includes('hi-ws-started-debug'), 15_000);
+    const started = await daemon.client.call(sessionEndpoints.show, { params: { id: page.url().split('/').at(-1)! } });
+    assert.deepEqual([started.provider, started.cwd], ['shell', workdir]);
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: started.id } });
+
+    await page.goto(`${url}/#/workspaces`);
+    page.once('dialog', (dialog) => {
+      assert.equal(dialog.message(), 'Remove workspace web-ws? Its sessions and files stay.');
+      void dialog.accept();
+    });
+    await page.locator('li[data-workspace="web-ws"]').getByRole('button', { name: 'Remove web-ws' }).click();
+    await page.locator('li[data-workspace="web-ws"]').waitFor({ state: 'detached' });
+    assert.deepEqual((await daemon.client.call(workspaceEndpoints.list)).workspaces, []);
+  });
+
   test('every page on a phone (upright and on its side) and a desktop, saved as screenshots; the app shell loads offline', async () => {
     // With a policy that refuses typed text, the live terminal says plainly that it does not judge keys typed into it.
     await daemon.client.call(policyEndpoints.create, { body: { action: 'deny', tool: 'terminal_input', args: { text: 'rm -rf *' }, name: 'no-typed-rm', reason: 'no deletes typed' } });
@@ -716,9 +755,11 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
         await p.evaluate(`delete visualViewport.height; visualViewport.dispatchEvent(new Event('resize'))`);
 
         // The scrollback, by finger: a swipe down over the terminal brings earlier lines into view.
-        await daemon.client.call(sessionEndpoints.input, { params: { id: session?.id ?? '' }, body: { text: `seq -f 'row-%g' 1 400`, enter: true } });
-        await waitFor('the rows in the terminal', async () => /\brow-400\b/.test(await terminalText(p)));
-        const firstRow = async () => Number(/\brow-(\d+)\b/.exec(await terminalText(p))?.[1]);
+        // Rows of this device's own: the session printed another device's already.
+        await daemon.client.call(sessionEndpoints.input, { params: { id: session?.id ?? '' }, body: { text: `seq -f '${device}-row-%g' 1 400`, enter: true } });
+        const rowPattern = new RegExp(`\\b${device}-row-(\\d+)\\b`);
+        await waitFor('the rows in the terminal', async () => new RegExp(`\\b${device}-row-400\\b`).test(await terminalText(p)));
+        const firstRow = async () => Number(rowPattern.exec(await terminalText(p))?.[1]);
         const bottomFirst = await firstRow();
         const box = (await p.getByTestId('terminal').boundingBox())!;
         const cdp = await context.newCDPSession(p);

@@ -21,6 +21,7 @@ const WorkflowEditorPage = page(async () => (await import('./pages/WorkflowEdito
 const PluginPage = page(async () => (await import('./pages/PluginPage.jsx')).PluginPage);
 const SettingsPage = page(async () => (await import('./pages/Settings.jsx')).SettingsPage);
 const InboxPage = page(async () => (await import('./pages/Inbox.jsx')).InboxPage);
+const WorkspacesPage = page(async () => (await import('./pages/Workspaces.jsx')).WorkspacesPage);
 
 /** What the daemon's plugins offer: a feature whose plugin is not loaded has no place in the navigation. */
 interface Features {
@@ -34,6 +35,7 @@ const BUILT_IN_PAGES = [
   { plugin: 'policies', href: '/policies', title: 'Policies' },
   { plugin: 'audit', href: '/audit', title: 'Audit' },
   { plugin: 'workflows', href: '/workflows', title: 'Workflows' },
+  { plugin: 'workspaces', href: '/workspaces', title: 'Workspaces' },
 ] as const;
 
 function Layout(props: RouteSectionProps & { features: Features | undefined }) {
@@ -149,6 +151,7 @@ export function App() {
           <Route path="/workflows/edit" component={WorkflowEditorPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="/inbox" component={InboxPage} />
+          <Route path="/workspaces" component={WorkspacesPage} />
           <Route path="/plugins/:plugin/:page" component={() => <PluginPage pages={features()?.pages ?? []} />} />
         </HashRouter>
       </Match>
