@@ -20,6 +20,20 @@ export const EnvSetSchema = Type.Object({
 });
 export type EnvSet = Static<typeof EnvSetSchema>;
 
+/**
+ * A start's environment over an env set's: the set's variables with the
+ * start's own over them, the secrets of both, once each; an empty one left
+ * out. One rule for `start --env-set` and a workspace's env set.
+ */
+export function overEnvSet(
+  set: Pick<EnvSet, 'env' | 'secrets'> | undefined,
+  own: { env?: Record<string, string> | undefined; secrets?: readonly string[] | undefined },
+): { env?: Record<string, string>; secrets?: string[] } {
+  const env = { ...set?.env, ...own.env };
+  const secrets = [...new Set([...(set?.secrets ?? []), ...(own.secrets ?? [])])];
+  return { ...(Object.keys(env).length > 0 && { env }), ...(secrets.length > 0 && { secrets }) };
+}
+
 const EnvSetBody = Type.Object(
   {
     env: Type.Optional(Type.Record(EnvName, Type.String({ maxLength: 65536 }), { maxProperties: 256 })),

@@ -231,6 +231,9 @@ describe('permission policies through the CLI', () => {
     assert.deepEqual(audit.entries.map((e) => [e.tool, e.decision, e.answeredBy]), [['terminal_input', 'allow', 'bypass']]);
     const { events } = await suite.daemon.client.call(eventEndpoints.list, { query: { session: (await suite.daemon.client.call(sessionEndpoints.show, { params: { id } })).id, type: 'policy.bypassed' } });
     assert.deepEqual(events.map((e) => e.payload), [{ by: 'unix:local' }]);
+    assert.equal((await cli(['policy', 'bypass', id])).code, 0);
+    const again = await suite.daemon.client.call(eventEndpoints.list, { query: { session: events[0]!.sessionId!, type: 'policy.bypassed' } });
+    assert.equal(again.events.length, 1, 'asking again for what holds tells nothing new');
 
     const back = await cli(['policy', 'unbypass', id]);
     assert.equal(back.code, 0, back.stderr);

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { envSetEndpoints, policyEndpoints, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type ApiClient, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
+import { envSetEndpoints, overEnvSet, policyEndpoints, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type ApiClient, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
 import { connect } from '../client.js';
@@ -135,14 +135,13 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
         if (!provider) throw new UsageError(workspace === undefined ? 'missing --provider (for example: -p shell)' : `workspace ${workspace} names no provider: add -p`);
         const envSetName = optionValue(options.envSet, '--env-set');
         const envSet = envSetName === undefined ? undefined : await client.call(envSetEndpoints.show, { params: { name: envSetName } });
-        const env = { ...envSet?.env, ...parseEnv(optionValues(options.env, '--env')) };
-        const secrets = [...new Set([...(envSet?.secrets ?? []), ...(parseSecretNames(optionValues(options.secret, '--secret')) ?? [])])];
+        const { env, secrets } = overEnvSet(envSet, { env: parseEnv(optionValues(options.env, '--env')), secrets: parseSecretNames(optionValues(options.secret, '--secret')) });
         const request: SessionStart = {
           provider,
           name: optionValue(options.name, '--name'),
           args: options['--'].length > 0 ? options['--'] : undefined,
-          env: Object.keys(env).length > 0 ? env : undefined,
-          secrets: secrets.length > 0 ? secrets : undefined,
+          env,
+          secrets,
           options: providerOptionValues(options, flags, provider),
           prompt: optionValue(options.prompt, '--prompt'),
         };

@@ -27,7 +27,7 @@ export const worktreeFields = (c: WorktreeChanges): [string, string][] => [
 /** A session's worktree changes, or undefined when it runs in no worktree (or the daemon has no worktrees plugin). */
 export async function worktreeChanges(client: ApiClient, id: string): Promise<WorktreeChanges | undefined> {
   return client.call(worktreeEndpoints.status, { params: { id } }).catch((error: unknown) => {
-    if (error instanceof ApiError && (error.code === 'no_worktree' || (error.code === 'not_found' && error.status === 404))) return undefined;
+    if (error instanceof ApiError && (error.code === 'no_worktree' || error.code === 'not_found')) return undefined;
     throw error;
   });
 }

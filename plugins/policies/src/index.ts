@@ -178,7 +178,9 @@ export default definePlugin({
     ctx.api.handle(policyEndpoints.defaultAction, async () => running().defaultAction());
     ctx.api.handle(policyEndpoints.setDefaultAction, ({ body, origin }) => running().setDefaultAction(body.action, describeOrigin(origin)));
     const setBypass = async (ref: string, on: boolean, origin: Parameters<typeof describeOrigin>[0]) => {
-      const bypass = await running().setBypass(ref, on, describeOrigin(origin));
+      const { bypass, changed } = await running().setBypass(ref, on, describeOrigin(origin));
+      // Told once, as audited: asking again for what already holds changes nothing.
+      if (!changed) return bypass;
       await ctx.services.get(eventLogRef).append({ sessionId: bypass.sessionId, type: on ? 'policy.bypassed' : 'policy.bypass_ended', payload: { by: describeOrigin(origin) } }, 'policies');
       if (on) ctx.log.warn({ session: bypass.sessionId }, 'a session runs without policies');
       return bypass;

@@ -219,10 +219,10 @@ export class PolicyService {
     return [...this.bypasses.keys()].map((id) => this.bypassOf(id));
   }
 
-  /** Lets every call of the session through (each still recorded), or (`on` false) puts it back under the policies; audited. */
-  async setBypass(sessionRef: string, on: boolean, actor: string): Promise<PolicyBypass> {
+  /** Lets every call of the session through (each still recorded), or (`on` false) puts it back under the policies; audited when it `changed`. */
+  async setBypass(sessionRef: string, on: boolean, actor: string): Promise<{ bypass: PolicyBypass; changed: boolean }> {
     const sessionId = await this.deps.resolveSession(sessionRef);
-    if (on === this.bypasses.has(sessionId)) return this.bypassOf(sessionId);
+    if (on === this.bypasses.has(sessionId)) return { bypass: this.bypassOf(sessionId), changed: false };
     if (on) {
       const since = new Date().toISOString();
       await this.deps.store.run('INSERT INTO policy_bypasses (session_id, since, by) VALUES (?, ?, ?)', [sessionId, since, actor]);
@@ -233,7 +233,7 @@ export class PolicyService {
     }
     const reason = on ? `session ${sessionId} runs without policies (start --dangerous)` : `session ${sessionId} is under the policies again`;
     await this.deps.audit.record({ action: 'policies.bypass', outcome: on ? 'deny' : 'allow', reason, actor, details: { session: sessionId, bypassed: on } }, 'policies');
-    return this.bypassOf(sessionId);
+    return { bypass: this.bypassOf(sessionId), changed: true };
   }
 
   private async reload(): Promise<void> {

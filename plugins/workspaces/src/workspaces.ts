@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   CodePiperError,
   badRequest,
+  overEnvSet,
   type EnvSet,
   type PolicySets,
   type ProviderRegistry,
@@ -119,13 +120,12 @@ export class Workspaces {
     const provider = request.provider ?? workspace.provider;
     if (!provider) throw badRequest(`workspace "${name}" has no provider: name one (codepiper start -w ${name} -p PROVIDER, or workspace update ${name} --provider)`);
     const set = workspace.envSet === null ? undefined : await this.envSet(workspace.envSet);
-    const secrets = [...new Set([...(set?.secrets ?? []), ...(request.secrets ?? [])])];
     // The policy set is attached under the id the session will have, so its first prompt is already under it.
     const id = randomUUID();
     if (workspace.policySet !== null) await this.deps.policySets().attach(id, [workspace.policySet]);
     try {
       return await this.deps.sessions().start(
-        { ...request, provider, cwd: workspace.dir, env: { ...set?.env, ...request.env }, ...(secrets.length > 0 && { secrets }), ...(workspace.worktree && { worktree: true }) },
+        { ...request, provider, cwd: workspace.dir, ...overEnvSet(set, request), ...(workspace.worktree && { worktree: true }) },
         { id },
       );
     } catch (error) {

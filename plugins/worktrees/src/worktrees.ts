@@ -33,6 +33,10 @@ function branchFor(name: string): string {
 /** Whether the worktree's directory and branch have been removed. */
 const isGone = (worktree: Worktree): boolean => worktree.state === 'discarded' || worktree.state === 'removed';
 
+function assertNotGone(worktree: Worktree, session: SessionRecord): void {
+  if (isGone(worktree)) throw new CodePiperError('worktree_finished', `the worktree of ${session.name} was ${worktree.state}`);
+}
+
 /** Identity for the commit that saves what an agent left uncommitted, when the user has none configured. */
 const FALLBACK_IDENTITY = ['-c', 'user.name=CodePiper', '-c', 'user.email=codepiper@localhost'];
 
@@ -82,10 +86,11 @@ export class Worktrees {
    */
   async merge(ref: string): Promise<{ into: string; commit: string; worktree: Worktree }> {
     const { session, worktree } = await this.resolve(ref);
-    if (isGone(worktree)) throw new CodePiperError('worktree_finished', `the worktree of ${session.name} was ${worktree.state}`);
+    assertNotGone(worktree, session);
     return this.repositories.run(worktree.repository, async () => {
       const checkout = await this.checkoutOf(worktree);
-      const work = await this.workCommit(worktree, session);
+      const identity = await this.identity(worktree.repository);
+      const work = await this.workCommit(worktree, session, identity);
       const merged = await runGit(worktree.repository, ['merge-tree', '--write-tree', '--name-only', '--no-messages', worktree.base, work.commit]);
       const [tree, ...conflicts] = merged.stdout.split('\n').filter(Boolean);
       if (merged.code === 1) {
@@ -98,7 +103,7 @@ export class Worktrees {
         await git(worktree.path, ['reset', '--quiet']);
       }
       const message = `Merge the work of session ${session.name} (${worktree.branch})`;
-      const commit = (await git(worktree.repository, [...(await this.identity(worktree.repository)), 'commit-tree', tree, '-p', worktree.base, '-p', work.commit, '-m', message])).trim();
+      const commit = (await git(worktree.repository, [...identity, 'commit-tree', tree, '-p', worktree.base, '-p', work.commit, '-m', message])).trim();
       // The base moves by a fast-forward: where it is checked out, its files follow.
       if (checkout) await git(checkout, ['merge', '--ff-only', '--quiet', commit]);
       else await git(worktree.repository, ['update-ref', `refs/heads/${worktree.base}`, commit]);
@@ -112,7 +117,7 @@ export class Worktrees {
   async discard(ref: string): Promise<{ worktree: Worktree }> {
     const { session, worktree } = await this.resolve(ref);
     if (!isFinished(session.status)) throw new CodePiperError('session_running', `${session.name} is still ${session.status}: stop it before its worktree is discarded`);
-    if (isGone(worktree)) throw new CodePiperError('worktree_finished', `the worktree of ${session.name} was ${worktree.state}`);
+    assertNotGone(worktree, session);
     return this.repositories.run(worktree.repository, async () => {
       await this.remove(worktree);
       const updated = await this.deps.records.setState(worktree.sessionId, 'discarded');
@@ -123,16 +128,16 @@ export class Worktrees {
 
   /** Why a finished session must not be forgotten: its worktree holds work not merged; undefined when it may go. */
   async keepReason(sessionId: string): Promise<string | undefined> {
-    const worktree = await this.deps.records.get(sessionId);
-    if (!worktree || isGone(worktree)) return undefined;
+    const worktree = await this.present(sessionId);
+    if (!worktree) return undefined;
     const unmerged = await this.unmergedWork(worktree);
     return unmerged && `its worktree ${worktree.path} ${unmerged}: merge it (codepiper merge ${sessionId.slice(0, 8)}) or discard it (codepiper discard ${sessionId.slice(0, 8)}) first`;
   }
 
   /** A session was forgotten (nothing unmerged in its worktree, see `keepReason`): its worktree and branch go too. */
   async forgotten(sessionId: string): Promise<void> {
-    const worktree = await this.deps.records.get(sessionId);
-    if (!worktree || isGone(worktree)) return;
+    const worktree = await this.present(sessionId);
+    if (!worktree) return;
     await this.repositories.run(worktree.repository, async () => {
       await this.remove(worktree);
       await this.deps.records.setState(sessionId, 'removed');
@@ -141,14 +146,20 @@ export class Worktrees {
 
   /** After a turn or at exit: `git.changed` when the worktree's counts differ from the ones told last. */
   async noticeChanges(sessionId: string): Promise<void> {
-    const worktree = await this.deps.records.get(sessionId);
-    if (!worktree || isGone(worktree)) return;
+    const worktree = await this.present(sessionId);
+    if (!worktree) return;
     const { files, added, removed } = await changesSince(worktree.path, worktree.baseCommit);
     const counts = { files: files.length, added, removed };
     if (await this.deps.records.tell(sessionId, JSON.stringify(counts))) await this.tell(sessionId, GIT_EVENTS.changed, counts);
   }
 
   /* ----- Helpers ----- */
+
+  /** A session's worktree while its directory and branch are there; undefined for a session without one, or whose worktree is gone. */
+  private async present(sessionId: string): Promise<Worktree | undefined> {
+    const worktree = await this.deps.records.get(sessionId);
+    return worktree && !isGone(worktree) ? worktree : undefined;
+  }
 
   private async resolve(ref: string): Promise<{ session: SessionRecord; worktree: Worktree }> {
     const session = await this.deps.sessions().resolve(ref);
@@ -193,16 +204,16 @@ export class Worktrees {
    * uncommitted (new files too), a commit of them on top of it, made without
    * moving the branch (`leftovers`).
    */
-  private async workCommit(worktree: Worktree, session: SessionRecord): Promise<{ commit: string; head: string; leftovers: boolean }> {
+  private async workCommit(worktree: Worktree, session: SessionRecord, identity: readonly string[]): Promise<{ commit: string; head: string; leftovers: boolean }> {
     const head = (await git(worktree.path, ['rev-parse', 'HEAD'])).trim();
     const [tree, headTree] = await Promise.all([treeOf(worktree.path), git(worktree.path, ['rev-parse', 'HEAD^{tree}']).then((t) => t.trim())]);
     if (tree === headTree) return { commit: head, head, leftovers: false };
     const message = `Work of session ${session.name}, left uncommitted`;
-    const commit = (await git(worktree.path, [...(await this.identity(worktree.path)), 'commit-tree', tree, '-p', head, '-m', message])).trim();
+    const commit = (await git(worktree.path, [...identity, 'commit-tree', tree, '-p', head, '-m', message])).trim();
     return { commit, head, leftovers: true };
   }
 
-  /** The git options that give a commit an author: none when the user has one configured. */
+  /** The git options that give a commit an author: none when the user has one configured (a worktree shares its repository's configuration). */
   private async identity(dir: string): Promise<string[]> {
     const configured = (await runGit(dir, ['config', 'user.email'])).stdout.trim();
     return configured ? [] : FALLBACK_IDENTITY;
