@@ -168,15 +168,19 @@ export class ApiServer implements ApiRegistrar {
       authenticate: options.authenticate,
     });
     // After @fastify/websocket's own onRequest hook, which marks upgrades so that a refused one's socket is closed.
-    app.addHook('onRequest', async (request, reply) => {
-      if (connections.isLocal(request.raw)) {
-        const refusal = await checkLocalRequest(request, options.checkLocalControl);
-        if (refusal) {
-          request.log.info({ method: request.method, url: request.url, code: refusal.code }, 'local control request refused');
-          await sendError(reply, refusal.code, refusal.message);
-        }
-        return;
+    const checkLocal = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const refusal = await checkLocalRequest(request, options.checkLocalControl);
+      if (refusal) {
+        request.log.info({ method: request.method, url: request.url, code: refusal.code }, 'local control request refused');
+        await sendError(reply, refusal.code, refusal.message);
       }
+    };
+    // An endpoint whose body decides whether a request is a control request (a start naming policy sets) is asked again once the body is parsed.
+    app.addHook('preHandler', async (request, reply) => {
+      if (typeof (request.routeOptions.config as { control?: unknown } | undefined)?.control === 'function' && connections.isLocal(request.raw)) await checkLocal(request, reply);
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      if (connections.isLocal(request.raw)) return checkLocal(request, reply);
       const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
       const peer = connections.peerAddress(request.raw);
       const refusal = await gate.check(request, peer, websocket);

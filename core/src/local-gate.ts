@@ -1,4 +1,4 @@
-import type { HttpMethod, LocalControlRefusal, LocalControlRequest } from '@codepiper/sdk';
+import type { ControlTest, HttpMethod, LocalControlRefusal, LocalControlRequest } from '@codepiper/sdk';
 import type { FastifyRequest } from 'fastify';
 import { messageOf } from './errors.js';
 import { peerPids } from './peer-process.js';
@@ -7,8 +7,15 @@ import type { Refusal } from './web-gate.js';
 /** Asks the plugins (the `localControlRequest` hook); undefined lets the request through. */
 export type CheckLocalControl = (request: LocalControlRequest) => Promise<LocalControlRefusal | undefined>;
 
-/** Whether the endpoint a request reached is part of the control plane (kept in its route's config). */
-const isControl = (request: FastifyRequest): boolean => (request.routeOptions.config as { control?: boolean } | undefined)?.control === true;
+/**
+ * Whether a request is part of the control plane, as its endpoint says (kept
+ * in its route's config): always, or by a test of its body, which answers
+ * only once the body is parsed (the route asks again then, see `ApiServer.handle`).
+ */
+function isControl(request: FastifyRequest): boolean {
+  const control = (request.routeOptions.config as { control?: boolean | ControlTest } | undefined)?.control;
+  return control === true || (typeof control === 'function' && request.body !== undefined && control(request.body));
+}
 
 /**
  * What stands between a Unix socket client and a control-plane endpoint: the

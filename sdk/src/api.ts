@@ -40,12 +40,16 @@ export interface Endpoint<
    * Part of the control plane: it changes what governs the agents (policies,
    * approvals, secrets, auth). Over the Unix socket the kernel asks
    * `localControlRequest` who sent it, so that a program running inside a
-   * session cannot loosen its own leash.
+   * session cannot loosen its own leash. A test of the body, for an endpoint
+   * whose requests change that only when they say so (a start naming policy sets).
    */
-  readonly control: boolean;
+  readonly control: boolean | ControlTest;
   /** Largest body taken, in bytes, where it is not the daemon's usual 1 MiB (an uploaded image). */
   readonly bodyLimit?: number;
 }
+
+/** Whether one request's body makes it a control-plane request. */
+export type ControlTest = (body: unknown) => boolean;
 
 export function defineEndpoint<
   R extends TSchema,
@@ -63,14 +67,14 @@ export function defineEndpoint<
   response: R;
   status?: number;
   access?: EndpointAccess;
-  control?: boolean;
+  control?: boolean | ((body: StaticOrNone<B>) => boolean);
   bodyLimit?: number;
 }): Endpoint<P, Q, B, R> {
   return Object.freeze({
     status: 200,
     access: 'authenticated' as const,
-    control: false,
     ...spec,
+    control: (spec.control ?? false) as boolean | ControlTest,
     params: spec.params as P,
     query: spec.query as Q,
     body: spec.body as B,

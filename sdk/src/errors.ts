@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   in_use: { status: 409, meaning: 'Something still uses it (an env set named by a workspace); the message names what' },
   // Policies, workflows, analytics
   invalid_policy: { status: 400, meaning: 'The policy does not validate; the message says where' },
+  policies_unavailable: { status: 400, meaning: 'A start named policy sets or asked to run without policies, and no loaded plugin governs sessions' },
   unknown_policy_set: { status: 400, meaning: 'No policy is in a set of that name, so attaching it would change nothing' },
   policy_exists: { status: 409, meaning: 'A policy has that name' },
   builtin_policy: { status: 409, meaning: 'A built-in policy cannot be changed or removed, only disabled' },

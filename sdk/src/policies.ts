@@ -90,13 +90,13 @@ export const POLICIES_CONTRACT = '1.0.0';
 export const SessionPolicySetsSchema = Type.Object({ sessionId: Type.String(), sets: Type.Array(Type.String()) });
 
 /** Policy sets for plugins that start sessions (workspaces): attached under the id a session will have, before it starts. */
+/** Policy sets as others check them before naming one (a workspace's); a session is put under its sets by its start (`sessions.govern`). */
 export interface PolicySets {
   /** Throws `unknown_policy_set` naming the first set no policy belongs to. */
   check(sets: readonly string[]): void;
-  attach(sessionId: string, sets: readonly string[]): Promise<void>;
 }
 
-export const policySetsRef = createServiceRef<PolicySets>('policies.sets', 'Attach policy sets to sessions', POLICIES_CONTRACT);
+export const policySetsRef = createServiceRef<PolicySets>('policies.sets', 'Check policy set names', POLICIES_CONTRACT);
 
 export const PolicyBypassSchema = Type.Object({
   sessionId: Type.String(),

@@ -1,7 +1,8 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { defineEndpoint, defineSocketEndpoint } from './api.js';
-import { defineBailHook } from './hooks.js';
+import { defineBailHook, defineSeriesHook } from './hooks.js';
 import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
+import { PolicySetName } from './policies.js';
 import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok, SchemaFieldSchema } from './schemas.js';
 import { createServiceRef } from './services.js';
 
@@ -51,10 +52,20 @@ export const StartSessionSchema = Type.Object(
         description: 'Run in a new git worktree of the repository at `cwd`, on a new branch: this name, or (true) one named after the session. Needs the worktrees plugin',
       }),
     ),
+    policySets: Type.Optional(
+      Type.Array(PolicySetName, { maxItems: 32, uniqueItems: true, description: 'Policy sets the session is under from its first call (a control-plane request: refused from inside a session)' }),
+    ),
+    withoutPolicies: Type.Optional(
+      Type.Boolean({ description: 'Run without policies: every call allowed, and recorded (`start --dangerous`; a control-plane request: refused from inside a session)' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type StartSessionRequest = Static<typeof StartSessionSchema>;
+
+/** Whether a start says what governs the session: then it is a control-plane request, like attaching sets or a bypass afterwards. */
+export const startGovernsPolicies = (request: Pick<StartSessionRequest, 'policySets' | 'withoutPolicies'>): boolean =>
+  (request.policySets?.length ?? 0) > 0 || request.withoutPolicies === true;
 
 export const ScreenSchema = Type.Object({
   text: Type.String({ description: 'The visible screen, one line per row' }),
@@ -198,13 +209,19 @@ export interface TurnEnded {
 }
 
 /** Starts and drives sessions as the API does; for plugins that run sessions themselves (workflows). */
+export interface StartOptions {
+  id?: string;
+  by?: string;
+}
+
 export interface SessionControl {
   /**
    * `id`: the new session's id, chosen (and recorded) by the caller before it
    * asks, so that after a crash it can tell whether the session was started;
-   * `session_exists` (409) if a session has it.
+   * `session_exists` (409) if a session has it. `by`: who asked, for the audit
+   * trail of what governs it (`unix:local`, `tcp:ADDRESS`).
    */
-  start(request: StartSessionRequest, options?: { id?: string }): Promise<SessionRecord>;
+  start(request: StartSessionRequest, options?: StartOptions): Promise<SessionRecord>;
   /** Types text (checked by `sessions.checkInput` with `via`), then Enter when `submit`. */
   input(ref: string, text: string, submit: boolean, via: string): Promise<void>;
   /** Asks the program to end; kills it if it does not within the stop timeout. */
@@ -268,6 +285,31 @@ export const sessionWorktree = defineBailHook<WorktreeRequest, { cwd: string }>(
   payload: 'WorktreeRequest → { cwd }',
   description:
     'For a session started with `worktree`, before its program: the first tap that answers gives the directory it runs in (a new git worktree, made by the worktrees plugin); with none, the start is refused (worktrees_unavailable).',
+});
+
+/** What a session being started is to be governed by, as its start asked (`policySets`, `withoutPolicies`). */
+export interface SessionGovernance {
+  sessionId: string;
+  policySets: readonly string[];
+  withoutPolicies: boolean;
+  /** Who asked, for the audit trail: `unix:local`, `tcp:ADDRESS`, `workflow:RUN`. */
+  by: string;
+}
+
+export const governSession = defineBailHook<SessionGovernance, { governed: true }>({
+  name: 'sessions.govern',
+  owner: 'sessions',
+  payload: 'SessionGovernance → { governed }',
+  description:
+    'For a session whose start names policy sets or asks to run without policies, before its program: the first tap that answers puts it under them (the policies plugin); with none, the start is refused (policies_unavailable).',
+});
+
+export const sessionAbandoned = defineSeriesHook<{ sessionId: string }>({
+  name: 'sessions.abandoned',
+  owner: 'sessions',
+  payload: '{ sessionId }',
+  description:
+    'A session being started never ran (a refusal or failure before its program was launched): each tap undoes what it prepared for it (its worktree, its policy sets). A session that ran and failed is recorded as crashed instead.',
 });
 
 export const keepSession = defineBailHook<SessionRecord, { reason: string }>({
@@ -335,6 +377,7 @@ export const sessionEndpoints = {
     body: StartSessionSchema,
     response: SessionSchema,
     status: 201,
+    control: startGovernsPolicies,
   }),
   list: defineEndpoint({
     method: 'GET',

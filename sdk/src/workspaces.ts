@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
 import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok } from './schemas.js';
-import { SessionSchema, StartSessionSchema } from './sessions.js';
+import { SessionSchema, startGovernsPolicies, StartSessionSchema } from './sessions.js';
 
 /** The workspaces contract: saved projects with their defaults, and named env sets (owned by the workspaces plugin). */
 export const WORKSPACES_CONTRACT = '1.0.0';
@@ -102,6 +102,7 @@ export const workspaceEndpoints = {
     params: NameParams,
     body: WorkspaceStartSchema,
     response: SessionSchema,
+    control: startGovernsPolicies,
   }),
 };
 

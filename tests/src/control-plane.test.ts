@@ -95,13 +95,16 @@ describe('control-plane requests from inside sessions are refused (real daemon, 
     // Nor can it change what the sessions it starts would get: their environment, directory and defaults.
     assertRefused(await inSession(shell, cliLine(['env-set', 'set', 'evil', 'PATH=/tmp/evil'])), shell, 'PUT /env-sets/:name');
     assertRefused(await inSession(shell, cliLine(['workspace', 'add', 'evil', '/tmp'])), shell, 'POST /workspaces');
+    // A start is a control request when it says what governs the new session: without policies, or under sets of its choosing.
     const before = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length;
-    const dangerous = await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'escape', '--dangerous', '--', 'sh']));
-    assertRefused(dangerous, shell, 'PUT /sessions/:id/policy-bypass');
+    assertRefused(await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'escape', '--dangerous', '--', 'sh'])), shell, 'POST /sessions');
+    assertRefused(await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'escape', '--policy-set', 'lax', '--', 'sh'])), shell, 'POST /sessions');
     assert.deepEqual((await suite.daemon.client.call(policyEndpoints.bypassed)).bypasses, [], 'nothing runs without policies');
-    const escape = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'escape');
-    assert.ok(escape && escape.status === 'exited', 'the session it started was ended at once, not left running');
-    assert.equal((await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length, before + 1);
+    assert.equal((await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length, before, 'no session was started');
+    // A start that says nothing of the kind is not one: a session may start another, under the policies.
+    const plain = await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'plain-child', '--', 'true']));
+    assert.equal(plain.code, 0, plain.screen);
+    assert.ok((await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.some((s) => s.name === 'plain-child'));
   });
 
   test('`daemon restart` typed in a session is refused: the daemon that serves every client goes on', async () => {

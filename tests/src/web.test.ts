@@ -419,6 +419,42 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.getByRole('button', { name: 'Test' }).click();
     await waitFor('the verdict', async () => /^ask: removing files needs a person/.test(await page.getByTestId('policy-verdict').innerText()));
 
+    // What no policy matches, set from the page: kept by the daemon, said where it came from.
+    const defaultForm = page.getByRole('form', { name: 'Default action' });
+    assert.equal(await page.getByTestId('default-source').innerText(), 'From config.yaml (default_action).');
+    await defaultForm.getByLabel('When no policy matches').selectOption('deny');
+    await defaultForm.getByRole('button', { name: 'Set' }).click();
+    await page.getByTestId('default-source').getByText('Set here (or with codepiper policy default).').waitFor();
+    assert.equal((await daemon.client.call(policyEndpoints.defaultAction)).action, 'deny');
+    await defaultForm.getByLabel('When no policy matches').selectOption('ask');
+    await defaultForm.getByRole('button', { name: 'Set' }).click();
+    await waitFor('the default back to ask', async () => (await daemon.client.call(policyEndpoints.defaultAction)).action === 'ask');
+
+    // A session started from the form under a policy set and without policies (after a yes); then put back under them.
+    await daemon.client.call(policyEndpoints.create, { body: { name: 'web-strict-rm', action: 'deny', tool: 'terminal_input', args: { text: 'rm *' }, set: 'web-strict' } });
+    await page.goto(`${url}/#/`);
+    await page.getByRole('button', { name: 'New session' }).click();
+    await page.getByLabel('Provider').selectOption('shell');
+    await page.getByLabel('Directory').fill(workdir);
+    await page.getByLabel('Name').fill('web-governed');
+    await page.getByLabel('Policy set').selectOption('web-strict');
+    await page.getByLabel(/^Without policies/).check();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
+    const governed = page.url().split('/').at(-1)!;
+    assert.deepEqual((await daemon.client.call(policyEndpoints.sessionSets, { params: { id: governed } })).sets, ['web-strict']);
+    await page.getByTestId('bypass-notice').waitFor();
+    await page.goto(`${url}/#/policies`);
+    const bypassRow = page.locator(`li[data-bypass="${governed}"]`);
+    assert.match(await bypassRow.innerText(), /asked by tcp:127\.0\.0\.1/);
+    assert.match(await page.locator('li[data-policy="web-strict-rm"]').innerText(), /set web-strict/);
+    await bypassRow.getByRole('button', { name: /^Put under policies/ }).click();
+    await bypassRow.waitFor({ state: 'detached' });
+    assert.deepEqual((await daemon.client.call(policyEndpoints.bypassed)).bypasses, []);
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: governed } });
+    await daemon.client.call(policyEndpoints.remove, { params: { id: 'web-strict-rm' } });
+
     await page.goto(`${url}/#/audit`);
     const entry = page.locator('li[data-audit]', { hasText: 'rm -f victim.txt' }).first();
     await entry.waitFor();
@@ -651,9 +687,11 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     // Freed from the policies (start --dangerous does it at start), the page says so at once, in red.
     assert.equal(await p.getByTestId('bypass-notice').count(), 0);
     await daemon.client.call(policyEndpoints.bypass, { params: { id: formSession } });
-    assert.match(await p.getByTestId('bypass-notice').innerText(), /^Runs without policies \(started with --dangerous\): every call is allowed, and recorded in the audit trail\.$/);
+    assert.match(await p.getByTestId('bypass-notice').innerText(), /^Runs without policies: every call is allowed, and recorded in the audit trail\.\s+Put under policies$/);
     await p.locator('.timeline li', { hasText: 'runs WITHOUT POLICIES from now on (asked by unix:local)' }).waitFor();
     assert.deepEqual(await accessibilityProblems(p), [], 'the notice, accessibility');
+    await p.getByRole('button', { name: 'Put under policies' }).tap();
+    await p.getByTestId('bypass-notice').waitFor({ state: 'detached' });
     await daemon.client.call(sessionEndpoints.kill, { params: { id: formSession } });
     await phone.close();
   });

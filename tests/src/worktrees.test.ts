@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { ApiError, eventEndpoints, sessionEndpoints, worktreeEndpoints, type SessionRecord, type WorktreeChanges } from '@codepiper/sdk';
+import { ApiError, databasePath, eventEndpoints, sessionEndpoints, worktreeEndpoints, type SessionRecord, type WorktreeChanges } from '@codepiper/sdk';
 import { suiteDaemon, waitFor } from './harness.js';
 
 /** The user's own git, as a developer runs it in their repository (an identity of their own, none of the daemon's). */
@@ -161,6 +161,37 @@ describe('worktrees: a checkout per session, reviewed, merged or discarded (real
     assert.equal(none.code, 1);
     assert.match(none.stderr, /does not run in a worktree of its own \(start it with --worktree\)/);
     assert.equal(git(repo, 'worktree', 'list').trim().split('\n').length, 1, 'no refused start left a worktree behind');
+  });
+
+  test('a start that fails after its worktree is made leaves none behind; after a crash, a worktree whose session never got a record goes, unless it holds work', async () => {
+    const failed = await daemon().cli(['start', '-p', 'shell', '-d', repo, '-n', 'never-ran', '--worktree', '--', 'no-such-program-here']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /no-such-program-here/);
+    assert.equal(git(repo, 'worktree', 'list').trim().split('\n').length, 1, 'the worktree made for it was removed');
+    assert.equal(git(repo, 'branch', '--list', 'codepiper/never-ran'), '', 'and its branch');
+    assert.ok(!(await daemon().client.call(worktreeEndpoints.list)).worktrees.some((w) => w.branch === 'codepiper/never-ran'), 'and its record');
+
+    // The daemon dies between making a session's worktree and recording the session: two such worktrees, one the user has written in since.
+    await daemon().crash();
+    const base = git(repo, 'rev-parse', 'HEAD').trim();
+    const orphan = (name: string, sessionId: string): string => {
+      const dir = path.join(suite.workdir, `orphan-${name}`);
+      git(repo, 'worktree', 'add', '--quiet', '-b', `codepiper/${name}`, dir, base);
+      const row = [sessionId, repo, dir, `codepiper/${name}`, 'main', base, 'active', new Date().toISOString()].map((v) => `'${v}'`).join(', ');
+      execFileSync('sqlite3', [databasePath(daemon().home), `INSERT INTO worktrees (session_id, repository, path, branch, base, base_commit, state, created_at) VALUES (${row})`]);
+      return dir;
+    };
+    const clean = orphan('clean-orphan', 'a0000000-0000-4000-8000-000000000001');
+    const written = orphan('written-orphan', 'a0000000-0000-4000-8000-000000000002');
+    writeFileSync(path.join(written, 'notes.txt'), 'the user wrote here\n');
+    await daemon().start();
+
+    assert.ok(!existsSync(clean), 'the clean one is removed');
+    assert.equal(git(repo, 'branch', '--list', 'codepiper/clean-orphan'), '');
+    assert.equal(readFileSync(path.join(written, 'notes.txt'), 'utf8'), 'the user wrote here\n', 'the one holding work is kept');
+    const records = (await daemon().client.call(worktreeEndpoints.list)).worktrees.map((w) => w.branch);
+    assert.ok(records.includes('codepiper/written-orphan') && !records.includes('codepiper/clean-orphan'), records.join(', '));
+    assert.ok(daemon().logLines('written-orphan').some((line) => line.includes('holds work, so it is kept')), 'the log says where it is');
   });
 
   test('a workflow’s parallel sessions with worktree: true never share a checkout', async () => {

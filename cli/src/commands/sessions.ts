@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { envSetEndpoints, overEnvSet, policyEndpoints, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type ApiClient, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
+import { envSetEndpoints, overEnvSet, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
 import { connect } from '../client.js';
@@ -49,34 +49,6 @@ function worktreeValue(value: unknown): true | string | undefined {
 
 /** What `start` asks for, wherever the session starts (a directory, or a workspace that has one). */
 type SessionStart = WorkspaceStart & { provider: string };
-
-/** How the policies govern a session being started: sets attached to it, or none at all (`--dangerous`). */
-interface Governance {
-  policySets: string[];
-  dangerous: boolean;
-}
-
-/**
- * `start --policy-set` and `start --dangerous`: starts the session, puts it
- * under its policy sets or frees it from the policies (control-plane
- * requests of their own, refused from inside a session), and only then types
- * the first prompt. A session that cannot be governed as asked is ended, not
- * left running under rules it was not started for.
- */
-async function startGoverned(client: ApiClient, start: (request: SessionStart) => Promise<SessionRecord>, body: SessionStart, governance: Governance): Promise<SessionRecord> {
-  const { prompt, ...request } = body;
-  const session = await start(request);
-  try {
-    if (governance.policySets.length > 0) await client.call(policyEndpoints.attachSets, { params: { id: session.id }, body: { sets: governance.policySets } });
-    if (governance.dangerous) await client.call(policyEndpoints.bypass, { params: { id: session.id } });
-  } catch (error) {
-    await client.call(sessionEndpoints.kill, { params: { id: session.id } }).catch(() => undefined);
-    throw error;
-  }
-  if (governance.dangerous) process.stderr.write(`warning: session ${shortId(session.id)} runs without policies: every tool call is allowed (and recorded in the audit trail)\n`);
-  if (prompt !== undefined) await client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: prompt, enter: true } });
-  return session;
-}
 
 const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), s.cwd];
 
@@ -136,6 +108,7 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
         const envSetName = optionValue(options.envSet, '--env-set');
         const envSet = envSetName === undefined ? undefined : await client.call(envSetEndpoints.show, { params: { name: envSetName } });
         const { env, secrets } = overEnvSet(envSet, { env: parseEnv(optionValues(options.env, '--env')), secrets: parseSecretNames(optionValues(options.secret, '--secret')) });
+        const policySets = optionValues(options.policySet, '--policy-set');
         const request: SessionStart = {
           provider,
           name: optionValue(options.name, '--name'),
@@ -144,14 +117,15 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
           secrets,
           options: providerOptionValues(options, flags, provider),
           prompt: optionValue(options.prompt, '--prompt'),
+          ...(policySets.length > 0 && { policySets }),
+          ...(options.dangerous === true && { withoutPolicies: true }),
         };
         const cwd = workspace === undefined ? await existingDirectory(optionValue(options.dir, '--dir') ?? '.') : undefined;
-        const start = (body: SessionStart): Promise<SessionRecord> =>
+        const session =
           cwd === undefined
-            ? client.call(workspaceEndpoints.start, { params: { name: workspace! }, body })
-            : client.call(sessionEndpoints.start, { body: { ...body, cwd, worktree: worktreeValue(options.worktree) } });
-        const governance = { policySets: optionValues(options.policySet, '--policy-set'), dangerous: options.dangerous === true };
-        const session = governance.dangerous || governance.policySets.length > 0 ? await startGoverned(client, start, request, governance) : await start(request);
+            ? await client.call(workspaceEndpoints.start, { params: { name: workspace! }, body: request })
+            : await client.call(sessionEndpoints.start, { body: { ...request, cwd, worktree: worktreeValue(options.worktree) } });
+        if (options.dangerous) process.stderr.write(`warning: session ${shortId(session.id)} runs without policies: every tool call is allowed (and recorded in the audit trail)\n`);
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}${options.dangerous ? ', WITHOUT POLICIES' : ''}`);
       }),
   );

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { approvalEndpoints, auditLogRef, policySetsRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, eventLogRef, policyEndpoints, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
+import { approvalEndpoints, auditLogRef, policySetsRef, type CodePiperEvent, describeToolCall, badRequest, checkInput, definePlugin, governSession, sessionAbandoned, eventLogRef, policyEndpoints, sessionDirectoryRef, Stage, describeOrigin, toolCallOffline, toolCallRan, toolPermission, TURN_ENDED_EVENT } from '@codepiper/sdk';
 import { Type } from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { ControlPlaneGuard } from './control-plane.js';
@@ -177,20 +177,29 @@ export default definePlugin({
     ctx.api.handle(policyEndpoints.export, async () => running().exportSet());
     ctx.api.handle(policyEndpoints.defaultAction, async () => running().defaultAction());
     ctx.api.handle(policyEndpoints.setDefaultAction, ({ body, origin }) => running().setDefaultAction(body.action, describeOrigin(origin)));
+    /** Tells the timeline (and warns in the log) that a session's bypass began or ended. */
+    const announceBypass = async (sessionId: string, on: boolean, by: string): Promise<void> => {
+      await ctx.services.get(eventLogRef).append({ sessionId, type: on ? 'policy.bypassed' : 'policy.bypass_ended', payload: { by } }, 'policies');
+      if (on) ctx.log.warn({ session: sessionId }, 'a session runs without policies');
+    };
     const setBypass = async (ref: string, on: boolean, origin: Parameters<typeof describeOrigin>[0]) => {
       const { bypass, changed } = await running().setBypass(ref, on, describeOrigin(origin));
       // Told once, as audited: asking again for what already holds changes nothing.
-      if (!changed) return bypass;
-      await ctx.services.get(eventLogRef).append({ sessionId: bypass.sessionId, type: on ? 'policy.bypassed' : 'policy.bypass_ended', payload: { by: describeOrigin(origin) } }, 'policies');
-      if (on) ctx.log.warn({ session: bypass.sessionId }, 'a session runs without policies');
+      if (changed) await announceBypass(bypass.sessionId, on, describeOrigin(origin));
       return bypass;
     };
+    ctx.hooks.tap(governSession, async (governance) => {
+      const { bypassed } = await running().govern(governance);
+      if (bypassed) await announceBypass(governance.sessionId, true, governance.by);
+      return { governed: true };
+    });
+    ctx.hooks.tap(sessionAbandoned, ({ sessionId }) => running().abandoned(sessionId));
     ctx.api.handle(policyEndpoints.sessionSets, async ({ params }) => {
       const sessionId = await resolveSession(params.id);
       return { sessionId, sets: running().setsOf(sessionId) };
     });
     ctx.api.handle(policyEndpoints.attachSets, ({ params, body, origin }) => running().attachSetsTo(params.id, body.sets, describeOrigin(origin)));
-    ctx.services.provide(policySetsRef, () => ({ check: (sets) => running().checkSets(sets), attach: (sessionId, sets) => running().attachSets(sessionId, sets) }));
+    ctx.services.provide(policySetsRef, () => ({ check: (sets) => running().checkSets(sets) }));
     ctx.api.handle(policyEndpoints.bypass, ({ params, origin }) => setBypass(params.id, true, origin));
     ctx.api.handle(policyEndpoints.endBypass, ({ params, origin }) => setBypass(params.id, false, origin));
     ctx.api.handle(policyEndpoints.bypassed, async () => ({ bypasses: running().listBypasses() }));

@@ -14,6 +14,7 @@ import {
   type PolicyInput,
   type PolicyUpdate,
   type Queryable,
+  type SessionGovernance,
   type Store,
   YamlError,
   YamlSource,
@@ -188,8 +189,8 @@ export class PolicyService {
     if (unknown !== undefined) throw new CodePiperError('unknown_policy_set', `no policy is in a set named "${unknown}" (create them with policy create --set ${unknown}, or policy import FILE --set ${unknown})`);
   }
 
-  /** Attaches policy sets to a session by its id (it may not have started yet), replacing its list. */
-  async attachSets(sessionId: string, sets: readonly string[]): Promise<void> {
+  /** Attaches policy sets to a session by its id, replacing its list. */
+  private async attachSets(sessionId: string, sets: readonly string[]): Promise<void> {
     this.checkSets(sets);
     await this.deps.store.transaction(async (tx) => {
       await tx.run('DELETE FROM policy_session_sets WHERE session_id = ?', [sessionId]);
@@ -222,7 +223,35 @@ export class PolicyService {
   /** Lets every call of the session through (each still recorded), or (`on` false) puts it back under the policies; audited when it `changed`. */
   async setBypass(sessionRef: string, on: boolean, actor: string): Promise<{ bypass: PolicyBypass; changed: boolean }> {
     const sessionId = await this.deps.resolveSession(sessionRef);
-    if (on === this.bypasses.has(sessionId)) return { bypass: this.bypassOf(sessionId), changed: false };
+    const changed = await this.bypass(sessionId, on, actor, on ? `session ${sessionId} runs without policies` : `session ${sessionId} is under the policies again`);
+    return { bypass: this.bypassOf(sessionId), changed };
+  }
+
+  /**
+   * Puts a session being started (it has no record yet) under what its start
+   * asked: its policy sets, or no policies at all. Audited; the sets are
+   * checked before anything is written.
+   */
+  async govern(governance: SessionGovernance): Promise<{ bypassed: boolean }> {
+    const { sessionId, policySets, withoutPolicies, by } = governance;
+    this.checkSets(policySets);
+    if (policySets.length > 0) {
+      await this.attachSets(sessionId, policySets);
+      await this.deps.audit.record({ action: 'policies.sets', outcome: 'allow', reason: `session ${sessionId} starts under the policy sets ${policySets.join(', ')}`, actor: by, details: { session: sessionId, sets: policySets } }, 'policies');
+    }
+    const bypassed = withoutPolicies && (await this.bypass(sessionId, true, by, `session ${sessionId} starts without policies (start --dangerous)`));
+    return { bypassed };
+  }
+
+  /** A session that never started (`sessionAbandoned`): its sets and bypass go, the bypass's end audited as its start was. */
+  async abandoned(sessionId: string): Promise<void> {
+    if (this.sessionSets.has(sessionId)) await this.attachSets(sessionId, []);
+    await this.bypass(sessionId, false, 'daemon', `session ${sessionId} did not start: its bypass ends`);
+  }
+
+  /** Records a change of a session's bypass and audits it with `reason`; false when it held already. */
+  private async bypass(sessionId: string, on: boolean, actor: string, reason: string): Promise<boolean> {
+    if (on === this.bypasses.has(sessionId)) return false;
     if (on) {
       const since = new Date().toISOString();
       await this.deps.store.run('INSERT INTO policy_bypasses (session_id, since, by) VALUES (?, ?, ?)', [sessionId, since, actor]);
@@ -231,9 +260,8 @@ export class PolicyService {
       await this.deps.store.run('DELETE FROM policy_bypasses WHERE session_id = ?', [sessionId]);
       this.bypasses.delete(sessionId);
     }
-    const reason = on ? `session ${sessionId} runs without policies (start --dangerous)` : `session ${sessionId} is under the policies again`;
     await this.deps.audit.record({ action: 'policies.bypass', outcome: on ? 'deny' : 'allow', reason, actor, details: { session: sessionId, bypassed: on } }, 'policies');
-    return { bypass: this.bypassOf(sessionId), changed: true };
+    return true;
   }
 
   private async reload(): Promise<void> {

@@ -1,4 +1,4 @@
-import { CodePiperError, sessionEndpoints as api, type ApiRegistrar, type KeyName, type Logger } from '@codepiper/sdk';
+import { CodePiperError, describeOrigin, sessionEndpoints as api, type ApiRegistrar, type KeyName, type Logger } from '@codepiper/sdk';
 import type { Providers } from './registry.js';
 import type { SessionService } from './service.js';
 import { serveTerminal } from './terminal-socket.js';
@@ -16,7 +16,7 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
   const ok = { ok: true } as const;
 
   server.handle(api.providers, async () => ({ providers: await deps.sessions().providers() }));
-  server.handle(api.start, ({ body }) => deps.sessions().start(body));
+  server.handle(api.start, ({ body, origin }) => deps.sessions().start(body, { by: describeOrigin(origin) }));
   server.handle(api.list, async ({ query }) => ({ sessions: await deps.sessions().list({ status: query.status }) }));
   server.handle(api.show, ({ params }) => deps.sessions().resolve(params.id));
   server.handle(api.rename, ({ params, body }) => deps.sessions().rename(params.id, body.name));

@@ -4,6 +4,7 @@ import {
   checkInput,
   CodePiperError,
   describeFields,
+  governSession,
   isFinished,
   KeyedLock,
   type EventLog,
@@ -17,8 +18,12 @@ import {
   type SessionDirectory,
   type SessionLauncher,
   type SessionProvider,
+  sessionAbandoned,
   sessionSecret,
   sessionWorktree,
+  startGovernsPolicies,
+  type SessionGovernance,
+  type StartOptions,
   keepSession,
   type WorktreeRequest,
   type SessionRecord,
@@ -122,7 +127,7 @@ export class SessionService implements SessionDirectory {
 
   /* ----- Life cycle ----- */
 
-  async start(request: StartSessionRequest, chosen: { id?: string } = {}): Promise<SessionRecord> {
+  async start(request: StartSessionRequest, chosen: StartOptions = {}): Promise<SessionRecord> {
     const provider = this.provider(request.provider);
     const cwd = await existingDirectory(request.cwd);
     const options = validateOptions(provider, request.options ?? {});
@@ -135,10 +140,14 @@ export class SessionService implements SessionDirectory {
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.
     const secrets = await this.secretEnv(id, request.secrets ?? []);
-    const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
-    const session = await this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, (spec) =>
-      this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec),
-    );
+    const session = await this.prepared(id, async () => {
+      // Governed before its program runs: its first call, and its first prompt, are already under what the start asked.
+      if (startGovernsPolicies(request)) await this.govern({ sessionId: id, policySets: request.policySets ?? [], withoutPolicies: request.withoutPolicies === true, by: chosen.by ?? 'daemon' });
+      const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
+      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, (spec) =>
+        this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec),
+      );
+    });
     if (request.prompt !== undefined) {
       // A refused or failed first prompt leaves no half-started session behind.
       await this.input(session.id, request.prompt, true, 'start').catch(async (error: unknown) => {
@@ -147,6 +156,26 @@ export class SessionService implements SessionDirectory {
       });
     }
     return session;
+  }
+
+  /**
+   * Runs what prepares and launches a new session; if it fails before the
+   * program ran (no record), the plugins are told to undo what they made for
+   * it (`sessionAbandoned`): a worktree, policy sets.
+   */
+  private async prepared(sessionId: string, start: () => Promise<SessionRecord>): Promise<SessionRecord> {
+    try {
+      return await start();
+    } catch (error) {
+      if (!(await this.deps.repo.get(sessionId))) await this.deps.hooks.call(sessionAbandoned, { sessionId });
+      throw error;
+    }
+  }
+
+  /** Puts a session being started under what its start asked, through whichever plugin answers `governSession` (the policies plugin). */
+  private async govern(governance: SessionGovernance): Promise<void> {
+    const answer = await this.deps.hooks.call(governSession, governance);
+    if (answer === undefined) throw new CodePiperError('policies_unavailable', 'the start names policy sets or asks to run without policies, and no loaded plugin governs sessions (is the policies plugin disabled?)');
   }
 
   /** The values of named secrets, from whichever plugin answers `sessionSecret` (the secrets plugin). */

@@ -1,4 +1,4 @@
-import { definePlugin, envSetEndpoints, policySetsRef, providerRegistryRef, sessionControlRef, workspaceEndpoints } from '@codepiper/sdk';
+import { definePlugin, describeOrigin, envSetEndpoints, policySetsRef, providerRegistryRef, sessionControlRef, workspaceEndpoints } from '@codepiper/sdk';
 import { migrations } from './migrations.js';
 import { Workspaces } from './workspaces.js';
 
@@ -22,7 +22,7 @@ export default definePlugin({
       await running().remove(params.name);
       return { ok: true as const };
     });
-    ctx.api.handle(workspaceEndpoints.start, ({ params, body }) => running().start(params.name, body));
+    ctx.api.handle(workspaceEndpoints.start, ({ params, body, origin }) => running().start(params.name, body, describeOrigin(origin)));
     ctx.api.handle(envSetEndpoints.list, async () => ({ envSets: await running().envSets() }));
     ctx.api.handle(envSetEndpoints.show, ({ params }) => running().envSet(params.name));
     ctx.api.handle(envSetEndpoints.put, ({ params, body }) => running().putEnvSet(params.name, body));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -114,24 +113,17 @@ export class Workspaces {
     await this.deps.store.run('DELETE FROM workspaces WHERE name = ?', [name]);
   }
 
-  /** Starts a session with the workspace's defaults; the request's own values come first, its env over the env set's. */
-  async start(name: string, request: WorkspaceStart): Promise<SessionRecord> {
+  /** Starts a session with the workspace's defaults; the request's own values come first, its env over the env set's, its policy sets beside the workspace's. */
+  async start(name: string, request: WorkspaceStart, by: string): Promise<SessionRecord> {
     const workspace = await this.get(name);
     const provider = request.provider ?? workspace.provider;
     if (!provider) throw badRequest(`workspace "${name}" has no provider: name one (codepiper start -w ${name} -p PROVIDER, or workspace update ${name} --provider)`);
     const set = workspace.envSet === null ? undefined : await this.envSet(workspace.envSet);
-    // The policy set is attached under the id the session will have, so its first prompt is already under it.
-    const id = randomUUID();
-    if (workspace.policySet !== null) await this.deps.policySets().attach(id, [workspace.policySet]);
-    try {
-      return await this.deps.sessions().start(
-        { ...request, provider, cwd: workspace.dir, ...overEnvSet(set, request), ...(workspace.worktree && { worktree: true }) },
-        { id },
-      );
-    } catch (error) {
-      if (workspace.policySet !== null) await this.deps.policySets().attach(id, []);
-      throw error;
-    }
+    const policySets = [...new Set([...(workspace.policySet === null ? [] : [workspace.policySet]), ...(request.policySets ?? [])])];
+    return this.deps.sessions().start(
+      { ...request, provider, cwd: workspace.dir, ...overEnvSet(set, request), ...(policySets.length > 0 && { policySets }), ...(workspace.worktree && { worktree: true }) },
+      { by },
+    );
   }
 
   async envSets(): Promise<EnvSet[]> {

@@ -1,4 +1,4 @@
-import { definePlugin, eventAppended, keepSession, eventLogRef, sessionDirectoryRef, sessionWorktree, TURN_ENDED_EVENT, worktreeEndpoints } from '@codepiper/sdk';
+import { definePlugin, eventAppended, keepSession, eventLogRef, sessionAbandoned, sessionDirectoryRef, sessionWorktree, TURN_ENDED_EVENT, worktreeEndpoints } from '@codepiper/sdk';
 import { migrations } from './migrations.js';
 import { WorktreeRecords } from './records.js';
 import { Worktrees } from './worktrees.js';
@@ -19,6 +19,7 @@ export default definePlugin({
     };
     ctx.migrations(migrations);
     ctx.hooks.tap(sessionWorktree, (request) => running().create(request));
+    ctx.hooks.tap(sessionAbandoned, ({ sessionId }) => running().abandoned(sessionId));
     ctx.hooks.tap(keepSession, async (session) => {
       const reason = await running().keepReason(session.id);
       return reason === undefined ? undefined : { reason };
@@ -38,13 +39,17 @@ export default definePlugin({
     ctx.api.handle(worktreeEndpoints.merge, async ({ params }) => running().merge(params.id));
     ctx.api.handle(worktreeEndpoints.discard, async ({ params }) => running().discard(params.id));
     return {
-      start() {
+      async start() {
         worktrees = new Worktrees({
           records: new WorktreeRecords(ctx.store),
           dir: ctx.paths.pluginData('worktrees'),
           sessions: () => ctx.services.get(sessionDirectoryRef),
           events: () => ctx.services.get(eventLogRef),
         });
+        // Before the API serves a start, whose worktree is made before its session's record.
+        const { removed, kept } = await worktrees.sweep();
+        for (const w of removed) ctx.log.info({ session: w.sessionId, path: w.path }, 'removed the worktree of a session that never started');
+        for (const w of kept) ctx.log.warn({ session: w.sessionId, path: w.path }, `the worktree of a session that has no record holds work, so it is kept (see: git -C ${w.path} status)`);
       },
     };
   },

@@ -41,6 +41,10 @@ export class WorktreeRecords {
     return row && toWorktree(row);
   }
 
+  async delete(sessionId: string): Promise<void> {
+    await this.store.run('DELETE FROM worktrees WHERE session_id = ?', [sessionId]);
+  }
+
   async list(): Promise<Worktree[]> {
     return (await this.store.all<Row>('SELECT * FROM worktrees ORDER BY created_at DESC')).map(toWorktree);
   }

@@ -144,6 +144,37 @@ export class Worktrees {
     });
   }
 
+  /** A session that never started (`sessionAbandoned`): the worktree made for it goes, with its branch and record. */
+  async abandoned(sessionId: string): Promise<void> {
+    const worktree = await this.present(sessionId);
+    if (!worktree) return;
+    await this.repositories.run(worktree.repository, async () => {
+      await this.remove(worktree);
+      await this.deps.records.delete(sessionId);
+    });
+  }
+
+  /**
+   * At start: worktrees whose session has no record (the daemon stopped
+   * between making one and launching its program) are removed, unless they
+   * hold work, which is never deleted unasked. Returns what it found.
+   */
+  async sweep(): Promise<{ removed: Worktree[]; kept: Worktree[] }> {
+    const known = new Set((await this.deps.sessions().list()).map((session) => session.id));
+    const orphans = (await this.list()).filter((worktree) => !isGone(worktree) && !known.has(worktree.sessionId));
+    const removed: Worktree[] = [];
+    const kept: Worktree[] = [];
+    for (const worktree of orphans) {
+      // One that cannot be read (its directory deleted by hand) is left to its owner, like one with work.
+      if (await this.unmergedWork(worktree).catch(() => 'unreadable')) kept.push(worktree);
+      else {
+        await this.abandoned(worktree.sessionId);
+        removed.push(worktree);
+      }
+    }
+    return { removed, kept };
+  }
+
   /** After a turn or at exit: `git.changed` when the worktree's counts differ from the ones told last. */
   async noticeChanges(sessionId: string): Promise<void> {
     const worktree = await this.present(sessionId);

@@ -1,4 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
+import { A } from '@solidjs/router';
 import { policyEndpoints, type Policy, type PolicyInput } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
@@ -23,6 +24,7 @@ function policyFrom(values: Record<string, string>): PolicyInput {
     ...(parsed ? { args: parsed } : {}),
     priority: Number(values.priority || 0),
     ...(values.reason ? { reason: values.reason } : {}),
+    ...(values.set ? { set: values.set } : {}),
   };
 }
 
@@ -41,6 +43,7 @@ function PolicyFields(props: { policy?: Policy }) {
       <label>Arguments<input name="args" value={props.policy?.args ? JSON.stringify(props.policy.args) : ''} placeholder='{"command": "rm *"}' /></label>
       <label>Priority<input name="priority" type="number" value={props.policy?.priority ?? 0} /></label>
       <label class="wide">Reason<input name="reason" value={props.policy?.reason ?? ''} placeholder="shown to the agent and in the audit" /></label>
+      <label>Set<input name="set" value={props.policy?.set ?? ''} placeholder="none: every session" pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" /></label>
     </>
   );
 }
@@ -50,12 +53,14 @@ export function PoliciesPage() {
   const [policies, { refetch }] = createResource(async () => (await call(policyEndpoints.list, { query: {} })).policies);
   const [editing, setEditing] = createSignal<string | 'new'>();
   const [verdict, setVerdict] = createSignal('');
+  const [defaultAction, { refetch: refetchDefault }] = createResource(() => call(policyEndpoints.defaultAction));
+  const [bypasses, { refetch: refetchBypasses }] = createResource(async () => (await call(policyEndpoints.bypassed)).bypasses);
 
   const save = async (values: Record<string, string>) => {
     const input = policyFrom(values);
     const id = editing();
     if (id === 'new' || id === undefined) await call(policyEndpoints.create, { body: input });
-    else await call(policyEndpoints.update, { params: { id }, body: { ...input, rule: input.rule ?? null, args: input.args ?? null } });
+    else await call(policyEndpoints.update, { params: { id }, body: { ...input, rule: input.rule ?? null, args: input.args ?? null, set: input.set ?? null } });
     setEditing(undefined);
     await refetch();
   };
@@ -78,6 +83,44 @@ export function PoliciesPage() {
         <h1 id="policies-title">Policies</h1>
         <button type="button" onClick={() => setEditing(editing() === 'new' ? undefined : 'new')}>New policy</button>
       </div>
+      <ActionForm
+        label="Default action"
+        submit="Set"
+        action={async (values) => {
+          await call(policyEndpoints.setDefaultAction, { body: { action: values.action === 'deny' ? 'deny' : 'ask' } });
+          await refetchDefault();
+        }}
+      >
+        <label>
+          When no policy matches
+          <select name="action">
+            <option value="ask" selected={defaultAction()?.action === 'ask'}>ask a person</option>
+            <option value="deny" selected={defaultAction()?.action === 'deny'}>deny</option>
+          </select>
+        </label>
+        <p class="muted small" data-testid="default-source">{defaultAction()?.source === 'set' ? 'Set here (or with codepiper policy default).' : 'From config.yaml (default_action).'}</p>
+      </ActionForm>
+      <Show when={(bypasses() ?? []).length > 0}>
+        <h2>Sessions without policies</h2>
+        <ul class="list" aria-label="Sessions without policies">
+          <For each={bypasses()}>
+            {(bypass) => (
+              <li class="row bypass" data-bypass={bypass.sessionId}>
+                <div class="grow">
+                  <A href={`/sessions/${bypass.sessionId}`}>session {bypass.sessionId.slice(0, 8)}</A>
+                  <div class="muted small">every call allowed since {new Date(bypass.since ?? '').toLocaleString()}, asked by {bypass.by}</div>
+                </div>
+                <ActionButton label={`Put under policies: session ${bypass.sessionId.slice(0, 8)}`} action={async () => {
+                  await call(policyEndpoints.endBypass, { params: { id: bypass.sessionId } });
+                  await refetchBypasses();
+                }}>
+                  Put under policies
+                </ActionButton>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
       <Show when={editing() === 'new'}>
         <ActionForm label="New policy" submit="Create" action={save}>
           <PolicyFields />
@@ -96,7 +139,7 @@ export function PoliciesPage() {
                       <Show when={!policy.builtin} fallback={<span class="status">built-in</span>}>
                         <code>{policy.rule ?? `${policy.tool}${policy.args ? ` ${JSON.stringify(policy.args)}` : ''}`}</code>
                       </Show>
-                      <div class="muted small">{[policy.builtin ? '' : `priority ${policy.priority}`, policy.reason, policy.enabled ? '' : 'disabled'].filter(Boolean).join(' · ')}</div>
+                      <div class="muted small">{[policy.set === null ? '' : `set ${policy.set}`, policy.builtin ? '' : `priority ${policy.priority}`, policy.reason, policy.enabled ? '' : 'disabled'].filter(Boolean).join(' · ')}</div>
                     </div>
                     <ActionButton class="secondary" label={`${policy.enabled ? 'Disable' : 'Enable'} ${policy.name}`} action={async () => {
                       if (policy.builtin && policy.enabled && !confirm(`Turn off ${policy.name}? Tool calls that touch the daemon's home or socket, run codepiper or drive its tmux server will then be decided by your policies alone.`)) return;

@@ -142,9 +142,12 @@ export function SessionPage() {
             </Show>
           </div>
           <Show when={bypassed()}>
-            <p class="notice bypass" role="note" data-testid="bypass-notice">
-              Runs without policies (started with --dangerous): every call is allowed, and recorded in the audit trail.
-            </p>
+            <div class="notice bypass" role="note" data-testid="bypass-notice">
+              <p>Runs without policies: every call is allowed, and recorded in the audit trail.</p>
+              <ActionButton class="secondary" label="Put under policies" onError={setNotice} action={() => call(policyEndpoints.endBypass, { params: { id: id() } })}>
+                Put under policies
+              </ActionButton>
+            </div>
           </Show>
           <Show when={live() && provider()?.switchesModel}>
             <ActionForm

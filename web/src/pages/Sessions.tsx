@@ -1,10 +1,11 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { isFinished, SESSION_STATUSES, sessionEndpoints, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
+import { isFinished, policyEndpoints, SESSION_STATUSES, sessionEndpoints, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';
 import { debounce, onEvents } from '../live.js';
+import { policySetNames } from '../policy-sets.js';
 
 /** The status filter's value for every session still running, whatever its status. */
 const LIVE = 'live';
@@ -36,8 +37,15 @@ export function SessionsPage() {
   const [provider, setProvider] = createSignal('');
   const chosen = createMemo(() => (providers() ?? []).find((p) => p.id === (provider() || providers()?.[0]?.id)));
 
+  // Asked when the form opens, not with every visit to the list.
+  const [policySets] = createResource(
+    () => starting() || undefined,
+    async () => policySetNames((await call(policyEndpoints.list, { query: {} })).policies),
+  );
+
   const start = async (values: Record<string, string>) => {
     const options = providerOptionValues(chosen()?.options ?? [], values);
+    if (values.withoutPolicies && !confirm('Start this session without policies? Every tool call it makes will be allowed (and recorded in the audit trail).')) return;
     const session = await call(sessionEndpoints.start, {
       body: {
         provider: values.provider ?? '',
@@ -46,6 +54,8 @@ export function SessionsPage() {
         ...(options ? { options } : {}),
         ...(values.prompt ? { prompt: values.prompt } : {}),
         ...(values.worktree ? { worktree: true } : {}),
+        ...(values.policySet ? { policySets: [values.policySet] } : {}),
+        ...(values.withoutPolicies ? { withoutPolicies: true } : {}),
       },
     });
     navigate(`/sessions/${session.id}`);
@@ -79,6 +89,19 @@ export function SessionsPage() {
           <label class="check">
             <input type="checkbox" name="worktree" value="yes" />
             In a git worktree of its own (a new branch, merged or discarded later)
+          </label>
+          <Show when={(policySets() ?? []).length > 0}>
+            <label>
+              Policy set
+              <select name="policySet">
+                <option value="">none: the policies every session has</option>
+                <For each={policySets()}>{(set) => <option value={set}>{set}</option>}</For>
+              </select>
+            </label>
+          </Show>
+          <label class="check">
+            <input type="checkbox" name="withoutPolicies" value="yes" />
+            Without policies: every tool call allowed, and recorded (asks for a yes)
           </label>
           <label class="wide">
             First prompt
