@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createDecipheriv } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { approvalEndpoints, eventEndpoints, notificationEndpoints, sessionEndpoints, type ApiErrorBody, type PushPayload, type SessionRecord } from '@codepiper/sdk';
@@ -128,6 +128,19 @@ describe('Web Push notifications to a push service over HTTPS', { timeout: 240_0
     assert.ok((vapid.claims.exp ?? 0) > Date.now() / 1000, 'the token has not expired');
     assert.equal(vapid.publicKey, await vapidKey());
     assert.deepEqual(message, { title: 'build exited', body: 'exit code 3', tag: `session-${shell.session.id}`, url: `/#/sessions/${shell.session.id}` });
+  });
+
+  test('a session whose worktree it changed says it is ready to review, with the counts, through the push service', async () => {
+    const repo = path.join(scratch, 'review-repo');
+    mkdirSync(repo);
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', ...args], { cwd: repo });
+    git('init', '--quiet', '--initial-branch=main');
+    writeFileSync(path.join(repo, 'README'), 'hello\n');
+    git('add', 'README');
+    git('commit', '--quiet', '-m', 'first');
+    const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: repo, name: 'reviewable', worktree: true, args: ['sh', '-c', 'printf "one\\ntwo\\n" > notes.txt'] } });
+    const { message } = await pushFor(phone, session, /is ready to review$/);
+    assert.deepEqual(message, { title: 'reviewable is ready to review', body: '1 file changed, +2 −0', tag: `session-${session.id}`, url: `/#/sessions/${session.id}` });
   });
 
   test('a Claude permission request that is a question sends one notice, with the approval, Approve and Deny and where to answer', async () => {

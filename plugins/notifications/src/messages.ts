@@ -59,6 +59,8 @@ function questionNotice(sessionId: string, payload: Record<string, unknown>): No
   };
 }
 
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 /** What a user is told about an event, if anything: a question (pending approval), a permission wait, a finished turn, an exit, or work to review. */
 export function noticeFor(event: CodePiperEvent): Notice | undefined {
   const sessionId = event.sessionId;
@@ -84,7 +86,7 @@ export function noticeFor(event: CodePiperEvent): Notice | undefined {
       return notice('exit', (name) => `${name} exited`, exitBody(payload));
     case GIT_EVENTS.changed:
       // Same key and tag as the turn's end it follows: the phone shows one notice, this one.
-      return notice('review', (name) => `${name} is ready to review`, `${Number(payload.files)} files changed, +${Number(payload.added)} −${Number(payload.removed)}`);
+      return notice('review', (name) => `${name} is ready to review`, `${plural(Number(payload.files), 'file')} changed, +${Number(payload.added)} −${Number(payload.removed)}`);
     default:
       return undefined;
   }
