@@ -163,11 +163,24 @@ describe('worktrees: a checkout per session, reviewed, merged or discarded (real
     assert.equal(git(repo, 'worktree', 'list').trim().split('\n').length, 1, 'no refused start left a worktree behind');
   });
 
+  test('a workflow waits for a session’s git.changed and reads its counts', async () => {
+    const file = path.join(suite.workdir, 'wait-review.yaml');
+    writeFileSync(
+      file,
+      `name: wait-review\nsteps:\n  - type: session\n    id: writer\n    provider: shell\n    cwd: ${repo}\n    worktree: true\n    args: ["sh", "-c", "printf 'x\\\\ny\\\\n' > added.txt"]\n    wait: { event: git.changed, timeout: 60s }\n  - type: log\n    message: "review: \${writer.result}"\n`,
+    );
+    const run = await daemon().cli(['workflow', 'run', file]);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /review: \{"files":1,"added":2,"removed":0\}/);
+  });
+
   test('a start that fails after its worktree is made leaves none behind; after a crash, a worktree whose session never got a record goes, unless it holds work', async () => {
+    const worktrees = () => git(repo, 'worktree', 'list').trim().split('\n');
+    const before = worktrees();
     const failed = await daemon().cli(['start', '-p', 'shell', '-d', repo, '-n', 'never-ran', '--worktree', '--', 'no-such-program-here']);
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /no-such-program-here/);
-    assert.equal(git(repo, 'worktree', 'list').trim().split('\n').length, 1, 'the worktree made for it was removed');
+    assert.deepEqual(worktrees(), before, 'the worktree made for it was removed');
     assert.equal(git(repo, 'branch', '--list', 'codepiper/never-ran'), '', 'and its branch');
     assert.ok(!(await daemon().client.call(worktreeEndpoints.list)).worktrees.some((w) => w.branch === 'codepiper/never-ran'), 'and its record');
 

@@ -31,7 +31,10 @@ function judge(wait: WaitFor, event: CodePiperEvent): WaitOutcome | undefined {
   if (event.type === 'session.exited') {
     const exitCode = typeof payload.exitCode === 'number' ? payload.exitCode : null;
     if ('until' in wait && wait.until === 'exit') return { event, result: null, exitCode };
-    throw new StepFailure(`the session ended (${exitCode === null ? String(payload.detail ?? payload.status) : `exit code ${exitCode}`}) before ${describeWait(wait)}`, {
+    // Some events come after the end (its worktree's git.changed at exit, git.merged when a person merges): an event wait its timeout bounds goes on.
+    if ('event' in wait && wait.timeoutMs !== undefined) return undefined;
+    const hint = 'event' in wait ? ' (give the wait a timeout to wait on after the session ends)' : '';
+    throw new StepFailure(`the session ended (${exitCode === null ? String(payload.detail ?? payload.status) : `exit code ${exitCode}`}) before ${describeWait(wait)}${hint}`, {
       exit_code: exitCode,
     });
   }
