@@ -4,8 +4,9 @@
 # FOR_TESTS=1 also installs what the tests use: Debian's Chromium (browser
 # tests), the sqlite3 shell (tests read the daemon's database directly) and
 # openssl (the HTTPS tests and the stand-in push service make self-signed certificates),
-# zsh and fish (the completion scripts are read by them), and systemd's
-# systemd-analyze (it checks the unit `daemon install` writes).
+# zsh and fish (the completion scripts are read by them), systemd's
+# systemd-analyze (it checks the unit `daemon install` writes), and OpenSSH's
+# client and server (the hosts tests reach a real sshd on loopback).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ if [ "${FOR_TESTS:-0}" = 1 ]; then
   command -v zsh >/dev/null 2>&1 || missing+=(zsh)
   command -v fish >/dev/null 2>&1 || missing+=(fish)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

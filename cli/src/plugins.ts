@@ -16,6 +16,7 @@ import auth from '@codepiper/plugin-auth';
 import notifications from '@codepiper/plugin-notifications';
 import worktrees from '@codepiper/plugin-worktrees';
 import workspaces from '@codepiper/plugin-workspaces';
+import hosts from '@codepiper/plugin-hosts';
 
 /** The dashboard's build (web/ in the repository). */
 const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -23,5 +24,5 @@ const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 /** What `codepiper daemon` loads; the kernel orders them by the services each uses. */
 export const firstPartyPlugins: AnyPlugin[] = [
   events, sessions, providerShell, providerClaudeCode, providerCodex, providerTerminalAgents,
-  workflows, audit, policies, analytics, secrets, auth, notifications, worktrees, workspaces, createDashboardPlugin(DASHBOARD_DIR),
+  workflows, audit, policies, analytics, secrets, auth, notifications, worktrees, workspaces, hosts, createDashboardPlugin(DASHBOARD_DIR),
 ];

@@ -33,6 +33,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { words: ['approvals', 'approve', 'deny', 'policy'], plugin: 'policies', load: async () => (await import('./commands/policy.js')).registerPolicyCommands },
   { words: ['diff', 'merge', 'discard', 'worktrees'], plugin: 'worktrees', load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
   { words: ['workspace', 'env-set'], plugin: 'workspaces', load: async () => (await import('./commands/workspaces.js')).registerWorkspaceCommands },
+  { words: ['host'], plugin: 'hosts', load: async () => (await import('./commands/hosts.js')).registerHostCommands },
   { words: ['audit'], plugin: 'audit', load: async () => (await import('./commands/audit.js')).registerAuditCommand },
   { words: ['analytics'], plugin: 'analytics', load: async () => (await import('./commands/analytics.js')).registerAnalyticsCommands },
   { words: ['secret'], plugin: 'secrets', load: async () => (await import('./commands/secret.js')).registerSecretCommands },

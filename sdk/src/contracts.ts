@@ -12,6 +12,7 @@ export * from './contributions.js';
 export * from './daemon.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './hosts.js';
 export * from './keys.js';
 export * from './notifications.js';
 export * from './policies.js';

@@ -67,6 +67,9 @@ export const ERROR_CODES = {
   merge_conflict: { status: 409, meaning: 'The worktree’s branch does not merge cleanly; `details.conflicts` lists the files; nothing was changed' },
   base_not_clean: { status: 409, meaning: 'The checkout where the base branch is cannot take a merge: it has uncommitted changes or another branch' },
   git_failed: { status: 500, meaning: 'git refused a command; the message is git’s' },
+  // Hosts
+  host_exists: { status: 409, meaning: 'A host has that name already' },
+  host_unreachable: { status: 502, meaning: 'The host could not be reached over SSH; the message says why (its host key unknown or changed, refused, timed out)' },
   // Workspaces
   workspace_exists: { status: 409, meaning: 'A workspace has that name' },
   in_use: { status: 409, meaning: 'Something still uses it (an env set named by a workspace); the message names what' },

@@ -6,6 +6,7 @@ export * from './daemon.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './hooks.js';
+export * from './hosts.js';
 export * from './keys.js';
 export * from './logger.js';
 export * from './plugin.js';

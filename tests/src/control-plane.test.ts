@@ -95,6 +95,7 @@ describe('control-plane requests from inside sessions are refused (real daemon, 
     // Nor can it change what the sessions it starts would get: their environment, directory and defaults.
     assertRefused(await inSession(shell, cliLine(['env-set', 'set', 'evil', 'PATH=/tmp/evil'])), shell, 'PUT /env-sets/:name');
     assertRefused(await inSession(shell, cliLine(['workspace', 'add', 'evil', '/tmp'])), shell, 'POST /workspaces');
+    assertRefused(await inSession(shell, cliLine(['host', 'add', 'evil', 'me@example.com'])), shell, 'POST /hosts');
     // A start is a control request when it says what governs the new session: without policies, or under sets of its choosing.
     const before = (await suite.daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.length;
     assertRefused(await inSession(shell, cliLine(['start', '-p', 'shell', '-d', suite.workdir, '-n', 'escape', '--dangerous', '--', 'sh'])), shell, 'POST /sessions');

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CodePiperError } from '@codepiper/sdk';
+import { controlConnection, controlSocket, describeSshFailure, runSsh, sshOptions, type SshPlaces, type SshResult, type SshTarget } from './ssh.js';
+
+/** How long a connection may take to come up (ssh's own connect timeout, and authentication after it). */
+const OPEN_TIMEOUT_MS = 20_000;
+
+/**
+ * A host's one SSH connection: a master ssh the daemon runs (`-N`: no
+ * command of its own), that every command to the host goes through, so
+ * that none pays for a connection of its own.
+ */
+export class HostConnection {
+  private master: ChildProcess | undefined;
+  private opening: Promise<void> | undefined;
+
+  constructor(
+    readonly target: SshTarget,
+    private readonly places: SshPlaces,
+  ) {}
+
+  /** Runs a command of ours on the host over the connection, opening it first if it is down. */
+  async run(command: string, options: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+    await this.open();
+    return runSsh(this.target, this.places, command, options);
+  }
+
+  /** Opens the connection unless it is up; rejects (`host_unreachable`) saying why it could not. */
+  open(): Promise<void> {
+    if (this.master && existsSync(controlSocket(this.target, this.places))) return Promise.resolve();
+    this.opening ??= this.start().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** Ends the connection, whoever opened it (an earlier daemon may have). */
+  async close(): Promise<void> {
+    await controlConnection(this.target, this.places, 'exit');
+    this.master?.kill();
+    this.master = undefined;
+  }
+
+  private async start(): Promise<void> {
+    const socket = controlSocket(this.target, this.places);
+    await mkdir(this.places.sockets, { recursive: true, mode: 0o700 });
+    if (existsSync(socket)) {
+      // Left by an earlier daemon: taken as it is if it answers, else cleared for a new one.
+      if (await controlConnection(this.target, this.places, 'check')) return;
+      await rm(socket, { force: true });
+    }
+    const child = spawn('ssh', [...sshOptions(this.target, this.places, 'master'), '-N', '--', this.target.destination], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (data: string) => (stderr += data));
+    const exited = new Promise<SshResult>((resolve) => child.once('exit', (code) => resolve({ code, stdout: '', stderr })));
+    const deadline = Date.now() + OPEN_TIMEOUT_MS;
+    // Up once its control socket is there; or it ended, saying why.
+    while (!existsSync(socket)) {
+      const ended = await Promise.race([exited, delay(25).then(() => undefined)]);
+      if (ended) throw new CodePiperError('host_unreachable', describeSshFailure(this.target, ended));
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new CodePiperError('host_unreachable', describeSshFailure(this.target, { code: null, stdout: '', stderr }));
+      }
+    }
+    this.master = child;
+    void exited.then(() => {
+      if (this.master === child) this.master = undefined;
+    });
+  }
+}

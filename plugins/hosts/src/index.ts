@@ -1,0 +1,32 @@
+import os from 'node:os';
+import { definePlugin, hostEndpoints } from '@codepiper/sdk';
+import { Hosts } from './hosts.js';
+import { migrations } from './migrations.js';
+
+export default definePlugin({
+  name: 'hosts',
+  api: '^1.0.0',
+  description: 'Other machines reached over SSH (host add|list|rm): one connection per host, its key verified against known_hosts',
+  register(ctx) {
+    let hosts: Hosts | undefined;
+    const running = (): Hosts => {
+      if (!hosts) throw new Error('the hosts plugin has not started');
+      return hosts;
+    };
+    ctx.migrations(migrations);
+    ctx.api.handle(hostEndpoints.list, async () => ({ hosts: await running().list() }));
+    ctx.api.handle(hostEndpoints.add, ({ body }) => running().add(body));
+    ctx.api.handle(hostEndpoints.remove, async ({ params }) => {
+      await running().remove(params.name);
+      return { ok: true as const };
+    });
+    return {
+      start() {
+        hosts = new Hosts({ store: ctx.store, places: { home: ctx.env.HOME ?? os.homedir(), sockets: ctx.paths.pluginData('hosts') } });
+      },
+      async stop() {
+        await hosts?.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,116 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { waitFor } from './harness.js';
+
+/** The account the remote side runs as: another user than the daemon's, as a real remote host would have. */
+export const REMOTE_USER = 'codepiper-remote';
+
+/** Why the SSH tests cannot run here, or undefined when they can: sshd serving another user needs root. */
+export function sshdUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root, to run sshd for a user of its own';
+  try {
+    execFileSync('/usr/sbin/sshd', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return 'needs OpenSSH’s server (apt-get install openssh-server)';
+  }
+  return undefined;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+
+/** The remote user, made if missing, able to log in by key (a locked account cannot). */
+function remoteHome(): string {
+  try {
+    execFileSync('id', ['-u', REMOTE_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', REMOTE_USER]);
+  }
+  execFileSync('usermod', ['-p', '*', REMOTE_USER]);
+  return execFileSync('getent', ['passwd', REMOTE_USER], { encoding: 'utf8' }).split(':')[5]!;
+}
+
+/**
+ * A real OpenSSH server on a loopback port, for `REMOTE_USER`, with a host
+ * key and a client key of its own: what the daemon reaches as a remote host.
+ */
+export class SshServer {
+  private log = '';
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly process: ChildProcess,
+  ) {}
+
+  /** The client's private key, authorized for `REMOTE_USER`. */
+  get identity(): string {
+    return path.join(this.dir, 'client_key');
+  }
+
+  get destination(): string {
+    return `${REMOTE_USER}@127.0.0.1`;
+  }
+
+  /** The known_hosts line of this server's key, as `ssh-keyscan` would print it. */
+  get knownHostsLine(): string {
+    const [type, key] = readFileSync(path.join(this.dir, 'host_key.pub'), 'utf8').trim().split(' ');
+    return `[127.0.0.1]:${this.port} ${type} ${key}\n`;
+  }
+
+  static async start(): Promise<SshServer> {
+    const dir = mkdtempSync('/tmp/cpt-sshd-');
+    const port = await freePort();
+    const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'codepiper-test', '-f', path.join(dir, file)]);
+    keygen('host_key');
+    keygen('client_key');
+    const home = remoteHome();
+    const ssh = path.join(home, '.ssh');
+    mkdirSync(ssh, { recursive: true });
+    appendFileSync(path.join(ssh, 'authorized_keys'), readFileSync(path.join(dir, 'client_key.pub')));
+    chmodSync(ssh, 0o700);
+    chmodSync(path.join(ssh, 'authorized_keys'), 0o600);
+    execFileSync('chown', ['-R', `${REMOTE_USER}:`, ssh]);
+    // sshd's privilege separation directory, which Debian's service would make.
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const config = [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${path.join(dir, 'host_key')}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      `AllowUsers ${REMOTE_USER}`,
+      'AllowStreamLocalForwarding yes',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'sshd_config'), `${config}\n`);
+    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = new SshServer(dir, port, child);
+    child.stderr?.setEncoding('utf8').on('data', (data: string) => (server.log += data));
+    await waitFor('sshd to listen', () => server.log.includes('Server listening') || (child.exitCode !== null ? Promise.reject(new Error(`sshd exited: ${server.log}`)) : undefined), 20_000);
+    return server;
+  }
+
+  /** What sshd logged: for a failing assertion to show. */
+  get output(): string {
+    return this.log;
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null) {
+      const exited = new Promise((resolve) => this.process.once('exit', resolve));
+      this.process.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
