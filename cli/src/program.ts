@@ -1,6 +1,6 @@
 import { cac, type CAC, type Command } from 'cac';
 import { ApiError, CODEPIPER_VERSION, daemonEndpoints } from '@codepiper/sdk';
-import { connect, unlessNoDaemon } from './client.js';
+import { chooseRemote, connect, unlessNoDaemon } from './client.js';
 import { acceptsRest, firstWord, protectWords, unprotect } from './command-line.js';
 import { registerContributedCommands } from './contributed-commands.js';
 import { UsageError } from './errors.js';
@@ -34,6 +34,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { words: ['diff', 'merge', 'discard', 'worktrees'], plugin: 'worktrees', load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
   { words: ['workspace', 'env-set'], plugin: 'workspaces', load: async () => (await import('./commands/workspaces.js')).registerWorkspaceCommands },
   { words: ['host'], plugin: 'hosts', load: async () => (await import('./commands/hosts.js')).registerHostCommands },
+  { words: ['remote'], load: async () => (await import('./commands/remote.js')).registerRemoteCommands },
   { words: ['audit'], plugin: 'audit', load: async () => (await import('./commands/audit.js')).registerAuditCommand },
   { words: ['analytics'], plugin: 'analytics', load: async () => (await import('./commands/analytics.js')).registerAnalyticsCommands },
   { words: ['secret'], plugin: 'secrets', load: async () => (await import('./commands/secret.js')).registerSecretCommands },
@@ -83,13 +84,40 @@ export async function createProgram(argv?: readonly string[]): Promise<CAC> {
   }
   // cac pads every option line for a default it may not have: drop trailing spaces.
   cli.help((sections) => sections.map((section) => ({ ...section, body: section.body.replace(/ +$/gm, '') })));
+  cli.option('--remote <name>', 'Talk to the daemon of another machine (codepiper remote add); default: the one `remote use` chose, or this machine’s');
   cli.version(CODEPIPER_VERSION);
   cli.showVersionOnExit = false; // cac would add the platform; `--version` prints the bare version
   return cli;
 }
 
+/**
+ * `--remote NAME` (`--remote=NAME`), anywhere before `--`, taken out of the
+ * command line: it says which daemon every command talks to, not what one does.
+ */
+function takeRemote(argv: readonly string[]): { rest: string[]; remote?: string } {
+  const end = argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--');
+  const rest = [...argv];
+  for (let i = 0; i < end; i++) {
+    const arg = rest[i]!;
+    if (arg !== '--remote' && !arg.startsWith('--remote=')) continue;
+    const remote = arg === '--remote' ? rest[i + 1] : arg.slice('--remote='.length);
+    if (!remote || remote.startsWith('-')) throw new UsageError('--remote needs a NAME (see: codepiper remote list)');
+    rest.splice(i, arg === '--remote' ? 2 : 1);
+    return { rest, remote };
+  }
+  return { rest };
+}
+
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
-export async function run(argv: readonly string[]): Promise<number> {
+export async function run(commandLine: readonly string[]): Promise<number> {
+  let argv: readonly string[];
+  try {
+    const { rest, remote } = takeRemote(commandLine);
+    chooseRemote(remote);
+    argv = rest;
+  } catch (error) {
+    return reportError(error, 'codepiper --help');
+  }
   const cli = await createProgram(argv);
   cli.parse(['node', 'codepiper', ...protectWords(argv)], { run: false });
   cli.args = unprotect(cli.args);

@@ -44,6 +44,23 @@ export const AuthStatusSchema = Type.Object({
 });
 export type AuthStatus = Static<typeof AuthStatusSchema>;
 
+/** A personal access token's reach: `read` (GET requests, no terminal) or `full` (the whole API, as a signed-in user). */
+export const TokenScopeSchema = Type.Union([Type.Literal('read'), Type.Literal('full')]);
+export type TokenScope = Static<typeof TokenScopeSchema>;
+
+/** What the token itself starts with, so that a leaked one is recognised (secret scanners, logs). */
+export const ACCESS_TOKEN_PREFIX = 'cpat_';
+
+export const AccessTokenSchema = Type.Object({
+  id: Type.String({ description: 'Public id (not the token)' }),
+  name: Type.String({ description: 'What it is for: the machine or script holding it' }),
+  scope: TokenScopeSchema,
+  createdAt: IsoTime,
+  expiresAt: Nullable(IsoTime),
+  lastUsedAt: Nullable(IsoTime),
+});
+export type AccessToken = Static<typeof AccessTokenSchema>;
+
 export const authEndpoints = {
   session: defineEndpoint({
     method: 'GET',
@@ -108,6 +125,40 @@ export const authEndpoints = {
     url: '/auth/sessions/:id',
     control: true,
     summary: 'End a web session (by id or unique prefix; `all` for every one)',
+    tags: ['auth'],
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+    response: Type.Object({ revoked: Type.Integer() }),
+  }),
+  createToken: defineEndpoint({
+    method: 'POST',
+    url: '/auth/tokens',
+    control: true,
+    summary: 'A personal access token for a CLI or script on another machine (`Authorization: Bearer`); the token is in this answer only',
+    tags: ['auth'],
+    status: 201,
+    body: Type.Object(
+      {
+        name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' }),
+        scope: Type.Optional(TokenScopeSchema),
+        expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'None: it lasts until revoked' })),
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Composite([AccessTokenSchema, Type.Object({ token: Type.String({ description: 'Shown this once; only its hash is kept' }) })]),
+  }),
+  tokens: defineEndpoint({
+    method: 'GET',
+    url: '/auth/tokens',
+    control: true,
+    summary: 'Personal access tokens not revoked (never the tokens themselves)',
+    tags: ['auth'],
+    response: Type.Object({ tokens: Type.Array(AccessTokenSchema) }),
+  }),
+  revokeToken: defineEndpoint({
+    method: 'DELETE',
+    url: '/auth/tokens/:id',
+    control: true,
+    summary: 'Revokes a personal access token (by id or unique prefix): it no longer works, at once',
     tags: ['auth'],
     params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
     response: Type.Object({ revoked: Type.Integer() }),

@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   ambiguous_id: { status: 409, meaning: 'An id prefix or a name matches more than one thing; `details.candidates` lists them' },
   internal_error: { status: 500, meaning: 'A fault in the daemon; its log has the details' },
   // Who may ask
-  unauthenticated: { status: 401, meaning: 'Over TCP: sign in first (no web session, or it expired)' },
+  unauthenticated: { status: 401, meaning: 'Over TCP: sign in first (no web session, or it expired; or an access token unknown, revoked or expired)' },
+  token_scope: { status: 403, meaning: 'Over TCP: an access token of scope read sent a request that changes something, or opened a terminal' },
   setup_required: { status: 403, meaning: 'Over TCP: the first-run setup (password and TOTP) is not finished' },
   unauthorized: { status: 401, meaning: 'A hook call without the session’s hook secret, or with a wrong one' },
   host_not_allowed: { status: 403, meaning: 'Over TCP: the Host header names a host the listener does not answer to (web.allowed_hosts)' },

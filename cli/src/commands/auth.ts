@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
-import { authEndpoints, MIN_PASSWORD_LENGTH, type AuthStatus, type WebSession } from '@codepiper/sdk';
+import { authEndpoints, MIN_PASSWORD_LENGTH, type AccessToken, type ApiClient, type AuthStatus, type TokenScope, type WebSession } from '@codepiper/sdk';
+import { optionValue } from '../args.js';
 import { connect } from '../client.js';
 import { UsageError } from '../errors.js';
 import { formatFields, formatTable } from '../format.js';
@@ -19,19 +20,76 @@ const statusFields = (s: AuthStatus): string =>
 
 const sessionRow = (s: WebSession): string[] => [s.id, s.stage, s.address, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent.slice(0, 40) || '-'];
 
-const ACTIONS = 'status, sessions, revoke ID|all, reset-password, reset-mfa';
+const tokenRow = (t: AccessToken): string[] => [t.id.slice(0, 8), t.name, t.scope, t.createdAt, t.expiresAt ?? 'never', t.lastUsedAt ?? '-'];
+
+const ACTIONS = 'status, sessions, revoke ID|all, token create|list|revoke, reset-password, reset-mfa';
+
+interface AuthOptions {
+  json?: boolean;
+  scope?: unknown;
+  expires?: unknown;
+}
+
+function parseScope(value: string | undefined): TokenScope | undefined {
+  if (value === undefined || value === 'read' || value === 'full') return value;
+  throw new UsageError(`--scope takes read or full, not "${value}"`);
+}
+
+function parseDays(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)d?$/.exec(value);
+  const days = Number(match?.[1]);
+  if (!match || days < 1 || days > 3650) throw new UsageError(`--expires takes a number of days (1 to 3650, like 90 or 90d), not "${value}"`);
+  return days;
+}
+
+/** `auth token create NAME | list | revoke ID`: personal access tokens for CLIs and scripts on other machines. */
+async function tokenAction(client: ApiClient, [action, ref, ...extra]: string[], options: AuthOptions): Promise<void> {
+  if (extra.length > 0) throw new UsageError(`auth token ${action} takes at most one argument`);
+  switch (action) {
+    case 'create': {
+      if (ref === undefined) throw new UsageError('auth token create needs a NAME: what the token is for (the machine or script holding it)');
+      const scope = parseScope(optionValue(options.scope, '--scope'));
+      const expiresInDays = parseDays(optionValue(options.expires, '--expires'));
+      const created = await client.call(authEndpoints.createToken, { body: { name: ref, ...(scope && { scope }), ...(expiresInDays && { expiresInDays }) } });
+      printResult(created, options.json, (t) =>
+        [`${t.token}`, '', `access token ${t.id.slice(0, 8)} "${t.name}" (${t.scope}, ${t.expiresAt === null ? 'until revoked' : `until ${t.expiresAt}`}).`, 'It is shown only now: give it to `codepiper remote add NAME URL --token-stdin` on the other machine.'].join('\n'),
+      );
+      return;
+    }
+    case 'list':
+    case 'ls': {
+      const result = await client.call(authEndpoints.tokens);
+      printResult(result, options.json, ({ tokens }) => (tokens.length === 0 ? 'no access tokens' : formatTable(['ID', 'NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED'], tokens.map(tokenRow))));
+      return;
+    }
+    case 'revoke': {
+      if (ref === undefined) throw new UsageError('auth token revoke needs a token id or name (see: codepiper auth token list)');
+      await client.call(authEndpoints.revokeToken, { params: { id: ref } });
+      print(`revoked access token ${ref}`);
+      return;
+    }
+    default:
+      throw new UsageError(`auth token takes create NAME, list or revoke ID${action === undefined ? '' : `, not "${action}"`}`);
+  }
+}
 
 export function registerAuthCommands(cli: CAC): void {
-  withActions(cli.command('auth <action> [id]', `Sign-in for the web listener (this machine only): ${ACTIONS}`), ['status', 'sessions', 'revoke', 'reset-password', 'reset-mfa'])
-    .usage(`auth status | auth sessions [--json] | auth revoke ID|all | auth reset-password < file | auth reset-mfa`)
-    .option('--json', 'With status and sessions: print the API response as JSON')
+  withActions(cli.command('auth <action> [...args]', `Sign-in for the web listener: ${ACTIONS}`), ['status', 'sessions', 'revoke', 'token', 'reset-password', 'reset-mfa'])
+    .usage(`auth status | auth sessions [--json] | auth revoke ID|all | auth token create NAME [--scope read|full] [--expires DAYS] | auth token list | auth token revoke ID | auth reset-password < file | auth reset-mfa`)
+    .option('--json', 'With status, sessions and token: print the API response as JSON')
+    .option('--scope <scope>', 'With token create: read (looking only: GET requests, no terminal) or full (default)')
+    .option('--expires <days>', 'With token create: it stops working after this many days (default: until revoked)')
+    .example('  $ codepiper auth token create laptop --expires 90    # for: codepiper remote add NAME URL --token-stdin')
     .example('  $ codepiper auth sessions')
     .example('  $ codepiper auth revoke all')
     .example('  $ codepiper auth reset-password              # type the new password (not echoed), then Enter')
     .example('  $ codepiper auth reset-mfa                   # the next sign-in enrolls TOTP again')
-    .action(async (action: string, id: string | undefined, options: { json?: boolean }) => {
+    .action(async (action: string, args: string[], options: AuthOptions) => {
       const client = connect();
-      if (id !== undefined && action !== 'revoke') throw new UsageError(`auth ${action} takes no argument`);
+      if (action === 'token') return tokenAction(client, args, options);
+      const [id, ...extra] = args;
+      if (extra.length > 0 || (id !== undefined && action !== 'revoke')) throw new UsageError(`auth ${action} takes ${action === 'revoke' ? 'one argument' : 'no argument'}`);
       switch (action) {
         case 'status':
           printResult(await client.call(authEndpoints.status), options.json, statusFields);

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { imageTypeOf, MAX_IMAGE_BYTES, MAX_INPUT_CHARACTERS, sessionEndpoints, type ImageType } from '@codepiper/sdk';
+import { imageTypeOf, MAX_IMAGE_BYTES, MAX_INPUT_CHARACTERS, openTerminal, sessionEndpoints, type ApiClient, type ImageType } from '@codepiper/sdk';
 import { optionValue, parseKeys, parsePositiveInt } from '../args.js';
 import { takesRest, withoutDefault } from '../command-line.js';
-import { connect } from '../client.js';
+import { activeRemote, connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
 import { printJson, printText } from '../output.js';
@@ -102,16 +102,56 @@ export function registerIoCommands(cli: CAC): void {
     });
 
   cli
-    .command('attach <id>', 'Attach this terminal to a session with tmux (detach with the tmux prefix, then d)')
+    .command('attach <id>', 'Attach this terminal to a session with tmux (detach with the tmux prefix, then d); on a remote daemon, through its terminal stream (detach with Ctrl-])')
     .example('  $ codepiper attach ab12')
+    .example('  $ codepiper --remote devbox attach ab12    # no tmux needed here')
     .action(async (id: string) => {
       if (!process.stdin.isTTY || !process.stdout.isTTY) {
         throw new Error('attach needs an interactive terminal (to read a session without one: codepiper tail <id> -f)');
       }
+      const remote = activeRemote();
+      if (remote) return attachRemote(connect(), id, remote.name);
       const { tmux, socket, target } = await forSession(id, connect().call(sessionEndpoints.attachInfo, { params: { id } }));
       // The daemon's tmux server is not the one in $TMUX: attaching from inside tmux is a plain nested client.
       const result = spawnSync(tmux, ['-S', socket, 'attach-session', '-t', target], { stdio: 'inherit', env: { ...process.env, TMUX: undefined } });
       if (result.error) throw new Error(`cannot run ${tmux}: ${result.error.message}`);
       return result.status ?? 1;
     });
+}
+
+/** Ctrl-], as telnet has it: a key no agent's terminal needs. */
+const DETACH_KEY = 0x1d;
+
+/** Attaches this terminal to a session of a remote daemon through its terminal WebSocket: keys go there, its output comes here. */
+async function attachRemote(client: ApiClient, id: string, remoteName: string): Promise<number> {
+  const session = await forSession(id, client.call(sessionEndpoints.show, { params: { id } }));
+  const { stdin, stdout } = process;
+  let end: (code: number) => void = () => undefined;
+  const ended = new Promise<number>((resolve) => (end = resolve));
+  process.stderr.write(`attached to ${session.name} on ${remoteName}; detach with Ctrl-]\r\n`);
+  const terminal = await openTerminal(client, session.id, {
+    size: { cols: stdout.columns, rows: stdout.rows },
+    onData: (data) => stdout.write(data),
+    onError: (message) => process.stderr.write(`\r\n${message}\r\n`),
+  });
+  const onKeys = (chunk: Buffer): void => {
+    const detach = chunk.indexOf(DETACH_KEY);
+    if (detach === -1) return terminal.type(chunk);
+    if (detach > 0) terminal.type(chunk.subarray(0, detach));
+    end(0);
+  };
+  const onResize = (): void => terminal.resize(stdout.columns, stdout.rows);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.on('data', onKeys);
+  stdout.on('resize', onResize);
+  terminal.socket.once('close', () => end(0));
+  const code = await ended;
+  stdin.off('data', onKeys);
+  stdout.off('resize', onResize);
+  stdin.setRawMode(false);
+  stdin.pause();
+  terminal.socket.close();
+  process.stderr.write(`\r\ndetached from ${session.name}\n`);
+  return code;
 }

@@ -1,6 +1,7 @@
 import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, secretStoreRef, type RequestContext, describeOrigin } from '@codepiper/sdk';
 import { Type, type Static } from '@sinclair/typebox';
 import { migrations } from './migrations.js';
+import { AccessTokens, bearerToken } from './access-tokens.js';
 import { AuthRepository } from './repository.js';
 import { AuthService, type Caller } from './service.js';
 
@@ -36,13 +37,21 @@ export default definePlugin({
   register(ctx) {
     checkLimits(ctx.config);
     let service: AuthService | undefined;
+    let accessTokens: AccessTokens | undefined;
     const running = (): AuthService => {
       if (!service) throw new Error('the auth plugin has not started');
       return service;
     };
+    const tokens = (): AccessTokens => {
+      if (!accessTokens) throw new Error('the auth plugin has not started');
+      return accessTokens;
+    };
 
     ctx.migrations(migrations);
-    ctx.hooks.tap(httpAuthenticate, (request) => running().authenticate(request));
+    ctx.hooks.tap(httpAuthenticate, (request) => {
+      const token = bearerToken(request.headers);
+      return token === undefined ? running().authenticate(request) : tokens().authenticate(token, request);
+    });
 
     ctx.api.handle(authEndpoints.session, (request) => running().stageOf(caller(request)));
     ctx.api.handle(authEndpoints.login, (request) => running().login(request.body, caller(request), request.reply));
@@ -59,6 +68,12 @@ export default definePlugin({
     ctx.api.handle(authEndpoints.sessions, async (request) => ({ sessions: await running().list(caller(request)) }));
     ctx.api.handle(authEndpoints.revoke, async ({ params, origin }) => ({ revoked: await running().revoke(params.id, describeOrigin(origin)) }));
     ctx.api.handle(authEndpoints.status, () => running().status());
+    ctx.api.handle(authEndpoints.createToken, ({ body, origin }) => tokens().create(body, describeOrigin(origin)));
+    ctx.api.handle(authEndpoints.tokens, async () => ({ tokens: await tokens().list() }));
+    ctx.api.handle(authEndpoints.revokeToken, async ({ params, origin }) => {
+      const revoked = await tokens().revoke(params.id, describeOrigin(origin));
+      return { revoked };
+    });
     ctx.api.handle(authEndpoints.resetPassword, async ({ body, origin }) => {
       await running().resetPassword(body.password, describeOrigin(origin));
       return { ok: true as const };
@@ -71,6 +86,7 @@ export default definePlugin({
     return {
       async start() {
         const audit = ctx.services.get(auditLogRef);
+        accessTokens = new AccessTokens({ store: ctx.store, audit: (event) => audit.record(event, 'auth'), closeWebSockets: (principal) => ctx.kernel.closeWebSockets(principal) });
         service = new AuthService({
           repo: new AuthRepository(ctx.store),
           secrets: ctx.services.get(secretStoreRef),

@@ -37,4 +37,17 @@ export const migrations: readonly Migration[] = [
          );
          ALTER TABLE auth_sessions ADD COLUMN site TEXT;`,
   },
+  {
+    version: 3,
+    name: 'personal access tokens',
+    up: `CREATE TABLE auth_tokens (
+           id TEXT PRIMARY KEY,
+           name TEXT NOT NULL,
+           token_hash TEXT NOT NULL UNIQUE,
+           scope TEXT NOT NULL CHECK (scope IN ('read', 'full')),
+           created_at TEXT NOT NULL,
+           expires_at TEXT,
+           last_used_at TEXT
+         );`,
+  },
 ];

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { authEndpoints, sessionEndpoints, type AccessToken, type SessionRecord } from '@codepiper/sdk';
+import { cliPath, runCli, waitFor, type TestDaemon } from './harness.js';
+import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
+
+/**
+ * The CLI of another machine: its own config and no daemon of its own,
+ * driving a daemon through its TCP listener with an access token.
+ */
+describe('the CLI from another machine: access tokens, remote add, --remote, attach over the terminal stream', () => {
+  let daemon: TestDaemon;
+  let url: string;
+  let account: Account;
+  let laptop: string;
+  let outerSocket: string;
+
+  const laptopEnv = (): NodeJS.ProcessEnv => ({ ...process.env, HOME: laptop, XDG_CONFIG_HOME: path.join(laptop, 'config'), CODEPIPER_HOME: path.join(laptop, 'no-daemon-here') });
+  const onLaptop = (args: string[], input?: string) => runCli(args, { env: laptopEnv(), ...(input !== undefined && { input }) });
+  const tokenFor = async (name: string, ...flags: string[]): Promise<AccessToken & { token: string }> => {
+    const made = await daemon.cli(['auth', 'token', 'create', name, ...flags, '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    return JSON.parse(made.stdout) as AccessToken & { token: string };
+  };
+
+  before(async () => {
+    ({ daemon, url } = await startWebDaemon(''));
+    account = await setUpAccount(new WebClient(url), daemon.output);
+    laptop = mkdtempSync('/tmp/cpt-laptop-');
+    outerSocket = path.join(laptop, 'outer.sock');
+  });
+  after(async () => {
+    spawnSync('tmux', ['-S', outerSocket, 'kill-server']);
+    await daemon?.dispose();
+    if (laptop) rmSync(laptop, { recursive: true, force: true });
+  });
+
+  test('a token made on the daemon’s machine signs the other CLI in; its commands go there with --remote; the token is kept encrypted, 0600', async () => {
+    const { token, id } = await tokenFor('laptop', '--expires', '30');
+    assert.match(token, /^cpat_[A-Za-z0-9_-]{43}$/);
+    const added = await onLaptop(['remote', 'add', 'devbox', url, '--token-stdin'], `${token}\n`);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, new RegExp(`^added remote devbox \\(${url.replace(/[.]/g, '\\.')}, CodePiper \\S+\\): use it with --remote devbox`));
+
+    const here = await onLaptop(['ls']);
+    assert.notEqual(here.code, 0, 'without --remote: the laptop’s own daemon, which does not run');
+    const started = await onLaptop(['--remote', 'devbox', 'start', '-p', 'shell', '-d', '/tmp', '-n', 'from-laptop', '--json', '--', 'cat']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    assert.equal((await onLaptop(['--remote', 'devbox', 'send', 'from-laptop', 'typed far away'])).code, 0);
+    await waitFor('the text on the daemon', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.includes('typed far away'));
+    const listed = await onLaptop(['ls', '--remote=devbox']);
+    assert.match(listed.stdout, /from-laptop/);
+
+    const files = path.join(laptop, 'config', 'codepiper');
+    assert.ok(!readFileSync(path.join(files, 'remotes.json'), 'utf8').includes(token.slice(5)), 'the token is not stored in clear');
+    for (const file of ['remotes.json', 'remotes.key']) assert.equal(statSync(path.join(files, file)).mode & 0o777, 0o600, file);
+    const used = (await daemon.client.call(authEndpoints.tokens)).tokens.find((t) => t.id === id);
+    assert.ok(used?.lastUsedAt, 'its use is recorded');
+  });
+
+  test('remote use makes it the default; attach works there through the terminal stream, with no tmux client of the daemon’s', async () => {
+    assert.equal((await onLaptop(['remote', 'use', 'devbox'])).code, 0);
+    const { sessions } = JSON.parse((await onLaptop(['ls', '--json'])).stdout) as { sessions: SessionRecord[] };
+    const session = sessions.find((s) => s.name === 'from-laptop')!;
+    const outer = (...args: string[]) => spawnSync('tmux', ['-f', '/dev/null', '-S', outerSocket, ...args], { encoding: 'utf8', env: laptopEnv() });
+    outer('new-session', '-d', '-s', 'laptop', '-x', '100', '-y', '30', process.execPath, cliPath, 'attach', 'from-laptop');
+    const screen = () => outer('capture-pane', '-p', '-t', 'laptop').stdout;
+    await waitFor('the remote session on the laptop’s terminal', () => screen().includes('typed far away'));
+    outer('send-keys', '-t', 'laptop', '-l', 'typed in the attached terminal');
+    outer('send-keys', '-t', 'laptop', 'Enter');
+    await waitFor('the keys to reach the session', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.split('typed in the attached terminal').length === 3);
+    outer('send-keys', '-t', 'laptop', 'C-]');
+    await waitFor('the client to detach', () => outer('has-session', '-t', 'laptop').status !== 0);
+    assert.equal((await daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status, 'running', 'detaching leaves it running');
+    assert.equal((await onLaptop(['remote', 'use', 'local'])).code, 0);
+  });
+
+  test('a read token reads and changes nothing; a revoked one stops at once; a wrong one is refused and not kept', async () => {
+    const reader = await tokenFor('dashboard-script', '--scope', 'read');
+    assert.equal((await onLaptop(['remote', 'add', 'reader', url, '--token-stdin'], reader.token)).code, 0);
+    assert.equal((await onLaptop(['--remote', 'reader', 'ls'])).code, 0);
+    const write = await onLaptop(['--remote', 'reader', 'send', 'from-laptop', 'not allowed']);
+    assert.equal(write.code, 1);
+    assert.match(write.stderr, /may only read \(scope read\): POST \/sessions\/:id\/input needs a token of scope full/);
+
+    assert.equal((await daemon.cli(['auth', 'token', 'revoke', 'dashboard-script'])).code, 0);
+    const revoked = await onLaptop(['--remote', 'reader', 'ls']);
+    assert.equal(revoked.code, 1);
+    assert.match(revoked.stderr, /the access token is unknown, revoked or expired/);
+
+    const wrong = await onLaptop(['remote', 'add', 'nope', url, '--token-stdin'], 'cpat_not-a-token-of-that-daemon');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /refused the token: the access token is unknown, revoked or expired/);
+    assert.doesNotMatch((await onLaptop(['remote', 'list'])).stdout, /nope/);
+    const unknown = await onLaptop(['--remote', 'nope', 'ls']);
+    assert.deepEqual([unknown.code, unknown.stderr], [1, 'codepiper: no remote named "nope" (see: codepiper remote list)\n']);
+  });
+
+  test('signing in once with the password and a TOTP code leaves a token, not a web session', async () => {
+    const before = (await daemon.client.call(authEndpoints.tokens)).tokens.length;
+    const webSessions = async () => (await daemon.client.call(authEndpoints.sessions)).sessions.length;
+    const signedIn = await webSessions();
+    const added = await onLaptop(['remote', 'add', 'signed-in', url], `${account.password}\n${totp(account.totpSecret, 1)}\n`);
+    assert.equal(added.code, 0, added.stderr);
+    const { tokens } = await daemon.client.call(authEndpoints.tokens);
+    assert.equal(tokens.length, before + 1);
+    assert.match(tokens.at(-1)!.name, /^codepiper CLI on /);
+    assert.equal(await webSessions(), signedIn, 'the sign-in’s web session was ended');
+    assert.equal((await onLaptop(['--remote', 'signed-in', 'ls'])).code, 0);
+    const wrong = await onLaptop(['remote', 'add', 'guess', url], 'not the password at all\n123456\n');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /sign-in refused/);
+  });
+});
