@@ -500,6 +500,28 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     assert.equal(await theme(), 'dark');
   });
 
+  test('settings: an access token made on the page signs a script in; revoked there (after a yes), it no longer does; hosts are listed', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('list', { name: 'Hosts' }).getByText('No hosts').waitFor();
+    const form = page.getByRole('form', { name: 'New access token' });
+    await form.getByLabel('Name').fill('web-script');
+    await form.getByLabel('Scope').selectOption('read');
+    await form.getByLabel('Expires after (days)').fill('7');
+    await form.getByRole('button', { name: 'Make token' }).click();
+    const token = (await page.getByTestId('new-token').locator('code').innerText()).trim();
+    assert.match(token, /^cpat_/);
+    const asScript = (method: string) => fetch(`${url}/sessions`, { method, headers: { authorization: `Bearer ${token}`, origin: url, 'content-type': 'application/json' }, ...(method === 'POST' && { body: '{}' }) });
+    assert.equal((await asScript('GET')).status, 200, 'the token reads');
+    assert.equal((await asScript('POST')).status, 403, 'a read token changes nothing');
+    const row = page.locator('li[data-token="web-script"]');
+    assert.match(await row.innerText(), /read/);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Revoke web-script' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await asScript('GET')).status, 401, 'revoked, it signs nothing in');
+    assert.deepEqual(await accessibilityProblems(page), [], 'settings with tokens and hosts');
+  });
+
   test('settings: restarting the daemon asks first, then shows the new one once it answers', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     const facts = page.getByTestId('daemon-facts');

@@ -1,7 +1,9 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { daemonEndpoints, type EndpointResponse } from '@codepiper/sdk/contracts';
 import { call, describe } from '../api.js';
+import { AccessTokens } from '../components/AccessTokens.jsx';
 import { ActionButton } from '../components/Form.jsx';
+import { Hosts } from '../components/Hosts.jsx';
 import { PushToggle } from '../components/PushToggle.jsx';
 import { chooseTheme, themeChoice, type ThemeChoice } from '../theme.js';
 
@@ -47,6 +49,8 @@ export function SettingsPage() {
       setRestarting(false);
     }
   };
+  /** Whether the daemon runs the plugin a card needs (a card of one it does not would only show its 404). */
+  const loaded = (plugin: string): boolean => status()?.plugins.some((p) => p.name === plugin) ?? false;
   const [theme, setTheme] = createSignal(themeChoice());
   const pick = (choice: ThemeChoice) => {
     chooseTheme(choice);
@@ -74,6 +78,18 @@ export function SettingsPage() {
         <p>Questions and finished turns, pushed to this device even when the dashboard is closed. A session's own can be muted on its page.</p>
         <PushToggle />
       </section>
+      <Show when={loaded('auth')}>
+        <section class="card" aria-labelledby="tokens-title">
+          <h2 id="tokens-title">Access tokens</h2>
+          <AccessTokens />
+        </section>
+      </Show>
+      <Show when={loaded('hosts')}>
+        <section class="card" aria-labelledby="hosts-title">
+          <h2 id="hosts-title">Hosts</h2>
+          <Hosts />
+        </section>
+      </Show>
       <section class="card" aria-labelledby="daemon-title">
         <h2 id="daemon-title">Daemon</h2>
         <Show when={status()} fallback={<p class={status.error ? 'error' : 'muted'}>{status.error ? describe(status.error) : 'Loading…'}</p>}>
