@@ -69,6 +69,7 @@ export const ERROR_CODES = {
   base_not_clean: { status: 409, meaning: 'The checkout where the base branch is cannot take a merge: it has uncommitted changes or another branch' },
   git_failed: { status: 500, meaning: 'git refused a command; the message is git’s' },
   // Hosts
+  hosts_unavailable: { status: 400, meaning: 'A session was to start on another host, and no loaded plugin reaches hosts' },
   host_exists: { status: 409, meaning: 'A host has that name already' },
   host_unreachable: { status: 502, meaning: 'The host could not be reached over SSH; the message says why (its host key unknown or changed, refused, timed out)' },
   // Workspaces

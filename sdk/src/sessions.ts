@@ -55,6 +55,14 @@ export const StartSessionSchema = Type.Object(
     policySets: Type.Optional(
       Type.Array(PolicySetName, { maxItems: 32, uniqueItems: true, description: 'Policy sets the session is under from its first call (a control-plane request: refused from inside a session)' }),
     ),
+    host: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        description: 'Run on this host (`codepiper host add`), in a tmux server of its own there; `cwd` is a directory on that host. Needs the hosts plugin',
+      }),
+    ),
     withoutPolicies: Type.Optional(
       Type.Boolean({ description: 'Run without policies: every call allowed, and recorded (`start --dangerous`; a control-plane request: refused from inside a session)' }),
     ),
@@ -310,6 +318,23 @@ export const sessionAbandoned = defineSeriesHook<{ sessionId: string }>({
   payload: '{ sessionId }',
   description:
     'A session being started never ran (a refusal or failure before its program was launched): each tap undoes what it prepared for it (its worktree, its policy sets). A session that ran and failed is recorded as crashed instead.',
+});
+
+/** A program to run on another host, as a provider would launch it here. */
+export interface RemoteLaunch {
+  host: string;
+  sessionId: string;
+  /** The directory on that host. */
+  cwd: string;
+  spec: LaunchSpec;
+}
+
+export const remoteLaunch = defineBailHook<RemoteLaunch, LaunchSpec>({
+  name: 'sessions.remote',
+  owner: 'sessions',
+  payload: 'RemoteLaunch → LaunchSpec',
+  description:
+    'For a session started with `host`, before its program: the first tap that answers gives what runs here instead (the hosts plugin: ssh to the host, keeping the program in a tmux server there); with none, the start is refused (hosts_unavailable).',
 });
 
 export const keepSession = defineBailHook<SessionRecord, { reason: string }>({

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, hostEndpoints, type HostStatus } from '@codepiper/sdk';
-import { suiteDaemon } from './harness.js';
-import { SshServer, sshdUnavailable } from './sshd.js';
+import { ApiError, hostEndpoints, sessionEndpoints, type HostStatus, type SessionRecord } from '@codepiper/sdk';
+import { suiteDaemon, waitFor } from './harness.js';
+import { REMOTE_USER, SshServer, sshdUnavailable } from './sshd.js';
+
+/** The sessions of the private tmux server on the host, as its user sees them. */
+function remoteTmuxSessions(): string {
+  const listed = spawnSync('su', [REMOTE_USER, '-c', 'tmux -L codepiper list-sessions -F "#{session_name}"'], { encoding: 'utf8' });
+  return listed.stdout;
+}
 
 describe('hosts: machines reached over SSH (a real sshd on loopback, as another user, with its own key)', { skip: sshdUnavailable() }, () => {
   const suite = suiteDaemon();
@@ -85,6 +92,55 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     const missing = await cli(['host', 'rm', 'nope']);
     assert.deepEqual([missing.code, missing.stderr], [1, 'codepiper: host nope not found\n']);
     assert.deepEqual((await hosts()).map((h) => h.name), ['box']);
+  });
+
+  test('a session runs on the host, in a tmux server there: typed into, it outlives a lost connection and ends with its own exit code', async () => {
+    const script = 'echo "on $(id -un) in $(pwd)"; read line; echo "got $line"; read code; exit "$code"';
+    const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far', '--json', '--', 'sh', '-c', script]);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    assert.deepEqual([session.cwd, session.metadata.host, session.command], ['/tmp', 'box', ['sh', '-c', script]]);
+    const screen = async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
+    await waitFor('the program on the host', async () => (await screen()).includes('on codepiper-remote in /tmp'));
+    assert.match((await cli(['ls'])).stdout, /far +shell +running +\S+ +box:\/tmp/);
+
+    // The network drops: every connection to the host is cut, the programs there go on.
+    execFileSync('pkill', ['-KILL', '-f', `sshd: ${REMOTE_USER}`]);
+    await waitFor('the pane to say it reconnects', async () => (await screen()).includes('the connection to the host was lost'));
+    // Joined again, the host's tmux draws the program's screen over the notice.
+    await waitFor('the session on the host again', async () => {
+      const text = await screen();
+      return text.includes('on codepiper-remote in /tmp') && !text.includes('was lost');
+    }, 30_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; the screen:\n${await screen()}`);
+    });
+    assert.equal((await cli(['send', 'far', 'after the drop'])).code, 0);
+    await waitFor('the program to read it', async () => (await screen()).includes('got after the drop'));
+    assert.equal((await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status, 'running');
+
+    assert.equal((await cli(['send', 'far', '3'])).code, 0);
+    const ended = await waitFor('the session to end', async () => {
+      const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+      return s.status === 'exited' && s;
+    }, 20_000);
+    assert.equal(ended.exitCode, 3, 'the program’s own exit code, from the host');
+    await waitFor('its tmux session on the host to be gone', () => !remoteTmuxSessions().includes(`cp-${session.id}`));
+  });
+
+  test('a session on the host that is killed here ends there too; starts that cannot be are refused clearly', async () => {
+    const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far-killed', '--json', '--', 'sleep', '600']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    await waitFor('its tmux session on the host', () => remoteTmuxSessions().includes(`cp-${session.id}`), 20_000);
+    assert.equal((await cli(['kill', 'far-killed'])).code, 0);
+    await waitFor('its tmux session on the host to be gone', () => !remoteTmuxSessions().includes(`cp-${session.id}`), 20_000);
+
+    const unknown = await cli(['start', '--host', 'nowhere', '-p', 'shell', '-d', '/tmp', '--', 'true']);
+    assert.deepEqual([unknown.code, unknown.stderr], [1, 'codepiper: host nowhere not found\n']);
+    const relative = await cli(['start', '--host', 'box', '-p', 'shell', '-d', 'src', '--', 'true']);
+    assert.deepEqual([relative.code, relative.stderr], [2, 'codepiper: a session on box needs -d with an absolute path on that machine (see: codepiper start --help)\n']);
+    const secret = await refusal(suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', host: 'box', secrets: ['TOKEN'] } }));
+    assert.match(secret.message, /secrets are not sent to other hosts/);
   });
 
   test('host rm forgets the host and closes its connection', async () => {

@@ -4,7 +4,7 @@ import type { CAC } from 'cac';
 import { envSetEndpoints, overEnvSet, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
-import { connect } from '../client.js';
+import { activeRemote, connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { formatAge, formatCommand, formatFields, formatTable, shortId, statusText } from '../format.js';
 import { printResult } from '../output.js';
@@ -23,6 +23,7 @@ interface StartOptions extends JsonOption {
   secret?: unknown;
   worktree?: unknown;
   workspace?: unknown;
+  host?: unknown;
   envSet?: unknown;
   policySet?: unknown;
   dangerous?: boolean;
@@ -40,6 +41,18 @@ async function existingDirectory(dir: string): Promise<string> {
   return absolute;
 }
 
+/**
+ * The directory a session starts in: on this machine, checked here (the
+ * current one by default); on another (`--host`, or a remote daemon), an
+ * absolute path as given, checked there.
+ */
+async function sessionDirectory(dir: string | undefined, host: string | undefined): Promise<string> {
+  const elsewhere = host ?? activeRemote()?.name;
+  if (elsewhere === undefined) return existingDirectory(dir ?? '.');
+  if (dir === undefined || !path.isAbsolute(dir)) throw new UsageError(`a session on ${elsewhere} needs -d with an absolute path on that machine`);
+  return dir;
+}
+
 /** `--worktree` alone (true), with a branch name, or absent. */
 function worktreeValue(value: unknown): true | string | undefined {
   if (value === undefined || value === true) return value;
@@ -50,7 +63,10 @@ function worktreeValue(value: unknown): true | string | undefined {
 /** What `start` asks for, wherever the session starts (a directory, or a workspace that has one). */
 type SessionStart = WorkspaceStart & { provider: string };
 
-const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), s.cwd];
+/** Where a session runs: its directory, on its host when that is another machine. */
+const place = (s: SessionRecord): string => (typeof s.metadata.host === 'string' ? `${s.metadata.host}:${s.cwd}` : s.cwd);
+
+const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), place(s)];
 
 const sessionFields = (s: SessionRecord, more: readonly (readonly [string, string])[] = []): string =>
   formatFields([
@@ -58,7 +74,7 @@ const sessionFields = (s: SessionRecord, more: readonly (readonly [string, strin
     ['name', s.name],
     ['provider', s.provider],
     ['status', statusText(s)],
-    ['cwd', s.cwd],
+    ['cwd', place(s)],
     ['command', formatCommand(s.command)],
     ['created', `${s.createdAt} (${formatAge(s.createdAt)} ago)`],
     ['updated', s.updatedAt],
@@ -84,7 +100,8 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
     .option('--prompt <text>', 'A first prompt, typed once the agent can take input')
     .option('--policy-set <name>', 'Put the session under a policy set too (policy create --set); repeatable')
     .option('--dangerous', 'Run this one session WITHOUT POLICIES: every call allowed, each recorded in the audit trail (built-in guards stay)')
-    .option('--worktree [branch]', 'Run in a new git worktree of the repository, on a new branch: this one, or one named after the session');
+    .option('--worktree [branch]', 'Run in a new git worktree of the repository, on a new branch: this one, or one named after the session')
+    .option('--host <name>', 'Run on another machine (codepiper host add), in a tmux server of its own there; -d is an absolute path on it');
   declareProviderFlags(start, flags);
   takesRest(
     start
@@ -120,11 +137,13 @@ export async function registerSessionCommands(cli: CAC, argv: readonly string[])
           ...(policySets.length > 0 && { policySets }),
           ...(options.dangerous === true && { withoutPolicies: true }),
         };
-        const cwd = workspace === undefined ? await existingDirectory(optionValue(options.dir, '--dir') ?? '.') : undefined;
+        const host = optionValue(options.host, '--host');
+        if (host !== undefined && workspace !== undefined) throw new UsageError('--host and -w go apart: a workspace is a directory on the daemon’s machine');
+        const cwd = workspace === undefined ? await sessionDirectory(optionValue(options.dir, '--dir'), host) : undefined;
         const session =
           cwd === undefined
             ? await client.call(workspaceEndpoints.start, { params: { name: workspace! }, body: request })
-            : await client.call(sessionEndpoints.start, { body: { ...request, cwd, worktree: worktreeValue(options.worktree) } });
+            : await client.call(sessionEndpoints.start, { body: { ...request, cwd, worktree: worktreeValue(options.worktree), ...(host !== undefined && { host }) } });
         if (options.dangerous) process.stderr.write(`warning: session ${shortId(session.id)} runs without policies: every tool call is allowed (and recorded in the audit trail)\n`);
         printResult(session, options.json, (s) => `started ${shortId(s.id)} ${s.name} (${s.provider}) in ${s.cwd}${options.dangerous ? ', WITHOUT POLICIES' : ''}`);
       }),

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { badRequest, CodePiperError, notFound, type Host, type HostStatus, type Store } from '@codepiper/sdk';
+import { badRequest, CodePiperError, notFound, type Host, type HostStatus, type LaunchSpec, type RemoteLaunch, type Store } from '@codepiper/sdk';
 import { HostConnection } from './connection.js';
 import { probeHost } from './probe.js';
+import { REMOTE_TMUX, remoteLaunchSpec, tmuxName } from './remote-launch.js';
 import type { SshPlaces } from './ssh.js';
 
 interface HostRow {
@@ -49,6 +50,22 @@ export class Hosts {
     await this.connection(host).close();
     this.connections.delete(name);
     await this.deps.store.run('DELETE FROM hosts WHERE name = ?', [name]);
+  }
+
+  /** What runs here for a session's program on a host; refused for a host not added, or not reachable now. */
+  async launch(request: RemoteLaunch): Promise<LaunchSpec> {
+    const host = await this.find(request.host);
+    if (!host) throw notFound(`host ${request.host}`);
+    const connection = this.connection(host);
+    await connection.open();
+    return remoteLaunchSpec(request, connection, this.deps.places);
+  }
+
+  /** A session on `hostName` ended: its tmux session there goes too (it may be gone already). */
+  async ended(hostName: string, sessionId: string): Promise<void> {
+    const host = await this.find(hostName);
+    if (!host) return;
+    await this.connection(host).run(`${REMOTE_TMUX} kill-session -t ${tmuxName(sessionId)} 2>/dev/null; true`);
   }
 
   /** Ends every host's connection (the daemon stops). */

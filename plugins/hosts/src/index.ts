@@ -1,12 +1,13 @@
 import os from 'node:os';
-import { definePlugin, hostEndpoints } from '@codepiper/sdk';
+import { definePlugin, eventAppended, hostEndpoints, remoteLaunch, sessionDirectoryRef } from '@codepiper/sdk';
 import { Hosts } from './hosts.js';
 import { migrations } from './migrations.js';
 
 export default definePlugin({
   name: 'hosts',
   api: '^1.0.0',
-  description: 'Other machines reached over SSH (host add|list|rm): one connection per host, its key verified against known_hosts',
+  description: 'Other machines reached over SSH (host add|list|rm), and sessions run there (start --host): one connection per host, its key verified against known_hosts',
+  uses: [sessionDirectoryRef],
   register(ctx) {
     let hosts: Hosts | undefined;
     const running = (): Hosts => {
@@ -14,6 +15,15 @@ export default definePlugin({
       return hosts;
     };
     ctx.migrations(migrations);
+    ctx.hooks.tap(remoteLaunch, (launch) => running().launch(launch));
+    ctx.hooks.tap(eventAppended, (event) => {
+      const sessionId = event.sessionId;
+      if (event.type !== 'session.exited' || !sessionId) return;
+      void (async () => {
+        const host = (await ctx.services.get(sessionDirectoryRef).resolve(sessionId)).metadata.host;
+        if (typeof host === 'string') await running().ended(host, sessionId);
+      })().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, 'could not end the tmux session of a session on another host'));
+    });
     ctx.api.handle(hostEndpoints.list, async () => ({ hosts: await running().list() }));
     ctx.api.handle(hostEndpoints.add, ({ body }) => running().add(body));
     ctx.api.handle(hostEndpoints.remove, async ({ params }) => {

@@ -25,6 +25,8 @@ import {
   type SessionGovernance,
   type StartOptions,
   keepSession,
+  remoteLaunch,
+  type RemoteLaunch,
   type WorktreeRequest,
   type SessionRecord,
   type SessionStatus,
@@ -77,6 +79,13 @@ const RECORD_RETRY_MAX_MS = 30_000;
  * Sessions: their records, their terminals in tmux and every change to them
  * as an event. The daemon is the source of truth; tmux holds the processes.
  */
+/** What a start on another host cannot have yet: secrets (they would travel in a command line there), a worktree, a relative directory. */
+function assertRemoteStart(request: StartSessionRequest): void {
+  if (!request.cwd.startsWith('/')) throw badRequest(`the directory on ${request.host} must be an absolute path, not "${request.cwd}"`);
+  if ((request.secrets?.length ?? 0) > 0) throw badRequest(`secrets are not sent to other hosts (${request.host}): set them there, in the program's own environment`);
+  if (request.worktree) throw badRequest(`worktrees are made on this machine only, not on ${request.host}`);
+}
+
 export class SessionService implements SessionDirectory {
   /** Sessions being finished, so a death noticed twice is recorded once. */
   private readonly finishing = new Map<string, Promise<StoredSession>>();
@@ -129,7 +138,10 @@ export class SessionService implements SessionDirectory {
 
   async start(request: StartSessionRequest, chosen: StartOptions = {}): Promise<SessionRecord> {
     const provider = this.provider(request.provider);
-    const cwd = await existingDirectory(request.cwd);
+    const host = request.host;
+    if (host !== undefined) assertRemoteStart(request);
+    // A directory on another host is that host's to check.
+    const cwd = host === undefined ? await existingDirectory(request.cwd) : request.cwd;
     const options = validateOptions(provider, request.options ?? {});
     const id = chosen.id ?? randomUUID();
     if (chosen.id !== undefined && (await this.deps.repo.get(chosen.id))) throw new CodePiperError('session_exists', `a session with id ${chosen.id} exists`);
@@ -144,8 +156,10 @@ export class SessionService implements SessionDirectory {
       // Governed before its program runs: its first call, and its first prompt, are already under what the start asked.
       if (startGovernsPolicies(request)) await this.govern({ sessionId: id, policySets: request.policySets ?? [], withoutPolicies: request.withoutPolicies === true, by: chosen.by ?? 'daemon' });
       const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
-      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, (spec) =>
-        this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec),
+      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, async (spec) =>
+        host === undefined
+          ? this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec)
+          : this.launch({ id, name, provider: provider.id, cwd: workdir, env: {}, paneCwd: this.deps.env.HOME ?? '/' }, spec, await this.remote({ host, sessionId: id, cwd: workdir, spec: { ...spec, env: { ...env, ...spec.env } } })),
       );
     });
     if (request.prompt !== undefined) {
@@ -227,11 +241,28 @@ export class SessionService implements SessionDirectory {
     return toRecord((await this.deps.repo.get(input.sessionId)) ?? launched);
   }
 
-  private async launch(base: { id: string; name: string; provider: string; cwd: string; env: Record<string, string> }, spec: LaunchSpec): Promise<StoredSession> {
-    const argv = [await this.programPath(spec.argv, base.provider), ...spec.argv.slice(1)];
+  /** What runs here for a program on another host, from whichever plugin answers `remoteLaunch` (the hosts plugin). */
+  private async remote(launch: RemoteLaunch): Promise<LaunchSpec> {
+    const answer = await this.deps.hooks.call(remoteLaunch, launch);
+    if (answer === undefined) throw new CodePiperError('hosts_unavailable', 'no loaded plugin reaches other hosts (is the hosts plugin disabled?)');
+    return answer;
+  }
+
+  /**
+   * Records and runs a new session: the provider's `spec`, or (`runHere`)
+   * what runs here in its place, the program going elsewhere (another host);
+   * the record keeps the provider's command either way.
+   */
+  private async launch(
+    base: { id: string; name: string; provider: string; cwd: string; env: Record<string, string>; paneCwd?: string },
+    spec: LaunchSpec,
+    runHere: LaunchSpec = spec,
+  ): Promise<StoredSession> {
+    const { paneCwd, ...fields } = base;
+    const argv = [await this.programPath(runHere.argv, base.provider), ...runHere.argv.slice(1)];
     const now = new Date().toISOString();
     const session: StoredSession = {
-      ...base,
+      ...fields,
       command: [...spec.argv],
       status: 'starting',
       statusDetail: null,
@@ -241,11 +272,11 @@ export class SessionService implements SessionDirectory {
       endedAt: null,
       tmuxSession: `cp-${base.id}`,
       tmuxPane: null,
-      metadata: spec.metadata ?? {},
+      metadata: { ...spec.metadata, ...runHere.metadata },
     };
     return this.locks.run(base.id, async () => {
       await this.deps.repo.insert(session);
-      return this.runInTmux(session, argv, { ...base.env, ...spec.env }, () => this.deps.repo.delete(session.id));
+      return this.runInTmux(session, argv, { ...base.env, ...runHere.env }, () => this.deps.repo.delete(session.id), paneCwd);
     });
   }
 
@@ -268,12 +299,12 @@ export class SessionService implements SessionDirectory {
   }
 
   /** Runs the program in a new tmux session; if that fails, `undo` puts the record back and the error is thrown. */
-  private async runInTmux(session: StoredSession, argv: string[], env: Readonly<Record<string, string | null>>, undo: () => Promise<unknown>): Promise<StoredSession> {
+  private async runInTmux(session: StoredSession, argv: string[], env: Readonly<Record<string, string | null>>, undo: () => Promise<unknown>, paneCwd = session.cwd): Promise<StoredSession> {
     let running: StoredSession;
     try {
       const created = await this.deps.tmux.createSession({
         name: session.tmuxSession,
-        cwd: session.cwd,
+        cwd: paneCwd,
         argv,
         env,
         sessionEnv: { [SESSION_MARKER]: session.id },

@@ -1,0 +1,62 @@
+import type { LaunchSpec, RemoteLaunch } from '@codepiper/sdk';
+import type { HostConnection } from './connection.js';
+import { sshOptions, type SshPlaces } from './ssh.js';
+
+/** The private tmux server on a host, as every session there is in it. */
+export const REMOTE_TMUX = 'tmux -L codepiper';
+
+/** POSIX single quotes, which no character inside escapes. */
+export const shQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Runs here, in the session's pane: ssh (its arguments after the script),
+ * again after a lost connection (ssh's 255), waiting longer each time up to
+ * 30 s; any other end is the program's, its exit code the session's.
+ */
+const RECONNECTING = `delay=1
+while :; do
+  started=$(date +%s)
+  "$@"
+  code=$?
+  [ "$code" -ne 255 ] && exit "$code"
+  [ $(($(date +%s) - started)) -gt 60 ] && delay=1
+  printf '\\r\\n[codepiper: the connection to the host was lost; trying again in %ss]\\r\\n' "$delay"
+  sleep "$delay"
+  [ "$delay" -lt 30 ] && delay=$((delay * 2))
+done`;
+
+/**
+ * Run by sh on the host: the program in a session of the private tmux
+ * server there (made, or joined again after a lost connection), attached to
+ * this ssh's terminal; ends with the program's exit code, which the program's
+ * wrapper leaves in a file.
+ */
+function remoteScript(launch: RemoteLaunch, name: string): string {
+  const env = Object.entries(launch.spec.env ?? {}).flatMap(([key, value]) => (value === null ? [] : ['-e', shQuote(`${key}=${value}`)]));
+  const exitFile = `"$dir/exits/${name}"`;
+  return [
+    'dir="$HOME/.codepiper"',
+    'mkdir -p "$dir/exits" && chmod 700 "$dir" || exit 1',
+    // Ours, not the user's .tmux.conf: no status line or prefix key inside the daemon's own pane.
+    `printf '%s\\n' 'set -g status off' 'set -g prefix None' 'set -g prefix2 None' 'set -g escape-time 0' > "$dir/tmux.conf"`,
+    'tput -T "$TERM" longname >/dev/null 2>&1 || TERM=xterm-256color; export TERM',
+    [REMOTE_TMUX, '-f "$dir/tmux.conf" new-session -A -s', name, '-c', shQuote(launch.cwd), ...env, '--', 'sh -c', shQuote('"$@"; echo $? > "$0"'), exitFile, ...launch.spec.argv.map(shQuote)].join(' '),
+    `if [ -f ${exitFile} ]; then code=$(cat ${exitFile}); rm -f ${exitFile}; exit "$code"; fi`,
+    'exit 1',
+  ].join('\n');
+}
+
+/** The tmux session of a CodePiper session, here and on its host. */
+export const tmuxName = (sessionId: string): string => `cp-${sessionId}`;
+
+/**
+ * What runs here for a program on a host: ssh over the host's connection,
+ * reconnecting when it is lost. The host's login shell sees only fixed text
+ * and base64 (no character any shell reads); the script it decodes quotes
+ * every word of the user's for sh.
+ */
+export function remoteLaunchSpec(launch: RemoteLaunch, connection: HostConnection, places: SshPlaces): LaunchSpec {
+  const script = Buffer.from(remoteScript(launch, tmuxName(launch.sessionId))).toString('base64');
+  const ssh = ['ssh', ...sshOptions(connection.target, places), '-tt', '--', connection.target.destination, `exec sh -c "$(echo ${script} | base64 -d)"`];
+  return { argv: ['sh', '-c', RECONNECTING, 'codepiper-ssh', ...ssh], metadata: { host: launch.host } };
+}
