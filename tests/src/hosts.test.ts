@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, hostEndpoints, sessionEndpoints, type HostStatus, type SessionRecord } from '@codepiper/sdk';
@@ -125,6 +125,22 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     }, 20_000);
     assert.equal(ended.exitCode, 3, 'the program’s own exit code, from the host');
     await waitFor('its tmux session on the host to be gone', () => !remoteTmuxSessions().includes(`cp-${session.id}`));
+  });
+
+  test('what a user types reaches the program on the host word for word: no shell there reads quotes, $(), backquotes or newlines in it', async () => {
+    const marker = '/tmp/codepiper-remote-pwned';
+    rmSync(marker, { force: true });
+    const words = [`'; touch ${marker}; '`, `$(touch ${marker})`, `\`touch ${marker}\``, `a"b\\c`, 'two\nlines', '*', '--'];
+    const started = await suite.daemon.client.call(sessionEndpoints.start, {
+      body: { provider: 'shell', host: 'box', cwd: '/tmp', name: 'far-quoted', env: { TRICKY: `it's "$(touch ${marker})"` }, args: ['sh', '-c', 'for w in "$@"; do printf "<%s>\\n" "$w"; done; printf "env<%s>\\n" "$TRICKY"; sleep 30', 'sh', ...words] },
+    });
+    const expected = [...words.map((w) => `<${w}>`), `env<it's "$(touch ${marker})">`];
+    await waitFor('the words printed on the host', async () => {
+      const text = (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: started.id } })).text;
+      return expected.every((line) => text.includes(line.split('\n')[0]!));
+    });
+    assert.ok(!existsSync(marker), 'nothing the user wrote was run by a shell');
+    await suite.daemon.client.call(sessionEndpoints.kill, { params: { id: started.id } });
   });
 
   test('a session on the host that is killed here ends there too; starts that cannot be are refused clearly', async () => {
