@@ -66,7 +66,7 @@ describe('program', () => {
       [['show'], 'codepiper: missing required args for command `show <id>` (see: codepiper show --help)'],
       [['show', 'ab', '--bogus'], 'codepiper: Unknown option `--bogus` (see: codepiper show --help)'],
       [['show', 'ab', '--', 'x'], 'codepiper: unexpected arguments after "--": x (see: codepiper show --help)'],
-      [['ls', '--status', 'asleep'], 'codepiper: --status must be one of starting, running, working, idle, waiting, exited, crashed; got "asleep" (see: codepiper ls --help)'],
+      [['ls', '--status', 'asleep'], 'codepiper: --status must be one of starting, running, working, idle, waiting, unreachable, exited, crashed; got "asleep" (see: codepiper ls --help)'],
       [['tail', 'ab', '-n', '0'], 'codepiper: --lines expects a whole number of at least 1, got "0" (see: codepiper tail --help)'],
       [['start', '-d', '.'], 'codepiper: missing --provider (for example: -p shell) (see: codepiper start --help)'],
       [['start', '-p', 'shell', '--env', 'X'], 'codepiper: --env expects NAME=VALUE, got "X" (see: codepiper start --help)'],

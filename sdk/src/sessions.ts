@@ -6,7 +6,7 @@ import { PolicySetName } from './policies.js';
 import { ENV_NAME_PATTERN, IsoTime, Nullable, Ok, SchemaFieldSchema } from './schemas.js';
 import { createServiceRef } from './services.js';
 
-export const SESSION_STATUSES = ['starting', 'running', 'working', 'idle', 'waiting', 'exited', 'crashed'] as const;
+export const SESSION_STATUSES = ['starting', 'running', 'working', 'idle', 'waiting', 'unreachable', 'exited', 'crashed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const SessionStatusSchema = Type.Union(SESSION_STATUSES.map((s) => Type.Literal(s)));
 

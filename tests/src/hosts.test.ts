@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, hostEndpoints, sessionEndpoints, type HostStatus, type SessionRecord } from '@codepiper/sdk';
+import { ApiError, eventEndpoints, hostEndpoints, sessionEndpoints, type HostStatus, type SessionRecord } from '@codepiper/sdk';
 import { suiteDaemon, waitFor } from './harness.js';
 import { REMOTE_USER, SshServer, sshdUnavailable } from './sshd.js';
 
@@ -114,6 +114,11 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     }, 30_000).catch(async (error: unknown) => {
       throw new Error(`${String(error)}; the screen:\n${await screen()}`);
     });
+    await waitFor('the session marked unreachable, then running again', async () => {
+      const { events } = await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'session.status' } });
+      const to = events.map((event) => (event.payload as { to: string }).to);
+      return to.includes('unreachable') && to.at(-1) === 'running';
+    }, 30_000);
     assert.equal((await cli(['send', 'far', 'after the drop'])).code, 0);
     await waitFor('the program to read it', async () => (await screen()).includes('got after the drop'));
     assert.equal((await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status, 'running');
@@ -141,6 +146,19 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     });
     assert.ok(!existsSync(marker), 'nothing the user wrote was run by a shell');
     await suite.daemon.client.call(sessionEndpoints.kill, { params: { id: started.id } });
+  });
+
+  test('a daemon that dies and starts again adopts a session on the host, as it does one of its own', async () => {
+    const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far-adopted', '--json', '--', 'cat']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    await waitFor('its tmux session on the host', () => remoteTmuxSessions().includes(`cp-${session.id}`), 20_000);
+    await suite.daemon.crash();
+    await suite.daemon.start();
+    assert.equal((await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status, 'running');
+    assert.equal((await cli(['send', 'far-adopted', 'still there'])).code, 0);
+    await waitFor('the echo from the host', async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.split('still there').length === 3);
+    assert.equal((await cli(['kill', 'far-adopted'])).code, 0);
   });
 
   test('a session on the host that is killed here ends there too; starts that cannot be are refused clearly', async () => {

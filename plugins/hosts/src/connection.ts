@@ -20,6 +20,8 @@ export class HostConnection {
   constructor(
     readonly target: SshTarget,
     private readonly places: SshPlaces,
+    /** Called when the connection ends by itself (the network, the host), not by `close`. */
+    private readonly onLost: () => void = () => undefined,
   ) {}
 
   /** Runs a command of ours on the host over the connection, opening it first if it is down. */
@@ -37,9 +39,10 @@ export class HostConnection {
 
   /** Ends the connection, whoever opened it (an earlier daemon may have). */
   async close(): Promise<void> {
-    await controlConnection(this.target, this.places, 'exit');
-    this.master?.kill();
+    const master = this.master;
     this.master = undefined;
+    await controlConnection(this.target, this.places, 'exit');
+    master?.kill();
   }
 
   private async start(): Promise<void> {
@@ -66,7 +69,9 @@ export class HostConnection {
     }
     this.master = child;
     void exited.then(() => {
-      if (this.master === child) this.master = undefined;
+      if (this.master !== child) return;
+      this.master = undefined;
+      this.onLost();
     });
   }
 }

@@ -1,6 +1,21 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { badRequest, CodePiperError, notFound, type Host, type HostStatus, type LaunchSpec, type RemoteLaunch, type Store } from '@codepiper/sdk';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  badRequest,
+  CodePiperError,
+  isFinished,
+  notFound,
+  type Host,
+  type HostStatus,
+  type LaunchSpec,
+  type Logger,
+  type RemoteLaunch,
+  type SessionDirectory,
+  type SessionRecord,
+  type SessionStatus,
+  type Store,
+} from '@codepiper/sdk';
 import { HostConnection } from './connection.js';
 import { probeHost } from './probe.js';
 import { REMOTE_TMUX, remoteLaunchSpec, tmuxName } from './remote-launch.js';
@@ -21,8 +36,11 @@ export type NewHost = Pick<Host, 'name' | 'destination'> & { port?: number; iden
 /** The hosts the daemon reaches over SSH, each with its one connection. */
 export class Hosts {
   private readonly connections = new Map<string, HostConnection>();
+  /** Hosts whose lost connection is being opened again. */
+  private readonly reconnecting = new Set<string>();
+  private closed = false;
 
-  constructor(private readonly deps: { store: Store; places: SshPlaces }) {}
+  constructor(private readonly deps: { store: Store; places: SshPlaces; sessions: () => SessionDirectory; log: Logger }) {}
 
   async list(): Promise<HostStatus[]> {
     const hosts = (await this.deps.store.all<HostRow>('SELECT * FROM hosts ORDER BY name')).map(toHost);
@@ -33,14 +51,14 @@ export class Hosts {
   async add(fields: NewHost): Promise<HostStatus> {
     if (await this.find(fields.name)) throw new CodePiperError('host_exists', `a host named ${fields.name} exists (codepiper host rm ${fields.name} first)`);
     const host: Host = { name: fields.name, destination: fields.destination, port: fields.port ?? null, identity: await identityFile(fields.identity), createdAt: new Date().toISOString() };
-    const connection = new HostConnection(host, this.deps.places);
+    const connection = this.connection(host);
     const probe = await probeHost(connection);
     if (!probe.reachable) {
+      this.connections.delete(host.name);
       await connection.close();
       throw new CodePiperError('host_unreachable', `could not reach ${host.name}: ${probe.error}`);
     }
     await this.deps.store.run('INSERT INTO hosts (name, destination, port, identity, created_at) VALUES (?, ?, ?, ?, ?)', [host.name, host.destination, host.port, host.identity, host.createdAt]);
-    this.connections.set(host.name, connection);
     return { ...host, probe };
   }
 
@@ -68,8 +86,22 @@ export class Hosts {
     await this.connection(host).run(`${REMOTE_TMUX} kill-session -t ${tmuxName(sessionId)} 2>/dev/null; true`);
   }
 
+  /**
+   * At start: the connection to each host with sessions still running there
+   * is opened, so that a loss is noticed (and the sessions marked) even
+   * before anyone asks for the host.
+   */
+  async reconnectInUse(): Promise<void> {
+    const hosts = new Set((await this.running()).map((session) => session.metadata.host as string));
+    for (const name of hosts) {
+      const host = await this.find(name);
+      if (host) void this.connection(host).open().catch(() => this.lost(host));
+    }
+  }
+
   /** Ends every host's connection (the daemon stops). */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.connections.values()].map((connection) => connection.close()));
     this.connections.clear();
   }
@@ -82,10 +114,50 @@ export class Hosts {
   private connection(host: Host): HostConnection {
     let connection = this.connections.get(host.name);
     if (!connection) {
-      connection = new HostConnection(host, this.deps.places);
+      connection = new HostConnection(host, this.deps.places, () => void this.lost(host));
       this.connections.set(host.name, connection);
     }
     return connection;
+  }
+
+  /** Sessions on other hosts that have not finished. */
+  private async running(): Promise<SessionRecord[]> {
+    return (await this.deps.sessions().list()).filter((session) => typeof session.metadata.host === 'string' && !isFinished(session.status));
+  }
+
+  /**
+   * The host's connection ended by itself: its sessions are `unreachable`
+   * (their programs go on there) until it is opened again, tried after 1 s,
+   * then twice as long each time up to 30 s.
+   */
+  private async lost(host: Host): Promise<void> {
+    if (this.closed || !this.connections.has(host.name) || this.reconnecting.has(host.name)) return;
+    this.reconnecting.add(host.name);
+    try {
+      await this.reconnect(host);
+    } finally {
+      this.reconnecting.delete(host.name);
+    }
+  }
+
+  private async reconnect(host: Host): Promise<void> {
+    const mark = async (from: SessionStatus | null, to: SessionStatus, detail: string | null) => {
+      for (const session of await this.running()) {
+        if (session.metadata.host === host.name && (from === null || session.status === from)) await this.deps.sessions().setStatus(session.id, to, detail);
+      }
+    };
+    await mark(null, 'unreachable', `the connection to ${host.name} is lost; trying again`);
+    this.deps.log.warn({ host: host.name }, 'the connection to a host is lost');
+    for (let delay = 1_000; !this.closed && this.connections.has(host.name); delay = Math.min(delay * 2, 30_000)) {
+      await sleep(delay);
+      try {
+        await this.connection(host).open();
+        this.deps.log.info({ host: host.name }, 'the connection to a host is back');
+        return mark('unreachable', 'running', null);
+      } catch {
+        // Still away: wait longer.
+      }
+    }
   }
 }
 

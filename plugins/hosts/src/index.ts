@@ -31,8 +31,14 @@ export default definePlugin({
       return { ok: true as const };
     });
     return {
-      start() {
-        hosts = new Hosts({ store: ctx.store, places: { home: ctx.env.HOME ?? os.homedir(), sockets: ctx.paths.pluginData('hosts') } });
+      async start() {
+        hosts = new Hosts({
+          store: ctx.store,
+          places: { home: ctx.env.HOME ?? os.homedir(), sockets: ctx.paths.pluginData('hosts') },
+          sessions: () => ctx.services.get(sessionDirectoryRef),
+          log: ctx.log,
+        });
+        await hosts.reconnectInUse();
       },
       async stop() {
         await hosts?.close();
