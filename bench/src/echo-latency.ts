@@ -7,7 +7,7 @@ const KEYSTROKES = 500;
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** Measures keystroke → echo, one keystroke at a time, waiting for each echo. */
-async function measure(send: (char: string) => Promise<void>, nextEcho: () => Promise<void>, clearLine: () => Promise<void>): Promise<number[]> {
+export async function measure(send: (char: string) => Promise<void>, nextEcho: () => Promise<void>, clearLine: () => Promise<void>): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < KEYSTROKES; i++) {
     if (i % 50 === 49) await clearLine();
@@ -22,7 +22,7 @@ async function measure(send: (char: string) => Promise<void>, nextEcho: () => Pr
 }
 
 /** Resolves on the next chunk of output. */
-function echoWaiter(): { onData: () => void; next: () => Promise<void> } {
+export function echoWaiter(): { onData: () => void; next: () => Promise<void> } {
   let pending: (() => void) | undefined;
   return {
     onData: () => {

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { sessionEndpoints } from '@codepiper/sdk';
 import { TestDaemon } from '@codepiper/tests/harness';
-import { rssMegabytes } from './proc.js';
+import { cpuSeconds, rssMegabytes } from './proc.js';
 import { round } from './stats.js';
 
 const SESSIONS = 100;
 const WINDOW_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
 
 export interface IdleResult {
   sessions: number;
@@ -28,9 +21,9 @@ export async function idleCost(): Promise<IdleResult> {
     }
     const pid = daemon.process!.pid!;
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const before = cpuTicks(pid);
+    const before = cpuSeconds(pid);
     await new Promise((resolve) => setTimeout(resolve, WINDOW_SECONDS * 1000));
-    const used = (cpuTicks(pid) - before) / CLOCK_TICKS;
+    const used = cpuSeconds(pid) - before;
     return { sessions: SESSIONS, seconds: WINDOW_SECONDS, daemonCpuPercent: round((used / WINDOW_SECONDS) * 100, 3), daemonRssMB: round(rssMegabytes(pid), 1) };
   } finally {
     await daemon.dispose();

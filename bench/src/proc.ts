@@ -6,6 +6,14 @@ function statusMegabytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU time process `pid` has used (user and system), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 /** Resident memory of process `pid`, in MB. */
 export const rssMegabytes = (pid: number): number => statusMegabytes(pid, 'VmRSS');
 

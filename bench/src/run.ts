@@ -8,6 +8,7 @@ import { hookRoundtrip } from './hook-roundtrip.js';
 import { idleCost } from './idle-cost.js';
 import { phoneLoad } from './phone-load.js';
 import { policyDecision } from './policy-decision.js';
+import { remoteEcho, remoteIdle } from './remote.js';
 import { startup } from './startup.js';
 import { throughput } from './throughput.js';
 
@@ -23,6 +24,8 @@ const benchmarks = {
   'analytics-import': analyticsImport,
   startup,
   'phone-load': phoneLoad,
+  'remote-echo': remoteEcho,
+  'remote-idle': remoteIdle,
 } as const;
 
 type Name = keyof typeof benchmarks;
