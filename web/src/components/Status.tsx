@@ -7,6 +7,7 @@ const LABELS: Record<SessionRecord['status'], string> = {
   working: 'working',
   idle: 'idle',
   waiting: 'waiting for permission',
+  unreachable: 'host unreachable',
   exited: 'exited',
   crashed: 'crashed',
 };
