@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   // Hosts
   hosts_unavailable: { status: 400, meaning: 'A session was to start on another host, and no loaded plugin reaches hosts' },
   host_exists: { status: 409, meaning: 'A host has that name already' },
+  host_in_use: { status: 409, meaning: 'Sessions still run on the host; `details.sessions` lists them' },
   host_unreachable: { status: 502, meaning: 'The host could not be reached over SSH; the message says why (its host key unknown or changed, refused, timed out)' },
   // Workspaces
   workspace_exists: { status: 409, meaning: 'A workspace has that name' },

@@ -166,6 +166,8 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     assert.equal(started.code, 0, started.stderr);
     const session = JSON.parse(started.stdout) as SessionRecord;
     await waitFor('its tmux session on the host', () => remoteTmuxSessions().includes(`cp-${session.id}`), 20_000);
+    const inUse = await cli(['host', 'rm', 'box']);
+    assert.deepEqual([inUse.code, inUse.stderr], [1, 'codepiper: 1 session(s) still run on box (far-killed): stop them first\n']);
     assert.equal((await cli(['kill', 'far-killed'])).code, 0);
     await waitFor('its tmux session on the host to be gone', () => !remoteTmuxSessions().includes(`cp-${session.id}`), 20_000);
 

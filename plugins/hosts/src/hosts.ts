@@ -62,9 +62,14 @@ export class Hosts {
     return { ...host, probe };
   }
 
+  /** Forgets a host; refused while sessions run there (they would lose the connection that ends them). */
   async remove(name: string): Promise<void> {
     const host = await this.find(name);
     if (!host) throw notFound(`host ${name}`);
+    const running = (await this.running()).filter((session) => session.metadata.host === name);
+    if (running.length > 0) {
+      throw new CodePiperError('host_in_use', `${running.length} session(s) still run on ${name} (${running.map((s) => s.name).join(', ')}): stop them first`, { sessions: running.map((s) => s.id) });
+    }
     await this.connection(host).close();
     this.connections.delete(name);
     await this.deps.store.run('DELETE FROM hosts WHERE name = ?', [name]);
