@@ -36,15 +36,20 @@ export type HostProbe = Static<typeof HostProbeSchema>;
 export const HostStatusSchema = Type.Composite([HostSchema, Type.Object({ probe: HostProbeSchema })]);
 export type HostStatus = Static<typeof HostStatusSchema>;
 
+/** A host as listed: checked now, or (`check=false`) as added, its probe null. */
+export const HostListingSchema = Type.Composite([HostSchema, Type.Object({ probe: Nullable(HostProbeSchema) })]);
+export type HostListing = Static<typeof HostListingSchema>;
+
 const NameParams = Type.Object({ name: HostName });
 
 export const hostEndpoints = {
   list: defineEndpoint({
     method: 'GET',
     url: '/hosts',
-    summary: 'Hosts, each checked now: reachable, latency, and the tmux and agent CLIs found there',
+    summary: 'Hosts, each checked now: reachable, latency, and the tmux and agent CLIs found there (unless `check` is false)',
     tags: ['hosts'],
-    response: Type.Object({ hosts: Type.Array(HostStatusSchema) }),
+    query: Type.Object({ check: Type.Optional(Type.Boolean({ description: 'false: the hosts as added, unchecked (no probe)' })) }),
+    response: Type.Object({ hosts: Type.Array(HostListingSchema) }),
   }),
   add: defineEndpoint({
     method: 'POST',

@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { analyticsEndpoints, approvalEndpoints, daemonEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, workspaceEndpoints, type PushApproval } from '@codepiper/sdk';
+import { analyticsEndpoints, approvalEndpoints, daemonEndpoints, hostEndpoints, policyEndpoints, sessionEndpoints, workflowRunEndpoints, workspaceEndpoints, type PushApproval } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { repoRoot, waitFor, type TestDaemon } from './harness.js';
 import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText } from './model-servers/anthropic.js';
+import { SshServer, sshdUnavailable } from './sshd.js';
 import { bootstrapPassword, stablePort, startWebDaemon, totp } from './web-client.js';
 
 /** Where the run leaves its screenshots: every page, on a phone and on a desktop. */
@@ -716,6 +717,32 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await p.getByTestId('bypass-notice').waitFor({ state: 'detached' });
     await daemon.client.call(sessionEndpoints.kill, { params: { id: formSession } });
     await phone.close();
+  });
+
+  test('a session started from the form on a host runs there (a real sshd on loopback, as its user)', { skip: sshdUnavailable() }, async () => {
+    const sshd = await SshServer.start();
+    try {
+      mkdirSync(path.join(daemon.userHome, '.ssh'), { recursive: true, mode: 0o700 });
+      writeFileSync(path.join(daemon.userHome, '.ssh', 'known_hosts'), sshd.knownHostsLine);
+      await daemon.client.call(hostEndpoints.add, { body: { name: 'web-box', destination: sshd.destination, port: sshd.port, identity: sshd.identity } });
+      await page.goto(`${url}/#/`);
+      await page.getByRole('button', { name: 'New session' }).click();
+      await page.getByLabel('Provider').selectOption('shell');
+      await page.getByLabel('Host').selectOption('web-box');
+      await page.getByLabel('Directory').fill('/tmp');
+      await page.getByLabel('Name').fill('web-far');
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      await page.waitForURL(/#\/sessions\/[0-9a-f-]{36}$/);
+      const id = page.url().split('/').at(-1)!;
+      const session = await daemon.client.call(sessionEndpoints.show, { params: { id } });
+      assert.deepEqual([session.cwd, session.metadata.host], ['/tmp', 'web-box']);
+      await daemon.client.call(sessionEndpoints.input, { params: { id }, body: { text: 'echo "I am $(id -un)"' } });
+      await waitFor('the shell on the host to answer', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id } })).text.includes('I am codepiper-remote'), 20_000);
+      await daemon.client.call(sessionEndpoints.kill, { params: { id } });
+      await waitFor('the host to be free', async () => (await daemon.client.call(hostEndpoints.remove, { params: { name: 'web-box' } }).then(() => true, () => false)), 20_000);
+    } finally {
+      await sshd.stop();
+    }
   });
 
   test('workspaces: an env set and a workspace made in the dashboard; a session started there gets both; removed after a yes', async () => {

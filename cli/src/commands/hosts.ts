@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { hostEndpoints, type HostStatus } from '@codepiper/sdk';
+import { hostEndpoints, type HostListing } from '@codepiper/sdk';
 import { optionValue } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
@@ -17,9 +17,10 @@ interface HostOptions {
 /** What was found on a host, for the list: the tmux version and each agent CLI's, `-` for what is not there. */
 const found = (version: string | null | undefined): string => version ?? '-';
 
-function hostRow(host: HostStatus): string[] {
+function hostRow(host: HostListing): string[] {
   const { probe } = host;
   const where = `${host.destination}${host.port === null ? '' : `:${host.port}`}`;
+  if (probe === null) return [host.name, where, '?', '-', '-', '-', '-', '-', 'not checked'];
   if (!probe.reachable) return [host.name, where, 'no', '-', '-', '-', '-', '-', probe.error ?? ''];
   return [host.name, where, 'yes', `${probe.latencyMs} ms`, found(probe.tmux), found(probe.agents.claude), found(probe.agents.codex), found(probe.agents.gemini), ''];
 }
@@ -56,7 +57,7 @@ export function registerHostCommands(cli: CAC): void {
         case 'list':
         case 'ls': {
           if (name !== undefined) throw new UsageError('host list takes no NAME');
-          const result = await client.call(hostEndpoints.list);
+          const result = await client.call(hostEndpoints.list, { query: {} });
           printResult(result, options.json, ({ hosts }) =>
             hosts.length === 0
               ? 'no hosts (add one: codepiper host add NAME user@host)'

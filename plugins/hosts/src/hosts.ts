@@ -7,6 +7,7 @@ import {
   isFinished,
   notFound,
   type Host,
+  type HostListing,
   type HostStatus,
   type LaunchSpec,
   type Logger,
@@ -42,9 +43,10 @@ export class Hosts {
 
   constructor(private readonly deps: { store: Store; places: SshPlaces; sessions: () => SessionDirectory; log: Logger }) {}
 
-  async list(): Promise<HostStatus[]> {
+  /** The hosts, each reached now and looked at (`check`), or as added. */
+  async list(check = true): Promise<HostListing[]> {
     const hosts = (await this.deps.store.all<HostRow>('SELECT * FROM hosts ORDER BY name')).map(toHost);
-    return Promise.all(hosts.map(async (host) => ({ ...host, probe: await probeHost(this.connection(host)) })));
+    return Promise.all(hosts.map(async (host) => ({ ...host, probe: check ? await probeHost(this.connection(host)) : null })));
   }
 
   /** Adds a host once it has been reached (its key verified); nothing is kept of one that could not be. */

@@ -24,7 +24,7 @@ export default definePlugin({
         if (typeof host === 'string') await running().ended(host, sessionId);
       })().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, 'could not end the tmux session of a session on another host'));
     });
-    ctx.api.handle(hostEndpoints.list, async () => ({ hosts: await running().list() }));
+    ctx.api.handle(hostEndpoints.list, async ({ query }) => ({ hosts: await running().list(query.check ?? true) }));
     ctx.api.handle(hostEndpoints.add, ({ body }) => running().add(body));
     ctx.api.handle(hostEndpoints.remove, async ({ params }) => {
       await running().remove(params.name);

@@ -1,14 +1,14 @@
 import { createResource, For, Show } from 'solid-js';
-import { hostEndpoints, type HostStatus } from '@codepiper/sdk/contracts';
+import { hostEndpoints, type HostProbe } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 
 /** What a host has: tmux and the agent CLIs found there. */
-const found = (host: HostStatus): string =>
-  [host.probe.tmux ?? 'no tmux', ...Object.entries(host.probe.agents).map(([agent, version]) => (version === null ? `no ${agent}` : `${agent} ${version}`))].join(' · ');
+const found = (probe: HostProbe): string =>
+  [probe.tmux ?? 'no tmux', ...Object.entries(probe.agents).map(([agent, version]) => (version === null ? `no ${agent}` : `${agent} ${version}`))].join(' · ');
 
 /** The machines the daemon reaches over SSH, each checked as the list loads. */
 export function Hosts() {
-  const [hosts] = createResource(async () => (await call(hostEndpoints.list)).hosts);
+  const [hosts] = createResource(async () => (await call(hostEndpoints.list, { query: {} })).hosts);
   return (
     <>
       <Show when={hosts.loading}>
@@ -20,8 +20,14 @@ export function Hosts() {
             <li class="row" data-host={host.name}>
               <div class="grow">
                 <strong>{host.name}</strong> <code>{host.destination}{host.port === null ? '' : `:${host.port}`}</code>{' '}
-                <span class={host.probe.reachable ? 'status status-running' : 'status status-crashed'}>{host.probe.reachable ? `reachable, ${host.probe.latencyMs} ms` : 'unreachable'}</span>
-                <div class="muted small">{host.probe.reachable ? found(host) : host.probe.error}</div>
+                <Show when={host.probe}>
+                  {(probe) => (
+                    <>
+                      <span class={probe().reachable ? 'status status-running' : 'status status-crashed'}>{probe().reachable ? `reachable, ${probe().latencyMs} ms` : 'unreachable'}</span>
+                      <div class="muted small">{probe().reachable ? found(probe()) : probe().error}</div>
+                    </>
+                  )}
+                </Show>
               </div>
             </li>
           )}

@@ -1,6 +1,6 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { isFinished, policyEndpoints, SESSION_STATUSES, sessionEndpoints, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
+import { daemonEndpoints, hostEndpoints, isFinished, policyEndpoints, SESSION_STATUSES, sessionEndpoints, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';
@@ -37,7 +37,16 @@ export function SessionsPage() {
   const [provider, setProvider] = createSignal('');
   const chosen = createMemo(() => (providers() ?? []).find((p) => p.id === (provider() || providers()?.[0]?.id)));
 
-  // Asked when the form opens, not with every visit to the list.
+  // Asked when the form opens, not with every visit to the list; the hosts as added, not reached.
+  const [hosts] = createResource(
+    () => starting() || undefined,
+    async () => {
+      // A daemon without the hosts plugin has no hosts to offer (and would answer 404).
+      const { plugins } = await call(daemonEndpoints.status);
+      if (!plugins.some((plugin) => plugin.name === 'hosts')) return [];
+      return (await call(hostEndpoints.list, { query: { check: false } })).hosts.map((host) => host.name);
+    },
+  );
   const [policySets] = createResource(
     () => starting() || undefined,
     async () => policySetNames((await call(policyEndpoints.list, { query: {} })).policies),
@@ -54,6 +63,7 @@ export function SessionsPage() {
         ...(options ? { options } : {}),
         ...(values.prompt ? { prompt: values.prompt } : {}),
         ...(values.worktree ? { worktree: true } : {}),
+        ...(values.host ? { host: values.host } : {}),
         ...(values.policySet ? { policySets: [values.policySet] } : {}),
         ...(values.withoutPolicies ? { withoutPolicies: true } : {}),
       },
@@ -77,6 +87,15 @@ export function SessionsPage() {
               <For each={providers()}>{(p) => <option value={p.id} title={p.description}>{p.id}</option>}</For>
             </select>
           </label>
+          <Show when={(hosts() ?? []).length > 0}>
+            <label>
+              Host
+              <select name="host">
+                <option value="">this machine</option>
+                <For each={hosts()}>{(host) => <option value={host}>{host}</option>}</For>
+              </select>
+            </label>
+          </Show>
           <label>
             Directory
             <input name="cwd" required placeholder="/home/me/project" autocomplete="off" />
