@@ -132,6 +132,34 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     await waitFor('its tmux session on the host to be gone', () => !remoteTmuxSessions().includes(`cp-${session.id}`));
   });
 
+  test('the host goes away (sshd stopped, its connections cut) and comes back: its session is unreachable meanwhile, then joined again', async () => {
+    const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far-down', '--json', '--', 'sh', '-c', 'echo ready; cat']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    const show = () => suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
+    const screen = async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
+    await waitFor('the program on the host', async () => (await screen()).includes('ready'));
+
+    await sshd.down();
+    const away = await waitFor('the session to be unreachable', async () => {
+      const s = await show();
+      return s.status === 'unreachable' && s;
+    }, 20_000);
+    assert.match(away.statusDetail ?? '', /the connection to box is lost; trying again/);
+    await waitFor('the pane to say so', async () => (await screen()).includes('was lost'));
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // a try or two refused while it is away
+
+    await sshd.listen();
+    await waitFor('the session running again', async () => (await show()).status === 'running', 60_000);
+    await waitFor('the program on the pane again', async () => {
+      const text = await screen();
+      return text.includes('ready') && !text.includes('was lost');
+    }, 60_000);
+    assert.equal((await cli(['send', 'far-down', 'back again'])).code, 0);
+    await waitFor('its echo', async () => (await screen()).split('back again').length === 3);
+    assert.equal((await cli(['kill', 'far-down'])).code, 0);
+  });
+
   test('what a user types reaches the program on the host word for word: no shell there reads quotes, $(), backquotes or newlines in it', async () => {
     const marker = '/tmp/codepiper-remote-pwned';
     rmSync(marker, { force: true });

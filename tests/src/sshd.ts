@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -44,11 +44,11 @@ function remoteHome(): string {
  */
 export class SshServer {
   private log = '';
+  private process: ChildProcess | undefined;
 
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly process: ChildProcess,
   ) {}
 
   /** The client's private key, authorized for `REMOTE_USER`. */
@@ -93,11 +93,24 @@ export class SshServer {
       'AllowStreamLocalForwarding yes',
     ].join('\n');
     writeFileSync(path.join(dir, 'sshd_config'), `${config}\n`);
-    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const server = new SshServer(dir, port, child);
-    child.stderr?.setEncoding('utf8').on('data', (data: string) => (server.log += data));
-    await waitFor('sshd to listen', () => server.log.includes('Server listening') || (child.exitCode !== null ? Promise.reject(new Error(`sshd exited: ${server.log}`)) : undefined), 20_000);
+    const server = new SshServer(dir, port);
+    await server.listen();
     return server;
+  }
+
+  /** Runs sshd with this server's config, resolving once it listens. */
+  async listen(): Promise<void> {
+    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.process = child;
+    const from = this.log.length;
+    child.stderr?.setEncoding('utf8').on('data', (data: string) => (this.log += data));
+    await waitFor('sshd to listen', () => this.log.slice(from).includes('Server listening') || (child.exitCode !== null ? Promise.reject(new Error(`sshd exited: ${this.log}`)) : undefined), 20_000);
+  }
+
+  /** The host goes away: sshd stops listening, and every connection it had is cut (its children killed). */
+  async down(): Promise<void> {
+    await this.stopListening();
+    spawnSync('pkill', ['-KILL', '-f', `sshd: ${REMOTE_USER}`]);
   }
 
   /** What sshd logged: for a failing assertion to show. */
@@ -106,11 +119,15 @@ export class SshServer {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null) {
-      const exited = new Promise((resolve) => this.process.once('exit', resolve));
-      this.process.kill('SIGTERM');
-      await exited;
-    }
+    await this.stopListening();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async stopListening(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
   }
 }
