@@ -327,6 +327,8 @@ export interface RemoteLaunch {
   /** The directory on that host. */
   cwd: string;
   spec: LaunchSpec;
+  /** Named secrets for the program's environment there: to be carried so that no command line, file left behind or log has them. */
+  secrets: Readonly<Record<string, string>>;
 }
 
 export const remoteLaunch = defineBailHook<RemoteLaunch, LaunchSpec>({

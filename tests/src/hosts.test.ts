@@ -176,6 +176,24 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     await suite.daemon.client.call(sessionEndpoints.kill, { params: { id: started.id } });
   });
 
+  test('a named secret reaches the program on the host through no command line, and leaves no file there', async () => {
+    const value = `s3cr3t 'quoted' $(not run) \\n`;
+    assert.equal((await suite.daemon.cli(['secret', 'set', 'FAR_TOKEN'], { input: value })).code, 0);
+    const script = 'printf "token=[%s]\\n" "$FAR_TOKEN"; ls -A "$HOME/.codepiper/env"; echo listed; sleep 60';
+    const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far-secret', '--secret', 'FAR_TOKEN', '--json', '--', 'sh', '-c', script]);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    const text = await waitFor('the program to print', async () => {
+      const screen = (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
+      return screen.includes('listed') && screen;
+    }, 20_000);
+    assert.ok(text.includes(`token=[${value}]`), text);
+    assert.match(text, /\]\nlisted/, 'the secrets’ file was removed before the program ran');
+    const commandLines = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    assert.ok(!commandLines.includes('s3cr3t'), 'no process here or on the host has the secret in its command line');
+    assert.equal((await cli(['kill', 'far-secret'])).code, 0);
+  });
+
   test('a daemon that dies and starts again adopts a session on the host, as it does one of its own', async () => {
     const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far-adopted', '--json', '--', 'cat']);
     assert.equal(started.code, 0, started.stderr);
@@ -203,8 +221,8 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     assert.deepEqual([unknown.code, unknown.stderr], [1, 'codepiper: host nowhere not found\n']);
     const relative = await cli(['start', '--host', 'box', '-p', 'shell', '-d', 'src', '--', 'true']);
     assert.deepEqual([relative.code, relative.stderr], [2, 'codepiper: a session on box needs -d with an absolute path on that machine (see: codepiper start --help)\n']);
-    const secret = await refusal(suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', host: 'box', secrets: ['TOKEN'] } }));
-    assert.match(secret.message, /secrets are not sent to other hosts/);
+    const worktree = await refusal(suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', host: 'box', worktree: true } }));
+    assert.match(worktree.message, /worktrees are made on this machine only, not on box/);
   });
 
   test('host rm forgets the host and closes its connection', async () => {

@@ -19,8 +19,8 @@ import {
 } from '@codepiper/sdk';
 import { HostConnection } from './connection.js';
 import { probeHost } from './probe.js';
-import { REMOTE_TMUX, remoteLaunchSpec, tmuxName } from './remote-launch.js';
-import type { SshPlaces } from './ssh.js';
+import { REMOTE_TMUX, remoteLaunchSpec, secretsFile, tmuxName } from './remote-launch.js';
+import { describeSshFailure, type SshPlaces } from './ssh.js';
 
 interface HostRow {
   name: string;
@@ -83,6 +83,11 @@ export class Hosts {
     if (!host) throw notFound(`host ${request.host}`);
     const connection = this.connection(host);
     await connection.open();
+    if (Object.keys(request.secrets).length > 0) {
+      const { command, input } = secretsFile(request.sessionId, request.secrets);
+      const written = await connection.run(command, { input });
+      if (written.code !== 0) throw new CodePiperError('host_unreachable', `could not hand the secrets to ${host.name}: ${describeSshFailure(host, written)}`);
+    }
     return remoteLaunchSpec(request, connection, this.deps.places);
   }
 
@@ -90,7 +95,8 @@ export class Hosts {
   async ended(hostName: string, sessionId: string): Promise<void> {
     const host = await this.find(hostName);
     if (!host) return;
-    await this.connection(host).run(`${REMOTE_TMUX} kill-session -t ${tmuxName(sessionId)} 2>/dev/null; true`);
+    // Its secrets' file too, should the program never have started to remove it.
+    await this.connection(host).run(`${REMOTE_TMUX} kill-session -t ${tmuxName(sessionId)} 2>/dev/null; rm -f "$HOME/.codepiper/env/${tmuxName(sessionId)}"; true`);
   }
 
   /**

@@ -34,16 +34,32 @@ done`;
 function remoteScript(launch: RemoteLaunch, name: string): string {
   const env = Object.entries(launch.spec.env ?? {}).flatMap(([key, value]) => (value === null ? [] : ['-e', shQuote(`${key}=${value}`)]));
   const exitFile = `"$dir/exits/${name}"`;
+  // The program's shell reads the secrets' file (see `secretsFile`) and removes it before the program starts.
+  const program = 'if [ -f "$1" ]; then . "$1"; rm -f "$1"; fi; shift; "$@"; echo $? > "$0"';
   return [
     'dir="$HOME/.codepiper"',
     'mkdir -p "$dir/exits" && chmod 700 "$dir" || exit 1',
     // Ours, not the user's .tmux.conf: no status line or prefix key inside the daemon's own pane.
     `printf '%s\\n' 'set -g status off' 'set -g prefix None' 'set -g prefix2 None' 'set -g escape-time 0' > "$dir/tmux.conf"`,
     'tput -T "$TERM" longname >/dev/null 2>&1 || TERM=xterm-256color; export TERM',
-    [REMOTE_TMUX, '-f "$dir/tmux.conf" new-session -A -s', name, '-c', shQuote(launch.cwd), ...env, '--', 'sh -c', shQuote('"$@"; echo $? > "$0"'), exitFile, ...launch.spec.argv.map(shQuote)].join(' '),
+    [REMOTE_TMUX, '-f "$dir/tmux.conf" new-session -A -s', name, '-c', shQuote(launch.cwd), ...env, '--', 'sh -c', shQuote(program), exitFile, `"$dir/env/${name}"`, ...launch.spec.argv.map(shQuote)].join(' '),
     `if [ -f ${exitFile} ]; then code=$(cat ${exitFile}); rm -f ${exitFile}; exit "$code"; fi`,
     'exit 1',
   ].join('\n');
+}
+
+/**
+ * The command that leaves a session's secrets on its host for its program's
+ * shell to read once: sent as this command's input (over the encrypted
+ * connection, in no command line), into a file only that user can read,
+ * which the program's shell removes before the program starts.
+ */
+export function secretsFile(sessionId: string, secrets: Readonly<Record<string, string>>): { command: string; input: string } {
+  const name = tmuxName(sessionId);
+  return {
+    command: `umask 077 && mkdir -p "$HOME/.codepiper/env" && cat > "$HOME/.codepiper/env/${name}"`,
+    input: Object.entries(secrets).map(([key, value]) => `export ${key}=${shQuote(value)}\n`).join(''),
+  };
 }
 
 /** The tmux session of a CodePiper session, here and on its host. */

@@ -79,10 +79,9 @@ const RECORD_RETRY_MAX_MS = 30_000;
  * Sessions: their records, their terminals in tmux and every change to them
  * as an event. The daemon is the source of truth; tmux holds the processes.
  */
-/** What a start on another host cannot have yet: secrets (they would travel in a command line there), a worktree, a relative directory. */
+/** What a start on another host cannot have: a worktree (made on this machine), a relative directory. */
 function assertRemoteStart(request: StartSessionRequest): void {
   if (!request.cwd.startsWith('/')) throw badRequest(`the directory on ${request.host} must be an absolute path, not "${request.cwd}"`);
-  if ((request.secrets?.length ?? 0) > 0) throw badRequest(`secrets are not sent to other hosts (${request.host}): set them there, in the program's own environment`);
   if (request.worktree) throw badRequest(`worktrees are made on this machine only, not on ${request.host}`);
 }
 
@@ -159,7 +158,7 @@ export class SessionService implements SessionDirectory {
       return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, async (spec) =>
         host === undefined
           ? this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec)
-          : this.launch({ id, name, provider: provider.id, cwd: workdir, env: {}, paneCwd: this.deps.env.HOME ?? '/' }, spec, await this.remote({ host, sessionId: id, cwd: workdir, spec: { ...spec, env: { ...env, ...spec.env } } })),
+          : this.launch({ id, name, provider: provider.id, cwd: workdir, env: {}, paneCwd: this.deps.env.HOME ?? '/' }, spec, await this.remote({ host, sessionId: id, cwd: workdir, spec: { ...spec, env: { ...env, ...spec.env } }, secrets })),
       );
     });
     if (request.prompt !== undefined) {
