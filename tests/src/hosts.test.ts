@@ -202,8 +202,19 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     await suite.daemon.crash();
     await suite.daemon.start();
     assert.equal((await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status, 'running');
+    const screen = async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
     assert.equal((await cli(['send', 'far-adopted', 'still there'])).code, 0);
-    await waitFor('the echo from the host', async () => (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text.split('still there').length === 3);
+    await waitFor('the echo from the host', async () => (await screen()).split('still there').length === 3);
+    // Stopped as a user stops it, the daemon lets the host's connection go without cutting the session's pane:
+    // the one login after it is the new daemon's connection, not the pane's joining again.
+    const before = logins();
+    await suite.daemon.stop();
+    await suite.daemon.start();
+    assert.equal((await cli(['send', 'far-adopted', 'after a restart'])).code, 0);
+    await waitFor('the echo after a restart', async () => (await screen()).split('after a restart').length === 3);
+    await waitFor('the new daemon’s connection', () => logins() > before);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.equal(logins(), before + 1, `the pane kept its connection:\n${sshd.output}`);
     assert.equal((await cli(['kill', 'far-adopted'])).code, 0);
   });
 

@@ -37,12 +37,18 @@ export class HostConnection {
     return this.opening;
   }
 
-  /** Ends the connection, whoever opened it (an earlier daemon may have). */
+  /** Ends the connection, whoever opened it (an earlier daemon may have), and every session over it. */
   async close(): Promise<void> {
     const master = this.master;
     this.master = undefined;
     await controlConnection(this.target, this.places, 'exit');
     master?.kill();
+  }
+
+  /** Lets the connection go as the daemon stops: it takes nothing new, and ends once the sessions' panes over it have. */
+  async release(): Promise<void> {
+    this.master = undefined;
+    await controlConnection(this.target, this.places, 'stop');
   }
 
   private async start(): Promise<void> {

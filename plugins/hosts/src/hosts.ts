@@ -112,10 +112,10 @@ export class Hosts {
     }
   }
 
-  /** Ends every host's connection (the daemon stops). */
+  /** The daemon stops: the hosts' connections are let go, the sessions' panes over them left undisturbed. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.connections.values()].map((connection) => connection.close()));
+    await Promise.all([...this.connections.values()].map((connection) => connection.release()));
     this.connections.clear();
   }
 

@@ -70,8 +70,12 @@ export function runSsh(target: SshTarget, places: SshPlaces, command: string, op
   });
 }
 
-/** Asks the host's connection, by its control socket, whether it is up (`check`) or to end (`exit`). */
-export function controlConnection(target: SshTarget, places: SshPlaces, command: 'check' | 'exit'): Promise<boolean> {
+/**
+ * Asks the host's connection, by its control socket, whether it is up
+ * (`check`), to end now with every session over it (`exit`), or to take no
+ * new ones and end after the last (`stop`).
+ */
+export function controlConnection(target: SshTarget, places: SshPlaces, command: 'check' | 'exit' | 'stop'): Promise<boolean> {
   return new Promise((resolve) => {
     execFile('ssh', [...sshOptions(target, places), '-O', command, '--', target.destination], { timeout: 10_000 }, (error) => resolve(!error));
   });
