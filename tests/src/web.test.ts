@@ -736,6 +736,7 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       const id = page.url().split('/').at(-1)!;
       const session = await daemon.client.call(sessionEndpoints.show, { params: { id } });
       assert.deepEqual([session.cwd, session.metadata.host], ['/tmp', 'web-box']);
+      await page.getByText('shell · web-box:/tmp').waitFor();
       await daemon.client.call(sessionEndpoints.input, { params: { id }, body: { text: 'echo "I am $(id -un)"' } });
       await waitFor('the shell on the host to answer', async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id } })).text.includes('I am codepiper-remote'), 20_000);
       await daemon.client.call(sessionEndpoints.kill, { params: { id } });

@@ -7,7 +7,7 @@ import { Conversation } from '../components/Conversation.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { createTypedTextPolicies, InputPolicyNotice } from '../components/InputPolicyNotice.jsx';
 import { MuteButton } from '../components/MuteButton.jsx';
-import { Status } from '../components/Status.jsx';
+import { placeOf, Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
 import { UsageTotals } from '../components/UsageTotals.jsx';
 import { attachImage, imageFiles, insertAtCursor } from '../images.js';
@@ -122,7 +122,7 @@ export function SessionPage() {
             <h1 id="session-title">{s().name}</h1>
             <Status session={s()} />
             <span class="muted small">
-              {s().provider} · {s().cwd}
+              {s().provider} · {placeOf(s())}
             </span>
             <MuteButton sessionId={s().id} />
             <Show when={live()}>
