@@ -29,10 +29,13 @@ const freePort = (): Promise<number> =>
 
 /** The remote user, made if missing, able to log in by key (a locked account cannot). */
 function remoteHome(): string {
-  try {
-    execFileSync('id', ['-u', REMOTE_USER], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', REMOTE_USER]);
+  const exists = () => spawnSync('id', ['-u', REMOTE_USER], { stdio: 'ignore' }).status === 0;
+  // Test files run side by side: another may be making the user (holding the passwd lock) at this moment.
+  for (let attempt = 1; !exists(); attempt++) {
+    const made = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', REMOTE_USER], { encoding: 'utf8' });
+    if (made.status === 0 || exists()) break;
+    if (attempt === 5) throw new Error(`useradd ${REMOTE_USER} failed: ${made.stderr}`);
+    spawnSync('sleep', ['0.5']);
   }
   execFileSync('usermod', ['-p', '*', REMOTE_USER]);
   return execFileSync('getent', ['passwd', REMOTE_USER], { encoding: 'utf8' }).split(':')[5]!;
