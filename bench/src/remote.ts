@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostEndpoints, openTerminal, sessionEndpoints } from '@codepiper/sdk';
 import { TestDaemon } from '@codepiper/tests/harness';
-import { SshServer, sshdUnavailable } from '@codepiper/tests/sshd';
+import { REMOTE_USER, SshServer, sshdUnavailable } from '@codepiper/tests/sshd';
 import { echoWaiter, measure } from './echo-latency.js';
 import { PlainTmux } from './plain-tmux.js';
 import { cpuSeconds, rssMegabytes } from './proc.js';
@@ -29,6 +30,8 @@ async function withSshd<T>(run: (sshd: SshServer) => Promise<T>): Promise<T> {
     return await run(sshd);
   } finally {
     await sshd.stop();
+    // The sessions' programs outlive the daemon there, by design: ended with the host's tmux server.
+    spawnSync('su', [REMOTE_USER, '-c', 'tmux -L codepiper kill-server'], { stdio: 'ignore' });
   }
 }
 
