@@ -46,7 +46,7 @@ import Fastify, {
 import { Connections } from './connections.js';
 import { StartRefused } from './errors.js';
 import { HostNames } from './host-names.js';
-import { checkLocalRequest, type CheckLocalControl } from './local-gate.js';
+import { checkLocalRequest, decidedByBody, type CheckLocalControl } from './local-gate.js';
 import { claimSocket } from './socket-claim.js';
 import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
@@ -177,7 +177,7 @@ export class ApiServer implements ApiRegistrar {
     };
     // An endpoint whose body decides whether a request is a control request (a start naming policy sets) is asked again once the body is parsed.
     app.addHook('preHandler', async (request, reply) => {
-      if (typeof (request.routeOptions.config as { control?: unknown } | undefined)?.control === 'function' && connections.isLocal(request.raw)) await checkLocal(request, reply);
+      if (decidedByBody(request) && connections.isLocal(request.raw)) await checkLocal(request, reply);
     });
     app.addHook('onRequest', async (request, reply) => {
       if (connections.isLocal(request.raw)) return checkLocal(request, reply);

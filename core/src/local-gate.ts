@@ -7,15 +7,21 @@ import type { Refusal } from './web-gate.js';
 /** Asks the plugins (the `localControlRequest` hook); undefined lets the request through. */
 export type CheckLocalControl = (request: LocalControlRequest) => Promise<LocalControlRefusal | undefined>;
 
+/** What a request's endpoint says of the control plane: always, never, or a test of the body (kept in its route's config). */
+const controlOf = (request: FastifyRequest): boolean | ControlTest | undefined => (request.routeOptions.config as { control?: boolean | ControlTest } | undefined)?.control;
+
 /**
  * Whether a request is part of the control plane, as its endpoint says (kept
  * in its route's config): always, or by a test of its body, which answers
- * only once the body is parsed (the route asks again then, see `ApiServer.handle`).
+ * only once the body is parsed (`decidedByBody`: asked again then).
  */
 function isControl(request: FastifyRequest): boolean {
-  const control = (request.routeOptions.config as { control?: boolean | ControlTest } | undefined)?.control;
+  const control = controlOf(request);
   return control === true || (typeof control === 'function' && request.body !== undefined && control(request.body));
 }
+
+/** Whether a request's endpoint tells a control-plane request by its body: it is checked again once the body is parsed. */
+export const decidedByBody = (request: FastifyRequest): boolean => typeof controlOf(request) === 'function';
 
 /**
  * What stands between a Unix socket client and a control-plane endpoint: the

@@ -30,6 +30,15 @@ export const SessionSchema = Type.Object({
 });
 export type SessionRecord = Static<typeof SessionSchema>;
 
+/** The host a session runs on (`start --host`), as its launch recorded it in the metadata; undefined for the daemon's machine. */
+export const sessionHost = (session: Pick<SessionRecord, 'metadata'>): string | undefined => (typeof session.metadata.host === 'string' ? session.metadata.host : undefined);
+
+/** Where a session runs, for people: its directory, as `host:dir` when it is on another machine. */
+export function sessionPlace(session: Pick<SessionRecord, 'cwd' | 'metadata'>): string {
+  const host = sessionHost(session);
+  return host === undefined ? session.cwd : `${host}:${session.cwd}`;
+}
+
 const SessionName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 const EnvName = Type.String({ pattern: ENV_NAME_PATTERN });
 /** A git branch name, kept to what needs no quoting anywhere: letters, digits, `._/-`, no `..`, not starting with `-`. */

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { envSetEndpoints, overEnvSet, sessionEndpoints, SESSION_STATUSES, workspaceEndpoints, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
+import { envSetEndpoints, overEnvSet, sessionEndpoints, sessionPlace, SESSION_STATUSES, workspaceEndpoints, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
 import { activeRemote, connect } from '../client.js';
@@ -63,10 +63,7 @@ function worktreeValue(value: unknown): true | string | undefined {
 /** What `start` asks for, wherever the session starts (a directory, or a workspace that has one). */
 type SessionStart = WorkspaceStart & { provider: string };
 
-/** Where a session runs: its directory, on its host when that is another machine. */
-const place = (s: SessionRecord): string => (typeof s.metadata.host === 'string' ? `${s.metadata.host}:${s.cwd}` : s.cwd);
-
-const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), place(s)];
+const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), sessionPlace(s)];
 
 const sessionFields = (s: SessionRecord, more: readonly (readonly [string, string])[] = []): string =>
   formatFields([
@@ -74,7 +71,7 @@ const sessionFields = (s: SessionRecord, more: readonly (readonly [string, strin
     ['name', s.name],
     ['provider', s.provider],
     ['status', statusText(s)],
-    ['cwd', place(s)],
+    ['cwd', sessionPlace(s)],
     ['command', formatCommand(s.command)],
     ['created', `${s.createdAt} (${formatAge(s.createdAt)} ago)`],
     ['updated', s.updatedAt],

@@ -6,6 +6,7 @@ import {
   CodePiperError,
   isFinished,
   notFound,
+  sessionHost,
   type Host,
   type HostListing,
   type HostStatus,
@@ -19,7 +20,7 @@ import {
 } from '@codepiper/sdk';
 import { HostConnection } from './connection.js';
 import { probeHost } from './probe.js';
-import { REMOTE_TMUX, remoteLaunchSpec, secretsFile, tmuxName } from './remote-launch.js';
+import { endCommand, remoteLaunchSpec, secretsFile } from './remote-launch.js';
 import { describeSshFailure, type SshPlaces } from './ssh.js';
 
 interface HostRow {
@@ -45,8 +46,7 @@ export class Hosts {
 
   /** The hosts, each reached now and looked at (`check`), or as added. */
   async list(check = true): Promise<HostListing[]> {
-    const hosts = (await this.deps.store.all<HostRow>('SELECT * FROM hosts ORDER BY name')).map(toHost);
-    return Promise.all(hosts.map(async (host) => ({ ...host, probe: check ? await probeHost(this.connection(host)) : null })));
+    return Promise.all((await this.all()).map(async (host) => ({ ...host, probe: check ? await probeHost(this.connection(host)) : null })));
   }
 
   /** Adds a host once it has been reached (its key verified); nothing is kept of one that could not be. */
@@ -68,7 +68,7 @@ export class Hosts {
   async remove(name: string): Promise<void> {
     const host = await this.find(name);
     if (!host) throw notFound(`host ${name}`);
-    const running = (await this.running()).filter((session) => session.metadata.host === name);
+    const running = (await this.running()).filter((session) => sessionHost(session) === name);
     if (running.length > 0) {
       throw new CodePiperError('host_in_use', `${running.length} session(s) still run on ${name} (${running.map((s) => s.name).join(', ')}): stop them first`, { sessions: running.map((s) => s.id) });
     }
@@ -91,12 +91,11 @@ export class Hosts {
     return remoteLaunchSpec(request, connection, this.deps.places);
   }
 
-  /** A session on `hostName` ended: its tmux session there goes too (it may be gone already). */
+  /** A session on `hostName` ended: what it had there goes too (see `endCommand`). */
   async ended(hostName: string, sessionId: string): Promise<void> {
     const host = await this.find(hostName);
     if (!host) return;
-    // Its secrets' file too, should the program never have started to remove it.
-    await this.connection(host).run(`${REMOTE_TMUX} kill-session -t ${tmuxName(sessionId)} 2>/dev/null; rm -f "$HOME/.codepiper/env/${tmuxName(sessionId)}"; true`);
+    await this.connection(host).run(endCommand(sessionId));
   }
 
   /**
@@ -105,11 +104,11 @@ export class Hosts {
    * before anyone asks for the host.
    */
   async reconnectInUse(): Promise<void> {
-    const hosts = new Set((await this.running()).map((session) => session.metadata.host as string));
-    for (const name of hosts) {
-      const host = await this.find(name);
-      if (host) void this.connection(host).open().catch(() => this.lost(host));
-    }
+    const hosts = await this.all();
+    // A daemon with no hosts (most) starts without reading every session.
+    if (hosts.length === 0) return;
+    const inUse = new Set((await this.running()).flatMap((session) => sessionHost(session) ?? []));
+    for (const host of hosts) if (inUse.has(host.name)) void this.connection(host).open().catch(() => this.lost(host));
   }
 
   /** The daemon stops: the hosts' connections are let go, the sessions' panes over them left undisturbed. */
@@ -117,6 +116,10 @@ export class Hosts {
     this.closed = true;
     await Promise.all([...this.connections.values()].map((connection) => connection.release()));
     this.connections.clear();
+  }
+
+  private async all(): Promise<Host[]> {
+    return (await this.deps.store.all<HostRow>('SELECT * FROM hosts ORDER BY name')).map(toHost);
   }
 
   private async find(name: string): Promise<Host | undefined> {
@@ -135,7 +138,7 @@ export class Hosts {
 
   /** Sessions on other hosts that have not finished. */
   private async running(): Promise<SessionRecord[]> {
-    return (await this.deps.sessions().list()).filter((session) => typeof session.metadata.host === 'string' && !isFinished(session.status));
+    return (await this.deps.sessions().list()).filter((session) => sessionHost(session) !== undefined && !isFinished(session.status));
   }
 
   /**
@@ -156,7 +159,7 @@ export class Hosts {
   private async reconnect(host: Host): Promise<void> {
     const mark = async (from: SessionStatus | null, to: SessionStatus, detail: string | null) => {
       for (const session of await this.running()) {
-        if (session.metadata.host === host.name && (from === null || session.status === from)) await this.deps.sessions().setStatus(session.id, to, detail);
+        if (sessionHost(session) === host.name && (from === null || session.status === from)) await this.deps.sessions().setStatus(session.id, to, detail);
       }
     };
     await mark(null, 'unreachable', `the connection to ${host.name} is lost; trying again`);

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { definePlugin, eventAppended, hostEndpoints, remoteLaunch, sessionDirectoryRef } from '@codepiper/sdk';
+import { definePlugin, eventAppended, hostEndpoints, remoteLaunch, sessionDirectoryRef, sessionHost } from '@codepiper/sdk';
 import { Hosts } from './hosts.js';
 import { migrations } from './migrations.js';
 
@@ -20,8 +20,8 @@ export default definePlugin({
       const sessionId = event.sessionId;
       if (event.type !== 'session.exited' || !sessionId) return;
       void (async () => {
-        const host = (await ctx.services.get(sessionDirectoryRef).resolve(sessionId)).metadata.host;
-        if (typeof host === 'string') await running().ended(host, sessionId);
+        const host = sessionHost(await ctx.services.get(sessionDirectoryRef).resolve(sessionId));
+        if (host !== undefined) await running().ended(host, sessionId);
       })().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, 'could not end the tmux session of a session on another host'));
     });
     ctx.api.handle(hostEndpoints.list, async ({ query }) => ({ hosts: await running().list(query.check ?? true) }));

@@ -3,7 +3,16 @@ import type { HostConnection } from './connection.js';
 import { sshOptions, type SshPlaces } from './ssh.js';
 
 /** The private tmux server on a host, as every session there is in it. */
-export const REMOTE_TMUX = 'tmux -L codepiper';
+const REMOTE_TMUX = 'tmux -L codepiper';
+
+/** The tmux session of a CodePiper session, here and on its host. */
+const tmuxName = (sessionId: string): string => `cp-${sessionId}`;
+
+/** What CodePiper keeps on a host (its tmux config, exit codes, secrets waiting for a program), as sh there expands it. */
+const REMOTE_DIR = '$HOME/.codepiper';
+
+/** The file a session's secrets wait in on its host, until its program's shell reads it (see `secretsFile`). */
+const secretsPath = (name: string): string => `"${REMOTE_DIR}/env/${name}"`;
 
 /** POSIX single quotes, which no character inside escapes. */
 export const shQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
@@ -37,12 +46,12 @@ function remoteScript(launch: RemoteLaunch, name: string): string {
   // The program's shell reads the secrets' file (see `secretsFile`) and removes it before the program starts.
   const program = 'if [ -f "$1" ]; then . "$1"; rm -f "$1"; fi; shift; "$@"; echo $? > "$0"';
   return [
-    'dir="$HOME/.codepiper"',
+    `dir="${REMOTE_DIR}"`,
     'mkdir -p "$dir/exits" && chmod 700 "$dir" || exit 1',
     // Ours, not the user's .tmux.conf: no status line or prefix key inside the daemon's own pane.
     `printf '%s\\n' 'set -g status off' 'set -g prefix None' 'set -g prefix2 None' 'set -g escape-time 0' > "$dir/tmux.conf"`,
     'tput -T "$TERM" longname >/dev/null 2>&1 || TERM=xterm-256color; export TERM',
-    [REMOTE_TMUX, '-f "$dir/tmux.conf" new-session -A -s', name, '-c', shQuote(launch.cwd), ...env, '--', 'sh -c', shQuote(program), exitFile, `"$dir/env/${name}"`, ...launch.spec.argv.map(shQuote)].join(' '),
+    [REMOTE_TMUX, '-f "$dir/tmux.conf" new-session -A -s', name, '-c', shQuote(launch.cwd), ...env, '--', 'sh -c', shQuote(program), exitFile, secretsPath(name), ...launch.spec.argv.map(shQuote)].join(' '),
     `if [ -f ${exitFile} ]; then code=$(cat ${exitFile}); rm -f ${exitFile}; exit "$code"; fi`,
     'exit 1',
   ].join('\n');
@@ -57,13 +66,13 @@ function remoteScript(launch: RemoteLaunch, name: string): string {
 export function secretsFile(sessionId: string, secrets: Readonly<Record<string, string>>): { command: string; input: string } {
   const name = tmuxName(sessionId);
   return {
-    command: `umask 077 && mkdir -p "$HOME/.codepiper/env" && cat > "$HOME/.codepiper/env/${name}"`,
+    command: `umask 077 && mkdir -p "${REMOTE_DIR}/env" && cat > ${secretsPath(name)}`,
     input: Object.entries(secrets).map(([key, value]) => `export ${key}=${shQuote(value)}\n`).join(''),
   };
 }
 
-/** The tmux session of a CodePiper session, here and on its host. */
-export const tmuxName = (sessionId: string): string => `cp-${sessionId}`;
+/** Run on the host once a session there ended: its tmux session goes (it may be gone already), and its secrets' file should its program never have started. */
+export const endCommand = (sessionId: string): string => `${REMOTE_TMUX} kill-session -t ${tmuxName(sessionId)} 2>/dev/null; rm -f ${secretsPath(tmuxName(sessionId))}; true`;
 
 /**
  * What runs here for a program on a host: ssh over the host's connection,

@@ -155,10 +155,9 @@ export class SessionService implements SessionDirectory {
       // Governed before its program runs: its first call, and its first prompt, are already under what the start asked.
       if (startGovernsPolicies(request)) await this.govern({ sessionId: id, policySets: request.policySets ?? [], withoutPolicies: request.withoutPolicies === true, by: chosen.by ?? 'daemon' });
       const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
-      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, async (spec) =>
-        host === undefined
-          ? this.launch({ id, name, provider: provider.id, cwd: workdir, env: { ...env, ...secrets } }, spec)
-          : this.launch({ id, name, provider: provider.id, cwd: workdir, env: {}, paneCwd: this.deps.env.HOME ?? '/' }, spec, await this.remote({ host, sessionId: id, cwd: workdir, spec: { ...spec, env: { ...env, ...spec.env } }, secrets })),
+      const base = { id, name, provider: provider.id, cwd: workdir };
+      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, (spec) =>
+        host === undefined ? this.launch({ ...base, env: { ...env, ...secrets } }, spec) : this.launchOnHost(host, base, spec, { env, secrets }),
       );
     });
     if (request.prompt !== undefined) {
@@ -240,11 +239,22 @@ export class SessionService implements SessionDirectory {
     return toRecord((await this.deps.repo.get(input.sessionId)) ?? launched);
   }
 
-  /** What runs here for a program on another host, from whichever plugin answers `remoteLaunch` (the hosts plugin). */
-  private async remote(launch: RemoteLaunch): Promise<LaunchSpec> {
-    const answer = await this.deps.hooks.call(remoteLaunch, launch);
-    if (answer === undefined) throw new CodePiperError('hosts_unavailable', 'no loaded plugin reaches other hosts (is the hosts plugin disabled?)');
-    return answer;
+  /**
+   * Records and runs a session whose program is on another host: its record
+   * keeps the provider's command and the directory there; its pane (in the
+   * daemon's HOME) runs what the plugin answering `remoteLaunch` (the hosts
+   * plugin) gives, the environment and secrets going with the program.
+   */
+  private async launchOnHost(
+    host: string,
+    base: { id: string; name: string; provider: string; cwd: string },
+    spec: LaunchSpec,
+    given: { env: Record<string, string>; secrets: Record<string, string> },
+  ): Promise<StoredSession> {
+    const launch: RemoteLaunch = { host, sessionId: base.id, cwd: base.cwd, spec: { ...spec, env: { ...given.env, ...spec.env } }, secrets: given.secrets };
+    const here = await this.deps.hooks.call(remoteLaunch, launch);
+    if (here === undefined) throw new CodePiperError('hosts_unavailable', 'no loaded plugin reaches other hosts (is the hosts plugin disabled?)');
+    return this.launch({ ...base, env: {}, paneCwd: this.deps.env.HOME ?? '/' }, spec, here);
   }
 
   /**

@@ -160,10 +160,13 @@ export class Worktrees {
    * hold work, which is never deleted unasked. Returns what it found.
    */
   async sweep(): Promise<{ removed: Worktree[]; kept: Worktree[] }> {
-    const known = new Set((await this.deps.sessions().list()).map((session) => session.id));
-    const orphans = (await this.list()).filter((worktree) => !isGone(worktree) && !known.has(worktree.sessionId));
+    const present = (await this.list()).filter((worktree) => !isGone(worktree));
     const removed: Worktree[] = [];
     const kept: Worktree[] = [];
+    // A home without worktrees (most) starts without reading every session.
+    if (present.length === 0) return { removed, kept };
+    const known = new Set((await this.deps.sessions().list()).map((session) => session.id));
+    const orphans = present.filter((worktree) => !known.has(worktree.sessionId));
     for (const worktree of orphans) {
       // One that cannot be read (its directory deleted by hand) is left to its owner, like one with work.
       if (await this.unmergedWork(worktree).catch(() => 'unreadable')) kept.push(worktree);

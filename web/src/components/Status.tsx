@@ -12,10 +12,6 @@ const LABELS: Record<SessionRecord['status'], string> = {
   crashed: 'crashed',
 };
 
-/** Where a session runs: its directory, on its host when that is another machine. */
-export const placeOf = (session: Pick<SessionRecord, 'cwd' | 'metadata'>): string =>
-  typeof session.metadata.host === 'string' ? `${session.metadata.host}:${session.cwd}` : session.cwd;
-
 /** A session's status as a labelled pill, followed by what it waits for or how it ended, in words (no hover on a phone). */
 export function Status(props: { session: Pick<SessionRecord, 'status' | 'statusDetail' | 'exitCode'> }) {
   const detail = () => [props.session.statusDetail, props.session.exitCode === null ? null : `exit code ${props.session.exitCode}`].filter(Boolean).join(', ');

@@ -1,13 +1,13 @@
 import { useNavigate, useParams } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Show } from 'solid-js';
-import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, policyEndpoints, sessionEndpoints, worktreeEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, policyEndpoints, sessionEndpoints, sessionPlace, worktreeEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
 import { call, describe } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { Conversation } from '../components/Conversation.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { createTypedTextPolicies, InputPolicyNotice } from '../components/InputPolicyNotice.jsx';
 import { MuteButton } from '../components/MuteButton.jsx';
-import { placeOf, Status } from '../components/Status.jsx';
+import { Status } from '../components/Status.jsx';
 import { Terminal } from '../components/Terminal.jsx';
 import { UsageTotals } from '../components/UsageTotals.jsx';
 import { attachImage, imageFiles, insertAtCursor } from '../images.js';
@@ -122,7 +122,7 @@ export function SessionPage() {
             <h1 id="session-title">{s().name}</h1>
             <Status session={s()} />
             <span class="muted small">
-              {s().provider} · {placeOf(s())}
+              {s().provider} · {sessionPlace(s())}
             </span>
             <MuteButton sessionId={s().id} />
             <Show when={live()}>

@@ -1,9 +1,9 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { daemonEndpoints, hostEndpoints, isFinished, policyEndpoints, SESSION_STATUSES, sessionEndpoints, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
+import { daemonEndpoints, hostEndpoints, isFinished, policyEndpoints, SESSION_STATUSES, sessionEndpoints, sessionPlace, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
-import { age, placeOf, Status } from '../components/Status.jsx';
+import { age, Status } from '../components/Status.jsx';
 import { debounce, onEvents } from '../live.js';
 import { policySetNames } from '../policy-sets.js';
 
@@ -30,7 +30,7 @@ export function SessionsPage() {
   const shown = createMemo(() => {
     const words = search().toLowerCase().split(/\s+/).filter(Boolean);
     return (sessions() ?? []).filter(
-      (s) => matches(s) && words.every((w) => `${s.name} ${s.provider} ${placeOf(s)} ${s.id}`.toLowerCase().includes(w)),
+      (s) => matches(s) && words.every((w) => `${s.name} ${s.provider} ${sessionPlace(s)} ${s.id}`.toLowerCase().includes(w)),
     );
   });
 
@@ -160,7 +160,7 @@ function SessionRow(props: { session: SessionRecord }) {
           {props.session.name}
         </A>
         <div class="muted small">
-          {props.session.provider} · {placeOf(props.session)} · {age(props.session.createdAt)} ago
+          {props.session.provider} · {sessionPlace(props.session)} · {age(props.session.createdAt)} ago
         </div>
       </div>
       <Status session={props.session} />
