@@ -112,6 +112,7 @@ const principals = new WeakMap<http.IncomingMessage, string>();
  */
 export class ApiServer implements ApiRegistrar {
   private tcp?: http.Server;
+  private agents?: http.Server;
   private closing = false;
   private servesFiles = false;
   /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
@@ -181,6 +182,11 @@ export class ApiServer implements ApiRegistrar {
     });
     app.addHook('onRequest', async (request, reply) => {
       if (connections.isLocal(request.raw)) return checkLocal(request, reply);
+      if (connections.isAgent(request.raw)) {
+        // Forwarded to other hosts: whoever is there may reach this socket, so it serves the agents' hooks and nothing else.
+        if (!(request.routeOptions.config as { agents?: boolean } | undefined)?.agents) await sendError(reply, 'not_found', `the agents' socket serves only agent hooks, not ${request.method} ${request.url}`);
+        return;
+      }
       const websocket = request.headers.upgrade?.toLowerCase() === 'websocket';
       const peer = connections.peerAddress(request.raw);
       const refusal = await gate.check(request, peer, websocket);
@@ -220,7 +226,7 @@ export class ApiServer implements ApiRegistrar {
       ...head,
       method: endpoint.method,
       ...(endpoint.bodyLimit !== undefined && { bodyLimit: endpoint.bodyLimit }),
-      config: { ...head.config, control: endpoint.control },
+      config: { ...head.config, control: endpoint.control, agents: endpoint.agents },
       handler: async (request, reply) => {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
         const gone = new AbortController();
@@ -289,6 +295,7 @@ export class ApiServer implements ApiRegistrar {
   /** Local only when the Unix listener accepted the connection; a TCP request the gate let through has its placing. */
   private originOf(request: FastifyRequest): RequestOrigin {
     if (this.connections.isLocal(request.raw)) return { transport: 'unix', address: 'local', secure: false };
+    if (this.connections.isAgent(request.raw)) return { transport: 'unix', address: 'agents', secure: false };
     const client = tcpClients.get(request.raw);
     // The gate runs before every handler; a TCP request it did not place never reaches one.
     if (!client) throw new Error(`${request.method} ${request.url} reached a handler without passing the TCP gate`);
@@ -310,6 +317,23 @@ export class ApiServer implements ApiRegistrar {
     await claimSocket(socketPath);
     await this.app.listen({ path: socketPath });
     fs.chmodSync(socketPath, 0o600);
+  }
+
+  /** Listens on the agents' socket (mode 0600), which serves only endpoints marked `agents` (the agents' hooks). */
+  async listenAgents(socketPath: string): Promise<void> {
+    // The home's lock makes this daemon its only one: a socket file here is a dead daemon's.
+    fs.rmSync(socketPath, { force: true });
+    const server = http.createServer(this.handler);
+    this.connections.acceptAgents(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.removeAllListeners('error');
+        resolve();
+      });
+    });
+    fs.chmodSync(socketPath, 0o600);
+    this.agents = server;
   }
 
   /** Listens on TCP (HTTPS with a certificate) for `--web`; resolves with the listener's URL. */
@@ -343,13 +367,16 @@ export class ApiServer implements ApiRegistrar {
   async close(): Promise<void> {
     this.closing = true;
     const tcp = this.tcp;
-    const tcpClosed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
+    const agents = this.agents;
+    const closed = (server: http.Server | undefined) => (server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve());
+    const othersClosed = Promise.all([closed(tcp), closed(agents)]);
     const cut = setTimeout(() => {
       tcp?.closeAllConnections();
+      agents?.closeAllConnections();
       this.app.server.closeAllConnections();
     }, CLOSE_GRACE_MS).unref();
     await this.app.close();
-    await tcpClosed;
+    await othersClosed;
     clearTimeout(cut);
   }
 }

@@ -218,6 +218,7 @@ export class Kernel {
     }
 
     await api.listenUnix(this.paths.socket);
+    await api.listenAgents(this.paths.agentSocket);
     this.webUrl = (await api.listenTcp()) ?? null;
     fs.writeFileSync(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     this.pidFileWritten = true;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { codepiperHome, daemonSocketPath, databasePath, type DaemonPaths } from '@codepiper/sdk';
+import { agentSocketPath, codepiperHome, daemonSocketPath, databasePath, type DaemonPaths } from '@codepiper/sdk';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -22,16 +22,18 @@ export interface KernelPaths extends DaemonPaths {
 export function resolvePaths(env: Env = process.env): KernelPaths {
   const home = codepiperHome(env);
   const socket = daemonSocketPath(home);
-  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
-    throw new Error(
-      `the socket path ${socket} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket path may have: set CODEPIPER_HOME to a shorter directory`,
-    );
+  const agentSocket = agentSocketPath(home);
+  for (const file of [socket, agentSocket]) {
+    if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(`the socket path ${file} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket path may have: set CODEPIPER_HOME to a shorter directory`);
+    }
   }
   const logs = path.join(home, 'logs');
   const run = path.join(home, 'run');
   return {
     home,
     socket,
+    agentSocket,
     logs,
     run,
     config: path.join(home, 'config.yaml'),

@@ -46,6 +46,12 @@ export interface Endpoint<
   readonly control: boolean | ControlTest;
   /** Largest body taken, in bytes, where it is not the daemon's usual 1 MiB (an uploaded image). */
   readonly bodyLimit?: number;
+  /**
+   * Served on the agents' socket too (`DaemonPaths.agentSocket`): an agent's
+   * hook, which authenticates by its session's own secret. That socket,
+   * forwarded to another host, serves nothing else.
+   */
+  readonly agents: boolean;
 }
 
 /** Whether one request's body makes it a control-plane request. */
@@ -69,10 +75,12 @@ export function defineEndpoint<
   access?: EndpointAccess;
   control?: boolean | ((body: StaticOrNone<B>) => boolean);
   bodyLimit?: number;
+  agents?: boolean;
 }): Endpoint<P, Q, B, R> {
   return Object.freeze({
     status: 200,
     access: 'authenticated' as const,
+    agents: false,
     ...spec,
     control: (spec.control ?? false) as boolean | ControlTest,
     params: spec.params as P,

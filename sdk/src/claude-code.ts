@@ -55,6 +55,7 @@ export const claudeCodeEndpoints = {
   hook: defineEndpoint({
     method: 'POST',
     url: '/hooks/claude-code/:session',
+    agents: true,
     summary:
       'A Claude Code hook event, forwarded by the session’s hook script with `Authorization: Bearer <the session’s hook secret>`; answers Claude’s hook output contract',
     tags: ['claude-code'],

@@ -16,6 +16,7 @@ export const codexEndpoints = {
   hook: defineEndpoint({
     method: 'POST',
     url: '/hooks/codex/:session',
+    agents: true,
     summary:
       'A Codex hook event, forwarded by the session’s hook script with `Authorization: Bearer <the session’s hook secret>`; answers Codex’s hook output contract',
     tags: ['codex'],

@@ -9,5 +9,12 @@ export function codepiperHome(env: Readonly<Record<string, string | undefined>> 
 /** The daemon's API socket inside a home. */
 export const daemonSocketPath = (home: string): string => path.join(home, 'daemon.sock');
 
+/**
+ * The agents' socket inside a home: it serves only the agents' hook
+ * endpoints (each authenticated by its session's secret), so that it can be
+ * forwarded to another host without handing that host the daemon.
+ */
+export const agentSocketPath = (home: string): string => path.join(home, 'run', 'agents.sock');
+
 /** The daemon's database inside a home. */
 export const databasePath = (home: string): string => path.join(home, 'codepiper.db');

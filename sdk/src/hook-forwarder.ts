@@ -1,5 +1,6 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { PrivateFile } from './sessions.js';
 
 /**
  * How long a hook that waits for a person may wait: as long as the agent
@@ -16,9 +17,9 @@ export interface HookFallback {
 }
 
 export interface HookForwarderOptions {
-  /** The session's private directory (made 0700): holds `hook.sh` and `hook.curl`. */
+  /** The session's private directory, where its program runs: holds `hook.sh` and `hook.curl`. */
   dir: string;
-  /** The daemon's Unix socket. */
+  /** The daemon's agents' socket, as the program reaches it. */
   socket: string;
   /** The hook endpoint's URL path, `/hooks/<provider>/<session>`. */
   urlPath: string;
@@ -42,6 +43,8 @@ const AGENT_TIMEOUT_MARGIN_S = 5;
 export interface HookForwarder {
   forwarderPath: string;
   curlConfigPath: string;
+  /** The forwarder and its curl config, to be written where the program runs (see `ProgramPlace.writeFiles`). */
+  files: readonly PrivateFile[];
   /** The handler for `event` that waits up to `waitS` for the daemon (PERSON_WAIT_S for a person's answer). */
   handler(event: string, waitS: number): HookHandler;
 }
@@ -63,9 +66,9 @@ function curlQuote(value: string): string {
 const EVENT_NAME = /^[A-Za-z]+$/;
 
 /**
- * Writes an agent's hook forwarder: a POSIX sh script, called as
- * `hook.sh <event> <timeout s>` with the hook's JSON on stdin, that posts it
- * to the daemon over its Unix socket with curl and prints the answer. The
+ * An agent's hook forwarder, to be written where its program runs: a POSIX
+ * sh script, called as `hook.sh <event> <timeout s>` with the hook's JSON on
+ * stdin, that posts it to the daemon over its agents' socket with curl and prints the answer. The
  * secret stays in a 0600 curl config file (never argv). The answer is printed
  * only once curl got all of it and it looks like one JSON object; on any
  * failure (no daemon, an HTTP error, a timeout, a cut-short, empty or
@@ -75,9 +78,7 @@ const EVENT_NAME = /^[A-Za-z]+$/;
  * call's hooks the daemon did not answer are kept (`offline.jsonl`), for the
  * daemon to audit when it is back (takeOfflineToolCalls).
  */
-export async function writeHookForwarder(options: HookForwarderOptions): Promise<HookForwarder> {
-  await mkdir(options.dir, { recursive: true, mode: 0o700 });
-  await chmod(options.dir, 0o700);
+export function hookForwarder(options: HookForwarderOptions): HookForwarder {
   const forwarderPath = path.join(options.dir, 'hook.sh');
   const curlConfigPath = path.join(options.dir, 'hook.curl');
   const curlConfig = [
@@ -86,15 +87,28 @@ export async function writeHookForwarder(options: HookForwarderOptions): Promise
     'header = "Content-Type: application/json"',
     '',
   ].join('\n');
-  await writeSecretFile(curlConfigPath, curlConfig, 0o600);
-  await writeSecretFile(forwarderPath, forwarderScript(options, curlConfigPath), 0o700);
+  const files: PrivateFile[] = [
+    { path: curlConfigPath, content: curlConfig, mode: 0o600 },
+    { path: forwarderPath, content: forwarderScript(options, curlConfigPath), mode: 0o700 },
+  ];
   const handler = (event: string, waitS: number): HookHandler => {
     if (!EVENT_NAME.test(event)) throw new Error(`unexpected hook event ${JSON.stringify(event)}`);
     const wait = Math.min(Math.max(1, Math.floor(waitS)), Math.floor(options.maxTimeoutS));
     // exec: the signal an agent sends to end a hook reaches the forwarder itself.
     return { command: `exec ${shQuote(forwarderPath)} ${event} ${wait}`, timeout: wait + AGENT_TIMEOUT_MARGIN_S };
   };
-  return { forwarderPath, curlConfigPath, handler };
+  return { forwarderPath, curlConfigPath, files, handler };
+}
+
+/** Writes private files on this machine, making their directories 0700 (`ProgramPlace.writeFiles` here). */
+export async function writePrivateFiles(files: readonly PrivateFile[]): Promise<void> {
+  for (const file of files) {
+    const dir = path.dirname(file.path);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    await writeFile(file.path, file.content, { mode: file.mode });
+    await chmod(file.path, file.mode);
+  }
 }
 
 function fallbackCase([event, fallback]: [string, HookFallback]): string {
@@ -144,11 +158,6 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     `printf '%s' "$answer"`,
     '',
   ].join('\n');
-}
-
-async function writeSecretFile(file: string, content: string, mode: number): Promise<void> {
-  await writeFile(file, content, { mode });
-  await chmod(file, mode);
 }
 
 /** The hooks a forwarder keeps when the daemon does not answer them: enough to tell what came of a tool call. */

@@ -12,6 +12,8 @@ export interface DaemonPaths {
   home: string;
   /** The API socket, mode 0600. */
   socket: string;
+  /** The agents' socket, mode 0600: the agents' hook endpoints only (see `Endpoint.agents`). */
+  agentSocket: string;
   logs: string;
   /** Runtime files (pids, sockets); emptied at each start. */
   run: string;

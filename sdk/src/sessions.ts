@@ -124,8 +124,41 @@ export interface LaunchSpec {
 }
 
 export interface SessionLauncher {
+  /** Where the program will run: where its files go, and how it reaches the daemon from there. */
+  readonly place: ProgramPlace;
   /** Runs the program in a new terminal; resolves once it is running. */
   launch(spec: LaunchSpec): Promise<SessionTerminal>;
+}
+
+/** A file a provider leaves for its session's program, only its user may read (its directory made 0700). */
+export interface PrivateFile {
+  path: string;
+  content: string;
+  mode: 0o600 | 0o700;
+}
+
+/**
+ * Where a session's program runs, as its provider prepares for it: this
+ * machine, or a host reached over SSH (given by the hosts plugin, see
+ * `hostPlace`). Paths are as the program sees them there.
+ */
+export interface ProgramPlace {
+  /** The host's name; null on this machine. */
+  readonly host: string | null;
+  /** HOME of the program's user there. */
+  readonly home: string;
+  /** The daemon's agents' socket as the program reaches it there (forwarded over SSH to a host). */
+  readonly agentSocket: string;
+  /** A private directory there for what `plugin` keeps for one session (hook scripts, settings). */
+  sessionDir(plugin: string, sessionId: string): string;
+  /** Writes private files there. */
+  writeFiles(files: readonly PrivateFile[]): Promise<void>;
+  /**
+   * Where the daemon reads a file the session's program writes there (a
+   * transcript): the file itself on this machine; on a host, a copy here
+   * kept up to date as it grows, from now until the session ends.
+   */
+  readable(sessionId: string, file: string): Promise<string>;
 }
 
 export interface StartSessionInput {
@@ -346,6 +379,14 @@ export const remoteLaunch = defineBailHook<RemoteLaunch, LaunchSpec>({
   payload: 'RemoteLaunch → LaunchSpec',
   description:
     'For a session started with `host`, before its program: the first tap that answers gives what runs here instead (the hosts plugin: ssh to the host, keeping the program in a tmux server there); with none, the start is refused (hosts_unavailable).',
+});
+
+export const hostPlace = defineBailHook<{ host: string }, ProgramPlace>({
+  name: 'sessions.hostPlace',
+  owner: 'sessions',
+  payload: '{ host } → ProgramPlace',
+  description:
+    'For a session started with `host`, before its provider prepares it: the first tap that answers says where its files go and how its program reaches the daemon (the hosts plugin: over the host’s SSH connection, the agents’ socket forwarded there); with none, the start is refused (hosts_unavailable).',
 });
 
 export const keepSession = defineBailHook<SessionRecord, { reason: string }>({

@@ -27,23 +27,25 @@ const freePort = (): Promise<number> =>
     server.once('error', reject);
   });
 
-/** The remote user, made if missing, able to log in by key (a locked account cannot). */
-function remoteHome(): string {
-  const exists = () => spawnSync('id', ['-u', REMOTE_USER], { stdio: 'ignore' }).status === 0;
+/** The remote user, made if missing, able to log in by key (a locked account cannot); resolves with its home. */
+export function remoteHome(user = REMOTE_USER): string {
+  const exists = () => spawnSync('id', ['-u', user], { stdio: 'ignore' }).status === 0;
   // Test files run side by side: another may be making the user (holding the passwd lock) at this moment.
   for (let attempt = 1; !exists(); attempt++) {
-    const made = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', REMOTE_USER], { encoding: 'utf8' });
+    const made = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', user], { encoding: 'utf8' });
     if (made.status === 0 || exists()) break;
-    if (attempt === 5) throw new Error(`useradd ${REMOTE_USER} failed: ${made.stderr}`);
+    if (attempt === 5) throw new Error(`useradd ${user} failed: ${made.stderr}`);
     spawnSync('sleep', ['0.5']);
   }
-  execFileSync('usermod', ['-p', '*', REMOTE_USER]);
-  return execFileSync('getent', ['passwd', REMOTE_USER], { encoding: 'utf8' }).split(':')[5]!;
+  execFileSync('usermod', ['-p', '*', user]);
+  return execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5]!;
 }
 
 /**
- * A real OpenSSH server on a loopback port, for `REMOTE_USER`, with a host
- * key and a client key of its own: what the daemon reaches as a remote host.
+ * A real OpenSSH server on a loopback port, for one user (`REMOTE_USER`
+ * unless another is named: test files that run side by side and cut
+ * connections each have their own), with a host key and a client key of its
+ * own: what the daemon reaches as a remote host.
  */
 export class SshServer {
   private log = '';
@@ -52,6 +54,7 @@ export class SshServer {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    readonly user: string,
   ) {}
 
   /** The client's private key, authorized for `REMOTE_USER`. */
@@ -60,7 +63,7 @@ export class SshServer {
   }
 
   get destination(): string {
-    return `${REMOTE_USER}@127.0.0.1`;
+    return `${this.user}@127.0.0.1`;
   }
 
   /** The known_hosts line of this server's key, as `ssh-keyscan` would print it. */
@@ -69,19 +72,19 @@ export class SshServer {
     return `[127.0.0.1]:${this.port} ${type} ${key}\n`;
   }
 
-  static async start(): Promise<SshServer> {
+  static async start(user = REMOTE_USER): Promise<SshServer> {
     const dir = mkdtempSync('/tmp/cpt-sshd-');
     const port = await freePort();
     const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'codepiper-test', '-f', path.join(dir, file)]);
     keygen('host_key');
     keygen('client_key');
-    const home = remoteHome();
+    const home = remoteHome(user);
     const ssh = path.join(home, '.ssh');
     mkdirSync(ssh, { recursive: true });
     appendFileSync(path.join(ssh, 'authorized_keys'), readFileSync(path.join(dir, 'client_key.pub')));
     chmodSync(ssh, 0o700);
     chmodSync(path.join(ssh, 'authorized_keys'), 0o600);
-    execFileSync('chown', ['-R', `${REMOTE_USER}:`, ssh]);
+    execFileSync('chown', ['-R', `${user}:`, ssh]);
     // sshd's privilege separation directory, which Debian's service would make.
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const config = [
@@ -92,11 +95,11 @@ export class SshServer {
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'UsePAM no',
-      `AllowUsers ${REMOTE_USER}`,
+      `AllowUsers ${user}`,
       'AllowStreamLocalForwarding yes',
     ].join('\n');
     writeFileSync(path.join(dir, 'sshd_config'), `${config}\n`);
-    const server = new SshServer(dir, port);
+    const server = new SshServer(dir, port, user);
     await server.listen();
     return server;
   }
@@ -113,7 +116,7 @@ export class SshServer {
   /** The host goes away: sshd stops listening, and every connection it had is cut (its children killed). */
   async down(): Promise<void> {
     await this.stopListening();
-    spawnSync('pkill', ['-KILL', '-f', `sshd: ${REMOTE_USER}`]);
+    spawnSync('pkill', ['-KILL', '-f', `sshd: ${this.user}`]);
   }
 
   /** What sshd logged: for a failing assertion to show. */

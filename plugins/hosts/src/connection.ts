@@ -3,10 +3,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CodePiperError } from '@codepiper/sdk';
-import { controlConnection, controlSocket, describeSshFailure, runSsh, sshOptions, type SshPlaces, type SshResult, type SshTarget } from './ssh.js';
+import { controlConnection, controlSocket, describeSshFailure, forwardSocket, inSh, runSsh, shQuote, sshOptions, type SshPlaces, type SshResult, type SshTarget } from './ssh.js';
 
 /** How long a connection may take to come up (ssh's own connect timeout, and authentication after it). */
 const OPEN_TIMEOUT_MS = 20_000;
+
+/** How the programs on a host reach the daemon: their user's home there, and the agents' socket forwarded into it. */
+export interface AgentsReach {
+  home: string;
+  agentSocket: string;
+}
 
 /**
  * A host's one SSH connection: a master ssh the daemon runs (`-N`: no
@@ -16,6 +22,8 @@ const OPEN_TIMEOUT_MS = 20_000;
 export class HostConnection {
   private master: ChildProcess | undefined;
   private opening: Promise<void> | undefined;
+  /** Set up each time the connection opens: the agents' socket forwarded there, or why it could not be. */
+  private agents: AgentsReach | CodePiperError | undefined;
 
   constructor(
     readonly target: SshTarget,
@@ -37,6 +45,14 @@ export class HostConnection {
     return this.opening;
   }
 
+  /** How the programs there reach the daemon (for an agent's hooks); refused when the host would not forward the agents' socket. */
+  async agentsReach(): Promise<AgentsReach> {
+    await this.open();
+    if (!this.agents) throw new CodePiperError('host_unreachable', `the connection to ${this.target.name} is not up`);
+    if (this.agents instanceof CodePiperError) throw this.agents;
+    return this.agents;
+  }
+
   /** Ends the connection, whoever opened it (an earlier daemon may have), and every session over it. */
   async close(): Promise<void> {
     const master = this.master;
@@ -56,7 +72,10 @@ export class HostConnection {
     await mkdir(this.places.sockets, { recursive: true, mode: 0o700 });
     if (existsSync(socket)) {
       // Left by an earlier daemon: taken as it is if it answers, else cleared for a new one.
-      if (await controlConnection(this.target, this.places, 'check')) return;
+      if (await controlConnection(this.target, this.places, 'check')) {
+        this.agents = await this.forwardAgents();
+        return;
+      }
       await rm(socket, { force: true });
     }
     const child = spawn('ssh', [...sshOptions(this.target, this.places, 'master'), '-N', '--', this.target.destination], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -77,7 +96,33 @@ export class HostConnection {
     void exited.then(() => {
       if (this.master !== child) return;
       this.master = undefined;
+      this.agents = undefined;
       this.onLost();
     });
+    this.agents = await this.forwardAgents();
+  }
+
+  /**
+   * Forwards the daemon's agents' socket (agents' hooks only, each with its
+   * session's secret) to `~/.codepiper/agents.sock` on the host, readable by
+   * that user only (sshd makes it 0600). A socket left there by a lost
+   * connection is removed first: sshd would not bind over it.
+   */
+  private async forwardAgents(): Promise<AgentsReach | CodePiperError> {
+    const found = await runSsh(this.target, this.places, 'printf %s "$HOME"');
+    const home = found.stdout;
+    if (found.code !== 0 || !home.startsWith('/')) return new CodePiperError('host_unreachable', `could not read the home directory on ${this.target.name}: ${describeSshFailure(this.target, found)}`);
+    const agentSocket = `${home}/.codepiper/agents.sock`;
+    await forwardSocket(this.target, this.places, agentSocket, this.places.agentSocket, 'cancel');
+    const dir = shQuote(`${home}/.codepiper`);
+    const cleared = await runSsh(this.target, this.places, inSh(`mkdir -p ${dir} && chmod 700 ${dir} && rm -f ${shQuote(agentSocket)}`));
+    const forwarded = cleared.code === 0 ? await forwardSocket(this.target, this.places, agentSocket, this.places.agentSocket, 'forward') : cleared;
+    if (forwarded.code !== 0) {
+      return new CodePiperError(
+        'host_unreachable',
+        `${this.target.name} would not forward the daemon’s socket for the agents’ hooks (is AllowStreamLocalForwarding off in its sshd_config?): ${describeSshFailure(this.target, forwarded)}`,
+      );
+    }
+    return { home, agentSocket };
   }
 }

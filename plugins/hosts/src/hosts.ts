@@ -12,6 +12,8 @@ import {
   type HostStatus,
   type LaunchSpec,
   type Logger,
+  type PrivateFile,
+  type ProgramPlace,
   type RemoteLaunch,
   type SessionDirectory,
   type SessionRecord,
@@ -19,6 +21,8 @@ import {
   type Store,
 } from '@codepiper/sdk';
 import { HostConnection } from './connection.js';
+import { FileCopies } from './file-copies.js';
+import { writeFilesScript } from './host-files.js';
 import { probeHost } from './probe.js';
 import { endCommand, remoteLaunchSpec, secretsFile } from './remote-launch.js';
 import { describeSshFailure, type SshPlaces } from './ssh.js';
@@ -41,8 +45,20 @@ export class Hosts {
   /** Hosts whose lost connection is being opened again. */
   private readonly reconnecting = new Set<string>();
   private closed = false;
+  private readonly copies: FileCopies;
 
-  constructor(private readonly deps: { store: Store; places: SshPlaces; sessions: () => SessionDirectory; log: Logger }) {}
+  constructor(private readonly deps: { store: Store; places: SshPlaces; sessions: () => SessionDirectory; log: Logger; copies: string }) {
+    this.copies = new FileCopies({
+      store: deps.store,
+      dir: deps.copies,
+      places: deps.places,
+      connection: async (name) => {
+        const host = await this.find(name);
+        return host && this.connection(host);
+      },
+      log: deps.log,
+    });
+  }
 
   /** The hosts, each reached now and looked at (`check`), or as added. */
   async list(check = true): Promise<HostListing[]> {
@@ -77,6 +93,32 @@ export class Hosts {
     await this.deps.store.run('DELETE FROM hosts WHERE name = ?', [name]);
   }
 
+  /**
+   * Where a session's program on a host runs, as its provider prepares it:
+   * files under `~/.codepiper` there, written over the connection; the
+   * agents' socket forwarded there; what it writes copied here as it grows.
+   */
+  async place(name: string): Promise<ProgramPlace> {
+    const host = await this.find(name);
+    if (!host) throw notFound(`host ${name}`);
+    const connection = this.connection(host);
+    const { home, agentSocket } = await connection.agentsReach();
+    return {
+      host: name,
+      home,
+      agentSocket,
+      sessionDir(plugin, sessionId) {
+        if (!/^[a-z][a-z0-9-]*$/.test(plugin) || !/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session directory ${plugin}/${sessionId}`);
+        return `${home}/.codepiper/${plugin}/${sessionId}`;
+      },
+      writeFiles: async (files: readonly PrivateFile[]) => {
+        const written = await connection.run('sh -s', { input: writeFilesScript(files) });
+        if (written.code !== 0) throw new CodePiperError('host_unreachable', `could not write a session’s files on ${name}: ${describeSshFailure(host, written)}`);
+      },
+      readable: (sessionId, file) => this.copies.copy(name, sessionId, file),
+    };
+  }
+
   /** What runs here for a session's program on a host; refused for a host not added, or not reachable now. */
   async launch(request: RemoteLaunch): Promise<LaunchSpec> {
     const host = await this.find(request.host);
@@ -93,6 +135,7 @@ export class Hosts {
 
   /** A session on `hostName` ended: what it had there goes too (see `endCommand`). */
   async ended(hostName: string, sessionId: string): Promise<void> {
+    await this.copies.end(sessionId);
     const host = await this.find(hostName);
     if (!host) return;
     await this.connection(host).run(endCommand(sessionId));
@@ -108,12 +151,19 @@ export class Hosts {
     // A daemon with no hosts (most) starts without reading every session.
     if (hosts.length === 0) return;
     const inUse = new Set((await this.running()).flatMap((session) => sessionHost(session) ?? []));
-    for (const host of hosts) if (inUse.has(host.name)) void this.connection(host).open().catch(() => this.lost(host));
+    for (const host of hosts) {
+      if (!inUse.has(host.name)) continue;
+      void this.connection(host)
+        .open()
+        .then(() => this.copies.resume(host.name))
+        .catch(() => this.lost(host));
+    }
   }
 
   /** The daemon stops: the hosts' connections are let go, the sessions' panes over them left undisturbed. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.copies.close();
     await Promise.all([...this.connections.values()].map((connection) => connection.release()));
     this.connections.clear();
   }
@@ -169,6 +219,7 @@ export class Hosts {
       try {
         await this.connection(host).open();
         this.deps.log.info({ host: host.name }, 'the connection to a host is back');
+        await this.copies.resume(host.name);
         return mark('unreachable', 'running', null);
       } catch {
         // Still away: wait longer.

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { definePlugin, eventAppended, hostEndpoints, remoteLaunch, sessionDirectoryRef, sessionHost } from '@codepiper/sdk';
+import path from 'node:path';
+import { definePlugin, eventAppended, hostEndpoints, hostPlace, remoteLaunch, sessionDirectoryRef, sessionHost } from '@codepiper/sdk';
 import { Hosts } from './hosts.js';
 import { migrations } from './migrations.js';
 
@@ -15,6 +16,7 @@ export default definePlugin({
       return hosts;
     };
     ctx.migrations(migrations);
+    ctx.hooks.tap(hostPlace, ({ host }) => running().place(host));
     ctx.hooks.tap(remoteLaunch, (launch) => running().launch(launch));
     ctx.hooks.tap(eventAppended, (event) => {
       const sessionId = event.sessionId;
@@ -34,7 +36,9 @@ export default definePlugin({
       async start() {
         hosts = new Hosts({
           store: ctx.store,
-          places: { home: ctx.env.HOME ?? os.homedir(), sockets: ctx.paths.pluginData('hosts') },
+          places: { home: ctx.env.HOME ?? os.homedir(), sockets: ctx.paths.pluginData('hosts'), agentSocket: ctx.paths.agentSocket },
+          // Beside the hosts' control sockets, under a name no host can have.
+          copies: path.join(ctx.paths.pluginData('hosts'), '_copies'),
           sessions: () => ctx.services.get(sessionDirectoryRef),
           log: ctx.log,
         });

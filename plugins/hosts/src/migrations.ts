@@ -12,4 +12,15 @@ export const migrations: readonly Migration[] = [
            created_at TEXT NOT NULL
          );`,
   },
+  {
+    version: 2,
+    name: 'copies of files on hosts (transcripts), kept while their session runs',
+    up: `CREATE TABLE host_file_copies (
+           session_id TEXT NOT NULL,
+           host TEXT NOT NULL,
+           remote TEXT NOT NULL,
+           local TEXT NOT NULL,
+           PRIMARY KEY (session_id, remote)
+         );`,
+  },
 ];

@@ -1,9 +1,13 @@
 import type { LaunchSpec, RemoteLaunch } from '@codepiper/sdk';
 import type { HostConnection } from './connection.js';
-import { sshOptions, type SshPlaces } from './ssh.js';
+import { inSh, shQuote, sshOptions, type SshPlaces } from './ssh.js';
 
-/** The private tmux server on a host, as every session there is in it. */
-const REMOTE_TMUX = 'tmux -L codepiper';
+/**
+ * The private tmux server on a host, as every session there is in it; its
+ * client told the terminal takes UTF-8 (`-u`: ssh brings no locale, and
+ * tmux would draw every other character as `_`).
+ */
+const REMOTE_TMUX = 'tmux -u -L codepiper';
 
 /** The tmux session of a CodePiper session, here and on its host. */
 const tmuxName = (sessionId: string): string => `cp-${sessionId}`;
@@ -13,9 +17,6 @@ const REMOTE_DIR = '$HOME/.codepiper';
 
 /** The file a session's secrets wait in on its host, until its program's shell reads it (see `secretsFile`). */
 const secretsPath = (name: string): string => `"${REMOTE_DIR}/env/${name}"`;
-
-/** POSIX single quotes, which no character inside escapes. */
-export const shQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 
 /**
  * Runs here, in the session's pane: ssh (its arguments after the script),
@@ -76,12 +77,10 @@ export const endCommand = (sessionId: string): string => `${REMOTE_TMUX} kill-se
 
 /**
  * What runs here for a program on a host: ssh over the host's connection,
- * reconnecting when it is lost. The host's login shell sees only fixed text
- * and base64 (no character any shell reads); the script it decodes quotes
+ * reconnecting when it is lost. The script the host runs (see `inSh`) quotes
  * every word of the user's for sh.
  */
 export function remoteLaunchSpec(launch: RemoteLaunch, connection: HostConnection, places: SshPlaces): LaunchSpec {
-  const script = Buffer.from(remoteScript(launch, tmuxName(launch.sessionId))).toString('base64');
-  const ssh = ['ssh', ...sshOptions(connection.target, places), '-tt', '--', connection.target.destination, `exec sh -c "$(echo ${script} | base64 -d)"`];
+  const ssh = ['ssh', ...sshOptions(connection.target, places), '-tt', '--', connection.target.destination, inSh(remoteScript(launch, tmuxName(launch.sessionId)))];
   return { argv: ['sh', '-c', RECONNECTING, 'codepiper-ssh', ...ssh], metadata: { host: launch.host } };
 }

@@ -8,6 +8,8 @@ export interface SshPlaces {
   home: string;
   /** Each host's control socket is here, under the host's name. */
   sockets: string;
+  /** The daemon's agents' socket, forwarded to each host (see `HostConnection`). */
+  agentSocket: string;
 }
 
 /** A host as ssh reaches it. */
@@ -80,6 +82,25 @@ export function controlConnection(target: SshTarget, places: SshPlaces, command:
     execFile('ssh', [...sshOptions(target, places), '-O', command, '--', target.destination], { timeout: 10_000 }, (error) => resolve(!error));
   });
 }
+
+/** Asks the host's connection to forward a socket there (`remote`) to one here (`local`), or to stop forwarding it (`cancel`). */
+export function forwardSocket(target: SshTarget, places: SshPlaces, remote: string, local: string, command: 'forward' | 'cancel'): Promise<SshResult> {
+  return new Promise((resolve) => {
+    execFile('ssh', [...sshOptions(target, places), '-O', command, '-R', `${remote}:${local}`, '--', target.destination], { timeout: 10_000, encoding: 'utf8' }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/**
+ * A command for the host's login shell (whatever it is: sh, bash, zsh, fish)
+ * that runs `script` in sh: the login shell sees only fixed text and base64,
+ * no character any shell reads.
+ */
+export const inSh = (script: string): string => `exec sh -c "$(echo ${Buffer.from(script).toString('base64')} | base64 -d)"`;
+
+/** POSIX single quotes, which no character inside escapes. */
+export const shQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 
 /** What went wrong, in words a user can act on, from what ssh printed. */
 export function describeSshFailure(target: SshTarget, result: SshResult): string {

@@ -10,10 +10,12 @@ import {
   eventLogRef,
   historyImportersRef,
   hookSecretHash,
+  hostPlace,
   hookSecretMatches,
   isFinished,
   providerRegistryRef,
   sessionDirectoryRef,
+  sessionHost,
   takeOfflineToolCalls,
   toolCallOffline,
   toolCallRan,
@@ -61,6 +63,9 @@ const READY_TIMEOUT_MS = 20_000;
 const INPUT_LINE = /^\s*❯/m;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** Where the daemon reads a session's transcript: the file Claude writes, or for a session on a host the copy kept here. */
+const transcriptHere = (session: Pick<SessionRecord, 'metadata'>): string | undefined => str(session.metadata.transcriptCopy) ?? str(session.metadata.transcriptPath);
 
 function unauthorized(): CodePiperError {
   return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
@@ -173,6 +178,13 @@ export default definePlugin({
 
     ctx.migrations(migrations);
 
+    /** A transcript on a host: the copy of it the hosts plugin keeps here as it grows. */
+    const copyFromHost = async (host: string, sessionId: string, file: string): Promise<string> => {
+      const place = await ctx.hooks.call(hostPlace, { host });
+      if (!place) throw new CodePiperError('hosts_unavailable', `no loaded plugin reaches ${host} (is the hosts plugin disabled?)`);
+      return place.readable(sessionId, file);
+    };
+
     /** The claude program: config.yaml's claude_bin, else $CODEPIPER_CLAUDE_BIN, else `claude` on PATH. */
     const claudeBin = (): string => ctx.config.claude_bin ?? ctx.env.CODEPIPER_CLAUDE_BIN ?? 'claude';
 
@@ -191,13 +203,13 @@ export default definePlugin({
         const options = input.options as ClaudeCodeOptions;
         const previous = input.resume?.metadata ?? {};
         const previousEnv = (typeof previous.claudeEnv === 'object' && previous.claudeEnv !== null ? previous.claudeEnv : {}) as Record<string, string>;
-        const bin = options.claude_bin ?? claudeBin();
-        const files = await writeSessionFiles({
-          dir: path.join(ctx.paths.pluginData(PLUGIN), input.sessionId),
-          sessionId: input.sessionId,
-          daemonSocket: ctx.paths.socket,
-          timeoutS: ctx.config.hook_timeout_s,
-        });
+        const { place } = launcher;
+        // The daemon's own setting names a program on this machine; on a host, `claude` on its PATH unless the start names one.
+        const bin = options.claude_bin ?? (place.host === null ? claudeBin() : 'claude');
+        const files = await writeSessionFiles(
+          { dir: place.sessionDir(PLUGIN, input.sessionId), sessionId: input.sessionId, daemonSocket: place.agentSocket, timeoutS: ctx.config.hook_timeout_s },
+          (written) => place.writeFiles(written),
+        );
 
         const resumeId = options.resume ?? (input.resume ? (str(previous.claudeSessionId) ?? input.sessionId) : undefined);
         const claudeSessionId = resumeId ?? input.sessionId;
@@ -209,7 +221,7 @@ export default definePlugin({
         const claudeEnv = Object.fromEntries(
           Object.entries({ ...previousEnv, ...input.env }).filter(([name]) => KEPT_ENV.test(name) && !SECRET_ENV.test(name)),
         );
-        const configDir = claudeEnv.CLAUDE_CONFIG_DIR ?? ctx.env.CLAUDE_CONFIG_DIR ?? path.join(ctx.env.HOME ?? os.homedir(), '.claude');
+        const configDir = claudeEnv.CLAUDE_CONFIG_DIR ?? (place.host === null ? ctx.env.CLAUDE_CONFIG_DIR : undefined) ?? path.join(place.home, '.claude');
         const transcriptPath =
           input.resume && str(previous.transcriptPath) && str(previous.claudeSessionId) === claudeSessionId
             ? (str(previous.transcriptPath) ?? '')
@@ -225,6 +237,7 @@ export default definePlugin({
 
         const keyHash = hookSecretHash(files.secret);
         keyHashes.set(input.sessionId, keyHash);
+        const transcriptHere = await place.readable(input.sessionId, transcriptPath);
         let resolve = () => {};
         const ready = new Promise<void>((done) => (resolve = done));
         const gate = { ready, resolve, settled: ready.then((): StartOutcome => 'started'), cwd: input.cwd };
@@ -239,12 +252,13 @@ export default definePlugin({
             permissionMode: permissionMode ?? null,
             settingsPath: files.settingsPath,
             transcriptPath,
+            ...(transcriptHere !== transcriptPath && { transcriptCopy: transcriptHere }),
             hookKeyHash: keyHash,
             claudeEnv,
           },
         });
         gate.settled = watchStart(terminal, gate.ready, options.trust === true, input.cwd);
-        await tailer.follow(input.sessionId, transcriptPath);
+        await tailer.follow(input.sessionId, transcriptHere);
       },
 
       async adopted(terminal, session) {
@@ -272,7 +286,7 @@ export default definePlugin({
       },
 
       async transcript(session) {
-        const file = str(session.metadata.transcriptPath);
+        const file = transcriptHere(session);
         if (!file) throw new CodePiperError('no_transcript', `session ${session.id.slice(0, 8)} has no known transcript`);
         return readTranscript(file);
       },
@@ -316,12 +330,16 @@ export default definePlugin({
 
       const patch: Record<string, unknown> = {};
       const transcriptPath = str(payload.transcript_path);
-      if (transcriptPath && path.isAbsolute(transcriptPath) && transcriptPath !== session.metadata.transcriptPath) patch.transcriptPath = transcriptPath;
+      if (transcriptPath && path.isAbsolute(transcriptPath) && transcriptPath !== session.metadata.transcriptPath) {
+        patch.transcriptPath = transcriptPath;
+        const host = sessionHost(session);
+        if (host !== undefined) patch.transcriptCopy = await copyFromHost(host, session.id, transcriptPath);
+      }
       const claudeSessionId = str(payload.session_id);
       if (claudeSessionId && claudeSessionId !== session.metadata.claudeSessionId) patch.claudeSessionId = claudeSessionId;
       if (Object.keys(patch).length > 0) await directory().updateMetadata(session.id, patch);
       if (!isFinished(session.status)) {
-        const file = str(patch.transcriptPath) ?? str(session.metadata.transcriptPath);
+        const file = transcriptHere({ metadata: { ...session.metadata, ...patch } });
         if (file) void tailer.follow(session.id, file);
       }
 
@@ -401,10 +419,11 @@ export default definePlugin({
         });
         for (const session of await directory().list()) {
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
-          const file = str(session.metadata.transcriptPath);
+          const file = transcriptHere(session);
           if (file) await tailer.follow(session.id, file);
           const settings = str(session.metadata.settingsPath);
-          if (settings) await reportOffline(session, path.dirname(settings));
+          // A forwarder on a host keeps what it could not forward there.
+          if (settings && sessionHost(session) === undefined) await reportOffline(session, path.dirname(settings));
         }
       },
       stop() {

@@ -1,6 +1,5 @@
-import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { newHookSecret, PERSON_WAIT_S, writeHookForwarder } from '@codepiper/sdk';
+import { hookForwarder, newHookSecret, PERSON_WAIT_S, writePrivateFiles, type PrivateFile } from '@codepiper/sdk';
 
 /** The hook events CodePiper listens to; those with a matcher get `"*"`. */
 export const HOOK_EVENTS: readonly { name: string; matcher: boolean }[] = [
@@ -32,23 +31,28 @@ export const FALLBACK_ASK = JSON.stringify({
 });
 
 /**
- * Writes the session's hook forwarder (see writeHookForwarder) and the
- * settings overlay that calls it for every event CodePiper listens to. A
+ * Writes the session's hook forwarder (see hookForwarder) and the settings
+ * overlay that calls it for every event CodePiper listens to, with
+ * `writeFiles` (where the program runs; this machine by default). A
  * PreToolUse the daemon could not answer is answered an explicit `ask`, so
  * that even auto mode asks the person; any other event then exits 1
  * silently, a non-blocking hook error.
  */
-export async function writeSessionFiles(options: {
-  dir: string;
-  sessionId: string;
-  daemonSocket: string;
-  /** How long a hook other than a permission prompt waits for the daemon. */
-  timeoutS: number;
-}): Promise<SessionFiles> {
+export async function writeSessionFiles(
+  options: {
+    dir: string;
+    sessionId: string;
+    /** The daemon's agents' socket, as the program reaches it. */
+    daemonSocket: string;
+    /** How long a hook other than a permission prompt waits for the daemon. */
+    timeoutS: number;
+  },
+  writeFiles: (files: readonly PrivateFile[]) => Promise<void> = writePrivateFiles,
+): Promise<SessionFiles> {
   const { dir, sessionId } = options;
   if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session id ${JSON.stringify(sessionId)}`);
   const secret = newHookSecret();
-  const forwarder = await writeHookForwarder({
+  const forwarder = hookForwarder({
     dir,
     socket: options.daemonSocket,
     urlPath: `/hooks/claude-code/${sessionId}`,
@@ -64,8 +68,7 @@ export async function writeSessionFiles(options: {
       return [name, [{ ...(matcher ? { matcher: '*' } : {}), hooks: [{ type: 'command', ...handler }] }]];
     }),
   );
-  await writeFile(settingsPath, `${JSON.stringify({ hooks }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(settingsPath, 0o600);
+  await writeFiles([...forwarder.files, { path: settingsPath, content: `${JSON.stringify({ hooks }, null, 2)}\n`, mode: 0o600 }]);
   return { dir, settingsPath, forwarderPath: forwarder.forwarderPath, curlConfigPath: forwarder.curlConfigPath, secret };
 }
 

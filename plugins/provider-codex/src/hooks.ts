@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { newHookSecret, PERSON_WAIT_S, writeHookForwarder, type HookHandler } from '@codepiper/sdk';
+import { hookForwarder, newHookSecret, PERSON_WAIT_S, type HookHandler, type ProgramPlace } from '@codepiper/sdk';
 
 /** The Codex hook events CodePiper listens to, with the key Codex trusts each by, and whether it may wait for a person. */
 export const HOOK_EVENTS: readonly { name: string; key: string; waits: boolean }[] = [
@@ -44,16 +44,17 @@ export function sessionDir(pluginDir: string, sessionId: string): string {
  * give Codex our hooks, trusted, beside the user's own (their config layers
  * and `notify` stay as they are).
  */
-export async function writeCodexHooks(options: { pluginDir: string; sessionId: string; socket: string; quickTimeoutS: number }): Promise<CodexHooks> {
+export async function writeCodexHooks(options: { place: ProgramPlace; plugin: string; sessionId: string; quickTimeoutS: number }): Promise<CodexHooks> {
   const secret = newHookSecret();
-  const forwarder = await writeHookForwarder({
-    dir: sessionDir(options.pluginDir, options.sessionId),
-    socket: options.socket,
+  const forwarder = hookForwarder({
+    dir: options.place.sessionDir(options.plugin, options.sessionId),
+    socket: options.place.agentSocket,
     urlPath: `/hooks/codex/${options.sessionId}`,
     secret,
     maxTimeoutS: PERSON_WAIT_S,
     fallbacks: { PreToolUse: { stderr: FALLBACK_REFUSAL, exit: 2 } },
   });
+  await options.place.writeFiles(forwarder.files);
   const args: string[] = [];
   const trusted: string[] = [];
   for (const event of HOOK_EVENTS) {

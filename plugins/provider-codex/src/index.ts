@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import {
+  badRequest,
   bearerToken,
   CodePiperError,
   codexEndpoints,
@@ -124,13 +125,15 @@ export default definePlugin({
         hint: "install Codex (npm i -g @openai/codex), or point at it with CODEPIPER_CODEX_BIN=/path/to/codex in the daemon's environment or codex_bin under provider-codex in config.yaml",
       }),
       async startSession(input, launcher) {
+        // Its rollouts (usage, resume) are read from this machine's CODEX_HOME.
+        if (launcher.place.host !== null) throw badRequest(`Codex sessions run on this machine only, not on a host (${launcher.place.host}): use claude-code or shell there`);
         const bin = codexBin();
         const previous = input.resume?.metadata;
         const codexHome = typeof previous?.codexHome === 'string' ? previous.codexHome : codexHomeOf(input.env);
         const model = typeof input.options.model === 'string' ? input.options.model : typeof previous?.model === 'string' ? previous.model : undefined;
         const resumeId = typeof previous?.codexSessionId === 'string' ? previous.codexSessionId : typeof input.options.resume === 'string' ? input.options.resume : undefined;
         if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed');
-        const hooks = await writeCodexHooks({ pluginDir: pluginDir(), sessionId: input.sessionId, socket: ctx.paths.socket, quickTimeoutS: ctx.config.hook_timeout_s });
+        const hooks = await writeCodexHooks({ place: launcher.place, plugin: 'provider-codex', sessionId: input.sessionId, quickTimeoutS: ctx.config.hook_timeout_s });
         const argv = [
           bin,
           ...(resumeId ? ['resume', resumeId] : []),

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import {
   definePlugin,
@@ -11,6 +12,7 @@ import {
 import { judgeControlRequest, type SessionProcesses } from './control-guard.js';
 import { SessionsConfig } from './config.js';
 import { SessionImages } from './images.js';
+import { localPlace } from './local-place.js';
 import { migrations } from './migrations.js';
 import { Providers } from './registry.js';
 import { SessionRepository } from './repository.js';
@@ -73,6 +75,7 @@ export default definePlugin({
           env: ctx.env,
           reportProblem: (key, message) => ctx.kernel.reportProblem(key, message),
           images: new SessionImages(path.join(ctx.paths.home, 'plugins', 'sessions', 'images')),
+          here: localPlace(ctx.paths, ctx.env.HOME ?? os.homedir()),
         });
         const service = sessions;
         const report = (what: string) => (error: unknown) => ctx.log.error({ err: error }, what);

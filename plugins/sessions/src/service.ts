@@ -13,17 +13,20 @@ import {
   type LaunchSpec,
   type Logger,
   type PluginHooks,
+  type ProgramPlace,
   type ProviderInfo,
   type Screen,
   type SessionDirectory,
   type SessionLauncher,
   type SessionProvider,
   sessionAbandoned,
+  sessionHost,
   sessionSecret,
   sessionWorktree,
   startGovernsPolicies,
   type SessionGovernance,
   type StartOptions,
+  hostPlace,
   keepSession,
   remoteLaunch,
   type RemoteLaunch,
@@ -66,6 +69,8 @@ export interface SessionServiceDeps {
   /** `codepiper daemon status` lists what is wrong until it is cleared (null). */
   reportProblem: (key: string, message: string | null) => void;
   images: SessionImages;
+  /** This machine, as a provider prepares a program to run here. */
+  here: ProgramPlace;
 }
 
 /** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
@@ -80,6 +85,8 @@ const RECORD_RETRY_MAX_MS = 30_000;
  * as an event. The daemon is the source of truth; tmux holds the processes.
  */
 /** What a start on another host cannot have: a worktree (made on this machine), a relative directory. */
+const hostsUnavailable = (): CodePiperError => new CodePiperError('hosts_unavailable', 'no loaded plugin reaches other hosts (is the hosts plugin disabled?)');
+
 function assertRemoteStart(request: StartSessionRequest): void {
   if (!request.cwd.startsWith('/')) throw badRequest(`the directory on ${request.host} must be an absolute path, not "${request.cwd}"`);
   if (request.worktree) throw badRequest(`worktrees are made on this machine only, not on ${request.host}`);
@@ -156,7 +163,8 @@ export class SessionService implements SessionDirectory {
       if (startGovernsPolicies(request)) await this.govern({ sessionId: id, policySets: request.policySets ?? [], withoutPolicies: request.withoutPolicies === true, by: chosen.by ?? 'daemon' });
       const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
       const base = { id, name, provider: provider.id, cwd: workdir };
-      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, (spec) =>
+      const place = await this.place(host);
+      return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, place, (spec) =>
         host === undefined ? this.launch({ ...base, env: { ...env, ...secrets } }, spec) : this.launchOnHost(host, base, spec, { env, secrets }),
       );
     });
@@ -215,14 +223,31 @@ export class SessionService implements SessionDirectory {
     const provider = this.provider(previous.provider);
     if (!provider.resumable) throw new CodePiperError('not_resumable', `provider "${provider.id}" cannot resume a session`);
     await existingDirectory(previous.cwd);
+    const host = sessionHost(previous);
     const input = { sessionId: previous.id, name: previous.name, cwd: previous.cwd, args: [], env: {}, options: validateOptions(provider, {}), resume: toRecord(previous) };
-    return this.startWith(provider, input, (spec) => this.relaunch(previous, spec));
+    return this.startWith(provider, input, await this.place(host), (spec) => this.relaunch(previous, spec, host));
+  }
+
+  /** Where a session's program runs: here, or on `host` as the plugin answering `hostPlace` (the hosts plugin) reaches it. */
+  private async place(host: string | undefined): Promise<ProgramPlace> {
+    if (host === undefined) return this.deps.here;
+    const place = await this.deps.hooks.call(hostPlace, { host });
+    if (place === undefined) throw hostsUnavailable();
+    return place;
+  }
+
+  /** What runs here for a program on a host, from the plugin answering `remoteLaunch` (the hosts plugin). */
+  private async onHost(launch: RemoteLaunch): Promise<LaunchSpec> {
+    const here = await this.deps.hooks.call(remoteLaunch, launch);
+    if (here === undefined) throw hostsUnavailable();
+    return here;
   }
 
   /** Runs the provider's start with a launcher that may launch once; a provider failing after launch leaves a crashed session. */
-  private async startWith(provider: SessionProvider, input: StartSessionInput, launch: (spec: LaunchSpec) => Promise<StoredSession>): Promise<SessionRecord> {
+  private async startWith(provider: SessionProvider, input: StartSessionInput, place: ProgramPlace, launch: (spec: LaunchSpec) => Promise<StoredSession>): Promise<SessionRecord> {
     let launched: StoredSession | undefined;
     const launcher: SessionLauncher = {
+      place,
       launch: async (spec) => {
         if (launched) throw new Error(`provider "${provider.id}" launched session ${input.sessionId} twice`);
         launched = await launch(spec);
@@ -251,10 +276,13 @@ export class SessionService implements SessionDirectory {
     spec: LaunchSpec,
     given: { env: Record<string, string>; secrets: Record<string, string> },
   ): Promise<StoredSession> {
-    const launch: RemoteLaunch = { host, sessionId: base.id, cwd: base.cwd, spec: { ...spec, env: { ...given.env, ...spec.env } }, secrets: given.secrets };
-    const here = await this.deps.hooks.call(remoteLaunch, launch);
-    if (here === undefined) throw new CodePiperError('hosts_unavailable', 'no loaded plugin reaches other hosts (is the hosts plugin disabled?)');
-    return this.launch({ ...base, env: {}, paneCwd: this.deps.env.HOME ?? '/' }, spec, here);
+    const here = await this.onHost({ host, sessionId: base.id, cwd: base.cwd, spec: { ...spec, env: { ...given.env, ...spec.env } }, secrets: given.secrets });
+    return this.launch({ ...base, env: {}, paneCwd: this.paneCwdForHost() }, spec, here);
+  }
+
+  /** The pane of a session on a host runs here, in the daemon's HOME (its directory is the host's). */
+  private paneCwdForHost(): string {
+    return this.deps.env.HOME ?? '/';
   }
 
   /**
@@ -289,8 +317,10 @@ export class SessionService implements SessionDirectory {
     });
   }
 
-  private async relaunch(previous: StoredSession, spec: LaunchSpec): Promise<StoredSession> {
-    const argv = [await this.programPath(spec.argv, previous.provider), ...spec.argv.slice(1)];
+  /** Starts a finished session's program again in its record; on its host (`host`), with what runs here in its place. */
+  private async relaunch(previous: StoredSession, spec: LaunchSpec, host: string | undefined): Promise<StoredSession> {
+    const runHere = host === undefined ? spec : await this.onHost({ host, sessionId: previous.id, cwd: previous.cwd, spec, secrets: {} });
+    const argv = [await this.programPath(runHere.argv, previous.provider), ...runHere.argv.slice(1)];
     return this.locks.run(previous.id, async () => {
       const session = await this.deps.repo.update(previous.id, {
         status: 'starting',
@@ -299,11 +329,12 @@ export class SessionService implements SessionDirectory {
         endedAt: null,
         tmuxPane: null,
         command: [...spec.argv],
-        metadata: { ...previous.metadata, ...spec.metadata },
+        metadata: { ...previous.metadata, ...spec.metadata, ...runHere.metadata },
       });
       await this.emit(previous.id, 'session.resumed', { from: previous.status, command: session.command });
       const { status, statusDetail, exitCode, endedAt, command } = previous;
-      return this.runInTmux(session, argv, spec.env ?? {}, () => this.deps.repo.update(previous.id, { status, statusDetail, exitCode, endedAt, command }));
+      const undo = () => this.deps.repo.update(previous.id, { status, statusDetail, exitCode, endedAt, command });
+      return this.runInTmux(session, argv, host === undefined ? (spec.env ?? {}) : {}, undo, host === undefined ? session.cwd : this.paneCwdForHost());
     });
   }
 

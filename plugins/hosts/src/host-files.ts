@@ -1,0 +1,25 @@
+import type { PrivateFile } from '@codepiper/sdk';
+import { shQuote } from './ssh.js';
+
+/**
+ * A script for sh on a host that writes `files` there, each private (its
+ * directory made 0700), their contents as base64: sent as a command's input,
+ * so that nothing of them is in a command line.
+ */
+export function writeFilesScript(files: readonly PrivateFile[]): string {
+  const lines = ['set -e', 'umask 077'];
+  for (const file of files) {
+    const dir = shQuote(file.path.slice(0, file.path.lastIndexOf('/')) || '/');
+    const target = shQuote(file.path);
+    lines.push(`mkdir -p ${dir}`, `chmod 700 ${dir}`, `echo ${Buffer.from(file.content).toString('base64')} | base64 -d > ${target}`, `chmod ${file.mode.toString(8)} ${target}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A script for sh on a host that prints `file` from byte `from` (0 = the
+ * start) as it grows, waiting for it to appear; it ends when its input does
+ * (the ssh that runs it going away), so that no tail is left behind there.
+ */
+export const followScript = (file: string, from: number): string =>
+  `tail -c +${from + 1} -F -- ${shQuote(file)} 2>/dev/null & follower=$!; cat > /dev/null; kill "$follower"`;
