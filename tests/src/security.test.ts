@@ -104,6 +104,31 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
     passed('unknown route without a session: 401');
   });
 
+  test('the agents’ socket (forwarded to hosts) serves the agents’ hooks only: every other route is not found, a hook needs its session’s secret', async () => {
+    const overAgents = (method: string, url: string, body = '{}') =>
+      new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+        const request = http.request({ socketPath: path.join(daemon.home, 'run', 'agents.sock'), method, path: url, headers: { 'content-type': 'application/json' } }, (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, code: errorCode(text) }));
+        });
+        request.once('error', reject);
+        request.end(method === 'GET' || method === 'DELETE' ? undefined : body);
+      });
+    const hooks = routes.filter((route) => route.path.startsWith('/hooks/'));
+    assert.deepEqual(hooks.map((route) => route.path).sort(), ['/hooks/claude-code/{session}', '/hooks/codex/{session}']);
+    for (const route of [...routes.filter((r) => !hooks.includes(r)), { method: 'GET', url: '/openapi.json' }, { method: 'GET', url: '/' }]) {
+      assert.deepEqual(await overAgents(route.method, route.url), { status: 404, code: 'not_found' }, `${route.method} ${route.url}`);
+    }
+    passed('routes over the agents’ socket: not served', routes.length - hooks.length, routes.length - hooks.length);
+    const session = '00000000-0000-4000-8000-000000000000';
+    for (const provider of ['claude-code', 'codex']) {
+      const forged = await overAgents('POST', `/hooks/${provider}/${session}`, '{"hook_event_name":"Stop"}');
+      assert.deepEqual(forged, { status: 401, code: 'unauthorized' }, `a ${provider} hook without its session’s secret`);
+    }
+    assert.equal(statSync(path.join(daemon.home, 'run', 'agents.sock')).mode & 0o777, 0o600);
+  });
+
   test('state-changing routes: another origin or none is refused (403) before anything runs', async () => {
     const changing = routes.filter((r) => STATE_CHANGING.has(r.method));
     for (const route of changing) {
