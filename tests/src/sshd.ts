@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFile
 import net from 'node:net';
 import path from 'node:path';
 import { waitFor } from './harness.js';
+import type { NetworkNamespace } from './netns.js';
 
 /** The account the remote side runs as: another user than the daemon's, as a real remote host would have. */
 export const REMOTE_USER = 'codepiper-remote';
@@ -55,7 +56,13 @@ export class SshServer {
     readonly dir: string,
     readonly port: number,
     readonly user: string,
+    /** Where it listens: this machine's loopback, or its own network (`netns`). */
+    private readonly netns: NetworkNamespace | undefined,
   ) {}
+
+  private get address(): string {
+    return this.netns?.address ?? '127.0.0.1';
+  }
 
   /** The client's private key, authorized for `REMOTE_USER`. */
   get identity(): string {
@@ -63,16 +70,16 @@ export class SshServer {
   }
 
   get destination(): string {
-    return `${this.user}@127.0.0.1`;
+    return `${this.user}@${this.address}`;
   }
 
   /** The known_hosts line of this server's key, as `ssh-keyscan` would print it. */
   get knownHostsLine(): string {
     const [type, key] = readFileSync(path.join(this.dir, 'host_key.pub'), 'utf8').trim().split(' ');
-    return `[127.0.0.1]:${this.port} ${type} ${key}\n`;
+    return `[${this.address}]:${this.port} ${type} ${key}\n`;
   }
 
-  static async start(user = REMOTE_USER): Promise<SshServer> {
+  static async start(user = REMOTE_USER, netns?: NetworkNamespace): Promise<SshServer> {
     const dir = mkdtempSync('/tmp/cpt-sshd-');
     const port = await freePort();
     const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'codepiper-test', '-f', path.join(dir, file)]);
@@ -89,7 +96,7 @@ export class SshServer {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const config = [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${netns?.address ?? '127.0.0.1'}`,
       `HostKey ${path.join(dir, 'host_key')}`,
       `PidFile ${path.join(dir, 'sshd.pid')}`,
       'PasswordAuthentication no',
@@ -99,14 +106,16 @@ export class SshServer {
       'AllowStreamLocalForwarding yes',
     ].join('\n');
     writeFileSync(path.join(dir, 'sshd_config'), `${config}\n`);
-    const server = new SshServer(dir, port, user);
+    const server = new SshServer(dir, port, user, netns);
     await server.listen();
     return server;
   }
 
   /** Runs sshd with this server's config, resolving once it listens. */
   async listen(): Promise<void> {
-    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const sshd = ['/usr/sbin/sshd', '-D', '-e', '-f', path.join(this.dir, 'sshd_config')];
+    const [program, ...args] = this.netns ? this.netns.inside(sshd) : sshd;
+    const child = spawn(program!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
     const from = this.log.length;
     child.stderr?.setEncoding('utf8').on('data', (data: string) => (this.log += data));
