@@ -60,6 +60,11 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     rmSync(project, { recursive: true, force: true });
     mkdirSync(project, { recursive: true });
     fake = await FakeAnthropic.start([
+      { when: (r) => isMainConversation(r) && lastUserText(r).includes('count the words'), reply: { text: 'the helper counted 3 words' } },
+      {
+        when: (r) => isMainConversation(r) && !hasToolResult(r) && lastUserText(r).includes('delegate'),
+        reply: { toolUse: { name: 'Agent', input: { description: 'Count words', prompt: 'count the words in hello big world', subagent_type: 'general-purpose' } } },
+      },
       { when: (r) => isMainConversation(r) && hasToolResult(r), reply: (r) => ({ text: `tool said: ${toolResultText(r)?.text ?? ''}`.slice(0, 200) }) },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('remove the victim'), reply: { toolUse: { name: 'Bash', input: { command: 'rm -f victim.txt', description: 'Remove victim.txt' } } } },
       { when: (r) => isMainConversation(r) && lastUserText(r).includes('write the note'), reply: { toolUse: { name: 'Bash', input: { command: 'echo from-the-host > note.txt', description: 'Write note.txt' } } } },
@@ -77,6 +82,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     for (const args of [
       ['--action', 'deny', '--tool', 'Bash', '--args', '{"command":"rm *"}', '--reason', 'No deletes on the box'],
       ['--action', 'ask', '--rule', 'Bash(echo *)', '--name', 'ask-echo', '--reason', 'a person decides'],
+      ['--action', 'allow', '--tool', 'Agent', '--reason', 'helpers may run'],
     ]) {
       const created = await cli(['policy', 'create', ...args]);
       assert.equal(created.code, 0, created.stderr);
@@ -164,5 +170,19 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     // The hooks work again over the connection opened anew.
     assert.equal((await cli(['send', session.id, 'please write the note'])).code, 0);
     await waitFor('a new approval', async () => (await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.some((a) => a.policyName === 'ask-echo'), 60_000);
+  });
+
+  test('a subagent on the host: its transcript is copied too, and its usage counted with its session’s', async () => {
+    const approval = (await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.policyName === 'ask-echo');
+    if (approval) await cli(['deny', approval.id.slice(0, 8)]);
+    await waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000);
+    const stopsBefore = (await events('claude.Stop')).length;
+    assert.equal((await cli(['send', session.id, 'please delegate this'])).code, 0);
+    await waitFor('the turn to end', async () => (await events('claude.Stop')).length > stopsBefore, 90_000);
+    assert.equal(fake.messageRequests().filter((r) => lastUserText(r).includes('count the words')).length, 1, 'the subagent called the model');
+    const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
+    await waitFor('the ledger to hold every response, the subagent’s included', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
+    const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
+    assert.deepEqual([total.input, total.output], [server.input_tokens, server.output_tokens]);
   });
 });

@@ -49,10 +49,11 @@ export class FileCopies {
 
   /** Starts copying `remote` (on `host`, written by `sessionId`'s program); resolves with the copy's path here. */
   async copy(host: string, sessionId: string, remote: string): Promise<string> {
-    if (!remote.startsWith('/') || /[\n\r\0]/.test(remote)) throw new Error(`unexpected file on a host: ${JSON.stringify(remote)}`);
+    if (!path.posix.isAbsolute(remote) || path.posix.normalize(remote) !== remote || /[\n\r\0]/.test(remote)) throw new Error(`unexpected file on a host: ${JSON.stringify(remote)}`);
     const existing = await this.deps.store.get<CopyRow>('SELECT * FROM host_file_copies WHERE session_id = ? AND remote = ?', [sessionId, remote]);
     if (existing) return existing.local;
-    const local = path.join(this.deps.dir, sessionId, path.basename(remote).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
+    // The host's own layout, under the session's directory: files beside each other there (a transcript, its subagents') are beside each other here.
+    const local = path.join(this.deps.dir, sessionId, ...remote.split('/'));
     const row: CopyRow = { session_id: sessionId, host, remote, local };
     await this.deps.store.run('INSERT INTO host_file_copies (session_id, host, remote, local) VALUES (?, ?, ?, ?)', [sessionId, host, remote, local]);
     await this.follow(row);
