@@ -49,6 +49,13 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
   const show = () => suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
   const events = async (type: string) => (await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, type, limit: 10000 } })).events;
   const toolResults = () => fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).map((r) => toolResultText(r)?.text ?? '');
+  /** What a failing wait shows: the session's events and screen, whether the host's socket answers, the daemon's log. */
+  const diagnosis = async (): Promise<string> => {
+    const all = (await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, limit: 100 } })).events;
+    const socket = asUser(`curl -s --unix-socket ${home}/.codepiper/agents.sock http://x/sessions`).stdout;
+    const screen = (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
+    return [`status ${(await show()).status}`, `events ${all.map((e) => e.type).join(' ')}`, `the host's socket: ${socket}`, screen, suite.daemon.output.slice(-3000)].join('\n');
+  };
   let releaseHeld: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 
@@ -159,7 +166,9 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await waitFor('the session to be back', async () => (await show()).status !== 'unreachable', 90_000);
     // The model answers only now: the turn ends over the connection opened anew, its Stop hook through the socket forwarded again.
     releaseHeld();
-    await waitFor('the turn to end', async () => (await events('claude.Stop')).length === stopsBefore + 1 && (await show()).status === 'idle', 60_000);
+    await waitFor('the turn to end', async () => (await events('claude.Stop')).length === stopsBefore + 1 && (await show()).status === 'idle', 60_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}\n${await diagnosis()}`);
+    });
     const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
     await waitFor('the transcript copy to catch up with the turn', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
@@ -184,5 +193,18 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await waitFor('the ledger to hold every response, the subagent’s included', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
     assert.deepEqual([total.input, total.output], [server.input_tokens, server.output_tokens]);
+  });
+
+  test('the daemon stops and starts again: Claude on the host is adopted, and its hooks reach the new daemon (the same connection forwards the socket)', async () => {
+    await waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000);
+    await suite.daemon.stop();
+    await suite.daemon.start();
+    assert.equal((await show()).status, 'idle', 'adopted as it was');
+    const stopsBefore = (await events('claude.Stop')).length;
+    assert.equal((await cli(['send', session.id, 'please remove the victim file'])).code, 0);
+    await waitFor('the turn to end, its hooks heard by the new daemon', async () => (await events('claude.Stop')).length > stopsBefore, 90_000);
+    const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } });
+    assert.equal(entries.filter((e) => (e.input as { command?: string }).command === 'rm -f victim.txt').length, 2, 'the second rm was denied by the new daemon too');
+    assert.equal(readFileSync(path.join(project, 'victim.txt'), 'utf8'), 'still here');
   });
 });

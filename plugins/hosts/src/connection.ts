@@ -21,6 +21,8 @@ export interface AgentsReach {
  */
 export class HostConnection {
   private master: ChildProcess | undefined;
+  /** The connection is an earlier daemon's, taken over (see `start`). */
+  private adopted = false;
   private opening: Promise<void> | undefined;
   /** Set up each time the connection opens: the agents' socket forwarded there, or why it could not be. */
   private agents: AgentsReach | CodePiperError | undefined;
@@ -40,7 +42,7 @@ export class HostConnection {
 
   /** Opens the connection unless it is up; rejects (`host_unreachable`) saying why it could not. */
   open(): Promise<void> {
-    if (this.master && existsSync(controlSocket(this.target, this.places))) return Promise.resolve();
+    if ((this.master || this.adopted) && existsSync(controlSocket(this.target, this.places))) return Promise.resolve();
     this.opening ??= this.start().finally(() => (this.opening = undefined));
     return this.opening;
   }
@@ -57,6 +59,7 @@ export class HostConnection {
   async close(): Promise<void> {
     const master = this.master;
     this.master = undefined;
+    this.adopted = false;
     await controlConnection(this.target, this.places, 'exit');
     master?.kill();
   }
@@ -64,6 +67,7 @@ export class HostConnection {
   /** Lets the connection go as the daemon stops: it takes nothing new, and ends once the sessions' panes over it have. */
   async release(): Promise<void> {
     this.master = undefined;
+    this.adopted = false;
     await controlConnection(this.target, this.places, 'stop');
   }
 
@@ -73,11 +77,14 @@ export class HostConnection {
     if (existsSync(socket)) {
       // Left by an earlier daemon: taken as it is if it answers, else cleared for a new one.
       if (await controlConnection(this.target, this.places, 'check')) {
-        this.agents = await this.forwardAgents();
+        // Its master forwards the agents' socket already, to this same socket here.
+        this.agents = await this.reachAgents(false);
+        this.adopted = true;
         return;
       }
       await rm(socket, { force: true });
     }
+    this.adopted = false;
     const child = spawn('ssh', [...sshOptions(this.target, this.places, 'master'), '-N', '--', this.target.destination], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (data: string) => (stderr += data));
@@ -99,24 +106,25 @@ export class HostConnection {
       this.agents = undefined;
       this.onLost();
     });
-    this.agents = await this.forwardAgents();
+    this.agents = await this.reachAgents(true);
   }
 
   /**
-   * Forwards the daemon's agents' socket (agents' hooks only, each with its
-   * session's secret) to `~/.codepiper/agents.sock` on the host, readable by
-   * that user only (sshd makes it 0600). A socket left there by a lost
-   * connection is removed first: sshd would not bind over it.
+   * Where the agents' socket is on the host: `~/.codepiper/agents.sock`,
+   * that user's only (sshd makes it 0600). `forward`: this connection is
+   * new, and forwards it there to the daemon's (agents' hooks only, each
+   * with its session's secret); a socket left there by a lost connection is
+   * removed first, since sshd would not bind over it.
    */
-  private async forwardAgents(): Promise<AgentsReach | CodePiperError> {
+  private async reachAgents(forward: boolean): Promise<AgentsReach | CodePiperError> {
     const found = await runSsh(this.target, this.places, 'printf %s "$HOME"');
     const home = found.stdout;
     if (found.code !== 0 || !home.startsWith('/')) return new CodePiperError('host_unreachable', `could not read the home directory on ${this.target.name}: ${describeSshFailure(this.target, found)}`);
     const agentSocket = `${home}/.codepiper/agents.sock`;
-    await forwardSocket(this.target, this.places, agentSocket, this.places.agentSocket, 'cancel');
+    if (!forward) return { home, agentSocket };
     const dir = shQuote(`${home}/.codepiper`);
     const cleared = await runSsh(this.target, this.places, inSh(`mkdir -p ${dir} && chmod 700 ${dir} && rm -f ${shQuote(agentSocket)}`));
-    const forwarded = cleared.code === 0 ? await forwardSocket(this.target, this.places, agentSocket, this.places.agentSocket, 'forward') : cleared;
+    const forwarded = cleared.code === 0 ? await forwardSocket(this.target, this.places, agentSocket, this.places.agentSocket) : cleared;
     if (forwarded.code !== 0) {
       return new CodePiperError(
         'host_unreachable',

@@ -83,10 +83,10 @@ export function controlConnection(target: SshTarget, places: SshPlaces, command:
   });
 }
 
-/** Asks the host's connection to forward a socket there (`remote`) to one here (`local`), or to stop forwarding it (`cancel`). */
-export function forwardSocket(target: SshTarget, places: SshPlaces, remote: string, local: string, command: 'forward' | 'cancel'): Promise<SshResult> {
+/** Asks the host's connection to forward a socket there (`remote`) to one here (`local`). */
+export function forwardSocket(target: SshTarget, places: SshPlaces, remote: string, local: string): Promise<SshResult> {
   return new Promise((resolve) => {
-    execFile('ssh', [...sshOptions(target, places), '-O', command, '-R', `${remote}:${local}`, '--', target.destination], { timeout: 10_000, encoding: 'utf8' }, (error, stdout, stderr) =>
+    execFile('ssh', [...sshOptions(target, places), '-O', 'forward', '-R', `${remote}:${local}`, '--', target.destination], { timeout: 10_000, encoding: 'utf8' }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
   });
