@@ -67,6 +67,11 @@ export class TestDaemon {
     return path.join(this.home, 'daemon.sock');
   }
 
+  /** The agents' socket: the agents' hooks only, what their forwarders call. */
+  get agentSocketPath(): string {
+    return path.join(this.home, 'run', 'agents.sock');
+  }
+
   /** The key the home's secrets are encrypted with. */
   get secretKey(): string {
     return path.join(this.home, 'plugins', 'secrets', 'secret.key');

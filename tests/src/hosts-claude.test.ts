@@ -56,6 +56,11 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     const screen = (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
     return [`status ${(await show()).status}`, `events ${all.map((e) => e.type).join(' ')}`, `the host's socket: ${socket}`, screen, suite.daemon.output.slice(-3000)].join('\n');
   };
+  /** A wait that, failing, says what the session and the host looked like. */
+  const explained = <T>(wait: Promise<T>): Promise<T> =>
+    wait.catch(async (error: Error) => {
+      throw new Error(`${error.message}\n${await diagnosis()}`);
+    });
   let releaseHeld: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 
@@ -142,7 +147,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } });
     assert.deepEqual(entries.map((e) => [e.tool, (e.input as { command: string }).command]), [['Bash', 'rm -f victim.txt']]);
 
-    await waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000);
+    await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     assert.equal((await cli(['send', session.id, 'please write the note'])).code, 0);
     const approval = await waitFor('a pending approval', async () => (await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.policyName === 'ask-echo'), 60_000);
     assert.ok(!existsSync(path.join(project, 'note.txt')), 'nothing runs while the approval is pending');
@@ -154,7 +159,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
   });
 
   test('the host drops mid-turn (every connection killed, sshd stopped): the session is unreachable, Claude goes on there, and once back the turn ends with each event and token counted once', async () => {
-    await waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000);
+    await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     const stopsBefore = (await events('claude.Stop')).length;
     assert.equal((await cli(['send', session.id, 'please take your time'])).code, 0);
     await waitFor('the model to be asked', () => fake.messageRequests().some((r) => isMainConversation(r) && lastUserText(r).includes('take your time')), 60_000);
@@ -166,9 +171,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await waitFor('the session to be back', async () => (await show()).status !== 'unreachable', 90_000);
     // The model answers only now: the turn ends over the connection opened anew, its Stop hook through the socket forwarded again.
     releaseHeld();
-    await waitFor('the turn to end', async () => (await events('claude.Stop')).length === stopsBefore + 1 && (await show()).status === 'idle', 60_000).catch(async (error: Error) => {
-      throw new Error(`${error.message}\n${await diagnosis()}`);
-    });
+    await explained(waitFor('the turn to end', async () => (await events('claude.Stop')).length === stopsBefore + 1 && (await show()).status === 'idle', 60_000));
     const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
     await waitFor('the transcript copy to catch up with the turn', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
@@ -184,10 +187,10 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
   test('a subagent on the host: its transcript is copied too, and its usage counted with its session’s', async () => {
     const approval = (await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.policyName === 'ask-echo');
     if (approval) await cli(['deny', approval.id.slice(0, 8)]);
-    await waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000);
+    await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     const stopsBefore = (await events('claude.Stop')).length;
     assert.equal((await cli(['send', session.id, 'please delegate this'])).code, 0);
-    await waitFor('the turn to end', async () => (await events('claude.Stop')).length > stopsBefore, 90_000);
+    await explained(waitFor('the turn to end', async () => (await events('claude.Stop')).length > stopsBefore, 90_000));
     assert.equal(fake.messageRequests().filter((r) => lastUserText(r).includes('count the words')).length, 1, 'the subagent called the model');
     const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
     await waitFor('the ledger to hold every response, the subagent’s included', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
@@ -196,7 +199,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
   });
 
   test('the daemon stops and starts again: Claude on the host is adopted, and its hooks reach the new daemon (the same connection forwards the socket)', async () => {
-    await waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000);
+    await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     await suite.daemon.stop();
     await suite.daemon.start();
     assert.equal((await show()).status, 'idle', 'adopted as it was');

@@ -107,7 +107,7 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
   test('the agents’ socket (forwarded to hosts) serves the agents’ hooks only: every other route is not found, a hook needs its session’s secret', async () => {
     const overAgents = (method: string, url: string, body = '{}') =>
       new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
-        const request = http.request({ socketPath: path.join(daemon.home, 'run', 'agents.sock'), method, path: url, headers: { 'content-type': 'application/json' } }, (response) => {
+        const request = http.request({ socketPath: daemon.agentSocketPath, method, path: url, headers: { 'content-type': 'application/json' } }, (response) => {
           let text = '';
           response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
           response.on('end', () => resolve({ status: response.statusCode ?? 0, code: errorCode(text) }));
@@ -126,7 +126,7 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
       const forged = await overAgents('POST', `/hooks/${provider}/${session}`, '{"hook_event_name":"Stop"}');
       assert.deepEqual(forged, { status: 401, code: 'unauthorized' }, `a ${provider} hook without its session’s secret`);
     }
-    assert.equal(statSync(path.join(daemon.home, 'run', 'agents.sock')).mode & 0o777, 0o600);
+    assert.equal(statSync(daemon.agentSocketPath).mode & 0o777, 0o600);
   });
 
   test('state-changing routes: another origin or none is refused (403) before anything runs', async () => {

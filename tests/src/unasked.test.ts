@@ -202,8 +202,10 @@ describe('nothing runs unasked: real Claude Code, no policies, daemon up, hangin
       const session = sessions[index] as SessionRecord;
       const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
       const original = readFileSync(forwarder, 'utf8');
-      const hanging = await holdPreToolUse(path.join(workdir, 'hang.sock'), daemon.socketPath);
-      writeFileSync(forwarder, original.replace(`'${daemon.socketPath}'`, `'${path.join(workdir, 'hang.sock')}'`));
+      const hanging = await holdPreToolUse(path.join(workdir, 'hang.sock'), daemon.agentSocketPath);
+      const hangingForwarder = original.replace(`'${daemon.agentSocketPath}'`, `'${path.join(workdir, 'hang.sock')}'`);
+      assert.notEqual(hangingForwarder, original, 'the forwarder calls the agents’ socket');
+      writeFileSync(forwarder, hangingForwarder);
       try {
         writeFileSync(victim(), 'x');
         await send(session, 'please remove the victim file');
