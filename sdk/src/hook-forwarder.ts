@@ -74,9 +74,9 @@ const EVENT_NAME = /^[A-Za-z]+$/;
  * failure (no daemon, an HTTP error, a timeout, a cut-short, empty or
  * non-JSON answer) the event's fallback is given instead. When the agent ends
  * the hook (SIGTERM: its own prompt was answered, or the turn interrupted),
- * the request is cut, so that the daemon sees the agent stop waiting. A tool
- * call's hooks the daemon did not answer are kept (`offline.jsonl`), for the
- * daemon to audit when it is back (takeOfflineToolCalls).
+ * the request is cut, so that the daemon sees the agent stop waiting. Events
+ * the daemon did not get are kept (`offline.jsonl`), for the daemon
+ * to audit and take in when it is back (offlineEvents, takeOfflineToolCalls).
  */
 export function hookForwarder(options: HookForwarderOptions): HookForwarder {
   const forwarderPath = path.join(options.dir, 'hook.sh');
@@ -135,8 +135,8 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     'in= out= curl=',
     'cleanup() { rm -f "$in" "$out"; }',
     'fail() {',
-    // What the agent did then is decided without the daemon: kept, for the daemon to audit when it is back.
-    `  [ -s "$in" ] && case $event in ${OFFLINE_EVENTS.join('|')}) { cat "$in"; echo; } >> ${shQuote(offlineFile(options.dir))} ;; esac`,
+    // What the agent did then is decided without the daemon: kept, for the daemon to audit (and take in) when it is back.
+    `  [ -s "$in" ] && { cat "$in"; echo; } >> ${shQuote(offlineFile(options.dir))}`,
     '  cleanup',
     '  case $event in',
     ...Object.entries(options.fallbacks).map(fallbackCase),
@@ -160,10 +160,8 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
   ].join('\n');
 }
 
-/** The hooks a forwarder keeps when the daemon does not answer them: enough to tell what came of a tool call. */
-const OFFLINE_EVENTS = ['PreToolUse', 'PostToolUse'];
-
-const offlineFile = (dir: string): string => path.join(dir, 'offline.jsonl');
+/** The file a forwarder keeps the events the daemon did not get in, in its session's directory. */
+export const offlineFile = (dir: string): string => path.join(dir, 'offline.jsonl');
 
 /** A tool call an agent made while its forwarder could not reach the daemon. */
 export interface OfflineToolCall {
@@ -173,29 +171,43 @@ export interface OfflineToolCall {
   ran: boolean;
 }
 
+/** Reads and removes a file on this machine (`ProgramPlace.take` here); '' when there is none. */
+export async function takeFile(file: string): Promise<string> {
+  const taken = `${file}.${process.pid}.${Date.now()}.taken`;
+  try {
+    await rename(file, taken);
+  } catch {
+    return '';
+  }
+  const text = await readFile(taken, 'utf8');
+  await rm(taken, { force: true });
+  return text;
+}
+
+/** The hook events in a forwarder's offline file (its text), oldest first; lines that are no JSON object are skipped. */
+export function offlineEvents(text: string): Record<string, unknown>[] {
+  return text.split('\n').flatMap((line) => {
+    try {
+      const value = JSON.parse(line) as unknown;
+      return typeof value === 'object' && value !== null && !Array.isArray(value) ? [value as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The tool calls among offline events, each with whether it ran. */
+export function offlineToolCalls(events: readonly Record<string, unknown>[]): OfflineToolCall[] {
+  const ran = new Set(events.filter((p) => p.hook_event_name === 'PostToolUse').map((p) => p.tool_use_id));
+  return events
+    .filter((p) => p.hook_event_name === 'PreToolUse' && typeof p.tool_name === 'string')
+    .map((p) => ({ toolName: p.tool_name as string, toolInput: p.tool_input, ran: p.tool_use_id !== undefined && ran.has(p.tool_use_id) }));
+}
+
 /**
  * The tool calls a session's forwarder kept while the daemon was away, oldest
  * first; taken, so each is reported once.
  */
 export async function takeOfflineToolCalls(dir: string): Promise<OfflineToolCall[]> {
-  const taken = path.join(dir, `offline.${process.pid}.${Date.now()}.jsonl`);
-  try {
-    await rename(offlineFile(dir), taken);
-  } catch {
-    return [];
-  }
-  const text = await readFile(taken, 'utf8');
-  await rm(taken, { force: true });
-  const payloads = text.split('\n').flatMap((line) => {
-    try {
-      const value = JSON.parse(line) as unknown;
-      return typeof value === 'object' && value !== null ? [value as Record<string, unknown>] : [];
-    } catch {
-      return [];
-    }
-  });
-  const ran = new Set(payloads.filter((p) => p.hook_event_name === 'PostToolUse').map((p) => p.tool_use_id));
-  return payloads
-    .filter((p) => p.hook_event_name === 'PreToolUse' && typeof p.tool_name === 'string')
-    .map((p) => ({ toolName: p.tool_name as string, toolInput: p.tool_input, ran: p.tool_use_id !== undefined && ran.has(p.tool_use_id) }));
+  return offlineToolCalls(offlineEvents(await takeFile(offlineFile(dir))));
 }

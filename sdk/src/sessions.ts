@@ -153,6 +153,8 @@ export interface ProgramPlace {
   sessionDir(plugin: string, sessionId: string): string;
   /** Writes private files there. */
   writeFiles(files: readonly PrivateFile[]): Promise<void>;
+  /** Reads and removes a file there (what a program left for the daemon); '' when there is none. */
+  take(file: string): Promise<string>;
   /**
    * Where the daemon reads a file the session's program writes there (a
    * transcript): the file itself on this machine; on a host, a copy here

@@ -51,10 +51,10 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
   const toolResults = () => fake.messageRequests().filter((r) => isMainConversation(r) && hasToolResult(r)).map((r) => toolResultText(r)?.text ?? '');
   /** What a failing wait shows: the session's events and screen, whether the host's socket answers, the daemon's log. */
   const diagnosis = async (): Promise<string> => {
-    const all = (await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, limit: 100 } })).events;
+    const all = (await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, limit: 40, newest: true } })).events.reverse();
     const socket = asUser(`curl -s --unix-socket ${home}/.codepiper/agents.sock http://x/sessions`).stdout;
     const screen = (await suite.daemon.client.call(sessionEndpoints.screen, { params: { id: session.id } })).text;
-    return [`status ${(await show()).status}`, `events ${all.map((e) => e.type).join(' ')}`, `the host's socket: ${socket}`, screen, suite.daemon.output.slice(-3000)].join('\n');
+    return [`status ${(await show()).status}`, `the last events ${all.map((e) => `${e.type}${e.type === 'claude.UserPromptSubmit' ? JSON.stringify((e.payload as { prompt?: string }).prompt) : ''}`).join(' ')}`, `the host's socket: ${socket}`, screen, suite.daemon.output.slice(-3000)].join('\n');
   };
   /** A wait that, failing, says what the session and the host looked like. */
   const explained = <T>(wait: Promise<T>): Promise<T> =>
@@ -158,7 +158,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     assert.equal(statSync(path.join(project, 'note.txt')).uid, Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim()), 'written by Claude, as the host’s user');
   });
 
-  test('the host drops mid-turn (every connection killed, sshd stopped): the session is unreachable, Claude goes on there, and once back the turn ends with each event and token counted once', async () => {
+  test('the host drops mid-turn (every connection killed, sshd stopped): the session is unreachable, Claude ends its turn there, and once back that turn is taken in with each event and token counted once', async () => {
     await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     const stopsBefore = (await events('claude.Stop')).length;
     assert.equal((await cli(['send', session.id, 'please take your time'])).code, 0);
@@ -167,11 +167,12 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await sshd.down();
     await waitFor('the session to be unreachable', async () => (await show()).status === 'unreachable', 60_000);
     assert.ok(asUser('tmux -L codepiper list-sessions').stdout.includes(`cp-${session.id}`), 'Claude goes on, on the host');
-    await sshd.listen();
-    await waitFor('the session to be back', async () => (await show()).status !== 'unreachable', 90_000);
-    // The model answers only now: the turn ends over the connection opened anew, its Stop hook through the socket forwarded again.
+    // The model answers while the host is cut off: Claude ends its turn there, its Stop hook finds no daemon and is kept there.
     releaseHeld();
-    await explained(waitFor('the turn to end', async () => (await events('claude.Stop')).length === stopsBefore + 1 && (await show()).status === 'idle', 60_000));
+    await waitFor('Claude to end its turn on the host', () => asUser(`cat ${home}/.codepiper/provider-claude-code/${session.id}/offline.jsonl`).stdout.includes('"Stop"') || undefined, 60_000);
+    await sshd.listen();
+    await explained(waitFor('the session back, its turn taken in as ended', async () => (await show()).status === 'idle', 90_000));
+    assert.equal((await events('claude.Stop')).length, stopsBefore + 1, 'the turn that ended while the host was away, counted once');
     const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
     await waitFor('the transcript copy to catch up with the turn', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
@@ -179,7 +180,7 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     assert.equal((await events('claude.UserPromptSubmit')).filter((e) => JSON.stringify(e.payload).includes('take your time')).length, 1, 'the prompt counted once');
     assert.equal((await events('claude.Stop')).length, stopsBefore + 1, 'the turn counted once');
 
-    // The hooks work again over the connection opened anew.
+    // The hooks work again over the connection opened anew, and nothing is taken in twice.
     assert.equal((await cli(['send', session.id, 'please write the note'])).code, 0);
     await waitFor('a new approval', async () => (await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.some((a) => a.policyName === 'ask-echo'), 60_000);
   });
@@ -203,11 +204,10 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await suite.daemon.stop();
     await suite.daemon.start();
     assert.equal((await show()).status, 'idle', 'adopted as it was');
-    const stopsBefore = (await events('claude.Stop')).length;
     assert.equal((await cli(['send', session.id, 'please remove the victim file'])).code, 0);
-    await waitFor('the turn to end, its hooks heard by the new daemon', async () => (await events('claude.Stop')).length > stopsBefore, 90_000);
-    const { entries } = await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } });
-    assert.equal(entries.filter((e) => (e.input as { command?: string }).command === 'rm -f victim.txt').length, 2, 'the second rm was denied by the new daemon too');
+    const rmDenials = async () => (await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } })).entries.filter((e) => (e.input as { command?: string }).command === 'rm -f victim.txt');
+    await explained(waitFor('the second rm denied by the new daemon', async () => (await rmDenials()).length === 2, 90_000));
+    await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     assert.equal(readFileSync(path.join(project, 'victim.txt'), 'utf8'), 'still here');
   });
 });

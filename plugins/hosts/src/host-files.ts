@@ -23,3 +23,9 @@ export function writeFilesScript(files: readonly PrivateFile[]): string {
  */
 export const followScript = (file: string, from: number): string =>
   `tail -c +${from + 1} -F -- ${shQuote(file)} 2>/dev/null & follower=$!; cat > /dev/null; kill "$follower"`;
+
+/** A script for sh on a host that prints `file` and removes it (moved aside first, so that what is appended meanwhile is kept for the next time). */
+export const takeScript = (file: string): string => {
+  const taken = shQuote(`${file}.taken`);
+  return `mv -f ${shQuote(file)} ${taken} 2>/dev/null || exit 0; cat ${taken} && rm -f ${taken}`;
+};

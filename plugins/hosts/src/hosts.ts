@@ -22,10 +22,10 @@ import {
 } from '@codepiper/sdk';
 import { HostConnection } from './connection.js';
 import { FileCopies } from './file-copies.js';
-import { writeFilesScript } from './host-files.js';
+import { takeScript, writeFilesScript } from './host-files.js';
 import { probeHost } from './probe.js';
 import { endCommand, remoteLaunchSpec, secretsFile } from './remote-launch.js';
-import { describeSshFailure, type SshPlaces } from './ssh.js';
+import { describeSshFailure, inSh, type SshPlaces } from './ssh.js';
 
 interface HostRow {
   name: string;
@@ -114,6 +114,11 @@ export class Hosts {
       writeFiles: async (files: readonly PrivateFile[]) => {
         const written = await connection.run('sh -s', { input: writeFilesScript(files) });
         if (written.code !== 0) throw new CodePiperError('host_unreachable', `could not write a session’s files on ${name}: ${describeSshFailure(host, written)}`);
+      },
+      take: async (file) => {
+        const taken = await connection.run(inSh(takeScript(file)));
+        if (taken.code !== 0) throw new CodePiperError('host_unreachable', `could not read ${file} on ${name}: ${describeSshFailure(host, taken)}`);
+        return taken.stdout;
       },
       readable: (sessionId, file) => this.copies.copy(name, sessionId, file),
     };

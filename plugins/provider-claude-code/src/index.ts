@@ -16,6 +16,9 @@ import {
   providerRegistryRef,
   sessionDirectoryRef,
   sessionHost,
+  offlineEvents,
+  offlineFile,
+  offlineToolCalls,
   takeOfflineToolCalls,
   toolCallOffline,
   toolCallRan,
@@ -25,6 +28,7 @@ import {
   waitForScreen,
   type ClaudeCodeOptions,
   type ClaudeHookReply,
+  type OfflineToolCall,
   type SessionProvider,
   type SessionRecord,
   type SessionTerminal,
@@ -329,6 +333,8 @@ export default definePlugin({
       const name = body.hook_event_name;
       if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
       const payload = body as Record<string, unknown>;
+      // What its forwarder on a host kept while this daemon was away comes first.
+      if (sessionHost(session) !== undefined) await catchUp(session);
       await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
 
       const patch: Record<string, unknown> = {};
@@ -412,9 +418,45 @@ export default definePlugin({
       return hookReply(name, verdict);
     });
 
+    /**
+     * A session on a host: the events its forwarder there kept while it could
+     * not reach this daemon (the host cut off, or the daemon down), taken in
+     * once, oldest first: recorded, a tool call audited, a turn's end ended.
+     * Done at its first hook since this daemon started, and when its host is
+     * reached again.
+     */
+    const caughtUp = new Map<string, Promise<void>>();
+    const catchUp = (session: SessionRecord, again = false): Promise<void> => {
+      if (again) caughtUp.delete(session.id);
+      let done = caughtUp.get(session.id);
+      if (!done) {
+        done = takeInOffline(session).catch((error: unknown) => {
+          caughtUp.delete(session.id);
+          ctx.log.warn({ err: error, session: session.id }, 'could not take in what a forwarder on a host kept');
+        });
+        caughtUp.set(session.id, done);
+      }
+      return done;
+    };
+    const takeInOffline = async (session: SessionRecord): Promise<void> => {
+      const host = sessionHost(session);
+      const settings = str(session.metadata.settingsPath);
+      if (host === undefined || !settings) return;
+      const place = await ctx.hooks.call(hostPlace, { host });
+      if (!place) return;
+      const kept = offlineEvents(await place.take(offlineFile(path.posix.dirname(settings))));
+      await auditOffline(session, offlineToolCalls(kept));
+      for (const payload of kept) {
+        const name = str(payload.hook_event_name);
+        if (!name || !/^[A-Za-z0-9_]+$/.test(name)) continue;
+        await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
+        if (name === 'Stop') await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
+      }
+    };
+
     /** What the session's Claude did with tool calls the daemon did not answer (down, or hanging): its forwarder had the person asked every time. */
-    const reportOffline = async (session: SessionRecord, dir: string): Promise<void> => {
-      for (const call of await takeOfflineToolCalls(dir)) {
+    const auditOffline = async (session: SessionRecord, calls: readonly OfflineToolCall[]): Promise<void> => {
+      for (const call of calls) {
         const outcome = call.ran ? ('allow' as const) : ('ask' as const);
         const reason = `asked in the terminal without the daemon: ${call.ran ? 'it ran' : 'no sign that it ran'}`;
         await ctx.hooks.call(toolCallOffline, { session, toolName: call.toolName, toolInput: call.toolInput, outcome, reason });
@@ -423,18 +465,30 @@ export default definePlugin({
 
     return {
       async start() {
-        unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
+        // A host reached again: what Claude did there meanwhile is taken in at once, not at its next hook.
+        const unsubscribeStatus = events().subscribe({ type: 'session.status' }, (event) => {
+          if (!event.sessionId || (event.payload as { from?: unknown }).from !== 'unreachable') return;
+          void directory()
+            .resolve(event.sessionId)
+            .then((session) => (session.provider === PROVIDER_ID ? catchUp(session, true) : undefined));
+        });
+        const unsubscribeExits = events().subscribe({ type: 'session.exited' }, (event) => {
           if (!event.sessionId) return;
           starting.delete(event.sessionId);
+          caughtUp.delete(event.sessionId);
           void tailer.close(event.sessionId);
         });
+        unsubscribe = () => {
+          unsubscribeStatus();
+          unsubscribeExits();
+        };
         for (const session of await directory().list()) {
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
           const file = transcriptHere(session);
           if (file) await tailer.follow(session.id, file);
           const settings = str(session.metadata.settingsPath);
-          // A forwarder on a host keeps what it could not forward there.
-          if (settings && sessionHost(session) === undefined) await reportOffline(session, path.dirname(settings));
+          // A forwarder on a host keeps what it could not forward there (see catchUp).
+          if (settings && sessionHost(session) === undefined) await auditOffline(session, await takeOfflineToolCalls(path.dirname(settings)));
         }
       },
       stop() {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writePrivateFiles, type DaemonPaths, type ProgramPlace } from '@codepiper/sdk';
+import { takeFile, writePrivateFiles, type DaemonPaths, type ProgramPlace } from '@codepiper/sdk';
 
 /** This machine, as a provider prepares a program to run here: files in the plugins' own directories, read where they are. */
 export function localPlace(paths: DaemonPaths, home: string): ProgramPlace {
@@ -12,6 +12,7 @@ export function localPlace(paths: DaemonPaths, home: string): ProgramPlace {
       return path.join(paths.pluginData(plugin), sessionId);
     },
     writeFiles: writePrivateFiles,
+    take: takeFile,
     readable: (_sessionId, file) => Promise.resolve(file),
   };
 }
