@@ -449,6 +449,9 @@ export default definePlugin({
       for (const payload of kept) {
         const name = str(payload.hook_event_name);
         if (!name || !/^[A-Za-z0-9_]+$/.test(name)) continue;
+        // One the daemon got, whose answer the cut kept from the forwarder, is there already.
+        const recent = await events().list({ sessionId: session.id, type: `claude.${name}`, limit: 50, newest: true });
+        if (recent.some((event) => JSON.stringify(event.payload) === JSON.stringify(payload))) continue;
         await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
         if (name === 'Stop') await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
       }
