@@ -23,6 +23,8 @@ export class HostConnection {
   private master: ChildProcess | undefined;
   /** The connection is an earlier daemon's, taken over (see `start`). */
   private adopted = false;
+  /** Closed or let go: it is not opened again (a command still under way when the daemon stops would leave a master behind). */
+  private ended = false;
   private opening: Promise<void> | undefined;
   /** Set up each time the connection opens: the agents' socket forwarded there, or why it could not be. */
   private agents: AgentsReach | CodePiperError | undefined;
@@ -42,6 +44,7 @@ export class HostConnection {
 
   /** Opens the connection unless it is up; rejects (`host_unreachable`) saying why it could not. */
   open(): Promise<void> {
+    if (this.ended) return Promise.reject(new CodePiperError('host_unreachable', `the connection to ${this.target.name} is closed`));
     if ((this.master || this.adopted) && existsSync(controlSocket(this.target, this.places))) return Promise.resolve();
     this.opening ??= this.start().finally(() => (this.opening = undefined));
     return this.opening;
@@ -57,6 +60,8 @@ export class HostConnection {
 
   /** Ends the connection, whoever opened it (an earlier daemon may have), and every session over it. */
   async close(): Promise<void> {
+    this.ended = true;
+    await this.opening?.catch(() => undefined);
     const master = this.master;
     this.master = undefined;
     this.adopted = false;
@@ -66,6 +71,9 @@ export class HostConnection {
 
   /** Lets the connection go as the daemon stops: it takes nothing new, and ends once the sessions' panes over it have. */
   async release(): Promise<void> {
+    this.ended = true;
+    // One being opened is let go too, once it is up.
+    await this.opening?.catch(() => undefined);
     this.master = undefined;
     this.adopted = false;
     await controlConnection(this.target, this.places, 'stop');
