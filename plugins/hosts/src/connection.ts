@@ -74,9 +74,13 @@ export class HostConnection {
     this.ended = true;
     // One being opened is let go too, once it is up.
     await this.opening?.catch(() => undefined);
+    const master = this.master;
     this.master = undefined;
     this.adopted = false;
     await controlConnection(this.target, this.places, 'stop');
+    // It outlives the daemon for the panes still over it: nothing of it keeps this process alive.
+    master?.stderr?.destroy();
+    master?.unref();
   }
 
   private async start(): Promise<void> {
