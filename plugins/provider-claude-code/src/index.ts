@@ -29,6 +29,7 @@ import {
   type ClaudeCodeOptions,
   type ClaudeHookReply,
   type OfflineToolCall,
+  type ProgramPlace,
   type SessionProvider,
   type SessionRecord,
   type SessionTerminal,
@@ -68,6 +69,9 @@ const COPY_SETTLE_MS = 1_000;
 const READY_TIMEOUT_MS = 20_000;
 /** Claude's input line (`❯ `), drawn a moment after SessionStart: keys typed before it are lost. */
 const INPUT_LINE = /^\s*❯/m;
+
+/** A hook event's name as Claude sends it; it becomes part of an event type (`claude.<name>`). */
+const HOOK_EVENT_NAME = /^[A-Za-z0-9_]+$/;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -185,12 +189,14 @@ export default definePlugin({
 
     ctx.migrations(migrations);
 
-    /** A transcript on a host: the copy of it the hosts plugin keeps here as it grows. */
-    const copyFromHost = async (host: string, sessionId: string, file: string): Promise<string> => {
+    /** A host, as the hosts plugin reaches it (see `hostPlace`). */
+    const placeOf = async (host: string): Promise<ProgramPlace> => {
       const place = await ctx.hooks.call(hostPlace, { host });
       if (!place) throw new CodePiperError('hosts_unavailable', `no loaded plugin reaches ${host} (is the hosts plugin disabled?)`);
-      return place.readable(sessionId, file);
+      return place;
     };
+    /** A transcript on a host: the copy of it the hosts plugin keeps here as it grows. */
+    const copyFromHost = async (host: string, sessionId: string, file: string): Promise<string> => (await placeOf(host)).readable(sessionId, file);
 
     /** The claude program: config.yaml's claude_bin, else $CODEPIPER_CLAUDE_BIN, else `claude` on PATH. */
     const claudeBin = (): string => ctx.config.claude_bin ?? ctx.env.CODEPIPER_CLAUDE_BIN ?? 'claude';
@@ -244,7 +250,7 @@ export default definePlugin({
 
         const keyHash = hookSecretHash(files.secret);
         keyHashes.set(input.sessionId, keyHash);
-        const transcriptHere = await place.readable(input.sessionId, transcriptPath);
+        const transcriptRead = await place.readable(input.sessionId, transcriptPath);
         let resolve = () => {};
         const ready = new Promise<void>((done) => (resolve = done));
         const gate = { ready, resolve, settled: ready.then((): StartOutcome => 'started'), cwd: input.cwd };
@@ -259,13 +265,13 @@ export default definePlugin({
             permissionMode: permissionMode ?? null,
             settingsPath: files.settingsPath,
             transcriptPath,
-            ...(transcriptHere !== transcriptPath && { transcriptCopy: transcriptHere }),
+            ...(transcriptRead !== transcriptPath && { transcriptCopy: transcriptRead }),
             hookKeyHash: keyHash,
             claudeEnv,
           },
         });
         gate.settled = watchStart(terminal, gate.ready, options.trust === true, input.cwd);
-        await tailer.follow(input.sessionId, transcriptHere);
+        await tailer.follow(input.sessionId, transcriptRead);
       },
 
       async adopted(terminal, session) {
@@ -331,17 +337,17 @@ export default definePlugin({
     ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body, signal }) => {
       const session = await authenticate(params.session, bearerToken(headers));
       const name = body.hook_event_name;
-      if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
+      if (!HOOK_EVENT_NAME.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
       const payload = body as Record<string, unknown>;
+      const host = sessionHost(session);
       // What its forwarder on a host kept while this daemon was away comes first.
-      if (sessionHost(session) !== undefined) await catchUp(session);
+      if (host !== undefined) await catchUp(session);
       await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
 
       const patch: Record<string, unknown> = {};
       const transcriptPath = str(payload.transcript_path);
       if (transcriptPath && path.isAbsolute(transcriptPath) && transcriptPath !== session.metadata.transcriptPath) {
         patch.transcriptPath = transcriptPath;
-        const host = sessionHost(session);
         if (host !== undefined) patch.transcriptCopy = await copyFromHost(host, session.id, transcriptPath);
       }
       const claudeSessionId = str(payload.session_id);
@@ -353,7 +359,6 @@ export default definePlugin({
       }
       // A subagent's transcript, beside its session's: on a host it is copied too, and read with the session's.
       const agentTranscript = str(payload.agent_transcript_path);
-      const host = sessionHost(session);
       if (host !== undefined && agentTranscript && path.isAbsolute(agentTranscript)) {
         void copyFromHost(host, session.id, agentTranscript)
           .then(() => setTimeout(() => void tailer.poke(session.id), COPY_SETTLE_MS).unref())
@@ -442,13 +447,11 @@ export default definePlugin({
       const host = sessionHost(session);
       const settings = str(session.metadata.settingsPath);
       if (host === undefined || !settings) return;
-      const place = await ctx.hooks.call(hostPlace, { host });
-      if (!place) return;
-      const kept = offlineEvents(await place.take(offlineFile(path.posix.dirname(settings))));
+      const kept = offlineEvents(await (await placeOf(host)).take(offlineFile(path.posix.dirname(settings))));
       await auditOffline(session, offlineToolCalls(kept));
       for (const payload of kept) {
         const name = str(payload.hook_event_name);
-        if (!name || !/^[A-Za-z0-9_]+$/.test(name)) continue;
+        if (!name || !HOOK_EVENT_NAME.test(name)) continue;
         // One the daemon got, whose answer the cut kept from the forwarder, is there already.
         const recent = await events().list({ sessionId: session.id, type: `claude.${name}`, limit: 50, newest: true });
         if (recent.some((event) => JSON.stringify(event.payload) === JSON.stringify(payload))) continue;
