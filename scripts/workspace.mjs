@@ -17,9 +17,16 @@ export function packagesUnder(parent, base = root) {
     .sort();
 }
 
+/** Absolute directories of the feature contracts the plugins of the workspace at `base` publish (`plugins/<name>/contract`). */
+export function contractPackages(base = root) {
+  return packagesUnder('plugins', base)
+    .map((plugin) => path.join(plugin, 'contract'))
+    .filter(isPackage);
+}
+
 /** Every package of the workspace. */
 export function allPackages() {
-  return [...['sdk', 'core', 'cli', 'web', 'tests', 'bench'].map((d) => path.join(root, d)).filter(isPackage), ...packagesUnder('plugins'), ...packagesUnder('examples')];
+  return [...['sdk', 'core', 'cli', 'web', 'tests', 'bench'].map((d) => path.join(root, d)).filter(isPackage), ...packagesUnder('plugins'), ...contractPackages(), ...packagesUnder('examples')];
 }
 
 /** Every file below `dir` whose name passes `accept`, skipping node_modules (and dist unless asked). */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { analyticsEndpoints, type ImportStatus } from '@codepiper/sdk';
+import { analyticsEndpoints, type ImportStatus } from '@codepiper/analytics-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { installedFromNpm } from './npm-cache.js';
 import { peakRssMegabytes } from './proc.js';

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { databasePath, sessionEndpoints } from '@codepiper/sdk';
+import { databasePath } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { cliPath, TestDaemon } from '@codepiper/tests/harness';
 import { round } from './stats.js';
 

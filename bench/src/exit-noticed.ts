@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { eventEndpoints, sessionEndpoints, type CodePiperEvent } from '@codepiper/sdk';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { PlainTmux } from './plain-tmux.js';
 import { distribution, round, type Distribution } from './stats.js';

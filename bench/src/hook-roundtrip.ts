@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { policyEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { policyEndpoints } from '@codepiper/policies-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { generatedPolicies } from './policy-decision.js';
 import { writeStandInClaude } from '@codepiper/tests/agents/claude';
 import { TestDaemon } from '@codepiper/tests/harness';

@@ -1,4 +1,4 @@
-import { sessionEndpoints } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { cpuSeconds, rssMegabytes } from './proc.js';
 import { round } from './stats.js';

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { hostEndpoints, openTerminal, sessionEndpoints } from '@codepiper/sdk';
+import { hostEndpoints } from '@codepiper/hosts-contract';
+import { openTerminal, sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { REMOTE_USER, SshServer, sshdUnavailable } from '@codepiper/tests/sshd';
 import { echoWaiter, measure } from './echo-latency.js';

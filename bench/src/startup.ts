@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { sessionEndpoints } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { cliPath, TestDaemon } from '@codepiper/tests/harness';
 import { installedFromNpm } from './npm-cache.js';
 import { groupPids, rssMegabytes } from './proc.js';

@@ -1,4 +1,4 @@
-import { openTerminal, sessionEndpoints } from '@codepiper/sdk';
+import { openTerminal, sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { PlainTmux } from './plain-tmux.js';
 import { round } from './stats.js';

@@ -1,4 +1,5 @@
-import { ENV_NAME_PATTERN, KEY_NAMES, SESSION_STATUSES, parseKeyName, type KeyName, type SessionStatus } from '@codepiper/sdk';
+import { ENV_NAME_PATTERN } from '@codepiper/sdk';
+import { KEY_NAMES, SESSION_STATUSES, parseKeyName, type KeyName, type SessionStatus } from '@codepiper/sessions-contract';
 import { UsageError } from './errors.js';
 
 /** Every value given for an option that takes one (cac gives an array when it is repeated). */

@@ -1,4 +1,6 @@
-import { answerCell, answerColumns, answerFields, answerRows, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { answerCell, answerColumns, answerFields, answerRows } from '@codepiper/sdk';
+import type { CodePiperEvent } from '@codepiper/events-contract';
+import type { SessionRecord } from '@codepiper/sessions-contract';
 
 /** Shows control characters as `\xNN` so that text from sessions cannot drive the terminal. */
 export const printable = (text: string): string =>

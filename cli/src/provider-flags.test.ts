@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProviderInfo } from '@codepiper/sdk';
+import type { ProviderInfo } from '@codepiper/sessions-contract';
 import { flagOf } from './field-flags.js';
 import { providerFlags, providerOptionValues } from './provider-flags.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'cac';
-import { sessionEndpoints, type ProviderInfo, type SchemaField } from '@codepiper/sdk';
+import { sessionEndpoints, type ProviderInfo } from '@codepiper/sessions-contract';
+import type { SchemaField } from '@codepiper/sdk';
 import { connect, unlessNoDaemon } from './client.js';
 import { UsageError } from './errors.js';
 import { declareFieldFlag, fieldValues, flagOf } from './field-flags.js';

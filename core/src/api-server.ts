@@ -8,29 +8,7 @@ import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type {} from '@fastify/static';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import {
-  CODEPIPER_VERSION,
-  ErrorBody,
-  JSON_LINES,
-  type ApiErrorBody,
-  type ApiRegistrar,
-  type Endpoint,
-  type EndpointHandler,
-  type FileOptions,
-  type GetEndpoint,
-  type LinesContext,
-  type LinesEndpoint,
-  type LinesHandler,
-  type RequestContext,
-  type RequestOrigin,
-  type SocketContext,
-  type SocketEndpoint,
-  type SocketHandler,
-  type WebSocket,
-  WEBSOCKET_OPERATION,
-  ERROR_CODES,
-  type ErrorCode,
-} from '@codepiper/sdk';
+import { CODEPIPER_VERSION, ErrorBody, JSON_LINES, type ApiErrorBody, type ApiRegistrar, type Endpoint, type EndpointHandler, type FileOptions, type GetEndpoint, type LinesContext, type LinesEndpoint, type LinesHandler, type RequestContext, type RequestOrigin, type SocketContext, type SocketEndpoint, type SocketHandler, type WebSocket, WEBSOCKET_OPERATION, ERROR_CODES, type ErrorCode } from '@codepiper/sdk';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import SerializerSelector, { type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import addFormats from 'ajv-formats';

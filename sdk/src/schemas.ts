@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type StringOptions, type TSchema } from '@sinclair/typebox';
 import { ERROR_CODES } from './errors.js';
 
 /** Schema helpers shared by every endpoint. */
@@ -18,6 +18,9 @@ export const ErrorBody = Type.Object(
   },
   { $id: 'ErrorBody' },
 );
+
+/** A name a person gives a thing (a policy set, an env set, a host): letters, digits, `.`, `_` and `-`, starting with a letter or digit. */
+export const Name = (options: StringOptions = {}) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', ...options });
 
 /** A valid environment variable name. */
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';

@@ -1,4 +1,5 @@
-import { approvalEndpoints, type ApiClient, type Approval } from '@codepiper/sdk';
+import { approvalEndpoints, type Approval } from '@codepiper/policies-contract';
+import type { ApiClient } from '@codepiper/sdk';
 import { waitFor } from './harness.js';
 
 /** The approval as the daemon lists it now (answered ones included). */

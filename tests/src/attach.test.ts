@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { sessionEndpoints } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { cliPath, TestDaemon, waitFor } from './harness.js';
 
 /** `codepiper attach` needs a terminal: it runs inside a pane of a separate, outer tmux server. */

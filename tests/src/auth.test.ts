@@ -5,18 +5,10 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ApiClient,
-  auditEndpoints,
-  authEndpoints,
-  daemonEndpoints,
-  SECURE_SESSION_COOKIE,
-  SESSION_COOKIE,
-  sessionEndpoints,
-  type AuditEntry,
-  type AuthStatus,
-  type WebSession,
-} from '@codepiper/sdk';
+import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
+import { auditEndpoints, type AuditEntry } from '@codepiper/audit-contract';
+import { authEndpoints, SECURE_SESSION_COOKIE, SESSION_COOKIE, type AuthStatus, type WebSession } from '@codepiper/auth-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { selfSignedCertificate } from './certificates.js';
 import { removeHome, runCli, tempHome, TestDaemon } from './harness.js';
 import { bootstrapPassword, errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { approvalEndpoints, eventEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, type Approval } from '@codepiper/policies-contract';
+import { eventEndpoints } from '@codepiper/events-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, isMainConversation, lastUserText } from './model-servers/anthropic.js';

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { daemonEndpoints, policyEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { daemonEndpoints } from '@codepiper/sdk';
+import { policyEndpoints } from '@codepiper/policies-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { cliPath, suiteDaemon, waitFor, type CliResult } from './harness.js';
 
 /** The refusal, as the CLI prints it (the screen wraps it: compared without whitespace). */

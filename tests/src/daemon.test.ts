@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { daemonEndpoints, ERROR_CODES, sessionEndpoints } from '@codepiper/sdk';
+import { daemonEndpoints, ERROR_CODES } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { claudeBin } from './agents/claude.js';
 import { removeHome, runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
 

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { sessionEndpoints, type UsageReport } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
+import type { UsageReport } from '@codepiper/analytics-contract';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { codexBin, codexKeyVar, prepareCodexHome, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';

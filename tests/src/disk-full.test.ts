@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { daemonEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { daemonEndpoints } from '@codepiper/sdk';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { TestDaemon, waitFor } from './harness.js';
 
 /** A small file system of its own (tmpfs; mounting needs root): filled to the last byte, then given space again. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
-import { databasePath, eventEndpoints, sessionEndpoints, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { databasePath } from '@codepiper/sdk';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { cliPath, suiteDaemon, waitFor } from './harness.js';
 
 /** More than two of the daemon's pages of JSON lines, so that paging shows. */

@@ -3,7 +3,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, eventEndpoints, hostEndpoints, sessionEndpoints, type HostStatus, type SessionRecord } from '@codepiper/sdk';
+import { ApiError } from '@codepiper/sdk';
+import { eventEndpoints } from '@codepiper/events-contract';
+import { hostEndpoints, type HostStatus } from '@codepiper/hosts-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 import { REMOTE_USER, SshServer, sshdUnavailable } from './sshd.js';
 

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { contributionEndpoints, eventEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { contributionEndpoints } from '@codepiper/sdk';
+import { eventEndpoints } from '@codepiper/events-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { startTestDaemon, waitFor } from '@codepiper/sdk/testing';
 import { cliPath, repoRoot, TestDaemon } from './harness.js';
 
@@ -48,11 +50,11 @@ describe('third-party plugins in a real daemon', () => {
   });
 
   it('a plugin packed as a tarball and installed with npm into the home, listed by its package name, adds its provider, commands and page', async (t) => {
-    // As a user gets it: `npm pack` of the example and of the SDK it needs as a peer, installed where the daemon looks.
+    // As a user gets it: `npm pack` of the example and of the plugin API and the sessions contract it needs as peers, installed where the daemon looks.
     const packs = mkdtempSync(path.join(os.tmpdir(), 'cp-packs-'));
     t.after(() => rmSync(packs, { recursive: true, force: true }));
     const pack = (dir: string): string => execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: path.join(repoRoot, dir), encoding: 'utf8' }).trim().split('\n').at(-1)!;
-    const tarballs = [pack('sdk'), pack(path.join('examples', 'provider-parrot'))];
+    const tarballs = [pack('sdk'), pack(path.join('plugins', 'sessions', 'contract')), pack(path.join('examples', 'provider-parrot'))];
     const daemon = new TestDaemon();
     t.after(() => daemon.dispose());
     execFileSync('npm', ['install', '--prefix', daemon.home, '--no-audit', '--no-fund', '--omit=dev', '--prefer-offline', ...tarballs], { stdio: 'pipe' });

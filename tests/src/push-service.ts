@@ -10,7 +10,7 @@ import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, v
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { PushSubscriptionJson } from '@codepiper/sdk';
+import type { PushSubscriptionJson } from '@codepiper/notifications-contract';
 import { selfSignedCertificate } from './certificates.js';
 
 export interface PushRequest {

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { authEndpoints, sessionEndpoints, type AccessToken, type SessionRecord } from '@codepiper/sdk';
+import { authEndpoints, type AccessToken } from '@codepiper/auth-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { cliPath, runCli, waitFor, type TestDaemon } from './harness.js';
 import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 

@@ -5,7 +5,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiClient, ApiError, SESSION_COOKIE, WEBSOCKET_OPERATION, type AuditEntry, type SessionRecord, type SocketEndpoint } from '@codepiper/sdk';
+import { ApiClient, ApiError, WEBSOCKET_OPERATION, type SocketEndpoint } from '@codepiper/sdk';
+import { SESSION_COOKIE } from '@codepiper/auth-contract';
+import type { AuditEntry } from '@codepiper/audit-contract';
+import type { SessionRecord } from '@codepiper/sessions-contract';
 import { waitFor, type TestDaemon } from './harness.js';
 import { ProbeSummary } from './probe-summary.js';
 import { errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ApiClient, ApiError, databasePath, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { ApiClient, ApiError, databasePath } from '@codepiper/sdk';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 
 describe('shell sessions through the CLI and the API', () => {

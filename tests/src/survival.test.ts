@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 import { readTerminal } from './terminal-client.js';
 

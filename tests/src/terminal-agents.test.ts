@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventEndpoints, sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { eventEndpoints } from '@codepiper/events-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { TestDaemon, waitFor } from './harness.js';
 
 /** A stand-in agent: prints its argv and a prompt, then echoes each line it reads. */

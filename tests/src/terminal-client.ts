@@ -1,4 +1,5 @@
-import { openTerminal, type ApiClient, type TerminalStream } from '@codepiper/sdk';
+import { openTerminal, type TerminalStream } from '@codepiper/sessions-contract';
+import type { ApiClient } from '@codepiper/sdk';
 import { waitFor } from './harness.js';
 
 export interface TerminalReader {

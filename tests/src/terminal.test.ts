@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
-import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { cliPath, suiteDaemon, waitFor } from './harness.js';
 import { readTerminal } from './terminal-client.js';
 

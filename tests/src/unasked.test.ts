@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { approvalEndpoints, auditEndpoints, sessionEndpoints, type Approval, type SessionRecord } from '@codepiper/sdk';
+import { approvalEndpoints, type Approval } from '@codepiper/policies-contract';
+import { auditEndpoints } from '@codepiper/audit-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, standInClaudeSession, type ClaudeHome } from './agents/claude.js';
 import { tempHome, TestDaemon, waitFor } from './harness.js';
 import { answeredApproval } from './approvals.js';

@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { databasePath, type AuditEntry, type SessionRecord } from '@codepiper/sdk';
+import { databasePath } from '@codepiper/sdk';
+import type { AuditEntry } from '@codepiper/audit-contract';
+import type { SessionRecord } from '@codepiper/sessions-contract';
 import { repoRoot, TestDaemon } from './harness.js';
 
 /** Homes written by released versions: their databases as SQL and their secret keys (see fixtures/make-home.ts). */

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { generateSync } from 'otplib';
-import { daemonEndpoints, sessionCookieName } from '@codepiper/sdk';
+import { daemonEndpoints } from '@codepiper/sdk';
+import { sessionCookieName } from '@codepiper/auth-contract';
 import { TestDaemon } from './harness.js';
 
 export interface WebResponse {

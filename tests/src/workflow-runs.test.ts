@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { sessionEndpoints, workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
+import { workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/workflows-contract';
 import { suiteDaemon, waitFor, type TestDaemon } from './harness.js';
 
 /** Writes a workflow file into `dir`; returns its path. */

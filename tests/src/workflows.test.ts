@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ApiError, workflowEndpoints } from '@codepiper/sdk';
+import { ApiError } from '@codepiper/sdk';
+import { workflowEndpoints } from '@codepiper/workflows-contract';
 import { repoRoot, suiteDaemon } from './harness.js';
 
 const examples = path.join(repoRoot, 'examples', 'workflows');

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { sessionEndpoints, type EnvSet, type SessionRecord, type Workspace } from '@codepiper/sdk';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
+import type { EnvSet, Workspace } from '@codepiper/workspaces-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 
 describe('workspaces and env sets through the CLI (real daemon, git and tmux)', () => {

@@ -3,7 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { ApiError, databasePath, eventEndpoints, sessionEndpoints, worktreeEndpoints, type SessionRecord, type WorktreeChanges } from '@codepiper/sdk';
+import { ApiError, databasePath } from '@codepiper/sdk';
+import { eventEndpoints } from '@codepiper/events-contract';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
+import { worktreeEndpoints, type WorktreeChanges } from '@codepiper/worktrees-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 
 /** The user's own git, as a developer runs it in their repository (an identity of their own, none of the daemon's). */

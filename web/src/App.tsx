@@ -1,6 +1,8 @@
 import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Match, onCleanup, Show, Switch, type Component } from 'solid-js';
-import { approvalEndpoints, authEndpoints, contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/contracts';
+import { approvalEndpoints } from '@codepiper/policies-contract';
+import { authEndpoints } from '@codepiper/auth-contract';
+import { contributionEndpoints, daemonEndpoints, type ContributedPage } from '@codepiper/sdk/browser';
 import { call, setSignedIn, signedIn } from './api.js';
 import { createInbox, InboxContext, seen } from './inbox.js';
 import { onEvents, debounce } from './live.js';

@@ -1,14 +1,5 @@
 import { createSignal } from 'solid-js';
-import {
-  ApiError,
-  expandUrl,
-  type AnyEndpoint,
-  type EndpointBody,
-  type EndpointParams,
-  type EndpointQuery,
-  type EndpointResponse,
-  type SocketEndpoint,
-} from '@codepiper/sdk/contracts';
+import { ApiError, expandUrl, type AnyEndpoint, type EndpointBody, type EndpointParams, type EndpointQuery, type EndpointResponse, type SocketEndpoint } from '@codepiper/sdk/browser';
 
 export { ApiError };
 

@@ -1,4 +1,4 @@
-import type { TranscriptEntry } from '@codepiper/sdk/contracts';
+import type { TranscriptEntry } from '@codepiper/sessions-contract';
 
 /** One bubble of the conversation view: a message, or a tool call with its result once there is one. */
 export type Turn =

@@ -1,4 +1,4 @@
-import { IMAGE_TYPES, MAX_IMAGE_BYTES, sessionEndpoints, type ImageType } from '@codepiper/sdk/contracts';
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, sessionEndpoints, type ImageType } from '@codepiper/sessions-contract';
 import { call } from './api.js';
 
 const isImageType = (type: string): type is ImageType => (IMAGE_TYPES as readonly string[]).includes(type);

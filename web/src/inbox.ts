@@ -1,5 +1,5 @@
 import { createContext, createResource, createSignal, useContext, type Resource } from 'solid-js';
-import { eventEndpoints, type CodePiperEvent } from '@codepiper/sdk/contracts';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { call } from './api.js';
 import { debounce, onEvents } from './live.js';
 import { ending, text } from './timeline.js';

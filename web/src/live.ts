@@ -1,5 +1,5 @@
 import { onCleanup } from 'solid-js';
-import { eventEndpoints, type CodePiperEvent } from '@codepiper/sdk/contracts';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { openSocket } from './api.js';
 
 type Listener = (event: CodePiperEvent) => void;

@@ -1,4 +1,4 @@
-import { notificationEndpoints } from '@codepiper/sdk/contracts';
+import { notificationEndpoints } from '@codepiper/notifications-contract';
 import { call } from './api.js';
 
 const bytes = (base64url: string): Uint8Array<ArrayBuffer> => {

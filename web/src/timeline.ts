@@ -1,4 +1,4 @@
-import type { CodePiperEvent } from '@codepiper/sdk/contracts';
+import type { CodePiperEvent } from '@codepiper/events-contract';
 import { describeInput } from './components/Approval.jsx';
 
 /** Longest line a timeline entry shows. */

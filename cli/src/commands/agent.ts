@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { sessionEndpoints, type TranscriptEntry } from '@codepiper/sdk';
+import { sessionEndpoints, type TranscriptEntry } from '@codepiper/sessions-contract';
 import { connect } from '../client.js';
 import { forSession } from '../errors.js';
 import { print, printResult } from '../output.js';

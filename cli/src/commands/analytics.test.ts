@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { UsageReport } from '@codepiper/sdk';
+import type { UsageReport } from '@codepiper/analytics-contract';
 import { UsageError } from '../errors.js';
 import { costText, formatUsage, parseGrouping, parseUntil, reportQuery, usageCsv } from './analytics.js';
 

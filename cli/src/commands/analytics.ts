@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { analyticsEndpoints, USAGE_GROUPINGS, type ImportStatus, type ToolReport, type UsageGrouping, type UsageReport, type UsageTotals } from '@codepiper/sdk';
+import { analyticsEndpoints, USAGE_GROUPINGS, type ImportStatus, type ToolReport, type UsageGrouping, type UsageReport, type UsageTotals } from '@codepiper/analytics-contract';
 import { optionValue, parseTime } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';

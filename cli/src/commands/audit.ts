@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { auditEndpoints, type AuditEntry } from '@codepiper/sdk';
+import { auditEndpoints, type AuditEntry } from '@codepiper/audit-contract';
 import { optionValue } from '../args.js';
 import { connect } from '../client.js';
 import { formatTable, shortId } from '../format.js';

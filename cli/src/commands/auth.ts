@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
-import { authEndpoints, MIN_PASSWORD_LENGTH, type AccessToken, type ApiClient, type AuthStatus, type TokenScope, type WebSession } from '@codepiper/sdk';
+import { authEndpoints, MIN_PASSWORD_LENGTH, type AccessToken, type AuthStatus, type TokenScope, type WebSession } from '@codepiper/auth-contract';
+import type { ApiClient } from '@codepiper/sdk';
 import { optionValue } from '../args.js';
 import { connect } from '../client.js';
 import { UsageError } from '../errors.js';

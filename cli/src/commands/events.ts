@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
-import { eventEndpoints, sessionEndpoints, type CodePiperEvent } from '@codepiper/sdk';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { optionValue } from '../args.js';
 import { connect } from '../client.js';
 import { forSession } from '../errors.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { hostEndpoints, type HostListing } from '@codepiper/sdk';
+import { hostEndpoints, type HostListing } from '@codepiper/hosts-contract';
 import { optionValue } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { imageTypeOf, MAX_IMAGE_BYTES, MAX_INPUT_CHARACTERS, openTerminal, sessionEndpoints, type ApiClient, type ImageType } from '@codepiper/sdk';
+import { imageTypeOf, MAX_IMAGE_BYTES, MAX_INPUT_CHARACTERS, openTerminal, sessionEndpoints, type ImageType } from '@codepiper/sessions-contract';
+import type { ApiClient } from '@codepiper/sdk';
 import { optionValue, parseKeys, parsePositiveInt } from '../args.js';
 import { takesRest, withoutDefault } from '../command-line.js';
 import { activeRemote, connect } from '../client.js';

@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
-import { notificationEndpoints, sessionEndpoints } from '@codepiper/sdk';
+import { notificationEndpoints } from '@codepiper/notifications-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { connect } from '../client.js';
 import { UsageError } from '../errors.js';
 import { formatFields, shortId } from '../format.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UsageError } from '../errors.js';
-import type { Policy } from '@codepiper/sdk';
+import type { Policy } from '@codepiper/policies-contract';
 import { builtinDisabledWarning, formatDecision, parseAction, parseArgsJson, parsePriority, parseSince, parseToolInput, policyFields, policyInput, policyRow, policyUpdate } from './policy.js';
 
 const usage = (fn: () => unknown, message: RegExp): void => {

@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { approvalEndpoints, policyEndpoints, type Approval, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/sdk';
+import { approvalEndpoints, policyEndpoints, type Approval, type Policy, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/policies-contract';
 import { optionValue, optionValues, parseTime } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';

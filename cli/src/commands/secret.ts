@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { secretEndpoints, SECRET_NAME_PATTERN } from '@codepiper/sdk';
+import { secretEndpoints, SECRET_NAME_PATTERN } from '@codepiper/secrets-contract';
 import { connect } from '../client.js';
 import { UsageError } from '../errors.js';
 import { formatTable } from '../format.js';

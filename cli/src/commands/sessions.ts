@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { envSetEndpoints, overEnvSet, sessionEndpoints, sessionPlace, SESSION_STATUSES, workspaceEndpoints, type SessionRecord, type WorkspaceStart } from '@codepiper/sdk';
+import { envSetEndpoints, overEnvSet, workspaceEndpoints, type WorkspaceStart } from '@codepiper/workspaces-contract';
+import { sessionEndpoints, sessionPlace, SESSION_STATUSES, type SessionRecord } from '@codepiper/sessions-contract';
 import { optionValue, optionValues, parseEnv, parseSecretNames, parseStatus } from '../args.js';
 import { firstWord, takesRest } from '../command-line.js';
 import { activeRemote, connect } from '../client.js';

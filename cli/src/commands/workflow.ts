@@ -1,19 +1,8 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
-import {
-  describeRunEvent,
-  eventEndpoints,
-  RUN_STATUSES,
-  workflowEndpoints,
-  workflowRunEndpoints,
-  type ApiClient,
-  type CodePiperEvent,
-  type RunStatus,
-  type StepEventPayload,
-  type WorkflowRun,
-  type WorkflowRunDetail,
-  type WorkflowValidation,
-} from '@codepiper/sdk';
+import { describeRunEvent, RUN_STATUSES, workflowEndpoints, workflowRunEndpoints, type RunStatus, type StepEventPayload, type WorkflowRun, type WorkflowRunDetail, type WorkflowValidation } from '@codepiper/workflows-contract';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
+import type { ApiClient } from '@codepiper/sdk';
 import { optionValue, optionValues, parseEnv, parsePositiveInt } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';

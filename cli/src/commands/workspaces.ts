@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CAC } from 'cac';
-import { envSetEndpoints, workspaceEndpoints, type EnvSet, type Workspace } from '@codepiper/sdk';
+import { envSetEndpoints, workspaceEndpoints, type EnvSet, type Workspace } from '@codepiper/workspaces-contract';
 import { optionValue, optionValues, parseEnv, parseSecretNames } from '../args.js';
 import { withActions } from '../command-line.js';
 import { connect } from '../client.js';

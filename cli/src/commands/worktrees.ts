@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
-import { ApiError, worktreeEndpoints, type ApiClient, type ChangedFile, type Worktree, type WorktreeChanges } from '@codepiper/sdk';
+import { ApiError, type ApiClient } from '@codepiper/sdk';
+import { worktreeEndpoints, type ChangedFile, type Worktree, type WorktreeChanges } from '@codepiper/worktrees-contract';
 import { connect } from '../client.js';
 import { forSession } from '../errors.js';
 import { formatAge, formatTable, shortId } from '../format.js';

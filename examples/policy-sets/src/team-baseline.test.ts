@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { PolicyDecision } from '@codepiper/sdk';
+import type { PolicyDecision } from '@codepiper/policies-contract';
 import { startTestDaemon, type TestDaemon } from '@codepiper/sdk/testing';
 
 const file = path.resolve(import.meta.dirname, '..', 'team-baseline.yaml');

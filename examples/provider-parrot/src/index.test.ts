@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { isFinished, SESSION_STATUSES, sessionEndpoints, type SessionRecord, type SessionStatus } from '@codepiper/sdk';
+import { isFinished, SESSION_STATUSES, sessionEndpoints, type SessionRecord, type SessionStatus } from '@codepiper/sessions-contract';
 import { startTestDaemon, waitFor, type TestDaemon } from '@codepiper/sdk/testing';
 
 describe('the Parrot provider, loaded from config.yaml', () => {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
-import { defineEndpoint, definePlugin, isFinished, notFound, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider, type SessionRecord } from '@codepiper/sdk';
+import { defineEndpoint, definePlugin, notFound } from '@codepiper/sdk';
+import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider, type SessionRecord } from '@codepiper/sessions-contract';
 
 const PARROT = fileURLToPath(new URL('./parrot.js', import.meta.url));
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { sessionEndpoints } from '@codepiper/sdk';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { startTestDaemon, waitFor } from '@codepiper/sdk/testing';
 import { deliveriesEndpoint, type Notification } from './index.js';
 

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, eventAppended, sessionDirectoryRef } from '@codepiper/sdk';
+import { definePlugin } from '@codepiper/sdk';
+import { eventAppended } from '@codepiper/events-contract';
+import { sessionDirectoryRef } from '@codepiper/sessions-contract';
 import { deliver } from './deliver.js';
 import { deliveriesEndpoint, listDeliveries, migrations, recordDelivery } from './deliveries.js';
 import { kindOf, NOTIFICATION_KINDS, notificationText, type Notification } from './notifications.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CodePiperEvent } from '@codepiper/sdk';
+import type { CodePiperEvent } from '@codepiper/events-contract';
 import { kindOf, notificationText } from './notifications.js';
 
 const event = (type: string, payload: unknown): CodePiperEvent => ({ id: 1, sessionId: 's1', type, ts: '2026-01-01T00:00:00.000Z', source: 'sessions', payload });

@@ -1,4 +1,5 @@
-import { TURN_ENDED_EVENT, type CodePiperEvent, type SessionRecord } from '@codepiper/sdk';
+import { TURN_ENDED_EVENT, type SessionRecord } from '@codepiper/sessions-contract';
+import type { CodePiperEvent } from '@codepiper/events-contract';
 
 /** The moments a user can be told about. */
 export const NOTIFICATION_KINDS = ['waiting', 'turn_ended', 'exited'] as const;

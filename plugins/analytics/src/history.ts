@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { eachLine, emptyBatch, readLines, type HistoryImporter, type ImportStatus, type Store, type UsageBatch } from '@codepiper/sdk';
+import { eachLine, readLines, type Store } from '@codepiper/sdk';
+import { emptyBatch, type HistoryImporter, type ImportStatus, type UsageBatch } from '@codepiper/analytics-contract';
 import { batchSize, writeBatch } from './ledger.js';
 
 

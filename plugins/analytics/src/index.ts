@@ -1,18 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  analyticsEndpoints,
-  badRequest,
-  CodePiperError,
-  definePlugin,
-  historyImportersRef,
-  notFound,
-  resolveRef,
-  sessionDirectoryRef,
-  usageLedgerRef,
-  type HistoryImporter,
-  type ImportStatus,
-} from '@codepiper/sdk';
+import { analyticsEndpoints, historyImportersRef, usageLedgerRef, type HistoryImporter, type ImportStatus } from '@codepiper/analytics-contract';
+import { badRequest, CodePiperError, definePlugin, notFound, resolveRef } from '@codepiper/sdk';
+import { sessionDirectoryRef } from '@codepiper/sessions-contract';
 import { Type } from '@sinclair/typebox';
 import { ImportJob } from './history.js';
 import { SqlLedger } from './ledger.js';

@@ -1,4 +1,5 @@
-import type { Queryable, SqlValue, Store, ToolCallRecord, UsageBatch, UsageLedger, UsageRecord } from '@codepiper/sdk';
+import type { Queryable, SqlValue, Store } from '@codepiper/sdk';
+import type { ToolCallRecord, UsageBatch, UsageLedger, UsageRecord } from '@codepiper/analytics-contract';
 
 /** Rows per INSERT: few statements for a large import, well under SQLite's limit of bound variables. */
 const ROWS_PER_STATEMENT = 500;

@@ -1,4 +1,4 @@
-import type { TokenCounts } from '@codepiper/sdk';
+import type { TokenCounts } from '@codepiper/analytics-contract';
 import { Type, type Static } from '@sinclair/typebox';
 import shipped from './prices.json' with { type: 'json' };
 

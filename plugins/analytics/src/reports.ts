@@ -1,4 +1,5 @@
-import { badRequest, type SqlValue, type Store, type TokenCounts, type ToolReport, type UsageGrouping, type UsageReport, type UsageRow, type UsageTotals } from '@codepiper/sdk';
+import { badRequest, type SqlValue, type Store } from '@codepiper/sdk';
+import type { TokenCounts, ToolReport, UsageGrouping, UsageReport, UsageRow, UsageTotals } from '@codepiper/analytics-contract';
 import { costOf, priceOf, type PriceTable } from './prices.js';
 
 export interface ReportFilter {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestKernel, type TestKernel } from '@codepiper/core/test-kernel';
-import { auditEndpoints, auditLogRef, type AuditQuery, type AuditRecord } from '@codepiper/sdk';
+import { auditEndpoints, auditLogRef, type AuditQuery, type AuditRecord } from '@codepiper/audit-contract';
 import audit from './index.js';
 
 const decision = (sessionId: string, tool: string, outcome: AuditRecord['decision']): AuditRecord => ({

@@ -1,4 +1,5 @@
-import { auditEndpoints, auditLogRef, definePlugin } from '@codepiper/sdk';
+import { auditEndpoints, auditLogRef } from '@codepiper/audit-contract';
+import { definePlugin } from '@codepiper/sdk';
 import { migrations } from './migrations.js';
 import { AuditTrail } from './trail.js';
 

@@ -1,4 +1,5 @@
-import { likePrefix, type AuditEntry, type AuditLog, type AuditQuery, type AuditRecord, type SecurityEvent, type SqlValue, type Store } from '@codepiper/sdk';
+import { likePrefix, type SqlValue, type Store } from '@codepiper/sdk';
+import type { AuditEntry, AuditLog, AuditQuery, AuditRecord, SecurityEvent } from '@codepiper/audit-contract';
 
 interface AuditRow {
   id: number;

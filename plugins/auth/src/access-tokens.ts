@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_PREFIX, resolveRef, type AccessToken, type HttpAuthRequest, type HttpAuthVerdict, type SecurityEvent, type Store, type TokenScope } from '@codepiper/sdk';
+import { ACCESS_TOKEN_PREFIX, type AccessToken, type TokenScope } from '@codepiper/auth-contract';
+import { resolveRef, type HttpAuthRequest, type HttpAuthVerdict, type Store } from '@codepiper/sdk';
+import type { SecurityEvent } from '@codepiper/audit-contract';
 import { newToken, sha256 } from './tokens.js';
 
 interface TokenRow {

@@ -1,4 +1,4 @@
-import { sessionCookieName } from '@codepiper/sdk';
+import { sessionCookieName } from '@codepiper/auth-contract';
 import { parseCookie, stringifySetCookie } from 'cookie';
 
 /**

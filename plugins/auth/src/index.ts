@@ -1,4 +1,7 @@
-import { auditLogRef, authEndpoints, definePlugin, httpAuthenticate, secretStoreRef, type RequestContext, describeOrigin } from '@codepiper/sdk';
+import { auditLogRef } from '@codepiper/audit-contract';
+import { authEndpoints } from '@codepiper/auth-contract';
+import { definePlugin, httpAuthenticate, type RequestContext, describeOrigin } from '@codepiper/sdk';
+import { secretStoreRef } from '@codepiper/secrets-contract';
 import { Type, type Static } from '@sinclair/typebox';
 import { migrations } from './migrations.js';
 import { AccessTokens, bearerToken } from './access-tokens.js';

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { CodePiperError, Mutex, notFound, resolveRef, type AuthStage, type AuthStatus, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, type SecretStore, type SecurityEvent, type WebSession, describeOrigin } from '@codepiper/sdk';
+import { CodePiperError, Mutex, notFound, resolveRef, type HttpAuthRequest, type HttpAuthVerdict, type ResponseControl, describeOrigin } from '@codepiper/sdk';
+import type { AuthStage, AuthStatus, WebSession } from '@codepiper/auth-contract';
+import type { SecretStore } from '@codepiper/secrets-contract';
+import type { SecurityEvent } from '@codepiper/audit-contract';
 import { clearedCookie, sessionCookie, sessionToken } from './cookies.js';
 import { hashPassword, randomWords, verifyPassword } from './password.js';
 import { AddressRateLimiter, type AttemptTicket } from './rate-limit.js';

@@ -1,4 +1,5 @@
-import type { CodePiperEvent, EventListener, EventLog, EventQuery, Logger, NewEvent, Store } from '@codepiper/sdk';
+import type { CodePiperEvent, EventListener, EventLog, EventQuery, NewEvent } from '@codepiper/events-contract';
+import type { Logger, Store } from '@codepiper/sdk';
 
 interface EventRow {
   id: number;

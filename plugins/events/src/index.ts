@@ -1,4 +1,5 @@
-import { definePlugin, eventAppended, eventEndpoints, eventLogRef } from '@codepiper/sdk';
+import { definePlugin } from '@codepiper/sdk';
+import { eventAppended, eventEndpoints, eventLogRef } from '@codepiper/events-contract';
 import { SqliteEventLog } from './event-log.js';
 import { streamEvents } from './stream.js';
 

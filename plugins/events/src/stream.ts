@@ -1,4 +1,5 @@
-import type { CodePiperEvent, EventLog, EventQuery, WebSocket } from '@codepiper/sdk';
+import type { CodePiperEvent, EventLog, EventQuery } from '@codepiper/events-contract';
+import type { WebSocket } from '@codepiper/sdk';
 
 /** Beyond this many unsent bytes a client is too slow to follow; it is told so and closed. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;

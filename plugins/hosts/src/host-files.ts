@@ -1,4 +1,4 @@
-import type { PrivateFile } from '@codepiper/sdk';
+import type { PrivateFile } from '@codepiper/sessions-contract';
 import { shQuote } from './ssh.js';
 
 /**

@@ -1,25 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  badRequest,
-  CodePiperError,
-  isFinished,
-  notFound,
-  sessionHost,
-  type Host,
-  type HostListing,
-  type HostStatus,
-  type LaunchSpec,
-  type Logger,
-  type PrivateFile,
-  type ProgramPlace,
-  type RemoteLaunch,
-  type SessionDirectory,
-  type SessionRecord,
-  type SessionStatus,
-  type Store,
-} from '@codepiper/sdk';
+import { badRequest, CodePiperError, notFound, type Logger, type Store } from '@codepiper/sdk';
+import { isFinished, sessionHost, type LaunchSpec, type PrivateFile, type ProgramPlace, type RemoteLaunch, type SessionDirectory, type SessionRecord, type SessionStatus } from '@codepiper/sessions-contract';
+import type { Host, HostListing, HostStatus } from '@codepiper/hosts-contract';
 import { HostConnection } from './connection.js';
 import { FileCopies } from './file-copies.js';
 import { takeScript, writeFilesScript } from './host-files.js';

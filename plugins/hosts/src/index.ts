@@ -1,6 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
-import { definePlugin, eventAppended, hostEndpoints, hostPlace, remoteLaunch, sessionDirectoryRef, sessionHost } from '@codepiper/sdk';
+import { definePlugin } from '@codepiper/sdk';
+import { eventAppended } from '@codepiper/events-contract';
+import { hostEndpoints } from '@codepiper/hosts-contract';
+import { hostPlace, remoteLaunch, sessionDirectoryRef, sessionHost } from '@codepiper/sessions-contract';
 import { Hosts } from './hosts.js';
 import { migrations } from './migrations.js';
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { CodePiperError, type HostProbe } from '@codepiper/sdk';
+import { CodePiperError } from '@codepiper/sdk';
+import type { HostProbe } from '@codepiper/hosts-contract';
 import type { HostConnection } from './connection.js';
 import { describeSshFailure } from './ssh.js';
 

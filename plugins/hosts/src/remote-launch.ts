@@ -1,4 +1,4 @@
-import type { LaunchSpec, RemoteLaunch } from '@codepiper/sdk';
+import type { LaunchSpec, RemoteLaunch } from '@codepiper/sessions-contract';
 import type { HostConnection } from './connection.js';
 import { inSh, shQuote, sshOptions, type SshPlaces } from './ssh.js';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Host } from '@codepiper/sdk';
+import type { Host } from '@codepiper/hosts-contract';
 
 /** Where ssh looks for what is the user's: their home (`HOME`, as every other tool of ours reads it) and the daemon's directory for connections. */
 export interface SshPlaces {

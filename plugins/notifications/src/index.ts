@@ -1,15 +1,9 @@
-import {
-  badRequest,
-  definePlugin,
-  eventLogRef,
-  GIT_EVENTS,
-  NOTIFICATION_KINDS,
-  notificationEndpoints,
-  secretStoreRef,
-  sessionDirectoryRef,
-  type CodePiperEvent,
-  type PushSubscriptionJson,
-} from '@codepiper/sdk';
+import { badRequest, definePlugin } from '@codepiper/sdk';
+import { eventLogRef, type CodePiperEvent } from '@codepiper/events-contract';
+import { GIT_EVENTS } from '@codepiper/worktrees-contract';
+import { NOTIFICATION_KINDS, notificationEndpoints, type PushSubscriptionJson } from '@codepiper/notifications-contract';
+import { secretStoreRef } from '@codepiper/secrets-contract';
+import { sessionDirectoryRef } from '@codepiper/sessions-contract';
 import { Type } from '@sinclair/typebox';
 import { noticeFor } from './messages.js';
 import { PushQueue } from './sender.js';

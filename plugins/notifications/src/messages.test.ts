@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CodePiperEvent } from '@codepiper/sdk';
+import type { CodePiperEvent } from '@codepiper/events-contract';
 import { cut, MAX_BODY, noticeFor, type Notice } from './messages.js';
 import { WaitNotices } from './waits.js';
 

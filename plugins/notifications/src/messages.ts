@@ -1,4 +1,9 @@
-import { approvalEndpoints, expandUrl, GIT_EVENTS, TURN_ENDED_EVENT, type CodePiperEvent, type NotificationKind, type PushPayload } from '@codepiper/sdk';
+import { approvalEndpoints } from '@codepiper/policies-contract';
+import { expandUrl } from '@codepiper/sdk';
+import { GIT_EVENTS } from '@codepiper/worktrees-contract';
+import { TURN_ENDED_EVENT } from '@codepiper/sessions-contract';
+import type { CodePiperEvent } from '@codepiper/events-contract';
+import type { NotificationKind, PushPayload } from '@codepiper/notifications-contract';
 
 /** Longest body a notice carries; phones show two or three lines anyway. */
 export const MAX_BODY = 200;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Migration, PushSubscriptionJson, Store } from '@codepiper/sdk';
+import type { Migration, Store } from '@codepiper/sdk';
+import type { PushSubscriptionJson } from '@codepiper/notifications-contract';
 
 export const migrations: readonly Migration[] = [
   {

@@ -1,4 +1,5 @@
-import type { Logger, SecretStore } from '@codepiper/sdk';
+import type { Logger } from '@codepiper/sdk';
+import type { SecretStore } from '@codepiper/secrets-contract';
 import { loadWebPush } from './web-push.js';
 
 export interface VapidKeys {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CodePiperError, likePrefix, resolveRef, type Approval, type Store } from '@codepiper/sdk';
+import { CodePiperError, likePrefix, resolveRef, type Store } from '@codepiper/sdk';
+import type { Approval } from '@codepiper/policies-contract';
 
 interface ApprovalRow {
   id: string;

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createTestKernel, fakeService, type TestKernel } from '@codepiper/core/test-kernel';
-import {
-  auditLogRef,
-  CodePiperError,
-  eventLogRef,
-  policyEndpoints,
-  sessionDirectoryRef,
-  toolPermission,
-  type AuditLog,
-  type AuditRecord,
-  type CodePiperEvent,
-  type EventLog,
-  type SessionDirectory,
-  type SessionRecord,
-} from '@codepiper/sdk';
+import { auditLogRef, type AuditLog, type AuditRecord } from '@codepiper/audit-contract';
+import { CodePiperError } from '@codepiper/sdk';
+import { eventLogRef, type CodePiperEvent, type EventLog } from '@codepiper/events-contract';
+import { policyEndpoints, toolPermission } from '@codepiper/policies-contract';
+import { sessionDirectoryRef, type SessionDirectory, type SessionRecord } from '@codepiper/sessions-contract';
 import policies from './index.js';
 
 const now = new Date().toISOString();

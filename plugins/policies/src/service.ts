@@ -1,24 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  CodePiperError,
-  badRequest,
-  notFound,
-  PolicyInputSchema,
-  resolveRef,
-  type AuditEntry,
-  type AuditLog,
-  type Policy,
-  type PolicyBypass,
-  type PolicyDecision,
-  type PolicyInput,
-  type PolicyUpdate,
-  type Queryable,
-  type SessionGovernance,
-  type Store,
-  YamlError,
-  YamlSource,
-} from '@codepiper/sdk';
+import { CodePiperError, badRequest, notFound, resolveRef, type Queryable, type Store, YamlError, YamlSource } from '@codepiper/sdk';
+import { PolicyInputSchema, type Policy, type PolicyBypass, type PolicyDecision, type PolicyInput, type PolicyUpdate } from '@codepiper/policies-contract';
+import type { AuditEntry, AuditLog } from '@codepiper/audit-contract';
+import type { SessionGovernance } from '@codepiper/sessions-contract';
 import { stringify as stringifyYaml } from 'yaml';
 import { loadBashGrammar } from './bash-grammar.js';
 import { CONTROL_PLANE_GUARD, CONTROL_PLANE_REASON, CONTROL_PLANE_RULE, type ControlPlaneGuard } from './control-plane.js';

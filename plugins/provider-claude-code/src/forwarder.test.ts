@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
-import { PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sdk';
+import { PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';

@@ -1,40 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
-import {
-  bearerToken,
-  ClaudeCodeOptionsSchema,
-  claudeCodeEndpoints,
-  CodePiperError,
-  definePlugin,
-  describeToolCall,
-  eventLogRef,
-  historyImportersRef,
-  hookSecretHash,
-  hostPlace,
-  hookSecretMatches,
-  isFinished,
-  providerRegistryRef,
-  sessionDirectoryRef,
-  sessionHost,
-  offlineEvents,
-  offlineFile,
-  offlineToolCalls,
-  takeOfflineToolCalls,
-  toolCallOffline,
-  toolCallRan,
-  toolPermission,
-  typeText,
-  usageLedgerRef,
-  waitForScreen,
-  type ClaudeCodeOptions,
-  type ClaudeHookReply,
-  type OfflineToolCall,
-  type ProgramPlace,
-  type SessionProvider,
-  type SessionRecord,
-  type SessionTerminal,
-  type ToolCallVerdict,
-} from '@codepiper/sdk';
+import { bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
+import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, type ClaudeHookReply } from '@codepiper/claude-code-contract';
+import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
+import { eventLogRef } from '@codepiper/events-contract';
+import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
+import { hookSecretHash, hookSecretMatches, offlineEvents, offlineFile, offlineToolCalls, takeOfflineToolCalls, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
+import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal } from '@codepiper/sessions-contract';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';

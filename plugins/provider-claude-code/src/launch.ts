@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { hookForwarder, newHookSecret, PERSON_WAIT_S, writePrivateFiles, type PrivateFile } from '@codepiper/sdk';
+import { hookForwarder, newHookSecret, PERSON_WAIT_S, writePrivateFiles } from '@codepiper/sessions-contract/agent-hooks';
+import type { PrivateFile } from '@codepiper/sessions-contract';
 
 /** The hook events CodePiper listens to; those with a matcher get `"*"`. */
 export const HOOK_EVENTS: readonly { name: string; matcher: boolean }[] = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { KeyName, SessionTerminal } from '@codepiper/sdk';
+import type { KeyName, SessionTerminal } from '@codepiper/sessions-contract';
 import { typeModelCommand } from './model-switch.js';
 
 /**

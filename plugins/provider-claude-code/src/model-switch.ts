@@ -1,4 +1,5 @@
-import { typeText, type Logger, type SessionTerminal } from '@codepiper/sdk';
+import { typeText, type SessionTerminal } from '@codepiper/sessions-contract';
+import type { Logger } from '@codepiper/sdk';
 import { restoreUserSettings, snapshotUserSettings, type SettingsSnapshot } from './user-settings.js';
 
 const ANSWER_TIMEOUT_MS = 5000;

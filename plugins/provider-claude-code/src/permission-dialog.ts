@@ -1,4 +1,4 @@
-import type { SessionTerminal } from '@codepiper/sdk';
+import type { SessionTerminal } from '@codepiper/sessions-contract';
 
 /**
  * Claude Code's own permission prompt, as 2.1.328 draws it: a question ("Do

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
-import type { SessionTerminal } from '@codepiper/sdk';
+import type { SessionTerminal } from '@codepiper/sessions-contract';
 import { stopClaude } from './stop.js';
 
 /** Claude Code's double-press window: a second Ctrl+C within it exits. */

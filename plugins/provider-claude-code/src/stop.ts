@@ -1,4 +1,4 @@
-import type { SessionTerminal } from '@codepiper/sdk';
+import type { SessionTerminal } from '@codepiper/sessions-contract';
 
 /** What Claude says after a first Ctrl+C at its prompt. */
 const CTRL_C_AGAIN = /again to exit/i;

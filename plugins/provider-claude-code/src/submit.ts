@@ -1,4 +1,4 @@
-import { typeText, type SessionTerminal } from '@codepiper/sdk';
+import { typeText, type SessionTerminal } from '@codepiper/sessions-contract';
 
 /** How long Claude has to confirm a prompt (its UserPromptSubmit hook) before the input box is looked at. */
 const CONFIRM_MS = 1500;

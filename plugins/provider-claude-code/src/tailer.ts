@@ -1,7 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { eachLine, emptyBatch, readLines, type EventLog, type Logger, type Migration, type SessionDirectory, type Store, type UsageLedger } from '@codepiper/sdk';
+import { eachLine, readLines, type Logger, type Migration, type Store } from '@codepiper/sdk';
+import { emptyBatch, type UsageLedger } from '@codepiper/analytics-contract';
+import type { EventLog } from '@codepiper/events-contract';
+import type { SessionDirectory } from '@codepiper/sessions-contract';
 import { modelOf, TranscriptParser } from './transcript.js';
 
 export const SOURCE = 'provider-claude-code';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { emptyBatch } from '@codepiper/sdk';
+import { emptyBatch } from '@codepiper/analytics-contract';
 import { sessionOfFile, TranscriptParser } from './transcript.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';

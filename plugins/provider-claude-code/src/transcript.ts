@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { HistoryImporter, HistoryParser, TranscriptEntry, UsageBatch } from '@codepiper/sdk';
+import type { HistoryImporter, HistoryParser, UsageBatch } from '@codepiper/analytics-contract';
+import type { TranscriptEntry } from '@codepiper/sessions-contract';
 
 export type Json = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { KeyName, SessionTerminal } from '@codepiper/sdk';
+import type { KeyName, SessionTerminal } from '@codepiper/sessions-contract';
 import { answerTrust, settleStart, showsTrustDialog } from './trust-dialog.js';
 
 /** The question as Claude Code 2.1.328 draws it, with choice `selected` (0: No, 1: Yes) marked. */

@@ -1,4 +1,5 @@
-import { CodePiperError, type SessionTerminal } from '@codepiper/sdk';
+import { CodePiperError } from '@codepiper/sdk';
+import type { SessionTerminal } from '@codepiper/sessions-contract';
 
 /**
  * Claude Code's folder-trust question. Seen in 2.1.328: "Quick safety check: Is

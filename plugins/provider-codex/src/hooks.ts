@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { hookForwarder, newHookSecret, PERSON_WAIT_S, type HookHandler, type ProgramPlace } from '@codepiper/sdk';
+import { hookForwarder, newHookSecret, PERSON_WAIT_S, type HookHandler } from '@codepiper/sessions-contract/agent-hooks';
+import type { ProgramPlace } from '@codepiper/sessions-contract';
 
 /** The Codex hook events CodePiper listens to, with the key Codex trusts each by, and whether it may wait for a person. */
 export const HOOK_EVENTS: readonly { name: string; key: string; waits: boolean }[] = [

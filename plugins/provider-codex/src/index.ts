@@ -1,33 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import {
-  badRequest,
-  bearerToken,
-  CodePiperError,
-  codexEndpoints,
-  definePlugin,
-  eventLogRef,
-  hookSecretHash,
-  hookSecretMatches,
-  isFinished,
-  providerRegistryRef,
-  sessionDirectoryRef,
-  takeOfflineToolCalls,
-  toolCallOffline,
-  toolCallRan,
-  toolPermission,
-  typeText,
-  usageLedgerRef,
-  historyImportersRef,
-  waitForScreen,
-  type SessionProvider,
-  type SessionTerminal,
-  type ClaudeHookReply,
-  type SessionRecord,
-  type ToolCallVerdict,
-  type TranscriptEntry,
-} from '@codepiper/sdk';
+import { badRequest, bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
+import { codexEndpoints } from '@codepiper/codex-contract';
+import { eventLogRef } from '@codepiper/events-contract';
+import { hookSecretHash, hookSecretMatches, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
+import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, waitForScreen, type SessionProvider, type SessionTerminal, type SessionRecord, type TranscriptEntry } from '@codepiper/sessions-contract';
+import { toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
+import { usageLedgerRef, historyImportersRef } from '@codepiper/analytics-contract';
+import type { ClaudeHookReply } from '@codepiper/claude-code-contract';
 import { FALLBACK_REFUSAL, sessionDir, writeCodexHooks } from './hooks.js';
 import { migrations } from './migrations.js';
 import { codexHistory, readRollout, transcriptOf } from './rollout.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { emptyBatch } from '@codepiper/sdk';
+import { emptyBatch } from '@codepiper/analytics-contract';
 import { RolloutParser, usageDelta } from './rollout.js';
 
 const THREAD = '0199a213-81c0-7800-8aa1-bbab2a035a53';

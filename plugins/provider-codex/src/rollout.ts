@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { HistoryImporter, HistoryParser, TokenCounts, TranscriptEntry, UsageBatch, UsageRecord } from '@codepiper/sdk';
+import type { HistoryImporter, HistoryParser, TokenCounts, UsageBatch, UsageRecord } from '@codepiper/analytics-contract';
+import type { TranscriptEntry } from '@codepiper/sessions-contract';
 
 /** Cumulative usage as Codex writes it (`event_msg` `token_count` `info.total_token_usage`). */
 export interface CodexUsage {

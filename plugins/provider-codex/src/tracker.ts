@@ -1,7 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { eachLine, emptyBatch, Mutex, readLines, type EventLog, type Logger, type SessionDirectory, type Store, type UsageLedger } from '@codepiper/sdk';
+import { eachLine, Mutex, readLines, type Logger, type Store } from '@codepiper/sdk';
+import { emptyBatch, type UsageLedger } from '@codepiper/analytics-contract';
+import type { EventLog } from '@codepiper/events-contract';
+import type { SessionDirectory } from '@codepiper/sessions-contract';
 import { RolloutParser, type RolloutFact, type RolloutLine, type RolloutState } from './rollout.js';
 import { watchUntil } from './watch.js';
 

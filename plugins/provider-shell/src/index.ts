@@ -1,4 +1,5 @@
-import { createTerminalProvider, definePlugin, providerRegistryRef } from '@codepiper/sdk';
+import { createTerminalProvider, providerRegistryRef } from '@codepiper/sessions-contract';
+import { definePlugin } from '@codepiper/sdk';
 
 export default definePlugin({
   name: 'provider-shell',

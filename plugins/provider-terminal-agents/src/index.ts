@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { createTerminalProvider, definePlugin, providerRegistryRef, type StartSessionInput } from '@codepiper/sdk';
+import { createTerminalProvider, providerRegistryRef, type StartSessionInput } from '@codepiper/sessions-contract';
+import { definePlugin } from '@codepiper/sdk';
 
 const ModelOption = Type.Object(
   { model: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/\\[\\]@-]+$', description: 'The model the agent runs' })) },

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestKernel, fakeService, type TestKernel } from '@codepiper/core/test-kernel';
-import { auditLogRef, secretEndpoints, sessionSecret, type AuditLog, type SecurityEvent } from '@codepiper/sdk';
+import { auditLogRef, type AuditLog, type SecurityEvent } from '@codepiper/audit-contract';
+import { secretEndpoints } from '@codepiper/secrets-contract';
+import { sessionSecret } from '@codepiper/sessions-contract';
 import secrets from './index.js';
 
 describe('the secrets plugin', () => {

@@ -1,5 +1,8 @@
 import path from 'node:path';
-import { auditLogRef, definePlugin, notFound, secretEndpoints, secretStoreRef, sessionSecret, type RequestOrigin, describeOrigin } from '@codepiper/sdk';
+import { auditLogRef } from '@codepiper/audit-contract';
+import { definePlugin, notFound, type RequestOrigin, describeOrigin } from '@codepiper/sdk';
+import { secretEndpoints, secretStoreRef } from '@codepiper/secrets-contract';
+import { sessionSecret } from '@codepiper/sessions-contract';
 import { SecretCipher } from './cipher.js';
 import { EncryptedSecretStore } from './store.js';
 

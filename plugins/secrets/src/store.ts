@@ -1,4 +1,5 @@
-import { badRequest, MAX_SECRET_BYTES, PLUGIN_SECRET_PATTERN, SECRET_NAME_PATTERN, type SecretInfo, type SecretStore, type Store } from '@codepiper/sdk';
+import { badRequest, type Store } from '@codepiper/sdk';
+import { MAX_SECRET_BYTES, PLUGIN_SECRET_PATTERN, SECRET_NAME_PATTERN, type SecretInfo, type SecretStore } from '@codepiper/secrets-contract';
 import type { SecretCipher } from './cipher.js';
 
 interface SecretRow {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CodePiperError, imageTypeOf, MAX_IMAGE_BYTES, type ImageType } from '@codepiper/sdk';
+import { CodePiperError } from '@codepiper/sdk';
+import { imageTypeOf, MAX_IMAGE_BYTES, type ImageType } from '@codepiper/sessions-contract';
 
 const EXTENSIONS: Record<ImageType, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' };
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,14 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import {
-  definePlugin,
-  eventAppended,
-  eventLogRef,
-  localControlRequest,
-  providerRegistryRef,
-  sessionControlRef,
-  sessionDirectoryRef,
-} from '@codepiper/sdk';
+import { definePlugin, localControlRequest } from '@codepiper/sdk';
+import { eventAppended, eventLogRef } from '@codepiper/events-contract';
+import { providerRegistryRef, sessionControlRef, sessionDirectoryRef } from '@codepiper/sessions-contract';
 import { judgeControlRequest, type SessionProcesses } from './control-guard.js';
 import { SessionsConfig } from './config.js';
 import { SessionImages } from './images.js';

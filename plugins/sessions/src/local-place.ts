@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { takeFile, writePrivateFiles, type DaemonPaths, type ProgramPlace } from '@codepiper/sdk';
+import { takeFile, writePrivateFiles } from '@codepiper/sessions-contract/agent-hooks';
+import type { DaemonPaths } from '@codepiper/sdk';
+import type { ProgramPlace } from '@codepiper/sessions-contract';
 
 /** This machine, as a provider prepares a program to run here: files in the plugins' own directories, read where they are. */
 export function localPlace(paths: DaemonPaths, home: string): ProgramPlace {

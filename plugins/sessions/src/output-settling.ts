@@ -1,4 +1,5 @@
-import type { Logger, SessionStatus } from '@codepiper/sdk';
+import type { Logger } from '@codepiper/sdk';
+import type { SessionStatus } from '@codepiper/sessions-contract';
 import type { TmuxServer } from './tmux/index.js';
 
 interface Watched {

@@ -1,4 +1,4 @@
-import type { ProviderRegistry, SessionProvider } from '@codepiper/sdk';
+import type { ProviderRegistry, SessionProvider } from '@codepiper/sessions-contract';
 
 export class Providers implements ProviderRegistry {
   private readonly providers = new Map<string, SessionProvider>();

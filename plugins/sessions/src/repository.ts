@@ -1,4 +1,5 @@
-import { CodePiperError, notFound, resolveRef, type Screen, type SessionRecord, type SessionStatus, type Store } from '@codepiper/sdk';
+import { CodePiperError, notFound, resolveRef, type Store } from '@codepiper/sdk';
+import type { Screen, SessionRecord, SessionStatus } from '@codepiper/sessions-contract';
 
 interface SessionRow {
   id: string;

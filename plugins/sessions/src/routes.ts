@@ -1,4 +1,5 @@
-import { CodePiperError, describeOrigin, sessionEndpoints as api, type ApiRegistrar, type KeyName, type Logger } from '@codepiper/sdk';
+import { CodePiperError, describeOrigin, type ApiRegistrar, type Logger } from '@codepiper/sdk';
+import { sessionEndpoints as api, type KeyName } from '@codepiper/sessions-contract';
 import type { Providers } from './registry.js';
 import type { SessionService } from './service.js';
 import { serveTerminal } from './terminal-socket.js';

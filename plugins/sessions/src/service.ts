@@ -1,45 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  badRequest,
-  checkInput,
-  CodePiperError,
-  describeFields,
-  governSession,
-  isFinished,
-  KeyedLock,
-  type EventLog,
-  type ImageType,
-  type KeyName,
-  type LaunchSpec,
-  type Logger,
-  type PluginHooks,
-  type ProgramPlace,
-  type ProviderInfo,
-  type Screen,
-  type SessionDirectory,
-  type SessionLauncher,
-  type SessionProvider,
-  sessionAbandoned,
-  sessionHost,
-  sessionSecret,
-  sessionWorktree,
-  startGovernsPolicies,
-  type SessionGovernance,
-  type StartOptions,
-  hostPlace,
-  keepSession,
-  remoteLaunch,
-  type RemoteLaunch,
-  type WorktreeRequest,
-  type SessionRecord,
-  type SessionStatus,
-  type SessionTerminal,
-  type StartSessionInput,
-  type StartSessionRequest,
-  type TranscriptEntry,
-  type TurnEnded,
-  TURN_ENDED_EVENT,
-} from '@codepiper/sdk';
+import { badRequest, CodePiperError, describeFields, KeyedLock, type Logger, type PluginHooks } from '@codepiper/sdk';
+import { checkInput, governSession, isFinished, type ImageType, type KeyName, type LaunchSpec, type ProgramPlace, type ProviderInfo, type Screen, type SessionDirectory, type SessionLauncher, type SessionProvider, sessionAbandoned, sessionHost, sessionSecret, sessionWorktree, startGovernsPolicies, type SessionGovernance, type StartOptions, hostPlace, keepSession, remoteLaunch, type RemoteLaunch, type WorktreeRequest, type SessionRecord, type SessionStatus, type SessionTerminal, type StartSessionInput, type StartSessionRequest, type TranscriptEntry, type TurnEnded, TURN_ENDED_EVENT } from '@codepiper/sessions-contract';
+import type { EventLog } from '@codepiper/events-contract';
 import type { SessionsConfig } from './config.js';
 import type { SessionImages } from './images.js';
 import { SESSION_MARKER } from './control-guard.js';

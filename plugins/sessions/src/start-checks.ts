@@ -2,7 +2,8 @@
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { badRequest, CodePiperError, type SessionProvider } from '@codepiper/sdk';
+import { badRequest, CodePiperError } from '@codepiper/sdk';
+import type { SessionProvider } from '@codepiper/sessions-contract';
 
 /** `dir`, which must be an absolute path to an existing directory. */
 export async function existingDirectory(dir: string): Promise<string> {

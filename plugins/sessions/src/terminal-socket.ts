@@ -1,5 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
-import { isFinished, TerminalClientMessage, TerminalClose, type Logger, type WebSocket } from '@codepiper/sdk';
+import { isFinished, TerminalClientMessage, TerminalClose } from '@codepiper/sessions-contract';
+import type { Logger, WebSocket } from '@codepiper/sdk';
 import type { StoredSession } from './repository.js';
 import type { SessionService } from './service.js';
 import type { TmuxServer, WatchOptions } from './tmux/index.js';

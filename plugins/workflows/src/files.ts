@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CodePiperError, type WorkflowFile } from '@codepiper/sdk';
+import { CodePiperError } from '@codepiper/sdk';
+import type { WorkflowFile } from '@codepiper/workflows-contract';
 import { parseWorkflow } from './parse.js';
 
 /** What a saved workflow file may be called: no path, no hidden file. */

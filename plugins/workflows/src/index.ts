@@ -1,4 +1,7 @@
-import { definePlugin, eventLogRef, sessionControlRef, sessionDirectoryRef, workflowEndpoints, workflowRunEndpoints } from '@codepiper/sdk';
+import { definePlugin } from '@codepiper/sdk';
+import { eventLogRef } from '@codepiper/events-contract';
+import { sessionControlRef, sessionDirectoryRef } from '@codepiper/sessions-contract';
+import { workflowEndpoints, workflowRunEndpoints } from '@codepiper/workflows-contract';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { saveWorkflowFile, workflowFiles } from './files.js';

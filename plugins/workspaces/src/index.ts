@@ -1,4 +1,7 @@
-import { definePlugin, describeOrigin, envSetEndpoints, policySetsRef, providerRegistryRef, sessionControlRef, workspaceEndpoints } from '@codepiper/sdk';
+import { definePlugin, describeOrigin } from '@codepiper/sdk';
+import { envSetEndpoints, workspaceEndpoints } from '@codepiper/workspaces-contract';
+import { policySetsRef } from '@codepiper/policies-contract';
+import { providerRegistryRef, sessionControlRef } from '@codepiper/sessions-contract';
 import { migrations } from './migrations.js';
 import { Workspaces } from './workspaces.js';
 

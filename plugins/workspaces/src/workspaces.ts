@@ -1,18 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  CodePiperError,
-  badRequest,
-  overEnvSet,
-  type EnvSet,
-  type PolicySets,
-  type ProviderRegistry,
-  type SessionControl,
-  type SessionRecord,
-  type Store,
-  type Workspace,
-  type WorkspaceStart,
-} from '@codepiper/sdk';
+import { CodePiperError, badRequest, type Store } from '@codepiper/sdk';
+import { overEnvSet, type EnvSet, type Workspace, type WorkspaceStart } from '@codepiper/workspaces-contract';
+import type { PolicySets } from '@codepiper/policies-contract';
+import type { ProviderRegistry, SessionControl, SessionRecord } from '@codepiper/sessions-contract';
 
 interface WorkspaceRow {
   name: string;

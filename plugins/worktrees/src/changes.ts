@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ChangedFile } from '@codepiper/sdk';
+import type { ChangedFile } from '@codepiper/worktrees-contract';
 import { git } from './git.js';
 
 export interface Changes {

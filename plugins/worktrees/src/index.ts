@@ -1,4 +1,7 @@
-import { definePlugin, eventAppended, keepSession, eventLogRef, sessionAbandoned, sessionDirectoryRef, sessionWorktree, TURN_ENDED_EVENT, worktreeEndpoints } from '@codepiper/sdk';
+import { definePlugin } from '@codepiper/sdk';
+import { eventAppended, eventLogRef } from '@codepiper/events-contract';
+import { keepSession, sessionAbandoned, sessionDirectoryRef, sessionWorktree, TURN_ENDED_EVENT } from '@codepiper/sessions-contract';
+import { worktreeEndpoints } from '@codepiper/worktrees-contract';
 import { migrations } from './migrations.js';
 import { WorktreeRecords } from './records.js';
 import { Worktrees } from './worktrees.js';

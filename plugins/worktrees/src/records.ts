@@ -1,4 +1,5 @@
-import type { Store, Worktree } from '@codepiper/sdk';
+import type { Store } from '@codepiper/sdk';
+import type { Worktree } from '@codepiper/worktrees-contract';
 
 interface Row {
   session_id: string;

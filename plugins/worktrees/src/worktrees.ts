@@ -1,17 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  CodePiperError,
-  GIT_EVENTS,
-  isFinished,
-  KeyedLock,
-  type EventLog,
-  type SessionDirectory,
-  type SessionRecord,
-  type Worktree,
-  type WorktreeChanges,
-  type WorktreeRequest,
-} from '@codepiper/sdk';
+import { CodePiperError, KeyedLock } from '@codepiper/sdk';
+import { GIT_EVENTS, type Worktree, type WorktreeChanges } from '@codepiper/worktrees-contract';
+import { isFinished, type SessionDirectory, type SessionRecord, type WorktreeRequest } from '@codepiper/sessions-contract';
+import type { EventLog } from '@codepiper/events-contract';
 import { changesSince, treeOf } from './changes.js';
 import { git, runGit } from './git.js';
 import type { WorktreeRecords } from './records.js';

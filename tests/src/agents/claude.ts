@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before } from 'node:test';
-import { sessionEndpoints, type SessionRecord } from '@codepiper/sdk';
+import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { waitFor } from '@codepiper/sdk/testing';
 import { TestDaemon, tempHome } from '../harness.js';
 

@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { authEndpoints, type TokenScope } from '@codepiper/sdk/contracts';
+import { authEndpoints, type TokenScope } from '@codepiper/auth-contract';
 import { call } from '../api.js';
 import { CopyButton } from './CopyButton.jsx';
 import { ActionButton, ActionForm } from './Form.jsx';

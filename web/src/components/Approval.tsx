@@ -1,5 +1,4 @@
-import type { Approval as ApprovalRecord } from '@codepiper/sdk/contracts';
-import { approvalEndpoints } from '@codepiper/sdk/contracts';
+import { type Approval as ApprovalRecord, approvalEndpoints } from '@codepiper/policies-contract';
 import { A } from '@solidjs/router';
 import { call } from '../api.js';
 import { ActionButton } from './Form.jsx';

@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { worktreeEndpoints, type ChangedFile } from '@codepiper/sdk/contracts';
+import { worktreeEndpoints, type ChangedFile } from '@codepiper/worktrees-contract';
 import { ApiError, call, describe } from '../api.js';
 import { parsePatch, type FilePatch } from '../diff.js';
 import { highlightLine, languageOf } from '../highlight.js';

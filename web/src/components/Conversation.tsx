@@ -1,5 +1,6 @@
 import { createEffect, createResource, Index, Match, on, Show, Switch, type JSX } from 'solid-js';
-import { ApiError, sessionEndpoints } from '@codepiper/sdk/contracts';
+import { ApiError } from '@codepiper/sdk/browser';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { call, describe } from '../api.js';
 import { toTurns, type Turn } from '../conversation.js';
 import { debounce, onEvents } from '../live.js';

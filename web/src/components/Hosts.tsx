@@ -1,5 +1,5 @@
 import { createResource, For, Show } from 'solid-js';
-import { hostEndpoints, type HostProbe } from '@codepiper/sdk/contracts';
+import { hostEndpoints, type HostProbe } from '@codepiper/hosts-contract';
 import { call } from '../api.js';
 
 /** What a host has: tmux and the agent CLIs found there. */

@@ -1,5 +1,5 @@
 import { createResource } from 'solid-js';
-import { policyEndpoints, type Policy } from '@codepiper/sdk/contracts';
+import { policyEndpoints, type Policy } from '@codepiper/policies-contract';
 import { call } from '../api.js';
 
 /** A tool name or glob (`terminal_input`, `*`, `term*`) matching typed text's tool name. */

@@ -1,5 +1,5 @@
 import { createResource } from 'solid-js';
-import { notificationEndpoints } from '@codepiper/sdk/contracts';
+import { notificationEndpoints } from '@codepiper/notifications-contract';
 import { call } from '../api.js';
 import { ActionButton } from './Form.jsx';
 

@@ -1,5 +1,5 @@
 import { Show } from 'solid-js';
-import type { SessionRecord } from '@codepiper/sdk/contracts';
+import type { SessionRecord } from '@codepiper/sessions-contract';
 
 const LABELS: Record<SessionRecord['status'], string> = {
   starting: 'starting',

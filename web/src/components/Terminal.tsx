@@ -2,7 +2,7 @@ import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { sessionEndpoints, terminalClosedForGood, type TerminalServerMessage } from '@codepiper/sdk/contracts';
+import { sessionEndpoints, terminalClosedForGood, type TerminalServerMessage } from '@codepiper/sessions-contract';
 import { openSocket } from '../api.js';
 import { debounce } from '../live.js';
 import { followTouchScroll } from '../touch-scroll.js';

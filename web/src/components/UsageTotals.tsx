@@ -1,5 +1,5 @@
 import { createResource, Show } from 'solid-js';
-import { analyticsEndpoints, type UsageTotals as Totals } from '@codepiper/sdk/contracts';
+import { analyticsEndpoints, type UsageTotals as Totals } from '@codepiper/analytics-contract';
 import { call } from '../api.js';
 import { debounce, onEvents } from '../live.js';
 

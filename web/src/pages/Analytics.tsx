@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { analyticsEndpoints, USAGE_GROUPINGS, type UsageGrouping } from '@codepiper/sdk/contracts';
+import { analyticsEndpoints, USAGE_GROUPINGS, type UsageGrouping } from '@codepiper/analytics-contract';
 import { call } from '../api.js';
 import { Scroll } from '../components/Scroll.jsx';
 import { BarChart } from '../components/BarChart.jsx';

@@ -1,5 +1,6 @@
 import { createResource, For, Show } from 'solid-js';
-import { approvalEndpoints, sessionEndpoints } from '@codepiper/sdk/contracts';
+import { approvalEndpoints } from '@codepiper/policies-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { call } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { debounce, onEvents } from '../live.js';

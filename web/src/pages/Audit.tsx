@@ -1,6 +1,6 @@
 import { A } from '@solidjs/router';
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { auditEndpoints } from '@codepiper/sdk/contracts';
+import { auditEndpoints } from '@codepiper/audit-contract';
 import { call } from '../api.js';
 import { describeInput } from '../components/Approval.jsx';
 

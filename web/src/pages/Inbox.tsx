@@ -1,6 +1,7 @@
 import { A } from '@solidjs/router';
 import { createEffect, createResource, For, Show } from 'solid-js';
-import { approvalEndpoints, sessionEndpoints } from '@codepiper/sdk/contracts';
+import { approvalEndpoints } from '@codepiper/policies-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { call } from '../api.js';
 import { describeInput } from '../components/Approval.jsx';
 import { age } from '../components/Status.jsx';

@@ -1,6 +1,6 @@
 import { useParams } from '@solidjs/router';
 import { createResource, For, Match, Show, Switch } from 'solid-js';
-import { answerCell, answerColumns, answerFields, answerRows, type ContributedPage } from '@codepiper/sdk/contracts';
+import { answerCell, answerColumns, answerFields, answerRows, type ContributedPage } from '@codepiper/sdk/browser';
 import { describe, getPath } from '../api.js';
 import { Scroll } from '../components/Scroll.jsx';
 

@@ -1,6 +1,6 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { A } from '@solidjs/router';
-import { policyEndpoints, type Policy, type PolicyInput } from '@codepiper/sdk/contracts';
+import { policyEndpoints, type Policy, type PolicyInput } from '@codepiper/policies-contract';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 

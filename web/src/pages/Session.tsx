@@ -1,6 +1,9 @@
 import { useNavigate, useParams } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Show } from 'solid-js';
-import { approvalEndpoints, eventEndpoints, IMAGE_TYPES, isFinished, policyEndpoints, sessionEndpoints, sessionPlace, worktreeEndpoints, type CodePiperEvent, type KeyName } from '@codepiper/sdk/contracts';
+import { approvalEndpoints, policyEndpoints } from '@codepiper/policies-contract';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
+import { IMAGE_TYPES, isFinished, sessionEndpoints, sessionPlace, type KeyName } from '@codepiper/sessions-contract';
+import { worktreeEndpoints } from '@codepiper/worktrees-contract';
 import { call, describe } from '../api.js';
 import { Approval } from '../components/Approval.jsx';
 import { Conversation } from '../components/Conversation.jsx';

@@ -1,6 +1,9 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
-import { daemonEndpoints, hostEndpoints, isFinished, policyEndpoints, SESSION_STATUSES, sessionEndpoints, sessionPlace, type SchemaField, type SessionRecord } from '@codepiper/sdk/contracts';
+import { daemonEndpoints, type SchemaField } from '@codepiper/sdk/browser';
+import { hostEndpoints } from '@codepiper/hosts-contract';
+import { isFinished, SESSION_STATUSES, sessionEndpoints, sessionPlace, type SessionRecord } from '@codepiper/sessions-contract';
+import { policyEndpoints } from '@codepiper/policies-contract';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 import { age, Status } from '../components/Status.jsx';

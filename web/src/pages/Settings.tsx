@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { daemonEndpoints, type EndpointResponse } from '@codepiper/sdk/contracts';
+import { daemonEndpoints, type EndpointResponse } from '@codepiper/sdk/browser';
 import { call, describe } from '../api.js';
 import { AccessTokens } from '../components/AccessTokens.jsx';
 import { ActionButton } from '../components/Form.jsx';

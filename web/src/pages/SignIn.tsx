@@ -1,5 +1,5 @@
 import { createSignal, For, Match, Show, Switch } from 'solid-js';
-import { authEndpoints, MIN_PASSWORD_LENGTH, type AuthStage } from '@codepiper/sdk/contracts';
+import { authEndpoints, MIN_PASSWORD_LENGTH, type AuthStage } from '@codepiper/auth-contract';
 import { call } from '../api.js';
 import { CopyButton } from '../components/CopyButton.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';

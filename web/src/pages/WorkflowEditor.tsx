@@ -1,6 +1,6 @@
 import { useNavigate, useSearchParams } from '@solidjs/router';
 import { createEffect, createResource, createSignal, For, on, Show } from 'solid-js';
-import { workflowEndpoints, workflowRunEndpoints, type WorkflowValidation } from '@codepiper/sdk/contracts';
+import { workflowEndpoints, workflowRunEndpoints, type WorkflowValidation } from '@codepiper/workflows-contract';
 import { call, describe } from '../api.js';
 import { ActionButton } from '../components/Form.jsx';
 import { debounce } from '../live.js';

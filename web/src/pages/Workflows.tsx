@@ -1,6 +1,7 @@
 import { A, useNavigate, useParams } from '@solidjs/router';
 import { createResource, For, Show } from 'solid-js';
-import { describeRunEvent, workflowEndpoints, workflowRunEndpoints, type CodePiperEvent, type StepEventPayload, type WorkflowFile } from '@codepiper/sdk/contracts';
+import { describeRunEvent, workflowEndpoints, workflowRunEndpoints, type StepEventPayload, type WorkflowFile } from '@codepiper/workflows-contract';
+import type { CodePiperEvent } from '@codepiper/events-contract';
 import { call } from '../api.js';
 import { Scroll } from '../components/Scroll.jsx';
 import { ActionButton, ActionForm } from '../components/Form.jsx';

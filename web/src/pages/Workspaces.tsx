@@ -1,6 +1,8 @@
 import { useNavigate } from '@solidjs/router';
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { envSetEndpoints, policyEndpoints, sessionEndpoints, workspaceEndpoints, type EnvSet, type Workspace } from '@codepiper/sdk/contracts';
+import { envSetEndpoints, workspaceEndpoints, type EnvSet, type Workspace } from '@codepiper/workspaces-contract';
+import { policyEndpoints } from '@codepiper/policies-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { call } from '../api.js';
 import { ActionButton, ActionForm } from '../components/Form.jsx';
 

@@ -1,4 +1,4 @@
-import type { KeyName } from '@codepiper/sdk';
+import type { KeyName } from '@codepiper/sessions-contract';
 
 const NAMED: Readonly<Record<string, string>> = {
   enter: 'Enter',

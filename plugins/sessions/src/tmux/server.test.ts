@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { KeyName } from '@codepiper/sdk';
+import type { KeyName } from '@codepiper/sessions-contract';
 import type { TmuxError } from './errors.js';
 import { TmuxServer } from './server.js';
 import { nextEvent, runTmux, startTestServer, testLogger, waitFor, type TestServer } from './testing.js';

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { badRequest, type EventLog, type Logger, type SessionControl, type SessionDirectory, type StepStatus } from '@codepiper/sdk';
+import { badRequest, type Logger } from '@codepiper/sdk';
+import type { EventLog } from '@codepiper/events-contract';
+import type { SessionControl, SessionDirectory } from '@codepiper/sessions-contract';
+import type { StepStatus } from '@codepiper/workflows-contract';
 import type { ForeachStep, IfStep, ParallelStep, SessionPromptStep, SessionStep, SetStep, ShellStep, Step, WaitFor, Workflow } from '../ast.js';
 import { evaluateCondition } from '../condition.js';
 import { formatDuration } from '../duration.js';

@@ -1,4 +1,5 @@
-import type { EventLog, LogEventPayload, RunEventPayload, StepEventPayload, StepStatus } from '@codepiper/sdk';
+import type { EventLog } from '@codepiper/events-contract';
+import type { LogEventPayload, RunEventPayload, StepEventPayload, StepStatus } from '@codepiper/workflows-contract';
 import type { Step } from '../ast.js';
 import type { RunStore, StepState, StoredRun, StoredStep } from './store.js';
 

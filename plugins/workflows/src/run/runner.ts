@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { badRequest, CodePiperError, isFinished, type CodePiperEvent, type RunEventPayload, type StartRunRequest, type WorkflowRun, type WorkflowRunDetail } from '@codepiper/sdk';
+import { badRequest, CodePiperError } from '@codepiper/sdk';
+import { isFinished } from '@codepiper/sessions-contract';
+import type { CodePiperEvent } from '@codepiper/events-contract';
+import type { RunEventPayload, StartRunRequest, WorkflowRun, WorkflowRunDetail } from '@codepiper/workflows-contract';
 import type { Workflow } from '../ast.js';
 import { parseWorkflow } from '../parse.js';
 import { RunExecutor, startVars, workflowEnv, type ExecutorDeps } from './executor.js';

@@ -1,4 +1,5 @@
-import { TURN_ENDED_EVENT, type CodePiperEvent, type EventLog, type TurnEnded } from '@codepiper/sdk';
+import { TURN_ENDED_EVENT, type TurnEnded } from '@codepiper/sessions-contract';
+import type { CodePiperEvent, EventLog } from '@codepiper/events-contract';
 import type { WaitFor } from '../ast.js';
 import { formatDuration } from '../duration.js';
 import { StepFailure } from './interruption.js';

@@ -1,4 +1,5 @@
-import { CodePiperError, likePrefix, resolveRef, type Migration, type RunStatus, type RunStep, type StepStatus, type Store, type WorkflowRun } from '@codepiper/sdk';
+import { CodePiperError, likePrefix, resolveRef, type Migration, type Store } from '@codepiper/sdk';
+import type { RunStatus, RunStep, StepStatus, WorkflowRun } from '@codepiper/workflows-contract';
 import type { ProcessGroup } from './process-group.js';
 
 export const migrations: readonly Migration[] = [

@@ -1,0 +1,2 @@
+/** The analytics contract. */
+export * from './analytics.js';

@@ -1,0 +1,2 @@
+/** The audit contract. */
+export * from './audit.js';

@@ -1,0 +1,2 @@
+/** The auth contract. */
+export * from './auth.js';

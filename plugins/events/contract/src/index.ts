@@ -1,0 +1,2 @@
+/** The events contract. */
+export * from './events.js';

@@ -1,0 +1,2 @@
+/** The hosts contract. */
+export * from './hosts.js';

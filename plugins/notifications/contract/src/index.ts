@@ -1,0 +1,2 @@
+/** The notifications contract. */
+export * from './notifications.js';

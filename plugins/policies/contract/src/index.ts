@@ -1,0 +1,3 @@
+/** The policies contract. */
+export * from './policies.js';
+export * from './tool-calls.js';

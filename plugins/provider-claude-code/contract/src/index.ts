@@ -1,0 +1,2 @@
+/** The claude-code contract. */
+export * from './claude-code.js';

@@ -1,0 +1,2 @@
+/** The codex contract. */
+export * from './codex.js';

@@ -1,0 +1,2 @@
+/** The secrets contract. */
+export * from './secrets.js';

@@ -1,0 +1,3 @@
+/** What a provider needs to wire its agent's hooks to the daemon (Node.js only). */
+export * from './hook-forwarder.js';
+export * from './hook-secrets.js';

@@ -1,0 +1,2 @@
+/** The workflows contract. */
+export * from './workflows.js';

@@ -1,0 +1,2 @@
+/** The workspaces contract. */
+export * from './workspaces.js';

@@ -1,0 +1,2 @@
+/** The worktrees contract. */
+export * from './worktrees.js';
