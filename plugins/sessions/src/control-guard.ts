@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { LocalControlRefusal, LocalControlRequest } from '@codepiper/sdk';
 
@@ -117,6 +118,9 @@ export function parseParentPid(stat: string): number {
   if (!Number.isInteger(ppid) || ppid < 0) throw new Error(`unexpected /proc stat line: ${JSON.stringify(stat.slice(0, 100))}`);
   return ppid;
 }
+
+/** Linux: a process's parent and command line can be read from /proc. */
+export const HAS_PROC = existsSync('/proc/self/stat');
 
 /** The parent of a running process, from /proc; throws if it has exited or /proc cannot tell. */
 export async function parentPid(pid: number): Promise<number> {

@@ -110,6 +110,13 @@ export class SessionRepository {
     return row && toSession(row);
   }
 
+  /** The session with this exact id, which must exist. */
+  async existing(id: string): Promise<StoredSession> {
+    const session = await this.get(id);
+    if (!session) throw new CodePiperError('not_found', `session ${id} not found`);
+    return session;
+  }
+
   /** A full id, a unique id prefix, or an exact name. */
   async resolve(ref: string): Promise<StoredSession> {
     const select = async (where: string, params: string[], limit: number) =>

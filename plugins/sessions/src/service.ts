@@ -1,23 +1,43 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest, CodePiperError, describeFields, KeyedLock, type Logger, type PluginHooks } from '@codepiper/sdk';
-import { checkInput, governSession, isFinished, type ImageType, type KeyName, type LaunchSpec, type ProgramPlace, type ProviderInfo, type Screen, type SessionDirectory, type SessionLauncher, type SessionProvider, sessionAbandoned, sessionHost, sessionSecret, sessionWorktree, startGovernsPolicies, type SessionGovernance, type StartOptions, hostPlace, keepSession, remoteLaunch, type RemoteLaunch, type WorktreeRequest, type SessionRecord, type SessionStatus, type SessionTerminal, type StartSessionInput, type StartSessionRequest, type TranscriptEntry, type TurnEnded, TURN_ENDED_EVENT } from '@codepiper/sessions-contract';
+import { CodePiperError, KeyedLock, type Logger, type PluginHooks } from '@codepiper/sdk';
+import {
+  checkInput,
+  type ImageType,
+  isFinished,
+  keepSession,
+  type KeyName,
+  type LaunchSpec,
+  type ProgramPlace,
+  type ProviderInfo,
+  type Screen,
+  type SessionDirectory,
+  sessionHost,
+  type SessionLauncher,
+  type SessionProvider,
+  type SessionRecord,
+  type SessionStatus,
+  type SessionTerminal,
+  startGovernsPolicies,
+  type StartOptions,
+  type StartSessionInput,
+  type StartSessionRequest,
+  type TranscriptEntry,
+  TURN_ENDED_EVENT,
+  type TurnEnded,
+} from '@codepiper/sessions-contract';
 import type { EventLog } from '@codepiper/events-contract';
 import type { SessionsConfig } from './config.js';
 import type { SessionImages } from './images.js';
 import { SESSION_MARKER } from './control-guard.js';
 import { OutputSettling } from './output-settling.js';
-import { existingDirectory, findProgram, validateOptions } from './start-checks.js';
+import { assertRemoteStart, existingDirectory, validateOptions } from './start-checks.js';
+import { StartAnswers } from './start-answers.js';
+import { deathOutcome, SessionEndings } from './endings.js';
 import type { Providers } from './registry.js';
 import { nameTaken, toRecord, type SessionRepository, type StoredSession } from './repository.js';
 import type { TmuxServer } from './tmux/index.js';
 
 const SOURCE = 'sessions';
-
-interface Outcome {
-  status: 'exited' | 'crashed';
-  exitCode: number | null;
-  detail: string | null;
-}
 
 export interface SessionServiceDeps {
   repo: SessionRepository;
@@ -38,36 +58,24 @@ export interface SessionServiceDeps {
 /** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
 const inputKey = (sessionId: string): string => `input:${sessionId}`;
 
-/** After a failed write of a session's end, the first wait before trying again; it doubles up to the max. */
-const RECORD_RETRY_MS = 1_000;
-const RECORD_RETRY_MAX_MS = 30_000;
-
 /**
  * Sessions: their records, their terminals in tmux and every change to them
  * as an event. The daemon is the source of truth; tmux holds the processes.
  */
-/** What a start on another host cannot have: a worktree (made on this machine), a relative directory. */
-const hostsUnavailable = (): CodePiperError => new CodePiperError('hosts_unavailable', 'no loaded plugin reaches other hosts (is the hosts plugin disabled?)');
-
-function assertRemoteStart(request: StartSessionRequest): void {
-  if (!request.cwd.startsWith('/')) throw badRequest(`the directory on ${request.host} must be an absolute path, not "${request.cwd}"`);
-  if (request.worktree) throw badRequest(`worktrees are made on this machine only, not on ${request.host}`);
-}
-
 export class SessionService implements SessionDirectory {
-  /** Sessions being finished, so a death noticed twice is recorded once. */
-  private readonly finishing = new Map<string, Promise<StoredSession>>();
-  private closed = false;
   /** Serialises each session's state changes: a program may die while it is still being launched. */
   private readonly locks = new KeyedLock();
-  /** Callers of `stop` waiting for the program to end. */
-  private readonly exitWaiters = new Map<string, ((session: StoredSession) => void)[]>();
 
   /** Status from output for providers without hooks. */
   private readonly settling: OutputSettling;
+  private readonly answers: StartAnswers;
+  private readonly endings: SessionEndings;
 
   constructor(private readonly deps: SessionServiceDeps) {
+    this.answers = new StartAnswers(deps.hooks, deps.here);
     this.settling = new OutputSettling(deps.tmux, (id, status) => (status === 'idle' ? this.endTurn(id, { lastMessage: null }) : this.setStatus(id, status)), deps.log);
+    const { repo, tmux, log, reportProblem } = deps;
+    this.endings = new SessionEndings({ repo, tmux, log, reportProblem, locks: this.locks, settling: this.settling, emit: (sessionId, type, payload) => this.emit(sessionId, type, payload) });
   }
 
   /* ----- SessionDirectory, for other plugins ----- */
@@ -83,7 +91,7 @@ export class SessionService implements SessionDirectory {
   async setStatus(id: string, status: SessionStatus, detail: string | null = null): Promise<SessionRecord> {
     const { id: sessionId } = await this.deps.repo.resolve(id);
     return this.locks.run(sessionId, async () => {
-      const session = await this.stored(sessionId);
+      const session = await this.deps.repo.existing(sessionId);
       if (isFinished(session.status) || (session.status === status && session.statusDetail === detail)) return toRecord(session);
       const updated = await this.deps.repo.update(session.id, { status, statusDetail: detail });
       await this.emit(session.id, 'session.status', { from: session.status, to: status, detail });
@@ -105,7 +113,7 @@ export class SessionService implements SessionDirectory {
   /* ----- Life cycle ----- */
 
   async start(request: StartSessionRequest, chosen: StartOptions = {}): Promise<SessionRecord> {
-    const provider = this.provider(request.provider);
+    const provider = this.deps.providers.named(request.provider);
     const host = request.host;
     if (host !== undefined) assertRemoteStart(request);
     // A directory on another host is that host's to check.
@@ -119,13 +127,13 @@ export class SessionService implements SessionDirectory {
     if (holder) throw nameTaken(name, holder);
     const env = request.env ?? {};
     // Named secrets go to the program's environment only: not to the provider, the record or any event.
-    const secrets = await this.secretEnv(id, request.secrets ?? []);
+    const secrets = await this.answers.secretEnv(id, request.secrets ?? []);
     const session = await this.prepared(id, async () => {
       // Governed before its program runs: its first call, and its first prompt, are already under what the start asked.
-      if (startGovernsPolicies(request)) await this.govern({ sessionId: id, policySets: request.policySets ?? [], withoutPolicies: request.withoutPolicies === true, by: chosen.by ?? 'daemon' });
-      const workdir = request.worktree ? await this.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
+      if (startGovernsPolicies(request)) await this.answers.govern({ sessionId: id, policySets: request.policySets ?? [], withoutPolicies: request.withoutPolicies === true, by: chosen.by ?? 'daemon' });
+      const workdir = request.worktree ? await this.answers.worktree({ sessionId: id, name, cwd, branch: request.worktree === true ? null : request.worktree }) : cwd;
       const base = { id, name, provider: provider.id, cwd: workdir };
-      const place = await this.place(host);
+      const place = await this.answers.place(host);
       return this.startWith(provider, { sessionId: id, name, cwd: workdir, args: request.args ?? [], env, options }, place, (spec) =>
         host === undefined ? this.launch({ ...base, env: { ...env, ...secrets } }, spec) : this.launchOnHost(host, base, spec, { env, secrets }),
       );
@@ -140,69 +148,26 @@ export class SessionService implements SessionDirectory {
     return session;
   }
 
-  /**
-   * Runs what prepares and launches a new session; if it fails before the
-   * program ran (no record), the plugins are told to undo what they made for
-   * it (`sessionAbandoned`): a worktree, policy sets.
-   */
+  /** Runs what prepares and launches a new session; if it fails before the program ran (no record), the plugins are told to undo what they made for it. */
   private async prepared(sessionId: string, start: () => Promise<SessionRecord>): Promise<SessionRecord> {
     try {
       return await start();
     } catch (error) {
-      if (!(await this.deps.repo.get(sessionId))) await this.deps.hooks.call(sessionAbandoned, { sessionId });
+      if (!(await this.deps.repo.get(sessionId))) await this.answers.abandoned(sessionId);
       throw error;
     }
-  }
-
-  /** Puts a session being started under what its start asked, through whichever plugin answers `governSession` (the policies plugin). */
-  private async govern(governance: SessionGovernance): Promise<void> {
-    const answer = await this.deps.hooks.call(governSession, governance);
-    if (answer === undefined) throw new CodePiperError('policies_unavailable', 'the start names policy sets or asks to run without policies, and no loaded plugin governs sessions (is the policies plugin disabled?)');
-  }
-
-  /** The values of named secrets, from whichever plugin answers `sessionSecret` (the secrets plugin). */
-  private async secretEnv(sessionId: string, names: readonly string[]): Promise<Record<string, string>> {
-    const env: Record<string, string> = {};
-    for (const name of names) {
-      const secret = await this.deps.hooks.call(sessionSecret, { name, sessionId });
-      if (secret === undefined) throw new CodePiperError('unknown_secret', `no secret named ${name} (see: codepiper secret list)`);
-      env[name] = secret.value;
-    }
-    return env;
-  }
-
-  /** The directory of a session's own worktree, from whichever plugin answers `sessionWorktree` (the worktrees plugin). */
-  private async worktree(request: WorktreeRequest): Promise<string> {
-    const answer = await this.deps.hooks.call(sessionWorktree, request);
-    if (answer === undefined) throw new CodePiperError('worktrees_unavailable', 'no loaded plugin makes worktrees (is the worktrees plugin disabled?)');
-    return answer.cwd;
   }
 
   /** Starts a finished session again in the same record, for providers that can continue a conversation. */
   async resume(ref: string): Promise<SessionRecord> {
     const previous = await this.deps.repo.resolve(ref);
     if (!isFinished(previous.status)) throw new CodePiperError('session_running', `session ${previous.id.slice(0, 8)} is still ${previous.status}`);
-    const provider = this.provider(previous.provider);
+    const provider = this.deps.providers.named(previous.provider);
     if (!provider.resumable) throw new CodePiperError('not_resumable', `provider "${provider.id}" cannot resume a session`);
     await existingDirectory(previous.cwd);
     const host = sessionHost(previous);
     const input = { sessionId: previous.id, name: previous.name, cwd: previous.cwd, args: [], env: {}, options: validateOptions(provider, {}), resume: toRecord(previous) };
-    return this.startWith(provider, input, await this.place(host), (spec) => this.relaunch(previous, spec, host));
-  }
-
-  /** Where a session's program runs: here, or on `host` as the plugin answering `hostPlace` (the hosts plugin) reaches it. */
-  private async place(host: string | undefined): Promise<ProgramPlace> {
-    if (host === undefined) return this.deps.here;
-    const place = await this.deps.hooks.call(hostPlace, { host });
-    if (place === undefined) throw hostsUnavailable();
-    return place;
-  }
-
-  /** What runs here for a program on a host, from the plugin answering `remoteLaunch` (the hosts plugin). */
-  private async onHost(launch: RemoteLaunch): Promise<LaunchSpec> {
-    const here = await this.deps.hooks.call(remoteLaunch, launch);
-    if (here === undefined) throw hostsUnavailable();
-    return here;
+    return this.startWith(provider, input, await this.answers.place(host), (spec) => this.relaunch(previous, spec, host));
   }
 
   /** Runs the provider's start with a launcher that may launch once; a provider failing after launch leaves a crashed session. */
@@ -219,7 +184,7 @@ export class SessionService implements SessionDirectory {
     try {
       await provider.startSession(input, launcher);
     } catch (error) {
-      if (launched) await this.finish(launched, { status: 'crashed', exitCode: null, detail: `provider failed after launch: ${message(error)}` });
+      if (launched) await this.endings.finish(launched, { status: 'crashed', exitCode: null, detail: `provider failed after launch: ${message(error)}` });
       throw error instanceof CodePiperError ? error : new CodePiperError('start_failed', `provider "${provider.id}" could not start the session: ${message(error)}`);
     }
     if (!launched) throw new CodePiperError('start_failed', `provider "${provider.id}" did not launch a program`);
@@ -238,7 +203,7 @@ export class SessionService implements SessionDirectory {
     spec: LaunchSpec,
     given: { env: Record<string, string>; secrets: Record<string, string> },
   ): Promise<StoredSession> {
-    const here = await this.onHost({ host, sessionId: base.id, cwd: base.cwd, spec: { ...spec, env: { ...given.env, ...spec.env } }, secrets: given.secrets });
+    const here = await this.answers.onHost({ host, sessionId: base.id, cwd: base.cwd, spec: { ...spec, env: { ...given.env, ...spec.env } }, secrets: given.secrets });
     return this.launch({ ...base, env: {}, paneCwd: this.paneCwdForHost() }, spec, here);
   }
 
@@ -258,7 +223,7 @@ export class SessionService implements SessionDirectory {
     runHere: LaunchSpec = spec,
   ): Promise<StoredSession> {
     const { paneCwd, ...fields } = base;
-    const argv = [await this.programPath(runHere.argv, base.provider), ...runHere.argv.slice(1)];
+    const argv = [await this.deps.providers.programPath(runHere.argv, base.provider, this.deps.env.PATH), ...runHere.argv.slice(1)];
     const now = new Date().toISOString();
     const session: StoredSession = {
       ...fields,
@@ -281,8 +246,8 @@ export class SessionService implements SessionDirectory {
 
   /** Starts a finished session's program again in its record; on its host (`host`), with what runs here in its place. */
   private async relaunch(previous: StoredSession, spec: LaunchSpec, host: string | undefined): Promise<StoredSession> {
-    const runHere = host === undefined ? spec : await this.onHost({ host, sessionId: previous.id, cwd: previous.cwd, spec, secrets: {} });
-    const argv = [await this.programPath(runHere.argv, previous.provider), ...runHere.argv.slice(1)];
+    const runHere = host === undefined ? spec : await this.answers.onHost({ host, sessionId: previous.id, cwd: previous.cwd, spec, secrets: {} });
+    const argv = [await this.deps.providers.programPath(runHere.argv, previous.provider, this.deps.env.PATH), ...runHere.argv.slice(1)];
     return this.locks.run(previous.id, async () => {
       const session = await this.deps.repo.update(previous.id, {
         status: 'starting',
@@ -340,10 +305,10 @@ export class SessionService implements SessionDirectory {
   async stop(ref: string): Promise<SessionRecord> {
     const session = await this.deps.repo.resolve(ref);
     if (isFinished(session.status)) return toRecord(session);
-    const ended = this.whenFinished(session.id);
+    const ended = this.endings.whenFinished(session.id);
     await this.deps.providers.get(session.provider)?.stopSession(this.terminal(session), toRecord(session));
     const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.deps.config.stop_timeout_ms).unref());
-    const finished = (await Promise.race([ended, timeout])) ?? (await this.finish(session, { status: 'exited', exitCode: null, detail: 'killed: it did not stop in time' }));
+    const finished = (await Promise.race([ended, timeout])) ?? (await this.endings.finish(session, { status: 'exited', exitCode: null, detail: 'killed: it did not stop in time' }));
     return toRecord(finished);
   }
 
@@ -351,7 +316,7 @@ export class SessionService implements SessionDirectory {
   async kill(ref: string): Promise<SessionRecord> {
     const session = await this.deps.repo.resolve(ref);
     if (isFinished(session.status)) return toRecord(session);
-    return toRecord(await this.finish(session, { status: 'exited', exitCode: null, detail: 'killed' }));
+    return toRecord(await this.endings.finish(session, { status: 'exited', exitCode: null, detail: 'killed' }));
   }
 
   /** Forgets a finished session: its record and last screen go, and its name is free again; its events stay in the log. */
@@ -381,7 +346,7 @@ export class SessionService implements SessionDirectory {
   /** Forgets a finished session unless a plugin keeps it (`keepSession`), saying why. */
   private forget(id: string): Promise<{ removed: SessionRecord } | { session: SessionRecord; kept: string }> {
     return this.locks.run(id, async () => {
-      const current = await this.stored(id);
+      const current = await this.deps.repo.existing(id);
       if (!isFinished(current.status)) {
         throw new CodePiperError('session_running', `session ${current.id.slice(0, 8)} (${current.name}) is ${current.status}; stop it first (codepiper stop ${current.id.slice(0, 8)})`);
       }
@@ -401,18 +366,18 @@ export class SessionService implements SessionDirectory {
     const session = await this.live(ref);
     await this.check(session, 'text', text, via);
     // One send is one unit: another client's text can never fall between this text and its Enter.
-    await this.locks.run(inputKey(session.id), () => this.providerOf(session).sendText(this.terminal(session), text, submit));
+    await this.locks.run(inputKey(session.id), () => this.deps.providers.of(session).sendText(this.terminal(session), text, submit));
   }
 
   async keys(ref: string, keys: readonly KeyName[], via: string): Promise<void> {
     const session = await this.live(ref);
     await this.check(session, 'keys', keys.join(' '), via);
-    await this.locks.run(inputKey(session.id), () => this.providerOf(session).sendKeys(this.terminal(session), keys));
+    await this.locks.run(inputKey(session.id), () => this.deps.providers.of(session).sendKeys(this.terminal(session), keys));
   }
 
   async transcript(ref: string): Promise<TranscriptEntry[]> {
     const session = await this.deps.repo.resolve(ref);
-    const provider = this.providerOf(session);
+    const provider = this.deps.providers.of(session);
     if (!provider.transcript) throw new CodePiperError('no_transcript', `provider "${provider.id}" keeps no transcript`);
     return provider.transcript(toRecord(session));
   }
@@ -420,7 +385,7 @@ export class SessionService implements SessionDirectory {
   /** Keeps an image for the session's agent; answers what to type in a prompt to give it to the agent. */
   async keepImage(ref: string, mediaType: ImageType, base64: string): Promise<{ file: string; reference: string }> {
     const session = await this.live(ref);
-    const provider = this.providerOf(session);
+    const provider = this.deps.providers.of(session);
     if (!provider.imageReference) throw new CodePiperError('images_unsupported', `provider "${provider.id}" cannot give its agent images`);
     const file = await this.deps.images.keep(session.id, mediaType, base64);
     return { file, reference: provider.imageReference(file) };
@@ -428,7 +393,7 @@ export class SessionService implements SessionDirectory {
 
   async switchModel(ref: string, model: string, via: string): Promise<void> {
     const session = await this.live(ref);
-    const provider = this.providerOf(session);
+    const provider = this.deps.providers.of(session);
     if (!provider.switchModel) throw new CodePiperError('model_switch_unsupported', `provider "${provider.id}" cannot switch models`);
     await this.check(session, 'text', `/model ${model}`, via);
     await provider.switchModel(this.terminal(session), toRecord(session), model);
@@ -502,9 +467,9 @@ export class SessionService implements SessionDirectory {
       if (!found) {
         // A session still `starting` was recorded before its tmux session was made: a daemon killed in between never ran it.
         const detail = session.status === 'starting' ? 'the daemon stopped before its program started' : 'its terminal was gone when the daemon started';
-        await this.finish(session, { status: 'crashed', exitCode: null, detail });
+        await this.endings.finish(session, { status: 'crashed', exitCode: null, detail });
       } else if (found.dead) {
-        await this.finish(session, deathOutcome(found.exitCode, found.signal));
+        await this.endings.finish(session, deathOutcome(found.exitCode, found.signal));
       } else {
         const adopted = await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status: session.status === 'starting' ? 'running' : session.status });
         await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
@@ -524,33 +489,12 @@ export class SessionService implements SessionDirectory {
 
   async onPaneDied(tmuxSession: string, exitCode: number | null, signal: number | null): Promise<void> {
     const session = await this.byTmuxName(tmuxSession);
-    if (session) await this.recordEnd(session, deathOutcome(exitCode, signal));
-  }
-
-  /** An end the database cannot take now (a full disk) is tried again until it can, or the daemon stops. */
-  private async recordEnd(session: StoredSession, outcome: Outcome): Promise<void> {
-    const problem = `session-end:${session.id}`;
-    for (let attempt = 1, delayMs = RECORD_RETRY_MS; ; attempt++, delayMs = Math.min(delayMs * 2, RECORD_RETRY_MAX_MS)) {
-      try {
-        await this.finish(session, outcome);
-        if (attempt > 1) {
-          this.deps.log.info({ session: session.id }, `recorded the end of session ${session.id.slice(0, 8)} at attempt ${attempt}`);
-          this.deps.reportProblem(problem, null);
-        }
-        return;
-      } catch (error) {
-        if (this.closed) throw error;
-        this.deps.log.error({ err: error, session: session.id }, `recording the end of session ${session.id.slice(0, 8)} failed; trying again in ${delayMs / 1000} s`);
-        const ended = outcome.exitCode === null ? outcome.status : `exit code ${outcome.exitCode}`;
-        this.deps.reportProblem(problem, `the end of session ${session.name} (${ended}) is not recorded yet: ${message(error)}; trying again`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-    }
+    if (session) await this.endings.finishSurely(session, deathOutcome(exitCode, signal));
   }
 
   async onTmuxSessionGone(tmuxSession: string): Promise<void> {
     const session = await this.byTmuxName(tmuxSession);
-    if (session) await this.finish(session, { status: 'crashed', exitCode: null, detail: 'its tmux session was destroyed outside CodePiper' });
+    if (session) await this.endings.finish(session, { status: 'crashed', exitCode: null, detail: 'its tmux session was destroyed outside CodePiper' });
   }
 
   /** Forwards a stored event to the provider of its session. */
@@ -565,51 +509,6 @@ export class SessionService implements SessionDirectory {
     return tmuxSession.startsWith('cp-') ? this.deps.repo.get(tmuxSession.slice(3)) : undefined;
   }
 
-  /**
-   * Records the end of a session once: its last screen, status and exit code,
-   * then removes its tmux session. Waits for a launch still under way.
-   */
-  private finish({ id }: { id: string }, outcome: Outcome): Promise<StoredSession> {
-    const pending = this.finishing.get(id);
-    if (pending) return pending;
-    const done = this.locks.run(id, async () => {
-      const session = await this.stored(id);
-      if (isFinished(session.status)) return session;
-      this.settling.unfollow(id);
-      const lastScreen = session.tmuxPane ? await this.deps.tmux.screen(session.tmuxPane).catch(() => null) : null;
-      // Recorded first: should the write fail (a full disk), the dead pane still holds the exit status.
-      const ended = await this.deps.repo.update(id, {
-        status: outcome.status,
-        statusDetail: outcome.detail,
-        exitCode: outcome.exitCode,
-        endedAt: new Date().toISOString(),
-        lastScreen,
-      });
-      this.deps.log.info({ session: id, status: outcome.status, exitCode: outcome.exitCode, detail: outcome.detail }, 'session ended');
-      await this.deps.tmux.killSession(session.tmuxSession).catch(() => undefined);
-      await this.emit(id, 'session.status', { from: session.status, to: outcome.status, detail: outcome.detail });
-      await this.emit(id, 'session.exited', { status: outcome.status, exitCode: outcome.exitCode, detail: outcome.detail });
-      return ended;
-    });
-    this.finishing.set(id, done);
-    done
-      .then(
-        (ended) => {
-          this.exitWaiters.get(id)?.forEach((resolve) => resolve(ended));
-          this.exitWaiters.delete(id);
-        },
-        () => undefined,
-      )
-      .finally(() => this.finishing.delete(id));
-    return done;
-  }
-
-  private async stored(id: string): Promise<StoredSession> {
-    const session = await this.deps.repo.get(id);
-    if (!session) throw new CodePiperError('not_found', `session ${id} not found`);
-    return session;
-  }
-
   /** Sessions whose provider has no hooks get their status from output settling. */
   private followOutput(session: StoredSession): void {
     const idleAfterMs = this.deps.providers.get(session.provider)?.idleAfterMs;
@@ -618,12 +517,8 @@ export class SessionService implements SessionDirectory {
 
   /** Stops watching output; the daemon is stopping. */
   close(): void {
-    this.closed = true;
+    this.endings.close();
     this.settling.close();
-  }
-
-  private whenFinished(id: string): Promise<StoredSession> {
-    return this.finishing.get(id) ?? new Promise((resolve) => this.exitWaiters.set(id, [...(this.exitWaiters.get(id) ?? []), resolve]));
   }
 
   private terminal(session: StoredSession): SessionTerminal {
@@ -644,46 +539,8 @@ export class SessionService implements SessionDirectory {
   }
 
   /** The installed providers with the options each takes; for those that run an agent CLI, where the daemon finds it. */
-  async providers(): Promise<ProviderInfo[]> {
-    return Promise.all(
-      this.deps.providers.list().map(async (provider) => {
-        const { id, description } = provider;
-        const info = { id, description, options: describeFields(provider.options), resumable: provider.resumable ?? false, switchesModel: provider.switchModel !== undefined, keepsTranscript: provider.transcript !== undefined, readsImages: provider.imageReference !== undefined };
-        const agent = provider.program?.();
-        if (!agent) return info;
-        return { ...info, program: { ...agent, path: (await findProgram(agent.command, this.deps.env.PATH)) ?? null } };
-      }),
-    );
-  }
-
-  /**
-   * Finds the program on the daemon's PATH now, so that a typo fails the
-   * request instead of leaving a dead session; a missing agent CLI is named
-   * with how to install it or point at it.
-   */
-  private async programPath(argv: readonly string[], providerId: string): Promise<string> {
-    const program = argv[0];
-    if (!program) throw badRequest('the command is empty');
-    const found = await findProgram(program, this.deps.env.PATH);
-    if (found) return found;
-    const agent = this.deps.providers.get(providerId)?.program?.();
-    const hint = agent?.command === program ? `; ${agent.hint}` : '';
-    throw new CodePiperError('command_not_found', `command not found: ${JSON.stringify(program)}${hint}`);
-  }
-
-  private provider(id: string): SessionProvider {
-    const provider = this.deps.providers.get(id);
-    if (!provider) {
-      const known = this.deps.providers.list().map((p) => p.id);
-      throw new CodePiperError('unknown_provider', `unknown provider "${id}"; installed: ${known.join(', ') || 'none'}`, { providers: known });
-    }
-    return provider;
-  }
-
-  private providerOf(session: StoredSession): SessionProvider {
-    const provider = this.deps.providers.get(session.provider);
-    if (!provider) throw new CodePiperError('provider_unavailable', `provider "${session.provider}" of session ${session.id.slice(0, 8)} is not loaded`);
-    return provider;
+  providers(): Promise<ProviderInfo[]> {
+    return this.deps.providers.describe(this.deps.env.PATH);
   }
 
   private async check(session: StoredSession, kind: 'text' | 'keys', input: string, via: string): Promise<void> {
@@ -699,10 +556,6 @@ export class SessionService implements SessionDirectory {
 function pane(session: StoredSession): string {
   if (!session.tmuxPane) throw new CodePiperError('session_not_ready', `session ${session.id.slice(0, 8)} has no terminal yet`);
   return session.tmuxPane;
-}
-
-function deathOutcome(exitCode: number | null, signal: number | null): Outcome {
-  return { status: 'exited', exitCode, detail: signal ? `killed by signal ${signal}` : null };
 }
 
 function tail(text: string, lines: number): string {

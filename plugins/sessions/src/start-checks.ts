@@ -3,7 +3,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { badRequest, CodePiperError } from '@codepiper/sdk';
-import type { SessionProvider } from '@codepiper/sessions-contract';
+import type { SessionProvider, StartSessionRequest } from '@codepiper/sessions-contract';
 
 /** `dir`, which must be an absolute path to an existing directory. */
 export async function existingDirectory(dir: string): Promise<string> {
@@ -12,6 +12,12 @@ export async function existingDirectory(dir: string): Promise<string> {
   if (!info) throw new CodePiperError('invalid_directory', `directory does not exist: ${dir}`);
   if (!info.isDirectory()) throw new CodePiperError('invalid_directory', `not a directory: ${dir}`);
   return path.resolve(dir);
+}
+
+/** A start on another host: its directory is absolute (the host's to check), and it has no worktree (made on this machine only). */
+export function assertRemoteStart(request: StartSessionRequest): void {
+  if (!request.cwd.startsWith('/')) throw badRequest(`the directory on ${request.host} must be an absolute path, not "${request.cwd}"`);
+  if (request.worktree) throw badRequest(`worktrees are made on this machine only, not on ${request.host}`);
 }
 
 /** The executable file `program` names: itself if it has a slash, else the first on `searchPath`. */

@@ -1,3 +1,6 @@
+/** The hidden session the command channel attaches to; never listed. */
+export const CONTROL_SESSION = '_codepiper';
+
 /** A tmux session as the server reports it (`list-sessions -F PANE_FORMAT`), one pane each. */
 export interface TmuxSessionInfo {
   name: string;

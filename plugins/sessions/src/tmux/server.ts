@@ -1,22 +1,25 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { KeyedLock, type Logger } from '@codepiper/sdk';
+import type { Logger } from '@codepiper/sdk';
 import type { KeyName, Screen } from '@codepiper/sessions-contract';
-import { parentPid } from '../control-guard.js';
-import { ControlClient } from './control.js';
+import { HAS_PROC, parentPid } from '../control-guard.js';
+import { CommandChannel } from './channel.js';
+import type { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
-import { tmuxKey } from './keys.js';
-import { escapeFormat, hexArgs, parseTmuxVersion, quote, quoteWord, type TmuxVersion } from './protocol.js';
+import { escapeFormat, parseTmuxVersion, quote, quoteWord, type TmuxVersion } from './protocol.js';
+import { PaneInput } from './pane-input.js';
 import { PanePipe } from './pane-pipe.js';
 import { adoptDaemonEnv, environmentChanges, tmuxEnv } from './environment.js';
-import { PANE_FORMAT, parseRecords, type TmuxSessionInfo } from './records.js';
+import { CONTROL_SESSION, PANE_FORMAT, parseRecords, type TmuxSessionInfo } from './records.js';
+import { DeathWatch, type TmuxEvents } from './deaths.js';
 import { assertDirectory, assertExecutable, assertPane, assertSessionName, assertSize } from './requests.js';
+import { ScratchDir } from './scratch.js';
 import { SessionWatch, type WatchOptions } from './watch.js';
 
 export type { TmuxSessionInfo } from './records.js';
+export type { PaneDiedEvent, SessionGoneEvent, TmuxEvents } from './deaths.js';
+export { CONTROL_SESSION } from './records.js';
 
 /** How long a kill waits for a watcher to receive what the session already printed. */
 const WATCH_DRAIN_TIMEOUT_MS = 10_000;
@@ -57,25 +60,6 @@ export interface CreatedSession {
 }
 
 
-export interface PaneDiedEvent {
-  session: string;
-  pane: string;
-  /** null when the program was killed by a signal or its status is unknown. */
-  exitCode: number | null;
-  signal: number | null;
-  /** `SIGTERM`... when `signal` is set. */
-  signalName: string | null;
-}
-
-export interface SessionGoneEvent {
-  session: string;
-}
-
-export interface TmuxEvents {
-  'pane-died': PaneDiedEvent;
-  'session-gone': SessionGoneEvent;
-}
-
 export interface CaptureOptions {
   /** Keep colours and attributes as escape sequences. */
   escapes?: boolean;
@@ -85,20 +69,9 @@ export interface CaptureOptions {
   joinWrapped?: boolean;
 }
 
-/** The hidden session the command channel attaches to; never listed. */
-export const CONTROL_SESSION = '_codepiper';
 export const MIN_TMUX = { major: 3, minor: 2 } as const;
 
 const ENV_BIN = '/usr/bin/env';
-/**
- * Bytes per `send-keys -H` command. tmux's parser overflows past ~10000
- * arguments and gets slower per argument as a command grows: 64 is the
- * fastest here (about 1.5 µs a byte; 1024 takes three times longer).
- */
-const TYPE_CHUNK = 64;
-const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
-/** How long a dead pane may lack an exit status before it is reported without one. */
-const STATUS_GRACE_MS = 3000;
 /**
  * While programs run, how often their state is asked for: the fallback for an
  * exit the `pane-died` hook did not report. Not a control-mode subscription
@@ -107,17 +80,11 @@ const STATUS_GRACE_MS = 3000;
  * "segfault at 0 ... in tmux[3dd8c]"), and a crashed server ends every session.
  */
 const STATE_POLL_MS = 1_000;
-/** Linux: a process's parent can be read, to tell a pane's program from a process that took its pid. */
-const HAS_PROC = existsSync('/proc/self/stat');
-/** How long creating or killing a session waits for our control clients to finish connecting (see quietClients). */
-const CONNECTING_WAIT_MS = 3_000;
 /** The `wait-for` channel the `pane-died` hook signals. */
 const EXIT_CHANNEL = 'codepiper-exit';
 /** The exit waiter's one command blocks until a program exits: no timeout of its own. */
 const EXIT_WAIT_TIMEOUT_MS = 2 ** 31 - 1;
 const EXIT_WAITER_RESTART_MS = 1_000;
-/** While programs run, how often the server is made to reap (see nudgeReaper): a missed SIGCHLD costs at most this. */
-const REAP_TICK_MS = 40;
 
 const SETUP = [
   'set-option -s escape-time 0',
@@ -130,16 +97,6 @@ const SETUP = [
   `set-hook -g pane-died ${quote(`wait-for -S ${EXIT_CHANNEL}`)}`,
 ];
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([name, num]) => [num, name]));
-
-interface Known {
-  paneId: string;
-  reported: boolean;
-  timer?: NodeJS.Timeout;
-  last: TmuxSessionInfo;
-}
-
-type Listener<K extends keyof TmuxEvents> = (event: TmuxEvents[K]) => void;
 
 /**
  * The daemon's private tmux server (`tmux -S <socket>`), driven through one
@@ -154,29 +111,15 @@ export class TmuxServer {
   private readonly env: NodeJS.ProcessEnv;
   private readonly commandTimeoutMs: number;
   private tmuxVersion: TmuxVersion | undefined;
-  private channel: ControlClient | undefined;
+  private readonly channel: CommandChannel;
   private exitWaiter: ControlClient | undefined;
-  private reapTicker: NodeJS.Timeout | undefined;
   private statePoller: NodeJS.Timeout | undefined;
-  /** The `ready` of each of our control clients still connecting. */
-  private readonly clientsConnecting = new Set<Promise<void>>();
-  private connecting: Promise<ControlClient> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private backoffMs = 250;
   private closed = false;
-  private seeded = false;
   private serverPid: number | undefined;
-  private lastNudge = 0;
-  private nudgeLater: NodeJS.Timeout | undefined;
-  private readonly known = new Map<string, Known>();
+  private readonly deaths: DeathWatch;
   private readonly watches = new Map<string, SessionWatch>();
-  /** Per pane, the last input operation: input reaches a pane in the order it was asked for. */
-  private readonly inputLanes = new KeyedLock();
-  /** A private directory (mode 0700, a path with no character a shell or tmux would read) for paste files and watch pipes. */
-  private scratchDir: Promise<string> | undefined;
-  private pastes = 0;
-  private pipes = 0;
-  private readonly listeners: { [K in keyof TmuxEvents]: Set<Listener<K>> } = { 'pane-died': new Set(), 'session-gone': new Set() };
+  private readonly scratch = new ScratchDir();
+  private readonly input: PaneInput;
 
   private constructor(options: TmuxServerOptions) {
     this.socketPath = options.socketPath;
@@ -184,6 +127,18 @@ export class TmuxServer {
     this.log = options.log.child({ component: 'tmux' });
     this.commandTimeoutMs = options.commandTimeoutMs ?? 15_000;
     this.env = tmuxEnv();
+    this.channel = new CommandChannel({
+      tmuxBin: this.tmuxBin,
+      socketPath: this.socketPath,
+      env: this.env,
+      log: this.log,
+      commandTimeoutMs: this.commandTimeoutMs,
+      setUp: (client) => this.setUp(client),
+      onConnected: () => this.watchExits(),
+      onNotification: (client, name) => this.onNotification(client, name),
+    });
+    this.input = new PaneInput(() => this.control(), this.scratch);
+    this.deaths = new DeathWatch({ log: this.log, serverPid: () => this.serverPid, requery: () => void this.queryState().catch(() => undefined) });
   }
 
   /** Checks tmux (≥ 3.2), starts the private server if needed and connects the command channel. */
@@ -228,10 +183,8 @@ export class TmuxServer {
   }
 
   /** Listens to `pane-died` / `session-gone`; returns the function that stops listening. */
-  on<K extends keyof TmuxEvents>(event: K, listener: Listener<K>): () => void {
-    const set = this.listeners[event] as Set<Listener<K>>;
-    set.add(listener);
-    return () => set.delete(listener);
+  on<K extends keyof TmuxEvents>(event: K, listener: (event: TmuxEvents[K]) => void): () => void {
+    return this.deaths.on(event, listener);
   }
 
   /** Starts a program in a new session. The program is executed directly, never through a shell. */
@@ -285,7 +238,7 @@ export class TmuxServer {
     // what `-e` put in the session's environment is no longer needed there.
     const forget = transient.map((key) => ['set-environment', '-t', `=${name}`, '-u', key]);
     await this.control();
-    await this.quietClients();
+    await this.channel.quiet();
     // One command a line: the control channel pairs each line with one reply.
     const stdout = (await this.command(newSession.map(quoteWord).join(' '))).join('\n');
     const match = /^(%\d+) (\d+)$/m.exec(stdout);
@@ -317,7 +270,7 @@ export class TmuxServer {
     assertSessionName(name);
     await this.watches.get(name)?.drain(WATCH_DRAIN_TIMEOUT_MS);
     await this.control();
-    await this.quietClients();
+    await this.channel.quiet();
     try {
       await this.command(`kill-session -t ${quote(`=${name}`)}`);
       return true;
@@ -335,62 +288,19 @@ export class TmuxServer {
     return pane;
   }
 
-  /**
-   * Types text literally, as UTF-8 bytes (`send-keys -H`): never interpreted
-   * by tmux or a shell; no text ever appears in a tmux command line. About
-   * 1.5 µs a byte; see pasteText for large text.
-   */
-  async typeText(pane: string, text: string): Promise<void> {
-    assertPane(pane);
-    const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length === 0) return;
-    return this.input(pane, async () => {
-      const client = await this.control();
-      const sends: Promise<string[]>[] = [];
-      for (let start = 0; start < bytes.length; start += TYPE_CHUNK) {
-        sends.push(client.command(`send-keys -t ${pane} -H ${hexArgs(bytes, start, Math.min(start + TYPE_CHUNK, bytes.length))}`));
-      }
-      await Promise.all(sends);
-    });
+  /** Types text literally (see PaneInput.typeText). */
+  typeText(pane: string, text: string): Promise<void> {
+    return this.input.typeText(pane, text);
   }
 
-  /**
-   * Pastes text: the bytes reach the program unchanged, like typeText, but
-   * in one write (fast for large text) and, if `bracketed` (default) and the
-   * program asked for bracketed paste, between `ESC[200~` and `ESC[201~` so
-   * that newlines do not submit. The text goes through a private file that
-   * tmux loads (`load-buffer` + `paste-buffer -d -r`), never a command line.
-   */
-  async pasteText(pane: string, text: string, options: { bracketed?: boolean } = {}): Promise<void> {
-    assertPane(pane);
-    const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length === 0) return;
-    return this.input(pane, async () => {
-      const dir = await this.scratch();
-      const buffer = `cp-paste-${process.pid}-${++this.pastes}`;
-      const file = path.join(dir, buffer);
-      await writeFile(file, bytes, { mode: 0o600 });
-      try {
-        const client = await this.control();
-        await client.commands([`load-buffer -b ${buffer} ${quote(file)}`, `paste-buffer -d -r ${options.bracketed === false ? '' : '-p '}-b ${buffer} -t ${pane}`]);
-      } finally {
-        await rm(file, { force: true });
-      }
-    });
+  /** Pastes text, bracketed unless told not to (see PaneInput.pasteText). */
+  pasteText(pane: string, text: string, options: { bracketed?: boolean } = {}): Promise<void> {
+    return this.input.pasteText(pane, text, options);
   }
 
   /** Presses keys, in order. */
-  async pressKeys(pane: string, keys: readonly KeyName[]): Promise<void> {
-    assertPane(pane);
-    if (keys.length === 0) return;
-    const names = keys.map((key) => {
-      const name = tmuxKey(key);
-      if (name === undefined) throw new TmuxError('invalid_request', `unknown key ${JSON.stringify(key)}`);
-      return quote(name);
-    });
-    return this.input(pane, async () => {
-      await this.command(`send-keys -t ${pane} ${names.join(' ')}`);
-    });
+  pressKeys(pane: string, keys: readonly KeyName[]): Promise<void> {
+    return this.input.pressKeys(pane, keys);
   }
 
   /** The pane's text (and optionally scrollback), trailing blank lines removed. */
@@ -483,13 +393,13 @@ export class TmuxServer {
         session,
         { tmuxBin: this.tmuxBin, socketPath: this.socketPath, env: this.env, log: this.log, commandTimeoutMs: this.commandTimeoutMs },
         this.log,
-        async () => PanePipe.open(path.join(await this.scratch(), `pipe-${++this.pipes}`)),
+        async () => PanePipe.open(await this.scratch.path('pipe')),
         (ended) => {
           if (this.watches.get(session) === ended) this.watches.delete(session);
         },
       );
       this.watches.set(session, created);
-      this.track(created.connected);
+      this.channel.track(created.connected);
       watch = created;
     }
     return watch.subscribe(watchOptions);
@@ -510,45 +420,22 @@ export class TmuxServer {
   /** Kills the private server if no session is left, then closes. Returns whether it did. */
   async killServerIfIdle(): Promise<boolean> {
     if ((await this.listSessions()).length > 0) return false;
-    const channel = await this.control();
+    await this.channel.killServer();
     this.closed = true;
-    // The server exits before it can answer.
-    await channel.command('kill-server').catch(() => undefined);
     await this.shutdown();
     return true;
   }
 
   /* ----- internals ----- */
 
-  private scratch(): Promise<string> {
-    return (this.scratchDir ??= mkdtemp(path.join(SAFE_PATH.test(tmpdir()) ? tmpdir() : '/tmp', 'cp-scratch-')));
-  }
-
   private async shutdown(): Promise<void> {
-    clearTimeout(this.reconnectTimer);
     this.exitWaiter?.kill('the tmux connection is closed');
-    clearInterval(this.reapTicker);
     clearInterval(this.statePoller);
-    for (const known of this.known.values()) clearTimeout(known.timer);
+    this.deaths.close();
     for (const watch of [...this.watches.values()]) watch.close('the tmux connection is closed');
     this.watches.clear();
-    const scratchDir = this.scratchDir;
-    this.scratchDir = undefined;
-    const dir = await scratchDir?.catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    const channel = this.channel;
-    this.channel = undefined;
-    if (channel?.alive) {
-      await new Promise<void>((resolve) => {
-        channel.onExit = () => resolve();
-        channel.close();
-      });
-    }
-  }
-
-  /** Runs input operations for one pane one after the other, in call order. */
-  private input(pane: string, operation: () => Promise<void>): Promise<void> {
-    return this.inputLanes.run(pane, operation);
+    await this.scratch.remove();
+    await this.channel.close();
   }
 
   private async command(command: string): Promise<string[]> {
@@ -558,117 +445,28 @@ export class TmuxServer {
   /** The command channel, (re)connected if needed. */
   private control(): Promise<ControlClient> {
     if (this.closed) return Promise.reject(new TmuxError('tmux_disconnected', 'the tmux connection is closed'));
-    if (this.channel?.alive) return Promise.resolve(this.channel);
-    this.connecting ??= this.connect().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+    return this.channel.get();
   }
 
-  private async connect(): Promise<ControlClient> {
-    // The hidden session keeps the server alive and gives the channel something to attach to.
-    try {
-      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done']);
-    } catch (error) {
-      if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
+  /** Configures the server over a new command client and learns what runs there, before the client becomes the channel. */
+  private async setUp(client: ControlClient): Promise<void> {
+    const setup = SETUP.map((command) => client.command(command));
+    // tmux 3.3+: no "Pane is dead" line written over a finished program's last screen.
+    const quiet = client.command(`set-option -g remain-on-exit-format ''`).catch(() => undefined);
+    const pid = client.command(`display-message -p '#{pid}'`);
+    const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
+    await client.ready;
+    await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env)]);
+    this.serverPid = Number((await pid)[0]) || undefined;
+    const records = parseRecords(await state);
+    if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
+      // Programs that ended while nobody watched may still wait to be reaped (see DeathWatch's nudgeReaper).
+      process.kill(this.serverPid, 'SIGCHLD');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.listState(client);
+    } else {
+      this.deaths.apply(records);
     }
-    const client = this.controlSessionClient(this.commandTimeoutMs);
-    client.onNotification = (name) => this.onNotification(client, name);
-    client.onExit = (reason) => this.onChannelExit(client, reason);
-    try {
-      const setup = SETUP.map((command) => client.command(command));
-      // tmux 3.3+: no "Pane is dead" line written over a finished program's last screen.
-      const quiet = client.command(`set-option -g remain-on-exit-format ''`).catch(() => undefined);
-      const pid = client.command(`display-message -p '#{pid}'`);
-      const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
-      await client.ready;
-      await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env), this.endOrphanedClients(client)]);
-      this.serverPid = Number((await pid)[0]) || undefined;
-      const records = parseRecords(await state);
-      if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
-        // Programs that ended while nobody watched may still wait to be reaped (see nudgeReaper).
-        process.kill(this.serverPid, 'SIGCHLD');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await this.listState(client);
-      } else {
-        this.applyState(records);
-      }
-    } catch (error) {
-      client.kill('setup failed');
-      throw error;
-    }
-    if (this.closed) {
-      client.close();
-      throw new TmuxError('tmux_disconnected', 'the tmux connection is closed');
-    }
-    this.channel = client;
-    this.backoffMs = 250;
-    this.watchExits();
-    return client;
-  }
-
-  /**
-   * Ends the control clients that an earlier daemon of this home, killed with
-   * SIGKILL, left attached: nothing ends them (the exit waiter sits in
-   * `wait-for`, and the server holds their stdin), and a server with such a
-   * client outlives kill-server. Ours are known by their command line; one whose
-   * parent is not this daemon is an orphan (one daemon per home, by its lock).
-   */
-  private async endOrphanedClients(client: ControlClient): Promise<void> {
-    if (!HAS_PROC) return;
-    for (const line of await client.command(`list-clients -F '#{client_pid} #{client_control_mode}'`)) {
-      const [pid, control] = line.split(' ').map(Number);
-      if (!pid || control !== 1) continue;
-      try {
-        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-        const ours = argv.includes(this.socketPath) && argv.includes('/dev/null') && argv.includes('-C');
-        if (!ours || (await parentPid(pid)) === process.pid) continue;
-        this.log.info({ pid }, 'ending a tmux control client left by an earlier daemon');
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // It has gone meanwhile.
-      }
-    }
-  }
-
-  /** A control client on the daemon's own tmux session, taking no output. */
-  private controlSessionClient(commandTimeoutMs: number): ControlClient {
-    return this.tracked(new ControlClient({
-      tmuxBin: this.tmuxBin,
-      socketPath: this.socketPath,
-      env: this.env,
-      session: CONTROL_SESSION,
-      flags: ['ignore-size', 'no-output'],
-      log: this.log,
-      commandTimeoutMs,
-    }));
-  }
-
-  private tracked(client: ControlClient): ControlClient {
-    this.track(client.ready);
-    return client;
-  }
-
-  private track(ready: Promise<void>): void {
-    const settled = ready.catch(() => undefined);
-    this.clientsConnecting.add(settled);
-    void settled.then(() => this.clientsConnecting.delete(settled));
-  }
-
-  /**
-   * Waits (a few seconds at most) until none of our control clients is still
-   * connecting. tmux 3.3a writes `%sessions-changed` to every control client,
-   * one that has not finished connecting too, whose control state does not
-   * exist yet: the server crashes (dmesg: "segfault at 20 ... tmux[3da13]",
-   * control_vwrite). Sessions come and go only by our new-session and
-   * kill-session (remain-on-exit keeps a finished one), so those wait here.
-   */
-  private async quietClients(): Promise<void> {
-    if (this.clientsConnecting.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECTING_WAIT_MS)));
-    await Promise.race([Promise.all(this.clientsConnecting), cap]);
-    clearTimeout(timer);
   }
 
   /**
@@ -678,19 +476,11 @@ export class TmuxServer {
    */
   private watchExits(): void {
     if (this.closed || this.exitWaiter?.alive) return;
-    const waiter = this.controlSessionClient(EXIT_WAIT_TIMEOUT_MS);
+    const waiter = this.channel.sessionClient(EXIT_WAIT_TIMEOUT_MS);
     this.exitWaiter = waiter;
-    // A program whose SIGCHLD tmux missed fires no hook until the server reaps it: make it reap, cheaply, while any runs.
-    this.reapTicker ??= setInterval(() => {
-      if (this.serverPid === undefined || !this.anyRunning()) return;
-      try {
-        process.kill(this.serverPid, 'SIGCHLD');
-      } catch {
-        // The server is gone: the channel's reconnect says so.
-      }
-    }, REAP_TICK_MS).unref();
+    this.deaths.startReaping();
     this.statePoller ??= setInterval(() => {
-      if (this.anyRunning() && this.channel?.alive) this.queryState().catch(() => undefined);
+      if (this.deaths.anyRunning() && this.channel.alive) this.queryState().catch(() => undefined);
     }, STATE_POLL_MS).unref();
     void (async () => {
       while (!this.closed && waiter.alive) {
@@ -702,41 +492,12 @@ export class TmuxServer {
       // Until a new waiter runs, the state poll reports exits; with the server gone, reconnecting starts one.
       this.log.debug({ err: error }, 'the tmux exit waiter ended');
       waiter.kill('replaced');
-      if (this.channel?.alive) setTimeout(() => this.watchExits(), EXIT_WAITER_RESTART_MS).unref();
+      if (this.channel.alive) setTimeout(() => this.watchExits(), EXIT_WAITER_RESTART_MS).unref();
     });
-  }
-
-  private onChannelExit(client: ControlClient, reason: string): void {
-    if (this.channel !== client) return;
-    this.channel = undefined;
-    if (this.closed) return;
-    this.log.warn({ reason }, 'the tmux control client ended; reconnecting');
-    this.scheduleReconnect();
-  }
-
-  /** Reconnects in the background so that exits keep being reported. */
-  private scheduleReconnect(): void {
-    if (this.reconnectTimer || this.closed) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.closed || this.channel?.alive) return;
-      this.control().catch((error: Error) => {
-        this.log.warn({ err: error }, 'reconnecting to tmux failed');
-        this.scheduleReconnect();
-      });
-    }, delay);
-    this.reconnectTimer.unref();
   }
 
   private onNotification(client: ControlClient, name: string): void {
     if (name === 'sessions-changed') this.listState(client).catch((error: Error) => this.log.debug({ err: error }, 'listing tmux sessions failed'));
-  }
-
-  /** Whether any known session's program still runs. */
-  private anyRunning(): boolean {
-    return [...this.known.values()].some((k) => !k.last.dead);
   }
 
   private async queryState(): Promise<TmuxSessionInfo[]> {
@@ -755,119 +516,11 @@ export class TmuxServer {
     let records: TmuxSessionInfo[] = [];
     const apply = ([lines]: string[][]) => {
       records = parseRecords(lines ?? []);
-      this.applyState(records);
+      this.deaths.apply(records);
     };
     return client.command(`list-sessions -F ${quote(PANE_FORMAT)}`, { onDone: apply }).then(() => records);
   }
 
-  /**
-   * Compares a full list of sessions with what was known and reports deaths
-   * and losses. Lists arrive through the one control stream in the order tmux
-   * made them and are applied in that order (`listState`), so a later list
-   * never describes an earlier moment.
-   */
-  private applyState(records: readonly TmuxSessionInfo[]): void {
-    const seen = new Set<string>();
-    for (const record of records) {
-      if (record.name === CONTROL_SESSION) continue;
-      seen.add(record.name);
-      let known = this.known.get(record.name);
-      if (!known || known.paneId !== record.paneId) {
-        if (known) clearTimeout(known.timer);
-        // What was already dead when we first looked is not news.
-        known = { paneId: record.paneId, reported: !this.seeded && record.dead, last: record };
-        this.known.set(record.name, known);
-      }
-      known.last = record;
-      if (!record.dead || known.reported) continue;
-      if (record.exitCode !== null || record.signal !== null) {
-        this.reportDeath(record.name, known);
-      } else {
-        this.nudgeReaper();
-        if (known.timer) continue;
-        // No status yet: see nudgeReaper. Report without one if it never comes.
-        const entry = known;
-        entry.timer = setTimeout(() => {
-          entry.timer = undefined;
-          if (this.known.get(record.name) === entry && !entry.reported && !this.closed) this.reportDeath(record.name, entry);
-        }, STATUS_GRACE_MS);
-        entry.timer.unref();
-      }
-    }
-    this.seeded = true;
-    for (const [name, known] of this.known) {
-      if (seen.has(name)) continue;
-      clearTimeout(known.timer);
-      this.known.delete(name);
-      this.emit('session-gone', { session: name });
-    }
-  }
-
-  /**
-   * tmux built with libutempter (Debian, Ubuntu...) forks a helper when a pane
-   * closes, with SIGCHLD set to SIG_DFL meanwhile: if the pane's program exits
-   * in that window its SIGCHLD is lost, the program stays a zombie and the
-   * pane is dead without a status until some other child of the server
-   * exits. A SIGCHLD sent to the server makes it reap (waitpid loop) at once.
-   */
-  private nudgeReaper(): void {
-    const now = Date.now();
-    if (this.serverPid === undefined) return;
-    const wait = this.lastNudge + 300 - now;
-    if (wait > 0) {
-      // At most one nudge each 300 ms, but a nudge asked for meanwhile still comes: one can land in the same window.
-      this.nudgeLater ??= setTimeout(() => {
-        this.nudgeLater = undefined;
-        if (!this.closed) this.nudgeReaper();
-      }, wait);
-      this.nudgeLater.unref();
-      return;
-    }
-    this.lastNudge = now;
-    try {
-      process.kill(this.serverPid, 'SIGCHLD');
-    } catch {
-      return;
-    }
-    setTimeout(() => {
-      if (!this.closed) this.queryState().catch(() => undefined);
-    }, 50).unref();
-  }
-
-  private reportDeath(session: string, known: Known): void {
-    known.reported = true;
-    clearTimeout(known.timer);
-    known.timer = undefined;
-    const { exitCode, signal, paneId } = known.last;
-    this.emit('pane-died', { session, pane: paneId, exitCode, signal, signalName: signal === null ? null : (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`) });
-  }
-
-  private emit<K extends keyof TmuxEvents>(event: K, payload: TmuxEvents[K]): void {
-    this.log.debug({ event, ...payload }, 'tmux event');
-    for (const listener of [...(this.listeners[event] as Set<Listener<K>>)]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.log.error({ err: error, event }, 'a tmux event listener failed');
-      }
-    }
-  }
-
-  /** Runs a one-shot tmux client: argv only, no shell. */
-  private exec(args: readonly string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.tmuxBin,
-        ['-S', this.socketPath, '-f', '/dev/null', ...args],
-        { env: this.env, timeout: this.commandTimeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' },
-        (error, stdout, stderr) => {
-          if (!error) return resolve(stdout);
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new TmuxError('tmux_unavailable', `cannot run ${this.tmuxBin}: not found`));
-          reject(TmuxError.fromTmux(stderr.trim() || stdout.trim() || error.message));
-        },
-      );
-    });
-  }
 }
 
 function trimTrailingBlank(lines: readonly string[]): string[] {

@@ -1,0 +1,200 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '@codepiper/sdk';
+import { HAS_PROC, parentPid } from '../control-guard.js';
+import { ControlClient } from './control.js';
+import { TmuxError } from './errors.js';
+import { CONTROL_SESSION } from './records.js';
+
+/** How long creating or killing a session waits for our control clients to finish connecting (see quiet). */
+const CONNECTING_WAIT_MS = 3_000;
+const FIRST_RECONNECT_MS = 250;
+const MAX_RECONNECT_MS = 10_000;
+
+export interface CommandChannelOptions {
+  tmuxBin: string;
+  socketPath: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  commandTimeoutMs: number;
+  /** Prepares a new client before it becomes the channel (the server's options, what it knows of sessions); a failure fails the connection. */
+  setUp(client: ControlClient): Promise<void>;
+  /** The channel is up, first or again. */
+  onConnected(): void;
+  onNotification(client: ControlClient, name: string): void;
+}
+
+/**
+ * The one persistent control-mode client commands go through, attached to
+ * the hidden control session (which it creates, so the server runs), and
+ * reconnected with a growing delay when it ends, so that exits keep being
+ * reported. It also knows which of our control clients are still connecting.
+ */
+export class CommandChannel {
+  private client: ControlClient | undefined;
+  private connecting: Promise<ControlClient> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private backoffMs = FIRST_RECONNECT_MS;
+  private closed = false;
+  /** The `ready` of each of our control clients still connecting. */
+  private readonly clientsConnecting = new Set<Promise<void>>();
+
+  constructor(private readonly options: CommandChannelOptions) {}
+
+  get alive(): boolean {
+    return this.client?.alive ?? false;
+  }
+
+  /** The channel's client, (re)connected if needed. */
+  get(): Promise<ControlClient> {
+    if (this.closed) return Promise.reject(new TmuxError('tmux_disconnected', 'the tmux connection is closed'));
+    if (this.client?.alive) return Promise.resolve(this.client);
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async command(command: string): Promise<string[]> {
+    return (await this.get()).command(command);
+  }
+
+  /** A control client on the hidden control session, taking no output: the channel's own, or another (the exit waiter). */
+  sessionClient(commandTimeoutMs: number): ControlClient {
+    const { tmuxBin, socketPath, env, log } = this.options;
+    const client = new ControlClient({ tmuxBin, socketPath, env, session: CONTROL_SESSION, flags: ['ignore-size', 'no-output'], log, commandTimeoutMs });
+    this.track(client.ready);
+    return client;
+  }
+
+  /** Counts a control client of ours as connecting until `ready` settles (see quiet). */
+  track(ready: Promise<void>): void {
+    const settled = ready.catch(() => undefined);
+    this.clientsConnecting.add(settled);
+    void settled.then(() => this.clientsConnecting.delete(settled));
+  }
+
+  /**
+   * Waits (a few seconds at most) until none of our control clients is still
+   * connecting. tmux 3.3a writes `%sessions-changed` to every control client,
+   * one that has not finished connecting too, whose control state does not
+   * exist yet: the server crashes (dmesg: "segfault at 20 ... tmux[3da13]",
+   * control_vwrite). Sessions come and go only by our new-session and
+   * kill-session (remain-on-exit keeps a finished one), so those wait here.
+   */
+  async quiet(): Promise<void> {
+    if (this.clientsConnecting.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECTING_WAIT_MS)));
+    await Promise.race([Promise.all(this.clientsConnecting), cap]);
+    clearTimeout(timer);
+  }
+
+  /** Kills the tmux server through the channel, which is closed from then on. */
+  async killServer(): Promise<void> {
+    const client = await this.get();
+    this.closed = true;
+    // The server exits before it can answer.
+    await client.command('kill-server').catch(() => undefined);
+  }
+
+  /** Closes the channel for good (no reconnect); resolves once its client has exited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client?.alive) {
+      await new Promise<void>((resolve) => {
+        client.onExit = () => resolve();
+        client.close();
+      });
+    }
+  }
+
+  private async connect(): Promise<ControlClient> {
+    // The hidden session keeps the server alive and gives the channel something to attach to.
+    try {
+      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done']);
+    } catch (error) {
+      if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
+    }
+    const client = this.sessionClient(this.options.commandTimeoutMs);
+    client.onNotification = (name) => this.options.onNotification(client, name);
+    client.onExit = (reason) => this.onExit(client, reason);
+    try {
+      await Promise.all([this.options.setUp(client), client.ready.then(() => this.endOrphanedClients(client))]);
+    } catch (error) {
+      client.kill('setup failed');
+      throw error;
+    }
+    if (this.closed) {
+      client.close();
+      throw new TmuxError('tmux_disconnected', 'the tmux connection is closed');
+    }
+    this.client = client;
+    this.backoffMs = FIRST_RECONNECT_MS;
+    this.options.onConnected();
+    return client;
+  }
+
+  /**
+   * Ends the control clients that an earlier daemon of this home, killed with
+   * SIGKILL, left attached: nothing ends them (the exit waiter sits in
+   * `wait-for`, and the server holds their stdin), and a server with such a
+   * client outlives kill-server. Ours are known by their command line; one whose
+   * parent is not this daemon is an orphan (one daemon per home, by its lock).
+   */
+  private async endOrphanedClients(client: ControlClient): Promise<void> {
+    if (!HAS_PROC) return;
+    for (const line of await client.command(`list-clients -F '#{client_pid} #{client_control_mode}'`)) {
+      const [pid, control] = line.split(' ').map(Number);
+      if (!pid || control !== 1) continue;
+      try {
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+        const ours = argv.includes(this.options.socketPath) && argv.includes('/dev/null') && argv.includes('-C');
+        if (!ours || (await parentPid(pid)) === process.pid) continue;
+        this.options.log.info({ pid }, 'ending a tmux control client left by an earlier daemon');
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // It has gone meanwhile.
+      }
+    }
+  }
+
+  private onExit(client: ControlClient, reason: string): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    if (this.closed) return;
+    this.options.log.warn({ reason }, 'the tmux control client ended; reconnecting');
+    this.scheduleReconnect();
+  }
+
+  /** Reconnects in the background so that exits keep being reported. */
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.closed) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_RECONNECT_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed || this.client?.alive) return;
+      this.get().catch((error: Error) => {
+        this.options.log.warn({ err: error }, 'reconnecting to tmux failed');
+        this.scheduleReconnect();
+      });
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  /** Runs a one-shot tmux client: argv only, no shell. */
+  private exec(args: readonly string[]): Promise<string> {
+    const { tmuxBin, socketPath, env, commandTimeoutMs } = this.options;
+    return new Promise((resolve, reject) => {
+      execFile(tmuxBin, ['-S', socketPath, '-f', '/dev/null', ...args], { env, timeout: commandTimeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new TmuxError('tmux_unavailable', `cannot run ${tmuxBin}: not found`));
+        reject(TmuxError.fromTmux(stderr.trim() || stdout.trim() || error.message));
+      });
+    });
+  }
+}
