@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AnyPlugin } from '@codepiper/sdk';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { YamlSource, type AnyPlugin } from '@codepiper/sdk';
 import { messageOf } from './errors.js';
 import { apiRangeProblem } from './plugin-graph.js';
 
@@ -82,16 +81,11 @@ function listedPlugins(configFile: string): ListedPlugin[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines });
-  if (document.errors.length > 0 || !isMap(document.contents)) return [];
-  const list = document.contents.get('plugins', true);
-  if (!isSeq(list)) return [];
-  return list.items.filter(isScalar).flatMap((item) => {
-    if (typeof item.value !== 'string') return [];
-    const { line, col } = lines.linePos(item.range?.[0] ?? 0);
-    return [{ entry: item.value, where: `${configFile}:${line}:${col}` }];
-  });
+  const source = new YamlSource(text, configFile, { keepSyntaxErrors: true });
+  const config = source.syntaxErrors.length === 0 ? source.value() : null;
+  const plugins = typeof config === 'object' && config !== null ? (config as { plugins?: unknown }).plugins : undefined;
+  if (!Array.isArray(plugins)) return [];
+  return plugins.flatMap((entry, index) => (typeof entry === 'string' ? [{ entry, where: source.where(['plugins', index]) }] : []));
 }
 
 const isPath = (entry: string): boolean => entry.startsWith('.') || path.isAbsolute(entry);

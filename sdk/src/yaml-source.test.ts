@@ -37,4 +37,20 @@ describe('YamlSource', () => {
     assert.equal(failure(() => source.validate(Policy, lone, [0])).message, 'list.yaml:1:3: 0.action: missing; this setting is required');
     assert.equal(failure(() => source.validate(Policy, extra, [1])).message, 'list.yaml:4:3: 1.colour: unknown setting');
   });
+
+  it('keeps every syntax error, each with its line, column and reason, for a reader that reports them all', () => {
+    const source = new YamlSource('a: [1\nb: }\n', 'two.yaml', { keepSyntaxErrors: true });
+    assert.ok(source.syntaxErrors.length >= 1);
+    for (const error of source.syntaxErrors) {
+      assert.ok(error.position && error.position.line >= 1 && error.position.column >= 1, error.message);
+      assert.equal(error.message, `two.yaml:${error.position.line}:${error.position.column}: ${error.reason}`);
+      assert.doesNotMatch(error.reason, /at line/);
+    }
+  });
+
+  it('says where a key is, as NAME:LINE:COL', () => {
+    const source = new YamlSource('plugins:\n  - one\n  - ./two.js\n', 'config.yaml');
+    assert.equal(source.where(['plugins', 1]), 'config.yaml:3:5');
+    assert.equal(source.where(['plugins', 7]), 'config.yaml:1:1');
+  });
 });

@@ -2,6 +2,12 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar } from 'yaml';
 
+/** Where in a text: 1-based line and column. */
+export interface TextPosition {
+  line: number;
+  column: number;
+}
+
 /** A YAML text is wrong; the message says where (`NAME:LINE:COL`), the key and what was expected. */
 export class YamlError extends Error {
   constructor(
@@ -9,9 +15,12 @@ export class YamlError extends Error {
     readonly source: string,
     /** Dotted path of the key at fault (`sessions.stop_timeout_ms`, `policies.1.action`); undefined when the text does not parse. */
     readonly key: string | undefined,
-    message: string,
+    /** Where it is, when known. */
+    readonly position: TextPosition | undefined,
+    /** What is wrong, without where (the message has both). */
+    readonly reason: string,
   ) {
-    super(message);
+    super(`${source}${position ? `:${position.line}:${position.column}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
     this.name = 'YamlError';
   }
 }
@@ -23,20 +32,28 @@ export class YamlError extends Error {
  */
 export class YamlSource {
   private readonly lines = new LineCounter();
-  private readonly document: Document;
+  /** The parsed document, for a reader that walks its nodes (and their ranges) itself. */
+  readonly document: Document;
+  /** Where the text does not parse, in order; only kept with `keepSyntaxErrors` (else the first is thrown). */
+  readonly syntaxErrors: readonly YamlError[];
 
-  /** Fails (YamlError) on text that does not parse. `name` starts every message: a file, or what the text is. */
+  /**
+   * Fails (YamlError) on text that does not parse, unless `keepSyntaxErrors`
+   * (then see `syntaxErrors`, for a reader that reports every error). `name`
+   * starts every message: a file, or what the text is.
+   */
   constructor(
-    text: string,
+    readonly text: string,
     readonly name: string,
+    options: { keepSyntaxErrors?: boolean } = {},
   ) {
     this.document = parseDocument(text, { lineCounter: this.lines });
-    const [error] = this.document.errors;
-    if (error) {
+    this.syntaxErrors = this.document.errors.map((error) => {
       // yaml appends " at line L, column C:" and a code excerpt; the prefix says where already.
       const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      throw new YamlError(name, undefined, `${name}${this.position(error.pos[0])}: ${what}`);
-    }
+      return new YamlError(name, undefined, this.position(error.pos[0]), what);
+    });
+    if (this.syntaxErrors[0] && !options.keepSyntaxErrors) throw this.syntaxErrors[0];
   }
 
   /** The document as plain data; null when it is empty. */
@@ -54,8 +71,22 @@ export class YamlSource {
 
   /** Fails with `message` about the key at `keys`, placed at the deepest of them the document has. */
   fail(keys: readonly (string | number)[], message: string): never {
-    const key = keys.join('.');
-    throw new YamlError(this.name, key, `${this.name}${this.position(this.offsetOf(keys.map(String)))}: ${key ? `${key}: ` : ''}${message}`);
+    throw new YamlError(this.name, keys.join('.'), this.position(this.offsetOf(keys.map(String))), message);
+  }
+
+  /** `NAME:LINE:COL` of the key at `keys` (the deepest of them the document has). */
+  where(keys: readonly (string | number)[]): string {
+    const position = this.position(this.offsetOf(keys.map(String)));
+    return position ? `${this.name}:${position.line}:${position.column}` : this.name;
+  }
+
+  /** The line and column of a character of the text. */
+  position(offset: number): TextPosition;
+  position(offset: number | undefined): TextPosition | undefined;
+  position(offset: number | undefined): TextPosition | undefined {
+    if (offset === undefined) return undefined;
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col };
   }
 
   /** Where the deepest existing node along `keys` starts: the key itself for a mapping entry. */
@@ -76,12 +107,6 @@ export class YamlSource {
       }
     }
     return offset;
-  }
-
-  private position(offset: number | undefined): string {
-    if (offset === undefined) return '';
-    const { line, col } = this.lines.linePos(offset);
-    return `:${line}:${col}`;
   }
 }
 

@@ -1,4 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import type { YamlSource } from '@codepiper/sdk';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { WorkflowError } from './ast.js';
 import { parseDuration } from './duration.js';
 
@@ -53,15 +54,14 @@ function scalarOffset(source: string, node: Scalar, index: number): number {
 export class NodeReader {
   readonly errors: (WorkflowError & { offset: number })[] = [];
 
-  constructor(
-    protected readonly source: string,
-    protected readonly lines: LineCounter,
-    protected readonly doc: Document,
-  ) {}
+  protected readonly doc: Document;
+
+  constructor(protected readonly yaml: YamlSource) {
+    this.doc = yaml.document;
+  }
 
   errorAt(offset: number, path: string, message: string): void {
-    const { line, col } = this.lines.linePos(offset);
-    this.errors.push({ path, line, column: col, message, offset });
+    this.errors.push({ path, ...this.yaml.position(offset), message, offset });
   }
 
   error(node: Node | null | undefined, path: string, message: string, fallback = 0): void {
@@ -113,7 +113,7 @@ export class NodeReader {
   }
 
   offsetIn(node: Node | null, index: number): number {
-    if (isScalar(node)) return scalarOffset(this.source, node, index);
+    if (isScalar(node)) return scalarOffset(this.yaml.text, node, index);
     return node?.range?.[0] ?? 0;
   }
 
