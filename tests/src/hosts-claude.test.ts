@@ -207,7 +207,8 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     await suite.daemon.stop();
     await suite.daemon.start();
-    assert.equal((await show()).status, 'idle', 'adopted as it was');
+    const adopted = (await show()).status;
+    if (adopted !== 'idle') assert.fail(`adopted ${adopted}, not as it was (idle)\n${await diagnosis()}`);
     assert.equal((await cli(['send', session.id, 'please remove the victim file'])).code, 0);
     const rmDenials = async () => (await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } })).entries.filter((e) => (e.input as { command?: string }).command === 'rm -f victim.txt');
     await explained(waitFor('the second rm denied by the new daemon', async () => (await rmDenials()).length === 2, 90_000));
