@@ -263,9 +263,10 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.deepEqual(await usageTotals(), expectedUsage());
   });
 
-  test('with the daemon down the forwarder asks on PreToolUse and exits 1 silently otherwise; tailing resumes after a restart without double counting', async () => {
+  test('with the daemon down the forwarder asks on PreToolUse and exits 1 silently otherwise; what it kept is taken in as the daemon starts; tailing resumes without double counting', async () => {
     const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
     const payload = { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' }, cwd: workdir, transcript_path: '' };
+    const stopsBefore = await stopCount();
     await daemon.stop();
     const down = runHook(forwarder, payload, ['PreToolUse', '5']);
     assert.deepEqual([down.code, down.stdout, down.stderr], [0, FALLBACK_ASK, '']);
@@ -282,6 +283,9 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     await waitFor('the offline answer in the transcript', () => readFileSync(transcript, 'utf8').includes('answered while the daemon was down') || undefined, 30_000);
 
     await daemon.start();
+    // The forwarder kept the turn's hooks: taken in as the daemon started, with no new hook, so the session is idle again.
+    const offline = (await events('claude.UserPromptSubmit')).filter((e) => payloadOf(e).prompt === 'an offline turn');
+    assert.deepEqual([offline.length, await stopCount(), (await show()).status], [1, stopsBefore + 1, 'idle'], 'the offline turn taken in once, ended');
     await waitFor('usage rows to catch up', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 20_000).catch(() => undefined);
     assert.deepEqual(await usageTotals(), expectedUsage());
 

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
 import { approvalEndpoints } from '@codepiper/policies-contract';
 import { auditEndpoints } from '@codepiper/audit-contract';
-import { eventEndpoints } from '@codepiper/events-contract';
+import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { suiteDaemon, waitFor } from './harness.js';
@@ -201,6 +201,9 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await waitFor('the ledger to hold every response, the subagent’s included', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
     assert.deepEqual([total.input, total.output], [server.input_tokens, server.output_tokens]);
+    // The helper ran in the background (its turn ended at once, naming it running); when it is done Claude takes a turn of its own.
+    const helperRunning = (stop: CodePiperEvent | undefined) => ((stop?.payload as { background_tasks?: { status?: string }[] } | undefined)?.background_tasks ?? []).some((task) => task.status === 'running');
+    await explained(waitFor('the helper, and the turn Claude takes once it is done, to end', async () => (await show()).status === 'idle' && !helperRunning((await events('claude.Stop')).at(-1)), 90_000));
   });
 
   test('the daemon stops and starts again: Claude on the host is adopted, and its hooks reach the new daemon (the same connection forwards the socket)', async () => {

@@ -5,7 +5,7 @@ import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, t
 import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
-import { hookSecretHash, hookSecretMatches, offlineEvents, offlineFile, offlineToolCalls, takeOfflineToolCalls, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, hookSecretMatches, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
 import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal } from '@codepiper/sessions-contract';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
@@ -312,8 +312,8 @@ export default definePlugin({
       if (!HOOK_EVENT_NAME.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
       const payload = body as Record<string, unknown>;
       const host = sessionHost(session);
-      // What its forwarder on a host kept while this daemon was away comes first.
-      if (host !== undefined) await catchUp(session);
+      // What its forwarder kept while this daemon was away (or its host cut off) comes first.
+      await catchUp(session);
       await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
 
       const patch: Record<string, unknown> = {};
@@ -396,11 +396,12 @@ export default definePlugin({
     });
 
     /**
-     * A session on a host: the events its forwarder there kept while it could
-     * not reach this daemon (the host cut off, or the daemon down), taken in
-     * once, oldest first: recorded, a tool call audited, a turn's end ended.
-     * Done at its first hook since this daemon started, and when its host is
-     * reached again.
+     * The events a session's forwarder (here or on its host) kept while it
+     * could not reach this daemon (the daemon down, the host cut off), taken
+     * in once, oldest first: recorded, a tool call audited, a turn's end
+     * ended. Done as this daemon starts, at the session's first hook since
+     * (if that start could not reach its host), and when its host is reached
+     * again.
      */
     const caughtUp = new Map<string, Promise<void>>();
     const catchUp = (session: SessionRecord, again = false): Promise<void> => {
@@ -409,7 +410,7 @@ export default definePlugin({
       if (!done) {
         done = takeInOffline(session).catch((error: unknown) => {
           caughtUp.delete(session.id);
-          ctx.log.warn({ err: error, session: session.id }, 'could not take in what a forwarder on a host kept');
+          ctx.log.warn({ err: error, session: session.id }, 'could not take in what its hook forwarder kept');
         });
         caughtUp.set(session.id, done);
       }
@@ -418,8 +419,9 @@ export default definePlugin({
     const takeInOffline = async (session: SessionRecord): Promise<void> => {
       const host = sessionHost(session);
       const settings = str(session.metadata.settingsPath);
-      if (host === undefined || !settings) return;
-      const kept = offlineEvents(await (await placeOf(host)).take(offlineFile(path.posix.dirname(settings))));
+      if (!settings) return;
+      const file = offlineFile(path.posix.dirname(settings));
+      const kept = offlineEvents(await (host === undefined ? takeFile(file) : (await placeOf(host)).take(file)));
       await auditOffline(session, offlineToolCalls(kept));
       for (const payload of kept) {
         const name = str(payload.hook_event_name);
@@ -464,9 +466,10 @@ export default definePlugin({
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
           const file = transcriptHere(session);
           if (file) await tailer.follow(session.id, file);
-          const settings = str(session.metadata.settingsPath);
-          // A forwarder on a host keeps what it could not forward there (see catchUp).
-          if (settings && sessionHost(session) === undefined) await auditOffline(session, await takeOfflineToolCalls(path.dirname(settings)));
+          // What Claude did while this daemon was down is taken in now, not at its next hook: a turn that ended meanwhile ends here.
+          // A host is not waited for (it may be unreachable): its catch-up is tried again at a hook, or when the host is reached.
+          if (sessionHost(session) === undefined) await catchUp(session);
+          else void catchUp(session);
         }
       },
       stop() {
