@@ -133,8 +133,10 @@ export class SshServer {
     return this.log;
   }
 
+  /** Stops sshd and ends whatever its user still runs (a program a test left on the host, its tmux server): nothing outlives the test file. */
   async stop(): Promise<void> {
     await this.stopListening();
+    spawnSync('pkill', ['-KILL', '-u', this.user]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
