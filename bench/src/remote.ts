@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostEndpoints } from '@codepiper/hosts-contract';
-import { openTerminal, sessionEndpoints } from '@codepiper/sessions-contract';
+import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { REMOTE_USER, SshServer, sshdUnavailable } from '@codepiper/tests/sshd';
-import { echoWaiter, measure } from './echo-latency.js';
+import { daemonEcho, plainTmuxEcho } from './echo-latency.js';
 import { PlainTmux } from './plain-tmux.js';
 import { cpuSeconds, rssMegabytes } from './proc.js';
 import { distribution, round, type Distribution } from './stats.js';
@@ -54,26 +54,9 @@ export function remoteEcho(): Promise<RemoteEchoResult> {
     const plain = new PlainTmux();
     try {
       const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', host: 'box', cwd: '/tmp', args: ['cat'] } });
-      const ours = echoWaiter();
-      const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: ours.onData });
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const clear = async () => {
-        const flushed = ours.next();
-        await daemon.client.call(sessionEndpoints.keys, { params: { id: session.id }, body: { keys: ['ctrl+u'] } });
-        await flushed;
-      };
-      const viaDaemon = await measure((char) => daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: char, enter: false } }).then(() => undefined), ours.next, clear);
-      socket.close();
-
-      const theirs = echoWaiter();
+      const { viaApi: viaDaemon } = await daemonEcho(daemon, session.id, { settleMs: 1000 });
       const ssh = ['ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${path.join(daemon.userHome, '.ssh', 'known_hosts')}`, '-i', sshd.identity, '-p', String(sshd.port), '-tt', sshd.destination];
-      plain.start([...ssh, 'tmux -L bench-plain -f /dev/null new-session -A -s plain cat'], theirs.onData);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const alone = await measure((char) => plain.sendKeysProcess(char), theirs.next, async () => {
-        const flushed = theirs.next();
-        plain.tmux('send-keys', '-t', 'bench', 'C-u');
-        await flushed;
-      });
+      const alone = await plainTmuxEcho(plain, [...ssh, 'tmux -L bench-plain -f /dev/null new-session -A -s plain cat'], 1500);
       const codepiper = distribution(viaDaemon);
       const sshTmux = distribution(alone);
       return { codepiper, sshTmux, ratioP50: round(codepiper.p50 / sshTmux.p50) };
