@@ -272,6 +272,8 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     assert.deepEqual([down.code, down.stdout, down.stderr], [0, FALLBACK_ASK, '']);
     const post = runHook(forwarder, { ...payload, hook_event_name: 'PostToolUse' }, ['PostToolUse', '5']);
     assert.deepEqual([post.code, post.stdout, post.stderr], [1, '', '']);
+    const failed = runHook(forwarder, { ...payload, hook_event_name: 'StopFailure', error: 'rate_limit: while the daemon was down' }, ['StopFailure', '5']);
+    assert.deepEqual([failed.code, failed.stdout], [1, '']);
 
     // Claude keeps running in tmux; a turn happens while the daemon is down.
     const before = fake.messageRequests().filter(isMainConversation).length;
@@ -286,6 +288,8 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     // The forwarder kept the turn's hooks: taken in as the daemon started, with no new hook, so the session is idle again.
     const offline = (await events('claude.UserPromptSubmit')).filter((e) => payloadOf(e).prompt === 'an offline turn');
     assert.deepEqual([offline.length, await stopCount(), (await show()).status], [1, stopsBefore + 1, 'idle'], 'the offline turn taken in once, ended');
+    const turnErrors = (await events('session.turn_ended')).map((e) => payloadOf(e).error);
+    assert.ok(turnErrors.includes('rate_limit: while the daemon was down'), `a kept StopFailure ends its turn with its error: ${JSON.stringify(turnErrors)}`);
     await waitFor('usage rows to catch up', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 20_000).catch(() => undefined);
     assert.deepEqual(await usageTotals(), expectedUsage());
 

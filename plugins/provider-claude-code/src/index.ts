@@ -6,7 +6,7 @@ import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type To
 import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
 import { hookSecretHash, hookSecretMatches, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
-import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal } from '@codepiper/sessions-contract';
+import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal, type TurnEnded } from '@codepiper/sessions-contract';
 import { Type } from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';
@@ -49,6 +49,13 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' ?
 
 /** Where the daemon reads a session's transcript: the file Claude writes, or for a session on a host the copy kept here. */
 const transcriptHere = (session: Pick<SessionRecord, 'metadata'>): string | undefined => str(session.metadata.transcriptCopy) ?? str(session.metadata.transcriptPath);
+
+/** The end of a turn a hook tells (Stop, or StopFailure with its error); undefined for any other hook. */
+function turnEnded(name: string, payload: Record<string, unknown>): TurnEnded | undefined {
+  if (name === 'Stop') return { lastMessage: str(payload.last_assistant_message) ?? null };
+  if (name !== 'StopFailure') return undefined;
+  return { lastMessage: null, error: str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error') };
+}
 
 function unauthorized(): CodePiperError {
   return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
@@ -339,15 +346,16 @@ export default definePlugin({
 
       const toolName = str(payload.tool_name) ?? '';
       const setStatus = (status: 'working' | 'idle' | 'waiting', detail: string | null = null) => directory().setStatus(session.id, status, detail);
+      const ended = turnEnded(name, payload);
+      if (ended) {
+        await directory().endTurn(session.id, ended);
+        // Claude may write the turn's last transcript line just after this hook.
+        setTimeout(() => void tailer.poke(session.id), 500).unref();
+      }
       switch (name) {
         case 'SessionStart':
           await setStatus('idle');
           starting.get(session.id)?.resolve();
-          break;
-        case 'Stop':
-          await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
-          // Claude may write the turn's last transcript line just after this hook.
-          setTimeout(() => void tailer.poke(session.id), 500).unref();
           break;
         case 'UserPromptSubmit':
           submissions.submitted(session.id);
@@ -363,11 +371,6 @@ export default definePlugin({
         case 'PermissionRequest':
           await setStatus('waiting', `permission: ${describeToolCall(toolName, payload.tool_input)}`);
           break;
-        case 'StopFailure': {
-          const error = str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error');
-          await directory().endTurn(session.id, { lastMessage: null, error });
-          break;
-        }
         case 'Notification':
           if (payload.notification_type === 'permission_prompt') {
             const current = await directory().resolve(session.id);
@@ -430,7 +433,8 @@ export default definePlugin({
         const recent = await events().list({ sessionId: session.id, type: `claude.${name}`, limit: 50, newest: true });
         if (recent.some((event) => JSON.stringify(event.payload) === JSON.stringify(payload))) continue;
         await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
-        if (name === 'Stop') await directory().endTurn(session.id, { lastMessage: str(payload.last_assistant_message) ?? null });
+        const ended = turnEnded(name, payload);
+        if (ended) await directory().endTurn(session.id, ended);
       }
     };
 
