@@ -459,6 +459,16 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     assert.deepEqual(await totals(), { responses: 2, input: 30, cacheWrite5m: 4, cacheWrite1h: 2 }, 'm2, written twice, counts once');
   });
 
+  test('a subagent writing in the background while the session’s transcript is quiet is counted as it writes, with no hook', async () => {
+    const before = await totals();
+    const subagents = path.join(path.dirname(transcript), path.basename(transcript, '.jsonl'), 'subagents');
+    mkdirSync(subagents, { recursive: true });
+    writeFileSync(path.join(subagents, 'agent-a1.jsonl'), assistant('s1', 'claude-a', 7));
+    await waitCounted('the subagent’s first response', before.responses + 1, before.input + 7);
+    appendFileSync(path.join(subagents, 'agent-a1.jsonl'), assistant('s2', 'claude-a', 8));
+    await waitCounted('the subagent’s second response', before.responses + 2, before.input + 15);
+  });
+
   test('a model change in the transcript records model_switch and updates the metadata', async () => {
     appendFileSync(transcript, assistant('m3', 'claude-b', 30));
     const switched = await waitFor('model_switch', async () =>
@@ -470,15 +480,15 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
 
   test('a truncated or replaced file is read again from the start; a restart neither skips nor double-counts', async () => {
     writeFileSync(transcript, assistant('m4', 'claude-b', 40));
-    await waitCounted('m4 after truncation', 4, 100);
+    await waitCounted('m4 after truncation', 6, 115);
     await daemon.stop();
     const replacement = `${transcript}.new`;
     writeFileSync(replacement, assistant('m4', 'claude-b', 40) + assistant('m5', 'claude-b', 50));
     renameSync(replacement, transcript);
     appendFileSync(transcript, assistant('m6', 'claude-b', 60));
     await daemon.start();
-    await waitCounted('m5 and m6 after the restart', 6, 210);
-    assert.deepEqual(await totals(), { responses: 6, input: 210, cacheWrite5m: 12, cacheWrite1h: 6 });
+    await waitCounted('m5 and m6 after the restart', 8, 225);
+    assert.deepEqual(await totals(), { responses: 8, input: 225, cacheWrite5m: 16, cacheWrite1h: 8 });
   });
 
   test('hook payloads are recorded exactly as sent; StopFailure leaves the session idle with the error', async () => {

@@ -54,6 +54,9 @@ interface Tail {
   path: string;
   watcher?: FSWatcher;
   watching?: string;
+  /** The watch on the session's subagents' folder (or its nearest existing ancestor), and what it watches. */
+  subagentsWatcher?: FSWatcher;
+  subagentsWatching?: string;
   running?: Promise<void>;
   again: boolean;
   closed: boolean;
@@ -122,6 +125,7 @@ export class TranscriptTailer {
     await this.poke(sessionId);
     tail.closed = true;
     this.unwatch(tail);
+    tail.subagentsWatcher?.close();
     this.tails.delete(sessionId);
   }
 
@@ -129,6 +133,7 @@ export class TranscriptTailer {
     for (const tail of this.tails.values()) {
       tail.closed = true;
       this.unwatch(tail);
+      tail.subagentsWatcher?.close();
     }
     this.tails.clear();
   }
@@ -165,6 +170,40 @@ export class TranscriptTailer {
     }
   }
 
+  /**
+   * Watches the session's subagents' folder: a subagent in the background
+   * writes there while the session's own transcript is quiet (and on a host,
+   * its copy lands there after the hook that told of it). Until the folder
+   * exists, its nearest existing ancestor is watched for the way to it.
+   */
+  private async watchSubagents(tail: Tail, dir: string): Promise<void> {
+    const top = path.dirname(tail.path);
+    let target = dir;
+    while (target !== top && !(await stat(target).then((s) => s.isDirectory(), () => false))) target = path.dirname(target);
+    if (tail.subagentsWatching === target || tail.closed) return;
+    tail.subagentsWatcher?.close();
+    tail.subagentsWatcher = undefined;
+    tail.subagentsWatching = undefined;
+    try {
+      const watcher = watch(target, { persistent: false }, (_event, filename) => {
+        if (target === dir || !filename || dir.startsWith(path.join(target, filename.toString()))) void this.poke(tail.sessionId);
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        if (tail.subagentsWatcher !== watcher) return;
+        tail.subagentsWatcher = undefined;
+        tail.subagentsWatching = undefined;
+      });
+      tail.subagentsWatcher = watcher;
+      tail.subagentsWatching = target;
+      // The next folder down may have been made between the look and the watch: look again then.
+      const below = path.join(target, path.relative(target, dir).split(path.sep)[0]!);
+      if (target !== dir && (await stat(below).then(() => true, () => false))) tail.again = true;
+    } catch {
+      // Gone between the look and the watch: the next read looks again.
+    }
+  }
+
   private async read(tail: Tail): Promise<void> {
     const statFile = () =>
       stat(tail.path).catch((error: NodeJS.ErrnoException) => {
@@ -178,6 +217,7 @@ export class TranscriptTailer {
     await this.readFile(tail.sessionId, tail.path, true);
     // Subagents write transcripts of their own next to the session's; their usage is the session's.
     const subagents = path.join(path.dirname(tail.path), path.basename(tail.path, '.jsonl'), 'subagents');
+    await this.watchSubagents(tail, subagents);
     const names = await readdir(subagents).catch(() => []);
     for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) await this.readFile(tail.sessionId, path.join(subagents, name), false);
   }
