@@ -34,9 +34,6 @@ export const ClaudeCodeConfig = Type.Object({
 const KEPT_ENV = /^(CLAUDE_[A-Z0-9_]*|ANTHROPIC_BASE_URL|DISABLE_[A-Z0-9_]*)$/;
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
-/** A file copied from a host is there a moment after its copy starts: read again then. */
-const COPY_SETTLE_MS = 1_000;
-
 /** How long a first input waits for Claude's SessionStart, then for its input line, before it is typed anyway. */
 const READY_TIMEOUT_MS = 20_000;
 /** Claude's input line (`❯ `), drawn a moment after SessionStart: keys typed before it are lost. */
@@ -336,12 +333,10 @@ export default definePlugin({
         const file = transcriptHere({ metadata: { ...session.metadata, ...patch } });
         if (file) void tailer.follow(session.id, file);
       }
-      // A subagent's transcript, beside its session's: on a host it is copied too, and read with the session's.
+      // A subagent's transcript, beside its session's: on a host it is copied too, into the subagents' folder the tailer watches.
       const agentTranscript = str(payload.agent_transcript_path);
       if (host !== undefined && agentTranscript && path.isAbsolute(agentTranscript)) {
-        void copyFromHost(host, session.id, agentTranscript)
-          .then(() => setTimeout(() => void tailer.poke(session.id), COPY_SETTLE_MS).unref())
-          .catch((error: unknown) => ctx.log.warn({ err: error, session: session.id }, 'could not copy a subagent’s transcript from its host'));
+        void copyFromHost(host, session.id, agentTranscript).catch((error: unknown) => ctx.log.warn({ err: error, session: session.id }, 'could not copy a subagent’s transcript from its host'));
       }
 
       const toolName = str(payload.tool_name) ?? '';

@@ -49,17 +49,30 @@ export const migrations: Migration[] = [
   },
 ];
 
+/** A watch kept on a path: on the path itself once it exists, else on its nearest existing ancestor, for the way to it. */
+interface Watch {
+  watcher?: FSWatcher;
+  /** What is watched: the path, or that ancestor. */
+  watching?: string;
+}
+
 interface Tail {
   sessionId: string;
   path: string;
-  watcher?: FSWatcher;
-  watching?: string;
-  /** The watch on the session's subagents' folder (or its nearest existing ancestor), and what it watches. */
-  subagentsWatcher?: FSWatcher;
-  subagentsWatching?: string;
+  transcript: Watch;
+  /** The subagents' folder beside the transcript: a subagent in the background writes there while the transcript is quiet (on a host, its copy lands there after the hook that told of it). */
+  subagents: Watch;
   running?: Promise<void>;
   again: boolean;
   closed: boolean;
+}
+
+const exists = (file: string): Promise<boolean> => stat(file).then(() => true, () => false);
+
+function stopWatching(kept: Watch): void {
+  kept.watcher?.close();
+  kept.watcher = undefined;
+  kept.watching = undefined;
 }
 
 export interface TailerDeps {
@@ -90,7 +103,7 @@ export class TranscriptTailer {
       tail.path = file;
     }
     if (!tail) {
-      tail = { sessionId, path: file, again: false, closed: false };
+      tail = { sessionId, path: file, transcript: {}, subagents: {}, again: false, closed: false };
       this.tails.set(sessionId, tail);
     }
     return this.poke(sessionId);
@@ -125,7 +138,6 @@ export class TranscriptTailer {
     await this.poke(sessionId);
     tail.closed = true;
     this.unwatch(tail);
-    tail.subagentsWatcher?.close();
     this.tails.delete(sessionId);
   }
 
@@ -133,74 +145,42 @@ export class TranscriptTailer {
     for (const tail of this.tails.values()) {
       tail.closed = true;
       this.unwatch(tail);
-      tail.subagentsWatcher?.close();
     }
     this.tails.clear();
   }
 
   private unwatch(tail: Tail): void {
-    tail.watcher?.close();
-    tail.watcher = undefined;
-    tail.watching = undefined;
-  }
-
-  /** Watches the file, or while it does not exist yet, its nearest existing ancestor directory. */
-  private async watchFor(tail: Tail, exists: boolean): Promise<void> {
-    let target = exists ? tail.path : path.dirname(tail.path);
-    if (!exists) {
-      while (!(await stat(target).then((s) => s.isDirectory(), () => false)) && path.dirname(target) !== target) target = path.dirname(target);
-    }
-    if (tail.watching === target || tail.closed) return;
-    this.unwatch(tail);
-    try {
-      const name = path.basename(tail.path);
-      const watcher = watch(target, { persistent: false }, (_event, filename) => {
-        if (exists && _event === 'rename') this.unwatch(tail);
-        if (exists || !filename || filename === name || tail.path.startsWith(path.join(target, filename.toString()))) void this.poke(tail.sessionId);
-      });
-      watcher.on('error', () => this.unwatch(tail));
-      tail.watcher = watcher;
-      tail.watching = target;
-      // The folder below the watched one may have been made between the look and the watch: what
-      // happens in it reaches no watch, so look again (a deeper folder, or the file, is watched then).
-      const below = path.join(target, path.relative(target, tail.path).split(path.sep)[0]!);
-      if (!exists && (await stat(below).then(() => true, () => false))) tail.again = true;
-    } catch {
-      // The directory does not exist yet: hook events poke until it does.
-    }
+    stopWatching(tail.transcript);
+    stopWatching(tail.subagents);
   }
 
   /**
-   * Watches the session's subagents' folder: a subagent in the background
-   * writes there while the session's own transcript is quiet (and on a host,
-   * its copy lands there after the hook that told of it). Until the folder
-   * exists, its nearest existing ancestor is watched for the way to it.
+   * Keeps `kept` watching `wanted`, or while it does not exist its nearest
+   * existing ancestor; a change to it, or on the way to it, pokes the session.
+   * Renamed (a file replaced, an entry added), it is watched again by the read
+   * that poke starts.
    */
-  private async watchSubagents(tail: Tail, dir: string): Promise<void> {
-    const top = path.dirname(tail.path);
-    let target = dir;
-    while (target !== top && !(await stat(target).then((s) => s.isDirectory(), () => false))) target = path.dirname(target);
-    if (tail.subagentsWatching === target || tail.closed) return;
-    tail.subagentsWatcher?.close();
-    tail.subagentsWatcher = undefined;
-    tail.subagentsWatching = undefined;
+  private async keepWatching(tail: Tail, kept: Watch, wanted: string): Promise<void> {
+    let target = wanted;
+    while (!(await exists(target)) && path.dirname(target) !== target) target = path.dirname(target);
+    if (kept.watching === target || tail.closed) return;
+    stopWatching(kept);
     try {
-      const watcher = watch(target, { persistent: false }, (_event, filename) => {
-        if (target === dir || !filename || dir.startsWith(path.join(target, filename.toString()))) void this.poke(tail.sessionId);
+      const watcher = watch(target, { persistent: false }, (event, filename) => {
+        if (event === 'rename' && kept.watcher === watcher) stopWatching(kept);
+        if (target === wanted || !filename || wanted.startsWith(path.join(target, filename.toString()))) void this.poke(tail.sessionId);
       });
       watcher.on('error', () => {
-        watcher.close();
-        if (tail.subagentsWatcher !== watcher) return;
-        tail.subagentsWatcher = undefined;
-        tail.subagentsWatching = undefined;
+        if (kept.watcher === watcher) stopWatching(kept);
+        else watcher.close();
       });
-      tail.subagentsWatcher = watcher;
-      tail.subagentsWatching = target;
-      // The next folder down may have been made between the look and the watch: look again then.
-      const below = path.join(target, path.relative(target, dir).split(path.sep)[0]!);
-      if (target !== dir && (await stat(below).then(() => true, () => false))) tail.again = true;
+      kept.watcher = watcher;
+      kept.watching = target;
+      // The folder below the watched one may have been made between the look and the watch: what
+      // happens in it reaches no watch, so look again (a deeper folder, or the path, is watched then).
+      if (target !== wanted && (await exists(path.join(target, path.relative(target, wanted).split(path.sep)[0]!)))) tail.again = true;
     } catch {
-      // Gone between the look and the watch: the next read looks again.
+      // Gone between the look and the watch: hook events poke until it is back.
     }
   }
 
@@ -211,13 +191,13 @@ export class TranscriptTailer {
         throw error;
       });
     // Watch first, then look: a change between the two is then never missed.
-    await this.watchFor(tail, (await statFile()) !== undefined);
+    await this.keepWatching(tail, tail.transcript, tail.path);
     if (!(await statFile())) return;
-    if (tail.watching !== undefined && tail.watching !== tail.path) tail.again = true; // it appeared while its folder was watched
+    if (tail.transcript.watching !== undefined && tail.transcript.watching !== tail.path) tail.again = true; // it appeared while its folder was watched
     await this.readFile(tail.sessionId, tail.path, true);
     // Subagents write transcripts of their own next to the session's; their usage is the session's.
     const subagents = path.join(path.dirname(tail.path), path.basename(tail.path, '.jsonl'), 'subagents');
-    await this.watchSubagents(tail, subagents);
+    await this.keepWatching(tail, tail.subagents, subagents);
     const names = await readdir(subagents).catch(() => []);
     for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) await this.readFile(tail.sessionId, path.join(subagents, name), false);
   }
