@@ -471,7 +471,10 @@ export class SessionService implements SessionDirectory {
       } else if (found.dead) {
         await this.endings.finish(session, deathOutcome(found.exitCode, found.signal));
       } else {
-        const adopted = await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status: session.status === 'starting' ? 'running' : session.status });
+        const status = session.status === 'starting' ? 'running' : session.status;
+        // Most sessions are found as they were recorded: those cost no write (a restart adopting 200 wrote 400 queries).
+        const unchanged = found.paneId === session.tmuxPane && status === session.status;
+        const adopted = unchanged ? session : await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status });
         await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
         this.followOutput(adopted);
         await this.deps.providers
