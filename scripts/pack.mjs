@@ -18,13 +18,13 @@ const cli = readJson(path.join(cliDir, 'package.json'));
 const bundleDir = path.join(cliDir, 'dist');
 
 for (const [built, how] of [
-  [path.join(bundleDir, 'codepiper.mjs'), 'the CLI'],
+  [path.join(bundleDir, 'codepiper.cjs'), 'the CLI'],
   [path.join(root, 'web', 'dist', 'index.html'), 'the dashboard'],
 ]) {
   if (!existsSync(built)) throw new Error(`${how} is not built (${built}): run scripts/setup.sh first`);
 }
 
-const bundleFiles = readdirSync(bundleDir).filter((file) => /^codepiper.*\.mjs$/.test(file));
+const bundleFiles = readdirSync(bundleDir).filter((file) => /^codepiper.*\.cjs$/.test(file));
 
 /** The version the lockfile installed for the CLI's dependency `name`. */
 const installedVersion = (name) => readJson(path.join(cliDir, 'node_modules', name, 'package.json')).version;
@@ -68,7 +68,7 @@ try {
     type: 'module',
     engines: { node: '>=20.17' },
     os: ['linux', 'darwin'],
-    bin: { codepiper: 'cli/bin/codepiper.js' },
+    bin: { codepiper: 'cli/bin/codepiper.cjs' },
     files: ['cli', 'web/dist', 'README.md', 'THIRD_PARTY_LICENSES.md'],
     dependencies: Object.fromEntries(RUNTIME_PACKAGES.map((name) => [name, installedVersion(name)])),
   };

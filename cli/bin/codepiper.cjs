@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/codepiper.mjs';
+require('../dist/codepiper.cjs');

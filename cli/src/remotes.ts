@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,27 +49,30 @@ function save(remotes: RemotesFile): void {
   renameSync(temporary, file);
 }
 
+/** node:crypto, loaded (~5 ms) only by a command that reads or saves a remote's token, not by every command. */
+const crypto = () => process.getBuiltinModule('node:crypto');
+
 /** The key the tokens are encrypted with, made on first use (mode 0600). */
 function key(create: boolean): Buffer {
   const file = keyFile();
   if (existsSync(file)) return readFileSync(file);
   if (!create) throw new Error(`${file} is missing: the saved tokens cannot be read (add the remotes again)`);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const fresh = randomBytes(32);
+  const fresh = crypto().randomBytes(32);
   writeFileSync(file, fresh, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return fresh;
 }
 
 function seal(token: string): StoredRemote['token'] {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key(true), iv);
+  const iv = crypto().randomBytes(12);
+  const cipher = crypto().createCipheriv('aes-256-gcm', key(true), iv);
   const data = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
   return { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
 }
 
 function open(sealed: StoredRemote['token']): string {
-  const decipher = createDecipheriv('aes-256-gcm', key(false), Buffer.from(sealed.iv, 'base64'));
+  const decipher = crypto().createDecipheriv('aes-256-gcm', key(false), Buffer.from(sealed.iv, 'base64'));
   decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
   return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8');
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { YamlSource, type AnyPlugin } from '@codepiper/sdk';
 import { messageOf } from './errors.js';
+import { importModule } from './import-module.js';
 import { apiRangeProblem } from './plugin-graph.js';
 
 /** A plugin listed under `plugins:` in config.yaml could not be loaded. */
@@ -51,7 +52,7 @@ export async function loadListedPlugins(configFile: string, installed: readonly 
     };
     let module: { default?: unknown };
     try {
-      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      module = (await importModule(pathToFileURL(file).href)) as { default?: unknown };
     } catch (error) {
       return fail(`failed to load: ${messageOf(error)}`);
     }

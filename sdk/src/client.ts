@@ -141,7 +141,8 @@ export class ApiClient {
       options = unix;
     } else {
       const url = new URL(path, this.target.baseUrl);
-      if (url.protocol === 'https:') transport = await import('node:https');
+      // Loaded here, not at import: TLS costs every other request's start.
+      if (url.protocol === 'https:') transport = process.getBuiltinModule('node:https');
       options = { hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: { ...headers, ...this.target.headers } };
     }
     return new Promise((resolve, reject) => {

@@ -256,7 +256,7 @@ describe('the CLI without a daemon', () => {
       assert.equal(installed.code, 0, installed.stderr);
       assert.equal(installed.stdout, `wrote ${unit}\nit starts now and at every login, and again if it fails\n`);
       const text = readFileSync(unit, 'utf8');
-      assert.match(text, new RegExp(`^ExecStart=${process.execPath} \\S+/codepiper\\.js daemon --web --port 4399$`, 'm'));
+      assert.match(text, new RegExp(`^ExecStart=${process.execPath} \\S+/codepiper\\.cjs daemon --web --port 4399$`, 'm'));
       assert.match(text, new RegExp(`^Environment=CODEPIPER_HOME=${home}$`, 'm'));
       assert.match(text, /^KillMode=process$/m, 'stopping the service leaves the sessions running');
       assert.match(text, /^Restart=on-failure$/m);

@@ -8,7 +8,7 @@ import { waitFor } from '@codepiper/sdk/testing';
 
 /** The repository root (tests run from compiled files in tests/dist). */
 export const repoRoot = process.env.CODEPIPER_REPO ?? path.resolve(import.meta.dirname, '..', '..');
-export const cliPath = path.join(repoRoot, 'cli', 'bin', 'codepiper.js');
+export const cliPath = path.join(repoRoot, 'cli', 'bin', 'codepiper.cjs');
 
 export interface CliResult {
   code: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../../bin/codepiper.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/codepiper.cjs', import.meta.url));
 const script = (shell: string): string => execFileSync(process.execPath, [bin, 'completion', shell], { encoding: 'utf8' });
 const has = (program: string): boolean => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 

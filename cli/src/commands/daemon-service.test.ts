@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { launchdPlist, serviceFile, systemdUnit, type ServiceSpec } from './daemon-service.js';
 
 const spec: ServiceSpec = {
-  argv: [process.execPath, '/opt/code piper/bin/codepiper.js', 'daemon'],
+  argv: [process.execPath, '/opt/code piper/bin/codepiper.cjs', 'daemon'],
   env: { PATH: '/usr/bin:/bin', CODEPIPER_HOME: '/home/dev/my "home" 100% <&>' },
   home: '/home/dev/.codepiper',
 };
@@ -25,7 +25,7 @@ function parsePlist(text: string): unknown {
 describe('the daemon as a login service', () => {
   it('quotes what systemd would split or expand, and systemd reads it back', { skip: !hasSystemd && 'systemd-analyze is not installed' }, () => {
     const unit = systemdUnit(spec);
-    assert.match(unit, /^ExecStart=\S+ "\/opt\/code piper\/bin\/codepiper\.js" daemon$/m);
+    assert.match(unit, /^ExecStart=\S+ "\/opt\/code piper\/bin\/codepiper\.cjs" daemon$/m);
     assert.match(unit, /^Environment="CODEPIPER_HOME=\/home\/dev\/my \\"home\\" 100%% <&>"$/m);
     const dir = mkdtempSync(path.join(tmpdir(), 'cp-unit-'));
     try {

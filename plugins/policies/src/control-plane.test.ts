@@ -114,7 +114,7 @@ describe('the control-plane guard', () => {
       'sudo -u u cat /home/u/.codepiper/codepiper.db',
       'bash -c "cat ~/.codepiper/codepiper.db"',
       'npx codepiper policy list',
-      'node /usr/lib/node_modules/@codepiper/cli/bin/codepiper.js policy list',
+      'node /usr/lib/node_modules/@codepiper/cli/bin/codepiper.cjs policy list',
       '/usr/local/bin/codepiper daemon stop',
       'tmux send-keys -t other "rm -rf /" Enter',
       'tmux -S "$SOCK" ls',
