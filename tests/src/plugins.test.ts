@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -39,6 +39,22 @@ describe('third-party plugins in a real daemon', () => {
     assert.ok(errors.some((line) => line.plugin === 'clumsy' && line.hook === 'events.appended' && line.msg === 'hook tap failed: tap cannot handle session.exited'));
     assert.ok(errors.some((line) => line.msg === 'event subscriber failed' && (line.err as { message: string }).message === 'subscriber cannot handle session.exited'));
     assert.equal((await daemon.cli(['daemon', 'status'])).code, 0);
+  });
+
+  it('a stopped daemon exits even when a plugin left a child process running, and names what held it', async (t) => {
+    const daemon = new TestDaemon();
+    writeFileSync(path.join(daemon.home, 'config.yaml'), `plugins:\n  - ${fixture('leaky.mjs')}\n`);
+    t.after(() => daemon.dispose());
+    await daemon.start();
+    const child = daemon.process!;
+    const leaked = Number(readFileSync(path.join(daemon.home, 'leaky.pid'), 'utf8'));
+    t.after(() => process.kill(leaked, 'SIGKILL'));
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const stillRunning = new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running after 15 s').unref());
+    assert.equal(await Promise.race([exited, stillRunning]), 0, daemon.output);
+    assert.match(daemon.output, /codepiper daemon: stopped, but still held open by .*ProcessWrap.*; exiting/);
   });
 
   it('refuses to start when a listed plugin fails to start, naming it and its file', async () => {

@@ -28,6 +28,8 @@ const NOTICE_FD = 3;
 const SUPERVISED_VARIABLE = 'CODEPIPER_SUPERVISED';
 /** A supervised daemon's exit asking to be started again: EX_TEMPFAIL, a failure to systemd's Restart=on-failure and launchd's KeepAlive. */
 const EXIT_RESTART = 75;
+/** How long a stopped daemon waits for what its plugins left open (a child's pipe, a timer) before it exits anyway. */
+const EXIT_GRACE_MS = 3_000;
 
 interface DaemonOptions {
   detach?: boolean;
@@ -105,8 +107,21 @@ async function runInForeground(web: WebFlags | undefined): Promise<number> {
   const [{ runDaemon }, { firstPartyPlugins }] = await Promise.all([import('@codepiper/core'), import('../plugins.js')]);
   const end = await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, notify: noticeWriter() });
   if (end.restart) return relaunch(web, end.web);
+  exitDespiteLeftovers();
   // runDaemon tells of a failed start on stderr and through process.exitCode.
   return Number(process.exitCode ?? 0);
+}
+
+/**
+ * A daemon that has said it stopped must end: one a forgotten child process
+ * or timer kept alive held its home's lock and its test, or service manager,
+ * waiting forever. It names what was still open, for the plugin to be mended.
+ */
+function exitDespiteLeftovers(): void {
+  setTimeout(() => {
+    process.stderr.write(`codepiper daemon: stopped, but still held open by ${process.getActiveResourcesInfo().join(', ')}; exiting\n`);
+    process.exit();
+  }, EXIT_GRACE_MS).unref();
 }
 
 /**

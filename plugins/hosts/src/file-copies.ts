@@ -89,6 +89,8 @@ export class FileCopies {
     if (!connection) return;
     await mkdir(path.dirname(row.local), { recursive: true, mode: 0o700 });
     const from = (await stat(row.local).catch(() => undefined))?.size ?? 0;
+    // Closed meanwhile (the daemon stopping): a follower started now would never be stopped.
+    if (this.closed || this.followers.has(key(row))) return;
     const child = spawn('ssh', [...sshOptions(connection.target, this.deps.places), '--', connection.target.destination, inSh(followScript(row.remote, from))], {
       stdio: ['pipe', 'pipe', 'ignore'],
     });
