@@ -30,8 +30,16 @@ const WRITE_AFTER_MS = 1000;
 /** An import() left in a chunk: the bundler turned each of our own into a require. */
 const DYNAMIC_IMPORT = /\bimport\(/;
 
-/** Private to this user, per Node version: V8 refuses code made by another. */
+/** Private to this user, per Node version (V8 refuses code made by another); undefined when there can be none. */
 function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return privateDir(env);
+  } catch {
+    return undefined;
+  }
+}
+
+function privateDir(env: NodeJS.ProcessEnv): string | undefined {
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
   const codepiper = path.join(base, 'codepiper');
   const dir = path.join(codepiper, `v8-${process.version}-${process.arch}`);
@@ -61,14 +69,8 @@ function intact(file: string): Buffer | undefined {
 
 /** Compiles the chunks under `bundleDir` with their cached code, and caches what it compiles anew. */
 export function useCompileCache(bundleDir: string, env: NodeJS.ProcessEnv = process.env): void {
-  let dir: string | undefined;
-  try {
-    dir = cacheDir(env);
-  } catch {
-    return;
-  }
-  if (!dir) return;
-  const cache = dir;
+  const cache = cacheDir(env);
+  if (!cache) return;
   const unsaved: { script: vm.Script; file: string; chunk: string }[] = [];
   const prototype = Module.prototype as unknown as CompilingModule;
   const compile = prototype._compile;

@@ -84,13 +84,14 @@ export class FileCopies {
   }
 
   private async follow(row: CopyRow): Promise<void> {
-    if (this.closed || this.followers.has(key(row))) return;
+    // Asked again after each wait: closed meanwhile (the daemon stopping), a follower started now would never be stopped.
+    const unwanted = () => this.closed || this.followers.has(key(row));
+    if (unwanted()) return;
     const connection = await this.deps.connection(row.host);
     if (!connection) return;
     await mkdir(path.dirname(row.local), { recursive: true, mode: 0o700 });
     const from = (await stat(row.local).catch(() => undefined))?.size ?? 0;
-    // Closed meanwhile (the daemon stopping): a follower started now would never be stopped.
-    if (this.closed || this.followers.has(key(row))) return;
+    if (unwanted()) return;
     const child = spawn('ssh', [...sshOptions(connection.target, this.deps.places), '--', connection.target.destination, inSh(followScript(row.remote, from))], {
       stdio: ['pipe', 'pipe', 'ignore'],
     });
