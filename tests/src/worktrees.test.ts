@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ApiError, databasePath } from '@codepiper/sdk';
@@ -138,6 +138,41 @@ describe('worktrees: a checkout per session, reviewed, merged or discarded (real
     await daemon().client.call(sessionEndpoints.kill, { params: { id: session.id } });
     assert.equal((await daemon().cli(['discard', 'busy'])).code, 0);
     assert.deepEqual((await daemon().client.call(worktreeEndpoints.status, { params: { id: session.id } })).files, [], 'a discarded worktree has nothing to show');
+  });
+
+  test('a diff asked while its worktree is discarded shows the worktree before or after, never a git error; a second discard is refused as one', async () => {
+    const session = await startIn('raced', 'echo more >> shared.txt');
+    await ended(session);
+    const id = { params: { id: session.id } };
+    // Phones and browsers keep asking for the diff while the discard runs, as the dashboard does on each event.
+    let discarding = true;
+    const readers = Array.from({ length: 4 }, async () => {
+      const seen: WorktreeChanges[] = [];
+      while (discarding) seen.push(await daemon().client.call(worktreeEndpoints.diff, id));
+      return seen;
+    });
+    const discards = await Promise.allSettled([daemon().client.call(worktreeEndpoints.discard, id), daemon().client.call(worktreeEndpoints.discard, id)]);
+    discarding = false;
+    for (const { worktree, files } of (await Promise.all(readers)).flat()) {
+      if (worktree.state === 'active') assert.deepEqual(files.map((f) => f.path), ['shared.txt']);
+      else assert.deepEqual([worktree.state, files], ['discarded', []]);
+    }
+    assert.equal(discards.filter((d) => d.status === 'fulfilled').length, 1, 'one discard did it');
+    const second = discards.find((d) => d.status === 'rejected')?.reason as unknown;
+    assert.ok(second instanceof ApiError, String(second));
+    assert.deepEqual([second.status, second.code], [409, 'worktree_finished']);
+    assert.equal((await daemon().client.call(worktreeEndpoints.diff, id)).worktree.state, 'discarded');
+  });
+
+  test('a worktree deleted by hand is named as missing, not taken for a missing git', async () => {
+    const session = await startIn('deleted', 'echo more >> shared.txt');
+    await ended(session);
+    rmSync(session.cwd, { recursive: true });
+    const diff = await daemon().cli(['diff', 'deleted']);
+    assert.equal(diff.code, 1);
+    assert.equal(diff.stderr, `codepiper: ${session.cwd} does not exist: git cannot run there\n`);
+    assert.equal((await daemon().cli(['discard', 'deleted'])).code, 0, 'and it can still be discarded');
+    assert.doesNotMatch(git(repo, 'branch', '--list'), /codepiper\/deleted/);
   });
 
   test('refused clearly: outside a repository, without a commit, a taken or malformed branch, a session in no worktree', async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { CodePiperError } from '@codepiper/sdk';
 
 /** What git printed, and how it ended: a run that git refused (exit code 1, say) is an answer too, for callers that expect one. */
@@ -24,14 +25,20 @@ export function runGit(cwd: string, args: readonly string[], options: GitOptions
       { cwd, maxBuffer: MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env } },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
-          const missing = error.code === 'ENOENT';
-          reject(new CodePiperError('git_failed', missing ? 'git is not installed, or not on the daemon’s PATH' : `git ${args[0]}: ${error.message}`));
+          reject(error.code === 'ENOENT' ? notStarted(cwd) : new CodePiperError('git_failed', `git ${args[0]}: ${error.message}`));
           return;
         }
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
   });
+}
+
+/** Node reports a missing working directory as it does a missing program: ENOENT. */
+function notStarted(cwd: string): CodePiperError {
+  return existsSync(cwd)
+    ? new CodePiperError('git_failed', 'git is not installed, or not on the daemon’s PATH')
+    : new CodePiperError('invalid_directory', `${cwd} does not exist: git cannot run there`);
 }
 
 /** Runs git and returns its output; a failure is `git_failed` with git's own words. */

@@ -65,10 +65,12 @@ export class Worktrees {
   }
 
   async changes(ref: string, patch = false): Promise<WorktreeChanges & { patch: string }> {
-    const { worktree } = await this.resolve(ref);
-    if (isGone(worktree)) return { worktree, files: [], added: 0, removed: 0, commits: [], patch: '' };
-    const [changes, commits] = await Promise.all([changesSince(worktree.path, worktree.baseCommit, patch), this.commits(worktree)]);
-    return { worktree, ...changes, commits };
+    const { worktree: found } = await this.resolve(ref);
+    return this.holding(found, async (worktree) => {
+      if (isGone(worktree)) return { worktree, files: [], added: 0, removed: 0, commits: [], patch: '' };
+      const [changes, commits] = await Promise.all([changesSince(worktree.path, worktree.baseCommit, patch), this.commits(worktree)]);
+      return { worktree, ...changes, commits };
+    });
   }
 
   /**
@@ -77,9 +79,9 @@ export class Worktrees {
    * the base with changes of its own, changes nothing.
    */
   async merge(ref: string): Promise<{ into: string; commit: string; worktree: Worktree }> {
-    const { session, worktree } = await this.resolve(ref);
-    assertNotGone(worktree, session);
-    return this.repositories.run(worktree.repository, async () => {
+    const { session, worktree: found } = await this.resolve(ref);
+    return this.holding(found, async (worktree) => {
+      assertNotGone(worktree, session);
       const checkout = await this.checkoutOf(worktree);
       const identity = await this.identity(worktree.repository);
       const work = await this.workCommit(worktree, session, identity);
@@ -107,10 +109,10 @@ export class Worktrees {
 
   /** Removes an ended session's worktree and branch, with whatever they held. */
   async discard(ref: string): Promise<{ worktree: Worktree }> {
-    const { session, worktree } = await this.resolve(ref);
+    const { session, worktree: found } = await this.resolve(ref);
     if (!isFinished(session.status)) throw new CodePiperError('session_running', `${session.name} is still ${session.status}: stop it before its worktree is discarded`);
-    assertNotGone(worktree, session);
-    return this.repositories.run(worktree.repository, async () => {
+    return this.holding(found, async (worktree) => {
+      assertNotGone(worktree, session);
       await this.remove(worktree);
       const updated = await this.deps.records.setState(worktree.sessionId, 'discarded');
       await this.tell(worktree.sessionId, GIT_EVENTS.discarded, { branch: worktree.branch });
@@ -120,17 +122,18 @@ export class Worktrees {
 
   /** Why a finished session must not be forgotten: its worktree holds work not merged; undefined when it may go. */
   async keepReason(sessionId: string): Promise<string | undefined> {
-    const worktree = await this.present(sessionId);
-    if (!worktree) return undefined;
-    const unmerged = await this.unmergedWork(worktree);
-    return unmerged && `its worktree ${worktree.path} ${unmerged}: merge it (codepiper merge ${sessionId.slice(0, 8)}) or discard it (codepiper discard ${sessionId.slice(0, 8)}) first`;
+    const found = await this.present(sessionId);
+    if (!found) return undefined;
+    const unmerged = await this.holding(found, async (worktree) => (isGone(worktree) ? undefined : this.unmergedWork(worktree)));
+    return unmerged && `its worktree ${found.path} ${unmerged}: merge it (codepiper merge ${sessionId.slice(0, 8)}) or discard it (codepiper discard ${sessionId.slice(0, 8)}) first`;
   }
 
   /** A session was forgotten (nothing unmerged in its worktree, see `keepReason`): its worktree and branch go too. */
   async forgotten(sessionId: string): Promise<void> {
-    const worktree = await this.present(sessionId);
-    if (!worktree) return;
-    await this.repositories.run(worktree.repository, async () => {
+    const found = await this.present(sessionId);
+    if (!found) return;
+    await this.holding(found, async (worktree) => {
+      if (isGone(worktree)) return;
       await this.remove(worktree);
       await this.deps.records.setState(sessionId, 'removed');
     });
@@ -138,9 +141,10 @@ export class Worktrees {
 
   /** A session that never started (`sessionAbandoned`): the worktree made for it goes, with its branch and record. */
   async abandoned(sessionId: string): Promise<void> {
-    const worktree = await this.present(sessionId);
-    if (!worktree) return;
-    await this.repositories.run(worktree.repository, async () => {
+    const found = await this.present(sessionId);
+    if (!found) return;
+    await this.holding(found, async (worktree) => {
+      if (isGone(worktree)) return;
       await this.remove(worktree);
       await this.deps.records.delete(sessionId);
     });
@@ -172,14 +176,26 @@ export class Worktrees {
 
   /** After a turn or at exit: `git.changed` when the worktree's counts differ from the ones told last. */
   async noticeChanges(sessionId: string): Promise<void> {
-    const worktree = await this.present(sessionId);
-    if (!worktree) return;
-    const { files, added, removed } = await changesSince(worktree.path, worktree.baseCommit);
-    const counts = { files: files.length, added, removed };
-    if (await this.deps.records.tell(sessionId, JSON.stringify(counts))) await this.tell(sessionId, GIT_EVENTS.changed, counts);
+    const found = await this.present(sessionId);
+    if (!found) return;
+    await this.holding(found, async (worktree) => {
+      if (isGone(worktree)) return;
+      const { files, added, removed } = await changesSince(worktree.path, worktree.baseCommit);
+      const counts = { files: files.length, added, removed };
+      if (await this.deps.records.tell(sessionId, JSON.stringify(counts))) await this.tell(sessionId, GIT_EVENTS.changed, counts);
+    });
   }
 
   /* ----- Helpers ----- */
+
+  /**
+   * Runs `use` while nothing else works in the worktree's repository, with
+   * the worktree's record as it is then: a merge or discard finished while
+   * this waited shows, and no read meets a directory being removed.
+   */
+  private holding<T>(found: Worktree, use: (worktree: Worktree) => Promise<T>): Promise<T> {
+    return this.repositories.run(found.repository, async () => use((await this.deps.records.get(found.sessionId)) ?? { ...found, state: 'removed' }));
+  }
 
   /** A session's worktree while its directory and branch are there; undefined for a session without one, or whose worktree is gone. */
   private async present(sessionId: string): Promise<Worktree | undefined> {

@@ -50,8 +50,10 @@ export default function Changes(props: { sessionId: string; sessionName: string;
   const [diff, { refetch }] = createResource(() => props.sessionId, loadDiff);
   const [problem, setProblem] = createSignal('');
   const reload = debounce(() => void refetch(), 300);
+  // A discarded or removed worktree changes no more: its events ask for nothing.
+  const gone = () => diff.state === 'ready' && diff().worktree.state !== 'active' && diff().worktree.state !== 'merged';
   onEvents(CHANGING_EVENTS, (event) => {
-    if (event.sessionId === props.sessionId) reload();
+    if (event.sessionId === props.sessionId && !gone()) reload();
   });
   const patches = () => new Map(parsePatch(diff()?.patch ?? '').map((patch) => [patch.path, patch]));
   const act = (action: () => Promise<unknown>) => async () => {
