@@ -163,6 +163,30 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     assert.equal((await cli(['kill', 'far-down'])).code, 0);
   });
 
+  test('a daemon stopped while its host is away stops at once, and opens no connection after it stopped', async () => {
+    const started = await cli(['start', '--host', 'box', '-p', 'shell', '-d', '/tmp', '-n', 'far-stopped', '--json', '--', 'cat']);
+    assert.equal(started.code, 0, started.stderr);
+    const session = JSON.parse(started.stdout) as SessionRecord;
+    await waitFor('its tmux session on the host', () => remoteTmuxSessions().includes(`cp-${session.id}`), 20_000);
+    await sshd.down();
+    await waitFor('the session to be unreachable', async () => (await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'unreachable', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_500)); // tries refused; the next one waits its turn
+    const masters = () => spawnSync('pgrep', ['-f', `ControlMaster=yes -o ControlPath=${suite.daemon.home}`], { encoding: 'utf8' }).stdout;
+    const back = () => suite.daemon.logLines('the connection to a host is back').length;
+    const backBefore = back();
+    const outputBefore = suite.daemon.output.length;
+    await suite.daemon.stop();
+    // The host returns just after: a try still waiting its turn would find it.
+    await sshd.listen();
+    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    assert.doesNotMatch(suite.daemon.output.slice(outputBefore), /held open by/, 'nothing the hosts plugin started kept the stopped daemon running');
+    assert.equal(back(), backBefore, 'no connection was opened once the daemon stopped');
+    assert.equal(masters(), '', 'no ssh master of this home runs');
+    await suite.daemon.start();
+    await waitFor('the session running again', async () => (await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } })).status === 'running', 60_000);
+    assert.equal((await cli(['kill', 'far-stopped'])).code, 0);
+  });
+
   test('what a user types reaches the program on the host word for word: no shell there reads quotes, $(), backquotes or newlines in it', async () => {
     const marker = '/tmp/codepiper-remote-pwned';
     rmSync(marker, { force: true });

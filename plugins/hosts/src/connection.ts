@@ -102,13 +102,14 @@ export class HostConnection {
     child.stderr?.setEncoding('utf8').on('data', (data: string) => (stderr += data));
     const exited = new Promise<SshResult>((resolve) => child.once('exit', (code) => resolve({ code, stdout: '', stderr })));
     const deadline = Date.now() + OPEN_TIMEOUT_MS;
-    // Up once its control socket is there; or it ended, saying why.
+    // Up once its control socket is there; or it ended, saying why. Closed or let go meanwhile, a host that
+    // does not answer is waited for no longer: nothing goes over a connection not up yet.
     while (!existsSync(socket)) {
       const ended = await Promise.race([exited, delay(25).then(() => undefined)]);
       if (ended) throw new CodePiperError('host_unreachable', describeSshFailure(this.target, ended));
-      if (Date.now() > deadline) {
+      if (this.ended || Date.now() > deadline) {
         child.kill();
-        throw new CodePiperError('host_unreachable', describeSshFailure(this.target, { code: null, stdout: '', stderr }));
+        throw new CodePiperError('host_unreachable', this.ended ? `the connection to ${this.target.name} is closed` : describeSshFailure(this.target, { code: null, stdout: '', stderr }));
       }
     }
     this.master = child;

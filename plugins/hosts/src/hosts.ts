@@ -28,7 +28,8 @@ export class Hosts {
   private readonly connections = new Map<string, HostConnection>();
   /** Hosts whose lost connection is being opened again. */
   private readonly reconnecting = new Set<string>();
-  private closed = false;
+  /** Aborted as the daemon stops: waits between tries end, and no connection is made after. */
+  private readonly stopping = new AbortController();
   private readonly copies: FileCopies;
 
   constructor(private readonly deps: { store: Store; places: SshPlaces; sessions: () => SessionDirectory; log: Logger; copies: string }) {
@@ -144,14 +145,14 @@ export class Hosts {
       if (!inUse.has(host.name)) continue;
       void this.connection(host)
         .open()
-        .then(() => this.copies.resume(host.name))
+        .then(() => this.joined(host))
         .catch(() => this.lost(host));
     }
   }
 
   /** The daemon stops: the hosts' connections are let go, the sessions' panes over them left undisturbed. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.stopping.abort();
     await this.copies.close();
     await Promise.all([...this.connections.values()].map((connection) => connection.release()));
     this.connections.clear();
@@ -167,6 +168,8 @@ export class Hosts {
   }
 
   private connection(host: Host): HostConnection {
+    // Made once the daemon stopped, a connection would never be let go, and would keep the daemon from exiting.
+    if (this.stopping.signal.aborted) throw new CodePiperError('host_unreachable', `the daemon is stopping: ${host.name} is not reached`);
     let connection = this.connections.get(host.name);
     if (!connection) {
       connection = new HostConnection(host, this.deps.places, () => void this.lost(host));
@@ -186,7 +189,10 @@ export class Hosts {
    * then twice as long each time up to 30 s.
    */
   private async lost(host: Host): Promise<void> {
-    if (this.closed || !this.connections.has(host.name) || this.reconnecting.has(host.name)) return;
+    if (this.stopping.signal.aborted || !this.connections.has(host.name)) return;
+    // Each loss is told, even one while tries after an earlier loss go on: sessions started in between ran over a connection now gone.
+    await this.mark(host, null, 'unreachable', `the connection to ${host.name} is lost; trying again`);
+    if (this.reconnecting.has(host.name)) return;
     this.reconnecting.add(host.name);
     try {
       await this.reconnect(host);
@@ -196,23 +202,30 @@ export class Hosts {
   }
 
   private async reconnect(host: Host): Promise<void> {
-    const mark = async (from: SessionStatus | null, to: SessionStatus, detail: string | null) => {
-      for (const session of await this.running()) {
-        if (sessionHost(session) === host.name && (from === null || session.status === from)) await this.deps.sessions().setStatus(session.id, to, detail);
-      }
-    };
-    await mark(null, 'unreachable', `the connection to ${host.name} is lost; trying again`);
     this.deps.log.warn({ host: host.name }, 'the connection to a host is lost');
-    for (let delay = 1_000; !this.closed && this.connections.has(host.name); delay = Math.min(delay * 2, 30_000)) {
-      await sleep(delay);
+    for (let delay = 1_000; this.connections.has(host.name); delay = Math.min(delay * 2, 30_000)) {
+      const stopped = await sleep(delay, false, { signal: this.stopping.signal }).catch(() => true);
+      if (stopped) return;
       try {
         await this.connection(host).open();
         this.deps.log.info({ host: host.name }, 'the connection to a host is back');
-        await this.copies.resume(host.name);
-        return mark('unreachable', 'running', null);
+        return await this.joined(host);
       } catch {
         // Still away: wait longer.
       }
+    }
+  }
+
+  /** The host's connection is up again (or, at start, up for the first time since one was lost): its sessions and copies go on. */
+  private async joined(host: Host): Promise<void> {
+    await this.copies.resume(host.name);
+    await this.mark(host, 'unreachable', 'running', null);
+  }
+
+  /** Sets the status of the host's unfinished sessions (those in `from`, unless null). */
+  private async mark(host: Host, from: SessionStatus | null, to: SessionStatus, detail: string | null): Promise<void> {
+    for (const session of await this.running()) {
+      if (sessionHost(session) === host.name && (from === null || session.status === from)) await this.deps.sessions().setStatus(session.id, to, detail);
     }
   }
 }
