@@ -58,6 +58,16 @@ function matching(query: EventQuery, after = query.after ?? 0): { where: string;
   return { where: where.join(' AND '), params };
 }
 
+/** An event given to `append`, waiting to be stored. */
+interface Waiting {
+  row: Omit<CodePiperEvent, 'id' | 'payload'> & { payload: string };
+  resolve: (event: CodePiperEvent) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Events stored by one statement at most: 5 parameters each, far below SQLite's limit on parameters. */
+const MAX_BATCH = 500;
+
 interface Subscription {
   sessionId: string | undefined;
   matchesType: (type: string) => boolean;
@@ -67,6 +77,9 @@ interface Subscription {
 /** Events stored in SQLite, then published in the order they were stored. */
 export class SqliteEventLog implements EventLog {
   private readonly subscriptions = new Set<Subscription>();
+  /** Appends that came while a statement was storing others: stored together by the next one. */
+  private waiting: Waiting[] = [];
+  private writing = false;
 
   constructor(
     private readonly store: Store,
@@ -74,19 +87,18 @@ export class SqliteEventLog implements EventLog {
     private readonly onAppended: (event: CodePiperEvent) => void,
   ) {}
 
-  async append(event: NewEvent, source: string): Promise<CodePiperEvent> {
-    const ts = new Date().toISOString();
-    const payload = JSON.stringify(event.payload ?? null);
-    const { lastID } = await this.store.run('INSERT INTO events (session_id, type, ts, source, payload) VALUES (?, ?, ?, ?, ?)', [
-      event.sessionId,
-      event.type,
-      ts,
-      source,
-      payload,
-    ]);
-    const stored: CodePiperEvent = { id: lastID, sessionId: event.sessionId, type: event.type, ts, source, payload: JSON.parse(payload) as unknown };
-    this.publish(stored);
-    return stored;
+  /**
+   * Stores the event, then publishes it. An append waits for no other: one
+   * that comes while a statement is storing earlier ones is stored with the
+   * others that came meanwhile, in one statement (a burst, such as a restart
+   * adopting hundreds of sessions, costs a few statements, not one each).
+   */
+  append(event: NewEvent, source: string): Promise<CodePiperEvent> {
+    const row = { sessionId: event.sessionId, type: event.type, ts: new Date().toISOString(), source, payload: JSON.stringify(event.payload ?? null) };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ row, resolve, reject });
+      void this.writeWaiting();
+    });
   }
 
   async list(query: EventQuery): Promise<CodePiperEvent[]> {
@@ -135,6 +147,42 @@ export class SqliteEventLog implements EventLog {
     const subscription: Subscription = { sessionId: query.sessionId, matchesType: typeMatcher(query.type), listener };
     this.subscriptions.add(subscription);
     return () => this.subscriptions.delete(subscription);
+  }
+
+  /** Stores what waits, a statement at a time, until nothing does; each event is published once stored, in the order of its id. */
+  private async writeWaiting(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.waiting.length > 0) await this.storeBatch(this.waiting.splice(0, MAX_BATCH));
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Stores the batch in one statement; one refused stores nothing, and its events are tried one by one, so that each fails only for itself. */
+  private async storeBatch(batch: Waiting[]): Promise<void> {
+    try {
+      const stored = await this.insert(batch.map((waiting) => waiting.row));
+      batch.forEach((waiting, i) => {
+        this.publish(stored[i]!);
+        waiting.resolve(stored[i]!);
+      });
+    } catch (error) {
+      if (batch.length === 1) batch[0]!.reject(error);
+      else for (const waiting of batch) await this.storeBatch([waiting]);
+    }
+  }
+
+  private async insert(rows: Waiting['row'][]): Promise<CodePiperEvent[]> {
+    const values = rows.map(() => '(?, ?, ?, ?, ?)').join(', ');
+    const { lastID } = await this.store.run(
+      `INSERT INTO events (session_id, type, ts, source, payload) VALUES ${values}`,
+      rows.flatMap((row) => [row.sessionId, row.type, row.ts, row.source, row.payload]),
+    );
+    // One statement's rows take consecutive ids (AUTOINCREMENT, one connection), in the order of its VALUES.
+    const first = lastID - rows.length + 1;
+    return rows.map((row, i) => ({ ...row, id: first + i, payload: JSON.parse(row.payload) as unknown }));
   }
 
   private publish(event: CodePiperEvent): void {

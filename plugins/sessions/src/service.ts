@@ -35,7 +35,7 @@ import { StartAnswers } from './start-answers.js';
 import { deathOutcome, SessionEndings } from './endings.js';
 import type { Providers } from './registry.js';
 import { nameTaken, toRecord, type SessionRepository, type StoredSession } from './repository.js';
-import type { TmuxServer } from './tmux/index.js';
+import type { TmuxServer, TmuxSessionInfo } from './tmux/index.js';
 
 const SOURCE = 'sessions';
 
@@ -461,6 +461,8 @@ export class SessionService implements SessionDirectory {
    */
   async reconcile(): Promise<void> {
     const live = new Map((await this.deps.tmux.listSessions()).map((t) => [t.name, t]));
+    // Adopted side by side: their writes and events reach the store as one burst, not one after another.
+    const adoptions: Promise<void>[] = [];
     for (const session of await this.deps.repo.listUnfinished()) {
       const found = live.get(session.tmuxSession);
       live.delete(session.tmuxSession);
@@ -471,23 +473,29 @@ export class SessionService implements SessionDirectory {
       } else if (found.dead) {
         await this.endings.finish(session, deathOutcome(found.exitCode, found.signal));
       } else {
-        const status = session.status === 'starting' ? 'running' : session.status;
-        // Most sessions are found as they were recorded: those cost no write (a restart adopting 200 wrote 400 queries).
-        const unchanged = found.paneId === session.tmuxPane && status === session.status;
-        const adopted = unchanged ? session : await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status });
-        await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
-        this.followOutput(adopted);
-        await this.deps.providers
-          .get(session.provider)
-          ?.adopted?.(this.terminal(adopted), toRecord(adopted))
-          .catch((error: unknown) => this.deps.log.warn({ err: error, session: session.id }, 'the provider failed to pick up an adopted session'));
+        adoptions.push(this.adopt(session, found));
       }
     }
+    await Promise.all(adoptions);
     for (const orphan of live.values()) {
       if (!orphan.name.startsWith('cp-')) continue;
       // Never killed: a program is worth more than a record (a database restored from an older copy lacks the newest).
       this.deps.log.warn({ tmuxSession: orphan.name, tmuxSocket: this.deps.tmux.socketPath }, 'a tmux session that no session record owns is left running (tmux -S SOCKET attach -t NAME to see it)');
     }
+  }
+
+  /** A session whose program the daemon found running in tmux at start: followed again, and handed back to its provider. */
+  private async adopt(session: StoredSession, found: TmuxSessionInfo): Promise<void> {
+    const status = session.status === 'starting' ? 'running' : session.status;
+    // Most sessions are found as they were recorded: those cost no write (a restart adopting 200 wrote 400 queries).
+    const unchanged = found.paneId === session.tmuxPane && status === session.status;
+    const adopted = unchanged ? session : await this.deps.repo.update(session.id, { tmuxPane: found.paneId, status });
+    await this.emit(session.id, 'session.adopted', { pane: found.paneId, status: adopted.status });
+    this.followOutput(adopted);
+    await this.deps.providers
+      .get(session.provider)
+      ?.adopted?.(this.terminal(adopted), toRecord(adopted))
+      .catch((error: unknown) => this.deps.log.warn({ err: error, session: session.id }, 'the provider failed to pick up an adopted session'));
   }
 
   async onPaneDied(tmuxSession: string, exitCode: number | null, signal: number | null): Promise<void> {
