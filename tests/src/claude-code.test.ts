@@ -402,6 +402,7 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
   let scratch: string;
   let session: SessionRecord;
   let transcript: string;
+  let configDir: string;
 
   before(async () => {
     scratch = mkdtempSync('/tmp/cpt-cc-tail-');
@@ -411,7 +412,7 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
       'mkdir -p "$CLAUDE_CONFIG_DIR"\nprintf "%s\\n" "$@" > "$CLAUDE_CONFIG_DIR/argv"\nprintf "%s" "${ANTHROPIC_API_KEY-unset}" > "$CLAUDE_CONFIG_DIR/key"\nexec sleep 3600',
     );
     daemon = await TestDaemon.start({ CODEPIPER_CLAUDE_BIN: fakeClaude, ANTHROPIC_API_KEY: 'sk-daemon-env-key' });
-    const configDir = path.join(scratch, 'config');
+    configDir = path.join(scratch, 'config');
     session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: configDir }, options: { model: 'claude-a' } } });
     transcript = String(session.metadata.transcriptPath);
     assert.equal(transcript, path.join(configDir, 'projects', scratch.replace(/[^a-zA-Z0-9]/g, '-'), `${session.id}.jsonl`));
@@ -447,6 +448,11 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
   const forward = (payload: object) => runHook(path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh'), payload);
 
   test('the file is followed as it grows: partial lines wait, repeated responses count once, unknown lines are skipped', async () => {
+    // Claude writes files of its own beside the folder the transcript will be in; none of them may end the wait for it.
+    await waitFor('the stand-in to start', () => existsSync(path.join(configDir, 'argv')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(path.join(configDir, '.claude.json'), '{}\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
     mkdirSync(path.dirname(transcript), { recursive: true });
     writeFileSync(transcript, '{"type":"file-history-snapshot","x":1}\nnot json at all\n' + assistant('m1', 'claude-a', 10));
     await waitCounted('m1', 1, 10);

@@ -165,10 +165,13 @@ export class TranscriptTailer {
     while (!(await exists(target)) && path.dirname(target) !== target) target = path.dirname(target);
     if (kept.watching === target || tail.closed) return;
     stopWatching(kept);
+    // Of a folder's entries only the next one on the way matters (or the folder itself, removed): Claude writes many others there.
+    const relevant = target === wanted ? undefined : new Set([path.relative(target, wanted).split(path.sep)[0], path.basename(target)]);
     try {
       const watcher = watch(target, { persistent: false }, (event, filename) => {
+        if (relevant && filename && !relevant.has(filename.toString())) return;
         if (event === 'rename' && kept.watcher === watcher) stopWatching(kept);
-        if (target === wanted || !filename || wanted.startsWith(path.join(target, filename.toString()))) void this.poke(tail.sessionId);
+        void this.poke(tail.sessionId);
       });
       watcher.on('error', () => {
         if (kept.watcher === watcher) stopWatching(kept);
