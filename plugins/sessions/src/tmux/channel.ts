@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '@codepiper/sdk';
 import { HAS_PROC, parentPid } from '../control-guard.js';
@@ -113,17 +114,10 @@ export class CommandChannel {
   }
 
   private async connect(): Promise<ControlClient> {
-    // The hidden session keeps the server alive and gives the channel something to attach to.
+    const client = (await this.attach()) ?? (await this.createControlSession(), await this.attach());
+    if (!client) throw new TmuxError('tmux_disconnected', 'the hidden control session went away as it was made');
     try {
-      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done']);
-    } catch (error) {
-      if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
-    }
-    const client = this.sessionClient(this.options.commandTimeoutMs);
-    client.onNotification = (name) => this.options.onNotification(client, name);
-    client.onExit = (reason) => this.onExit(client, reason);
-    try {
-      await Promise.all([this.options.setUp(client), client.ready.then(() => this.endOrphanedClients(client))]);
+      await Promise.all([this.options.setUp(client), this.endOrphanedClients(client)]);
     } catch (error) {
       client.kill('setup failed');
       throw error;
@@ -136,6 +130,36 @@ export class CommandChannel {
     this.backoffMs = FIRST_RECONNECT_MS;
     this.options.onConnected();
     return client;
+  }
+
+  /**
+   * A command client attached to the hidden control session; undefined if
+   * there is none to attach to. Attaching is tried first when the server's
+   * socket is there: after a daemon restart the session is, and making it
+   * first cost every start a tmux process more.
+   */
+  private async attach(): Promise<ControlClient | undefined> {
+    if (!existsSync(this.options.socketPath)) return undefined;
+    const client = this.sessionClient(this.options.commandTimeoutMs);
+    client.onNotification = (name) => this.options.onNotification(client, name);
+    client.onExit = (reason) => this.onExit(client, reason);
+    try {
+      await client.ready;
+      return client;
+    } catch (error) {
+      // A server gone with its socket left behind, or one without the session, starts no such client.
+      if (/no sessions|can't find session/.test((error as Error).message)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The hidden session keeps the server alive and gives the channel something to attach to. */
+  private async createControlSession(): Promise<void> {
+    try {
+      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done']);
+    } catch (error) {
+      if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
+    }
   }
 
   /**

@@ -141,19 +141,24 @@ export class TmuxServer {
     this.deaths = new DeathWatch({ log: this.log, serverPid: () => this.serverPid, requery: () => void this.queryState().catch(() => undefined) });
   }
 
-  /** Checks tmux (≥ 3.2), starts the private server if needed and connects the command channel. */
+  /**
+   * Starts the private server if needed, connects the command channel and
+   * checks tmux (≥ 3.2). The version comes from the server over the channel:
+   * a `tmux -V` of its own cost each start a process (and ~20 ms) more. Only
+   * a connection that fails runs it, to say whether tmux is missing or too old.
+   */
   static async open(options: TmuxServerOptions): Promise<TmuxServer> {
     if (!path.isAbsolute(options.socketPath) || Buffer.byteLength(options.socketPath) > 100) {
       throw new TmuxError('invalid_request', `the tmux socket path must be absolute and at most 100 bytes (Unix socket limit): ${options.socketPath}`);
     }
     await mkdir(path.dirname(options.socketPath), { recursive: true, mode: 0o700 });
     const server = new TmuxServer(options);
-    server.tmuxVersion = await TmuxServer.version(server.tmuxBin);
-    const { major, minor } = server.tmuxVersion;
-    if (major < MIN_TMUX.major || (major === MIN_TMUX.major && minor < MIN_TMUX.minor)) {
-      throw new TmuxError('tmux_unavailable', `${server.tmuxVersion.text} is too old: CodePiper needs tmux ${MIN_TMUX.major}.${MIN_TMUX.minor} or newer (${server.tmuxBin})`);
+    try {
+      await server.control();
+    } catch (error) {
+      supported(await TmuxServer.version(server.tmuxBin), server.tmuxBin);
+      throw error;
     }
-    await server.control();
     return server;
   }
 
@@ -448,15 +453,15 @@ export class TmuxServer {
     return this.channel.get();
   }
 
-  /** Configures the server over a new command client and learns what runs there, before the client becomes the channel. */
+  /** Configures the server over a new, attached command client and learns what runs there, before the client becomes the channel. */
   private async setUp(client: ControlClient): Promise<void> {
-    const setup = SETUP.map((command) => client.command(command));
     // tmux 3.3+: no "Pane is dead" line written over a finished program's last screen.
     const quiet = client.command(`set-option -g remain-on-exit-format ''`).catch(() => undefined);
+    const version = client.command(`display-message -p 'tmux #{version}'`);
     const pid = client.command(`display-message -p '#{pid}'`);
     const state = client.command(`list-sessions -F ${quote(PANE_FORMAT)}`);
-    await client.ready;
-    await Promise.all([...setup, quiet, adoptDaemonEnv(client, this.env)]);
+    await Promise.all([...SETUP.map((command) => client.command(command)), quiet, adoptDaemonEnv(client, this.env), version, pid, state]);
+    this.tmuxVersion = supported(parseTmuxVersion((await version)[0] ?? ''), this.tmuxBin);
     this.serverPid = Number((await pid)[0]) || undefined;
     const records = parseRecords(await state);
     if (records.some((r) => r.dead && r.exitCode === null && r.signal === null) && this.serverPid !== undefined) {
@@ -521,6 +526,13 @@ export class TmuxServer {
     return client.command(`list-sessions -F ${quote(PANE_FORMAT)}`, { onDone: apply }).then(() => records);
   }
 
+}
+
+/** `version`, if tmux of that version can serve CodePiper; else a `tmux_unavailable` naming the version needed. */
+function supported(version: TmuxVersion, tmuxBin: string): TmuxVersion {
+  const { major, minor } = version;
+  if (major > MIN_TMUX.major || (major === MIN_TMUX.major && minor >= MIN_TMUX.minor)) return version;
+  throw new TmuxError('tmux_unavailable', `${version.text} is too old: CodePiper needs tmux ${MIN_TMUX.major}.${MIN_TMUX.minor} or newer (${tmuxBin})`);
 }
 
 function trimTrailingBlank(lines: readonly string[]): string[] {
