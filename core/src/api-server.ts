@@ -434,15 +434,19 @@ function validatorCompiler() {
     addFormats.default(ajv);
     return ajv;
   };
-  const coercing = create({ coerceTypes: 'array' });
-  const exact = create({ coerceTypes: false });
+  // Made at the first check, as each schema is compiled at its first use: a daemon starting checks nothing yet.
+  let coercing: Ajv | undefined;
+  let exact: Ajv | undefined;
+  const ajvFor = (httpPart: string | undefined): Ajv => (httpPart === 'body' ? (exact ??= create({ coerceTypes: false })) : (coercing ??= create({ coerceTypes: 'array' })));
   return ({ schema, httpPart }: { schema: { $id?: string }; httpPart?: string }) => {
-    const ajv = httpPart === 'body' ? exact : coercing;
     let compiled: ValidateFunction | undefined;
     // Fastify reads a failed check's `errors` from the function it was given.
     const validate = (data: unknown): boolean => {
-      // Ajv compiles a schema with an $id once; endpoints may share one.
-      compiled ??= (schema.$id && ajv.getSchema(schema.$id)) || ajv.compile(schema);
+      if (!compiled) {
+        const ajv = ajvFor(httpPart);
+        // Ajv compiles a schema with an $id once; endpoints may share one.
+        compiled = (schema.$id && ajv.getSchema(schema.$id)) || ajv.compile(schema);
+      }
       const valid = compiled(data) as boolean;
       validate.errors = compiled.errors;
       return valid;

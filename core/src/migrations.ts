@@ -20,7 +20,10 @@ export async function runMigrations(store: Store, plan: readonly PluginMigration
     applied_at TEXT NOT NULL,
     PRIMARY KEY (plugin, version)
   )`);
-  for (const { plugin, migrations } of sorted) await migrate(store, plugin, migrations);
+  // One query for all plugins: a start that finds the tables up to date, the usual one, asks nothing more.
+  const rows = await store.all<{ plugin: string; version: number }>('SELECT plugin, MAX(version) AS version FROM _migrations GROUP BY plugin');
+  const applied = new Map(rows.map((row) => [row.plugin, row.version]));
+  for (const { plugin, migrations } of sorted) await migrate(store, plugin, migrations, applied.get(plugin) ?? 0);
 }
 
 /** Sorts by version, which must run 1, 2, 3... without gaps or repeats. */
@@ -33,9 +36,8 @@ function checkedVersions(plugin: string, migrations: readonly Migration[]): Migr
   return sorted;
 }
 
-async function migrate(store: Store, plugin: string, migrations: readonly Migration[]): Promise<void> {
-  const row = await store.get<{ version: number | null }>('SELECT MAX(version) AS version FROM _migrations WHERE plugin = ?', [plugin]);
-  const applied = row?.version ?? 0;
+/** Runs the migrations of `plugin` after the `applied` ones. */
+async function migrate(store: Store, plugin: string, migrations: readonly Migration[], applied: number): Promise<void> {
   if (applied > migrations.length) {
     throw new Error(
       `plugin "${plugin}": the database is at its migration ${applied}, but the plugin knows only ${migrations.length}; was it written by a newer version?`,

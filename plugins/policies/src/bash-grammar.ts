@@ -10,7 +10,8 @@
  */
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import { Language, Parser, type TreeCursor } from 'web-tree-sitter';
+import type * as TreeSitter from 'web-tree-sitter';
+import type { Parser, TreeCursor } from 'web-tree-sitter';
 
 export interface SyntaxNode {
   type: string;
@@ -37,8 +38,12 @@ export function loadBashGrammar(): Promise<void> {
     // baseline compiler (Liftoff) parses a command just as fast. It is the only
     // WebAssembly the daemon runs.
     setFlagsFromString('--liftoff-only');
+    const require = createRequire(import.meta.url);
+    // Required here, not imported at the top: a daemon that has decided nothing yet (one starting) does not load
+    // it. A require, as import() would keep the bundle's chunk out of the compile cache (cli/src/compile-cache.ts).
+    const { Language, Parser } = require('web-tree-sitter') as typeof TreeSitter;
     await Parser.init();
-    const wasm = createRequire(import.meta.url).resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    const wasm = require.resolve('tree-sitter-bash/tree-sitter-bash.wasm');
     const loaded = new Parser();
     loaded.setLanguage(await Language.load(wasm));
     parser = loaded;
