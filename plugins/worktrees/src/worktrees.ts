@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CodePiperError, KeyedLock } from '@codepiper/sdk';
-import { GIT_EVENTS, type Worktree, type WorktreeChanges } from '@codepiper/worktrees-contract';
+import { GIT_EVENTS, isWorktreeGone, type Worktree, type WorktreeChanges } from '@codepiper/worktrees-contract';
 import { isFinished, type SessionDirectory, type SessionRecord, type WorktreeRequest } from '@codepiper/sessions-contract';
 import type { EventLog } from '@codepiper/events-contract';
 import { changesSince, treeOf } from './changes.js';
@@ -22,11 +22,8 @@ function branchFor(name: string): string {
   return `codepiper/${slug || 'session'}`;
 }
 
-/** Whether the worktree's directory and branch have been removed. */
-const isGone = (worktree: Worktree): boolean => worktree.state === 'discarded' || worktree.state === 'removed';
-
 function assertNotGone(worktree: Worktree, session: SessionRecord): void {
-  if (isGone(worktree)) throw new CodePiperError('worktree_finished', `the worktree of ${session.name} was ${worktree.state}`);
+  if (isWorktreeGone(worktree)) throw new CodePiperError('worktree_finished', `the worktree of ${session.name} was ${worktree.state}`);
 }
 
 /** Identity for the commit that saves what an agent left uncommitted, when the user has none configured. */
@@ -67,7 +64,7 @@ export class Worktrees {
   async changes(ref: string, patch = false): Promise<WorktreeChanges & { patch: string }> {
     const { worktree: found } = await this.resolve(ref);
     return this.holding(found, async (worktree) => {
-      if (isGone(worktree)) return { worktree, files: [], added: 0, removed: 0, commits: [], patch: '' };
+      if (isWorktreeGone(worktree)) return { worktree, files: [], added: 0, removed: 0, commits: [], patch: '' };
       const [changes, commits] = await Promise.all([changesSince(worktree.path, worktree.baseCommit, patch), this.commits(worktree)]);
       return { worktree, ...changes, commits };
     });
@@ -124,7 +121,7 @@ export class Worktrees {
   async keepReason(sessionId: string): Promise<string | undefined> {
     const found = await this.present(sessionId);
     if (!found) return undefined;
-    const unmerged = await this.holding(found, async (worktree) => (isGone(worktree) ? undefined : this.unmergedWork(worktree)));
+    const unmerged = await this.holding(found, async (worktree) => (isWorktreeGone(worktree) ? undefined : this.unmergedWork(worktree)));
     return unmerged && `its worktree ${found.path} ${unmerged}: merge it (codepiper merge ${sessionId.slice(0, 8)}) or discard it (codepiper discard ${sessionId.slice(0, 8)}) first`;
   }
 
@@ -133,7 +130,7 @@ export class Worktrees {
     const found = await this.present(sessionId);
     if (!found) return;
     await this.holding(found, async (worktree) => {
-      if (isGone(worktree)) return;
+      if (isWorktreeGone(worktree)) return;
       await this.remove(worktree);
       await this.deps.records.setState(sessionId, 'removed');
     });
@@ -144,7 +141,7 @@ export class Worktrees {
     const found = await this.present(sessionId);
     if (!found) return;
     await this.holding(found, async (worktree) => {
-      if (isGone(worktree)) return;
+      if (isWorktreeGone(worktree)) return;
       await this.remove(worktree);
       await this.deps.records.delete(sessionId);
     });
@@ -156,7 +153,7 @@ export class Worktrees {
    * hold work, which is never deleted unasked. Returns what it found.
    */
   async sweep(): Promise<{ removed: Worktree[]; kept: Worktree[] }> {
-    const present = (await this.list()).filter((worktree) => !isGone(worktree));
+    const present = (await this.list()).filter((worktree) => !isWorktreeGone(worktree));
     const removed: Worktree[] = [];
     const kept: Worktree[] = [];
     // A home without worktrees (most) starts without reading every session.
@@ -179,7 +176,7 @@ export class Worktrees {
     const found = await this.present(sessionId);
     if (!found) return;
     await this.holding(found, async (worktree) => {
-      if (isGone(worktree)) return;
+      if (isWorktreeGone(worktree)) return;
       const { files, added, removed } = await changesSince(worktree.path, worktree.baseCommit);
       const counts = { files: files.length, added, removed };
       if (await this.deps.records.tell(sessionId, JSON.stringify(counts))) await this.tell(sessionId, GIT_EVENTS.changed, counts);
@@ -200,7 +197,7 @@ export class Worktrees {
   /** A session's worktree while its directory and branch are there; undefined for a session without one, or whose worktree is gone. */
   private async present(sessionId: string): Promise<Worktree | undefined> {
     const worktree = await this.deps.records.get(sessionId);
-    return worktree && !isGone(worktree) ? worktree : undefined;
+    return worktree && !isWorktreeGone(worktree) ? worktree : undefined;
   }
 
   private async resolve(ref: string): Promise<{ session: SessionRecord; worktree: Worktree }> {

@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { worktreeEndpoints, type ChangedFile } from '@codepiper/worktrees-contract';
+import { isWorktreeGone, worktreeEndpoints, type ChangedFile } from '@codepiper/worktrees-contract';
 import { ApiError, call, describe } from '../api.js';
 import { parsePatch, type FilePatch } from '../diff.js';
 import { highlightLine, languageOf } from '../highlight.js';
@@ -51,7 +51,7 @@ export default function Changes(props: { sessionId: string; sessionName: string;
   const [problem, setProblem] = createSignal('');
   const reload = debounce(() => void refetch(), 300);
   // A discarded or removed worktree changes no more: its events ask for nothing.
-  const gone = () => diff.state === 'ready' && diff().worktree.state !== 'active' && diff().worktree.state !== 'merged';
+  const gone = () => diff.state === 'ready' && isWorktreeGone(diff().worktree);
   onEvents(CHANGING_EVENTS, (event) => {
     if (event.sessionId === props.sessionId && !gone()) reload();
   });
@@ -108,7 +108,7 @@ export default function Changes(props: { sessionId: string; sessionName: string;
               </For>
             </ol>
           </Show>
-          <Show when={d().worktree.state === 'active' || d().worktree.state === 'merged'}>
+          <Show when={!isWorktreeGone(d().worktree)}>
             <div class="actions">
               <ActionButton
                 confirm={`Merge ${d().worktree.branch} into ${d().worktree.base}? What ${props.sessionName} left uncommitted is committed first.`}

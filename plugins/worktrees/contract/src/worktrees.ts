@@ -31,6 +31,9 @@ export const WorktreeSchema = Type.Object({
 });
 export type Worktree = Static<typeof WorktreeSchema>;
 
+/** Whether the worktree's directory is gone (removed or discarded): it changes no more, and nothing can be done with it. */
+export const isWorktreeGone = (worktree: Pick<Worktree, 'state'>): boolean => worktree.state === 'discarded' || worktree.state === 'removed';
+
 export const ChangedFileSchema = Type.Object({
   path: Type.String(),
   change: Type.Union(['added', 'modified', 'deleted'].map((c) => Type.Literal(c))),
