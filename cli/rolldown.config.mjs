@@ -24,11 +24,11 @@ export default {
     format: 'cjs',
     entryFileNames: 'codepiper.cjs',
     chunkFileNames: 'codepiper-[name].cjs',
-    // The code that imports ES modules at run time (plugins from config.yaml; awilix's loadModules), kept apart: the
-    // compile cache (src/compile-cache.ts) leaves it to Node, and the daemon's large chunk can then be cached. Both
-    // depend on nothing of ours: a CommonJS chunk must not be part of a cycle.
+    // The code that imports ES modules at run time (plugins from config.yaml), kept apart: the compile cache
+    // (src/compile-cache.ts) leaves it to Node, and the daemon's large chunk can then be cached. It depends on
+    // nothing of ours: a CommonJS chunk must not be part of a cycle.
     codeSplitting: {
-      groups: [{ name: 'module-loader', test: /core\/dist\/import-module\.js|\/awilix\//, includeDependenciesRecursively: true }],
+      groups: [{ name: 'module-loader', test: /core\/dist\/import-module\.js/, includeDependenciesRecursively: true }],
     },
     // V8 keeps a script's source as long as the script lives, as two bytes per character if one character is past
     // Latin-1 (a '→' in a message or a doc comment). Escaped, and without doc comments, the daemon's source takes

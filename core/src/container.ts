@@ -1,5 +1,7 @@
 import type { AnyPlugin, AnyServiceRef, PluginServices, ServiceRef } from '@codepiper/sdk';
-import { asFunction, createContainer, InjectionMode } from 'awilix';
+// awilix's build without loadModules: its Node build imports fast-glob (some 40 modules) for that alone, and an
+// import() that kept it out of the CLI bundle's compile cache (cli/src/compile-cache.ts).
+import { asFunction, createContainer, InjectionMode } from 'awilix/browser';
 import { messageOf } from './errors.js';
 
 /**
