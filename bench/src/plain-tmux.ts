@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, constants, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,7 @@ export class PlainTmux {
   readonly socket = path.join(this.dir, 'tmux.sock');
   private readonly fifo = path.join(this.dir, 'out.fifo');
   private reader: net.Socket | undefined;
+  private control: ChildProcess | undefined;
 
   tmux(...args: string[]): string {
     return execFileSync('tmux', ['-f', '/dev/null', '-S', this.socket, ...args], { encoding: 'utf8' });
@@ -27,6 +28,17 @@ export class PlainTmux {
     this.tmux('pipe-pane', '-O', '-t', 'bench', `exec cat > '${this.fifo}'`);
   }
 
+  /**
+   * Starts `argv` in a session and streams what a control-mode client
+   * (`tmux -C attach`) is told of it to `onData`: `%output` lines, the bytes
+   * octal-escaped, as CodePiper's own watch reads them.
+   */
+  startControlled(argv: string[], onData: (chunk: Buffer) => void): void {
+    this.tmux('new-session', '-d', '-s', 'bench', '-x', '200', '-y', '50', ...argv);
+    this.control = spawn('tmux', ['-f', '/dev/null', '-S', this.socket, '-C', 'attach-session', '-t', 'bench'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.control.stdout!.on('data', onData);
+  }
+
   sendKeysProcess(text: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const child = spawn('tmux', ['-S', this.socket, 'send-keys', '-t', 'bench', '-l', text], { stdio: 'ignore' });
@@ -37,6 +49,7 @@ export class PlainTmux {
 
   dispose(): void {
     this.reader?.destroy();
+    this.control?.kill();
     try {
       this.tmux('kill-server');
     } catch {
