@@ -38,9 +38,9 @@ describe('the event log, appended to by many at once', () => {
     assert.deepEqual(stored, appended, 'stored as returned: id, session, type, time, source and payload');
   });
 
-  it('an append the database refuses rejects alone: those stored with it by one statement are stored, and appends after go on', async () => {
+  it('an append the database refuses rejects alone: those made with it are stored, and appends after go on', async () => {
     const first = log.append({ sessionId: null, type: 'before', payload: 1 }, 'test');
-    // These three come while `first` is being written: they are stored together, by one statement, which SQLite refuses.
+    // Made in the same turn as `first`: the four are stored together, by one statement, which SQLite refuses.
     const together = [log.append({ sessionId: null, type: 'with', payload: 2 }, 'test'), log.append({ sessionId: null, type: 'refused', payload: 3 }, 'test'), log.append({ sessionId: null, type: 'with', payload: 4 }, 'test')];
     const outcomes = await Promise.allSettled([first, ...together]);
     assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);

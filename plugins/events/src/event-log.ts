@@ -88,10 +88,11 @@ export class SqliteEventLog implements EventLog {
   ) {}
 
   /**
-   * Stores the event, then publishes it. An append waits for no other: one
-   * that comes while a statement is storing earlier ones is stored with the
-   * others that came meanwhile, in one statement (a burst, such as a restart
-   * adopting hundreds of sessions, costs a few statements, not one each).
+   * Stores the event, then publishes it. An append waits for no other: the
+   * appends made in the same turn are stored together, in one statement, and
+   * one that comes while a statement is storing earlier ones is stored with
+   * the others that came meanwhile (a burst, such as a restart adopting
+   * hundreds of sessions, costs a statement or a few, not one each).
    */
   append(event: NewEvent, source: string): Promise<CodePiperEvent> {
     const row = { sessionId: event.sessionId, type: event.type, ts: new Date().toISOString(), source, payload: JSON.stringify(event.payload ?? null) };
@@ -154,6 +155,9 @@ export class SqliteEventLog implements EventLog {
     if (this.writing) return;
     this.writing = true;
     try {
+      // The appends made in the same turn as this one (a restart adopting its sessions makes hundreds) are stored with
+      // it: the first write of a start reads cold pages, and paid that again for all the rest.
+      await Promise.resolve();
       while (this.waiting.length > 0) await this.storeBatch(this.waiting.splice(0, MAX_BATCH));
     } finally {
       this.writing = false;
