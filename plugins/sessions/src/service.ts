@@ -460,10 +460,11 @@ export class SessionService implements SessionDirectory {
    * ended meanwhile, and leave alone the tmux sessions no record owns.
    */
   async reconcile(): Promise<void> {
-    const live = new Map((await this.deps.tmux.listSessions()).map((t) => [t.name, t]));
+    const [running, unfinished] = await Promise.all([this.deps.tmux.listSessions(), this.deps.repo.listUnfinished()]);
+    const live = new Map(running.map((t) => [t.name, t]));
     // Adopted side by side: their writes and events reach the store as one burst, not one after another.
     const adoptions: Promise<void>[] = [];
-    for (const session of await this.deps.repo.listUnfinished()) {
+    for (const session of unfinished) {
       const found = live.get(session.tmuxSession);
       live.delete(session.tmuxSession);
       if (!found) {
