@@ -14,10 +14,11 @@ describe('shell sessions through the CLI and the API', () => {
    * `cat`, or with `reportsItsEnd` a shell that runs cat and prints how it ended: cat closes its
    * terminal before it exits, and tmux, seeing the terminal's end, hangs it up, which can kill cat
    * with SIGHUP before its exit (traced: the SIGHUP comes from tmux's closing of the pane). A shell
-   * keeps the terminal open until it exits.
+   * keeps the terminal open until it exits, and waits for a line after its report: what a program
+   * prints in the instant before it exits can be lost with its pty (README), and the report was.
    */
   const startCat = async (name?: string, reportsItsEnd = false): Promise<SessionRecord> => {
-    const program = reportsItsEnd ? ['sh', '-c', 'cat; echo "cat ended: $?"'] : ['cat'];
+    const program = reportsItsEnd ? ['sh', '-c', 'cat; echo "cat ended: $?"; read line'] : ['cat'];
     const args = ['start', '-p', 'shell', '-d', suite.workdir, '--json', ...(name ? ['-n', name] : []), '--', ...program];
     const result = await suite.daemon.cli(args);
     assert.equal(result.code, 0, result.stderr);
@@ -104,7 +105,12 @@ describe('shell sessions through the CLI and the API', () => {
     assert.match(badKey.stderr, /hyperspace/);
 
     assert.equal((await suite.daemon.cli(['keys', session.id, 'ctrl+d'])).code, 0);
-    await waitFor('cat to end at the end of its input', async () => (await screenText(session.id)).includes('cat ended: 0'));
+    await waitFor('cat to end at the end of its input', async () => {
+      const screen = await screenText(session.id);
+      if (!screen.includes('cat ended: 0')) throw new Error(`the screen shows:\n${screen}`);
+      return true;
+    });
+    assert.equal((await suite.daemon.cli(['keys', session.id, 'enter'])).code, 0);
     const ended = await waitFor('the shell to exit', async () => {
       const s = await suite.daemon.client.call(sessionEndpoints.show, { params: { id: session.id } });
       return s.status === 'exited' ? s : undefined;
