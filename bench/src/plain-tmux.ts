@@ -20,7 +20,7 @@ export class PlainTmux {
 
   /** Starts `argv` in a session and streams its output to `onData`. */
   start(argv: string[], onData: (chunk: Buffer) => void): void {
-    this.tmux('new-session', '-d', '-s', 'bench', '-x', '200', '-y', '50', ...argv);
+    this.newSession(argv);
     execFileSync('mkfifo', [this.fifo]);
     // O_RDWR keeps the FIFO open without waiting for a writer.
     this.reader = new net.Socket({ fd: openSync(this.fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
@@ -34,9 +34,13 @@ export class PlainTmux {
    * octal-escaped, as CodePiper's own watch reads them.
    */
   startControlled(argv: string[], onData: (chunk: Buffer) => void): void {
-    this.tmux('new-session', '-d', '-s', 'bench', '-x', '200', '-y', '50', ...argv);
+    this.newSession(argv);
     this.control = spawn('tmux', ['-f', '/dev/null', '-S', this.socket, '-C', 'attach-session', '-t', 'bench'], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.control.stdout!.on('data', onData);
+  }
+
+  private newSession(argv: string[]): void {
+    this.tmux('new-session', '-d', '-s', 'bench', '-x', '200', '-y', '50', ...argv);
   }
 
   sendKeysProcess(text: string): Promise<void> {

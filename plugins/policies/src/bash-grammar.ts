@@ -11,7 +11,6 @@
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type * as TreeSitter from 'web-tree-sitter';
-import type { Parser, TreeCursor } from 'web-tree-sitter';
 
 export interface SyntaxNode {
   type: string;
@@ -27,7 +26,7 @@ export interface ParsedBash {
   hasError: boolean;
 }
 
-let parser: Parser | undefined;
+let parser: TreeSitter.Parser | undefined;
 let loading: Promise<void> | undefined;
 
 /** Loads the grammar; later calls return the same promise. */
@@ -71,7 +70,7 @@ export function parseBash(text: string): ParsedBash {
   }
 }
 
-function copy(cursor: TreeCursor): SyntaxNode {
+function copy(cursor: TreeSitter.TreeCursor): SyntaxNode {
   const node: SyntaxNode = { type: cursor.nodeType, named: cursor.nodeIsNamed, start: cursor.startIndex, end: cursor.endIndex, children: [] };
   if (cursor.gotoFirstChild()) {
     do node.children.push(copy(cursor));
