@@ -15,7 +15,7 @@ describe('shell sessions through the CLI and the API', () => {
    * terminal before it exits, and tmux, seeing the terminal's end, hangs it up, which can kill cat
    * with SIGHUP before its exit (traced: the SIGHUP comes from tmux's closing of the pane). A shell
    * keeps the terminal open until it exits, and waits for a line after its report: what a program
-   * prints in the instant before it exits can be lost with its pty (README), and the report was.
+   * prints in the instant before it exits can be lost with its pty (README), and the report could be.
    */
   const startCat = async (name?: string, reportsItsEnd = false): Promise<SessionRecord> => {
     const program = reportsItsEnd ? ['sh', '-c', 'cat; echo "cat ended: $?"; read line'] : ['cat'];
