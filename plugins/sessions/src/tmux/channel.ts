@@ -148,7 +148,7 @@ export class CommandChannel {
       return client;
     } catch (error) {
       // A server gone with its socket left behind, or one without the session, starts no such client.
-      if (/no sessions|can't find session/.test((error as Error).message)) return undefined;
+      if (error instanceof TmuxError && error.code === 'not_found') return undefined;
       throw error;
     }
   }

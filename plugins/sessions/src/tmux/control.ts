@@ -243,9 +243,11 @@ export class ControlClient {
     if (this.sent[0] === pending) this.sent.shift();
   }
 
+  /** Why the client ended: `not_found` when tmux refused to attach it to a session that is not there, else a lost connection. */
   private disconnected(): TmuxError {
     const detail = [this.exitReason, this.lastError, this.stderr.trim()].filter(Boolean).join(': ');
-    return new TmuxError('tmux_disconnected', detail || 'tmux control client ended');
+    const sessionMissing = !this.isReady && this.lastError !== '' && TmuxError.fromTmux(this.lastError).code === 'not_found';
+    return new TmuxError(sessionMissing ? 'not_found' : 'tmux_disconnected', detail || 'tmux control client ended');
   }
 
   private finish(reason: string): void {

@@ -15,7 +15,7 @@ export class TmuxError extends CodePiperError {
   /** Classifies an error message printed by tmux. */
   static fromTmux(message: string): TmuxError {
     const text = message.trim() || 'tmux reported an error';
-    if (/can't find (session|pane|window)|no such (session|pane|window)|session not found|pane not found/i.test(text)) return new TmuxError('not_found', text);
+    if (/can't find (session|pane|window)|no such (session|pane|window)|session not found|pane not found|^no sessions$/im.test(text)) return new TmuxError('not_found', text);
     if (/duplicate session/i.test(text)) return new TmuxError('duplicate_session', text);
     if (/no server running|server exited|lost server|error connecting/i.test(text)) return new TmuxError('tmux_disconnected', text);
     return new TmuxError('tmux_error', text);

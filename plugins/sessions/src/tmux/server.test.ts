@@ -369,6 +369,33 @@ describe('TmuxServer lifecycle', () => {
     }
   });
 
+  it('opens where its hidden session is missing: on a server holding only sessions of others, and on a socket its killed server left', async () => {
+    const dir = await mkdtemp('/tmp/cpt-');
+    const socketPath = `${dir}/s`;
+    try {
+      await runTmux(socketPath, '-f', '/dev/null', 'new-session', '-d', '-s', 'theirs', 'sleep 100');
+      const first = await TmuxServer.open({ socketPath, log: testLogger() });
+      assert.ok((await first.listSessions()).some((s) => s.name === 'theirs'));
+      const serverPid = first.pid;
+      await first.close();
+
+      assert.ok(serverPid);
+      process.kill(serverPid, 'SIGKILL');
+      await waitFor('the tmux server to be gone', () => runTmux(socketPath, 'list-sessions').then(() => undefined, () => true));
+      assert.ok(existsSync(socketPath), 'the killed server left its socket');
+      const second = await TmuxServer.open({ socketPath, log: testLogger() });
+      try {
+        const session = await second.createSession({ name: 'cp-after', cwd: dir, argv: ['sleep', '100'] });
+        assert.equal(await second.hasSession(session.name), true);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await runTmux(socketPath, 'kill-server').catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('kills the server only when idle', async () => {
     const t = await startTestServer();
     try {
