@@ -113,10 +113,9 @@ describe('hosts: machines reached over SSH (a real sshd on loopback, as another 
     // Joined again, the host's tmux draws the program's screen over the notice.
     await waitFor('the session on the host again', async () => {
       const text = await screen();
-      return text.includes('on codepiper-remote in /tmp') && !text.includes('was lost');
-    }, 30_000).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}; the screen:\n${await screen()}`);
-    });
+      if (!text.includes('on codepiper-remote in /tmp') || text.includes('was lost')) throw new Error(`the screen shows:\n${text}`);
+      return true;
+    }, 30_000);
     await waitFor('the session marked unreachable, then running again', async () => {
       const { events } = await suite.daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'session.status' } });
       const to = events.map((event) => (event.payload as { to: string }).to);

@@ -745,10 +745,12 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
       assert.deepEqual([session.cwd, session.metadata.host], ['/tmp', 'web-box']);
       await page.getByText('shell · web-box:/tmp').waitFor();
       await daemon.client.call(sessionEndpoints.input, { params: { id }, body: { text: 'echo "I am $(id -un)"' } });
-      const screen = async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id } })).text;
-      await waitFor('the shell on the host to answer', async () => (await screen()).includes('I am codepiper-remote'), 20_000).catch(async (error: unknown) => {
-        throw new Error(`${String(error)}; the screen:\n${await screen()}`);
-      });
+      // A probe that throws puts its last message (here, the screen) into waitFor's timeout error.
+      await waitFor('the shell on the host to answer', async () => {
+        const { text } = await daemon.client.call(sessionEndpoints.screen, { params: { id } });
+        if (!text.includes('I am codepiper-remote')) throw new Error(`the screen shows:\n${text}`);
+        return true;
+      }, 20_000);
       await daemon.client.call(sessionEndpoints.kill, { params: { id } });
       await waitFor('the host to be free', async () => (await daemon.client.call(hostEndpoints.remove, { params: { name: 'web-box' } }).then(() => true, () => false)), 20_000);
     } finally {
