@@ -25,7 +25,8 @@ interface CommandGroup {
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { words: ['daemon'], load: async () => (await import('./commands/daemon.js')).registerDaemonCommands },
   { words: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
-  { words: ['start', 'ls', 'sessions', 'show', 'stop', 'kill', 'resume', 'rm', 'prune', 'rename'], load: async () => (await import('./commands/sessions.js')).registerSessionCommands },
+  { words: ['start'], load: async () => (await import('./commands/start.js')).registerStartCommand },
+  { words: ['ls', 'sessions', 'show', 'stop', 'kill', 'resume', 'rm', 'prune', 'rename'], load: async () => (await import('./commands/sessions.js')).registerSessionCommands },
   { words: ['send', 'keys', 'output', 'tail', 'attach'], load: async () => (await import('./commands/io.js')).registerIoCommands },
   { words: ['events'], load: async () => (await import('./commands/events.js')).registerEventCommands },
   { words: ['transcript', 'model'], load: async () => (await import('./commands/agent.js')).registerAgentCommands },
