@@ -462,12 +462,37 @@ function validatorCompiler() {
  * validators and serializers up front took most of the daemon's start-up.
  */
 const lazySerializers: SerializerFactory = (externalSchemas, options) => {
-  const compile = SerializerSelector()(externalSchemas, options);
+  const compile = SerializerSelector()(forSerializers(externalSchemas), options);
   return (route) => {
     let serialize: Serializer | undefined;
     return (data) => (serialize ??= compile(route))(data);
   };
 };
+
+/**
+ * The shared schemas as the serializers need them: without their `$id` (the
+ * key that holds each names it) and the enums of their typed values (a
+ * serializer writes a value whatever it is). fast-json-stringify checks
+ * every shared schema against the JSON Schema meta-schema at each compile;
+ * an `$id`'s check compiles a regular expression of 3 KB, and ErrorBody's
+ * enum of all error codes (the API description keeps it) is checked for
+ * duplicates pair by pair: together, 8 ms of the daemon's first answer.
+ */
+function forSerializers(schemas: unknown): unknown {
+  if (typeof schemas !== 'object' || schemas === null) return schemas;
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $id: _named, ...rest } = JSON.parse(JSON.stringify(schema), withoutEnum) as Record<string, unknown>;
+      return [id, rest];
+    }),
+  );
+}
+
+function withoutEnum(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('enum' in value) || !('type' in value) || typeof value.type !== 'string') return value;
+  const { enum: _values, ...rest } = value;
+  return rest;
+}
 
 /** What a JSON type is called in an error: `"cwd" must be text`. */
 const TYPE_NAMES: Readonly<Record<string, string>> = {
