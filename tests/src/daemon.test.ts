@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Ajv } from 'ajv';
 import { daemonEndpoints, ERROR_CODES } from '@codepiper/sdk';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { claudeBin } from './agents/claude.js';
@@ -54,7 +55,7 @@ describe('the daemon', () => {
   });
 
   test('publishes an OpenAPI document generated from the schemas', async () => {
-    const doc = (await raw(daemon.socketPath, 'GET', '/openapi.json')).json as { openapi: string; info: { description: string }; paths: Record<string, unknown> };
+    const doc = (await raw(daemon.socketPath, 'GET', '/openapi.json')).json as OpenApiDocument;
     assert.match(doc.openapi, /^3\./);
     for (const route of ['/sessions', '/sessions/{id}', '/sessions/{id}/input', '/events', '/health']) {
       assert.ok(doc.paths[route], `${route} is documented`);
@@ -63,6 +64,11 @@ describe('the daemon', () => {
     for (const [code, { status, meaning }] of Object.entries(ERROR_CODES)) {
       assert.ok(doc.info.description.includes(`| \`${code}\` | ${status} | ${meaning} |`), `${code} is described`);
     }
+    // The daemon does not check its schemas against the meta-schema as it compiles them (a cost of its first requests): this does.
+    const ajv = new Ajv({ strict: false });
+    const schemas = documentedSchemas(doc);
+    assert.ok(schemas.length > 100, `the document holds the schemas of every plugin (${schemas.length})`);
+    for (const [where, schema] of schemas) assert.ok(ajv.validateSchema(schema), `${where}: ${ajv.errorsText(ajv.errors)}`);
   });
 
   test('status and doctor report on it', async () => {
@@ -310,3 +316,32 @@ describe('the CLI without a daemon', () => {
     }
   });
 });
+
+interface OpenApiOperation {
+  parameters?: { name: string; schema?: object }[];
+  requestBody?: { content: Record<string, { schema?: object }> };
+  responses?: Record<string, { content?: Record<string, { schema?: object }> }>;
+}
+
+interface OpenApiDocument {
+  openapi: string;
+  info: { description: string };
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components?: { schemas?: Record<string, object> };
+}
+
+/** Every schema an OpenAPI document holds, with where it is: parameters, bodies, responses and shared components. */
+function documentedSchemas(doc: OpenApiDocument): [string, object][] {
+  const found: [string, object][] = Object.entries(doc.components?.schemas ?? {}).map(([name, schema]) => [`component ${name}`, schema]);
+  for (const [route, operations] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const at = `${method.toUpperCase()} ${route}`;
+      for (const parameter of operation.parameters ?? []) if (parameter.schema) found.push([`${at} parameter ${parameter.name}`, parameter.schema]);
+      for (const [type, { schema }] of Object.entries(operation.requestBody?.content ?? {})) if (schema) found.push([`${at} body (${type})`, schema]);
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        for (const [type, { schema }] of Object.entries(response.content ?? {})) if (schema) found.push([`${at} ${status} (${type})`, schema]);
+      }
+    }
+  }
+  return found;
+}
