@@ -1,7 +1,7 @@
 import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { cpuSeconds, rssMegabytes } from './proc.js';
-import { round } from './stats.js';
+import { distribution, round } from './stats.js';
 
 const SESSIONS = 100;
 const WINDOW_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
@@ -10,7 +10,10 @@ export interface IdleResult {
   sessions: number;
   seconds: number;
   daemonCpuPercent: number;
+  /** The median of a reading a second: V8 gives back the memory its start took only after some idle seconds, at no fixed time. */
   daemonRssMB: number;
+  daemonRssMaxMB: number;
+  daemonRssLastMB: number;
 }
 
 export async function idleCost(): Promise<IdleResult> {
@@ -22,9 +25,21 @@ export async function idleCost(): Promise<IdleResult> {
     const pid = daemon.process!.pid!;
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const before = cpuSeconds(pid);
-    await new Promise((resolve) => setTimeout(resolve, WINDOW_SECONDS * 1000));
+    const rss: number[] = [];
+    for (let second = 0; second < WINDOW_SECONDS; second++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      rss.push(rssMegabytes(pid));
+    }
     const used = cpuSeconds(pid) - before;
-    return { sessions: SESSIONS, seconds: WINDOW_SECONDS, daemonCpuPercent: round((used / WINDOW_SECONDS) * 100, 3), daemonRssMB: round(rssMegabytes(pid), 1) };
+    const { p50, max } = distribution(rss);
+    return {
+      sessions: SESSIONS,
+      seconds: WINDOW_SECONDS,
+      daemonCpuPercent: round((used / WINDOW_SECONDS) * 100, 3),
+      daemonRssMB: round(p50, 1),
+      daemonRssMaxMB: round(max, 1),
+      daemonRssLastMB: round(rss.at(-1)!, 1),
+    };
   } finally {
     await daemon.dispose();
   }
