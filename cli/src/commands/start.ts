@@ -11,11 +11,7 @@ import { shortId } from '../format.js';
 import { printResult } from '../output.js';
 import { declareProviderFlags, installedProviderFlags, providerOptionValues } from '../provider-flags.js';
 
-interface JsonOption {
-  json?: boolean;
-}
-
-interface StartOptions extends JsonOption {
+interface StartOptions {
   provider?: unknown;
   dir?: unknown;
   name?: unknown;
@@ -27,6 +23,7 @@ interface StartOptions extends JsonOption {
   envSet?: unknown;
   policySet?: unknown;
   dangerous?: boolean;
+  json?: boolean;
   '--': string[];
   [providerOption: string]: unknown;
 }
