@@ -11,6 +11,14 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='@sinclair/typebox'] > ImportSpecifier[imported.name='Type']",
+          message:
+            "Use `import * as Type from '@sinclair/typebox'`: TypeBox's `Type` object holds every builder, so the bundle (cli/rolldown.config.mjs) would carry them all into every command; a namespace import keeps only those used.",
+        },
+      ],
     },
   },
   {

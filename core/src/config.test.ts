@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { AnyPlugin } from '@codepiper/sdk';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { ConfigError, loadConfig } from './config.js';
 import { tempDir } from './testing.js';
 

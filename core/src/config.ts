@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { YamlError, YamlSource, type AnyPlugin } from '@codepiper/sdk';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import type { Env } from './paths.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contributionEndpoints, defineEndpoint, type ApiRegistrar } from '@codepiper/sdk';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { Contributions } from './contributions.js';
 
 const get = (url: string) =>

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { httpAuthenticate, localControlRequest, ApiClient, ApiError, CodePiperError, createServiceRef, defineEndpoint, defineLinesEndpoint, defineSocketEndpoint, PLUGIN_API_VERSION, type AnyPlugin, type AnyServiceRef, type LocalControlRequest, type PluginContext, type PluginLifecycle } from '@codepiper/sdk';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { createKernel, type Kernel } from './kernel.js';
 import { request, tempDir } from './testing.js';
 

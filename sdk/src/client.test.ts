@@ -4,7 +4,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { defineLinesEndpoint } from './api.js';
 import { ApiClient } from './client.js';
 import { daemonEndpoints } from './daemon.js';

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { defineEndpoint } from './api.js';
 import { IsoTime, Nullable, Ok } from './schemas.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { describeFields } from './schema-fields.js';
 
 describe('describeFields', () => {

@@ -1,4 +1,5 @@
-import { Type, type Static, type StringOptions, type TSchema } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static, StringOptions, TSchema } from '@sinclair/typebox';
 import { ERROR_CODES } from './errors.js';
 
 /** Schema helpers shared by every endpoint. */

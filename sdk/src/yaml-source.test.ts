@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { YamlError, YamlSource } from './yaml-source.js';
 
 const Policy = Type.Object({ name: Type.String(), action: Type.Union([Type.Literal('allow'), Type.Literal('deny')]), priority: Type.Integer({ default: 0 }) }, { additionalProperties: false });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { defineEndpoint, definePlugin, notFound } from '@codepiper/sdk';
 import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, type SessionProvider, type SessionRecord } from '@codepiper/sessions-contract';
 

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint, type Migration, type Store } from '@codepiper/sdk';
 import type { DeliveryOutcome } from './deliver.js';
 import type { Notification } from './notifications.js';

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { definePlugin } from '@codepiper/sdk';
 import { eventAppended } from '@codepiper/events-contract';
 import { sessionDirectoryRef } from '@codepiper/sessions-contract';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { analyticsEndpoints, historyImportersRef, usageLedgerRef, type HistoryImporter, type ImportStatus } from '@codepiper/analytics-contract';
 import { badRequest, CodePiperError, definePlugin, notFound, resolveRef } from '@codepiper/sdk';
 import { sessionDirectoryRef } from '@codepiper/sessions-contract';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { ImportJob } from './history.js';
 import { SqlLedger } from './ledger.js';
 import { migrations } from './migrations.js';

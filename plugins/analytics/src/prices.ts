@@ -1,5 +1,6 @@
 import type { TokenCounts } from '@codepiper/analytics-contract';
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import shipped from './prices.json' with { type: 'json' };
 
 const Rate = Type.Number({ minimum: 0 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { definePlugin } from '@codepiper/sdk';
 
 /**

@@ -4,7 +4,7 @@ import { GIT_EVENTS } from '@codepiper/worktrees-contract';
 import { NOTIFICATION_KINDS, notificationEndpoints, type PushSubscriptionJson } from '@codepiper/notifications-contract';
 import { secretStoreRef } from '@codepiper/secrets-contract';
 import { sessionDirectoryRef } from '@codepiper/sessions-contract';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { noticeFor } from './messages.js';
 import { PushQueue } from './sender.js';
 import { migrations, NotificationStore } from './store.js';

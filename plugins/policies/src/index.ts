@@ -7,7 +7,7 @@ import { auditLogRef } from '@codepiper/audit-contract';
 import { type CodePiperEvent, eventLogRef } from '@codepiper/events-contract';
 import { badRequest, definePlugin, Stage, describeOrigin } from '@codepiper/sdk';
 import { checkInput, governSession, sessionAbandoned, sessionDirectoryRef, TURN_ENDED_EVENT } from '@codepiper/sessions-contract';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { Approvals } from './approvals.js';
 import { ControlPlaneGuard } from './control-plane.js';
 import { SHELL_FIELDS } from './engine.js';

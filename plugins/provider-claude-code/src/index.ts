@@ -7,7 +7,7 @@ import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
 import { hookSecretHash, hookSecretMatches, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
 import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal, type TurnEnded } from '@codepiper/sessions-contract';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';
 import { answeredOnScreen, answerPermissionDialog, showsPermissionDialog } from './permission-dialog.js';

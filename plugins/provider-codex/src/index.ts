@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { badRequest, bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventLogRef } from '@codepiper/events-contract';

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { createTerminalProvider, providerRegistryRef, type StartSessionInput } from '@codepiper/sessions-contract';
 import { definePlugin } from '@codepiper/sdk';
 

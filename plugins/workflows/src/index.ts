@@ -3,7 +3,7 @@ import { eventLogRef } from '@codepiper/events-contract';
 import { sessionControlRef, sessionDirectoryRef } from '@codepiper/sessions-contract';
 import { workflowEndpoints, workflowRunEndpoints } from '@codepiper/workflows-contract';
 import path from 'node:path';
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { saveWorkflowFile, workflowFiles } from './files.js';
 import { parseWorkflow } from './parse.js';
 import { WorkflowRunner } from './run/runner.js';

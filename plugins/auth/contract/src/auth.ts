@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint, IsoTime, Nullable, Ok } from '@codepiper/sdk';
 
 /** The cookie that carries a web session's token over plain HTTP. */

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint, defineLinesEndpoint, defineSocketEndpoint, defineParallelHook, IsoTime, Nullable, createServiceRef } from '@codepiper/sdk';
 
 /**

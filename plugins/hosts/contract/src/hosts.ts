@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint, IsoTime, Name, Nullable, Ok } from '@codepiper/sdk';
 
 /** The hosts contract: other machines reached over SSH (owned by the hosts plugin). */

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint } from '@codepiper/sdk';
 
 /** A browser's push subscription, as `PushSubscription.toJSON()` gives it. */

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint, IsoTime, Name, Nullable, Ok, createServiceRef } from '@codepiper/sdk';
 
 /** What a policy does to a call it matches. */

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint } from '@codepiper/sdk';
 
 /** Options of the `claude-code` provider (`codepiper start -p claude-code --model M --permission-mode P --billing B --resume ID --trust`). */

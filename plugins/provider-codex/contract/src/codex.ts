@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { defineEndpoint } from '@codepiper/sdk';
 import { ClaudeHookPayloadSchema, ClaudeHookReplySchema } from '@codepiper/claude-code-contract';
 

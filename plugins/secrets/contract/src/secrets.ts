@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
 import { defineEndpoint, ENV_NAME_PATTERN, IsoTime, Ok, createServiceRef } from '@codepiper/sdk';
 
 /**

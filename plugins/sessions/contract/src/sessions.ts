@@ -1,4 +1,5 @@
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static, TObject } from '@sinclair/typebox';
 import { defineEndpoint, defineSocketEndpoint, defineBailHook, defineSeriesHook, ENV_NAME_PATTERN, IsoTime, Name, Nullable, Ok, SchemaFieldSchema, createServiceRef } from '@codepiper/sdk';
 import { KEY_NAME_PATTERN, type KeyName } from './keys.js';
 

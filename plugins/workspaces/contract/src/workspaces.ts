@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { defineEndpoint, ENV_NAME_PATTERN, IsoTime, Name, Nullable, Ok } from '@codepiper/sdk';
 import { SessionSchema, startGovernsPolicies, StartSessionSchema } from '@codepiper/sessions-contract';
 
