@@ -35,5 +35,8 @@ export default {
     // a quarter of the memory it did.
     charset: 'ascii',
     comments: { legal: true, annotation: false, jsdoc: false },
+    // Without indentation and line breaks the chunks are a fifth smaller: reading and decoding the daemon's 1.6 MB
+    // took ~15 ms of each start here, and V8 keeps the source in memory. Names are kept, so stack traces read as before.
+    minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } },
   },
 };
