@@ -233,11 +233,15 @@ describe('the CLI without a daemon', () => {
       assert.match(result.stderr, reason);
     };
     try {
+      // Two at once: one starts the daemon. The other lost the race to start one (a refusal), or its first check came
+      // after the winner's daemon answered, and it says that one is running. (The lock itself: core/src/daemon.test.ts.)
       const pair = await Promise.all([runCli(['daemon', '--detach'], { env }), runCli(['daemon', '--detach'], { env })]);
-      const loser = pair.find((r) => r.code !== 0);
-      assert.ok(loser, `one of two must lose: ${JSON.stringify(pair)}`);
-      assert.equal(pair.filter((r) => r.code === 0).length, 1, 'and one wins');
-      oneLine(loser, /another daemon is starting on|a daemon is already running \(pid \d+\)/);
+      const started = pair.filter((r) => r.code === 0 && /^daemon started \(pid \d+\)/.test(r.stdout));
+      assert.equal(started.length, 1, `one of two starts the daemon: ${JSON.stringify(pair)}`);
+      const winner = /pid (\d+)/.exec(started[0]!.stdout)![1];
+      const other = pair.find((r) => r !== started[0])!;
+      if (other.code === 0) assert.match(other.stdout, new RegExp(`^daemon already running \\(pid ${winner}\\)`));
+      else oneLine(other, /another daemon is starting on|a daemon is already running \(pid \d+\)/);
       await runCli(['daemon', 'stop'], { env });
 
       oneLine(await runCli(['daemon', '--detach', '--web', '--port', String(port)], { env }), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use by another program; choose another with --port`));
