@@ -3,8 +3,10 @@ import type { CodePiperEvent } from '@codepiper/events-contract';
 import type { SessionRecord } from '@codepiper/sessions-contract';
 
 /** Shows control characters as `\xNN` so that text from sessions cannot drive the terminal. */
+const CONTROL = /\p{Cc}/u;
+
 export const printable = (text: string): string =>
-  text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  CONTROL.test(text) ? text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
 
 export const shortId = (id: string): string => id.slice(0, 8);
 
