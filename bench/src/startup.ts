@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
@@ -124,6 +124,8 @@ export async function startup(): Promise<StartupResult> {
   const empty = new TestDaemon();
   const busy = new TestDaemon();
   try {
+    // The HOME a user has: without one, the daemon had nowhere to keep its compiled code, and each start compiled it all.
+    mkdirSync(empty.userHome, { recursive: true });
     const emptyHome = await daemonStarts([...cli, 'daemon'], empty.env, empty.socketPath);
     await busy.start();
     for (let i = 0; i < SESSIONS; i++) {
