@@ -2,9 +2,9 @@ import { answerCell, answerColumns, answerFields, answerRows } from '@codepiper/
 import type { CodePiperEvent } from '@codepiper/events-contract';
 import type { SessionRecord } from '@codepiper/sessions-contract';
 
-/** Shows control characters as `\xNN` so that text from sessions cannot drive the terminal. */
 const CONTROL = /\p{Cc}/u;
 
+/** Shows control characters as `\xNN` so that text from sessions cannot drive the terminal. */
 export const printable = (text: string): string =>
   CONTROL.test(text) ? text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : text;
 
