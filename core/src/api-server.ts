@@ -466,14 +466,15 @@ function validatorCompiler() {
  */
 function lazySerializers(): SerializerFactory {
   // Fastify asks for a compiler again at each route once a shared schema has been added (its schema controller's
-  // `addedSchemas` stays set), each time with a copy of the same schemas: building one per route took ~5 ms of a start.
-  let built: { schemas: unknown[]; compile: ReturnType<SerializerFactory> } | undefined;
+  // `addedSchemas` stays set), each time with a copy of the same schemas: copying them for each route took ~5 ms of a
+  // start. Each route still gets a compiler of its own, as fast-json-stringify may change the options it is given.
+  let copied: { of: unknown[]; copy: unknown } | undefined;
   return (externalSchemas, options) => {
-    const schemas = Object.values(externalSchemas ?? {});
-    if (built === undefined || built.schemas.length !== schemas.length || built.schemas.some((schema, i) => schema !== schemas[i])) {
-      built = { schemas, compile: SerializerSelector()(forSerializers(externalSchemas), options) };
+    const shared = Object.values(externalSchemas ?? {});
+    if (copied === undefined || copied.of.length !== shared.length || copied.of.some((schema, i) => schema !== shared[i])) {
+      copied = { of: shared, copy: forSerializers(externalSchemas) };
     }
-    const { compile } = built;
+    const compile = SerializerSelector()(copied.copy, options);
     return (route) => {
       let serialize: Serializer | undefined;
       return (data) => (serialize ??= compile(route))(data);
