@@ -166,6 +166,8 @@ function readText(response: http.IncomingMessage): Promise<string> {
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     response.once('error', reject);
+    // Settles nothing after 'end': a response destroyed without an error still ends the wait.
+    response.once('close', () => reject(new Error('the daemon\'s answer was cut short')));
   });
 }
 
