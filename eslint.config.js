@@ -14,7 +14,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "ImportDeclaration[source.value='@sinclair/typebox'] > ImportSpecifier[imported.name='Type']",
+          selector: "ImportDeclaration[source.value=/^@sinclair\\/typebox(\\/type)?$/][importKind!='type'] > ImportSpecifier[imported.name='Type']",
           message:
             "Use `import * as Type from '@sinclair/typebox'`: TypeBox's `Type` object holds every builder, so the bundle (cli/rolldown.config.mjs) would carry them all into every command; a namespace import keeps only those used.",
         },

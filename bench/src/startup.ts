@@ -124,7 +124,7 @@ export async function startup(): Promise<StartupResult> {
   const empty = new TestDaemon();
   const busy = new TestDaemon();
   try {
-    // The HOME a user has: without one, the daemon had nowhere to keep its compiled code, and each start compiled it all.
+    // The HOME a user has: without it the compile cache (cli/src/compile-cache.ts) cannot be kept, and every start compiles the whole bundle.
     mkdirSync(empty.userHome, { recursive: true });
     const emptyHome = await daemonStarts([...cli, 'daemon'], empty.env, empty.socketPath);
     await busy.start();

@@ -219,7 +219,7 @@ describe('the CLI without a daemon', () => {
     }
   });
 
-  test('a start that cannot be: one line saying why and a non-zero exit, no stack (two at once, a port in use, a missing TLS file)', async () => {
+  test('a start that cannot be: one line saying why and a non-zero exit, no stack (a port in use, a missing TLS file); of two at once, one starts', async () => {
     const home = tempHome();
     const env = { ...process.env, CODEPIPER_HOME: home };
     const busy = net.createServer().listen(0, '127.0.0.1');
