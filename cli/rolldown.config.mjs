@@ -7,6 +7,8 @@
 // compiled the daemon's chunks in ~100 ms more than `require` does, and took
 // ~18 ms more of every `codepiper ls` (bench/src/startup.ts).
 
+import path from 'node:path';
+
 /**
  * Left as packages, dependencies of the CLI: they find files beside
  * themselves at run time (sqlite3 its native addon, web-tree-sitter its wasm;
@@ -14,9 +16,23 @@
  */
 export const RUNTIME_PACKAGES = ['sqlite3', 'web-tree-sitter', 'tree-sitter-bash'];
 
+/** Where the build lists the files whose code it put into the chunks: scripts/pack.mjs names the npm packages among them, with their licenses. */
+export const BUNDLED_MODULES = 'dist/bundled-modules.json';
+
+const listBundledModules = {
+  name: 'list-bundled-modules',
+  generateBundle(_options, bundle) {
+    const ids = Object.values(bundle).flatMap((output) =>
+      output.type === 'chunk' ? Object.entries(output.modules).flatMap(([id, module]) => (module.renderedLength > 0 ? [id] : [])) : [],
+    );
+    this.emitFile({ type: 'asset', fileName: path.basename(BUNDLED_MODULES), source: `${JSON.stringify([...new Set(ids)].sort(), null, 1)}\n` });
+  },
+};
+
 export default {
   input: 'dist/main.js',
   platform: 'node',
+  plugins: [listBundledModules],
   // ws's optional native speed-ups are looked for at run time, in a try.
   external: [...RUNTIME_PACKAGES, 'bufferutil', 'utf-8-validate'],
   output: {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RUNTIME_PACKAGES } from '../cli/rolldown.config.mjs';
+import { BUNDLED_MODULES, RUNTIME_PACKAGES } from '../cli/rolldown.config.mjs';
 import { root } from './workspace.mjs';
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
@@ -29,13 +29,12 @@ const bundleFiles = readdirSync(bundleDir).filter((file) => /^codepiper.*\.cjs$/
 /** The version the lockfile installed for the CLI's dependency `name`. */
 const installedVersion = (name) => readJson(path.join(cliDir, 'node_modules', name, 'package.json')).version;
 
-/** The npm packages bundled into our files, as the bundler's region comments name them (`node_modules/.pnpm/<id>/node_modules/<name>/`). */
+/** The npm packages bundled into our files: the packages (`node_modules/<name>/`) of the files the build lists. */
 function bundledPackages() {
   const dirs = new Map();
-  for (const file of bundleFiles) {
-    for (const [, id, name] of readFileSync(path.join(bundleDir, file), 'utf8').matchAll(/node_modules\/\.pnpm\/([^/\s]+)\/node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//g)) {
-      dirs.set(name, path.join(root, 'node_modules', '.pnpm', id, 'node_modules', name));
-    }
+  for (const file of readJson(path.join(cliDir, BUNDLED_MODULES))) {
+    const [, dir, name] = /^(.*\/node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(file) ?? [];
+    if (name) dirs.set(name, dir);
   }
   return [...dirs].sort(([a], [b]) => a.localeCompare(b));
 }
