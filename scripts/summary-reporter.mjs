@@ -7,7 +7,12 @@ export default async function* summary(source) {
   const result = { passed: 0, skipped: 0, failures: [] };
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
-    if (event.data.details?.type === 'suite') continue;
+    if (event.data.details?.type === 'suite') {
+      // A suite fails on its own only when one of its hooks threw; its tests then say no more than "cancelled".
+      const error = event.data.details.error;
+      if (event.type === 'test:fail' && error?.failureType !== 'subtestsFailed') result.failures.push({ name: `${event.data.name} (a hook of the suite)`, detail: describe(error) });
+      continue;
+    }
     if (event.data.skip || event.data.todo) result.skipped += 1;
     else if (event.type === 'test:pass') result.passed += 1;
     else result.failures.push({ name: event.data.name, detail: describe(event.data.details?.error) });

@@ -28,17 +28,26 @@ const freePort = (): Promise<number> =>
     server.once('error', reject);
   });
 
+/**
+ * Runs a command that changes /etc/passwd or /etc/shadow. Test files run side
+ * by side, and shadow's tools refuse at once ("cannot lock /etc/passwd") while
+ * another holds the lock: such a refusal is waited out, for a few seconds.
+ */
+function changeAccounts(command: string, args: string[], done = () => false): void {
+  for (let attempt = 1; ; attempt++) {
+    const run = spawnSync(command, args, { encoding: 'utf8' });
+    if (run.status === 0 || done()) return;
+    if (attempt === 20) throw new Error(`${command} ${args.join(' ')} failed: ${run.stderr}`);
+    spawnSync('sleep', ['0.25']);
+  }
+}
+
 /** The remote user, made if missing, able to log in by key (a locked account cannot); resolves with its home. */
 export function remoteHome(user = REMOTE_USER): string {
   const exists = () => spawnSync('id', ['-u', user], { stdio: 'ignore' }).status === 0;
-  // Test files run side by side: another may be making the user (holding the passwd lock) at this moment.
-  for (let attempt = 1; !exists(); attempt++) {
-    const made = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', user], { encoding: 'utf8' });
-    if (made.status === 0 || exists()) break;
-    if (attempt === 5) throw new Error(`useradd ${user} failed: ${made.stderr}`);
-    spawnSync('sleep', ['0.5']);
-  }
-  execFileSync('usermod', ['-p', '*', user]);
+  // Another file may be making the same user at this moment: its success is ours.
+  if (!exists()) changeAccounts('useradd', ['--create-home', '--shell', '/bin/sh', user], exists);
+  changeAccounts('usermod', ['-p', '*', user]);
   return execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5]!;
 }
 
