@@ -90,7 +90,6 @@ export class SshServer {
 
   static async start(user = REMOTE_USER, netns?: NetworkNamespace): Promise<SshServer> {
     const dir = mkdtempSync('/tmp/cpt-sshd-');
-    const port = await freePort();
     const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'codepiper-test', '-f', path.join(dir, file)]);
     keygen('host_key');
     keygen('client_key');
@@ -103,21 +102,29 @@ export class SshServer {
     execFileSync('chown', ['-R', `${user}:`, ssh]);
     // sshd's privilege separation directory, which Debian's service would make.
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    const config = [
-      `Port ${port}`,
-      `ListenAddress ${netns?.address ?? '127.0.0.1'}`,
-      `HostKey ${path.join(dir, 'host_key')}`,
-      `PidFile ${path.join(dir, 'sshd.pid')}`,
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      `AllowUsers ${user}`,
-      'AllowStreamLocalForwarding yes',
-    ].join('\n');
-    writeFileSync(path.join(dir, 'sshd_config'), `${config}\n`);
-    const server = new SshServer(dir, port, user, netns);
-    await server.listen();
-    return server;
+    // The port is free when asked for, but a test file beside this one may take it before sshd binds: then another.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const config = [
+        `Port ${port}`,
+        `ListenAddress ${netns?.address ?? '127.0.0.1'}`,
+        `HostKey ${path.join(dir, 'host_key')}`,
+        `PidFile ${path.join(dir, 'sshd.pid')}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        `AllowUsers ${user}`,
+        'AllowStreamLocalForwarding yes',
+      ].join('\n');
+      writeFileSync(path.join(dir, 'sshd_config'), `${config}\n`);
+      const server = new SshServer(dir, port, user, netns);
+      try {
+        await server.listen();
+        return server;
+      } catch (error) {
+        if (attempt === 3 || !server.output.includes('Address already in use')) throw error;
+      }
+    }
   }
 
   /** Runs sshd with this server's config, resolving once it listens. */
