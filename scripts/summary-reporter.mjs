@@ -8,9 +8,12 @@ export default async function* summary(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     if (event.data.details?.type === 'suite') {
-      // A suite fails on its own only when one of its hooks threw; its tests then say no more than "cancelled".
+      // A suite fails on its own when one of its hooks or its own body threw; its tests then say no more than "cancelled".
       const error = event.data.details.error;
-      if (event.type === 'test:fail' && error?.failureType !== 'subtestsFailed') result.failures.push({ name: `${event.data.name} (a hook of the suite)`, detail: describe(error) });
+      if (event.type === 'test:fail' && error?.failureType !== 'subtestsFailed') {
+        const where = error?.failureType === 'hookFailed' ? 'a hook of the suite' : 'the suite itself';
+        result.failures.push({ name: `${event.data.name} (${where})`, detail: describe(error) });
+      }
       continue;
     }
     if (event.data.skip || event.data.todo) result.skipped += 1;

@@ -37,7 +37,7 @@ function changeAccounts(command: string, args: string[], done = () => false): vo
   for (let attempt = 1; ; attempt++) {
     const run = spawnSync(command, args, { encoding: 'utf8' });
     if (run.status === 0 || done()) return;
-    if (attempt === 20) throw new Error(`${command} ${args.join(' ')} failed: ${run.stderr}`);
+    if (attempt === 20 || !run.stderr.includes('cannot lock')) throw new Error(`${command} ${args.join(' ')} failed: ${run.stderr}`);
     spawnSync('sleep', ['0.25']);
   }
 }

@@ -52,6 +52,19 @@ describe('the test summary names every failure, with its error', () => {
     assert.ok(summary.failures.some((f) => f.name === 'reaches the host'), 'its test still counts as failed');
   });
 
+  test('a suite whose own body throws is listed as itself, not as a hook', () => {
+    const summary = summaryOf(`
+      import { describe, test } from 'node:test';
+      describe('with a fixture', () => {
+        test('uses it', () => {});
+        throw new Error('the fixture is missing');
+      });
+    `);
+    const suite = summary.failures.find((f) => f.name === 'with a fixture (the suite itself)');
+    assert.ok(suite, `the suite is listed: ${JSON.stringify(summary.failures)}`);
+    assert.match(suite.detail, /the fixture is missing/);
+  });
+
   test('a failing test is listed once, and its suite is not listed again for it', () => {
     const summary = summaryOf(`
       import { describe, test } from 'node:test';
