@@ -5,39 +5,33 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { quoteWord } from './protocol.js';
 
-/** More than this held for the control stream to catch up, and the pipe gives up (the watch goes on without it). */
-const MAX_AHEAD_BYTES = 16 * 1024 * 1024;
-
 /**
- * A second copy of a pane's output, through `pipe-pane` into a FIFO.
- *
- * Control mode drops what it still has queued for a pane once the pane's
- * program exits (tmux frees that data with the pty), so a watch fed by it
- * can miss a program's last output. The pipe carries every byte: tmux
- * writes to it as it reads the pty, a dead pane keeps its pipe, and the
- * FIFO ends (EOF) once tmux has closed the pipe and the `cat` between them
- * has passed everything on. A watch takes from it only what control mode
- * did not deliver, so it keeps just the bytes the control stream has not
- * reached yet.
+ * A pane's output, every byte as the program wrote it, through `pipe-pane`
+ * into a FIFO. This is the live stream of a watch: tmux writes to the pipe as
+ * it reads the pty, without the octal escaping of control mode (which carried
+ * about 60 % of the pipe's rate), and a dead pane keeps its pipe, so the
+ * program's last output is there too. The FIFO ends (EOF) once tmux has
+ * closed the pipe and the `cat` between them has passed everything on.
  */
 export class PanePipe {
-  private readonly chunks: Buffer[] = [];
-  /** Offset, in the pipe's stream, of the first byte of `chunks`. */
-  private start = 0;
-  /** Bytes the control stream has delivered: the pipe keeps only what comes after. */
-  private delivered = 0;
-  /** Bytes in `chunks`. */
-  private held = 0;
-  private overflowed = false;
-  private readonly ended: Promise<void>;
+  /** What arrived before anyone read: the pipe starts before its watch is ready for it. */
+  private early: Buffer[] | undefined = [];
+  private reader: ((data: Buffer) => void) | undefined;
+  private lastDataAt = 0;
+  /** Settles when the FIFO has ended (or failed). */
+  readonly ended: Promise<void>;
 
   private constructor(
     readonly fifo: string,
     private readonly socket: net.Socket,
   ) {
-    socket.on('data', (data: Buffer) => this.add(data));
+    socket.on('data', (data: Buffer) => {
+      this.lastDataAt = performance.now();
+      if (this.reader) this.reader(data);
+      else this.early?.push(data);
+    });
     this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
-    // A read error ends the copy like EOF does; the watch goes on without it.
+    // A read error ends the stream like EOF does; the watch then ends its viewers.
     socket.on('error', () => socket.destroy());
   }
 
@@ -54,47 +48,41 @@ export class PanePipe {
     return `pipe-pane -O -t ${target} ${quoteWord(`exec cat > '${this.fifo}'`)}`;
   }
 
-  /** The control stream has now delivered `bytes` in all since the pipe started. */
-  deliveredUpTo(bytes: number): void {
-    this.delivered = bytes;
-    this.trim();
+  /** Hands every byte, those that came before this call first, to `reader`. */
+  read(reader: (data: Buffer) => void): void {
+    const early = this.early ?? [];
+    this.early = undefined;
+    this.reader = reader;
+    for (const data of early) reader(data);
+  }
+
+  /** Stops reading for a while: the FIFO fills, then tmux holds the pane's output for the pipe. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   /**
-   * Waits (at most `timeoutMs`) for the pipe to end, then returns what it
-   * carried beyond what the control stream delivered.
+   * Resolves once nothing has come through the pipe for `quietMs` since this
+   * call or its last byte (what the program printed before has then
+   * arrived), or after `timeoutMs`.
    */
-  async rest(timeoutMs: number): Promise<Buffer> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.ended, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    this.trim();
-    return Buffer.concat(this.chunks).subarray(Math.max(0, this.delivered - this.start));
+  async quiet(quietMs: number, timeoutMs: number): Promise<void> {
+    const start = performance.now();
+    const deadline = start + timeoutMs;
+    for (;;) {
+      const now = performance.now();
+      const wait = Math.min(Math.max(this.lastDataAt, start) + quietMs - now, deadline - now);
+      if (wait <= 0 || this.socket.destroyed) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   async close(): Promise<void> {
     this.socket.destroy();
     await rm(this.fifo, { force: true });
-  }
-
-  private add(data: Buffer): void {
-    if (this.overflowed) return;
-    this.chunks.push(data);
-    this.held += data.length;
-    this.trim();
-    if (this.held > MAX_AHEAD_BYTES) {
-      this.overflowed = true;
-      this.chunks.length = 0;
-      this.socket.destroy();
-    }
-  }
-
-  /** Drops whole chunks the control stream has already delivered. */
-  private trim(): void {
-    while (this.chunks.length > 0 && this.start + this.chunks[0]!.length <= this.delivered) {
-      const size = this.chunks.shift()!.length;
-      this.start += size;
-      this.held -= size;
-    }
   }
 }

@@ -2,26 +2,21 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import headless from '@xterm/headless';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, waitFor, type TestServer } from './testing.js';
 
-// eslint-disable-next-line no-control-regex
-const stripEscapes = (text: string): string => text.replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '');
-const numbers = (text: string): number[] => [...stripEscapes(text).matchAll(/n (\d+)\r?\n/g)].map((m) => Number(m[1]));
+const numbers = (text: string): number[] => [...text.matchAll(/n (\d+)$/gm)].map((m) => Number(m[1]));
 
-/**
- * The text a terminal holds once it has drawn a snapshot, up to the cursor the
- * snapshot leaves it at: the program may be halfway through a line (the tty
- * writes a line's text and its CR LF separately), and the stream goes on from
- * exactly there.
- */
-/** The snapshot's text up to its cursor, and what is after it; `height`: the screen's rows, the last ones of the snapshot (the scrollback comes first). */
-function upToCursor(snapshot: string, height: number): { text: string; below: string[] } {
-  const cursor = /\x1b\[(\d+);(\d+)H$/.exec(snapshot); // eslint-disable-line no-control-regex
-  assert.ok(cursor, `the snapshot ends by placing the cursor: ${JSON.stringify(snapshot.slice(-20))}`);
-  const rows = stripEscapes(snapshot).split('\r\n');
-  const [row, col] = [rows.length - height + Number(cursor[1]) - 1, Number(cursor[2]) - 1];
-  return { text: [...rows.slice(0, row), rows[row]!.slice(0, col)].join('\r\n'), below: [rows[row]!.slice(col), ...rows.slice(row + 1)] };
+/** What a terminal of `cols` × `rows` shows once it has been given `output`: its lines (scrollback first), and where its cursor is. */
+async function rendered(output: Buffer, cols: number, rows: number): Promise<{ lines: string[]; cursor: { row: number; col: number } }> {
+  const terminal = new headless.Terminal({ cols, rows, scrollback: 10_000, allowProposedApi: true });
+  await new Promise<void>((resolve) => terminal.write(output, resolve));
+  const buffer = terminal.buffer.active;
+  const lines = Array.from({ length: buffer.length }, (_, i) => buffer.getLine(i)?.translateToString(true) ?? '');
+  const cursor = { row: buffer.baseY + buffer.cursorY, col: buffer.cursorX };
+  terminal.dispose();
+  return { lines, cursor };
 }
 
 interface Recorder {
@@ -85,18 +80,19 @@ describe('watching a session (real tmux)', () => {
       [[session.name, 2]],
     );
     for (const watcher of [first, second]) {
-      const snapshot = watcher.chunks[0]!.toString('utf8');
-      assert.ok(snapshot.startsWith('\x1b[0m\x1b[?1049l\x1b[H\x1b[2J'), JSON.stringify(snapshot.slice(0, 40)));
-      const { text, below } = upToCursor(snapshot, 10);
-      assert.ok(below.every((row) => row.trim() === ''), `nothing after the cursor: ${JSON.stringify(below)}`);
-      const inSnapshot = numbers(text);
-      assert.ok(inSnapshot.length >= 8, `snapshot shows the screen: ${JSON.stringify(text)}`);
-      const all = numbers(text + Buffer.concat(watcher.chunks.slice(1)).toString('utf8'));
+      const frame = await rendered(watcher.chunks[0]!, 40, 10);
+      assert.ok(
+        frame.lines.slice(frame.cursor.row + 1).every((line) => line === '') && frame.lines[frame.cursor.row]!.length <= frame.cursor.col,
+        `nothing after the cursor: ${JSON.stringify(frame.lines.slice(frame.cursor.row))}`,
+      );
+      const inSnapshot = numbers(frame.lines.join('\n'));
+      assert.ok(inSnapshot.length >= 8, `the first frame shows the screen: ${JSON.stringify(frame.lines)}`);
+      const all = numbers((await rendered(Buffer.concat(watcher.chunks), 40, 10)).lines.join('\n'));
       const start = all[0]!;
       assert.deepEqual(
         all,
         Array.from({ length: 401 - start }, (_, i) => start + i),
-        'the screen then the stream: each number once, in order, up to 400',
+        'the screen then the stream, as a terminal shows them: each number once, in order, up to 400',
       );
     }
 

@@ -1,12 +1,15 @@
 import type { Logger } from '@codepiper/sdk';
 import { ControlClient, type ControlClientOptions } from './control.js';
 import type { PanePipe } from './pane-pipe.js';
+import { PaneScreen, type FirstFrame } from './pane-screen.js';
 import { quote } from './protocol.js';
 
 /** How long an ended watch waits for the pane's pipe to hand over the program's last output. */
 const PIPE_END_TIMEOUT_MS = 5000;
 /** How much of a session's scrollback comes before its screen in a terminal's first frame (xterm keeps it, for touch and wheel). */
 const SNAPSHOT_SCROLLBACK_LINES = 2000;
+/** A pipe quiet this long has passed on what the program printed before (see drain). */
+const DRAIN_QUIET_MS = 30;
 
 export interface WatchOptions {
   /** Bytes as the program printed them (after the snapshot, if any). */
@@ -18,25 +21,24 @@ export interface WatchOptions {
    * default), nothing (false), or the last `lines` lines of output up to the
    * cursor as plain text (`tail -f`).
    */
-  snapshot?: boolean | { lines: number };
+  snapshot?: FirstFrame | false;
   /** Output flows from now on (after the snapshot, if any); with the pane's size. */
   onReady?(size: { cols: number; rows: number }): void;
 }
 
 interface Subscriber {
   readonly options: WatchOptions;
-  /** Set once this subscriber's snapshot has been taken: from then on, output is delivered. */
-  paneId: string | undefined;
-  /** The program had already exited at the snapshot: it holds all there is, and nothing follows. */
-  final: boolean;
+  /** Its first frame has gone out: output is delivered as it comes. */
+  live: boolean;
+  /** Output that came while its first frame was being made: it follows the frame. */
+  held: Buffer[] | undefined;
   closed: boolean;
 }
 
-/** The pane's pipe, and how far the control stream has got since the pipe started. */
-interface Tap {
+/** The pane's pipe, and the copy of the screen kept from it. */
+interface Feed {
   pipe: PanePipe;
-  paneId: string;
-  streamed: number;
+  screen: PaneScreen;
 }
 
 const INFO_FORMAT = [
@@ -50,26 +52,27 @@ const INFO_FORMAT = [
   '#{keypad_cursor_flag}',
   '#{scroll_region_upper}',
   '#{scroll_region_lower}',
-  '#{pane_dead}',
-  '#{history_size}',
 ].join(' ');
 
+/** `%layout-change`'s window layout: the checksum, then the window's size (the pane's: a session has one). */
+const LAYOUT_SIZE = /^[0-9a-f]+,(\d+)x(\d+),/;
+
 /**
- * One read-only control client attached to a session, shared by all of that
- * session's subscribers. Each subscriber gets a snapshot taken on the shared
- * client: output tmux queued before the snapshot command is already in the
- * snapshot and is skipped; everything after it is delivered, so nothing is
- * lost or repeated. The pane's pipe, started with the first snapshot, hands
- * over what control mode drops when the program exits (see PanePipe).
+ * A session's output for all of its viewers: the pane's pipe (see PanePipe)
+ * feeds every subscriber and a copy of the screen (see PaneScreen). A
+ * subscriber's first frame comes from that copy, as of the last byte given
+ * to it, and the stream goes on from the next byte: nothing is lost or
+ * repeated. One control client per watched session runs the commands
+ * (`no-output`: tmux does not also send it the output) and ends the watch
+ * when the session goes.
  */
 export class SessionWatch {
   private readonly subscribers = new Set<Subscriber>();
   private readonly client: ControlClient;
   private readonly target: string;
-  /** Settles before any subscriber's commands are sent; undefined if no pipe could be made. */
-  private readonly pipe: Promise<PanePipe | undefined>;
-  private pipeRequested = false;
-  private tap: Tap | undefined;
+  /** Settles once the pipe runs and the copy of the screen shows what came before it. */
+  private readonly feed: Promise<Feed>;
+  private screen: PaneScreen | undefined;
   private ended = false;
 
   constructor(
@@ -81,13 +84,14 @@ export class SessionWatch {
     private readonly onClosed: (watch: SessionWatch) => void,
   ) {
     this.target = quote(`=${session}:`);
-    this.client = new ControlClient({ ...base, session, flags: ['ignore-size', 'read-only'] });
-    this.client.onOutput = (paneId, data) => this.deliver(paneId, data);
+    this.client = new ControlClient({ ...base, session, flags: ['ignore-size', 'read-only', 'no-output'] });
+    this.client.onNotification = (name, args) => {
+      if (name === 'layout-change') this.layoutChanged(args);
+    };
     this.client.onExit = (reason) => this.end(reason);
-    this.pipe = openPipe().catch((error: Error) => {
-      log.warn({ err: error, session }, 'no pipe for this watch: output a program prints as it exits may be missed');
-      return undefined;
-    });
+    this.feed = this.startFeed(openPipe);
+    // Subscribers hear of a failure through their own join.
+    this.feed.catch(() => undefined);
   }
 
   get size(): number {
@@ -104,55 +108,29 @@ export class SessionWatch {
   }
 
   subscribe(options: WatchOptions): () => void {
-    const subscriber: Subscriber = { options, paneId: undefined, final: false, closed: false };
+    const subscriber: Subscriber = { options, live: false, held: undefined, closed: false };
     this.subscribers.add(subscriber);
-    const startsPipe = !this.pipeRequested;
-    this.pipeRequested = true;
-    this.pipe
-      .then((pipe) => {
-        const commands = [`display-message -p -t ${this.target} ${quote(INFO_FORMAT)}`];
-        // In the same command line as the snapshot: the pipe starts with the byte that follows it.
-        if (startsPipe && pipe) commands.push(pipe.command(this.target));
-        const snapshot = options.snapshot ?? true;
-        if (snapshot === true) commands.push(`capture-pane -p -e -S -${SNAPSHOT_SCROLLBACK_LINES} -t ${this.target}`);
-        else if (snapshot !== false) commands.push(`capture-pane -p -S -${snapshot.lines} -t ${this.target}`);
-        return this.client.commands(commands, {
-          onDone: ([info, ...rest]) => {
-            const fields = (info?.[0] ?? '').split(' ');
-            if (startsPipe && pipe) this.tap = { pipe, paneId: fields[0]!, streamed: 0 };
-            if (subscriber.closed) return;
-            subscriber.paneId = fields[0];
-            subscriber.final = fields[10] === '1';
-            const rows = snapshot === false ? undefined : rest.at(-1);
-            if (rows) {
-              const first = typeof snapshot === 'object' ? renderTail(fields, rows, snapshot.lines) : renderSnapshot(fields, rows);
-              this.call(subscriber, () => subscriber.options.onData(first));
-            }
-            this.call(subscriber, () => subscriber.options.onReady?.({ cols: Number(fields[3]), rows: Number(fields[4]) }));
-          },
-        });
-      })
-      .catch((error: Error) => {
-        if (subscriber.closed || this.ended) return;
-        this.drop(subscriber);
-        this.call(subscriber, () => subscriber.options.onEnd?.(error.message));
-      });
+    this.join(subscriber).catch((error: Error) => {
+      if (subscriber.closed || this.ended) return;
+      this.drop(subscriber);
+      this.call(subscriber, () => subscriber.options.onEnd?.(error.message));
+    });
     return () => {
       if (!subscriber.closed) this.drop(subscriber);
     };
   }
 
   /**
-   * Resolves once this client has received everything tmux queued for it so
-   * far (tmux answers a client's commands in order with its output), or
-   * after `timeoutMs`.
+   * Resolves once the pipe has been quiet for a moment: what the program
+   * printed before this call has reached the watchers. At most `timeoutMs`.
    */
   async drain(timeoutMs: number): Promise<void> {
     if (this.ended) return;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([this.client.commands(["display-message -p ''"]).then(() => undefined, () => undefined), timeout]);
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    const feed = await Promise.race([this.feed.catch(() => undefined), timeout]);
     clearTimeout(timer);
+    await feed?.pipe.quiet(DRAIN_QUIET_MS, timeoutMs);
   }
 
   /** Ends the watch for everyone (daemon closing; the program goes on). */
@@ -160,11 +138,60 @@ export class SessionWatch {
     this.end(reason, false);
   }
 
-  private deliver(paneId: string, data: Buffer): void {
-    if (this.tap?.paneId === paneId) this.tap.pipe.deliveredUpTo((this.tap.streamed += data.length));
-    for (const subscriber of this.subscribers) {
-      if (subscriber.paneId === paneId) this.call(subscriber, () => subscriber.options.onData(data));
+  /** Starts the pipe in the command line that captures the screen it seeds the copy with. */
+  private async startFeed(openPipe: () => Promise<PanePipe>): Promise<Feed> {
+    const pipe = await openPipe();
+    try {
+      const [info, , rows] = await this.client.commands([
+        `display-message -p -t ${this.target} ${quote(INFO_FORMAT)}`,
+        // In the same command line as the capture: the pipe starts with the byte that follows it.
+        pipe.command(this.target),
+        `capture-pane -p -e -S -${SNAPSHOT_SCROLLBACK_LINES} -t ${this.target}`,
+      ]);
+      const fields = (info?.[0] ?? '').split(' ');
+      const size = { cols: numberAt(fields, 3), rows: numberAt(fields, 4) };
+      const screen = await PaneScreen.create(size, SNAPSHOT_SCROLLBACK_LINES, renderSnapshot(fields, rows ?? []), (full) => (full ? pipe.pause() : pipe.resume()));
+      this.screen = screen;
+      pipe.read((data) => this.deliver(screen, data));
+      void pipe.ended.then(() => this.end('the session’s output ended'));
+      return { pipe, screen };
+    } catch (error) {
+      await pipe.close().catch(() => undefined);
+      throw error;
     }
+  }
+
+  private async join(subscriber: Subscriber): Promise<void> {
+    const { screen } = await this.feed;
+    // The pane's size now: a viewer may have resized it just before joining.
+    const [size] = await this.client.command(`display-message -p -t ${this.target} '#{pane_width} #{pane_height}'`);
+    if (subscriber.closed) return;
+    const [cols = 0, rows = 0] = (size ?? '').split(' ').map(Number);
+    screen.resize(cols, rows);
+    const first = subscriber.options.snapshot ?? true;
+    if (first !== false) {
+      subscriber.held = [];
+      const frame = await screen.frame(first);
+      if (subscriber.closed) return;
+      this.call(subscriber, () => subscriber.options.onData(frame));
+      for (const data of subscriber.held) this.call(subscriber, () => subscriber.options.onData(data));
+      subscriber.held = undefined;
+    }
+    subscriber.live = true;
+    this.call(subscriber, () => subscriber.options.onReady?.(screen.size));
+  }
+
+  private deliver(screen: PaneScreen, data: Buffer): void {
+    screen.write(data);
+    for (const subscriber of this.subscribers) {
+      if (subscriber.live) this.call(subscriber, () => subscriber.options.onData(data));
+      else subscriber.held?.push(data);
+    }
+  }
+
+  private layoutChanged(args: string): void {
+    const size = LAYOUT_SIZE.exec(args.split(' ')[1] ?? '');
+    if (size) this.screen?.resize(Number(size[1]), Number(size[2]));
   }
 
   private drop(subscriber: Subscriber): void {
@@ -172,17 +199,17 @@ export class SessionWatch {
     this.subscribers.delete(subscriber);
     if (this.subscribers.size === 0 && !this.ended) {
       this.ended = true;
-      if (this.pipeRequested) this.client.command(`pipe-pane -t ${this.target}`).catch(() => undefined);
+      this.client.command(`pipe-pane -t ${this.target}`).catch(() => undefined);
       this.client.close();
       this.onClosed(this);
-      void this.closePipe(false);
+      void this.closeFeed(false);
     }
   }
 
   /**
-   * Ends every subscriber, after handing them what the pipe carried beyond
-   * the control stream (unless `handOver` is false: the daemon is closing
-   * and the program goes on).
+   * Ends every subscriber; first, unless `handOver` is false (the daemon is
+   * closing and the program goes on), lets the pipe pass on the program's
+   * last output.
    */
   private end(reason: string, handOver = true): void {
     if (this.ended) {
@@ -191,25 +218,28 @@ export class SessionWatch {
     }
     this.ended = true;
     this.client.close();
-    const subscribers = [...this.subscribers];
-    this.subscribers.clear();
     this.onClosed(this);
-    void this.closePipe(handOver).then((rest) => {
+    void this.closeFeed(handOver).then(() => {
+      const subscribers = [...this.subscribers];
+      this.subscribers.clear();
       for (const subscriber of subscribers) {
-        if (subscriber.closed) continue;
         subscriber.closed = true;
-        if (rest.length > 0 && subscriber.paneId !== undefined && !subscriber.final) this.call(subscriber, () => subscriber.options.onData(rest));
         this.call(subscriber, () => subscriber.options.onEnd?.(reason));
       }
     });
   }
 
-  /** Closes the pipe; with `handOver`, first waits for its end and returns what the control stream missed. */
-  private async closePipe(handOver: boolean): Promise<Buffer> {
-    const pipe = await this.pipe;
-    const rest = handOver && this.tap ? await this.tap.pipe.rest(PIPE_END_TIMEOUT_MS) : Buffer.alloc(0);
-    await pipe?.close().catch((error: Error) => this.log.warn({ err: error, session: this.session }, 'could not remove a watch pipe'));
-    return rest;
+  /** Closes the pipe and the copy; with `handOver`, first waits for the pipe's end. */
+  private async closeFeed(handOver: boolean): Promise<void> {
+    const feed = await this.feed.catch(() => undefined);
+    if (!feed) return;
+    if (handOver) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([feed.pipe.ended, new Promise((resolve) => (timer = setTimeout(resolve, PIPE_END_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+    }
+    await feed.pipe.close().catch((error: Error) => this.log.warn({ err: error, session: this.session }, 'could not remove a watch pipe'));
+    feed.screen.dispose();
   }
 
   private call(subscriber: Subscriber, fn: () => void): void {
@@ -223,20 +253,6 @@ export class SessionWatch {
 
 /** Field `i` of INFO_FORMAT as a whole number (0 when empty). */
 const numberAt = (fields: readonly string[], i: number): number => Number.parseInt(fields[i] ?? '', 10) || 0;
-
-/**
- * The last `lines` rows of a capture that starts `lines` rows up in the
- * history, up to the cursor, as plain text: the stream goes on from exactly
- * there (a half-printed line included).
- */
-export function renderTail(fields: readonly string[], rows: readonly string[], lines: number): Buffer {
-  const num = (i: number): number => numberAt(fields, i);
-  const cursorRow = Math.min(lines, num(11)) + num(2);
-  const above = rows.slice(Math.max(0, cursorRow - lines), cursorRow);
-  // capture-pane drops a row's trailing spaces; the cursor may stand after some.
-  const current = (rows[cursorRow] ?? '').padEnd(num(1)).slice(0, num(1));
-  return Buffer.from([...above, current].join('\r\n'), 'utf8');
-}
 
 /**
  * The screen as escapes a fresh terminal can replay: alternate screen, clear,
