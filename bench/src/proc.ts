@@ -32,3 +32,17 @@ export function groupPids(pgid: number): number[] {
     }
   });
 }
+
+/** The processes whose parent is `pid`, with their command names. */
+export function childProcesses(pid: number): { pid: number; name: string }[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.split(') ')[1]!.split(' ');
+      return Number(fields[1]) === pid ? [{ pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) }] : [];
+    } catch {
+      return [];
+    }
+  });
+}

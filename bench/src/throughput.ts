@@ -1,6 +1,7 @@
 import { openTerminal, sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { PlainTmux } from './plain-tmux.js';
+import { childProcesses, cpuSeconds } from './proc.js';
 import { round } from './stats.js';
 
 const BYTES = 50 * 1024 * 1024;
@@ -16,9 +17,30 @@ export interface ThroughputResult {
   megabytes: number;
   codepiperMBps: number;
   tmuxAloneMBps: number;
+  /** Ours against tmux alone (`pipe-pane`): the rate, and the CPU that carried the stream (see streamCpu). */
+  rateRatio: number;
+  codepiperCpuSeconds: number;
+  tmuxAloneCpuSeconds: number;
+  cpuRatio: number;
   /** tmux's control mode alone on the same program: the most a stream fed by it, as ours is, could carry. */
   tmuxControlModeMBps: number;
 }
+
+/**
+ * CPU seconds used so far by what carries a stream, not by the program that
+ * prints it: the tmux server, the `cat`s it runs for pipe-pane, `readers`
+ * (with their children) and this process (the last reader).
+ */
+function streamCpu(tmuxServer: number, readers: number[]): Map<number, number> {
+  const pids = [tmuxServer, ...childProcesses(tmuxServer).filter((c) => c.name === 'cat').map((c) => c.pid)];
+  for (const reader of readers) pids.push(reader, ...childProcesses(reader).map((c) => c.pid));
+  const self = process.cpuUsage();
+  return new Map([[process.pid, (self.user + self.system) / 1e6], ...pids.map((pid): [number, number] => [pid, cpuSeconds(pid)])]);
+}
+
+/** The CPU seconds used between two readings of streamCpu (a process that started meanwhile counts from zero). */
+const cpuBetween = (before: Map<number, number>, after: Map<number, number>): number =>
+  [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
 
 /** Counts bytes until `end` shows; resolves with the seconds it took from `begin()`. */
 function timer(end = END + '\r\n'): { onData: (chunk: Buffer) => void; begin: () => void; done: Promise<number> } {
@@ -36,12 +58,15 @@ function timer(end = END + '\r\n'): { onData: (chunk: Buffer) => void; begin: ()
   };
 }
 
-/** Lets the program of `tmux`'s session go once its reader is set up; resolves with the seconds until all has arrived. */
-async function run(tmux: PlainTmux, reading: ReturnType<typeof timer>): Promise<number> {
+/** Lets the program of `tmux`'s session go once its reader is set up; resolves with the seconds until all has arrived, and the CPU the stream took. */
+async function run(tmux: PlainTmux, reading: ReturnType<typeof timer>): Promise<{ seconds: number; cpu: number }> {
   await new Promise((resolve) => setTimeout(resolve, 300));
+  const server = Number(tmux.tmux('display-message', '-p', '#{pid}').trim());
+  const before = streamCpu(server, []);
   reading.begin();
   tmux.tmux('send-keys', '-t', 'bench', 'go', 'Enter');
-  return reading.done;
+  const seconds = await reading.done;
+  return { seconds, cpu: cpuBetween(before, streamCpu(server, [])) };
 }
 
 export async function throughput(): Promise<ThroughputResult> {
@@ -53,20 +78,33 @@ export async function throughput(): Promise<ThroughputResult> {
     const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: PROGRAM } });
     const ours = timer();
     const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: ours.onData });
+    const server = Number(daemon.tmux(['display-message', '-p', '#{pid}']).stdout.trim());
+    const daemonPid = daemon.process!.pid!;
+    const before = streamCpu(server, [daemonPid]);
     ours.begin();
     await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
     const oursSeconds = await ours.done;
+    const oursCpu = cpuBetween(before, streamCpu(server, [daemonPid]));
     socket.close();
 
     const theirs = timer();
     plain.start(PROGRAM, theirs.onData);
-    const theirSeconds = await run(plain, theirs);
+    const alone = await run(plain, theirs);
     // Control mode escapes the line end as octal.
     const control = timer(END + '\\015\\012');
     controlled.startControlled(PROGRAM, control.onData);
-    const controlSeconds = await run(controlled, control);
+    const controlMode = await run(controlled, control);
 
-    return { megabytes: mb, codepiperMBps: round(mb / oursSeconds, 1), tmuxAloneMBps: round(mb / theirSeconds, 1), tmuxControlModeMBps: round(mb / controlSeconds, 1) };
+    return {
+      megabytes: mb,
+      codepiperMBps: round(mb / oursSeconds, 1),
+      tmuxAloneMBps: round(mb / alone.seconds, 1),
+      rateRatio: round(alone.seconds / oursSeconds, 2),
+      codepiperCpuSeconds: round(oursCpu, 2),
+      tmuxAloneCpuSeconds: round(alone.cpu, 2),
+      cpuRatio: round(oursCpu / alone.cpu, 2),
+      tmuxControlModeMBps: round(mb / controlMode.seconds, 1),
+    };
   } finally {
     plain.dispose();
     controlled.dispose();
