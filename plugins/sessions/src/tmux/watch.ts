@@ -10,6 +10,8 @@ const PIPE_END_TIMEOUT_MS = 5000;
 const SNAPSHOT_SCROLLBACK_LINES = 2000;
 /** A pipe quiet this long has passed on what the program printed before (see drain). */
 const DRAIN_QUIET_MS = 30;
+/** A program that never stops printing is never quiet: a drain waits this long at most for the pipe. */
+const DRAIN_QUIET_LIMIT_MS = 500;
 
 export interface WatchOptions {
   /** Bytes as the program printed them (after the snapshot, if any). */
@@ -122,7 +124,8 @@ export class SessionWatch {
 
   /**
    * Resolves once the pipe has been quiet for a moment: what the program
-   * printed before this call has reached the watchers. At most `timeoutMs`.
+   * printed before this call has reached the watchers. At most `timeoutMs`
+   * for the watch to start, then DRAIN_QUIET_LIMIT_MS.
    */
   async drain(timeoutMs: number): Promise<void> {
     if (this.ended) return;
@@ -130,7 +133,7 @@ export class SessionWatch {
     const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
     const feed = await Promise.race([this.feed.catch(() => undefined), timeout]);
     clearTimeout(timer);
-    await feed?.pipe.quiet(DRAIN_QUIET_MS, timeoutMs);
+    await feed?.pipe.quiet(DRAIN_QUIET_MS, DRAIN_QUIET_LIMIT_MS);
   }
 
   /** Ends the watch for everyone (daemon closing; the program goes on). */
