@@ -1,9 +1,12 @@
 import type { Terminal } from '@xterm/headless';
 import type { SerializeAddon } from '@xterm/addon-serialize';
+import { PlainRun, plainText } from './plain-run.js';
 
 /** Written to the copy and not yet parsed: past the first, the feed should pause; below the second, go on. */
 const BACKLOG_PAUSE_BYTES = 4 * 1024 * 1024;
 const BACKLOG_RESUME_BYTES = 1024 * 1024;
+/** A run of plain text that cannot be cut (no carriage returns, say) is parsed once it is this long. */
+const PLAIN_RUN_MAX_BYTES = 4 * 1024 * 1024;
 
 /** A viewer's first frame: the screen as terminal escapes, or the last `lines` lines up to the cursor as plain text. */
 export type FirstFrame = true | { lines: number };
@@ -16,10 +19,22 @@ export type FirstFrame = true | { lines: number };
  * joined to the pipe that way (nothing tells which byte of the pipe it was
  * taken at), so it only seeds the copy, in the command line that starts the
  * pipe.
+ *
+ * Plain text that follows plain text is held back (see PlainRun): of a long
+ * run of lines only the last screen and scrollback are parsed.
  */
 export class PaneScreen {
   /** Bytes written and not yet parsed. */
   private backlog = 0;
+  private readonly run = new PlainRun();
+  /** Plain text may go to the run: see allowRuns. */
+  private runsAllowed = false;
+  /** Counts the writes that were not plain text, each of which ends what a plain one before it allowed. */
+  private escapes = 0;
+  /** Which of the two screens may have a scroll region set (DECSTBM): plain text there can scroll part of the screen only. */
+  private readonly scrollRegions = { normal: false, alternate: false };
+  /** The size what is written now will be parsed at: a resize waits for what was written before it. */
+  private latest: { cols: number; rows: number };
 
   private constructor(
     private readonly terminal: Terminal,
@@ -27,7 +42,9 @@ export class PaneScreen {
     private readonly scrollback: number,
     /** Told when the backlog grows past its limit (true) and when it has shrunk again (false). */
     private readonly onBacklog: (full: boolean) => void,
-  ) {}
+  ) {
+    this.latest = { cols: terminal.cols, rows: terminal.rows };
+  }
 
   /** A copy of `cols` × `rows` keeping `scrollback` lines above the screen, showing `seed` (terminal escapes). */
   static async create(size: { cols: number; rows: number }, scrollback: number, seed: Buffer, onBacklog: (full: boolean) => void): Promise<PaneScreen> {
@@ -37,11 +54,62 @@ export class PaneScreen {
     const serializer = new SerializeAddon();
     terminal.loadAddon(serializer);
     const screen = new PaneScreen(terminal, serializer, scrollback, onBacklog);
+    terminal.parser.registerCsiHandler({ final: 'r' }, (params) => {
+      const [top = 0, bottom = 0] = params.map((param) => (typeof param === 'number' ? param : NaN));
+      const whole = top <= 1 && (bottom === 0 || bottom >= terminal.rows);
+      screen.scrollRegions[terminal.buffer.active.type] = !whole;
+      return false;
+    });
     screen.write(seed);
     return screen;
   }
 
   write(data: Uint8Array): void {
+    const plain = plainText(data);
+    if (plain && this.runsAllowed) {
+      this.run.add(data, plain.lines, { rows: this.latest.rows, scrollback: this.scrollback });
+      if (this.run.bytes > PLAIN_RUN_MAX_BYTES) this.flushRun();
+      return;
+    }
+    if (!plain) {
+      this.flushRun();
+      this.escapes++;
+      this.runsAllowed = false;
+      this.parse(data);
+      return;
+    }
+    const escapes = this.escapes;
+    this.parse(data, () => this.allowRuns(plain.closesSequences && escapes === this.escapes));
+  }
+
+  /** Applied after what was written before it has been parsed, at the size it was printed at. */
+  resize(cols: number, rows: number): void {
+    if (cols <= 0 || rows <= 0 || (cols === this.latest.cols && rows === this.latest.rows)) return;
+    this.flushRun();
+    this.latest = { cols, rows };
+    this.terminal.write('', () => this.terminal.resize(cols, rows));
+  }
+
+  get size(): { cols: number; rows: number } {
+    return { ...this.latest };
+  }
+
+  /**
+   * The frame of everything written so far, once it is parsed: what is
+   * written after this call is not in it.
+   */
+  frame(first: FirstFrame): Promise<Buffer> {
+    this.flushRun();
+    return new Promise((resolve) => {
+      this.terminal.write('', () => resolve(first === true ? this.screenFrame() : this.tailFrame(first.lines)));
+    });
+  }
+
+  dispose(): void {
+    this.terminal.dispose();
+  }
+
+  private parse(data: Uint8Array, onParsed?: () => void): void {
     const size = data.length;
     const before = this.backlog;
     this.backlog += size;
@@ -50,29 +118,22 @@ export class PaneScreen {
       const was = this.backlog;
       this.backlog -= size;
       if (was > BACKLOG_RESUME_BYTES && this.backlog <= BACKLOG_RESUME_BYTES) this.onBacklog(false);
+      onParsed?.();
     });
-  }
-
-  resize(cols: number, rows: number): void {
-    if (cols > 0 && rows > 0 && (cols !== this.terminal.cols || rows !== this.terminal.rows)) this.terminal.resize(cols, rows);
-  }
-
-  get size(): { cols: number; rows: number } {
-    return { cols: this.terminal.cols, rows: this.terminal.rows };
   }
 
   /**
-   * The frame of everything written so far, once it is parsed: what is
-   * written after this call is not in it.
+   * Called when plain text has been parsed, with whether it left the parser
+   * outside any CSI or ESC sequence and nothing but plain text was written
+   * after it: then, unless a scroll region is set, plain text that follows
+   * can go to the run.
    */
-  frame(first: FirstFrame): Promise<Buffer> {
-    return new Promise((resolve) => {
-      this.terminal.write('', () => resolve(first === true ? this.screenFrame() : this.tailFrame(first.lines)));
-    });
+  private allowRuns(closed: boolean): void {
+    if (closed && !this.scrollRegions[this.terminal.buffer.active.type]) this.runsAllowed = true;
   }
 
-  dispose(): void {
-    this.terminal.dispose();
+  private flushRun(): void {
+    for (const chunk of this.run.take(this.latest.rows)) this.parse(chunk);
   }
 
   /**
