@@ -11,6 +11,16 @@ import { CONTROL_SESSION } from './records.js';
 const CONNECTING_WAIT_MS = 3_000;
 const FIRST_RECONNECT_MS = 250;
 const MAX_RECONNECT_MS = 10_000;
+/**
+ * For the server's malloc (glibc). tmux reallocates its history's index of
+ * lines (48 bytes a line) on every line that scrolls; at our history limit
+ * (10000 lines) the index is past glibc's default mmap threshold (128 KiB),
+ * and each of those reallocations is then an mremap: a sixth more CPU for
+ * tmux on a stream of lines. Under this threshold the index stays on the
+ * heap. Sessions do not inherit it: the server's global environment becomes
+ * the daemon's (adoptDaemonEnv).
+ */
+const SERVER_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
 
 export interface CommandChannelOptions {
   tmuxBin: string;
@@ -156,7 +166,8 @@ export class CommandChannel {
   /** The hidden session keeps the server alive and gives the channel something to attach to. */
   private async createControlSession(): Promise<void> {
     try {
-      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done']);
+      // This command starts the server when none runs: the server gets its environment.
+      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done'], SERVER_MALLOC_ENV);
     } catch (error) {
       if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
     }
@@ -211,10 +222,10 @@ export class CommandChannel {
   }
 
   /** Runs a one-shot tmux client: argv only, no shell. */
-  private exec(args: readonly string[]): Promise<string> {
+  private exec(args: readonly string[], extraEnv: NodeJS.ProcessEnv): Promise<string> {
     const { tmuxBin, socketPath, env, commandTimeoutMs } = this.options;
     return new Promise((resolve, reject) => {
-      execFile(tmuxBin, ['-S', socketPath, '-f', '/dev/null', ...args], { env, timeout: commandTimeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
+      execFile(tmuxBin, ['-S', socketPath, '-f', '/dev/null', ...args], { env: { ...env, ...extraEnv }, timeout: commandTimeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new TmuxError('tmux_unavailable', `cannot run ${tmuxBin}: not found`));
         reject(TmuxError.fromTmux(stderr.trim() || stdout.trim() || error.message));

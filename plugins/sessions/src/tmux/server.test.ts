@@ -244,6 +244,14 @@ describe('TmuxServer (real tmux)', () => {
     assert.doesNotMatch(await t.tmux('show-environment', '-g'), /CODEPIPER_/);
   });
 
+  it('starts the server with malloc’s mmap threshold raised, which its sessions do not inherit', async () => {
+    const serverEnv = await readFile(`/proc/${t.server.pid}/environ`, 'utf8');
+    assert.ok(serverEnv.split('\0').includes('MALLOC_MMAP_THRESHOLD_=1048576'), 'the server has the setting');
+    const session = await t.server.createSession({ name: name(), cwd: t.dir, argv: ['sh', '-c', 'echo "[${MALLOC_MMAP_THRESHOLD_-unset}]"; exec sleep 60'] });
+    await waitFor('env output', async () => (await t.server.capture(session.paneId)).includes(']'));
+    assert.equal(await t.server.capture(session.paneId), '[unset]');
+  });
+
   it('a server started by an earlier daemon loses the daemon variables of its global environment when opened', async () => {
     await t.tmux('set-environment', '-g', 'CODEPIPER_HOME', '/somewhere');
     const again = await TmuxServer.open({ socketPath: t.socketPath, log: testLogger() });
