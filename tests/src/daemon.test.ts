@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -209,8 +209,22 @@ describe('the CLI without a daemon', () => {
     try {
       const started = await runCli(['daemon', '--detach'], { env });
       assert.equal(started.code, 0, started.stderr);
-      assert.match(started.stdout, /daemon started \(pid \d+\)/);
+      const pid = Number(/daemon started \(pid (\d+)\)/.exec(started.stdout)?.[1]);
+      assert.ok(pid > 0, started.stdout);
       assert.equal((await runCli(['daemon', 'status'], { env })).code, 0);
+      // Started with its malloc setting, which the programs it starts (tmux first) do not inherit.
+      // A process may end while it is looked at.
+      const proc = (p: number | string, file: string): string => {
+        try {
+          return readFileSync(`/proc/${p}/${file}`, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      assert.ok(proc(pid, 'environ').split('\0').includes('MALLOC_TRIM_THRESHOLD_=131072'));
+      const children = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && proc(p, 'stat').split(') ')[1]?.split(' ')[1] === String(pid));
+      assert.ok(children.length > 0, 'the daemon runs its tmux clients');
+      for (const child of children) assert.doesNotMatch(proc(child, 'environ'), /MALLOC_TRIM_THRESHOLD_/, `child ${child}`);
       const stopped = await runCli(['daemon', 'stop'], { env });
       assert.equal(stopped.code, 0, stopped.stderr);
       await waitFor('the daemon to be gone', async () => (await runCli(['daemon', 'status'], { env })).code === 3);
@@ -268,6 +282,7 @@ describe('the CLI without a daemon', () => {
       const text = readFileSync(unit, 'utf8');
       assert.match(text, new RegExp(`^ExecStart=${process.execPath} \\S+/codepiper\\.cjs daemon --web --port 4399$`, 'm'));
       assert.match(text, new RegExp(`^Environment=CODEPIPER_HOME=${home}$`, 'm'));
+      assert.match(text, /^Environment=MALLOC_TRIM_THRESHOLD_=131072$/m);
       assert.match(text, /^KillMode=process$/m, 'stopping the service leaves the sessions running');
       assert.match(text, /^Restart=on-failure$/m);
       const verified = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });

@@ -30,6 +30,16 @@ const SUPERVISED_VARIABLE = 'CODEPIPER_SUPERVISED';
 const EXIT_RESTART = 75;
 /** How long a stopped daemon waits for what its plugins left open (a child's pipe, a timer) before it exits anyway. */
 const EXIT_GRACE_MS = 3_000;
+/**
+ * For the daemon's malloc (glibc), set by whatever starts it in the
+ * background (`--detach`, a restart, the login service; scripts/start too).
+ * glibc raises its trim threshold each time it frees a large block, as a
+ * start does (read files, compiled code), and then keeps megabytes of freed
+ * memory for good: a fixed threshold gives them back, about 5 MB of an idle
+ * daemon's 72. The daemon takes it out of its own environment at once, so that
+ * the programs it starts do not inherit it.
+ */
+const DAEMON_MALLOC_ENV = { MALLOC_TRIM_THRESHOLD_: String(128 * 1024) };
 
 interface DaemonOptions {
   detach?: boolean;
@@ -103,6 +113,7 @@ const isGone = (client: ApiClient): Promise<boolean> => client.call(daemonEndpoi
 );
 
 async function runInForeground(web: WebFlags | undefined): Promise<number> {
+  for (const name of Object.keys(DAEMON_MALLOC_ENV)) delete process.env[name];
   // Loaded here so that the client commands never load the kernel and its plugins.
   const [{ runDaemon }, { firstPartyPlugins }] = await Promise.all([import('@codepiper/core'), import('../plugins.js')]);
   const end = await runDaemon({ plugins: firstPartyPlugins, foreground: true, web, notify: noticeWriter() });
@@ -150,7 +161,7 @@ async function spawnDaemon(home: string, web: WebFlags | undefined, notices = fa
   const out = await open(outFile, 'a', 0o600);
   await out.chmod(0o600);
   const offset = (await out.stat()).size;
-  const env: NodeJS.ProcessEnv = { ...process.env, CODEPIPER_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...DAEMON_MALLOC_ENV, CODEPIPER_HOME: home };
   delete env[NOTICE_FD_VARIABLE];
   const child = spawn(process.execPath, [MAIN_SCRIPT, 'daemon', ...webArgs(web)], {
     detached: true,
@@ -207,7 +218,7 @@ async function startDetached(home: string, web: WebFlags | undefined): Promise<v
 /** What the login service runs: this CLI's `daemon`, with the variables the daemon reads and the PATH it finds programs on. */
 function serviceSpec(home: string, web: WebFlags | undefined): ServiceSpec {
   const kept = Object.entries(process.env).filter(([name, value]) => value !== undefined && (/^CODEPIPER_/.test(name) || ['PATH', 'LANG', 'LC_ALL'].includes(name)));
-  return { argv: [process.execPath, MAIN_SCRIPT, 'daemon', ...webArgs(web)], env: { ...(Object.fromEntries(kept) as Record<string, string>), [SUPERVISED_VARIABLE]: '1' }, home };
+  return { argv: [process.execPath, MAIN_SCRIPT, 'daemon', ...webArgs(web)], env: { ...(Object.fromEntries(kept) as Record<string, string>), ...DAEMON_MALLOC_ENV, [SUPERVISED_VARIABLE]: '1' }, home };
 }
 
 /** Asks the daemon to restart and waits for its replacement (another pid) to answer. */
