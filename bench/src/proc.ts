@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { listProcesses, type ProcessEntry } from '@codepiper/sdk/testing';
 
 /** A memory field of /proc/PID/status (Linux), in MB. */
 function statusMegabytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -20,29 +21,8 @@ export const rssMegabytes = (pid: number): number => statusMegabytes(pid, 'VmRSS
 /** The most resident memory process `pid` has had so far, in MB. */
 export const peakRssMegabytes = (pid: number): number => statusMegabytes(pid, 'VmHWM');
 
-interface ProcessStat {
-  pid: number;
-  name: string;
-  parent: number;
-  group: number;
-}
-
-/** Every process's /proc/PID/stat: its command name, parent and process group (those that end while read are left out). */
-function processes(): ProcessStat[] {
-  return readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.split(') ')[1]!.split(' ');
-      return [{ pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), parent: Number(fields[1]), group: Number(fields[2]) }];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /** The processes of process group `pgid`. */
-export const groupPids = (pgid: number): number[] => processes().flatMap((p) => (p.group === pgid ? [p.pid] : []));
+export const groupPids = (pgid: number): number[] => listProcesses().flatMap((p) => (p.group === pgid ? [p.pid] : []));
 
-/** The processes whose parent is `pid`, with their command names. */
-export const childProcesses = (pid: number): ProcessStat[] => processes().filter((p) => p.parent === pid);
+/** The processes whose parent is `pid`. */
+export const childProcesses = (pid: number): ProcessEntry[] => listProcesses().filter((p) => p.parent === pid);

@@ -12,6 +12,8 @@ import { ApiClient } from './client.js';
 import { daemonEndpoints } from './daemon.js';
 import { daemonSocketPath } from './home.js';
 
+export { listProcesses, processEnvironment, readProcess, type ProcessEntry } from './processes.js';
+
 export interface TestDaemonOptions {
   /**
    * Plugins to load after the built-in ones: a path (absolute, relative to

@@ -3,11 +3,12 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { daemonEndpoints, ERROR_CODES } from '@codepiper/sdk';
+import { listProcesses, processEnvironment } from '@codepiper/sdk/testing';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { claudeBin } from './agents/claude.js';
 import { removeHome, runCli, tempHome, TestDaemon, waitFor, type CliResult } from './harness.js';
@@ -213,18 +214,10 @@ describe('the CLI without a daemon', () => {
       assert.ok(pid > 0, started.stdout);
       assert.equal((await runCli(['daemon', 'status'], { env })).code, 0);
       // Started with its malloc setting, which the programs it starts (tmux first) do not inherit.
-      // A process may end while it is looked at.
-      const proc = (p: number | string, file: string): string => {
-        try {
-          return readFileSync(`/proc/${p}/${file}`, 'utf8');
-        } catch {
-          return '';
-        }
-      };
-      assert.ok(proc(pid, 'environ').split('\0').includes('MALLOC_TRIM_THRESHOLD_=131072'));
-      const children = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && proc(p, 'stat').split(') ')[1]?.split(' ')[1] === String(pid));
+      assert.ok(processEnvironment(pid).includes('MALLOC_TRIM_THRESHOLD_=131072'));
+      const children = listProcesses().filter((p) => p.parent === pid);
       assert.ok(children.length > 0, 'the daemon runs its tmux clients');
-      for (const child of children) assert.doesNotMatch(proc(child, 'environ'), /MALLOC_TRIM_THRESHOLD_/, `child ${child}`);
+      for (const child of children) assert.doesNotMatch(processEnvironment(child.pid).join('\n'), /MALLOC_TRIM_THRESHOLD_/, `child ${child.pid}: ${child.command}`);
       const stopped = await runCli(['daemon', 'stop'], { env });
       assert.equal(stopped.code, 0, stopped.stderr);
       await waitFor('the daemon to be gone', async () => (await runCli(['daemon', 'status'], { env })).code === 3);

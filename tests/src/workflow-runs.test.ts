@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { listProcesses } from '@codepiper/sdk/testing';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { workflowRunEndpoints, type WorkflowRunDetail } from '@codepiper/workflows-contract';
 import { suiteDaemon, waitFor, type TestDaemon } from './harness.js';
@@ -13,36 +14,15 @@ function workflowFile(dir: string, name: string, text: string): string {
   return file;
 }
 
-/** Pids of the processes whose command line contains `text` (from /proc). */
-function processesWith(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(text);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+/** Pids of the processes whose command line contains `text`. */
+const processesWith = (text: string): number[] => listProcesses().flatMap((p) => (p.command.includes(text) ? [p.pid] : []));
 
 /** pid, parent, process group, state and command line of the processes whose command line contains one of `texts`: what a failure shows. */
-function processTable(...texts: string[]): string {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .flatMap((pid) => {
-      try {
-        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-        if (!texts.some((text) => command.includes(text))) return [];
-        const [state, ppid, pgid] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return [`pid ${pid} ppid ${ppid} pgid ${pgid} ${state}: ${command.slice(0, 120)}`];
-      } catch {
-        return [];
-      }
-    })
+const processTable = (...texts: string[]): string =>
+  listProcesses()
+    .filter((p) => texts.some((text) => p.command.includes(text)))
+    .map((p) => `pid ${p.pid} ppid ${p.parent} pgid ${p.group} ${p.state}: ${p.command.slice(0, 120)}`)
     .join('\n');
-}
 
 const show = (daemon: TestDaemon, id: string): Promise<WorkflowRunDetail> => daemon.client.call(workflowRunEndpoints.show, { params: { id } });
 /** Starts a run in the background (`workflow run --detach`); resolves with its id. */

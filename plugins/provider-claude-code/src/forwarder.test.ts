@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
+import { listProcesses, withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
 import { PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
 
@@ -41,19 +41,8 @@ function runForwarder(script: string, event: string, input: string): Promise<Run
   });
 }
 
-/** The command lines (argv) of this user's processes that contain `text`. */
-function commandLinesHolding(text: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (argv.includes(text)) found.push(argv.replaceAll('\0', ' '));
-    } catch {
-      // The process ended meanwhile, or is not ours.
-    }
-  }
-  return found;
-}
+/** The command lines of this user's processes that contain `text`. */
+const commandLinesHolding = (text: string): string[] => listProcesses().flatMap((p) => (p.command.includes(text) ? [p.command] : []));
 
 function assertSilentFailure(run: Run): void {
   assert.deepEqual({ stdout: run.stdout, stderr: run.stderr }, { stdout: '', stderr: '' });

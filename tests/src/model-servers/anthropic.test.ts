@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { readProcess } from '@codepiper/sdk/testing';
 import { prepareClaudeHome, transcriptPath, type ClaudeHome } from '../agents/claude.js';
 import {
   FakeAnthropic,
@@ -187,19 +188,7 @@ function assistantMessages(file: string): Map<string, NonNullable<TranscriptLine
 }
 
 /** Whether a process has exited (a zombie counts as exited). */
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+const processGone = (pid: number): boolean => [undefined, 'Z'].includes(readProcess(pid)?.state);
 
 const usageFields = (usage: Partial<Usage> | undefined): UsageTotals => addUsage(emptyTotals(), usage);
 
