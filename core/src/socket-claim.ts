@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { ApiClient, daemonEndpoints, DaemonUnreachableError } from '@codepiper/sdk';
+import { ApiClient, daemonEndpoints, DaemonUnreachableError, raceTimeout } from '@codepiper/sdk';
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -18,16 +18,10 @@ export async function claimSocket(socketPath: string): Promise<void> {
 
 /** The pid of the daemon answering on the socket (`unknown` if it answers oddly), or undefined if nothing listens. */
 export async function runningDaemonPid(socketPath: string): Promise<number | 'unknown' | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer')), PROBE_TIMEOUT_MS);
-  });
   try {
-    const status = await Promise.race([new ApiClient({ socketPath }).call(daemonEndpoints.status), timeout]);
-    return status.pid;
+    const status = await raceTimeout(new ApiClient({ socketPath }).call(daemonEndpoints.status), PROBE_TIMEOUT_MS);
+    return status?.pid ?? 'unknown';
   } catch (error) {
     return error instanceof DaemonUnreachableError ? undefined : 'unknown';
-  } finally {
-    clearTimeout(timer);
   }
 }

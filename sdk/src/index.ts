@@ -18,3 +18,4 @@ export * from './http-auth.js';
 export * from './locks.js';
 export * from './refs.js';
 export * from './yaml-source.js';
+export * from './timeout.js';

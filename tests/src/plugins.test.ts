@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { contributionEndpoints } from '@codepiper/sdk';
+import { contributionEndpoints, raceTimeout } from '@codepiper/sdk';
 import { eventEndpoints } from '@codepiper/events-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { startTestDaemon, waitFor } from '@codepiper/sdk/testing';
@@ -52,8 +52,7 @@ describe('third-party plugins in a real daemon', () => {
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const stillRunning = new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running after 15 s').unref());
-    assert.equal(await Promise.race([exited, stillRunning]), 0, daemon.output);
+    assert.equal(await raceTimeout(exited, 15_000, 'still running after 15 s'), 0, daemon.output);
     assert.match(daemon.output, /codepiper daemon: stopped, but still held open by .*ProcessWrap.*; exiting/);
   });
 

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
-import { CodePiperError } from '@codepiper/sdk';
+import { CodePiperError, raceTimeout } from '@codepiper/sdk';
 import { controlConnection, controlSocket, describeSshFailure, forwardSocket, inSh, runSsh, shQuote, sshOptions, type SshPlaces, type SshResult, type SshTarget } from './ssh.js';
 
 /** How long a connection may take to come up (ssh's own connect timeout, and authentication after it). */
@@ -105,7 +104,7 @@ export class HostConnection {
     // Up once its control socket is there; or it ended, saying why. Closed or let go meanwhile, a host that
     // does not answer is waited for no longer: nothing goes over a connection not up yet.
     while (!existsSync(socket)) {
-      const ended = await Promise.race([exited, delay(25).then(() => undefined)]);
+      const ended = await raceTimeout(exited, 25);
       if (ended) throw new CodePiperError('host_unreachable', describeSshFailure(this.target, ended));
       if (this.ended || Date.now() > deadline) {
         child.kill();

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { raceTimeout } from '@codepiper/sdk';
 import { listProcesses, withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
 import { PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
@@ -179,7 +180,7 @@ describe('the Claude Code hook forwarder', () => {
         hook.stdin?.end(PAYLOAD.replace('PreToolUse', 'PermissionRequest'));
         await new Promise((resolve) => hook?.on('close', resolve));
         // While the stand-in daemon still listens: the request went with the hook, no curl was left waiting.
-        await Promise.race([requestClosed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        if (requestClosed) await raceTimeout(requestClosed, 5_000);
         assert.deepEqual(commandLinesHolding(files.curlConfigPath), []);
       },
     );

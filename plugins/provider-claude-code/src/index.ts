@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
+import { bearerToken, CodePiperError, definePlugin, raceTimeout } from '@codepiper/sdk';
 import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, type ClaudeHookReply } from '@codepiper/claude-code-contract';
 import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { eventLogRef } from '@codepiper/events-contract';
@@ -93,9 +93,7 @@ export default definePlugin({
       };
       await gate.settled;
       await refuseTrustDialog();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([gate.ready, new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)))]);
-      clearTimeout(timer);
+      await raceTimeout(gate.ready, READY_TIMEOUT_MS);
       await waitForScreen(terminal, INPUT_LINE, READY_TIMEOUT_MS);
       await refuseTrustDialog();
       starting.delete(terminal.sessionId);

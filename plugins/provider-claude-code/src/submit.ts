@@ -1,3 +1,4 @@
+import { raceTimeout } from '@codepiper/sdk';
 import { typeText, type SessionTerminal } from '@codepiper/sessions-contract';
 
 /** How long Claude has to confirm a prompt (its UserPromptSubmit hook) before the input box is looked at. */
@@ -21,13 +22,7 @@ export class PromptSubmissions {
   next(sessionId: string): { confirmed(ms: number): Promise<boolean> } {
     const confirmation = new Promise<true>((resolve) => this.waiting.set(sessionId, () => resolve(true)));
     return {
-      confirmed: async (ms) => {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-        const result = await Promise.race([confirmation, timeout]);
-        clearTimeout(timer);
-        return result;
-      },
+      confirmed: (ms) => raceTimeout(confirmation, ms, false),
     };
   }
 }

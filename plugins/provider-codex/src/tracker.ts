@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { eachLine, Mutex, readLines, type Logger, type Store } from '@codepiper/sdk';
+import { eachLine, Mutex, raceTimeout, readLines, type Logger, type Store } from '@codepiper/sdk';
 import { emptyBatch, type UsageLedger } from '@codepiper/analytics-contract';
 import type { EventLog } from '@codepiper/events-contract';
 import type { SessionDirectory } from '@codepiper/sessions-contract';
@@ -125,13 +125,7 @@ export class SessionTracker {
   /** The thread id, waiting for its discovery at most `timeoutMs`. */
   async thread(timeoutMs: number): Promise<string | undefined> {
     if (this.threadId) return this.threadId;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    try {
-      return await Promise.race([this.threadKnown, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return raceTimeout(this.threadKnown, timeoutMs);
   }
 
   setThread(id: string, persist: boolean): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CodePiperError, KeyedLock, type Logger, type PluginHooks } from '@codepiper/sdk';
+import { CodePiperError, KeyedLock, raceTimeout, type Logger, type PluginHooks } from '@codepiper/sdk';
 import {
   checkInput,
   type ImageType,
@@ -307,8 +307,8 @@ export class SessionService implements SessionDirectory {
     if (isFinished(session.status)) return toRecord(session);
     const ended = this.endings.whenFinished(session.id);
     await this.deps.providers.get(session.provider)?.stopSession(this.terminal(session), toRecord(session));
-    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.deps.config.stop_timeout_ms).unref());
-    const finished = (await Promise.race([ended, timeout])) ?? (await this.endings.finish(session, { status: 'exited', exitCode: null, detail: 'killed: it did not stop in time' }));
+    const finished =
+      (await raceTimeout(ended, this.deps.config.stop_timeout_ms)) ?? (await this.endings.finish(session, { status: 'exited', exitCode: null, detail: 'killed: it did not stop in time' }));
     return toRecord(finished);
   }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '@codepiper/sdk';
+import { raceTimeout, type Logger } from '@codepiper/sdk';
 import { HAS_PROC, parentPid } from '../control-guard.js';
 import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
@@ -95,10 +95,7 @@ export class CommandChannel {
    */
   async quiet(): Promise<void> {
     if (this.clientsConnecting.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECTING_WAIT_MS)));
-    await Promise.race([Promise.all(this.clientsConnecting), cap]);
-    clearTimeout(timer);
+    await raceTimeout(Promise.all(this.clientsConnecting), CONNECTING_WAIT_MS);
   }
 
   /** Kills the tmux server through the channel, which is closed from then on. */

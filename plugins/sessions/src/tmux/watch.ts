@@ -1,4 +1,4 @@
-import type { Logger } from '@codepiper/sdk';
+import { raceTimeout, type Logger } from '@codepiper/sdk';
 import { ControlClient, type ControlClientOptions } from './control.js';
 import type { PanePipe } from './pane-pipe.js';
 import { PaneScreen, type FirstFrame } from './pane-screen.js';
@@ -129,10 +129,7 @@ export class SessionWatch {
    */
   async drain(timeoutMs: number): Promise<void> {
     if (this.ended) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    const feed = await Promise.race([this.feed.catch(() => undefined), timeout]);
-    clearTimeout(timer);
+    const feed = await raceTimeout(this.feed.catch(() => undefined), timeoutMs);
     await feed?.pipe.quiet(DRAIN_QUIET_MS, DRAIN_QUIET_LIMIT_MS);
   }
 
@@ -236,11 +233,7 @@ export class SessionWatch {
   private async closeFeed(handOver: boolean): Promise<void> {
     const feed = await this.feed.catch(() => undefined);
     if (!feed) return;
-    if (handOver) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([feed.pipe.ended, new Promise((resolve) => (timer = setTimeout(resolve, PIPE_END_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-    }
+    if (handOver) await raceTimeout(feed.pipe.ended, PIPE_END_TIMEOUT_MS);
     await feed.pipe.close().catch((error: Error) => this.log.warn({ err: error, session: this.session }, 'could not remove a watch pipe'));
     feed.screen.dispose();
   }
