@@ -2,7 +2,7 @@ import { openTerminal, sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon } from '@codepiper/tests/harness';
 import { PlainTmux } from './plain-tmux.js';
 import { childProcesses, cpuSeconds } from './proc.js';
-import { round } from './stats.js';
+import { distribution, round } from './stats.js';
 
 const BYTES = 50 * 1024 * 1024;
 const END = 'BENCH-END';
@@ -13,11 +13,26 @@ const END = 'BENCH-END';
  */
 const PROGRAM = ['sh', '-c', `read go; yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c ${BYTES}; echo ${END}; exec sleep 600`];
 
+/**
+ * Ours and tmux alone take turns this many times: the machines here are noisy,
+ * and a slow stretch should show as one odd round, not as the result.
+ */
+const ROUNDS = 3;
+
+/** One stream's 50 MB: how long it took, and the CPU that carried it. */
+interface Stream {
+  seconds: number;
+  cpu: number;
+}
+
 export interface ThroughputResult {
   megabytes: number;
+  /** Each round: ours, then tmux alone read through `pipe-pane`. */
+  rounds: { codepiperMBps: number; tmuxAloneMBps: number; rateRatio: number; cpuRatio: number }[];
+  /** The medians of the rounds. */
   codepiperMBps: number;
   tmuxAloneMBps: number;
-  /** Ours against tmux alone (`pipe-pane`): the rate, and the CPU that carried the stream (see streamCpu). */
+  /** Ours against tmux alone, round by round: the rate, and the CPU that carried the stream (see streamCpu). */
   rateRatio: number;
   codepiperCpuSeconds: number;
   tmuxAloneCpuSeconds: number;
@@ -60,7 +75,7 @@ function timer(end = END + '\r\n'): { onData: (chunk: Buffer) => void; begin: ()
 }
 
 /** Lets the program of `tmux`'s session go once its reader is set up; resolves with the seconds until all has arrived, and the CPU the stream took. */
-async function run(tmux: PlainTmux, reading: ReturnType<typeof timer>): Promise<{ seconds: number; cpu: number }> {
+async function run(tmux: PlainTmux, reading: ReturnType<typeof timer>): Promise<Stream> {
   await new Promise((resolve) => setTimeout(resolve, 300));
   const server = Number(tmux.tmux('display-message', '-p', '#{pid}').trim());
   const before = streamCpu(server, []);
@@ -70,45 +85,70 @@ async function run(tmux: PlainTmux, reading: ReturnType<typeof timer>): Promise<
   return { seconds, cpu: cpuBetween(before, streamCpu(server, [])) };
 }
 
-export async function throughput(): Promise<ThroughputResult> {
-  const mb = BYTES / (1024 * 1024);
-  const daemon = await TestDaemon.start();
-  const plain = new PlainTmux();
-  const controlled = new PlainTmux();
+/** A session of ours prints the 50 MB to a WebSocket client of its terminal. */
+async function throughOurs(daemon: TestDaemon): Promise<Stream> {
+  const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: PROGRAM } });
+  const reading = timer();
+  const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: reading.onData });
   try {
-    const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: PROGRAM } });
-    const ours = timer();
-    const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: ours.onData });
     const server = Number(daemon.tmux(['display-message', '-p', '#{pid}']).stdout.trim());
     const daemonPid = daemon.process!.pid!;
     const before = streamCpu(server, [daemonPid]);
-    ours.begin();
+    reading.begin();
     await daemon.client.call(sessionEndpoints.input, { params: { id: session.id }, body: { text: 'go' } });
-    const oursSeconds = await ours.done;
-    const oursCpu = cpuBetween(before, streamCpu(server, [daemonPid]));
+    const seconds = await reading.done;
+    return { seconds, cpu: cpuBetween(before, streamCpu(server, [daemonPid])) };
+  } finally {
     socket.close();
+    await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
+  }
+}
 
-    const theirs = timer();
-    plain.start(PROGRAM, theirs.onData);
-    const alone = await run(plain, theirs);
+/** A tmux of its own prints the 50 MB, read through `pipe-pane` (or its control mode). */
+async function throughTmux(mode: 'pipe-pane' | 'control-mode'): Promise<Stream> {
+  const tmux = new PlainTmux();
+  try {
+    if (mode === 'pipe-pane') {
+      const reading = timer();
+      tmux.start(PROGRAM, reading.onData);
+      return await run(tmux, reading);
+    }
     // Control mode escapes the line end as octal.
-    const control = timer(END + '\\015\\012');
-    controlled.startControlled(PROGRAM, control.onData);
-    const controlMode = await run(controlled, control);
+    const reading = timer(END + '\\015\\012');
+    tmux.startControlled(PROGRAM, reading.onData);
+    return await run(tmux, reading);
+  } finally {
+    tmux.dispose();
+  }
+}
 
+const median = (values: number[]): number => distribution(values).p50;
+
+export async function throughput(): Promise<ThroughputResult> {
+  const mb = BYTES / (1024 * 1024);
+  const daemon = await TestDaemon.start();
+  try {
+    const pairs: { ours: Stream; alone: Stream }[] = [];
+    for (let i = 0; i < ROUNDS; i++) pairs.push({ ours: await throughOurs(daemon), alone: await throughTmux('pipe-pane') });
+    const controlMode = await throughTmux('control-mode');
+    const rounds = pairs.map(({ ours, alone }) => ({
+      codepiperMBps: round(mb / ours.seconds, 1),
+      tmuxAloneMBps: round(mb / alone.seconds, 1),
+      rateRatio: round(alone.seconds / ours.seconds, 2),
+      cpuRatio: round(ours.cpu / alone.cpu, 2),
+    }));
     return {
       megabytes: mb,
-      codepiperMBps: round(mb / oursSeconds, 1),
-      tmuxAloneMBps: round(mb / alone.seconds, 1),
-      rateRatio: round(alone.seconds / oursSeconds, 2),
-      codepiperCpuSeconds: round(oursCpu, 2),
-      tmuxAloneCpuSeconds: round(alone.cpu, 2),
-      cpuRatio: round(oursCpu / alone.cpu, 2),
+      rounds,
+      codepiperMBps: median(rounds.map((r) => r.codepiperMBps)),
+      tmuxAloneMBps: median(rounds.map((r) => r.tmuxAloneMBps)),
+      rateRatio: median(rounds.map((r) => r.rateRatio)),
+      codepiperCpuSeconds: round(median(pairs.map((p) => p.ours.cpu)), 2),
+      tmuxAloneCpuSeconds: round(median(pairs.map((p) => p.alone.cpu)), 2),
+      cpuRatio: median(rounds.map((r) => r.cpuRatio)),
       tmuxControlModeMBps: round(mb / controlMode.seconds, 1),
     };
   } finally {
-    plain.dispose();
-    controlled.dispose();
     await daemon.dispose();
   }
 }
