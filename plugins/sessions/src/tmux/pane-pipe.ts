@@ -5,6 +5,11 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { quoteWord } from './protocol.js';
 
+/** A read this large means a program is printing in bulk, not a person typing. */
+export const BULK_READ_BYTES = 8192;
+/** How long the pipe then fills before the next read (at most its 64 KiB). */
+const BULK_GATHER_MS = 1;
+
 /**
  * A pane's output, every byte as the program wrote it, through `pipe-pane`
  * into a FIFO. This is the live stream of a watch: tmux writes to the pipe as
@@ -18,6 +23,10 @@ export class PanePipe {
   private early: Buffer[] | undefined = [];
   private reader: ((data: Buffer) => void) | undefined;
   private lastDataAt = 0;
+  /** Paused by pause(): the watch's screen copy is behind. */
+  private held = false;
+  /** Paused for BULK_GATHER_MS after a bulk read. */
+  private gathering: NodeJS.Timeout | undefined;
   /** Settles when the FIFO has ended (or failed). */
   readonly ended: Promise<void>;
 
@@ -29,6 +38,15 @@ export class PanePipe {
       this.lastDataAt = performance.now();
       if (this.reader) this.reader(data);
       else this.early?.push(data);
+      // Read as fast as it comes, a stream arrives in pieces of a few KiB, each a read, a WebSocket
+      // frame and a write of its own: letting the pipe fill a moment takes a fraction of the work.
+      if (data.length >= BULK_READ_BYTES && !this.gathering) {
+        socket.pause();
+        this.gathering = setTimeout(() => {
+          this.gathering = undefined;
+          if (!this.held) socket.resume();
+        }, BULK_GATHER_MS);
+      }
     });
     this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
     // A read error ends the stream like EOF does; the watch then ends its viewers.
@@ -58,11 +76,13 @@ export class PanePipe {
 
   /** Stops reading for a while: the FIFO fills, then tmux holds the pane's output for the pipe. */
   pause(): void {
+    this.held = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.held = false;
+    if (!this.gathering) this.socket.resume();
   }
 
   /**
@@ -82,6 +102,7 @@ export class PanePipe {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.gathering);
     this.socket.destroy();
     await rm(this.fifo, { force: true });
   }
