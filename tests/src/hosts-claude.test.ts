@@ -157,9 +157,11 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     assert.ok(!existsSync(path.join(project, 'note.txt')), 'nothing runs while the approval is pending');
     const approved = await cli(['approve', approval.id.slice(0, 8)]);
     assert.equal(approved.code, 0, approved.stderr);
-    await waitFor('the note written on the host', () => existsSync(path.join(project, 'note.txt')), 30_000);
-    assert.equal(readFileSync(path.join(project, 'note.txt'), 'utf8'), 'from-the-host\n');
-    assert.equal(statSync(path.join(project, 'note.txt')).uid, Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim()), 'written by Claude, as the host’s user');
+    const note = path.join(project, 'note.txt');
+    // The shell creates the file a moment before echo writes to it.
+    await waitFor('the note written on the host', () => existsSync(note) && readFileSync(note, 'utf8').endsWith('\n'), 30_000);
+    assert.equal(readFileSync(note, 'utf8'), 'from-the-host\n');
+    assert.equal(statSync(note).uid, Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim()), 'written by Claude, as the host’s user');
   });
 
   test('the host drops mid-turn (every connection killed, sshd stopped): the session is unreachable, Claude ends its turn there, and once back that turn is taken in with each event and token counted once', async () => {

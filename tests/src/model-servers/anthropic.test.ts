@@ -288,7 +288,8 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
   test('(b) a scripted Bash call runs and its result goes back to the model', async () => {
     await type('write the file');
     const output = path.join(cwd, 'out.txt');
-    await waitFor('out.txt', () => existsSync(output), 30_000, () => `screen:\n${screen()}`);
+    // The shell creates the file a moment before the command writes to it.
+    await waitFor('out.txt', () => existsSync(output) && readFileSync(output, 'utf8').endsWith('\n'), 30_000, () => `screen:\n${screen()}`);
     assert.equal(readFileSync(output, 'utf8'), 'hi\n');
     const toolUseId = replyOfRule(2)?.toolUse?.id;
     assert.equal(toolUseId, `toolu_fake_${replyOfRule(2)?.id?.slice('msg_fake_'.length)}`);
