@@ -108,14 +108,10 @@ async function throughOurs(daemon: TestDaemon): Promise<Stream> {
 async function throughTmux(mode: 'pipe-pane' | 'control-mode'): Promise<Stream> {
   const tmux = new PlainTmux();
   try {
-    if (mode === 'pipe-pane') {
-      const reading = timer();
-      tmux.start(PROGRAM, reading.onData);
-      return await run(tmux, reading);
-    }
     // Control mode escapes the line end as octal.
-    const reading = timer(END + '\\015\\012');
-    tmux.startControlled(PROGRAM, reading.onData);
+    const reading = mode === 'pipe-pane' ? timer() : timer(END + '\\015\\012');
+    if (mode === 'pipe-pane') tmux.start(PROGRAM, reading.onData);
+    else tmux.startControlled(PROGRAM, reading.onData);
     return await run(tmux, reading);
   } finally {
     tmux.dispose();
