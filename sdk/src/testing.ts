@@ -95,10 +95,15 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
 
 /**
  * Resolves with `probe`'s first value that is neither `undefined` nor
- * `false`, asking every 50 ms; fails after `timeoutMs` with `what` and the
- * probe's last error.
+ * `false`, asking every 50 ms; fails after `timeoutMs` with `what`, the
+ * probe's last error and what `context` tells of the moment (a screen, say).
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  context?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -108,7 +113,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}${context ? `\n${context()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readProcess } from '@codepiper/sdk/testing';
+import { readProcess, waitFor } from '@codepiper/sdk/testing';
 import { prepareClaudeHome, transcriptPath, type ClaudeHome } from '../agents/claude.js';
 import {
   FakeAnthropic,
@@ -19,17 +19,8 @@ import {
   type UsageTotals,
 } from './anthropic.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000, context: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${context()}`);
-    await sleep(100);
-  }
-}
+/** Waits here are for a real Claude Code on a busy machine. */
+const WAIT_MS = 30_000;
 
 interface SseEvent {
   event: string;
@@ -210,7 +201,7 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
   };
   const tmux = (...args: string[]) => spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8', env: tmuxEnv() });
   const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'claude').stdout;
-  const onScreen = (what: string, timeoutMs?: number) => waitFor(`"${what}" on screen`, () => screen().includes(what), timeoutMs, () => `screen:\n${screen()}`);
+  const onScreen = (what: string, timeoutMs = WAIT_MS) => waitFor(`"${what}" on screen`, () => screen().includes(what), timeoutMs, () => `screen:\n${screen()}`);
   const type = async (text: string) => {
     tmux('send-keys', '-t', 'claude', '-l', text);
     await onScreen(text, 5_000);
@@ -289,11 +280,11 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
     await type('write the file');
     const output = path.join(cwd, 'out.txt');
     // The shell creates the file a moment before the command writes to it.
-    await waitFor('out.txt', () => existsSync(output) && readFileSync(output, 'utf8').endsWith('\n'), 30_000, () => `screen:\n${screen()}`);
+    await waitFor('out.txt', () => existsSync(output) && readFileSync(output, 'utf8').endsWith('\n'), WAIT_MS, () => `screen:\n${screen()}`);
     assert.equal(readFileSync(output, 'utf8'), 'hi\n');
     const toolUseId = replyOfRule(2)?.toolUse?.id;
     assert.equal(toolUseId, `toolu_fake_${replyOfRule(2)?.id?.slice('msg_fake_'.length)}`);
-    const followUp = await waitFor('the request carrying the tool result', () => fake.requests.find((r) => toolResultText(r)?.toolUseId === toolUseId));
+    const followUp = await waitFor('the request carrying the tool result', () => fake.requests.find((r) => toolResultText(r)?.toolUseId === toolUseId), WAIT_MS);
     assert.equal(toolResultText(followUp)?.isError, false);
     assert.equal(followUp.reply?.rule, 0);
     await onScreen('Tool finished (error: false).');
@@ -317,11 +308,11 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
         }
         return false;
       },
-      30_000,
+      WAIT_MS,
       () => `screen:\n${screen()}`,
     );
     const toolUseId = replyOfRule(3)?.toolUse?.id;
-    const followUp = await waitFor('the tool result', () => fake.requests.find((r) => toolResultText(r)?.toolUseId === toolUseId));
+    const followUp = await waitFor('the tool result', () => fake.requests.find((r) => toolResultText(r)?.toolUseId === toolUseId), WAIT_MS);
     assert.equal(toolResultText(followUp)?.isError, false);
   });
 
@@ -332,7 +323,7 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
     const messages = await waitFor('every reply in the transcript', () => {
       const found = assistantMessages(transcript);
       return ids.every((id) => found.has(id)) && found;
-    });
+    }, WAIT_MS);
     const totals = emptyTotals();
     for (const message of messages.values()) addUsage(totals, message.usage);
     assert.deepEqual([...messages.keys()].sort(), [...ids].sort(), 'the transcript holds exactly the main-conversation replies');
