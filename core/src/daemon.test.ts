@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { raceTimeout } from '@codepiper/sdk';
 import { tempDir } from './testing.js';
 
 const index = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index.js');
@@ -72,11 +73,11 @@ describe('runDaemon', () => {
       const recorder = `{ name: 'recorder', api: '^1.0.0', description: 'Records its start', register: () => ({ start: () => fs.appendFileSync(${JSON.stringify(marker)}, process.pid + '\\n') }) }`;
       const pair = [daemon(home, recorder), daemon(home, recorder)];
       t.after(() => pair.forEach((d) => d.child.kill('SIGKILL')));
-      const neither = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('neither daemon refused to start within 20 s')), 20_000).unref());
-      const first = await Promise.race([...pair.map(async (d) => (await d.exited, d)), neither]).catch((error: unknown) => {
+      const first = await raceTimeout(Promise.race(pair.map(async (d) => (await d.exited, d))), 20_000);
+      if (!first) {
         for (const d of pair) d.child.kill('SIGKILL');
-        throw error;
-      });
+        assert.fail('neither daemon refused to start within 20 s');
+      }
       const loser = await first.exited;
       const winner = pair.find((d) => d !== first)!;
       await winner.listening();
