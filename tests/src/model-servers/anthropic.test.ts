@@ -201,7 +201,9 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
   };
   const tmux = (...args: string[]) => spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8', env: tmuxEnv() });
   const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'claude').stdout;
-  const onScreen = (what: string, timeoutMs = WAIT_MS) => waitFor(`"${what}" on screen`, () => screen().includes(what), timeoutMs, () => `screen:\n${screen()}`);
+  /** What a wait that ran out says of the moment: Claude's screen. */
+  const screenNow = () => `screen:\n${screen()}`;
+  const onScreen = (what: string, timeoutMs = WAIT_MS) => waitFor(`"${what}" on screen`, () => screen().includes(what), timeoutMs, screenNow);
   const type = async (text: string) => {
     tmux('send-keys', '-t', 'claude', '-l', text);
     await onScreen(text, 5_000);
@@ -280,7 +282,7 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
     await type('write the file');
     const output = path.join(cwd, 'out.txt');
     // The shell creates the file a moment before the command writes to it.
-    await waitFor('out.txt', () => existsSync(output) && readFileSync(output, 'utf8').endsWith('\n'), WAIT_MS, () => `screen:\n${screen()}`);
+    await waitFor('out.txt', () => existsSync(output) && readFileSync(output, 'utf8').endsWith('\n'), WAIT_MS, screenNow);
     assert.equal(readFileSync(output, 'utf8'), 'hi\n');
     const toolUseId = replyOfRule(2)?.toolUse?.id;
     assert.equal(toolUseId, `toolu_fake_${replyOfRule(2)?.id?.slice('msg_fake_'.length)}`);
@@ -309,7 +311,7 @@ describe('the real Claude Code against FakeAnthropic', { timeout: 180_000 }, () 
         return false;
       },
       WAIT_MS,
-      () => `screen:\n${screen()}`,
+      screenNow,
     );
     const toolUseId = replyOfRule(3)?.toolUse?.id;
     const followUp = await waitFor('the tool result', () => fake.requests.find((r) => toolResultText(r)?.toolUseId === toolUseId), WAIT_MS);
