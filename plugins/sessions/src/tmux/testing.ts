@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Logger } from '@codepiper/sdk';
+import { waitFor as kitWaitFor } from '@codepiper/sdk/testing';
 import { TmuxServer, type TmuxEvents } from './server.js';
 
 /** A logger that prints warnings and errors only when CP_TEST_LOG is set. */
@@ -66,14 +67,9 @@ export function runTmux(socketPath: string, ...args: string[]): Promise<string> 
   });
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** The test kit's `waitFor`, with the 15 s a tmux wait may need on a busy machine by default. */
+export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  return kitWaitFor(what, probe, timeoutMs);
 }
 
 /** Resolves with the first event matching `match`. */
