@@ -4,11 +4,13 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFile
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
+import { auditEndpoints } from '@codepiper/audit-contract';
 import { ApiError } from '@codepiper/sdk';
 import { approvalEndpoints, policyEndpoints } from '@codepiper/policies-contract';
 import { claudeCodeEndpoints } from '@codepiper/claude-code-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { MAX_IMAGE_BYTES, sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
+import { LOGGED_TEXT_CHARS } from '@codepiper/sessions-contract/agent-hooks';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
@@ -538,6 +540,45 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     );
     const { events } = await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PreToolUse' } });
     assert.deepEqual(events.at(-1)?.payload, payload);
+  });
+
+  test('a large file written or edited: the policies judge the call, and the event log keeps the call with its long texts cut', async () => {
+    const policy = await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', tool: 'Write', reason: 'writes are reviewed in the diff' } });
+    try {
+      // Claude sends a file it writes in the call, and again, with the file as it was, in the call's PostToolUse.
+      const filePath = path.join(scratch, 'generated.json');
+      const before = `[${'1,'.repeat(600_000)}0]`;
+      const after = `[${'2,'.repeat(600_000)}0]`;
+      const input = { file_path: filePath, content: after };
+      const asked = forward({ session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Write', tool_input: input });
+      assert.equal(asked.code, 0, asked.stderr);
+      assert.equal(JSON.parse(asked.stdout).hookSpecificOutput?.permissionDecision, 'allow', 'the policy decided, not the forwarder’s fallback');
+      const audited = (await daemon.client.call(auditEndpoints.list, { query: { session: session.id, tool: 'Write', newest: true, limit: 1 } })).entries[0];
+      assert.deepEqual(audited?.input, input, 'the audit trail keeps the call whole');
+
+      const sent = {
+        session_id: session.id,
+        hook_event_name: 'PostToolUse',
+        tool_name: 'Write',
+        tool_input: input,
+        tool_response: { type: 'update', filePath, content: after, originalFile: before, structuredPatch: [{ oldStart: 1, oldLines: 1, newStart: 1, newLines: 1, lines: [`-${before}`, `+${after}`] }] },
+      };
+      const ran = forward(sent);
+      assert.equal(ran.code, 0, ran.stderr);
+      const recorded = (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PostToolUse' } })).events.at(-1);
+      const payload = recorded?.payload as { tool_input: { file_path: string; content: string }; tool_response: { filePath: string; originalFile: string; structuredPatch: { lines: string[] }[] } };
+      assert.equal(payload.tool_input.file_path, filePath);
+      assert.equal(payload.tool_response.filePath, filePath);
+      assert.equal(payload.tool_response.originalFile, `${before.slice(0, LOGGED_TEXT_CHARS)}[cut: ${before.length - LOGGED_TEXT_CHARS} more characters]`);
+      assert.equal(payload.tool_input.content, `${after.slice(0, LOGGED_TEXT_CHARS)}[cut: ${after.length - LOGGED_TEXT_CHARS} more characters]`);
+      assert.ok(payload.tool_response.structuredPatch[0]!.lines[1]!.startsWith('+[2,2,'));
+      const sentLength = JSON.stringify(sent).length;
+      const keptLength = JSON.stringify(payload).length;
+      assert.ok(keptLength < 8 * LOGGED_TEXT_CHARS, `the event log keeps ${keptLength} characters of a hook of ${sentLength}`);
+      assert.equal(existsSync(path.join(path.dirname(String(session.metadata.settingsPath)), 'offline.jsonl')), false, 'nothing was left for later');
+    } finally {
+      await daemon.client.call(policyEndpoints.remove, { params: { id: policy.id } });
+    }
   });
 
   test('images: only what it claims to be, within the size, for a live session whose agent reads images; kept privately, removed with the session', async () => {

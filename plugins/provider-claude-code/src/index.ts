@@ -5,7 +5,7 @@ import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, t
 import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
-import { hookSecretHash, hookSecretMatches, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, hookSecretMatches, loggedHookPayload, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
 import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal, type TurnEnded } from '@codepiper/sessions-contract';
 import * as Type from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
@@ -316,7 +316,7 @@ export default definePlugin({
       const host = sessionHost(session);
       // What its forwarder kept while this daemon was away (or its host cut off) comes first.
       await catchUp(session);
-      await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
+      await events().append({ sessionId: session.id, type: `claude.${name}`, payload: loggedHookPayload(payload) }, SOURCE);
 
       const patch: Record<string, unknown> = {};
       const transcriptPath = str(payload.transcript_path);
@@ -423,9 +423,10 @@ export default definePlugin({
         const name = str(payload.hook_event_name);
         if (!name || !HOOK_EVENT_NAME.test(name)) continue;
         // One the daemon got, whose answer the cut kept from the forwarder, is there already.
+        const logged = loggedHookPayload(payload);
         const recent = await events().list({ sessionId: session.id, type: `claude.${name}`, limit: 50, newest: true });
-        if (recent.some((event) => JSON.stringify(event.payload) === JSON.stringify(payload))) continue;
-        await events().append({ sessionId: session.id, type: `claude.${name}`, payload }, SOURCE);
+        if (recent.some((event) => JSON.stringify(event.payload) === JSON.stringify(logged))) continue;
+        await events().append({ sessionId: session.id, type: `claude.${name}`, payload: logged }, SOURCE);
         const ended = turnEnded(name, payload);
         if (ended) await directory().endTurn(session.id, ended);
       }

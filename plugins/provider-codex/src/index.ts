@@ -4,7 +4,7 @@ import * as Type from '@sinclair/typebox';
 import { badRequest, bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventLogRef } from '@codepiper/events-contract';
-import { hookSecretHash, hookSecretMatches, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, hookSecretMatches, loggedHookPayload, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, waitForScreen, type SessionProvider, type SessionTerminal, type SessionRecord, type TranscriptEntry } from '@codepiper/sessions-contract';
 import { toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { usageLedgerRef, historyImportersRef } from '@codepiper/analytics-contract';
@@ -190,7 +190,7 @@ export default definePlugin({
       }
       const name = body.hook_event_name;
       const payload = body as Record<string, unknown>;
-      await events().append({ sessionId: session.id, type: `codex.${name}`, payload }, SOURCE);
+      await events().append({ sessionId: session.id, type: `codex.${name}`, payload: loggedHookPayload(payload) }, SOURCE);
       if (isFinished(session.status)) return {};
       const toolName = str(payload.tool_name) ?? '';
       switch (name) {

@@ -21,6 +21,15 @@ export const ClaudeCodeOptionsSchema = Type.Object(
 );
 export type ClaudeCodeOptions = Static<typeof ClaudeCodeOptionsSchema>;
 
+/**
+ * The largest hook event an agent's hook endpoint takes. An agent sends a file
+ * it writes whole, in the call and again in the call's PostToolUse with the
+ * file as it was and the diff of both: a generated file of a few hundred
+ * kilobytes is a hook of megabytes. Refused, it would be left to the person
+ * (a PreToolUse no policy could judge) or to the daemon's next start.
+ */
+export const HOOK_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** A hook's JSON exactly as Claude Code sent it on the hook's stdin. */
 export const ClaudeHookPayloadSchema = Type.Object(
   {
@@ -62,6 +71,7 @@ export const claudeCodeEndpoints = {
     tags: ['claude-code'],
     params: Type.Object({ session: Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'Full session id' }) }),
     body: ClaudeHookPayloadSchema,
+    bodyLimit: HOOK_BODY_LIMIT_BYTES,
     response: ClaudeHookReplySchema,
   }),
 };

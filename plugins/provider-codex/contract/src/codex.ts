@@ -1,6 +1,6 @@
 import * as Type from '@sinclair/typebox';
 import { defineEndpoint } from '@codepiper/sdk';
-import { ClaudeHookPayloadSchema, ClaudeHookReplySchema } from '@codepiper/claude-code-contract';
+import { ClaudeHookPayloadSchema, ClaudeHookReplySchema, HOOK_BODY_LIMIT_BYTES } from '@codepiper/claude-code-contract';
 
 /*
  * Codex CLI's command hooks (0.124 and later) take Claude Code's contract: the
@@ -22,6 +22,7 @@ export const codexEndpoints = {
     tags: ['codex'],
     params: Type.Object({ session: Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'Full session id' }) }),
     body: CodexHookPayloadSchema,
+    bodyLimit: HOOK_BODY_LIMIT_BYTES,
     response: CodexHookReplySchema,
   }),
 };
