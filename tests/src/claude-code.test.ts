@@ -10,7 +10,7 @@ import { approvalEndpoints, policyEndpoints } from '@codepiper/policies-contract
 import { claudeCodeEndpoints } from '@codepiper/claude-code-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { MAX_IMAGE_BYTES, sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
-import { LOGGED_TEXT_CHARS } from '@codepiper/sessions-contract/agent-hooks';
+import { LOGGED_CALL_CHARS, LOGGED_TEXT_CHARS } from '@codepiper/sessions-contract/agent-hooks';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
@@ -545,10 +545,12 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
   test('a large file written or edited: the policies judge the call, and the event log keeps the call with its long texts cut', async () => {
     const policy = await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', tool: 'Write', reason: 'writes are reviewed in the diff' } });
     try {
-      // Claude sends a file it writes in the call, and again, with the file as it was, in the call's PostToolUse.
+      // Claude sends a file it writes in the call, and again in the call's PostToolUse, with the file as it was and their diff line by line.
       const filePath = path.join(scratch, 'generated.json');
-      const before = `[${'1,'.repeat(600_000)}0]`;
-      const after = `[${'2,'.repeat(600_000)}0]`;
+      const fileLines = (value: string) => Array.from({ length: 50_000 }, (_, i) => `  "key${i}": "${value}",`);
+      const before = `{\n${fileLines('old').join('\n')}\n}\n`;
+      const after = `{\n${fileLines('new').join('\n')}\n}\n`;
+      const diff = [...fileLines('old').map((line) => `-${line}`), ...fileLines('new').map((line) => `+${line}`)];
       const input = { file_path: filePath, content: after };
       const asked = forward({ session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Write', tool_input: input });
       assert.equal(asked.code, 0, asked.stderr);
@@ -561,20 +563,25 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
         hook_event_name: 'PostToolUse',
         tool_name: 'Write',
         tool_input: input,
-        tool_response: { type: 'update', filePath, content: after, originalFile: before, structuredPatch: [{ oldStart: 1, oldLines: 1, newStart: 1, newLines: 1, lines: [`-${before}`, `+${after}`] }] },
+        tool_response: { type: 'update', filePath, content: after, originalFile: before, structuredPatch: [{ oldStart: 2, oldLines: 50_000, newStart: 2, newLines: 50_000, lines: diff }] },
       };
       const ran = forward(sent);
       assert.equal(ran.code, 0, ran.stderr);
       const recorded = (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PostToolUse' } })).events.at(-1);
-      const payload = recorded?.payload as { tool_input: { file_path: string; content: string }; tool_response: { filePath: string; originalFile: string; structuredPatch: { lines: string[] }[] } };
-      assert.equal(payload.tool_input.file_path, filePath);
+      const payload = recorded?.payload as { tool_input: typeof input; tool_response: { filePath: string; content: string; originalFile: string; structuredPatch: { newLines: number; lines: string[] }[] } };
+      const cut = (text: string) => `${text.slice(0, LOGGED_TEXT_CHARS)}[cut: ${text.length - LOGGED_TEXT_CHARS} more characters]`;
+      assert.deepEqual(payload.tool_input, { file_path: filePath, content: cut(after) });
       assert.equal(payload.tool_response.filePath, filePath);
-      assert.equal(payload.tool_response.originalFile, `${before.slice(0, LOGGED_TEXT_CHARS)}[cut: ${before.length - LOGGED_TEXT_CHARS} more characters]`);
-      assert.equal(payload.tool_input.content, `${after.slice(0, LOGGED_TEXT_CHARS)}[cut: ${after.length - LOGGED_TEXT_CHARS} more characters]`);
-      assert.ok(payload.tool_response.structuredPatch[0]!.lines[1]!.startsWith('+[2,2,'));
+      assert.equal(payload.tool_response.content, cut(after));
+      assert.equal(payload.tool_response.originalFile, cut(before));
+      const [patch] = payload.tool_response.structuredPatch;
+      assert.equal(patch?.newLines, 50_000);
+      const keptLines = patch!.lines;
+      assert.deepEqual(keptLines.slice(0, -2), diff.slice(0, keptLines.length - 2), 'the diff’s first lines, as sent');
+      assert.equal(keptLines.at(-1), `[cut: ${diff.length - keptLines.length + 1} more items]`);
       const sentLength = JSON.stringify(sent).length;
       const keptLength = JSON.stringify(payload).length;
-      assert.ok(keptLength < 8 * LOGGED_TEXT_CHARS, `the event log keeps ${keptLength} characters of a hook of ${sentLength}`);
+      assert.ok(keptLength < 2 * LOGGED_CALL_CHARS + 4096, `the event log keeps ${keptLength} characters of a hook of ${sentLength}`);
       assert.equal(existsSync(path.join(path.dirname(String(session.metadata.settingsPath)), 'offline.jsonl')), false, 'nothing was left for later');
     } finally {
       await daemon.client.call(policyEndpoints.remove, { params: { id: policy.id } });
