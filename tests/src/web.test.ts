@@ -108,6 +108,8 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
   const terminalText = (p: Page) => p.locator('.xterm-rows').innerText();
 
   before(async () => {
+    // Without it every test would wait out its locators' 30 s: the file would take a quarter of an hour to fail.
+    assert.ok(existsSync(path.join(repoRoot, 'web', 'dist', 'index.html')), 'the dashboard is built (pnpm --filter @codepiper/web build)');
     workdir = mkdtempSync('/tmp/cpt-web-');
     writeFileSync(path.join(workdir, 'victim.txt'), 'delete me\n');
     fake = await FakeAnthropic.start([
