@@ -424,8 +424,9 @@ export default definePlugin({
         if (!name || !HOOK_EVENT_NAME.test(name)) continue;
         // One the daemon got, whose answer the cut kept from the forwarder, is there already.
         const logged = loggedHookPayload(payload);
+        const loggedText = JSON.stringify(logged);
         const recent = await events().list({ sessionId: session.id, type: `claude.${name}`, limit: 50, newest: true });
-        if (recent.some((event) => JSON.stringify(event.payload) === JSON.stringify(logged))) continue;
+        if (recent.some((event) => JSON.stringify(event.payload) === loggedText)) continue;
         await events().append({ sessionId: session.id, type: `claude.${name}`, payload: logged }, SOURCE);
         const ended = turnEnded(name, payload);
         if (ended) await directory().endTurn(session.id, ended);
