@@ -7,10 +7,10 @@ import { analyticsEndpoints } from '@codepiper/analytics-contract';
 import { auditEndpoints } from '@codepiper/audit-contract';
 import { ApiError } from '@codepiper/sdk';
 import { approvalEndpoints, policyEndpoints } from '@codepiper/policies-contract';
-import { claudeCodeEndpoints } from '@codepiper/claude-code-contract';
+import { claudeCodeEndpoints, HOOK_BODY_LIMIT_BYTES } from '@codepiper/claude-code-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { MAX_IMAGE_BYTES, sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
-import { LOGGED_CALL_CHARS, LOGGED_TEXT_CHARS } from '@codepiper/sessions-contract/agent-hooks';
+import { LOGGED_CALL_CHARS, LOGGED_TEXT_CHARS, offlineFile } from '@codepiper/sessions-contract/agent-hooks';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
@@ -582,9 +582,24 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
       const sentLength = JSON.stringify(sent).length;
       const keptLength = JSON.stringify(payload).length;
       assert.ok(keptLength < 2 * LOGGED_CALL_CHARS + 4096, `the event log keeps ${keptLength} characters of a hook of ${sentLength}`);
-      assert.equal(existsSync(path.join(path.dirname(String(session.metadata.settingsPath)), 'offline.jsonl')), false, 'nothing was left for later');
+      assert.equal(existsSync(offlineFile(path.dirname(String(session.metadata.settingsPath)))), false, 'nothing was left for later');
     } finally {
       await daemon.client.call(policyEndpoints.remove, { params: { id: policy.id } });
+    }
+  });
+
+  test('a hook over the size limit is refused: the call is left to the person, and nothing is recorded', async () => {
+    const dir = path.dirname(String(session.metadata.settingsPath));
+    try {
+      const recorded = async () => (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, type: 'claude.PreToolUse' } })).events.length;
+      const before = await recorded();
+      const input = { file_path: path.join(scratch, 'huge.txt'), content: 'x'.repeat(HOOK_BODY_LIMIT_BYTES) };
+      // As Claude calls it: the event named, so that the forwarder knows its fallback.
+      const result = runHook(path.join(dir, 'hook.sh'), { session_id: session.id, hook_event_name: 'PreToolUse', tool_name: 'Write', tool_input: input }, ['PreToolUse']);
+      assert.deepEqual([result.code, result.stdout], [0, FALLBACK_ASK], 'the forwarder’s own ask: the daemon took none of it');
+      assert.equal(await recorded(), before);
+    } finally {
+      rmSync(offlineFile(dir), { force: true });
     }
   });
 
