@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   no_transcript: { status: 404, meaning: 'The session has no transcript: its provider keeps none, or the agent has not written one yet' },
   no_screen: { status: 404, meaning: 'The session has no screen to show (it ended before one was kept)' },
   input_refused: { status: 403, meaning: 'A policy refused the input' },
+  prompt_not_taken: { status: 502, meaning: 'The agent did not take a prompt: it never confirmed it, and its screen shows it still in its input box or nowhere; it was not typed twice' },
   folder_not_trusted: { status: 409, meaning: 'Claude Code asks whether to trust the folder; nothing was typed into its question' },
   trust_dialog: { status: 500, meaning: 'Claude Code’s trust question could not be answered' },
   start_failed: { status: 500, meaning: 'The provider could not start the session' },

@@ -47,11 +47,33 @@ describe('submitting a prompt to Claude Code', () => {
     assert.deepEqual(log, ['type run the tests', 'press enter', 'press enter']);
   });
 
-  test('no hook but the input box is empty (submitted, the hook is late or absent): no more Enter', async () => {
+  test('a hook that comes late, after the first look: confirmed, the prompt typed once', async () => {
     const submissions = new PromptSubmissions();
-    const { terminal, log } = fakeTerminal((typed) => `> ${typed}\n${RULE}\n❯ \n${RULE}`);
-    await submitPrompt(terminal, 'run the tests', submissions);
+    const { terminal, log } = fakeTerminal((typed) => `❯ ${typed}\n${RULE}\n❯ \n${RULE}`);
+    setTimeout(() => submissions.submitted('s1'), 1800);
+    assert.equal(await submitPrompt(terminal, 'run the tests', submissions, { deadlineMs: 5000 }), 'confirmed');
     assert.deepEqual(log, ['type run the tests', 'press enter']);
+  });
+
+  test('no hook by the deadline but the conversation shows the prompt (hooks off): counted as shown, no more Enter', async () => {
+    const submissions = new PromptSubmissions();
+    const { terminal, log } = fakeTerminal((typed) => `❯ ${typed}\n${RULE}\n❯ \n${RULE}`);
+    assert.equal(await submitPrompt(terminal, 'run the tests', submissions, { deadlineMs: 200 }), 'shown');
+    assert.deepEqual(log, ['type run the tests', 'press enter']);
+  });
+
+  test('keys lost (no hook, the prompt nowhere on the screen): an error, and the prompt is not typed again', async () => {
+    const submissions = new PromptSubmissions();
+    const { terminal, log } = fakeTerminal(() => `${RULE}\n❯ \n${RULE}`);
+    await assert.rejects(submitPrompt(terminal, 'run the tests', submissions, { deadlineMs: 200 }), /did not take the prompt: no UserPromptSubmit hook within 0.2 s, and its screen does not show it/);
+    assert.deepEqual(log, ['type run the tests', 'press enter']);
+  });
+
+  test('still in the input box after every Enter: an error saying so', async () => {
+    const submissions = new PromptSubmissions();
+    const { terminal, log } = fakeTerminal((typed) => `${RULE}\n❯ ${typed}\n\n${RULE}`);
+    await assert.rejects(submitPrompt(terminal, 'run the tests', submissions, { deadlineMs: 2000, lookMs: 100 }), /did not submit the prompt: it is still in its input box after Enter was pressed 4 times/);
+    assert.deepEqual(log, ['type run the tests', 'press enter', 'press enter', 'press enter', 'press enter']);
   });
 
   test('slash commands are typed once: they fire no hook, and a second Enter could pick in the dialog they open', async () => {

@@ -1,8 +1,13 @@
-import { raceTimeout } from '@codepiper/sdk';
+import { CodePiperError, raceTimeout } from '@codepiper/sdk';
 import { typeText, type SessionTerminal } from '@codepiper/sessions-contract';
 
-/** How long Claude has to confirm a prompt (its UserPromptSubmit hook) before the input box is looked at. */
-const CONFIRM_MS = 1500;
+/** How often the screen is looked at while Claude has not confirmed a prompt (its UserPromptSubmit hook). */
+const LOOK_MS = 1500;
+/**
+ * How long Claude has to confirm a prompt: its hook is a process it starts,
+ * which may take seconds on a busy machine.
+ */
+const CONFIRM_DEADLINE_MS = 20_000;
 /** Enter pressed again at most this often for one prompt. */
 const RETRIES = 3;
 /** The pause between the text and its Enter, so that Claude reads them apart. */
@@ -27,32 +32,62 @@ export class PromptSubmissions {
   }
 }
 
+/** The start of a prompt, as Claude shows it: its first line's first 40 characters. */
+const promptStart = (text: string): string => text.trim().split('\n')[0]!.slice(0, 40);
+
 /**
  * Whether Claude's input box (the lines from its last `❯`) still holds the
  * start of `text`: it took the text and its Enter as one paste and added a
  * line instead of submitting.
  */
 export function inputBoxHolds(screen: string, text: string): boolean {
-  const box = screen.slice(screen.lastIndexOf('❯'));
-  const start = text.trim().split('\n')[0]!.slice(0, 40);
-  return start !== '' && box.includes(start);
+  const start = promptStart(text);
+  return start !== '' && screen.slice(screen.lastIndexOf('❯')).includes(start);
 }
+
+/** Whether the conversation above Claude's input box shows the start of `text`: submitted. */
+export function conversationShows(screen: string, text: string): boolean {
+  const start = promptStart(text);
+  return start !== '' && screen.slice(0, Math.max(0, screen.lastIndexOf('❯'))).includes(start);
+}
+
+/** How a prompt was taken: confirmed by Claude's hook, only seen in its conversation (the hook late or absent), or typed (a slash command, which has no hook). */
+export type Submission = 'confirmed' | 'shown' | 'typed';
 
 /**
  * Types a prompt and submits it, and makes sure it was submitted: on a busy
  * machine Claude may read the text and its Enter in one go, take them as a
  * paste and add a line instead. Until its UserPromptSubmit hook confirms,
- * Enter is pressed again while the prompt is still in the input box. Slash
- * commands (no hook, and Enter may pick in a dialog they open) are typed once.
+ * Enter is pressed again while the prompt is still in the input box. A prompt
+ * not confirmed by the deadline counts as sent only if the conversation shows
+ * it; otherwise (the keys lost, or still in the box) this throws, rather than
+ * leave a caller waiting for a turn that never comes. It is never typed
+ * twice: a late hook cannot be told from a lost prompt. Slash commands (no
+ * hook, and Enter may pick in a dialog they open) are typed once.
  */
-export async function submitPrompt(terminal: SessionTerminal, text: string, submissions: PromptSubmissions): Promise<void> {
-  if (text.trim() === '' || text.startsWith('/')) return typeText(terminal, text, { submit: true, settleMs: SETTLE_MS });
+export async function submitPrompt(
+  terminal: SessionTerminal,
+  text: string,
+  submissions: PromptSubmissions,
+  { deadlineMs = CONFIRM_DEADLINE_MS, lookMs = LOOK_MS }: { deadlineMs?: number; lookMs?: number } = {},
+): Promise<Submission> {
+  if (text.trim() === '' || text.startsWith('/')) {
+    await typeText(terminal, text, { submit: true, settleMs: SETTLE_MS });
+    return 'typed';
+  }
   const submission = submissions.next(terminal.sessionId);
   await typeText(terminal, text, { submit: true, settleMs: SETTLE_MS });
-  for (let retry = 0; retry < RETRIES; retry++) {
-    if (await submission.confirmed(CONFIRM_MS)) return;
-    const screen = await terminal.screen();
-    if (!inputBoxHolds(screen.text, text)) return;
-    await terminal.pressKeys(['enter']);
+  const deadline = Date.now() + deadlineMs;
+  let retries = 0;
+  for (let left = deadlineMs; left > 0; left = deadline - Date.now()) {
+    if (await submission.confirmed(Math.min(lookMs, left))) return 'confirmed';
+    if (retries < RETRIES && inputBoxHolds((await terminal.screen()).text, text)) {
+      retries++;
+      await terminal.pressKeys(['enter']);
+    }
   }
+  const screen = (await terminal.screen()).text;
+  if (inputBoxHolds(screen, text)) throw new CodePiperError('prompt_not_taken', `Claude Code did not submit the prompt: it is still in its input box after Enter was pressed ${retries + 1} times`);
+  if (conversationShows(screen, text)) return 'shown';
+  throw new CodePiperError('prompt_not_taken', `Claude Code did not take the prompt: no UserPromptSubmit hook within ${deadlineMs / 1000} s, and its screen does not show it`);
 }
