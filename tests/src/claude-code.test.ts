@@ -603,6 +603,23 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     }
   });
 
+  test('an event kept while the daemon did not answer in time is taken in at the next hook, before it, not at the next start', async () => {
+    const dir = path.dirname(String(session.metadata.settingsPath));
+    const claudeEvents = async () =>
+      (await daemon.client.call(eventEndpoints.list, { query: { session: session.id, newest: true, limit: 10 } })).events.filter((e) => e.type.startsWith('claude.')).reverse();
+    // As the forwarder keeps a turn's Stop whose answer did not come in time.
+    const stop = { session_id: session.id, hook_event_name: 'Stop', stop_hook_active: false, last_assistant_message: 'kept while the daemon was slow' };
+    appendFileSync(offlineFile(dir), `${JSON.stringify(stop)}\n`, { mode: 0o600 });
+    const next = forward({ session_id: session.id, hook_event_name: 'UserPromptSubmit', prompt: 'the next turn' });
+    assert.equal(next.code, 0, next.stderr);
+    const recorded = (await claudeEvents()).slice(-2).map((e) => [e.type, e.payload]);
+    assert.deepEqual(recorded, [
+      ['claude.Stop', stop],
+      ['claude.UserPromptSubmit', { session_id: session.id, hook_event_name: 'UserPromptSubmit', prompt: 'the next turn' }],
+    ]);
+    assert.equal(existsSync(offlineFile(dir)), false, 'taken');
+  });
+
   test('images: only what it claims to be, within the size, for a live session whose agent reads images; kept privately, removed with the session', async () => {
     const image = (mediaType: string, data: string) =>
       daemon.client.call(sessionEndpoints.image, { params: { id: session.id }, body: { mediaType, data } as never }).then(

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { raceTimeout } from '@codepiper/sdk';
 import { listProcesses, withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
-import { PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
+import { OFFLINE_KEPT_HEADER, PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { FALLBACK_ASK, type SessionFiles, writeSessionFiles } from './launch.js';
 
 const SESSION = '48f21afd-32d0-4cbb-bea0-38d671d5f68c';
@@ -193,12 +193,20 @@ describe('the Claude Code hook forwarder', () => {
     await runForwarder(files.forwarderPath, 'PreToolUse', call('PreToolUse', 'u1', 'make'));
     await runForwarder(files.forwarderPath, 'PostToolUse', call('PostToolUse', 'u1', 'make'));
     await runForwarder(files.forwarderPath, 'PreToolUse', call('PreToolUse', 'u2', 'rm -rf build'));
-    await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER));
+    let kept: unknown;
+    const answer: UnixServerHandler = (req, res) => {
+      kept = req.headers[OFFLINE_KEPT_HEADER];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
+    };
+    await serve(answer);
+    assert.equal(kept, 'yes', 'the daemon reached again is told that events wait for it');
     assert.equal(statSync(path.join(sessionDir, 'offline.jsonl')).mode & 0o777, 0o600);
     assert.deepEqual(await takeOfflineToolCalls(sessionDir), [
       { toolName: 'Bash', toolInput: { command: 'make' }, ran: true },
       { toolName: 'Bash', toolInput: { command: 'rm -rf build' }, ran: false },
     ]);
     assert.deepEqual(await takeOfflineToolCalls(sessionDir), [], 'taken once');
+    await serve(answer);
+    assert.equal(kept, 'no');
   });
 });

@@ -5,7 +5,7 @@ import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, t
 import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
-import { hookSecretHash, hookSecretMatches, loggedHookPayload, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, hookSecretMatches, loggedHookPayload, OFFLINE_KEPT_HEADER, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
 import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal, type TurnEnded } from '@codepiper/sessions-contract';
 import * as Type from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
@@ -317,8 +317,8 @@ export default definePlugin({
       if (!HOOK_EVENT_NAME.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
       const payload = body as Record<string, unknown>;
       const host = sessionHost(session);
-      // What its forwarder kept while this daemon was away (or its host cut off) comes first.
-      await catchUp(session);
+      // What its forwarder kept while this daemon was away, its host cut off, or the daemon too slow to answer, comes first.
+      await catchUp(session, headers[OFFLINE_KEPT_HEADER] === 'yes');
       await events().append({ sessionId: session.id, type: `claude.${name}`, payload: loggedHookPayload(payload) }, SOURCE);
 
       const patch: Record<string, unknown> = {};
@@ -399,8 +399,8 @@ export default definePlugin({
      * could not reach this daemon (the daemon down, the host cut off), taken
      * in once, oldest first: recorded, a tool call audited, a turn's end
      * ended. Done as this daemon starts, at the session's first hook since
-     * (if that start could not reach its host), and when its host is reached
-     * again.
+     * (if that start could not reach its host), at any hook whose forwarder
+     * says it keeps some, and when its host is reached again.
      */
     const caughtUp = new Map<string, Promise<void>>();
     const catchUp = (session: SessionRecord, again = false): Promise<void> => {

@@ -76,7 +76,8 @@ const EVENT_NAME = /^[A-Za-z]+$/;
  * the hook (SIGTERM: its own prompt was answered, or the turn interrupted),
  * the request is cut, so that the daemon sees the agent stop waiting. Events
  * the daemon did not get are kept (`offline.jsonl`), for the daemon
- * to audit and take in when it is back (offlineEvents, takeOfflineToolCalls).
+ * to audit and take in when it is back (offlineEvents, takeOfflineToolCalls);
+ * while any are kept, each request says so (OFFLINE_KEPT_HEADER).
  */
 export function hookForwarder(options: HookForwarderOptions): HookForwarder {
   const forwarderPath = path.join(options.dir, 'hook.sh');
@@ -146,8 +147,10 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     'in=$(mktemp) && out=$(mktemp) || fail',
     'cat <&4 > "$in" || fail',
     `trap 'cleanup; [ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
+    // Events kept earlier are waiting: the daemon takes them in before this one.
+    `kept=no; [ -s ${shQuote(offlineFile(options.dir))} ] && kept=yes`,
     // In the background, so that a signal reaches the trap at once.
-    `curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(options.socket)} -K ${shQuote(curlConfigPath)} --data-binary @"$in" -o "$out" &`,
+    `curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(options.socket)} -K ${shQuote(curlConfigPath)} -H "${OFFLINE_KEPT_HEADER}: $kept" --data-binary @"$in" -o "$out" &`,
     'curl=$!',
     'wait "$curl"',
     'status=$?',
@@ -159,6 +162,9 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     '',
   ].join('\n');
 }
+
+/** The header by which a forwarder says (`yes`) that its offline file holds events: the daemon takes them in then, not only at its start. */
+export const OFFLINE_KEPT_HEADER = 'x-codepiper-kept';
 
 /** The file a forwarder keeps the events the daemon did not get in, in its session's directory. */
 export const offlineFile = (dir: string): string => path.join(dir, 'offline.jsonl');
