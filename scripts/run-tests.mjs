@@ -43,14 +43,16 @@ const fileTimeoutMs = Number(process.env.CODEPIPER_TEST_FILE_TIMEOUT_S ?? 900) *
 
 /** Runs one test file in its own process group; its output is printed whole when it ends. */
 function runFile(file) {
-  const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'cp-tests-')), 'summary.json');
+  // The file's summary, and the logs of the daemons its tests removed (shown if it fails).
+  const kept = mkdtempSync(path.join(tmpdir(), 'cp-tests-'));
+  const summaryFile = path.join(kept, 'summary.json');
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout', file], {
       cwd: root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CODEPIPER_REPO: root, CODEPIPER_SUMMARY_FILE: summaryFile },
+      env: { ...process.env, CODEPIPER_REPO: root, CODEPIPER_SUMMARY_FILE: summaryFile, CODEPIPER_TEST_LOGS: kept },
     });
     const output = [];
     child.stdout.on('data', (chunk) => output.push(chunk));
@@ -70,7 +72,6 @@ function runFile(file) {
       } catch {
         // No summary: the file never finished.
       }
-      rmSync(path.dirname(summaryFile), { recursive: true, force: true });
       if (timedOut) {
         console.log(`\n${path.relative(root, file)} killed after ${fileTimeoutMs / 1000} s`);
         result = { ...result, failures: [...result.failures, { name: `${path.relative(root, file)}: timed out` }] };
@@ -80,11 +81,24 @@ function runFile(file) {
         // node --test exits 1 on a failure; one its reporter did not see (lost output) must still count.
         result = { ...result, failures: [{ name: `${path.relative(root, file)}: exited with code ${code}, though no failing test was reported` }] };
       }
+      if (result.failures.length > 0) printDaemonLogs(kept);
+      rmSync(kept, { recursive: true, force: true });
       const leaked = await leftovers(`after ${path.relative(root, file)} (or the file beside it)`);
       result = { ...result, failures: [...result.failures, ...leaked.map((name) => ({ name }))] };
       resolve(result);
     });
   });
+}
+
+/** How much of each kept daemon log a failing file shows: its end, where the failure is. */
+const LOG_TAIL_LINES = 200;
+
+/** The ends of the logs of the daemons a failing file's tests ran (their homes are gone). */
+function printDaemonLogs(dir) {
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('daemon-')).sort()) {
+    const lines = readFileSync(path.join(dir, name), 'utf8').trimEnd().split('\n');
+    console.log(`\n--- the last ${Math.min(lines.length, LOG_TAIL_LINES)} of ${lines.length} lines of ${name}\n${lines.slice(-LOG_TAIL_LINES).join('\n')}`);
+  }
 }
 
 /** Runs the files two at a time (the machines here have 2 cores). */

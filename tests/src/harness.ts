@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { after, before } from 'node:test';
 import path from 'node:path';
 import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
@@ -22,13 +22,24 @@ export function tempHome(): string {
 }
 
 /**
+ * Removes a test home. Its daemon's log is kept first where the test runner
+ * asks (CODEPIPER_TEST_LOGS), which shows it if the file fails.
+ */
+function deleteHome(home: string): void {
+  const keepIn = process.env.CODEPIPER_TEST_LOGS;
+  const log = path.join(home, 'logs', 'daemon.log');
+  if (keepIn && existsSync(log)) copyFileSync(log, path.join(keepIn, `daemon-${path.basename(home)}.log`));
+  rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+}
+
+/**
  * Stops a daemon the CLI started in `home`, then its tmux server (a daemon
  * stop leaves it running, with the sessions), and removes the home.
  */
 export async function removeHome(home: string): Promise<void> {
   await runCli(['daemon', 'stop'], { env: { ...process.env, CODEPIPER_HOME: home } });
   await new TestDaemon(home).endTmux();
-  rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+  deleteHome(home);
 }
 
 export { waitFor };
@@ -205,7 +216,7 @@ export class TestDaemon {
   async dispose(): Promise<void> {
     await this.stop();
     await this.endTmux();
-    rmSync(this.home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    deleteHome(this.home);
   }
 }
 
