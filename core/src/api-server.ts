@@ -8,7 +8,7 @@ import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type {} from '@fastify/static';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import { CODEPIPER_VERSION, ErrorBody, JSON_LINES, type ApiErrorBody, type ApiRegistrar, type Endpoint, type EndpointHandler, type FileOptions, type GetEndpoint, type LinesContext, type LinesEndpoint, type LinesHandler, type RequestContext, type RequestOrigin, type SocketContext, type SocketEndpoint, type SocketHandler, type WebSocket, WEBSOCKET_OPERATION, ERROR_CODES, type ErrorCode } from '@codepiper/sdk';
+import { CODEPIPER_VERSION, ErrorBody, JSON_LINES, type ApiErrorBody, type ApiRegistrar, type Endpoint, type EndpointHandler, type FileOptions, type GetEndpoint, type HandleOptions, type RequestHead, type LinesContext, type LinesEndpoint, type LinesHandler, type RequestContext, type RequestOrigin, type SocketContext, type SocketEndpoint, type SocketHandler, type WebSocket, WEBSOCKET_OPERATION, ERROR_CODES, type ErrorCode } from '@codepiper/sdk';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import SerializerSelector, { type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import addFormats from 'ajv-formats';
@@ -181,6 +181,11 @@ export class ApiServer implements ApiRegistrar {
       if (websocket) reply.header('connection', 'close');
       await sendError(reply, refusal.code, refusal.message);
     });
+    // An endpoint's own check of the caller (HandleOptions.admit), once the listener's passed: a refusal is sent before the body is read.
+    app.addHook('onRequest', async (request) => {
+      const { admit } = (request.routeOptions.config ?? {}) as { admit?: HandleOptions['admit'] };
+      await admit?.({ params: request.params as RequestHead['params'], headers: request.headers });
+    });
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
     return new ApiServer(app, handler!, options.web, connections, gate);
   }
@@ -198,13 +203,13 @@ export class ApiServer implements ApiRegistrar {
     }
   }
 
-  handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void {
+  handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>, options: HandleOptions = {}): void {
     const head = routeHead(endpoint, { ...(endpoint.body && { body: endpoint.body }), response: { [endpoint.status]: endpoint.response, '5xx': ERROR_RESPONSE } });
     this.app.route({
       ...head,
       method: endpoint.method,
       ...(endpoint.bodyLimit !== undefined && { bodyLimit: endpoint.bodyLimit }),
-      config: { ...head.config, control: endpoint.control, agents: endpoint.agents },
+      config: { ...head.config, control: endpoint.control, agents: endpoint.agents, admit: options.admit },
       handler: async (request, reply) => {
         const control = { header: (name: string, value: string | readonly string[]) => void reply.header(name, value) };
         const gone = new AbortController();

@@ -253,9 +253,9 @@ export class Kernel {
         get: (ref) => services.get(ref),
       },
       api: {
-        handle: (endpoint, handler) => {
+        handle: (endpoint, handler, options) => {
           duringRegister('api.handle');
-          api.handle(endpoint, handler);
+          api.handle(endpoint, handler, options);
         },
         handleSocket: (endpoint, handler) => {
           duringRegister('api.handleSocket');

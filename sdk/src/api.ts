@@ -133,6 +133,22 @@ export interface RequestContext<E> {
 
 export type EndpointHandler<E> = (request: RequestContext<E>) => Promise<EndpointResponse<E>>;
 
+/** What is known of a request before its body is read: its path parameters (not yet checked against the schema) and headers. */
+export interface RequestHead {
+  params: Readonly<Record<string, string | undefined>>;
+  headers: RequestContext<unknown>['headers'];
+}
+
+export interface HandleOptions {
+  /**
+   * Decides, before the body is read, whether the request may go on: throws
+   * (a `CodePiperError`) to refuse it. For an endpoint with a large body
+   * limit, so that a caller without credentials cannot make the daemon read
+   * and parse one.
+   */
+  admit?: (request: RequestHead) => Promise<void>;
+}
+
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */
 export function bearerToken(headers: RequestContext<unknown>['headers']): string | undefined {
   const value = headers.authorization;
@@ -217,7 +233,7 @@ export type LinesHandler<E> = (request: LinesContext<E>) => Promise<AsyncIterabl
 
 /** What a plugin uses, during `register`, to serve endpoints. */
 export interface ApiRegistrar {
-  handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>): void;
+  handle<E extends Endpoint>(endpoint: E, handler: EndpointHandler<E>, options?: HandleOptions): void;
   handleSocket<E extends SocketEndpoint>(endpoint: E, handler: SocketHandler<E>): void;
   handleLines<E extends LinesEndpoint>(endpoint: E, handler: LinesHandler<E>): void;
   /**

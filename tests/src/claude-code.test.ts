@@ -309,6 +309,12 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
       (error: unknown) => error instanceof ApiError && error.status === 401,
     );
     const dir = path.dirname(String(session.metadata.settingsPath));
+    // The right secret, at a prefix of the session's id: a hook's address is the whole id.
+    const secret = /Bearer ([0-9a-f]{64})/.exec(readFileSync(path.join(dir, 'hook.curl'), 'utf8'))?.[1];
+    await assert.rejects(
+      daemon.client.call(claudeCodeEndpoints.hook, { params: { session: session.id.slice(0, 8) }, headers: { authorization: `Bearer ${secret}` }, body: { hook_event_name: 'PreToolUse' } }),
+      (error: unknown) => error instanceof ApiError && error.status === 401,
+    );
     const scratch = mkdtempSync('/tmp/cpt-cc-hook-');
     try {
       const config = readFileSync(path.join(dir, 'hook.curl'), 'utf8').replace(/[0-9a-f]{64}/g, 'f'.repeat(64));

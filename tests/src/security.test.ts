@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiClient, ApiError, WEBSOCKET_OPERATION, type SocketEndpoint } from '@codepiper/sdk';
 import { SESSION_COOKIE } from '@codepiper/auth-contract';
+import { HOOK_BODY_LIMIT_BYTES } from '@codepiper/claude-code-contract';
 import type { AuditEntry } from '@codepiper/audit-contract';
 import type { SessionRecord } from '@codepiper/sessions-contract';
 import { waitFor, type TestDaemon } from './harness.js';
@@ -125,9 +126,13 @@ describe('security of the TCP listener (real daemon, real TCP)', () => {
     }
     passed('routes over the agents’ socket: not served', routes.length - hooks.length, routes.length - hooks.length);
     const session = '00000000-0000-4000-8000-000000000000';
+    // Refused before the body is read: not parsed (not JSON), not checked (no event), not taken in (over the limit).
+    const bodies = { 'an event': '{"hook_event_name":"Stop"}', 'a body that is not JSON': 'not json', 'no event': '{}', 'a body over the limit': 'x'.repeat(HOOK_BODY_LIMIT_BYTES + 1) };
     for (const provider of ['claude-code', 'codex']) {
-      const forged = await overAgents('POST', `/hooks/${provider}/${session}`, '{"hook_event_name":"Stop"}');
-      assert.deepEqual(forged, { status: 401, code: 'unauthorized' }, `a ${provider} hook without its session’s secret`);
+      for (const [what, body] of Object.entries(bodies)) {
+        const forged = await overAgents('POST', `/hooks/${provider}/${session}`, body);
+        assert.deepEqual(forged, { status: 401, code: 'unauthorized' }, `a ${provider} hook without its session’s secret, with ${what}`);
+      }
     }
     assert.equal(statSync(daemon.agentSocketPath).mode & 0o777, 0o600);
   });

@@ -303,7 +303,8 @@ export default definePlugin({
         session = await directory()
           .resolve(sessionId)
           .catch(() => undefined);
-        expected = session?.provider === PROVIDER_ID ? str(session.metadata.hookKeyHash) : undefined;
+        // By its whole id only: the id is the hook's address, never a prefix or a name.
+        expected = session?.id === sessionId && session.provider === PROVIDER_ID ? str(session.metadata.hookKeyHash) : undefined;
         if (!expected) throw unauthorized();
         keyHashes.set(sessionId, expected);
       }
@@ -392,6 +393,9 @@ export default definePlugin({
       // Claude ended the hook: its prompt was answered no (or Esc) in the terminal.
       if (name === 'PermissionRequest' && signal.aborted) await interruptedAtPrompt(session.id);
       return hookReply(name, verdict);
+    }, {
+      // A hook may carry 64 MiB: its secret is checked before the body is read.
+      admit: async ({ params, headers }) => void (await authenticate(params.session ?? '', bearerToken(headers))),
     });
 
     /**

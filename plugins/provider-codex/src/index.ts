@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as Type from '@sinclair/typebox';
-import { badRequest, bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
+import { badRequest, bearerToken, CodePiperError, definePlugin, type RequestHead } from '@codepiper/sdk';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventLogRef } from '@codepiper/events-contract';
 import { hookSecretHash, hookSecretMatches, loggedHookPayload, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
@@ -181,13 +181,19 @@ export default definePlugin({
     /** Calls a person allowed at their PreToolUse, per session: Codex's own prompt for them is answered the same. */
     const allowedCalls = new Map<string, Set<string>>();
 
-    ctx.api.handle(codexEndpoints.hook, async ({ params, headers, body, signal }) => {
+    /** The Codex session a hook is for, by its whole id, if the hook holds its secret. */
+    const authenticate = async ({ params, headers }: RequestHead): Promise<SessionRecord> => {
       const session = await directory()
-        .resolve(params.session)
+        .resolve(params.session ?? '')
         .catch(() => undefined);
-      if (session?.provider !== 'codex' || !hookSecretMatches(str(session.metadata.hookKeyHash), bearerToken(headers))) {
+      if (!session || session.id !== params.session || session.provider !== 'codex' || !hookSecretMatches(str(session.metadata.hookKeyHash), bearerToken(headers))) {
         throw new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
       }
+      return session;
+    };
+
+    ctx.api.handle(codexEndpoints.hook, async ({ params, headers, body, signal }) => {
+      const session = await authenticate({ params, headers });
       const name = body.hook_event_name;
       const payload = body as Record<string, unknown>;
       await events().append({ sessionId: session.id, type: `codex.${name}`, payload: loggedHookPayload(payload) }, SOURCE);
@@ -212,6 +218,9 @@ export default definePlugin({
         default:
           return {};
       }
+    }, {
+      // A hook may carry 64 MiB: its secret is checked before the body is read.
+      admit: async (request) => void (await authenticate(request)),
     });
 
     async function decide(session: SessionRecord, event: 'PreToolUse' | 'PermissionRequest', payload: Record<string, unknown>, signal: AbortSignal): Promise<ToolCallVerdict | undefined> {
