@@ -89,6 +89,20 @@ describe('codepiper events', () => {
     }
   });
 
+  test('events older than 90 days (events.keep_days) are removed as the daemon starts; newer ones stay', async () => {
+    const oldest = async (): Promise<number[]> => (await suite.daemon.client.call(eventEndpoints.list, { query: { limit: 4 } })).events.map((event) => event.id);
+    const [a, b, c, d] = await oldest();
+    await suite.daemon.stop();
+    // Time passes: the log's three oldest events are 91 days old, the next one 89.
+    const age = (days: number, ids: (number | undefined)[]) => `UPDATE events SET ts = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${days} days') WHERE id IN (${ids.join(', ')});`;
+    const aged = spawnSync('sqlite3', [databasePath(suite.daemon.home), `${age(91, [a, b, c])} ${age(89, [d])}`], { encoding: 'utf8' });
+    assert.equal(aged.status, 0, aged.stderr);
+    await suite.daemon.start();
+    await waitFor('the old events to go', async () => (await oldest())[0] !== a || undefined);
+    assert.equal((await oldest())[0], d, 'the oldest left is the one within the 90 days');
+    assert.ok(suite.daemon.logLines('older than 90 days').some((line) => line.includes('removed 3 events')), 'the daemon log says what it removed');
+  });
+
   test('names the session it cannot find', async () => {
     const result = await suite.daemon.cli(['events', 'nosuchsession', '--json']);
     assert.equal(result.code, 1);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestKernel, type TestKernel } from '@codepiper/core/test-kernel';
 import { eventLogRef, type CodePiperEvent, type EventLog } from '@codepiper/events-contract';
-import { definePlugin } from '@codepiper/sdk';
+import { definePlugin, type Store } from '@codepiper/sdk';
+import type { SqliteEventLog } from './event-log.js';
 import events from './index.js';
 
 /** A database that refuses to store events of type `refused`: what a full disk does to every write, for one kind only. */
@@ -16,11 +17,21 @@ const refusing = definePlugin({
   }),
 });
 
+let store: Store | undefined;
+/** Gives the test the database, to age events as time would. */
+const storeAccess = definePlugin({
+  name: 'store-access',
+  api: '*',
+  description: 'Hands the test the store',
+  uses: [eventLogRef],
+  register: (ctx) => ({ start: () => void (store = ctx.store) }),
+});
+
 describe('the event log, appended to by many at once', () => {
   let kernel: TestKernel;
   let log: EventLog;
   before(async () => {
-    kernel = await createTestKernel({ plugins: [events, refusing] });
+    kernel = await createTestKernel({ plugins: [events, refusing, storeAccess] });
     log = kernel.service(eventLogRef);
   });
   after(() => kernel.stop());
@@ -49,5 +60,18 @@ describe('the event log, appended to by many at once', () => {
     const stored = await log.list({ after: (await first).id - 1 });
     assert.deepEqual(stored.map((event) => [event.type, event.payload]), [['before', 1], ['with', 2], ['with', 4], ['after', 5]]);
     assert.deepEqual(stored.at(-1), next);
+  });
+
+  it('removes the events stored before a time, over several statements; newer ones stay, and ids are not given again', async () => {
+    const first = await log.append({ sessionId: null, type: 'aging.old', payload: 0 }, 'test');
+    await Promise.all(Array.from({ length: 11_999 }, (_, i) => log.append({ sessionId: null, type: 'aging.old', payload: i + 1 }, 'test')));
+    const recent = await log.append({ sessionId: null, type: 'aging.recent', payload: 'kept' }, 'test');
+    await store!.run(`UPDATE events SET ts = '2020-01-01T00:00:00.000Z' WHERE type = 'aging.old'`);
+    const aging = log as SqliteEventLog;
+    assert.equal(await aging.removeBefore(new Date('2021-01-01T00:00:00Z')), 12_000);
+    assert.deepEqual(await log.list({ type: 'aging.*', after: first.id - 1 }), [recent]);
+    assert.ok((await log.list({ limit: 10_000 })).length > 1, 'the other tests’ events, newer, stay');
+    assert.equal(await aging.removeBefore(new Date('2021-01-01T00:00:00Z')), 0);
+    assert.ok((await log.append({ sessionId: null, type: 'aging.next', payload: null }, 'test')).id > recent.id);
   });
 });

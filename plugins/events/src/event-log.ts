@@ -68,6 +68,9 @@ interface Waiting {
 /** Events stored by one statement at most: 5 parameters each, far below SQLite's limit on parameters. */
 const MAX_BATCH = 500;
 
+/** The oldest events one removing statement reads (and removes at most). */
+const REMOVE_BATCH = 5000;
+
 interface Subscription {
   sessionId: string | undefined;
   matchesType: (type: string) => boolean;
@@ -142,6 +145,22 @@ export class SqliteEventLog implements EventLog {
 
   async latestId(): Promise<number> {
     return (await this.store.get<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM events'))?.id ?? 0;
+  }
+
+  /**
+   * Removes the events stored before `cutoff`, oldest first, a batch per
+   * statement so that appends wait for one batch at most. Each statement
+   * reads only the oldest events (by id): with none to remove, that is one
+   * short read, however long the log. Ids are never given again
+   * (AUTOINCREMENT): a reader's `after` stays valid.
+   */
+  async removeBefore(cutoff: Date): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const { changes } = await this.store.run('DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, ts FROM events ORDER BY id LIMIT ?) WHERE ts < ?)', [REMOVE_BATCH, cutoff.toISOString()]);
+      removed += changes;
+      if (changes === 0) return removed;
+    }
   }
 
   subscribe(query: EventQuery, listener: EventListener): () => void {

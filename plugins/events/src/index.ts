@@ -1,6 +1,8 @@
+import * as Type from '@sinclair/typebox';
 import { definePlugin } from '@codepiper/sdk';
 import { eventAppended, eventEndpoints, eventLogRef } from '@codepiper/events-contract';
 import { SqliteEventLog } from './event-log.js';
+import { keepEventsFor } from './retention.js';
 import { streamEvents } from './stream.js';
 
 export { SqliteEventLog } from './event-log.js';
@@ -10,6 +12,9 @@ export default definePlugin({
   api: '^1.0.0',
   description: 'The event log: every event stored once in SQLite, then published to subscribers and the events.appended hook',
   provides: [eventLogRef],
+  config: Type.Object({
+    keep_days: Type.Integer({ minimum: 0, default: 90, description: 'Events older than this many days are removed (0 keeps them all); the audit trail and the usage ledger are kept apart and stay' }),
+  }),
   register(ctx) {
     ctx.migrations([
       {
@@ -28,24 +33,34 @@ export default definePlugin({
       },
     ]);
 
-    ctx.services.provide(
-      eventLogRef,
-      () =>
-        new SqliteEventLog(ctx.store, ctx.log, (event) => {
-          // A notification: taps cannot fail the writer, and the writer does not wait for them.
-          void ctx.hooks.call(eventAppended, event);
-        }),
-    );
+    let log: SqliteEventLog | undefined;
+    // Made once the store is open (from start on).
+    const eventLog = (): SqliteEventLog =>
+      (log ??= new SqliteEventLog(ctx.store, ctx.log, (event) => {
+        // A notification: taps cannot fail the writer, and the writer does not wait for them.
+        void ctx.hooks.call(eventAppended, event);
+      }));
+    ctx.services.provide(eventLogRef, eventLog);
 
     ctx.api.handle(eventEndpoints.list, async ({ query }) => {
-      const events = await ctx.services.get(eventLogRef).list({ sessionId: query.session, after: query.after, type: query.type, limit: query.limit, newest: query.newest });
+      const events = await eventLog().list({ sessionId: query.session, after: query.after, type: query.type, limit: query.limit, newest: query.newest });
       return { events };
     });
 
-    ctx.api.handleLines(eventEndpoints.lines, async ({ query }) => ctx.services.get(eventLogRef).lines({ sessionId: query.session, after: query.after, type: query.type }));
+    ctx.api.handleLines(eventEndpoints.lines, async ({ query }) => eventLog().lines({ sessionId: query.session, after: query.after, type: query.type }));
 
     ctx.api.handleSocket(eventEndpoints.stream, (socket, { query }) =>
-      streamEvents(socket, ctx.services.get(eventLogRef), { sessionId: query.session, after: query.after, type: query.type }),
+      streamEvents(socket, eventLog(), { sessionId: query.session, after: query.after, type: query.type }),
     );
+
+    let stopKeeping: (() => void) | undefined;
+    return {
+      start() {
+        if (ctx.config.keep_days > 0) stopKeeping = keepEventsFor(ctx.config.keep_days, eventLog(), ctx.log);
+      },
+      stop() {
+        stopKeeping?.();
+      },
+    };
   },
 });
