@@ -13,10 +13,14 @@ const SECRETS = ['password', 'token', 'secret', 'apiKey', 'env', 'headers.author
 /** pino's `*` matches one level: secrets are redacted at the top level and one level down. */
 const REDACT = [...SECRETS, ...SECRETS.map((key) => `*.${key}`)];
 
+/** The size at which the log file is moved aside (to `<file>.1`, replacing the one before) and begun again. */
+export const LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
+
 /**
  * JSON lines to `file` (mode 0600), and pretty lines to stderr in the
  * foreground. Every line is written synchronously so that none is lost when
- * the daemon exits or crashes; a daemon logs little.
+ * the daemon exits or crashes; a daemon logs little, but runs for months: the
+ * file is kept under `maxBytes`, with the one before it beside it.
  */
 export function createLogger(options: {
   file: string;
@@ -24,6 +28,7 @@ export function createLogger(options: {
   foreground: boolean;
   /** Told when lines start being lost (the problem, in words) and when they go through again (null). */
   onLostLines?: (problem: string | null) => void;
+  maxBytes?: number;
 }): KernelLogger {
   let closed = false;
   const unlessClosed = (write: (line: string) => void): DestinationStream => ({
@@ -32,9 +37,21 @@ export function createLogger(options: {
     },
   });
 
-  const fd = fs.openSync(options.file, 'a', 0o600);
-  fs.fchmodSync(fd, 0o600);
-  const file = pino.destination({ fd, sync: true });
+  const file = pino.destination({ dest: options.file, sync: true, mode: 0o600 });
+  // A file made by an older daemon, or by hand, is made private too.
+  fs.chmodSync(options.file, 0o600);
+  const maxBytes = options.maxBytes ?? LOG_FILE_MAX_BYTES;
+  let size = fs.statSync(options.file).size;
+  const rotateIfFull = (): void => {
+    if (size < maxBytes) return;
+    size = 0;
+    try {
+      fs.renameSync(options.file, `${options.file}.1`);
+      file.reopen();
+    } catch {
+      // Kept writing where it was; tried again after another maxBytes.
+    }
+  };
   // A log line that cannot be written (a full disk) is counted, never thrown at
   // the code that logged it; the count is written once lines go through again.
   let lost = 0;
@@ -50,6 +67,8 @@ export function createLogger(options: {
         options.onLostLines?.(null);
       }
       file.write(line);
+      size += Buffer.byteLength(line);
+      rotateIfFull();
     } catch {
       lose();
     }
