@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +10,7 @@ import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { policyEndpoints } from '@codepiper/policies-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
+import { LOGGED_TEXT_CHARS } from '@codepiper/sessions-contract/agent-hooks';
 import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
@@ -173,6 +175,23 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.ok(refused instanceof ApiError);
     assert.equal(refused.status, 401);
     assert.equal((await events('codex.Stop')).length, before);
+  });
+
+  test('a call carrying a large patch is judged whole through the forwarder, and the event log keeps it cut', async () => {
+    const policy = await daemon.client.call(policyEndpoints.create, { body: { action: 'allow', tool: 'apply_patch', name: 'patches', reason: 'patches are reviewed' } });
+    try {
+      const patch = `*** Begin Patch\n*** Add File: big.txt\n${'+a line of the new file\n'.repeat(100_000)}*** End Patch\n`;
+      const sent = { session_id: threadId, hook_event_name: 'PreToolUse', tool_name: 'apply_patch', tool_input: { command: patch }, tool_use_id: 'call_big' };
+      const forwarder = path.join(daemon.home, 'plugins', 'provider-codex', session.id, 'hook.sh');
+      const forwarded = spawnSync(forwarder, ['PreToolUse', '30'], { input: JSON.stringify(sent), encoding: 'utf8', timeout: 60_000 });
+      assert.deepEqual([forwarded.status, forwarded.stdout], [0, '{}'], `the daemon's answer (allowed), not the forwarder's refusal: ${forwarded.stderr}`);
+      const audited = (await daemon.client.call(auditEndpoints.list, { query: { session: session.id, tool: 'apply_patch', newest: true, limit: 1 } })).entries[0];
+      assert.deepEqual([audited?.decision, audited?.policyName, audited?.input], ['allow', 'patches', { command: patch }], 'judged and audited whole');
+      const recorded = (await events('codex.PreToolUse')).at(-1)?.payload as { tool_input: { command: string } };
+      assert.equal(recorded.tool_input.command, `${patch.slice(0, LOGGED_TEXT_CHARS)}[cut: ${patch.length - LOGGED_TEXT_CHARS} more characters]`);
+    } finally {
+      await daemon.client.call(policyEndpoints.remove, { params: { id: policy.id } });
+    }
   });
 
   test('after a daemon restart the rollout is followed from its stored offset: nothing is counted twice', async () => {
