@@ -261,10 +261,7 @@ export default definePlugin({
 
       async sendText(terminal, text, submit) {
         await whenReady(terminal);
-        if (!submit) return typeText(terminal, text, { submit: false });
-        if ((await submitPrompt(terminal, text, submissions)) === 'shown') {
-          ctx.log.warn({ session: terminal.sessionId }, 'Claude Code shows the prompt but its UserPromptSubmit hook did not come: are hooks disabled in its settings?');
-        }
+        await (submit ? submitPrompt(terminal, text, submissions) : typeText(terminal, text, { submit: false }));
       },
 
       async sendKeys(terminal, keys) {

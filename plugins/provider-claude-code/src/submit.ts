@@ -3,10 +3,7 @@ import { typeText, type SessionTerminal } from '@codepiper/sessions-contract';
 
 /** How often the screen is looked at while Claude has not confirmed a prompt (its UserPromptSubmit hook). */
 const LOOK_MS = 1500;
-/**
- * How long Claude has to confirm a prompt: its hook is a process it starts,
- * which may take seconds on a busy machine.
- */
+/** How long a prompt may go unconfirmed and unseen before it counts as lost. */
 const CONFIRM_DEADLINE_MS = 20_000;
 /** Enter pressed again at most this often for one prompt. */
 const RETRIES = 3;
@@ -51,19 +48,20 @@ export function conversationShows(screen: string, text: string): boolean {
   return start !== '' && screen.slice(0, Math.max(0, screen.lastIndexOf('❯'))).includes(start);
 }
 
-/** How a prompt was taken: confirmed by Claude's hook, only seen in its conversation (the hook late or absent), or typed (a slash command, which has no hook). */
+/** How a prompt was taken: confirmed by Claude's hook, seen in its conversation before that (the hook late or absent), or typed (a slash command, which has no hook). */
 export type Submission = 'confirmed' | 'shown' | 'typed';
 
 /**
  * Types a prompt and submits it, and makes sure it was submitted: on a busy
  * machine Claude may read the text and its Enter in one go, take them as a
  * paste and add a line instead. Until its UserPromptSubmit hook confirms,
- * Enter is pressed again while the prompt is still in the input box. A prompt
- * not confirmed by the deadline counts as sent only if the conversation shows
- * it; otherwise (the keys lost, or still in the box) this throws, rather than
- * leave a caller waiting for a turn that never comes. It is never typed
- * twice: a late hook cannot be told from a lost prompt. Slash commands (no
- * hook, and Enter may pick in a dialog they open) are typed once.
+ * Enter is pressed again while the prompt is still in the input box; once
+ * the conversation above the box shows it, it was taken (the hook is a
+ * process Claude starts, late on a busy machine). A prompt neither confirmed
+ * nor shown by the deadline (the keys lost, or still in the box) throws,
+ * rather than leave a caller waiting for a turn that never comes. It is never
+ * typed twice: a late hook cannot be told from a lost prompt. Slash commands
+ * (no hook, and Enter may pick in a dialog they open) are typed once.
  */
 export async function submitPrompt(
   terminal: SessionTerminal,
@@ -81,7 +79,10 @@ export async function submitPrompt(
   let retries = 0;
   for (let left = deadlineMs; left > 0; left = deadline - Date.now()) {
     if (await submission.confirmed(Math.min(lookMs, left))) return 'confirmed';
-    if (retries < RETRIES && inputBoxHolds((await terminal.screen()).text, text)) {
+    const screen = (await terminal.screen()).text;
+    if (!inputBoxHolds(screen, text)) {
+      if (conversationShows(screen, text)) return 'shown';
+    } else if (retries < RETRIES) {
       retries++;
       await terminal.pressKeys(['enter']);
     }
