@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { databasePath } from '@codepiper/sdk';
@@ -21,6 +21,8 @@ describe('upgrades keep data', () => {
         copyFileSync(path.join(fixture, 'secret.key'), daemon.secretKey);
         chmodSync(daemon.secretKey, 0o600);
         execFileSync('sqlite3', [databasePath(daemon.home)], { input: readFileSync(path.join(fixture, 'codepiper.sql')) });
+        // The fixture's events are as old as the release: kept whatever today's date (their removal is events.test's).
+        writeFileSync(path.join(daemon.home, 'config.yaml'), 'events:\n  keep_days: 0\n');
         await daemon.start();
         const json = async <T>(...args: string[]): Promise<T> => {
           const result = await daemon.cli([...args, '--json']);
