@@ -23,6 +23,9 @@ export function formatFields(fields: readonly (readonly [string, string])[]): st
   return fields.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${printable(value)}`).join('\n');
 }
 
+/** `12.3 MB` (of 2^20 bytes). */
+export const formatMegabytes = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
+
 /** `42s`, `5m`, `3h`, `2d`: the largest whole unit. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

@@ -23,7 +23,7 @@ interface CommandGroup {
 }
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  { words: ['daemon'], load: async () => (await import('./commands/daemon.js')).registerDaemonCommands },
+  { words: ['daemon', 'backup'], load: async () => (await import('./commands/daemon.js')).registerDaemonCommands },
   { words: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
   { words: ['start'], load: async () => (await import('./commands/start.js')).registerStartCommand },
   { words: ['ls', 'sessions', 'show', 'stop', 'kill', 'resume', 'rm', 'prune', 'rename'], load: async () => (await import('./commands/sessions.js')).registerSessionCommands },

@@ -183,7 +183,7 @@ export class Kernel {
       checkLocalControl: (request) => this.hooks.call(localControlRequest, request),
     });
     this.api = api;
-    serveDaemonEndpoints(api, this.paths, control, { webUrl: () => this.webUrl, problems: this.problems });
+    serveDaemonEndpoints(api, this.paths, control, { webUrl: () => this.webUrl, problems: this.problems, store: () => this.store! });
     this.contributions.serve(api);
 
     const loaded = plugins.map((plugin) => this.load(plugin, config.sections.get(plugin.name), api, control));

@@ -38,6 +38,15 @@ export const daemonEndpoints = {
     access: 'local',
     response: Ok,
   }),
+  backup: defineEndpoint({
+    method: 'POST',
+    url: '/daemon/backup',
+    summary: 'Write a consistent copy of the database to a new file, while the daemon runs; local CLI only',
+    tags: ['daemon'],
+    access: 'local',
+    body: Type.Object({ path: Type.String({ minLength: 1, description: 'Absolute path of the file to write; it must not exist' }) }),
+    response: Type.Object({ path: Type.String(), bytes: Type.Integer({ minimum: 0 }) }),
+  }),
   restart: defineEndpoint({
     method: 'POST',
     url: '/daemon/restart',

@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   tmux_unavailable: { status: 500, meaning: 'tmux is missing, or older than 3.2' },
   tmux_disconnected: { status: 503, meaning: 'The daemon lost its connection to tmux before tmux answered; it reconnects by itself' },
   tmux_error: { status: 500, meaning: 'tmux refused a command; the message is tmux’s' },
+  file_exists: { status: 409, meaning: 'The file to write exists already; nothing was written' },
+  backup_failed: { status: 500, meaning: 'The database could not be copied (a full disk, say); the message has SQLite’s reason, and no partial copy is left' },
   // Worktrees
   worktrees_unavailable: { status: 400, meaning: 'A session asked for a worktree, and no loaded plugin makes them' },
   not_a_repository: { status: 400, meaning: 'A worktree was asked for outside a git repository, or in one without a commit' },

@@ -16,7 +16,7 @@ import { errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account 
 
 /** Routes anyone may call over TCP, and routes served to the local CLI only: a new one must be added here, on purpose. */
 const PUBLIC = new Set(['GET /health', 'GET /auth/session', 'POST /auth/login']);
-const LOCAL = new Set(['POST /daemon/stop', 'GET /auth/status', 'POST /auth/reset-password', 'POST /auth/reset-mfa', 'GET /sessions/{id}/attach']);
+const LOCAL = new Set(['POST /daemon/stop', 'POST /daemon/backup', 'GET /auth/status', 'POST /auth/reset-password', 'POST /auth/reset-mfa', 'GET /sessions/{id}/attach']);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const EVIL = 'http://evil.example';
 const CANARY = 'CANARY';

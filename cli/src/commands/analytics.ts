@@ -6,7 +6,7 @@ import { withActions } from '../command-line.js';
 import { connect } from '../client.js';
 import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
-import { formatTable, shortId } from '../format.js';
+import { formatMegabytes, formatTable, shortId } from '../format.js';
 import { print, printJson } from '../output.js';
 
 const GROUPINGS = [...USAGE_GROUPINGS, 'tool'] as const;
@@ -93,18 +93,17 @@ export function usageCsv(report: UsageReport): string {
 
 export const toolsCsv = (report: ToolReport): string => csv([['tool', 'calls', 'sessions'], ...report.rows.map((r) => [r.tool, r.calls, r.sessions])]);
 
-const megabytes = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 export function importProgress(s: ImportStatus): string {
   const share = s.bytes.total > 0 ? Math.floor((s.bytes.done / s.bytes.total) * 100) : 100;
-  return `importing: ${share}% (${megabytes(s.bytes.done)} of ${megabytes(s.bytes.total)}, file ${s.files.done} of ${s.files.total})`;
+  return `importing: ${share}% (${formatMegabytes(s.bytes.done)} of ${formatMegabytes(s.bytes.total)}, file ${s.files.done} of ${s.files.total})`;
 }
 
 export function importSummary(s: ImportStatus): string {
   const lines = s.sources.map((src) => `${src.provider}: ${src.dir} (${src.missing ? 'not found' : `${count(src.files)} files`})`);
   const read = s.bytes.done - s.bytes.skipped;
   lines.push(
-    `added ${count(s.added.usage)} responses and ${count(s.added.toolCalls)} tool calls; read ${megabytes(read)}${s.bytes.skipped > 0 ? `, ${megabytes(s.bytes.skipped)} imported before` : ''}`,
+    `added ${count(s.added.usage)} responses and ${count(s.added.toolCalls)} tool calls; read ${formatMegabytes(read)}${s.bytes.skipped > 0 ? `, ${formatMegabytes(s.bytes.skipped)} imported before` : ''}`,
   );
   return lines.join('\n');
 }

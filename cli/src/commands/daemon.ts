@@ -12,7 +12,7 @@ import { withActions } from '../command-line.js';
 import { connect, daemonStatus, type DaemonStatus } from '../client.js';
 import { EXIT_NO_DAEMON, UsageError } from '../errors.js';
 import { installService, serviceFile, uninstallService, type ServiceSpec } from './daemon-service.js';
-import { formatDuration, formatFields } from '../format.js';
+import { formatDuration, formatFields, formatMegabytes } from '../format.js';
 import { print, printResult } from '../output.js';
 
 /** How long `--detach` waits for the new daemon to answer, and `stop` for it to go: a busy machine can take many seconds. */
@@ -277,6 +277,15 @@ async function status(client: ApiClient, json: boolean | undefined): Promise<num
 }
 
 export function registerDaemonCommands(cli: CAC): void {
+  cli
+    .command('backup <file>', 'Write a consistent copy of the database to a new file while the daemon runs (restore: stop the daemon, put it in place of codepiper.db)')
+    .option('--json', 'Print the API response as JSON')
+    .example('  $ codepiper backup ~/backups/codepiper-$(date +%F).db')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const written = await connect().call(daemonEndpoints.backup, { body: { path: path.resolve(file) } });
+      printResult(written, options.json, (w) => `backed up the database (${formatMegabytes(w.bytes)}) to ${w.path}`);
+    });
+
   withActions(
     cli.command('daemon [action]', 'Run the daemon in the foreground; `daemon stop` stops it, `daemon restart` starts it again (sessions keep running), `daemon status` describes it, `daemon install` makes it a login service'),
     ['stop', 'restart', 'status', 'install', 'uninstall'],
