@@ -669,7 +669,10 @@ describe('claude-code transcript tailing and hooks, with a stand-in claude', { t
     const other = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'claude-code', cwd: scratch, env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'config2') } } });
     const { file: otherFile } = await daemon.client.call(sessionEndpoints.image, { params: { id: other.id }, body: { mediaType: 'image/png', data: PNG } });
     await daemon.client.call(sessionEndpoints.kill, { params: { id: other.id } });
+    const otherDir = path.dirname(String(other.metadata.settingsPath));
+    assert.ok(existsSync(path.join(otherDir, 'hook.curl')));
     await daemon.client.call(sessionEndpoints.remove, { params: { id: other.id } });
     assert.equal(existsSync(path.dirname(otherFile)), false, 'the images of a removed session are removed');
+    await waitFor('its settings, hook forwarder and secret to go too', () => !existsSync(otherDir) || undefined);
   });
 });

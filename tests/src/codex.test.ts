@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
@@ -238,5 +238,13 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.deepEqual(await storedUsage(), mainUsage());
     const stopped = await daemon.cli(['stop', session.id]);
     assert.equal(stopped.code, 0, stopped.stderr);
+  });
+
+  test('rm takes the session’s hook forwarder and secret with it', async () => {
+    const dir = path.join(daemon.home, 'plugins', 'provider-codex', session.id);
+    assert.ok(existsSync(path.join(dir, 'hook.curl')));
+    const removed = await daemon.cli(['rm', session.id]);
+    assert.equal(removed.code, 0, removed.stderr);
+    await waitFor('the session’s files to go', () => !existsSync(dir) || undefined);
   });
 });

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bearerToken, CodePiperError, definePlugin, raceTimeout } from '@codepiper/sdk';
@@ -461,9 +462,18 @@ export default definePlugin({
           caughtUp.delete(event.sessionId);
           void tailer.close(event.sessionId);
         });
+        // A removed session's files here (settings, hook forwarder and secret, kept events) go with it.
+        const unsubscribeRemovals = events().subscribe({ type: 'session.removed' }, (event) => {
+          if (!event.sessionId) return;
+          keyHashes.delete(event.sessionId);
+          void rm(path.join(ctx.paths.pluginData(PLUGIN), event.sessionId), { recursive: true, force: true }).catch((error: unknown) =>
+            ctx.log.warn({ err: error, session: event.sessionId }, 'could not remove the files of a removed session'),
+          );
+        });
         unsubscribe = () => {
           unsubscribeStatus();
           unsubscribeExits();
+          unsubscribeRemovals();
         };
         for (const session of await directory().list()) {
           if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as Type from '@sinclair/typebox';
@@ -245,7 +246,7 @@ export default definePlugin({
 
     return {
       async start() {
-        unsubscribe = events().subscribe({ type: 'session.exited' }, (event) => {
+        const unsubscribeExits = events().subscribe({ type: 'session.exited' }, (event) => {
           if (event.sessionId) allowedCalls.delete(event.sessionId);
           const tracker = event.sessionId ? trackers.get(event.sessionId) : undefined;
           if (!tracker || !event.sessionId) return;
@@ -253,6 +254,17 @@ export default definePlugin({
           warmingUp.delete(event.sessionId);
           void tracker.close();
         });
+        // A removed session's hook forwarder and secret go with it.
+        const unsubscribeRemovals = events().subscribe({ type: 'session.removed' }, (event) => {
+          if (!event.sessionId) return;
+          void rm(sessionDir(pluginDir(), event.sessionId), { recursive: true, force: true }).catch((error: unknown) =>
+            ctx.log.warn({ err: error, session: event.sessionId }, 'could not remove the files of a removed session'),
+          );
+        });
+        unsubscribe = () => {
+          unsubscribeExits();
+          unsubscribeRemovals();
+        };
         for (const session of await directory().list()) {
           if (session.provider !== 'codex' || isFinished(session.status)) continue;
           // The forwarder refused every call it could not ask the daemon about.
