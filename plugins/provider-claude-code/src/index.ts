@@ -293,12 +293,12 @@ export default definePlugin({
     ctx.services.get(providerRegistryRef).register(provider);
     ctx.services.get(historyImportersRef).register(claudeHistory);
 
-    const authenticate = async (sessionId: string, key: string | undefined): Promise<SessionRecord> => {
+    /** Checks a hook's secret against its session's, the session named by its whole id; the hash is looked up once. */
+    const checkSecret = async (sessionId: string, key: string | undefined): Promise<void> => {
       if (!key) throw unauthorized();
-      let session: SessionRecord | undefined;
       let expected = keyHashes.get(sessionId);
       if (!expected) {
-        session = await directory()
+        const session = await directory()
           .resolve(sessionId)
           .catch(() => undefined);
         // By its whole id only: the id is the hook's address, never a prefix or a name.
@@ -307,11 +307,11 @@ export default definePlugin({
         keyHashes.set(sessionId, expected);
       }
       if (!hookSecretMatches(expected, key)) throw unauthorized();
-      return session ?? directory().resolve(sessionId);
     };
 
     ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body, signal }) => {
-      const session = await authenticate(params.session, bearerToken(headers));
+      await checkSecret(params.session, bearerToken(headers));
+      const session = await directory().resolve(params.session);
       const name = body.hook_event_name;
       if (!HOOK_EVENT_NAME.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
       const payload = body as Record<string, unknown>;
@@ -393,7 +393,7 @@ export default definePlugin({
       return hookReply(name, verdict);
     }, {
       // A hook may carry 64 MiB: its secret is checked before the body is read.
-      admit: async ({ params, headers }) => void (await authenticate(params.session ?? '', bearerToken(headers))),
+      admit: ({ params, headers }) => checkSecret(params.session ?? '', bearerToken(headers)),
     });
 
     /**
