@@ -93,7 +93,6 @@ export function usageCsv(report: UsageReport): string {
 
 export const toolsCsv = (report: ToolReport): string => csv([['tool', 'calls', 'sessions'], ...report.rows.map((r) => [r.tool, r.calls, r.sessions])]);
 
-
 export function importProgress(s: ImportStatus): string {
   const share = s.bytes.total > 0 ? Math.floor((s.bytes.done / s.bytes.total) * 100) : 100;
   return `importing: ${share}% (${formatMegabytes(s.bytes.done)} of ${formatMegabytes(s.bytes.total)}, file ${s.files.done} of ${s.files.total})`;

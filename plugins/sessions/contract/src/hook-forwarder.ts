@@ -124,6 +124,7 @@ function fallbackCase([event, fallback]: [string, HookFallback]): string {
 
 function forwarderScript(options: HookForwarderOptions, curlConfigPath: string): string {
   const max = Math.floor(options.maxTimeoutS);
+  const offline = shQuote(offlineFile(options.dir));
   return [
     '#!/bin/sh',
     '# CodePiper: forwards an agent hook event to the daemon. Generated; do not edit.',
@@ -137,7 +138,7 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     'cleanup() { rm -f "$in" "$out"; }',
     'fail() {',
     // What the agent did then is decided without the daemon: kept, for the daemon to audit (and take in) when it is back.
-    `  [ -s "$in" ] && { cat "$in"; echo; } >> ${shQuote(offlineFile(options.dir))}`,
+    `  [ -s "$in" ] && { cat "$in"; echo; } >> ${offline}`,
     '  cleanup',
     '  case $event in',
     ...Object.entries(options.fallbacks).map(fallbackCase),
@@ -148,7 +149,7 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     'cat <&4 > "$in" || fail',
     `trap 'cleanup; [ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
     // Events kept earlier are waiting: the daemon takes them in before this one.
-    `kept=no; [ -s ${shQuote(offlineFile(options.dir))} ] && kept=yes`,
+    `kept=no; [ -s ${offline} ] && kept=yes`,
     // In the background, so that a signal reaches the trap at once.
     `curl -s --fail --max-time "$timeout" --unix-socket ${shQuote(options.socket)} -K ${shQuote(curlConfigPath)} -H "${OFFLINE_KEPT_HEADER}: $kept" --data-binary @"$in" -o "$out" &`,
     'curl=$!',
