@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { databasePath } from '@codepiper/sdk';
+import { ApiError, daemonEndpoints, databasePath } from '@codepiper/sdk';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { TestDaemon, waitFor } from './harness.js';
 
@@ -59,7 +59,7 @@ describe('codepiper backup', () => {
     }
   });
 
-  test('an existing file or a missing directory: a clear error, nothing written or changed', async () => {
+  test('an existing file, a missing directory or a relative path over the API: a clear error, nothing written or changed', async () => {
     const existing = path.join(dir, 'existing.db');
     await cli(['backup', existing]);
     const before = readFileSync(existing);
@@ -71,6 +71,11 @@ describe('codepiper backup', () => {
     const missing = await daemon.cli(['backup', nowhere]);
     assert.deepEqual([missing.code, missing.stderr.trim()], [1, `codepiper: cannot write ${nowhere}: its directory does not exist`]);
     assert.equal(existsSync(path.dirname(nowhere)), false);
+
+    // Over the API, whose caller has no working directory here: an absolute path only.
+    const relative = await daemon.client.call(daemonEndpoints.backup, { body: { path: 'relative.db' } }).catch((error: unknown) => error);
+    assert.ok(relative instanceof ApiError && relative.status === 400 && relative.code === 'invalid_request', String(relative));
+    assert.equal(relative.message, 'the backup\'s path must be absolute, not "relative.db"');
 
     const usage = await daemon.cli(['backup']);
     assert.deepEqual([usage.code, usage.stderr.trim()], [2, 'codepiper: missing required args for command `backup <file>` (see: codepiper backup --help)']);
