@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { openStore, type KernelStore } from './store.js';
+import { openStore, WAL_KEPT_BYTES, type KernelStore } from './store.js';
 import { tempDir } from './testing.js';
 
 async function store(t: TestContext): Promise<KernelStore> {
@@ -19,6 +19,20 @@ describe('store', () => {
     assert.deepEqual(await db.get('PRAGMA journal_mode'), { journal_mode: 'wal' });
     assert.deepEqual(await db.get('PRAGMA foreign_keys'), { foreign_keys: 1 });
     assert.deepEqual(await db.get('PRAGMA busy_timeout'), { timeout: 5000 });
+  });
+
+  it('cuts the write-ahead log back after one large transaction has grown it', async (t) => {
+    const db = await store(t);
+    const wal = `${db.path}-wal`;
+    await db.transaction(async (tx) => {
+      const insert = await tx.prepare('INSERT INTO notes (text) VALUES (?)');
+      for (let i = 0; i < 40; i++) await insert.run(['x'.repeat(1024 * 1024)]);
+    });
+    // The commit checkpoints the log (it is past 1,000 pages); the next write starts it over, cut back.
+    await db.run('INSERT INTO notes (text) VALUES (?)', ['after']);
+    const size = fs.statSync(wal).size;
+    assert.ok(size <= WAL_KEPT_BYTES, `the log kept ${size} bytes`);
+    assert.deepEqual(await db.get('SELECT count(*) AS n FROM notes'), { n: 41 });
   });
 
   it('runs, gets and lists with positional and named parameters', async (t) => {

@@ -13,6 +13,13 @@ export interface KernelStore extends Store {
 /** SQLite's name for a database that lives in memory only. */
 export const IN_MEMORY = ':memory:';
 
+/**
+ * What the write-ahead log is cut back to once checkpointed. SQLite otherwise keeps
+ * the log at the largest size one transaction ever gave it (an import, a retention
+ * sweep), for as long as the daemon runs.
+ */
+export const WAL_KEPT_BYTES = 16 * 1024 * 1024;
+
 /** Opens (creating it, mode 0600) the daemon's database on one connection in WAL mode, after checking it is sound. */
 export async function openStore(file: string): Promise<KernelStore> {
   if (file !== IN_MEMORY) {
@@ -21,7 +28,9 @@ export async function openStore(file: string): Promise<KernelStore> {
   }
   const connection = await Connection.open(file);
   try {
-    await connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    await connection.exec(
+      `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_size_limit = ${WAL_KEPT_BYTES};`,
+    );
     const checks = await connection.all<{ quick_check: string }>('PRAGMA quick_check');
     if (checks[0]?.quick_check !== 'ok') throw new Error(checks.map((c) => c.quick_check).slice(0, 3).join('; '));
   } catch (error) {
