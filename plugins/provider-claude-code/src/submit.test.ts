@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { CodePiperError } from '@codepiper/sdk';
 import type { KeyName, SessionTerminal } from '@codepiper/sessions-contract';
 import { inputBoxHolds, PromptSubmissions, submitPrompt } from './submit.js';
 
@@ -66,8 +67,12 @@ describe('submitting a prompt to Claude Code', () => {
 
   test('keys lost (no hook, the prompt nowhere on the screen): an error, and the prompt is not typed again', async () => {
     const submissions = new PromptSubmissions();
-    const { terminal, log } = fakeTerminal(() => `${RULE}\n❯ \n${RULE}`);
-    await assert.rejects(submitPrompt(terminal, 'run the tests', submissions, { deadlineMs: 200 }), /did not take the prompt: no UserPromptSubmit hook within 0.2 s, and its screen does not show it/);
+    const { terminal, log } = fakeTerminal(() => `Do you trust the files in this folder?\n\n${RULE}\n❯ \n${RULE}\n\n`);
+    await assert.rejects(submitPrompt(terminal, 'run the tests', submissions, { deadlineMs: 200 }), (error: CodePiperError) => {
+      assert.match(error.message, /did not take the prompt: no UserPromptSubmit hook within 0.2 s, and its screen does not show it/);
+      assert.deepEqual(error.details, { screen: ['Do you trust the files in this folder?', RULE, '❯', RULE] }, 'the screen it saw, blank lines left out');
+      return true;
+    });
     assert.deepEqual(log, ['type run the tests', 'press enter']);
   });
 

@@ -88,7 +88,22 @@ export async function submitPrompt(
     }
   }
   const screen = (await terminal.screen()).text;
-  if (inputBoxHolds(screen, text)) throw new CodePiperError('prompt_not_taken', `Claude Code did not submit the prompt: it is still in its input box after Enter was pressed ${retries + 1} times`);
+  // What the screen held tells keys lost from a dialog in the way; it goes with the error into the log and the reply.
+  const details = { screen: lastLines(screen, SCREEN_LINES_KEPT) };
+  if (inputBoxHolds(screen, text)) {
+    throw new CodePiperError('prompt_not_taken', `Claude Code did not submit the prompt: it is still in its input box after Enter was pressed ${retries + 1} times`, details);
+  }
   if (conversationShows(screen, text)) return 'shown';
-  throw new CodePiperError('prompt_not_taken', `Claude Code did not take the prompt: no UserPromptSubmit hook within ${deadlineMs / 1000} s, and its screen does not show it`);
+  throw new CodePiperError('prompt_not_taken', `Claude Code did not take the prompt: no UserPromptSubmit hook within ${deadlineMs / 1000} s, and its screen does not show it`, details);
+}
+
+const SCREEN_LINES_KEPT = 15;
+
+/** The last `n` lines of a screen that hold anything, without trailing blanks. */
+function lastLines(screen: string, n: number): string[] {
+  return screen
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '')
+    .slice(-n);
 }
