@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
@@ -10,7 +10,7 @@ import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { policyEndpoints } from '@codepiper/policies-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
-import { LOGGED_TEXT_CHARS } from '@codepiper/sessions-contract/agent-hooks';
+import { LOGGED_TEXT_CHARS, offlineFile } from '@codepiper/sessions-contract/agent-hooks';
 import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
@@ -192,6 +192,26 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     } finally {
       await daemon.client.call(policyEndpoints.remove, { params: { id: policy.id } });
     }
+  });
+
+  test('a call the forwarder refused while the daemon was slow is audited at the next hook, not at the next start', async () => {
+    const dir = path.join(daemon.home, 'plugins', 'provider-codex', session.id);
+    // As the forwarder keeps a PreToolUse it refused when the daemon's answer did not come in time.
+    const kept = { session_id: threadId, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'touch kept.txt' }, tool_use_id: 'call_kept' };
+    appendFileSync(offlineFile(dir), `${JSON.stringify(kept)}\n`, { mode: 0o600 });
+    const next = { session_id: threadId, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'call_next' };
+    const forwarded = spawnSync(path.join(dir, 'hook.sh'), ['PreToolUse', '30'], { input: JSON.stringify(next), encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual([forwarded.status, forwarded.stdout], [0, '{}'], forwarded.stderr);
+    const audited = (await daemon.client.call(auditEndpoints.list, { query: { session: session.id, newest: true, limit: 2 } })).entries.reverse();
+    assert.deepEqual(
+      audited.map((e) => [e.source, (e.input as { command: string }).command, e.decision]),
+      [
+        ['codex.offline', 'touch kept.txt', 'deny'],
+        ['codex.prompt', 'ls', 'allow'],
+      ],
+      'the kept call first, then the hook that brought it',
+    );
+    assert.equal(existsSync(offlineFile(dir)), false, 'taken');
   });
 
   test('after a daemon restart the rollout is followed from its stored offset: nothing is counted twice', async () => {

@@ -5,7 +5,7 @@ import * as Type from '@sinclair/typebox';
 import { badRequest, bearerToken, CodePiperError, definePlugin, type RequestHead } from '@codepiper/sdk';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventLogRef } from '@codepiper/events-contract';
-import { hookSecretHash, hookSecretMatches, loggedHookPayload, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, hookSecretMatches, loggedHookPayload, OFFLINE_KEPT_HEADER, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, waitForScreen, type SessionProvider, type SessionTerminal, type SessionRecord, type TranscriptEntry } from '@codepiper/sessions-contract';
 import { toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { usageLedgerRef, historyImportersRef } from '@codepiper/analytics-contract';
@@ -193,8 +193,20 @@ export default definePlugin({
       return session;
     };
 
+    /**
+     * The calls the session's forwarder answered itself (refused, or let run) while it
+     * could not ask this daemon, audited once: at daemon start, and at a hook whose
+     * forwarder says it keeps some (the daemon was slower than the hook's timeout).
+     */
+    const auditOffline = async (session: SessionRecord): Promise<void> => {
+      for (const call of await takeOfflineToolCalls(sessionDir(pluginDir(), session.id))) {
+        await ctx.hooks.call(toolCallOffline, { session, toolName: call.toolName, toolInput: call.toolInput, outcome: call.ran ? 'allow' : 'deny', reason: call.ran ? 'ran without the daemon' : FALLBACK_REFUSAL });
+      }
+    };
+
     ctx.api.handle(codexEndpoints.hook, async ({ params, headers, body, signal }) => {
       const session = await authenticate({ params, headers });
+      if (headers[OFFLINE_KEPT_HEADER] === 'yes') await auditOffline(session);
       const name = body.hook_event_name;
       const payload = body as Record<string, unknown>;
       await events().append({ sessionId: session.id, type: `codex.${name}`, payload: loggedHookPayload(payload) }, SOURCE);
@@ -267,10 +279,7 @@ export default definePlugin({
         };
         for (const session of await directory().list()) {
           if (session.provider !== 'codex' || isFinished(session.status)) continue;
-          // The forwarder refused every call it could not ask the daemon about.
-          for (const call of await takeOfflineToolCalls(sessionDir(pluginDir(), session.id))) {
-            await ctx.hooks.call(toolCallOffline, { session, toolName: call.toolName, toolInput: call.toolInput, outcome: call.ran ? 'allow' : 'deny', reason: call.ran ? 'ran without the daemon' : FALLBACK_REFUSAL });
-          }
+          await auditOffline(session);
           const tracker = new SessionTracker(session.id, typeof session.metadata.codexHome === 'string' ? session.metadata.codexHome : codexHomeOf({}), deps);
           if (await tracker.restore()) trackers.set(session.id, tracker);
           else if (typeof session.metadata.codexSessionId === 'string') {
