@@ -6,7 +6,7 @@ import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, t
 import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
-import { hookSecretHash, hookSecretMatches, loggedHookPayload, OFFLINE_KEPT_HEADER, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, HookSecretCheck, loggedHookPayload, OFFLINE_KEPT_HEADER, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
 import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal, type TurnEnded } from '@codepiper/sessions-contract';
 import * as Type from '@sinclair/typebox';
 import { computedTranscriptPath, writeSessionFiles } from './launch.js';
@@ -55,10 +55,6 @@ function turnEnded(name: string, payload: Record<string, unknown>): TurnEnded | 
   return { lastMessage: null, error: str(payload.error) ?? str(payload.error_details) ?? str(payload.message) ?? JSON.stringify(payload.error ?? 'unknown error') };
 }
 
-function unauthorized(): CodePiperError {
-  return new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
-}
-
 function hookReply(event: 'PreToolUse' | 'PermissionRequest', verdict: ToolCallVerdict | undefined): ClaudeHookReply {
   if (!verdict) return {};
   if (event === 'PreToolUse') {
@@ -78,8 +74,7 @@ export default definePlugin({
   register(ctx) {
     const directory = () => ctx.services.get(sessionDirectoryRef);
     const events = () => ctx.services.get(eventLogRef);
-    /** Session id → sha256 of its hook secret (also in the session's metadata, for after a restart). */
-    const keyHashes = new Map<string, string>();
+    const secrets = new HookSecretCheck(PROVIDER_ID, directory);
     const tailer = new TranscriptTailer({ store: () => ctx.store, events, sessions: directory, ledger: () => ctx.services.get(usageLedgerRef), log: ctx.log });
     let unsubscribe: (() => void) | undefined;
     /** Sessions launched that have not taken input yet; `ready` resolves at their SessionStart hook, `settled` once past (or stopped at) the trust question. */
@@ -224,7 +219,7 @@ export default definePlugin({
         if (billing === 'subscription') Object.assign(env, { ANTHROPIC_API_KEY: null, ANTHROPIC_AUTH_TOKEN: null });
 
         const keyHash = hookSecretHash(files.secret);
-        keyHashes.set(input.sessionId, keyHash);
+        secrets.launched(input.sessionId, keyHash);
         const transcriptRead = await place.readable(input.sessionId, transcriptPath);
         let resolve = () => {};
         const ready = new Promise<void>((done) => (resolve = done));
@@ -293,24 +288,8 @@ export default definePlugin({
     ctx.services.get(providerRegistryRef).register(provider);
     ctx.services.get(historyImportersRef).register(claudeHistory);
 
-    /** Checks a hook's secret against its session's, the session named by its whole id; the hash is looked up once. */
-    const checkSecret = async (sessionId: string, key: string | undefined): Promise<void> => {
-      if (!key) throw unauthorized();
-      let expected = keyHashes.get(sessionId);
-      if (!expected) {
-        const session = await directory()
-          .resolve(sessionId)
-          .catch(() => undefined);
-        // By its whole id only: the id is the hook's address, never a prefix or a name.
-        expected = session?.id === sessionId && session.provider === PROVIDER_ID ? str(session.metadata.hookKeyHash) : undefined;
-        if (!expected) throw unauthorized();
-        keyHashes.set(sessionId, expected);
-      }
-      if (!hookSecretMatches(expected, key)) throw unauthorized();
-    };
-
     ctx.api.handle(claudeCodeEndpoints.hook, async ({ params, headers, body, signal }) => {
-      await checkSecret(params.session, bearerToken(headers));
+      await secrets.check(params.session, bearerToken(headers));
       const session = await directory().resolve(params.session);
       const name = body.hook_event_name;
       if (!HOOK_EVENT_NAME.test(name)) throw new CodePiperError('invalid_request', `unexpected hook_event_name ${JSON.stringify(name)}`);
@@ -393,7 +372,7 @@ export default definePlugin({
       return hookReply(name, verdict);
     }, {
       // A hook may carry 64 MiB: its secret is checked before the body is read.
-      admit: ({ params, headers }) => checkSecret(params.session ?? '', bearerToken(headers)),
+      admit: ({ params, headers }) => secrets.check(params.session ?? '', bearerToken(headers)),
     });
 
     /**
@@ -465,7 +444,7 @@ export default definePlugin({
         // A removed session's files here (settings, hook forwarder and secret, kept events) go with it.
         const unsubscribeRemovals = events().subscribe({ type: 'session.removed' }, (event) => {
           if (!event.sessionId) return;
-          keyHashes.delete(event.sessionId);
+          secrets.forget(event.sessionId);
           void rm(path.join(ctx.paths.pluginData(PLUGIN), event.sessionId), { recursive: true, force: true }).catch((error: unknown) =>
             ctx.log.warn({ err: error, session: event.sessionId }, 'could not remove the files of a removed session'),
           );

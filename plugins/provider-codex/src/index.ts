@@ -2,10 +2,10 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as Type from '@sinclair/typebox';
-import { badRequest, bearerToken, CodePiperError, definePlugin, type RequestHead } from '@codepiper/sdk';
+import { badRequest, bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventLogRef } from '@codepiper/events-contract';
-import { hookSecretHash, hookSecretMatches, loggedHookPayload, OFFLINE_KEPT_HEADER, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
+import { hookSecretHash, HookSecretCheck, loggedHookPayload, OFFLINE_KEPT_HEADER, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, waitForScreen, type SessionProvider, type SessionTerminal, type SessionRecord, type TranscriptEntry } from '@codepiper/sessions-contract';
 import { toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { usageLedgerRef, historyImportersRef } from '@codepiper/analytics-contract';
@@ -36,6 +36,7 @@ const CodexOptions = Type.Object(
   { additionalProperties: false },
 );
 
+const PROVIDER_ID = 'codex';
 const TYPE_PAUSE_MS = 300;
 const READY_TEXT = /Ask Codex to do anything/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -64,6 +65,7 @@ export default definePlugin({
     const pluginDir = () => ctx.paths.pluginData('provider-codex');
     const trackers = new Map<string, SessionTracker>();
     const directory = () => ctx.services.get(sessionDirectoryRef);
+    const secrets = new HookSecretCheck(PROVIDER_ID, directory);
     const events = () => ctx.services.get(eventLogRef);
     const deps = {
       get store() {
@@ -98,7 +100,7 @@ export default definePlugin({
     const codexBin = (): string => ctx.config.codex_bin || ctx.env.CODEPIPER_CODEX_BIN || 'codex';
 
     const provider: SessionProvider = {
-      id: 'codex',
+      id: PROVIDER_ID,
       description: 'OpenAI Codex CLI',
       options: CodexOptions,
       resumable: true,
@@ -116,6 +118,9 @@ export default definePlugin({
         const resumeId = typeof previous?.codexSessionId === 'string' ? previous.codexSessionId : typeof input.options.resume === 'string' ? input.options.resume : undefined;
         if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed');
         const hooks = await writeCodexHooks({ place: launcher.place, plugin: 'provider-codex', sessionId: input.sessionId, quickTimeoutS: ctx.config.hook_timeout_s });
+        const keyHash = hookSecretHash(hooks.secret);
+        // Before Codex runs: its first hook may come before the launch returns, and a resume's secret is new.
+        secrets.launched(input.sessionId, keyHash);
         const argv = [
           bin,
           ...(resumeId ? ['resume', resumeId] : []),
@@ -136,7 +141,7 @@ export default definePlugin({
             argv,
             // A resumed session gets no environment from its request: keep it in the same CODEX_HOME.
             ...(input.resume ? { env: { CODEX_HOME: codexHome } } : {}),
-            metadata: { codexHome, hookKeyHash: hookSecretHash(hooks.secret), ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
+            metadata: { codexHome, hookKeyHash: keyHash, ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
           });
         } catch (error) {
           trackers.delete(input.sessionId);
@@ -182,17 +187,6 @@ export default definePlugin({
     /** Calls a person allowed at their PreToolUse, per session: Codex's own prompt for them is answered the same. */
     const allowedCalls = new Map<string, Set<string>>();
 
-    /** The Codex session a hook is for, by its whole id, if the hook holds its secret. */
-    const authenticate = async ({ params, headers }: RequestHead): Promise<SessionRecord> => {
-      const session = await directory()
-        .resolve(params.session ?? '')
-        .catch(() => undefined);
-      if (!session || session.id !== params.session || session.provider !== 'codex' || !hookSecretMatches(str(session.metadata.hookKeyHash), bearerToken(headers))) {
-        throw new CodePiperError('unauthorized', 'wrong or missing hook secret for this session');
-      }
-      return session;
-    };
-
     /**
      * The calls the session's forwarder answered itself (refused, or let run) while it
      * could not ask this daemon, audited once: at daemon start, and at a hook whose
@@ -205,7 +199,8 @@ export default definePlugin({
     };
 
     ctx.api.handle(codexEndpoints.hook, async ({ params, headers, body, signal }) => {
-      const session = await authenticate({ params, headers });
+      await secrets.check(params.session, bearerToken(headers));
+      const session = await directory().resolve(params.session);
       if (headers[OFFLINE_KEPT_HEADER] === 'yes') await auditOffline(session);
       const name = body.hook_event_name;
       const payload = body as Record<string, unknown>;
@@ -233,7 +228,7 @@ export default definePlugin({
       }
     }, {
       // A hook may carry 64 MiB: its secret is checked before the body is read.
-      admit: async (request) => void (await authenticate(request)),
+      admit: ({ params, headers }) => secrets.check(params.session ?? '', bearerToken(headers)),
     });
 
     async function decide(session: SessionRecord, event: 'PreToolUse' | 'PermissionRequest', payload: Record<string, unknown>, signal: AbortSignal): Promise<ToolCallVerdict | undefined> {
@@ -269,6 +264,7 @@ export default definePlugin({
         // A removed session's hook forwarder and secret go with it.
         const unsubscribeRemovals = events().subscribe({ type: 'session.removed' }, (event) => {
           if (!event.sessionId) return;
+          secrets.forget(event.sessionId);
           void rm(sessionDir(pluginDir(), event.sessionId), { recursive: true, force: true }).catch((error: unknown) =>
             ctx.log.warn({ err: error, session: event.sessionId }, 'could not remove the files of a removed session'),
           );
@@ -278,7 +274,7 @@ export default definePlugin({
           unsubscribeRemovals();
         };
         for (const session of await directory().list()) {
-          if (session.provider !== 'codex' || isFinished(session.status)) continue;
+          if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
           await auditOffline(session);
           const tracker = new SessionTracker(session.id, typeof session.metadata.codexHome === 'string' ? session.metadata.codexHome : codexHomeOf({}), deps);
           if (await tracker.restore()) trackers.set(session.id, tracker);
