@@ -220,4 +220,16 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
     assert.equal(readFileSync(path.join(project, 'victim.txt'), 'utf8'), 'still here');
   });
+
+  test('rm takes what the session kept on the host (its hook script and secret) and its copies here', async () => {
+    const onHost = path.join(home, '.codepiper', 'provider-claude-code', session.id);
+    const copies = path.join(suite.daemon.home, 'plugins', 'hosts', '_copies', session.id);
+    assert.ok(existsSync(path.join(onHost, 'hook.curl')) && existsSync(copies), 'both there before');
+    const stopped = await cli(['stop', session.id]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const removed = await cli(['rm', session.id]);
+    assert.equal(removed.code, 0, removed.stderr);
+    await waitFor('the files on the host and the copies here to go', () => (!existsSync(onHost) && !existsSync(copies)) || undefined, 30_000);
+    assert.ok(existsSync(path.join(home, '.codepiper', 'agents.sock')), 'only the session’s own files: the host’s socket stays');
+  });
 });

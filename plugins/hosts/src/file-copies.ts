@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger, Store } from '@codepiper/sdk';
 import type { HostConnection } from './connection.js';
@@ -70,6 +70,12 @@ export class FileCopies {
     const rows = await this.deps.store.all<CopyRow>('SELECT * FROM host_file_copies WHERE session_id = ?', [sessionId]);
     await Promise.all(rows.map((row) => this.stop(key(row))));
     await this.deps.store.run('DELETE FROM host_file_copies WHERE session_id = ?', [sessionId]);
+  }
+
+  /** The session was removed: its copies go. */
+  async remove(sessionId: string): Promise<void> {
+    await this.end(sessionId);
+    await rm(path.join(this.deps.dir, sessionId), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {

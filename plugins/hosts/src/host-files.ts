@@ -29,3 +29,9 @@ export const takeScript = (file: string): string => {
   const taken = shQuote(`${file}.taken`);
   return `mv -f ${shQuote(file)} ${taken} 2>/dev/null || exit 0; cat ${taken} && rm -f ${taken}`;
 };
+
+/** A script for sh on a host that removes what every plugin kept there for one session (`~/.codepiper/<plugin>/<id>`). */
+export function removeSessionFilesScript(sessionId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session id ${JSON.stringify(sessionId)}`);
+  return `rm -rf -- "$HOME"/.codepiper/*/${sessionId}`;
+}

@@ -6,7 +6,7 @@ import { isFinished, sessionHost, type LaunchSpec, type PrivateFile, type Progra
 import type { Host, HostListing, HostStatus } from '@codepiper/hosts-contract';
 import { HostConnection } from './connection.js';
 import { FileCopies } from './file-copies.js';
-import { takeScript, writeFilesScript } from './host-files.js';
+import { removeSessionFilesScript, takeScript, writeFilesScript } from './host-files.js';
 import { probeHost } from './probe.js';
 import { endCommand, remoteLaunchSpec, secretsFile } from './remote-launch.js';
 import { describeSshFailure, inSh, type SshPlaces } from './ssh.js';
@@ -129,6 +129,15 @@ export class Hosts {
     const host = await this.find(hostName);
     if (!host) return;
     await this.connection(host).run(endCommand(sessionId));
+  }
+
+  /** A session on `hostName` was removed: its copies here and its files there (hook script and secret, kept events) go. */
+  async removed(hostName: string, sessionId: string): Promise<void> {
+    await this.copies.remove(sessionId);
+    const host = await this.find(hostName);
+    if (!host) return;
+    const removed = await this.connection(host).run(inSh(removeSessionFilesScript(sessionId)));
+    if (removed.code !== 0) throw new CodePiperError('host_unreachable', `could not remove the session’s files on ${hostName}: ${describeSshFailure(host, removed)}`);
   }
 
   /**

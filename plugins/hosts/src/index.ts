@@ -23,11 +23,19 @@ export default definePlugin({
     ctx.hooks.tap(remoteLaunch, (launch) => running().launch(launch));
     ctx.hooks.tap(eventAppended, (event) => {
       const sessionId = event.sessionId;
-      if (event.type !== 'session.exited' || !sessionId) return;
-      void (async () => {
-        const host = sessionHost(await ctx.services.get(sessionDirectoryRef).resolve(sessionId));
-        if (host !== undefined) await running().ended(host, sessionId);
-      })().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, 'could not end the tmux session of a session on another host'));
+      if (!sessionId) return;
+      if (event.type === 'session.exited') {
+        void (async () => {
+          const host = sessionHost(await ctx.services.get(sessionDirectoryRef).resolve(sessionId));
+          if (host !== undefined) await running().ended(host, sessionId);
+        })().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, 'could not end the tmux session of a session on another host'));
+      } else if (event.type === 'session.removed') {
+        const host = (event.payload as { host?: unknown }).host;
+        if (typeof host !== 'string') return;
+        void running()
+          .removed(host, sessionId)
+          .catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId, host }, 'could not remove the files of a removed session on its host'));
+      }
     });
     ctx.api.handle(hostEndpoints.list, async ({ query }) => ({ hosts: await running().list(query.check ?? true) }));
     ctx.api.handle(hostEndpoints.add, ({ body }) => running().add(body));

@@ -355,7 +355,9 @@ export class SessionService implements SessionDirectory {
       if (kept) return { session, kept: kept.reason };
       await this.deps.repo.delete(current.id);
       await this.deps.images.forget(current.id);
-      await this.emit(current.id, 'session.removed', { name: current.name });
+      const host = sessionHost(session);
+      // A session's host goes with its removal: the hosts plugin removes what it had there.
+      await this.emit(current.id, 'session.removed', { name: current.name, ...(host !== undefined && { host }) });
       return { removed: session };
     });
   }
