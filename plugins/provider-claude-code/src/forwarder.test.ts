@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { raceTimeout } from '@codepiper/sdk';
 import { listProcesses, withUnixServer, type UnixServerHandler } from '@codepiper/sdk/testing';
 import { OFFLINE_KEPT_HEADER, PERSON_WAIT_S, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
@@ -74,12 +74,25 @@ describe('the Claude Code hook forwarder', () => {
   };
   const serving = (handler: UnixServerHandler): Failure => (run) => withUnixServer(socket, handler, () => run('PreToolUse', PAYLOAD));
 
+  const tmpBefore = process.env.TMPDIR;
   before(async () => {
     dir = mkdtempSync('/tmp/cpt-cc-fwd-');
     socket = path.join(dir, 'daemon.sock');
     files = await writeSessionFiles({ dir: path.join(dir, 'session'), sessionId: SESSION, daemonSocket: socket, timeoutS: 1 });
+    // The forwarders these tests run inherit it: what a hook leaves in a temporary directory shows there.
+    process.env.TMPDIR = path.join(dir, 'tmp');
+    mkdirSync(process.env.TMPDIR);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    process.env.TMPDIR = tmpBefore;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    // Hooks carry tool inputs and outputs (up to 64 MiB each, many per turn): none may stay behind, answered, failed or ended by a signal.
+    assert.deepEqual(readdirSync(path.join(dir, 'tmp')), [], 'nothing left in TMPDIR');
+    const kept = new Set(['settings.json', 'hook.sh', 'hook.curl', 'offline.jsonl']);
+    assert.deepEqual(readdirSync(path.dirname(files.forwarderPath)).filter((name) => !kept.has(name)), [], 'nothing left beside the script');
+  });
 
   test('the secret is in the 0600 curl config only, never in the script nor in any argv', async () => {
     assert.doesNotMatch(readFileSync(files.forwarderPath, 'utf8'), new RegExp(files.secret));

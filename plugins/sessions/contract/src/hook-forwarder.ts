@@ -134,20 +134,19 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     'event=$1',
     `case $2 in ''|*[!0-9]*) timeout=${max} ;; *) timeout=$2 ;; esac`,
     `[ "$timeout" -ge 1 ] && [ "$timeout" -le ${max} ] || timeout=${max}`,
-    'in= out= curl=',
-    'cleanup() { rm -f "$in" "$out"; }',
+    // Beside the script (a private directory), named by this process: no mktemp to run, nothing in a shared /tmp.
+    `in=${shQuote(path.join(options.dir, 'in'))}.$$ out=${shQuote(path.join(options.dir, 'out'))}.$$ curl=`,
+    `trap 'rm -f "$in" "$out"' EXIT`,
     'fail() {',
     // What the agent did then is decided without the daemon: kept, for the daemon to audit (and take in) when it is back.
     `  [ -s "$in" ] && { cat "$in"; echo; } >> ${offline}`,
-    '  cleanup',
     '  case $event in',
     ...Object.entries(options.fallbacks).map(fallbackCase),
     '  esac',
     '  exit 1',
     '}',
-    'in=$(mktemp) && out=$(mktemp) || fail',
     'cat <&4 > "$in" || fail',
-    `trap 'cleanup; [ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
+    `trap '[ -n "$curl" ] && kill "$curl"; exit 1' TERM INT HUP`,
     // Events kept earlier are waiting: the daemon takes them in before this one.
     `kept=no; [ -s ${offline} ] && kept=yes`,
     // In the background, so that a signal reaches the trap at once.
@@ -156,7 +155,8 @@ function forwarderScript(options: HookForwarderOptions, curlConfigPath: string):
     'wait "$curl"',
     'status=$?',
     'curl=',
-    'answer=$(cat "$out")',
+    // One line: the daemon's JSON has none inside.
+    `IFS= read -r answer < "$out"`,
     '[ "$status" -eq 0 ] || fail',
     `case $answer in '{'*'}') ;; *) fail ;; esac`,
     `printf '%s' "$answer"`,
