@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { policyEndpoints } from '@codepiper/policies-contract';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
@@ -21,6 +21,10 @@ export interface HookRoundtripResult {
   reply: string;
   /** The daemon's RSS after these 640 Bash decisions (each parses the command with tree-sitter's WebAssembly). */
   daemonRssMB: number;
+  /** The same request by curl alone, started as the forwarder starts it, with 1,000 policies: the floor any curl-based hook pays. */
+  curlAlone: Distribution;
+  /** The forwarder's p50 (with the policies) over curl alone's. */
+  forwarderVsCurl: number;
 }
 
 const POLICIES = 1000;
@@ -49,14 +53,18 @@ export async function hookRoundtrip(): Promise<HookRoundtripResult> {
       tool_input: { command: 'ls -la', description: 'List files' },
       tool_use_id: 'toolu_bench',
     });
-    const measure = (): { samples: Distribution; reply: string } => {
+    const payloadFile = path.join(scratch, 'payload.json');
+    writeFileSync(payloadFile, payload);
+    const hookDir = path.dirname(forwarder);
+    const curl = ['-s', '--fail', '--unix-socket', daemon.agentSocketPath, '-K', path.join(hookDir, 'hook.curl'), '--data-binary', `@${payloadFile}`];
+    const measure = (command = forwarder, args: string[] = []): { samples: Distribution; reply: string } => {
       const samples: number[] = [];
       let reply = '';
       for (let i = 0; i < WARMUP + SAMPLES; i++) {
         const t0 = performance.now();
-        const run = spawnSync(forwarder, [], { input: payload, encoding: 'utf8' });
+        const run = spawnSync(command, args, { input: payload, encoding: 'utf8' });
         const ms = performance.now() - t0;
-        if (run.status !== 0) throw new Error(`the forwarder failed (${run.status}): ${run.stderr}`);
+        if (run.status !== 0) throw new Error(`${command} failed (${run.status}): ${run.stderr}`);
         reply = run.stdout;
         if (i >= WARMUP) samples.push(ms);
       }
@@ -70,8 +78,17 @@ export async function hookRoundtrip(): Promise<HookRoundtripResult> {
     await daemon.client.call(policyEndpoints.create, { body: { name: 'listing is fine', action: 'allow', tool: 'Bash', args: { command: 'ls *' }, reason: 'bench' } });
     const withPolicies = measure();
     const daemonRssMB = round(rssMegabytes(daemon.process!.pid!), 1);
+    const curlAlone = measure('curl', curl);
+    if (curlAlone.reply !== withPolicies.reply) throw new Error(`curl alone got another answer: ${curlAlone.reply}`);
     await daemon.client.call(sessionEndpoints.kill, { params: { id: session.id } });
-    return { preToolUse: baseline.samples, preToolUseWith1000Policies: withPolicies.samples, reply: withPolicies.reply, daemonRssMB };
+    return {
+      preToolUse: baseline.samples,
+      preToolUseWith1000Policies: withPolicies.samples,
+      reply: withPolicies.reply,
+      daemonRssMB,
+      curlAlone: curlAlone.samples,
+      forwarderVsCurl: round(withPolicies.samples.p50 / curlAlone.samples.p50),
+    };
   } finally {
     await daemon.dispose();
     rmSync(scratch, { recursive: true, force: true });
