@@ -9,6 +9,7 @@ import { idleCost } from './idle-cost.js';
 import { phoneLoad } from './phone-load.js';
 import { policyDecision } from './policy-decision.js';
 import { remoteEcho, remoteIdle } from './remote.js';
+import { soak } from './soak.js';
 import { startup } from './startup.js';
 import { throughput } from './throughput.js';
 
@@ -26,6 +27,7 @@ const benchmarks = {
   'phone-load': phoneLoad,
   'remote-echo': remoteEcho,
   'remote-idle': remoteIdle,
+  soak,
 } as const;
 
 type Name = keyof typeof benchmarks;
