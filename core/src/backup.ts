@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CodePiperError, type Store } from '@codepiper/sdk';
+import { badRequest, CodePiperError, type Store } from '@codepiper/sdk';
 
 /**
  * Writes a consistent copy of the database to `file`, a new file (0600):
@@ -8,14 +8,14 @@ import { CodePiperError, type Store } from '@codepiper/sdk';
  * A copy that fails half-way (a full disk) is removed.
  */
 export async function backUpDatabase(store: Store, file: string): Promise<{ path: string; bytes: number }> {
-  if (!path.isAbsolute(file)) throw new CodePiperError('invalid_request', `the backup's path must be absolute, not ${JSON.stringify(file)}`);
+  if (!path.isAbsolute(file)) throw badRequest(`the backup's path must be absolute, not ${JSON.stringify(file)}`);
   try {
     // Made here, empty and private, so that the copy is never readable by others; VACUUM INTO takes an empty file.
     fs.closeSync(fs.openSync(file, 'wx', 0o600));
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === 'EEXIST') throw new CodePiperError('file_exists', `${file} exists: a backup goes to a new file`);
-    throw new CodePiperError('invalid_request', `cannot write ${file}: ${code === 'ENOENT' ? 'its directory does not exist' : message}`);
+    throw badRequest(`cannot write ${file}: ${code === 'ENOENT' ? 'its directory does not exist' : message}`);
   }
   try {
     await store.run('VACUUM INTO ?', [file]);
