@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bearerToken, CodePiperError, definePlugin, raceTimeout } from '@codepiper/sdk';
@@ -441,13 +440,9 @@ export default definePlugin({
           caughtUp.delete(event.sessionId);
           void tailer.close(event.sessionId);
         });
-        // A removed session's files here (settings, hook forwarder and secret, kept events) go with it.
+        // Its files (settings, hook forwarder and secret, kept events) are in its session directory, which goes with it.
         const unsubscribeRemovals = events().subscribe({ type: 'session.removed' }, (event) => {
-          if (!event.sessionId) return;
-          secrets.forget(event.sessionId);
-          void rm(path.join(ctx.paths.pluginData(PLUGIN), event.sessionId), { recursive: true, force: true }).catch((error: unknown) =>
-            ctx.log.warn({ err: error, session: event.sessionId }, 'could not remove the files of a removed session'),
-          );
+          if (event.sessionId) secrets.forget(event.sessionId);
         });
         unsubscribe = () => {
           unsubscribeStatus();

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as Type from '@sinclair/typebox';
@@ -261,13 +260,9 @@ export default definePlugin({
           warmingUp.delete(event.sessionId);
           void tracker.close();
         });
-        // A removed session's hook forwarder and secret go with it.
+        // Its hook forwarder and secret are in its session directory, which goes with it.
         const unsubscribeRemovals = events().subscribe({ type: 'session.removed' }, (event) => {
-          if (!event.sessionId) return;
-          secrets.forget(event.sessionId);
-          void rm(sessionDir(pluginDir(), event.sessionId), { recursive: true, force: true }).catch((error: unknown) =>
-            ctx.log.warn({ err: error, session: event.sessionId }, 'could not remove the files of a removed session'),
-          );
+          if (event.sessionId) secrets.forget(event.sessionId);
         });
         unsubscribe = () => {
           unsubscribeExits();

@@ -28,6 +28,7 @@ import {
 import type { EventLog } from '@codepiper/events-contract';
 import type { SessionsConfig } from './config.js';
 import type { SessionImages } from './images.js';
+import type { LocalPlace } from './local-place.js';
 import { SESSION_MARKER } from './control-guard.js';
 import { OutputSettling } from './output-settling.js';
 import { assertRemoteStart, existingDirectory, validateOptions } from './start-checks.js';
@@ -52,7 +53,7 @@ export interface SessionServiceDeps {
   reportProblem: (key: string, message: string | null) => void;
   images: SessionImages;
   /** This machine, as a provider prepares a program to run here. */
-  here: ProgramPlace;
+  here: LocalPlace;
 }
 
 /** The lock a session's input is typed under (its record has a lock of its own, taken by status changes while a send waits). */
@@ -355,6 +356,7 @@ export class SessionService implements SessionDirectory {
       if (kept) return { session, kept: kept.reason };
       await this.deps.repo.delete(current.id);
       await this.deps.images.forget(current.id);
+      await this.deps.here.removeSessionDirs(current.id);
       const host = sessionHost(session);
       // A session's host goes with its removal: the hosts plugin removes what it had there.
       await this.emit(current.id, 'session.removed', { name: current.name, ...(host !== undefined && { host }) });

@@ -143,7 +143,7 @@ export interface ProgramPlace {
   readonly home: string;
   /** The daemon's agents' socket as the program reaches it there (forwarded over SSH to a host). */
   readonly agentSocket: string;
-  /** A private directory there for what `plugin` keeps for one session (hook scripts, settings). */
+  /** A private directory there for what `plugin` keeps for one session (hook scripts, settings); removed with the session (`rm`). */
   sessionDir(plugin: string, sessionId: string): string;
   /** Writes private files there. */
   writeFiles(files: readonly PrivateFile[]): Promise<void>;
