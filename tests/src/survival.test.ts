@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { daemonEndpoints } from '@codepiper/sdk';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 import { readTerminal } from './terminal-client.js';
@@ -38,8 +39,11 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     const adopted = await suite.daemon.cli(['events', survivor.id, '--json']);
     assert.match(adopted.stdout, /session\.adopted/);
 
-    // SIGKILL: no clean-up at all.
+    // SIGKILL: no clean-up at all, not even of the scratch directory a watched terminal's pane pipe is in.
+    const watched = readTerminal(suite.daemon.client, survivor.id);
+    await watched.ready;
     await suite.daemon.crash();
+    await watched.closed;
     await suite.daemon.start();
     for (const s of [survivor, crashSurvivor]) assert.equal((await show(s.id)).status, 'running');
     assert.deepEqual(tmuxSessions(), [survivor, crashSurvivor].map((s) => `cp-${s.id}`).sort());
@@ -50,6 +54,11 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     assert.equal((await suite.daemon.cli(['send', crashSurvivor.id, 'after the crash'])).code, 0);
     await seen.until((text) => text.split('after the crash').length >= 3);
     seen.close();
+
+    // The crashed daemon's scratch directory (its pastes and pane pipes) did not outlive it: one is left, the new daemon's.
+    const { pid } = await suite.daemon.client.call(daemonEndpoints.status);
+    const scratch = readdirSync(path.dirname(suite.daemon.tmuxSocket)).filter((name) => name.startsWith('cp-scratch-'));
+    assert.deepEqual(scratch.map((name) => name.split('-')[2]), [String(pid)]);
   });
 
   test('a session whose tmux session vanished is recorded as crashed; a tmux session no record owns is left running', async () => {

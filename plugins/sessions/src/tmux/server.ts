@@ -118,7 +118,7 @@ export class TmuxServer {
   private serverPid: number | undefined;
   private readonly deaths: DeathWatch;
   private readonly watches = new Map<string, SessionWatch>();
-  private readonly scratch = new ScratchDir();
+  private readonly scratch: ScratchDir;
   private readonly input: PaneInput;
 
   private constructor(options: TmuxServerOptions) {
@@ -137,6 +137,7 @@ export class TmuxServer {
       onConnected: () => this.watchExits(),
       onNotification: (client, name) => this.onNotification(client, name),
     });
+    this.scratch = new ScratchDir(path.dirname(this.socketPath));
     this.input = new PaneInput(() => this.control(), this.scratch);
     this.deaths = new DeathWatch({ log: this.log, serverPid: () => this.serverPid, requery: () => void this.queryState().catch(() => undefined) });
   }
@@ -159,6 +160,8 @@ export class TmuxServer {
       supported(await TmuxServer.version(server.tmuxBin), server.tmuxBin);
       throw error;
     }
+    // What a daemon killed before its clean-up left: nothing waits on it.
+    server.scratch.removeLeftovers().catch((error: unknown) => server.log.warn({ err: error }, 'could not remove the scratch files of an ended daemon'));
     return server;
   }
 
