@@ -26,6 +26,7 @@ import { StartRefused } from './errors.js';
 import { HostNames } from './host-names.js';
 import { checkLocalRequest, decidedByBody, type CheckLocalControl } from './local-gate.js';
 import { claimSocket } from './socket-claim.js';
+import { SocketHeartbeat } from './socket-heartbeat.js';
 import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -50,6 +51,8 @@ export interface WebListener {
   allowedOrigins: string[];
   /** Host names besides the listener's own address it answers to (`name` at any port, or `name:port`). */
   allowedHosts: string[];
+  /** How often its WebSockets are pinged; one that has not answered by the next ping is closed. */
+  heartbeatSeconds: number;
 }
 
 export interface ApiServerOptions {
@@ -95,6 +98,8 @@ export class ApiServer implements ApiRegistrar {
   private servesFiles = false;
   /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
   private readonly sockets = new Map<string, Set<WebSocket>>();
+  /** Over TCP a client can vanish without closing its connection; over the Unix sockets the kernel closes it. */
+  private readonly heartbeat: SocketHeartbeat | undefined;
 
   private constructor(
     private readonly app: FastifyInstance,
@@ -103,7 +108,9 @@ export class ApiServer implements ApiRegistrar {
     private readonly web: WebListener | undefined,
     private readonly connections: Connections,
     private readonly gate: WebGate,
-  ) {}
+  ) {
+    this.heartbeat = web && new SocketHeartbeat(web.heartbeatSeconds * 1000);
+  }
 
   static async create(log: FastifyBaseLogger, options: ApiServerOptions): Promise<ApiServer> {
     let handler: RequestHandler | undefined;
@@ -250,6 +257,7 @@ export class ApiServer implements ApiRegistrar {
       },
       wsHandler: (socket, request) => {
         this.track(socket, principals.get(request.raw));
+        if (tcpClients.has(request.raw)) this.heartbeat?.watch(socket);
         Promise.resolve()
           .then(() => handler(socket, this.requestInput(request) as SocketContext<E>))
           .catch((error: unknown) => {
@@ -349,6 +357,7 @@ export class ApiServer implements ApiRegistrar {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.heartbeat?.close();
     const tcp = this.tcp;
     const agents = this.agents;
     const closed = (server: http.Server | undefined) => (server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve());

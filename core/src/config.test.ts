@@ -82,7 +82,7 @@ describe('loadConfig', () => {
 
   it('reads the web listener’s section: loopback by default, TLS files in pairs', (t) => {
     const defaults = loadConfig(path.join(tempDir(t), 'config.yaml'), [], {}).web;
-    assert.deepEqual(defaults, { enabled: false, host: '127.0.0.1', port: 4280, trustProxy: false, allowedOrigins: [], allowedHosts: [], tlsCert: undefined, tlsKey: undefined });
+    assert.deepEqual(defaults, { enabled: false, host: '127.0.0.1', port: 4280, trustProxy: false, allowedOrigins: [], allowedHosts: [], heartbeatSeconds: 30, tlsCert: undefined, tlsKey: undefined });
     const file = configFile(t, 'web:\n  enabled: true\n  trust_proxy: [10.0.0.0/8]\n  allowed_origins: ["https://cp.example.org"]\n  allowed_hosts: [cp.example.org, "devbox.lan:4280", "[::1]:8443"]\n');
     const web = loadConfig(file, [], {}).web;
     assert.deepEqual([web.enabled, web.trustProxy, web.allowedOrigins, web.allowedHosts], [true, ['10.0.0.0/8'], ['https://cp.example.org'], ['cp.example.org', 'devbox.lan:4280', '[::1]:8443']]);
@@ -90,6 +90,7 @@ describe('loadConfig', () => {
       assert.throws(() => loadConfig(configFile(t, `web:\n  allowed_hosts: [${JSON.stringify(bad)}]\n`), [], {}), /web\.allowed_hosts\.0: expected string to match/, bad);
     }
     assertFails(t, 'web:\n  tls_cert: /etc/cert.pem\n', ':2:3: web.tls_cert: give tls_cert and tls_key together', 'web.tls_cert');
+    assertFails(t, 'web:\n  heartbeat_s: 0\n', ':2:3: web.heartbeat_s: expected integer to be greater or equal to 1, got 0', 'web.heartbeat_s');
     assertFails(t, 'web:\n  allowed_origins: ["https://x.org/path"]\n', `:2:21: web.allowed_origins.0: expected string to match '^https?://[^/]+$', got "https://x.org/path"`, 'web.allowed_origins.0');
   });
 

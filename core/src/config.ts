@@ -28,6 +28,7 @@ export interface WebSettings {
   trustProxy: boolean | string[];
   allowedOrigins: string[];
   allowedHosts: string[];
+  heartbeatSeconds: number;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -58,6 +59,12 @@ const WebSection = Type.Object(
     allowed_hosts: Type.Array(Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$' }), {
       default: [],
       description: 'Host names besides the listener’s own address it answers to (a reverse proxy’s, a DNS name): `name` at any port, or `name:port`',
+    }),
+    heartbeat_s: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 30,
+      description: 'How often WebSocket clients are pinged; one that has not answered by the next ping is disconnected. Below a proxy’s idle timeout, it keeps quiet terminals connected',
     }),
     tls_cert: Type.Optional(Type.String({ minLength: 1 })),
     tls_key: Type.Optional(Type.String({ minLength: 1 })),
@@ -114,7 +121,7 @@ function readConfig(file: string, plugins: readonly AnyPlugin[], env: Env): Kern
   if ((web.tls_cert === undefined) !== (web.tls_key === undefined)) source.fail(['web', web.tls_cert === undefined ? 'tls_key' : 'tls_cert'], 'give tls_cert and tls_key together');
   return {
     logLevel: logLevelFromEnv(env) ?? kernel.log_level ?? 'info',
-    web: { enabled: web.enabled, host: web.host, port: web.port, trustProxy: web.trust_proxy, allowedOrigins: web.allowed_origins, allowedHosts: web.allowed_hosts, tlsCert: web.tls_cert, tlsKey: web.tls_key },
+    web: { enabled: web.enabled, host: web.host, port: web.port, trustProxy: web.trust_proxy, allowedOrigins: web.allowed_origins, allowedHosts: web.allowed_hosts, heartbeatSeconds: web.heartbeat_s, tlsCert: web.tls_cert, tlsKey: web.tls_key },
     plugins: kernel.plugins ?? [],
     disabledPlugins: kernel.disabled_plugins ?? [],
     sections,

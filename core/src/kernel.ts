@@ -335,6 +335,7 @@ function webListener(settings: WebSettings, options: KernelOptions): WebListener
     trustProxy: settings.trustProxy,
     allowedOrigins: settings.allowedOrigins,
     allowedHosts: settings.allowedHosts,
+    heartbeatSeconds: settings.heartbeatSeconds,
     ...(tlsCert !== undefined && tlsKey !== undefined && { tls: { cert: readTlsFile(tlsCert, 'certificate'), key: readTlsFile(tlsKey, 'key') } }),
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -9,8 +10,9 @@ import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
 import { auditEndpoints, type AuditEntry } from '@codepiper/audit-contract';
 import { authEndpoints, SECURE_SESSION_COOKIE, SESSION_COOKIE, type AuthStatus, type WebSession } from '@codepiper/auth-contract';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
+import { WebSocket } from 'ws';
 import { selfSignedCertificate } from './certificates.js';
-import { removeHome, runCli, tempHome, TestDaemon } from './harness.js';
+import { removeHome, runCli, tempHome, TestDaemon, waitFor } from './harness.js';
 import { bootstrapPassword, errorCode, setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
 
 interface Sent {
@@ -283,6 +285,47 @@ describe('ending a web session closes what it had open', { timeout: 60_000 }, ()
       const revoked = await daemon.cli(['auth', 'revoke', 'all']);
       assert.equal(revoked.code, 0, revoked.stderr);
       assert.equal(await closed, 4401, 'closed as signed out');
+    } finally {
+      await daemon.dispose();
+    }
+  });
+});
+
+describe('a web client that vanished is disconnected', { timeout: 60_000 }, () => {
+  test('a terminal WebSocket that stops answering pings is cut and its watch ends; one that answers stays, and the Unix socket is not pinged', async () => {
+    const { daemon, url } = await startWebDaemon('web:\n  heartbeat_s: 1\n');
+    try {
+      const web = new WebClient(url);
+      await setUpAccount(web, daemon.output);
+      const shell = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: daemon.home } });
+      const open = async (autoPong: boolean): Promise<WebSocket> => {
+        const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/sessions/${shell.id}/terminal`, { headers: { origin: url, cookie: `${SESSION_COOKIE}=${web.cookie ?? ''}` }, autoPong });
+        await once(socket, 'open');
+        return socket;
+      };
+      // Each watched session has one tmux client watching it, however many view it.
+      const watchers = (): number => daemon.tmux(['list-clients', '-F', '#{client_session}']).stdout.split('\n').filter((session) => session === `cp-${shell.id}`).length;
+
+      // A phone that lost its network: its connection stays open, and nothing answers.
+      const vanished = await open(false);
+      let cutWith: number | undefined;
+      vanished.once('close', (code) => (cutWith = code));
+      await waitFor('the session to be watched', () => watchers() === 1 || undefined);
+      assert.equal(await waitFor('the silent client to be cut', () => cutWith, 15_000), 1006, 'cut, without a close frame');
+      await waitFor('its watch to end', () => watchers() === 0 || undefined);
+
+      const answering = await open(true);
+      const local = await daemon.client.openSocket(sessionEndpoints.terminal, { params: { id: shell.id } });
+      let pinged = 0;
+      answering.on('ping', () => pinged++);
+      let localPings = 0;
+      local.on('ping', () => localPings++);
+      await sleep(3_500);
+      assert.equal(answering.readyState, WebSocket.OPEN, 'a client that answers stays connected');
+      assert.ok(pinged >= 2, `pinged ${pinged} times in 3.5 s`);
+      assert.equal(localPings, 0, 'the kernel closes a Unix socket whose client is gone: no pings there');
+      answering.close();
+      local.close();
     } finally {
       await daemon.dispose();
     }
