@@ -69,6 +69,22 @@ async function stopDaemon(child: ReturnType<typeof spawn>): Promise<void> {
   while (groupPids(child.pid!).length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
+/**
+ * A Node that does nothing, in the same run: the floor under our numbers (the
+ * first CodePiper runs on Bun). How long `node -e 0` takes, and the RSS of a
+ * Node that only waits.
+ */
+async function bareNode(env: NodeJS.ProcessEnv): Promise<{ startMs: number; idleRssMB: number }> {
+  const startMs = commandMs([process.execPath, '-e', '0'], env);
+  const waiting = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { env: asUser(env), stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    return { startMs, idleRssMB: round(rssMegabytes(waiting.pid!), 1) };
+  } finally {
+    waiting.kill();
+  }
+}
+
 /** RSS of the daemon's process group (the first CodePiper's is two processes), in MB. */
 const rssMB = (pgid: number): number => round(groupPids(pgid).reduce((sum, pid) => sum + rssMegabytes(pid), 0), 1);
 
@@ -109,6 +125,7 @@ export interface StartupResult {
   sessionsAdopted: number;
   codepiper: { versionMs: number; lsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number };
   tmux: { lsMs: number };
+  node: { startMs: number; idleRssMB: number };
   firstCodePiper: { sessionsMs: number; daemonStartMs: number; idleRssMB: number } | null;
   ratios: { lsVsFirst: number | null; lsVsTmux: number; daemonStartVsFirst: number | null; idleRssVsFirst: number | null };
 }
@@ -116,8 +133,8 @@ export interface StartupResult {
 /**
  * What a person waits for: the CLI's `--version` and `ls`, and a daemon
  * start on an existing home (empty, then with SESSIONS sessions to adopt),
- * with its RSS once idle; beside `tmux ls` and the first CodePiper (npm
- * `codepiper@0.2.1` on Bun) measured in the same run.
+ * with its RSS once idle; beside `tmux ls`, a bare Node and the first
+ * CodePiper (npm `codepiper@0.2.1` on Bun) measured in the same run.
  */
 export async function startup(): Promise<StartupResult> {
   const cli = [process.execPath, cliPath];
@@ -134,6 +151,7 @@ export async function startup(): Promise<StartupResult> {
     const versionMs = commandMs([...cli, '--version'], busy.env);
     const lsMs = commandMs([...cli, 'ls'], busy.env);
     const tmuxLsMs = commandMs(['tmux', '-S', busy.tmuxSocket, 'ls'], busy.env);
+    const node = await bareNode(busy.env);
     await busy.stop();
     const adopting = await daemonStarts([...cli, 'daemon'], busy.env, busy.socketPath);
 
@@ -146,6 +164,7 @@ export async function startup(): Promise<StartupResult> {
       sessionsAdopted: SESSIONS,
       codepiper: { versionMs, lsMs, daemonStartMs: emptyHome.startMs, daemonStartAdoptingMs: adopting.startMs, idleRssMB: emptyHome.idleRssMB },
       tmux: { lsMs: tmuxLsMs },
+      node,
       firstCodePiper: first ?? null,
       ratios: {
         lsVsFirst: ratio(lsMs, first?.sessionsMs),
