@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiClient, daemonEndpoints } from '@codepiper/sdk';
+import { ApiClient, daemonEndpoints, databasePath } from '@codepiper/sdk';
 import { auditEndpoints, type AuditEntry } from '@codepiper/audit-contract';
 import { authEndpoints, SECURE_SESSION_COOKIE, SESSION_COOKIE, type AuthStatus, type WebSession } from '@codepiper/auth-contract';
 import { sessionEndpoints } from '@codepiper/sessions-contract';
@@ -198,6 +199,23 @@ describe('web session expiry', () => {
     assert.equal(expired.status, 401);
     assert.match(expired.text, /expired/);
     assert.equal(JSON.parse((await daemon.cli(['auth', 'sessions', '--json'])).stdout).sessions.length, 0);
+  });
+
+  test('a session nobody uses again is removed without anyone asking: the next start sweeps it', async () => {
+    const { daemon: sweeper, url } = await startWebDaemon('');
+    try {
+      await setUpAccount(new WebClient(url), sweeper.output);
+      const stored = (): number => Number(spawnSync('sqlite3', [databasePath(sweeper.home), 'SELECT count(*) FROM auth_sessions'], { encoding: 'utf8' }).stdout);
+      assert.equal(stored(), 1);
+      await sweeper.stop();
+      // Last seen long ago: past its idle expiry, as a phone's session is weeks after it was put away.
+      const aged = spawnSync('sqlite3', [databasePath(sweeper.home), "UPDATE auth_sessions SET last_seen_at = '2020-01-01T00:00:00.000Z'"], { encoding: 'utf8' });
+      assert.equal(aged.status, 0, aged.stderr);
+      await sweeper.start();
+      await waitFor('the expired session to be removed', () => stored() === 0 || undefined, 10_000);
+    } finally {
+      await sweeper.dispose();
+    }
   });
 });
 

@@ -28,6 +28,9 @@ function checkLimits(config: Static<typeof AuthConfig>): void {
 }
 
 /** The routes a setup session (bootstrap password, or no TOTP yet) may use. */
+/** How often web sessions past their expiry are looked for, after the first time at start. */
+const SWEEP_EVERY_MS = 3600 * 1000;
+
 const SETUP_ROUTES = new Set([authEndpoints.setPassword.url, authEndpoints.enrollTotp.url, authEndpoints.confirmTotp.url, authEndpoints.logout.url]);
 
 const caller = ({ origin, headers }: Pick<RequestContext<unknown>, 'origin' | 'headers'>): Caller => ({ address: origin.address, secure: origin.secure, site: origin.site, headers });
@@ -87,6 +90,7 @@ export default definePlugin({
       return { ok: true as const };
     });
 
+    let sweeping: NodeJS.Timeout | undefined;
     return {
       async start() {
         const audit = ctx.services.get(auditLogRef);
@@ -99,6 +103,11 @@ export default definePlugin({
           allowedInSetup: (route) => SETUP_ROUTES.has(route),
           closeWebSockets: (principal) => ctx.kernel.closeWebSockets(principal),
         });
+        const sweep = (): void => {
+          service?.endExpiredSessions().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not remove expired web sessions; tried again later'));
+        };
+        sweep();
+        sweeping = setInterval(sweep, SWEEP_EVERY_MS).unref();
         if (!ctx.kernel.webEnabled) return;
         const password = await service.bootstrapIfNeeded();
         if (password !== undefined) {
@@ -111,6 +120,9 @@ export default definePlugin({
             ].join('\n'),
           );
         }
+      },
+      stop() {
+        clearInterval(sweeping);
       },
     };
   },

@@ -296,13 +296,20 @@ export class AuthService {
   /** `request`: whose session is marked current, if any. */
   async list(request?: SessionRequest): Promise<WebSession[]> {
     const current = request && (await this.current(request));
+    return (await this.endExpiredSessions()).map(({ tokenHash: _hash, site: _site, ...s }) => ({ ...s, idleExpiresAt: iso(this.idleExpiry(s)), current: s.id === current?.id }));
+  }
+
+  /**
+   * Ends the web sessions past their expiry (absolute or idle); resolves with
+   * the others. A request with an expired session ends it too, but one nobody
+   * uses again (a phone's, a browser's closed for good) is ended only here.
+   */
+  async endExpiredSessions(): Promise<StoredWebSession[]> {
     const now = Date.now();
     const all = await this.deps.repo.sessions();
     const expired = all.filter((s) => now >= Date.parse(s.expiresAt) || now >= this.idleExpiry(s));
     await this.endSessions(expired.map((s) => s.id));
-    return all
-      .filter((s) => !expired.includes(s))
-      .map(({ tokenHash: _hash, site: _site, ...s }) => ({ ...s, idleExpiresAt: iso(this.idleExpiry(s)), current: s.id === current?.id }));
+    return all.filter((s) => !expired.includes(s));
   }
 
   async revoke(idOrAll: string, who: string): Promise<number> {
