@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyticsImport } from './analytics-import.js';
+import { churn } from './churn.js';
 import { echoLatency } from './echo-latency.js';
 import { eventsJson } from './events-json.js';
 import { exitNoticed } from './exit-noticed.js';
@@ -28,6 +29,7 @@ const benchmarks = {
   'remote-echo': remoteEcho,
   'remote-idle': remoteIdle,
   soak,
+  churn,
 } as const;
 
 type Name = keyof typeof benchmarks;
