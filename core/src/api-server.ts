@@ -27,6 +27,7 @@ import { HostNames } from './host-names.js';
 import { checkLocalRequest, decidedByBody, type CheckLocalControl } from './local-gate.js';
 import { claimSocket } from './socket-claim.js';
 import { SocketHeartbeat } from './socket-heartbeat.js';
+import type { TlsFiles } from './tls-files.js';
 import { WebGate, type Authenticate, type TcpClient } from './web-gate.js';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -44,7 +45,8 @@ const CLOSE_GRACE_MS = 2000;
 export interface WebListener {
   host: string;
   port: number;
-  tls?: { cert: Buffer; key: Buffer };
+  /** Its certificate and key, served as they are renewed. */
+  tls?: TlsFiles;
   /** Fastify's `trustProxy`: believe `X-Forwarded-For/-Proto/-Host` from these proxies (`true`: from any). */
   trustProxy: boolean | string[];
   /** Origins besides the listener's own allowed to send state-changing requests and open WebSockets. */
@@ -98,6 +100,7 @@ export class ApiServer implements ApiRegistrar {
   private servesFiles = false;
   /** Open WebSockets by the principal that opened them, so that ending a web session closes them. */
   private readonly sockets = new Map<string, Set<WebSocket>>();
+  private stopWatchingTls: (() => void) | undefined;
   /** Over TCP a client can vanish without closing its connection; over the Unix sockets the kernel closes it. */
   private readonly heartbeat: SocketHeartbeat | undefined;
 
@@ -332,7 +335,7 @@ export class ApiServer implements ApiRegistrar {
     const web = this.web;
     if (!web) return undefined;
     const options = { requestTimeout: TCP_REQUEST_TIMEOUT_MS };
-    const server = web.tls ? https.createServer({ ...options, cert: web.tls.cert, key: web.tls.key }, this.handler) : http.createServer(options, this.handler);
+    const server = this.tcpServer(web.tls, options);
     this.connections.acceptTcp(server, web.tls !== undefined);
     // @fastify/websocket handles the upgrades of the server Fastify made; hand it this one's.
     server.on('upgrade', (request, socket, head) => this.app.server.emit('upgrade', request, socket, head));
@@ -350,6 +353,14 @@ export class ApiServer implements ApiRegistrar {
     return `${web.tls ? 'https' : 'http'}://${host}:${port}`;
   }
 
+  /** HTTPS with the listener's certificate (renewed as its files are), else HTTP. */
+  private tcpServer(tlsFiles: TlsFiles | undefined, options: http.ServerOptions): http.Server {
+    if (!tlsFiles) return http.createServer(options, this.handler);
+    const server = https.createServer({ ...options, ...tlsFiles.current }, this.handler);
+    this.stopWatchingTls = tlsFiles.watch((pair) => server.setSecureContext(pair), this.app.log);
+    return server;
+  }
+
   /**
    * Stops listening once the requests in flight are answered, or cuts them
    * after a grace: a hook waiting for a person would hold the stop as long.
@@ -358,6 +369,7 @@ export class ApiServer implements ApiRegistrar {
   async close(): Promise<void> {
     this.closing = true;
     this.heartbeat?.close();
+    this.stopWatchingTls?.();
     const tcp = this.tcp;
     const agents = this.agents;
     const closed = (server: http.Server | undefined) => (server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve());

@@ -8,6 +8,7 @@ import { ServiceContainer } from './container.js';
 import { Contributions } from './contributions.js';
 import { serveDaemonEndpoints } from './daemon-endpoints.js';
 import { messageOf, StartRefused } from './errors.js';
+import { TlsFiles } from './tls-files.js';
 import { HookBus } from './hook-bus.js';
 import { createLogger, type KernelLogger } from './logger.js';
 import { Problems } from './problems.js';
@@ -336,16 +337,8 @@ function webListener(settings: WebSettings, options: KernelOptions): WebListener
     allowedOrigins: settings.allowedOrigins,
     allowedHosts: settings.allowedHosts,
     heartbeatSeconds: settings.heartbeatSeconds,
-    ...(tlsCert !== undefined && tlsKey !== undefined && { tls: { cert: readTlsFile(tlsCert, 'certificate'), key: readTlsFile(tlsKey, 'key') } }),
+    ...(tlsCert !== undefined && tlsKey !== undefined && { tls: new TlsFiles(tlsCert, tlsKey) }),
   };
-}
-
-function readTlsFile(file: string, what: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    throw new StartRefused(`cannot read the TLS ${what} ${file}: ${messageOf(error)}; check --tls-cert and --tls-key (or web.tls in config.yaml)`, { cause: error });
-  }
 }
 
 async function inPhase(plugin: AnyPlugin, phase: 'register' | 'start', step: () => unknown): Promise<void> {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
 import { ApiClient, daemonEndpoints, databasePath } from '@codepiper/sdk';
 import { auditEndpoints, type AuditEntry } from '@codepiper/audit-contract';
 import { authEndpoints, SECURE_SESSION_COOKIE, SESSION_COOKIE, type AuthStatus, type WebSession } from '@codepiper/auth-contract';
@@ -270,6 +272,40 @@ describe('daemon --web --tls-cert --tls-key', () => {
 
     const plain = await fetch(web!.replace('https', 'http') + '/health').then(() => 'answered', () => 'refused');
     assert.equal(plain, 'refused', 'no plain HTTP on the TLS port');
+  });
+
+  test('a renewed certificate is served from the next connection on, with no restart; a key that is not its own keeps the old one', async () => {
+    const live = path.join(dir, 'live');
+    const renewed = path.join(dir, 'renewed');
+    for (const d of [live, renewed]) mkdirSync(d, { recursive: true });
+    const { cert, key } = selfSignedCertificate(live);
+    const next = selfSignedCertificate(renewed);
+    const renewing = new TestDaemon(undefined, {}, ['--web', '--port', '0', '--tls-cert', cert, '--tls-key', key]);
+    await renewing.start();
+    try {
+      const { port } = new URL((await renewing.client.call(daemonEndpoints.status)).web!);
+      const served = (): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const socket = tls.connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false }, () => {
+            resolve(socket.getPeerCertificate().fingerprint256);
+            socket.end();
+          });
+          socket.once('error', reject);
+        });
+      const fingerprint = (file: string): string => new X509Certificate(readFileSync(file)).fingerprint256;
+      const first = fingerprint(cert);
+      assert.equal(await served(), first);
+
+      // Half a renewal: the new certificate beside the old key.
+      copyFileSync(next.cert, cert);
+      await waitFor('the daemon to refuse the mismatched pair', () => renewing.logLines('cannot be used').length > 0 || undefined, 20_000);
+      assert.equal(await served(), first, 'still the old certificate, and still serving');
+
+      copyFileSync(next.key, key);
+      await waitFor('the renewed certificate to be served', async () => (await served()) === fingerprint(next.cert) || undefined, 20_000);
+    } finally {
+      await renewing.dispose();
+    }
   });
 });
 
