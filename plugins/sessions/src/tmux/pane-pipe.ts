@@ -101,9 +101,14 @@ export class PanePipe {
     }
   }
 
+  /**
+   * Removes the FIFO, then stops reading: in that order, a `cat` that tmux
+   * starts late finds either the FIFO with its reader or no FIFO (and makes a
+   * file). The other way round, one opening it between the two would wait
+   * for a reader forever.
+   */
   async close(): Promise<void> {
     clearTimeout(this.gathering);
-    this.socket.destroy();
-    await rm(this.fifo, { force: true });
+    await rm(this.fifo, { force: true }).finally(() => this.socket.destroy());
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,24 @@ describe('a scratch directory', () => {
     assert.equal(existsSync(left), false, 'the ended process’s directory is gone');
     assert.deepEqual(readdirSync(dir).sort(), [...kept, link].sort());
     assert.ok(existsSync(outside));
+  });
+
+  it('lets go a pipe’s writer that waits for a reader of its ended daemon, before removing its FIFO', async (t) => {
+    const dir = near(t);
+    const left = path.join(dir, `cp-scratch-${endedPid()}-Wr12it`);
+    mkdirSync(left);
+    const fifo = path.join(left, 'pipe-1');
+    assert.equal(spawnSync('mkfifo', ['-m', '600', fifo]).status, 0);
+    // As tmux starts it for pipe-pane; the daemon that would have read was killed first.
+    const writer = spawn('sh', ['-c', 'exec cat > "$0"', fifo], { stdio: ['ignore', 'ignore', 'ignore'] });
+    t.after(() => writer.kill('SIGKILL'));
+    const exited = once(writer, 'exit');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(writer.exitCode, null, 'it waits to open the FIFO');
+
+    await new ScratchDir(dir).removeLeftovers();
+    await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('the writer still waits')), 10_000))]);
+    assert.equal(existsSync(left), false);
   });
 
   it('goes to the temporary directory when the socket’s path has a space, and leaves what others have there', async (t) => {

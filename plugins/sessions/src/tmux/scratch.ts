@@ -1,4 +1,5 @@
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -42,7 +43,9 @@ export class ScratchDir {
       const pid = Number(MADE_BY.exec(name)?.[1]);
       if (!pid || pid === process.pid || isRunning(pid)) continue;
       const dir = path.join(this.parent, name);
-      if ((await lstat(dir)).isDirectory()) await rm(dir, { recursive: true, force: true });
+      if (!(await lstat(dir)).isDirectory()) continue;
+      await releaseWriters(dir);
+      await rm(dir, { recursive: true, force: true });
     }
   }
 
@@ -52,6 +55,20 @@ export class ScratchDir {
     this.dir = undefined;
     const made = await dir?.catch(() => undefined);
     if (made) await rm(made, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Opens each FIFO in `dir` for reading, and closes it: a pane pipe's `cat`
+ * that tmux started just before its daemon was killed waits to open its FIFO
+ * until a reader does, forever otherwise. Let go, it ends at its next write
+ * (no reader) or when tmux closes its pipe.
+ */
+async function releaseWriters(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFIFO()) continue;
+    const reader = await open(path.join(dir, entry.name), constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
+    await reader?.close();
   }
 }
 
