@@ -27,10 +27,10 @@ function checkLimits(config: Static<typeof AuthConfig>): void {
   );
 }
 
-/** The routes a setup session (bootstrap password, or no TOTP yet) may use. */
 /** How often web sessions past their expiry are looked for, after the first time at start. */
 const SWEEP_EVERY_MS = 3600 * 1000;
 
+/** The routes a setup session (bootstrap password, or no TOTP yet) may use. */
 const SETUP_ROUTES = new Set([authEndpoints.setPassword.url, authEndpoints.enrollTotp.url, authEndpoints.confirmTotp.url, authEndpoints.logout.url]);
 
 const caller = ({ origin, headers }: Pick<RequestContext<unknown>, 'origin' | 'headers'>): Caller => ({ address: origin.address, secure: origin.secure, site: origin.site, headers });
