@@ -68,7 +68,7 @@ export default definePlugin({
           config: ctx.config,
           env: ctx.env,
           reportProblem: (key, message) => ctx.kernel.reportProblem(key, message),
-          images: new SessionImages(path.join(ctx.paths.home, 'plugins', 'sessions', 'images')),
+          images: new SessionImages(path.join(ctx.paths.pluginData('sessions'), 'images')),
           here: localPlace(ctx.paths, ctx.env.HOME ?? os.homedir()),
         });
         const service = sessions;

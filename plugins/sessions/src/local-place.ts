@@ -16,7 +16,8 @@ export function localPlace(paths: DaemonPaths, home: string): LocalPlace {
     if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session id ${JSON.stringify(sessionId)}`);
     return sessionId;
   };
-  const pluginsDir = path.join(paths.home, 'plugins');
+  // Every plugin's directory is beside the sessions plugin's own.
+  const pluginsDir = path.dirname(paths.pluginData('sessions'));
   return {
     host: null,
     home,
