@@ -5,12 +5,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
 import { auditEndpoints } from '@codepiper/audit-contract';
-import { ApiError } from '@codepiper/sdk';
+import { ApiError, databasePath } from '@codepiper/sdk';
 import { approvalEndpoints, policyEndpoints } from '@codepiper/policies-contract';
 import { claudeCodeEndpoints, HOOK_BODY_LIMIT_BYTES } from '@codepiper/claude-code-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { MAX_IMAGE_BYTES, sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
-import { LOGGED_CALL_CHARS, LOGGED_TEXT_CHARS, offlineFile } from '@codepiper/sessions-contract/agent-hooks';
+import { FORWARDER_DIGEST, LOGGED_CALL_CHARS, LOGGED_TEXT_CHARS, offlineFile } from '@codepiper/sessions-contract/agent-hooks';
 import { claudeBin, prepareClaudeHome, removeClaudeHome, writeStandInClaude, type ClaudeHome } from './agents/claude.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, imagesOf, isMainConversation, lastUserText, toolResultText, type RecordedRequest } from './model-servers/anthropic.js';
@@ -301,6 +301,26 @@ describe('claude-code provider with the real Claude Code against a fake Anthropi
     await waitFor('a Stop after the restart', async () => (await stopCount()) > stops, 60_000);
     await waitFor('usage rows to match', async () => JSON.stringify(await usageTotals()) === JSON.stringify(expectedUsage()) || undefined, 15_000).catch(() => undefined);
     assert.deepEqual(await usageTotals(), expectedUsage());
+  });
+
+  test('a forwarder another version wrote is replaced by this version’s as the daemon adopts the session, and its hooks go on', async () => {
+    const forwarder = path.join(path.dirname(String(session.metadata.settingsPath)), 'hook.sh');
+    const current = readFileSync(forwarder, 'utf8');
+    await daemon.stop();
+    // As a version before this one wrote it (its temporary files left behind), and the session's record as that version kept it.
+    const older = current.replace(/^trap 'rm -f "\$in" "\$out"' EXIT\n/m, '');
+    assert.notEqual(older, current);
+    writeFileSync(forwarder, older);
+    const recorded = spawnSync('sqlite3', [databasePath(daemon.home), `UPDATE sessions SET metadata = json_remove(metadata, '$.${FORWARDER_DIGEST}') WHERE id = '${session.id}'`], { encoding: 'utf8' });
+    assert.equal(recorded.status, 0, recorded.stderr);
+
+    await daemon.start();
+    await waitFor('the forwarder brought up to date', () => readFileSync(forwarder, 'utf8') === current || undefined, 20_000);
+    assert.equal(statSync(forwarder).mode & 0o777, 0o700);
+    await waitFor('the new forwarder recorded', async () => typeof (await show()).metadata[FORWARDER_DIGEST] === 'string' || undefined, 10_000);
+    const stops = await stopCount();
+    await send('say hello');
+    await waitFor('a Stop through the new forwarder', async () => (await stopCount()) > stops, 60_000);
   });
 
   test('a wrong secret gets 401 and the forwarder asks on PreToolUse, exits 1 with nothing on stdout otherwise', async () => {

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
-import { ApiError } from '@codepiper/sdk';
+import { ApiError, databasePath } from '@codepiper/sdk';
 import { auditEndpoints } from '@codepiper/audit-contract';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { policyEndpoints } from '@codepiper/policies-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
-import { LOGGED_TEXT_CHARS, offlineFile } from '@codepiper/sessions-contract/agent-hooks';
+import { FORWARDER_DIGEST, LOGGED_TEXT_CHARS, offlineFile } from '@codepiper/sessions-contract/agent-hooks';
 import { codexBin, codexKeyVar, prepareCodexHome, rolloutFile, type CodexHome } from './agents/codex.js';
 import { TestDaemon, waitFor } from './harness.js';
 import { FakeResponses, isStructured, lastIsFunctionCallOutput, lastUserText, sessionIdOf } from './model-servers/openai-responses.js';
@@ -214,9 +214,17 @@ describe('codex provider: the real Codex CLI against a fake Responses API, throu
     assert.equal(existsSync(offlineFile(dir)), false, 'taken');
   });
 
-  test('after a daemon restart the rollout is followed from its stored offset: nothing is counted twice', async () => {
+  test('after a daemon restart the rollout is followed from its stored offset: nothing is counted twice; a forwarder another version wrote is replaced', async () => {
+    const forwarder = path.join(daemon.home, 'plugins', 'provider-codex', session.id, 'hook.sh');
+    const current = readFileSync(forwarder, 'utf8');
     await daemon.stop();
+    // As a version before this one wrote it (its temporary files left behind), and the session's record as that version kept it.
+    writeFileSync(forwarder, current.replace(/^trap 'rm -f "\$in" "\$out"' EXIT\n/m, ''));
+    const recorded = spawnSync('sqlite3', [databasePath(daemon.home), `UPDATE sessions SET metadata = json_remove(metadata, '$.${FORWARDER_DIGEST}') WHERE id = '${session.id}'`], { encoding: 'utf8' });
+    assert.equal(recorded.status, 0, recorded.stderr);
     await daemon.start();
+    await waitFor('the forwarder brought up to date', () => readFileSync(forwarder, 'utf8') === current || undefined, 20_000);
+    // The turn below ends through it (its Stop hook).
     const sent = await daemon.cli(['send', session.id, 'once more']);
     assert.equal(sent.code, 0, sent.stderr);
     await waitFor('three turns ended', async () => (await events('codex.Stop')).length === 3, 30_000);

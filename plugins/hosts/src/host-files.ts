@@ -4,14 +4,23 @@ import { shQuote } from './ssh.js';
 /**
  * A script for sh on a host that writes `files` there, each private (its
  * directory made 0700), their contents as base64: sent as a command's input,
- * so that nothing of them is in a command line.
+ * so that nothing of them is in a command line. Each is written beside and
+ * renamed into place: a hook running the script it replaces reads the old one
+ * to its end.
  */
 export function writeFilesScript(files: readonly PrivateFile[]): string {
   const lines = ['set -e', 'umask 077'];
   for (const file of files) {
     const dir = shQuote(file.path.slice(0, file.path.lastIndexOf('/')) || '/');
     const target = shQuote(file.path);
-    lines.push(`mkdir -p ${dir}`, `chmod 700 ${dir}`, `echo ${Buffer.from(file.content).toString('base64')} | base64 -d > ${target}`, `chmod ${file.mode.toString(8)} ${target}`);
+    const aside = shQuote(`${file.path}.new`);
+    lines.push(
+      `mkdir -p ${dir}`,
+      `chmod 700 ${dir}`,
+      `echo ${Buffer.from(file.content).toString('base64')} | base64 -d > ${aside}`,
+      `chmod ${file.mode.toString(8)} ${aside}`,
+      `mv -f ${aside} ${target}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -5,10 +5,10 @@ import { ClaudeCodeOptionsSchema, claudeCodeEndpoints, type ClaudeCodeOptions, t
 import { describeToolCall, toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { eventLogRef } from '@codepiper/events-contract';
 import { historyImportersRef, usageLedgerRef } from '@codepiper/analytics-contract';
-import { hookSecretHash, HookSecretCheck, loggedHookPayload, OFFLINE_KEPT_HEADER, offlineEvents, offlineFile, offlineToolCalls, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
+import { FORWARDER_DIGEST, hookSecretHash, HookSecretCheck, loggedHookPayload, OFFLINE_KEPT_HEADER, offlineEvents, offlineFile, offlineToolCalls, refreshForwarder, takeFile, type OfflineToolCall } from '@codepiper/sessions-contract/agent-hooks';
 import { hostPlace, isFinished, providerRegistryRef, sessionDirectoryRef, sessionHost, typeText, waitForScreen, type ProgramPlace, type SessionProvider, type SessionRecord, type SessionTerminal, type TurnEnded } from '@codepiper/sessions-contract';
 import * as Type from '@sinclair/typebox';
-import { computedTranscriptPath, writeSessionFiles } from './launch.js';
+import { computedTranscriptPath, forwarderScriptOptions, writeSessionFiles } from './launch.js';
 import { switchModelForSession } from './model-switch.js';
 import { answeredOnScreen, answerPermissionDialog, showsPermissionDialog } from './permission-dialog.js';
 import { stopClaude } from './stop.js';
@@ -236,6 +236,7 @@ export default definePlugin({
             transcriptPath,
             ...(transcriptRead !== transcriptPath && { transcriptCopy: transcriptRead }),
             hookKeyHash: keyHash,
+            [FORWARDER_DIGEST]: files.forwarderDigest,
             claudeEnv,
           },
         });
@@ -243,7 +244,10 @@ export default definePlugin({
         await tailer.follow(input.sessionId, transcriptRead);
       },
 
-      async adopted(terminal, session) {
+      async adopted(terminal, session, where) {
+        void where()
+          .then((place) => refreshForwarder(session, forwarderScriptOptions(place.sessionDir(PLUGIN, session.id), place.agentSocket), { place, sessions: directory() }))
+          .catch((error: unknown) => ctx.log.warn({ err: error, session: session.id }, 'could not bring an adopted session’s hook forwarder up to date'));
         if (session.status !== 'waiting' || !session.statusDetail?.startsWith('permission:')) return;
         if (!showsPermissionDialog((await terminal.screen()).text)) return;
         const [asked] = await events().list({ sessionId: session.id, type: 'claude.PermissionRequest', limit: 1, newest: true });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { hookForwarder, newHookSecret, PERSON_WAIT_S, writePrivateFiles } from '@codepiper/sessions-contract/agent-hooks';
+import { hookForwarder, newHookSecret, PERSON_WAIT_S, writePrivateFiles, type ForwarderScriptOptions } from '@codepiper/sessions-contract/agent-hooks';
 import type { PrivateFile } from '@codepiper/sessions-contract';
 
 /** The hook events CodePiper listens to; those with a matcher get `"*"`. */
@@ -24,6 +24,8 @@ export interface SessionFiles {
   curlConfigPath: string;
   /** The per-session secret, hex; only ever written to the 0600 curl config. */
   secret: string;
+  /** Names the forwarder script's content (see refreshForwarder). */
+  forwarderDigest: string;
 }
 
 /** What the forwarder prints for a PreToolUse it could not get an answer to: never silence, never allow. */
@@ -32,12 +34,22 @@ export const FALLBACK_ASK = JSON.stringify({
 });
 
 /**
+ * The forwarder of a session whose files are in `dir`, reaching the daemon at
+ * `daemonSocket`. A PreToolUse the daemon could not answer is answered an
+ * explicit `ask`, so that even auto mode asks the person; any other event then
+ * exits 1 silently, a non-blocking hook error.
+ */
+export const forwarderScriptOptions = (dir: string, daemonSocket: string): ForwarderScriptOptions => ({
+  dir,
+  socket: daemonSocket,
+  maxTimeoutS: PERSON_WAIT_S,
+  fallbacks: { PreToolUse: { stdout: FALLBACK_ASK, exit: 0 } },
+});
+
+/**
  * Writes the session's hook forwarder (see hookForwarder) and the settings
  * overlay that calls it for every event CodePiper listens to, with
- * `writeFiles` (where the program runs; this machine by default). A
- * PreToolUse the daemon could not answer is answered an explicit `ask`, so
- * that even auto mode asks the person; any other event then exits 1
- * silently, a non-blocking hook error.
+ * `writeFiles` (where the program runs; this machine by default).
  */
 export async function writeSessionFiles(
   options: {
@@ -53,14 +65,7 @@ export async function writeSessionFiles(
   const { dir, sessionId } = options;
   if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`unexpected session id ${JSON.stringify(sessionId)}`);
   const secret = newHookSecret();
-  const forwarder = hookForwarder({
-    dir,
-    socket: options.daemonSocket,
-    urlPath: `/hooks/claude-code/${sessionId}`,
-    secret,
-    maxTimeoutS: PERSON_WAIT_S,
-    fallbacks: { PreToolUse: { stdout: FALLBACK_ASK, exit: 0 } },
-  });
+  const forwarder = hookForwarder({ ...forwarderScriptOptions(dir, options.daemonSocket), urlPath: `/hooks/claude-code/${sessionId}`, secret });
   const settingsPath = path.join(dir, 'settings.json');
   const hooks = Object.fromEntries(
     HOOK_EVENTS.map(({ name, matcher }) => {
@@ -70,7 +75,7 @@ export async function writeSessionFiles(
     }),
   );
   await writeFiles([...forwarder.files, { path: settingsPath, content: `${JSON.stringify({ hooks }, null, 2)}\n`, mode: 0o600 }]);
-  return { dir, settingsPath, forwarderPath: forwarder.forwarderPath, curlConfigPath: forwarder.curlConfigPath, secret };
+  return { dir, settingsPath, forwarderPath: forwarder.forwarderPath, curlConfigPath: forwarder.curlConfigPath, secret, forwarderDigest: forwarder.digest };
 }
 
 /** Claude Code's transcript file: `<config dir>/projects/<cwd, non-alphanumerics as '-'>/<id>.jsonl`. */

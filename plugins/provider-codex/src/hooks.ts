@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { hookForwarder, newHookSecret, PERSON_WAIT_S, type HookHandler } from '@codepiper/sessions-contract/agent-hooks';
+import { hookForwarder, newHookSecret, PERSON_WAIT_S, type ForwarderScriptOptions, type HookHandler } from '@codepiper/sessions-contract/agent-hooks';
 import type { ProgramPlace } from '@codepiper/sessions-contract';
 
 /** The Codex hook events CodePiper listens to, with the key Codex trusts each by, and whether it may wait for a person. */
@@ -33,12 +33,22 @@ export interface CodexHooks {
   /** `-c` overrides declaring the hooks, and trusting them, for this Codex process only. */
   args: string[];
   secret: string;
+  /** Names the forwarder script's content (see refreshForwarder). */
+  forwarderDigest: string;
 }
 
 export function sessionDir(pluginDir: string, sessionId: string): string {
   if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new Error(`invalid session id ${JSON.stringify(sessionId)}`);
   return path.join(pluginDir, sessionId);
 }
+
+/** The forwarder of a session of `plugin` where its program runs; a PreToolUse the daemon could not answer is refused. */
+export const forwarderScriptOptions = (place: ProgramPlace, plugin: string, sessionId: string): ForwarderScriptOptions => ({
+  dir: place.sessionDir(plugin, sessionId),
+  socket: place.agentSocket,
+  maxTimeoutS: PERSON_WAIT_S,
+  fallbacks: { PreToolUse: { stderr: FALLBACK_REFUSAL, exit: 2 } },
+});
 
 /**
  * Writes the session's hook forwarder and returns the `-c` overrides that
@@ -47,14 +57,7 @@ export function sessionDir(pluginDir: string, sessionId: string): string {
  */
 export async function writeCodexHooks(options: { place: ProgramPlace; plugin: string; sessionId: string; quickTimeoutS: number }): Promise<CodexHooks> {
   const secret = newHookSecret();
-  const forwarder = hookForwarder({
-    dir: options.place.sessionDir(options.plugin, options.sessionId),
-    socket: options.place.agentSocket,
-    urlPath: `/hooks/codex/${options.sessionId}`,
-    secret,
-    maxTimeoutS: PERSON_WAIT_S,
-    fallbacks: { PreToolUse: { stderr: FALLBACK_REFUSAL, exit: 2 } },
-  });
+  const forwarder = hookForwarder({ ...forwarderScriptOptions(options.place, options.plugin, options.sessionId), urlPath: `/hooks/codex/${options.sessionId}`, secret });
   await options.place.writeFiles(forwarder.files);
   const args: string[] = [];
   const trusted: string[] = [];
@@ -65,5 +68,5 @@ export async function writeCodexHooks(options: { place: ProgramPlace; plugin: st
     trusted.push(`${JSON.stringify(`${SESSION_FLAGS}:${event.key}:0:0`)}={trusted_hash=${JSON.stringify(codexTrustHash(event.key, handler))}}`);
   }
   args.push('-c', `hooks.state={${trusted.join(',')}}`);
-  return { args, secret };
+  return { args, secret, forwarderDigest: forwarder.digest };
 }

@@ -4,12 +4,12 @@ import * as Type from '@sinclair/typebox';
 import { badRequest, bearerToken, CodePiperError, definePlugin } from '@codepiper/sdk';
 import { codexEndpoints } from '@codepiper/codex-contract';
 import { eventLogRef } from '@codepiper/events-contract';
-import { hookSecretHash, HookSecretCheck, loggedHookPayload, OFFLINE_KEPT_HEADER, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
+import { FORWARDER_DIGEST, hookSecretHash, HookSecretCheck, loggedHookPayload, OFFLINE_KEPT_HEADER, refreshForwarder, takeOfflineToolCalls } from '@codepiper/sessions-contract/agent-hooks';
 import { isFinished, providerRegistryRef, sessionDirectoryRef, typeText, waitForScreen, type SessionProvider, type SessionTerminal, type SessionRecord, type TranscriptEntry } from '@codepiper/sessions-contract';
 import { toolCallOffline, toolCallRan, toolPermission, type ToolCallVerdict } from '@codepiper/policies-contract';
 import { usageLedgerRef, historyImportersRef } from '@codepiper/analytics-contract';
 import type { ClaudeHookReply } from '@codepiper/claude-code-contract';
-import { FALLBACK_REFUSAL, sessionDir, writeCodexHooks } from './hooks.js';
+import { FALLBACK_REFUSAL, forwarderScriptOptions, sessionDir, writeCodexHooks } from './hooks.js';
 import { migrations } from './migrations.js';
 import { codexHistory, readRollout, transcriptOf } from './rollout.js';
 import { findRollout, SessionTracker, SOURCE, threadMarkers } from './tracker.js';
@@ -35,6 +35,7 @@ const CodexOptions = Type.Object(
   { additionalProperties: false },
 );
 
+const PLUGIN = 'provider-codex';
 const PROVIDER_ID = 'codex';
 const TYPE_PAUSE_MS = 300;
 const READY_TEXT = /Ask Codex to do anything/;
@@ -55,13 +56,13 @@ function hookReply(event: string, verdict: ToolCallVerdict | undefined): ClaudeH
 const callKey = (payload: Record<string, unknown>): string => JSON.stringify([payload.turn_id ?? null, payload.tool_name ?? null, payload.tool_input ?? null]);
 
 export default definePlugin({
-  name: 'provider-codex',
+  name: PLUGIN,
   api: '^1.0.0',
   description: 'The `codex` provider: OpenAI Codex CLI with turn notifications, usage and transcripts from its rollout',
   uses: [providerRegistryRef, sessionDirectoryRef, eventLogRef, usageLedgerRef, historyImportersRef],
   config: ProviderCodexConfig,
   register(ctx) {
-    const pluginDir = () => ctx.paths.pluginData('provider-codex');
+    const pluginDir = () => ctx.paths.pluginData(PLUGIN);
     const trackers = new Map<string, SessionTracker>();
     const directory = () => ctx.services.get(sessionDirectoryRef);
     const secrets = new HookSecretCheck(PROVIDER_ID, directory);
@@ -116,7 +117,7 @@ export default definePlugin({
         const model = typeof input.options.model === 'string' ? input.options.model : typeof previous?.model === 'string' ? previous.model : undefined;
         const resumeId = typeof previous?.codexSessionId === 'string' ? previous.codexSessionId : typeof input.options.resume === 'string' ? input.options.resume : undefined;
         if (input.resume && !resumeId) throw new CodePiperError('not_resumable', 'this Codex session never revealed its session id; it cannot be resumed');
-        const hooks = await writeCodexHooks({ place: launcher.place, plugin: 'provider-codex', sessionId: input.sessionId, quickTimeoutS: ctx.config.hook_timeout_s });
+        const hooks = await writeCodexHooks({ place: launcher.place, plugin: PLUGIN, sessionId: input.sessionId, quickTimeoutS: ctx.config.hook_timeout_s });
         const keyHash = hookSecretHash(hooks.secret);
         // Before Codex runs: its first hook may come before the launch returns, and a resume's secret is new.
         secrets.launched(input.sessionId, keyHash);
@@ -140,7 +141,7 @@ export default definePlugin({
             argv,
             // A resumed session gets no environment from its request: keep it in the same CODEX_HOME.
             ...(input.resume ? { env: { CODEX_HOME: codexHome } } : {}),
-            metadata: { codexHome, hookKeyHash: keyHash, ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
+            metadata: { codexHome, hookKeyHash: keyHash, [FORWARDER_DIGEST]: hooks.forwarderDigest, ...(model ? { model } : {}), ...(resumeId ? { codexSessionId: resumeId } : {}) },
           });
         } catch (error) {
           trackers.delete(input.sessionId);
@@ -150,6 +151,11 @@ export default definePlugin({
         }
         if (resumeId) tracker.setThread(resumeId, true);
         else tracker.discoverThread(before, claimed, ctx.config.thread_discovery_timeout_ms);
+      },
+      async adopted(_terminal, session, where) {
+        void where()
+          .then((place) => refreshForwarder(session, forwarderScriptOptions(place, PLUGIN, session.id), { place, sessions: directory() }))
+          .catch((error: unknown) => ctx.log.warn({ err: error, session: session.id }, 'could not bring an adopted session’s hook forwarder up to date'));
       },
       async sendText(terminal, text, submit) {
         await waitUntilReady(terminal);

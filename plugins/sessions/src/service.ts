@@ -499,7 +499,7 @@ export class SessionService implements SessionDirectory {
     this.followOutput(adopted);
     await this.deps.providers
       .get(session.provider)
-      ?.adopted?.(this.terminal(adopted), toRecord(adopted))
+      ?.adopted?.(this.terminal(adopted), toRecord(adopted), () => this.answers.place(sessionHost(session)))
       .catch((error: unknown) => this.deps.log.warn({ err: error, session: session.id }, 'the provider failed to pick up an adopted session'));
   }
 

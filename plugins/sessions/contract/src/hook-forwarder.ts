@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PrivateFile } from './sessions.js';
+import type { PrivateFile, ProgramPlace, SessionDirectory, SessionRecord } from './sessions.js';
 
 /**
  * How long a hook that waits for a person may wait: as long as the agent
@@ -31,6 +32,9 @@ export interface HookForwarderOptions {
   fallbacks: Readonly<Record<string, HookFallback>>;
 }
 
+/** What the forwarder script is made of: all but the secret and the URL, which only its curl config holds. */
+export type ForwarderScriptOptions = Omit<HookForwarderOptions, 'secret' | 'urlPath'>;
+
 /** A hook handler for an agent's settings: the command it runs, and the timeout the agent gives it. */
 export interface HookHandler {
   command: string;
@@ -45,6 +49,8 @@ export interface HookForwarder {
   curlConfigPath: string;
   /** The forwarder and its curl config, to be written where the program runs (see `ProgramPlace.writeFiles`). */
   files: readonly PrivateFile[];
+  /** Names the script's content: kept in the session's metadata (FORWARDER_DIGEST), so that an adopted session's older script is seen. */
+  digest: string;
   /** The handler for `event` that waits up to `waitS` for the daemon (PERSON_WAIT_S for a person's answer). */
   handler(event: string, waitS: number): HookHandler;
 }
@@ -65,6 +71,8 @@ function curlQuote(value: string): string {
 
 const EVENT_NAME = /^[A-Za-z]+$/;
 
+const forwarderPaths = (dir: string) => ({ forwarderPath: path.join(dir, 'hook.sh'), curlConfigPath: path.join(dir, 'hook.curl') });
+
 /**
  * An agent's hook forwarder, to be written where its program runs: a POSIX
  * sh script, called as `hook.sh <event> <timeout s>` with the hook's JSON on
@@ -80,35 +88,59 @@ const EVENT_NAME = /^[A-Za-z]+$/;
  * while any are kept, each request says so (OFFLINE_KEPT_HEADER).
  */
 export function hookForwarder(options: HookForwarderOptions): HookForwarder {
-  const forwarderPath = path.join(options.dir, 'hook.sh');
-  const curlConfigPath = path.join(options.dir, 'hook.curl');
+  const { forwarderPath, curlConfigPath } = forwarderPaths(options.dir);
   const curlConfig = [
     `url = ${curlQuote(`http://codepiper${options.urlPath}`)}`,
     `header = ${curlQuote(`Authorization: Bearer ${options.secret}`)}`,
     'header = "Content-Type: application/json"',
     '',
   ].join('\n');
-  const files: PrivateFile[] = [
-    { path: curlConfigPath, content: curlConfig, mode: 0o600 },
-    { path: forwarderPath, content: forwarderScript(options, curlConfigPath), mode: 0o700 },
-  ];
+  const script = forwarderScript(options);
+  const files: PrivateFile[] = [{ path: curlConfigPath, content: curlConfig, mode: 0o600 }, script.file];
   const handler = (event: string, waitS: number): HookHandler => {
     if (!EVENT_NAME.test(event)) throw new Error(`unexpected hook event ${JSON.stringify(event)}`);
     const wait = Math.min(Math.max(1, Math.floor(waitS)), Math.floor(options.maxTimeoutS));
     // exec: the signal an agent sends to end a hook reaches the forwarder itself.
     return { command: `exec ${shQuote(forwarderPath)} ${event} ${wait}`, timeout: wait + AGENT_TIMEOUT_MARGIN_S };
   };
-  return { forwarderPath, curlConfigPath, files, handler };
+  return { forwarderPath, curlConfigPath, files, digest: script.digest, handler };
 }
 
-/** Writes private files on this machine, making their directories 0700 (`ProgramPlace.writeFiles` here). */
+/** The metadata key under which a session keeps its forwarder script's digest. */
+export const FORWARDER_DIGEST = 'forwarderDigest';
+
+/**
+ * An adopted session's forwarder, written by the CodePiper that started it:
+ * when that was another version (the daemon upgraded while its sessions ran
+ * on), its script is replaced by this version's, so that what was fixed since
+ * applies to the sessions already running. Its curl config, the secret, and
+ * the hooks the agent was started with stay as they are.
+ */
+export async function refreshForwarder(
+  session: SessionRecord,
+  options: ForwarderScriptOptions,
+  to: { place: ProgramPlace; sessions: SessionDirectory },
+): Promise<void> {
+  const script = forwarderScript(options);
+  if (session.metadata[FORWARDER_DIGEST] === script.digest) return;
+  await to.place.writeFiles([script.file]);
+  await to.sessions.updateMetadata(session.id, { [FORWARDER_DIGEST]: script.digest });
+}
+
+/**
+ * Writes private files on this machine, making their directories 0700
+ * (`ProgramPlace.writeFiles` here). Each is written beside and renamed into
+ * place: a hook running the script it replaces reads the old one to its end.
+ */
 export async function writePrivateFiles(files: readonly PrivateFile[]): Promise<void> {
   for (const file of files) {
     const dir = path.dirname(file.path);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
-    await writeFile(file.path, file.content, { mode: file.mode });
-    await chmod(file.path, file.mode);
+    const aside = `${file.path}.${process.pid}.new`;
+    await writeFile(aside, file.content, { mode: file.mode });
+    await chmod(aside, file.mode);
+    await rename(aside, file.path);
   }
 }
 
@@ -122,7 +154,14 @@ function fallbackCase([event, fallback]: [string, HookFallback]): string {
   return `    ${event}) ${lines.join('; ')} ;;`;
 }
 
-function forwarderScript(options: HookForwarderOptions, curlConfigPath: string): string {
+function forwarderScript(options: ForwarderScriptOptions): { file: PrivateFile; digest: string } {
+  const { forwarderPath, curlConfigPath } = forwarderPaths(options.dir);
+  const content = forwarderScriptText(options, curlConfigPath);
+  const digest = createHash('sha256').update(content).digest('hex').slice(0, 16);
+  return { file: { path: forwarderPath, content, mode: 0o700 }, digest };
+}
+
+function forwarderScriptText(options: ForwarderScriptOptions, curlConfigPath: string): string {
   const max = Math.floor(options.maxTimeoutS);
   const offline = shQuote(offlineFile(options.dir));
   return [

@@ -183,9 +183,11 @@ export interface SessionProvider {
   /**
    * After a daemon restart, a session of this provider that kept running was
    * adopted: its terminal, to pick up what the old daemon was doing (a question
-   * still on the screen). Must return soon; longer work goes on in the background.
+   * still on the screen), and where its program runs (a host is reached only
+   * when asked), to bring up to date what the provider wrote there. Must
+   * return soon; longer work goes on in the background.
    */
-  adopted?(terminal: SessionTerminal, session: SessionRecord): Promise<void>;
+  adopted?(terminal: SessionTerminal, session: SessionRecord, place: () => Promise<ProgramPlace>): Promise<void>;
   /** Every event of this provider's sessions, after it is stored. */
   onEvent?(event: { type: string; payload: unknown }, session: SessionRecord): void | Promise<void>;
   /**
