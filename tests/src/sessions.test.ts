@@ -290,6 +290,52 @@ describe('shell sessions through the CLI and the API', () => {
     assert.equal((await suite.daemon.cli(['prune'])).stdout.trim(), 'no finished sessions');
   });
 
+  test('ls lists every running session and the 20 newest finished, saying how many older ones it left out; --all lists them all', async () => {
+    const running = await startCat('still-running');
+    const ended: SessionRecord[] = [];
+    for (let i = 0; i < 22; i++) ended.push(await suite.daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: suite.workdir, args: ['true'], name: `ended-${i}` } }));
+    const finishedIds = async (query: { status?: 'exited'; finished?: number } = {}) => {
+      const listing = await suite.daemon.client.call(sessionEndpoints.list, { query });
+      return { ids: listing.sessions.filter((s) => s.status === 'exited' || s.status === 'crashed').map((s) => s.id), listing };
+    };
+    await waitFor('all 22 ended', async () => (await finishedIds()).ids.length >= 22 || undefined);
+    const total = (await finishedIds()).ids.length;
+    const newest = [...ended].reverse().map((s) => s.id);
+
+    const ls = await suite.daemon.cli(['ls']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, new RegExp(`${running.id.slice(0, 8)}\\s+still-running`));
+    for (const id of newest.slice(0, 20)) assert.ok(ls.stdout.includes(id.slice(0, 8)), `the newest finished ${id} listed`);
+    for (const id of newest.slice(20)) assert.ok(!ls.stdout.includes(id.slice(0, 8)), `an older finished ${id} left out`);
+    assert.equal(ls.stdout.trim().split('\n').at(-1), `(${total - 20} older finished sessions not shown: codepiper ls --all)`);
+
+    const json = JSON.parse((await suite.daemon.cli(['ls', '--json'])).stdout) as { sessions: SessionRecord[]; finishedLeftOut: number };
+    assert.deepEqual(json.sessions.filter((s) => s.status === 'exited').map((s) => s.id), newest.slice(0, 20));
+    assert.equal(json.finishedLeftOut, total - 20);
+    assert.ok(json.sessions.some((s) => s.id === running.id));
+    const createdAt = json.sessions.map((s) => s.createdAt);
+    assert.deepEqual(createdAt, [...createdAt].sort().reverse(), 'newest first');
+
+    const all = JSON.parse((await suite.daemon.cli(['ls', '--all', '--json'])).stdout) as { sessions: SessionRecord[]; finishedLeftOut: number };
+    assert.equal(all.finishedLeftOut, 0);
+    assert.ok(newest.every((id) => all.sessions.some((s) => s.id === id)));
+    assert.ok(!(await suite.daemon.cli(['ls', '--all'])).stdout.includes('not shown'));
+
+    const onlyRunning = await finishedIds({ finished: 0 });
+    assert.deepEqual([onlyRunning.ids, onlyRunning.listing.finishedLeftOut], [[], total]);
+    assert.ok(onlyRunning.listing.sessions.some((s) => s.id === running.id));
+    const exited = await finishedIds({ status: 'exited', finished: 3 });
+    assert.deepEqual(exited.ids, newest.slice(0, 3));
+    assert.equal(exited.listing.sessions.length, 3, 'the status filter holds for the running ones too');
+
+    for (const bad of ['-1', '1.5', 'many']) {
+      const refused = spawnSync('curl', ['-s', '-w', '\n%{http_code}', '--unix-socket', suite.daemon.socketPath, `http://codepiper/sessions?finished=${bad}`], { encoding: 'utf8' });
+      const [body, code] = refused.stdout.split('\n');
+      assert.equal(code, '400', `finished=${bad}`);
+      assert.match(body ?? '', /finished/, `the error names the parameter: ${body}`);
+    }
+  });
+
   // Last: it restarts the daemon.
   test('a home from before names were unique keeps all its sessions: the older of two with one name gets its id prefix', async () => {
     const older = await startCat('dupe-older');

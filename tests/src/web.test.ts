@@ -205,6 +205,33 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'running');
   });
 
+  test('the session list holds the 50 newest finished sessions, says how many older ones it left out, and shows them when asked', async () => {
+    const ended: string[] = [];
+    for (let i = 0; i < 52; i++) ended.push((await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: workdir, args: ['true'], name: `ended-${i}` } })).id);
+    const finished = async () => (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.filter((s) => s.status === 'exited' || s.status === 'crashed');
+    await waitFor('all 52 ended', async () => {
+      const ids = new Set((await finished()).map((s) => s.id));
+      return ended.every((id) => ids.has(id));
+    }, 60_000);
+    const total = (await finished()).length;
+    try {
+      await page.getByRole('link', { name: 'Sessions' }).click();
+      const rows = page.locator('li[data-session]');
+      const note = page.getByText(/older finished sessions? (is|are) not shown/);
+      await note.waitFor();
+      assert.equal((await note.innerText()).trim(), `${total - 50} older finished ${total - 50 === 1 ? 'session is' : 'sessions are'} not shown. Show them`);
+      const row = (name: string) => page.locator('li[data-session]', { has: page.getByRole('link', { name, exact: true }) });
+      assert.equal(await row('ended-51').count(), 1, 'the newest finished is listed');
+      assert.equal(await row('ended-0').count(), 0, 'the oldest is left out');
+      await page.getByRole('button', { name: 'Show them' }).click();
+      await row('ended-0').waitFor();
+      assert.equal(await note.count(), 0);
+      assert.equal(await rows.filter({ has: page.locator('[data-status=exited], [data-status=crashed]') }).count(), total);
+    } finally {
+      for (const id of ended) await daemon.client.call(sessionEndpoints.remove, { params: { id } });
+    }
+  });
+
   test('the terminal shows what was printed before the page opened, and reconnects by itself after a daemon restart, saying so meanwhile', async () => {
     const shell = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: workdir, name: 'web-history' } });
     await daemon.client.call(sessionEndpoints.input, { params: { id: shell.id }, body: { text: "seq -f 'line-%g' 1 1500", enter: true } });

@@ -6,13 +6,13 @@ import { ending, text } from './timeline.js';
 
 /** What the inbox keeps: the events a push notification would have told of. */
 export const INBOX_EVENTS = ['approval.pending', 'session.turn_ended', 'session.exited'] as const;
-const SIZE = 60;
+export const INBOX_SIZE = 60;
 const SEEN_KEY = 'codepiper.inbox.seen';
 
 /** The newest notable events of every session, newest first. */
 async function loadInbox(): Promise<CodePiperEvent[]> {
-  const lists = await Promise.all(INBOX_EVENTS.map(async (type) => (await call(eventEndpoints.list, { query: { type, limit: SIZE, newest: true } })).events));
-  return lists.flat().sort((a, b) => b.id - a.id).slice(0, SIZE);
+  const lists = await Promise.all(INBOX_EVENTS.map(async (type) => (await call(eventEndpoints.list, { query: { type, limit: INBOX_SIZE, newest: true } })).events));
+  return lists.flat().sort((a, b) => b.id - a.id).slice(0, INBOX_SIZE);
 }
 
 export interface Inbox {

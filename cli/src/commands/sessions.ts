@@ -10,6 +10,9 @@ interface JsonOption {
   json?: boolean;
 }
 
+/** How many finished sessions `ls` lists without --all: a screenful, however many months of them the daemon keeps. */
+const LISTED_FINISHED = 20;
+
 const sessionRow = (s: SessionRecord, now: number): string[] => [shortId(s.id), s.name, s.provider, statusText(s), formatAge(s.createdAt, now), sessionPlace(s)];
 
 const sessionFields = (s: SessionRecord, more: readonly (readonly [string, string])[] = []): string =>
@@ -30,24 +33,22 @@ const sessionFields = (s: SessionRecord, more: readonly (readonly [string, strin
 
 export function registerSessionCommands(cli: CAC): void {
   cli
-    .command('ls', 'List sessions, newest first (also: sessions)')
+    .command('ls', `List sessions, newest first: every running one and the ${LISTED_FINISHED} newest finished (also: sessions)`)
     .alias('sessions')
     .option('--status <status>', `Only sessions in this status: ${SESSION_STATUSES.join(', ')}`)
+    .option('--all', 'Every finished session too, however old')
     .option('--json', 'Print the API response as JSON')
     .example('  $ codepiper ls')
     .example('  $ codepiper ls --status waiting --json')
-    .action(async (options: JsonOption & { status?: unknown }) => {
+    .example('  $ codepiper ls --status exited --all')
+    .action(async (options: JsonOption & { status?: unknown; all?: boolean }) => {
       const status = parseStatus(optionValue(options.status, '--status'));
-      const result = await connect().call(sessionEndpoints.list, { query: { status } });
+      const result = await connect().call(sessionEndpoints.list, { query: { status, ...(options.all ? {} : { finished: LISTED_FINISHED }) } });
       const now = Date.now();
-      printResult(result, options.json, ({ sessions }) =>
-        sessions.length === 0
-          ? 'no sessions'
-          : formatTable(
-              ['ID', 'NAME', 'PROVIDER', 'STATUS', 'AGE', 'CWD'],
-              sessions.map((s) => sessionRow(s, now)),
-            ),
-      );
+      printResult(result, options.json, ({ sessions, finishedLeftOut }) => {
+        const table = sessions.length === 0 ? 'no sessions' : formatTable(['ID', 'NAME', 'PROVIDER', 'STATUS', 'AGE', 'CWD'], sessions.map((s) => sessionRow(s, now)));
+        return finishedLeftOut === 0 ? table : `${table}\n(${finishedLeftOut} older finished ${finishedLeftOut === 1 ? 'session' : 'sessions'} not shown: codepiper ls --all)`;
+      });
     });
 
   cli

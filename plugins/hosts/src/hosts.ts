@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { badRequest, CodePiperError, notFound, type Logger, type Store } from '@codepiper/sdk';
-import { isFinished, sessionHost, type LaunchSpec, type PrivateFile, type ProgramPlace, type RemoteLaunch, type SessionDirectory, type SessionRecord, type SessionStatus } from '@codepiper/sessions-contract';
+import { sessionHost, type LaunchSpec, type PrivateFile, type ProgramPlace, type RemoteLaunch, type SessionDirectory, type SessionRecord, type SessionStatus } from '@codepiper/sessions-contract';
 import type { Host, HostListing, HostStatus } from '@codepiper/hosts-contract';
 import { HostConnection } from './connection.js';
 import { FileCopies } from './file-copies.js';
@@ -189,7 +189,7 @@ export class Hosts {
 
   /** Sessions on other hosts that have not finished. */
   private async running(): Promise<SessionRecord[]> {
-    return (await this.deps.sessions().list()).filter((session) => sessionHost(session) !== undefined && !isFinished(session.status));
+    return (await this.deps.sessions().list({ finished: 0 })).filter((session) => sessionHost(session) !== undefined);
   }
 
   /**

@@ -453,8 +453,8 @@ export default definePlugin({
           unsubscribeExits();
           unsubscribeRemovals();
         };
-        for (const session of await directory().list()) {
-          if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
+        for (const session of await directory().list({ finished: 0 })) {
+          if (session.provider !== PROVIDER_ID) continue;
           const file = transcriptHere(session);
           if (file) await tailer.follow(session.id, file);
           // What Claude did while this daemon was down is taken in now, not at its next hook: a turn that ended meanwhile ends here.

@@ -274,8 +274,8 @@ export default definePlugin({
           unsubscribeExits();
           unsubscribeRemovals();
         };
-        for (const session of await directory().list()) {
-          if (session.provider !== PROVIDER_ID || isFinished(session.status)) continue;
+        for (const session of await directory().list({ finished: 0 })) {
+          if (session.provider !== PROVIDER_ID) continue;
           await auditOffline(session);
           const tracker = new SessionTracker(session.id, typeof session.metadata.codexHome === 'string' ? session.metadata.codexHome : codexHomeOf({}), deps);
           if (await tracker.restore()) trackers.set(session.id, tracker);

@@ -1,5 +1,5 @@
 import { CodePiperError, notFound, resolveRef, type Store } from '@codepiper/sdk';
-import type { Screen, SessionRecord, SessionStatus } from '@codepiper/sessions-contract';
+import { isFinished, type Screen, type SessionFilter, type SessionRecord, type SessionStatus } from '@codepiper/sessions-contract';
 
 interface SessionRow {
   id: string;
@@ -69,6 +69,9 @@ const COLUMNS: Record<keyof SessionPatch, string> = {
 };
 
 /** SQL for session rows; nothing else in the plugin writes SQL. */
+/** A session whose program has not ended (see isFinished), in SQL. */
+const UNFINISHED = "status NOT IN ('exited', 'crashed')";
+
 export class SessionRepository {
   constructor(private readonly store: Store) {}
 
@@ -131,16 +134,29 @@ export class SessionRepository {
     });
   }
 
-  async list(status?: SessionStatus): Promise<StoredSession[]> {
-    const rows = status
-      ? await this.store.all<SessionRow>('SELECT * FROM sessions WHERE status = ? ORDER BY created_at DESC', [status])
-      : await this.store.all<SessionRow>('SELECT * FROM sessions ORDER BY created_at DESC');
-    return rows.map(toSession);
+  /**
+   * Sessions newest first: every unfinished one, and of the finished ones
+   * (which a long-running daemon gathers by the thousand) the newest
+   * `filter.finished` (all without it); with how many finished ones were left out.
+   */
+  async list(filter: SessionFilter = {}): Promise<{ sessions: StoredSession[]; finishedLeftOut: number }> {
+    const [status, params] = filter.status ? [' AND status = ?', [filter.status]] : ['', []];
+    const limit = filter.finished ?? -1; // SQLite: a negative LIMIT is none
+    const rows = await this.store.all<SessionRow>(
+      `SELECT * FROM sessions WHERE ${UNFINISHED}${status}
+       UNION ALL SELECT * FROM (SELECT * FROM sessions WHERE NOT ${UNFINISHED}${status} ORDER BY created_at DESC LIMIT ?)
+       ORDER BY created_at DESC`,
+      [...params, ...params, limit],
+    );
+    const sessions = rows.map(toSession);
+    const listed = sessions.filter((session) => isFinished(session.status)).length;
+    const finishedLeftOut =
+      listed === filter.finished ? (await this.store.get<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE NOT ${UNFINISHED}${status}`, params))!.n - listed : 0;
+    return { sessions, finishedLeftOut };
   }
 
   async listUnfinished(): Promise<StoredSession[]> {
-    const rows = await this.store.all<SessionRow>("SELECT * FROM sessions WHERE status NOT IN ('exited', 'crashed')");
-    return rows.map(toSession);
+    return (await this.list({ finished: 0 })).sessions;
   }
 
   async update(id: string, patch: SessionPatch): Promise<StoredSession> {

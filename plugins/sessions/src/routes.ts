@@ -18,7 +18,7 @@ export function registerRoutes(server: ApiRegistrar, deps: RouteDeps): void {
 
   server.handle(api.providers, async () => ({ providers: await deps.sessions().providers() }));
   server.handle(api.start, ({ body, origin }) => deps.sessions().start(body, { by: describeOrigin(origin) }));
-  server.handle(api.list, async ({ query }) => ({ sessions: await deps.sessions().list({ status: query.status }) }));
+  server.handle(api.list, async ({ query }) => deps.sessions().listing({ status: query.status, finished: query.finished }));
   server.handle(api.show, ({ params }) => deps.sessions().resolve(params.id));
   server.handle(api.rename, ({ params, body }) => deps.sessions().rename(params.id, body.name));
   server.handle(api.input, async ({ params, body }) => {

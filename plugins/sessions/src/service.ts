@@ -15,6 +15,7 @@ import {
   type SessionLauncher,
   type SessionProvider,
   type SessionRecord,
+  type SessionFilter,
   type SessionStatus,
   type SessionTerminal,
   startGovernsPolicies,
@@ -85,8 +86,14 @@ export class SessionService implements SessionDirectory {
     return toRecord(await this.deps.repo.resolve(ref));
   }
 
-  async list(filter: { status?: SessionStatus } = {}): Promise<SessionRecord[]> {
-    return (await this.deps.repo.list(filter.status)).map(toRecord);
+  async list(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    return (await this.listing(filter)).sessions;
+  }
+
+  /** The sessions `filter` lists, and how many older finished ones it left out. */
+  async listing(filter: SessionFilter = {}): Promise<{ sessions: SessionRecord[]; finishedLeftOut: number }> {
+    const { sessions, finishedLeftOut } = await this.deps.repo.list(filter);
+    return { sessions: sessions.map(toRecord), finishedLeftOut };
   }
 
   async setStatus(id: string, status: SessionStatus, detail: string | null = null): Promise<SessionRecord> {
@@ -329,7 +336,7 @@ export class SessionService implements SessionDirectory {
 
   /** Removes every finished session but those a plugin keeps; returns both. */
   async prune(): Promise<{ removed: SessionRecord[]; kept: { session: SessionRecord; reason: string }[] }> {
-    const finished = (await this.deps.repo.list()).filter((session) => isFinished(session.status));
+    const finished = (await this.deps.repo.list()).sessions.filter((session) => isFinished(session.status));
     const removed: SessionRecord[] = [];
     const kept: { session: SessionRecord; reason: string }[] = [];
     for (const session of finished) {

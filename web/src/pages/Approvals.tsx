@@ -8,8 +8,8 @@ import { debounce, onEvents } from '../live.js';
 /** Every pending approval across sessions, answerable with one tap. */
 export function ApprovalsPage() {
   const [approvals, { refetch }] = createResource(async () => (await call(approvalEndpoints.list, { query: {} })).approvals);
-  // Each question names its session: the id alone says little on a phone.
-  const [names, { refetch: refetchNames }] = createResource(async () => new Map((await call(sessionEndpoints.list, { query: {} })).sessions.map((s) => [s.id, s.name])));
+  // Each question names its session (the id alone says little on a phone): one still running, which is asking.
+  const [names, { refetch: refetchNames }] = createResource(async () => new Map((await call(sessionEndpoints.list, { query: { finished: 0 } })).sessions.map((s) => [s.id, s.name])));
   onEvents(['approval.'], debounce(() => void refetch()));
   onEvents(['session.started'], debounce(() => void refetchNames()));
   return (

@@ -5,7 +5,7 @@ import { sessionEndpoints } from '@codepiper/sessions-contract';
 import { call } from '../api.js';
 import { describeInput } from '../components/Approval.jsx';
 import { age } from '../components/Status.jsx';
-import { describeNotice, INBOX_EVENTS, markSeen, seen, useInbox } from '../inbox.js';
+import { describeNotice, INBOX_EVENTS, INBOX_SIZE, markSeen, seen, useInbox } from '../inbox.js';
 import { debounce, onEvents } from '../live.js';
 
 /**
@@ -16,7 +16,8 @@ import { debounce, onEvents } from '../live.js';
 export function InboxPage() {
   const { notices } = useInbox();
   // Read again with the notices (the layout keeps those current): a notice can come from a session started after the page opened.
-  const [names, { refetch: refetchNames }] = createResource(async () => new Map((await call(sessionEndpoints.list, { query: {} })).sessions.map((s) => [s.id, s.name])));
+  // As many finished sessions as there are notices: enough but for a session started before the newest of them (named by its id).
+  const [names, { refetch: refetchNames }] = createResource(async () => new Map((await call(sessionEndpoints.list, { query: { finished: INBOX_SIZE } })).sessions.map((s) => [s.id, s.name])));
   const [waiting, { refetch: refetchWaiting }] = createResource(async () => new Set((await call(approvalEndpoints.list, { query: {} })).approvals.map((a) => a.id)));
   const lastSeen = seen();
   onEvents([...INBOX_EVENTS, 'approval.answered'], debounce(() => (void refetchNames(), void refetchWaiting())));

@@ -14,9 +14,17 @@ import { policySetNames } from '../policy-sets.js';
 const LIVE = 'live';
 const STATUS_FILTER_KEY = 'codepiper.sessions.status';
 
+/** How many finished sessions the list holds until asked for all of them: a phone need not load months of them. */
+const LISTED_FINISHED = 50;
+
 /** Every session with its live status; start, stop and kill, remove finished ones; filter by status and search. */
 export function SessionsPage() {
-  const [sessions, { refetch }] = createResource(async () => (await call(sessionEndpoints.list, { query: {} })).sessions);
+  const [allFinished, setAllFinished] = createSignal(false);
+  const [listing, { refetch }] = createResource(
+    () => ({ all: allFinished() }),
+    ({ all }) => call(sessionEndpoints.list, { query: all ? {} : { finished: LISTED_FINISHED } }),
+  );
+  const sessions = () => listing()?.sessions;
   const [providers] = createResource(async () => (await call(sessionEndpoints.providers)).providers);
   onEvents(['session.'], debounce(() => void refetch()));
   // Remembered on this device: a phone that hides finished sessions keeps hiding them.
@@ -145,10 +153,20 @@ export function SessionsPage() {
           <input type="search" value={search()} onInput={(e) => setSearch(e.currentTarget.value)} placeholder="name, provider, directory" />
         </label>
       </div>
-      <Show when={shown().length > 0} fallback={<p class="muted">{sessions.loading ? 'Loading…' : 'No sessions.'}</p>}>
+      <Show when={shown().length > 0} fallback={<p class="muted">{listing.loading ? 'Loading…' : 'No sessions.'}</p>}>
         <ul class="list" aria-label="Sessions">
           <For each={shown()}>{(session) => <SessionRow session={session} />}</For>
         </ul>
+      </Show>
+      <Show when={listing()?.finishedLeftOut}>
+        {(leftOut) => (
+          <p class="muted">
+            {leftOut()} older finished {leftOut() === 1 ? 'session is' : 'sessions are'} not shown.{' '}
+            <button type="button" class="link" onClick={() => setAllFinished(true)}>
+              Show them
+            </button>
+          </p>
+        )}
       </Show>
     </section>
   );

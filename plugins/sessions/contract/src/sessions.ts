@@ -231,10 +231,21 @@ export const SESSIONS_CONTRACT = '1.0.0';
 export const providerRegistryRef = createServiceRef<ProviderRegistry>('sessions.providers', 'Where provider plugins register', SESSIONS_CONTRACT);
 
 /** Reads and updates session records; owned by the sessions plugin. */
+/** Which sessions a listing holds. */
+export interface SessionFilter {
+  status?: SessionStatus;
+  /**
+   * At most this many finished sessions, the newest (0: only those still
+   * running); every unfinished one is always listed. All when absent.
+   */
+  finished?: number;
+}
+
 export interface SessionDirectory {
   /** Resolves a full id or a unique prefix; throws `not_found` or `ambiguous_id`. */
   resolve(idOrPrefix: string): Promise<SessionRecord>;
-  list(filter?: { status?: SessionStatus }): Promise<SessionRecord[]>;
+  /** Newest first. */
+  list(filter?: SessionFilter): Promise<SessionRecord[]>;
   /** Records a status change (and its event) unless the session has already finished. */
   setStatus(id: string, status: SessionStatus, detail?: string | null): Promise<SessionRecord>;
   /** Merges provider facts into the session's metadata. */
@@ -457,10 +468,16 @@ export const sessionEndpoints = {
   list: defineEndpoint({
     method: 'GET',
     url: '/sessions',
-    summary: 'All sessions, newest first',
+    summary: 'Sessions, newest first: every unfinished one, and the finished ones (or the newest of them)',
     tags: ['sessions'],
-    query: Type.Object({ status: Type.Optional(SessionStatusSchema) }),
-    response: Type.Object({ sessions: Type.Array(SessionSchema) }),
+    query: Type.Object({
+      status: Type.Optional(SessionStatusSchema),
+      finished: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'At most this many finished sessions, the newest (0: none); every unfinished one is always listed. All when absent' })),
+    }),
+    response: Type.Object({
+      sessions: Type.Array(SessionSchema),
+      finishedLeftOut: Type.Integer({ description: 'How many older finished sessions `finished` left out' }),
+    }),
   }),
   show: defineEndpoint({
     method: 'GET',
