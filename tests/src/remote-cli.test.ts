@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { authEndpoints, type AccessToken } from '@codepiper/auth-contract';
+import { databasePath } from '@codepiper/sdk';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { cliPath, runCli, waitFor, type TestDaemon } from './harness.js';
 import { setUpAccount, startWebDaemon, totp, WebClient, type Account } from './web-client.js';
@@ -99,6 +100,22 @@ describe('the CLI from another machine: access tokens, remote add, --remote, att
     assert.doesNotMatch((await onLaptop(['remote', 'list'])).stdout, /nope/);
     const unknown = await onLaptop(['--remote', 'nope', 'ls']);
     assert.deepEqual([unknown.code, unknown.stderr], [1, 'codepiper: no remote named "nope" (see: codepiper remote list)\n']);
+  });
+
+  test('an expired token is refused, and listed as expired until revoked', async () => {
+    const aging = await tokenFor('aging-script', '--expires', '30');
+    assert.equal((await onLaptop(['remote', 'add', 'aging', url, '--token-stdin'], aging.token)).code, 0);
+    assert.equal((await onLaptop(['--remote', 'aging', 'ls'])).code, 0);
+    const past = new Date(Date.now() - 1000).toISOString();
+    const aged = spawnSync('sqlite3', [databasePath(daemon.home), `UPDATE auth_tokens SET expires_at = '${past}' WHERE id = '${aging.id}'`], { encoding: 'utf8' });
+    assert.equal(aged.status, 0, aged.stderr);
+
+    const refused = await onLaptop(['--remote', 'aging', 'ls']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /the access token is unknown, revoked or expired/);
+    const listed = await daemon.cli(['auth', 'token', 'list']);
+    assert.match(listed.stdout, new RegExp(`${aging.id.slice(0, 8)}\\s+aging-script\\s+full\\s+\\S+\\s+expired ${past}`));
+    assert.equal((await daemon.cli(['auth', 'token', 'revoke', 'aging-script'])).code, 0);
   });
 
   test('signing in once with the password and a TOTP code leaves a token, not a web session', async () => {

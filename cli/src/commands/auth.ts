@@ -21,7 +21,10 @@ const statusFields = (s: AuthStatus): string =>
 
 const sessionRow = (s: WebSession): string[] => [s.id, s.stage, s.address, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent.slice(0, 40) || '-'];
 
-const tokenRow = (t: AccessToken): string[] => [t.id.slice(0, 8), t.name, t.scope, t.createdAt, t.expiresAt ?? 'never', t.lastUsedAt ?? '-'];
+/** When a token stops working: never, a time, or `expired TIME` once past (it is refused, and kept listed until revoked). */
+const expiry = (t: AccessToken, now: number): string => (t.expiresAt === null ? 'never' : Date.parse(t.expiresAt) <= now ? `expired ${t.expiresAt}` : t.expiresAt);
+
+const tokenRow = (t: AccessToken, now: number): string[] => [t.id.slice(0, 8), t.name, t.scope, t.createdAt, expiry(t, now), t.lastUsedAt ?? '-'];
 
 const ACTIONS = 'status, sessions, revoke ID|all, token create|list|revoke, reset-password, reset-mfa';
 
@@ -61,7 +64,7 @@ async function tokenAction(client: ApiClient, [action, ref, ...extra]: string[],
     case 'list':
     case 'ls': {
       const result = await client.call(authEndpoints.tokens);
-      printResult(result, options.json, ({ tokens }) => (tokens.length === 0 ? 'no access tokens' : formatTable(['ID', 'NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED'], tokens.map(tokenRow))));
+      printResult(result, options.json, ({ tokens }) => (tokens.length === 0 ? 'no access tokens' : formatTable(['ID', 'NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED'], tokens.map((t) => tokenRow(t, Date.now())))));
       return;
     }
     case 'revoke': {
