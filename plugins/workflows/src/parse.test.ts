@@ -127,6 +127,14 @@ steps:
     ]);
   });
 
+  it('refuses a duration longer than a timer can wait (24 days), which would otherwise end at once', () => {
+    const step = (field: string) => `name: t\nsteps:\n  - type: session\n    provider: shell\n    ${field}\n`;
+    assert.equal((parseWorkflow(step('timeout: 576h')).workflow?.steps[0] as SessionStep).timeoutMs, 576 * 3_600_000);
+    assert.deepEqual(errorsOf(step('timeout: 577h')), ['5:14 steps[0].timeout: duration "577h" is too long: at most 576h (24 days)']);
+    assert.deepEqual(errorsOf(step('retry: { count: 2, delay: 1000h }')), ['5:31 steps[0].retry.delay: duration "1000h" is too long: at most 576h (24 days)']);
+    assert.deepEqual(errorsOf(step('wait: { until: exit, timeout: 600h }')), ['5:35 steps[0].wait.timeout: duration "600h" is too long: at most 576h (24 days)']);
+  });
+
   it('takes trust as true or false only', () => {
     const step = (trust: string) => `name: t\nsteps:\n  - type: session\n    provider: claude-code\n    trust: ${trust}\n`;
     assert.equal((parseWorkflow(step('true')).workflow?.steps[0] as SessionStep).trust, true);

@@ -1,7 +1,10 @@
 import type { YamlSource } from '@codepiper/sdk';
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { WorkflowError } from './ast.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
+
+/** The longest duration a workflow names: a Node timer waits at most 2^31-1 ms (24.8 days), and one asked to wait longer fires at once. */
+const MAX_DURATION_MS = 24 * 24 * 3_600_000;
 
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
@@ -121,7 +124,9 @@ export class NodeReader {
     const text = isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number') ? String(node.value) : undefined;
     const ms = text === undefined ? undefined : parseDuration(text);
     if (ms === undefined) this.error(node, path, `bad duration ${text === undefined ? kindOf(node) : JSON.stringify(text)}: write a number with a unit, e.g. 500ms, 30s, 5m, 1h or 1m30s`);
-    return ms;
+    else if (ms > MAX_DURATION_MS) this.error(node, path, `duration ${JSON.stringify(text)} is too long: at most ${formatDuration(MAX_DURATION_MS)} (24 days)`);
+    else return ms;
+    return undefined;
   }
 
   count(node: Node | null, path: string): number | undefined {
