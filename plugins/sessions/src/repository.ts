@@ -68,10 +68,10 @@ const COLUMNS: Record<keyof SessionPatch, string> = {
   lastScreen: 'last_screen',
 };
 
-/** SQL for session rows; nothing else in the plugin writes SQL. */
 /** A session whose program has not ended (see isFinished), in SQL. */
 const UNFINISHED = "status NOT IN ('exited', 'crashed')";
 
+/** SQL for session rows; nothing else in the plugin writes SQL. */
 export class SessionRepository {
   constructor(private readonly store: Store) {}
 
@@ -156,7 +156,7 @@ export class SessionRepository {
   }
 
   async listUnfinished(): Promise<StoredSession[]> {
-    return (await this.list({ finished: 0 })).sessions;
+    return (await this.store.all<SessionRow>(`SELECT * FROM sessions WHERE ${UNFINISHED}`)).map(toSession);
   }
 
   async update(id: string, patch: SessionPatch): Promise<StoredSession> {
