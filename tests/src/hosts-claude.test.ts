@@ -14,6 +14,8 @@ import { approvalEndpoints } from '@codepiper/policies-contract';
 import { auditEndpoints } from '@codepiper/audit-contract';
 import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
+import { FORWARDER_DIGEST } from '@codepiper/sessions-contract/agent-hooks';
+import { databasePath } from '@codepiper/sdk';
 import { claudeBin, prepareClaudeHome, type ClaudeHome } from './agents/claude.js';
 import { suiteDaemon, waitFor } from './harness.js';
 import { FakeAnthropic, hasToolResult, isMainConversation, lastUserText, toolResultText } from './model-servers/anthropic.js';
@@ -208,12 +210,19 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     await explained(waitFor('the helper, and the turn Claude takes once it is done, to end', async () => (await show()).status === 'idle' && !helperRunning((await events('claude.Stop')).at(-1)), 90_000));
   });
 
-  test('the daemon stops and starts again: Claude on the host is adopted, and its hooks reach the new daemon (the same connection forwards the socket)', async () => {
+  test('the daemon stops and starts again: Claude on the host is adopted, its forwarder there brought up to date, and its hooks reach the new daemon (the same connection forwards the socket)', async () => {
     await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
+    const forwarder = path.join(home, '.codepiper', 'provider-claude-code', session.id, 'hook.sh');
+    const current = readFileSync(forwarder, 'utf8');
     await suite.daemon.stop();
+    // As a version before this one wrote it (its temporary files left behind), and the session's record as that version kept it.
+    writeFileSync(forwarder, current.replace(/^trap 'rm -f "\$in" "\$out"' EXIT\n/m, ''));
+    const recorded = spawnSync('sqlite3', [databasePath(suite.daemon.home), `UPDATE sessions SET metadata = json_remove(metadata, '$.${FORWARDER_DIGEST}') WHERE id = '${session.id}'`], { encoding: 'utf8' });
+    assert.equal(recorded.status, 0, recorded.stderr);
     await suite.daemon.start();
     const adopted = (await show()).status;
     if (adopted !== 'idle') assert.fail(`adopted ${adopted}, not as it was (idle)\n${await diagnosis()}`);
+    await waitFor('the forwarder on the host brought up to date', () => readFileSync(forwarder, 'utf8') === current || undefined, 30_000);
     assert.equal((await cli(['send', session.id, 'please remove the victim file'])).code, 0);
     const rmDenials = async () => (await suite.daemon.client.call(auditEndpoints.list, { query: { session: session.id, decision: 'deny' } })).entries.filter((e) => (e.input as { command?: string }).command === 'rm -f victim.txt');
     await explained(waitFor('the second rm denied by the new daemon', async () => (await rmDenials()).length === 2, 90_000));

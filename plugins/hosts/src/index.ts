@@ -18,8 +18,11 @@ export default definePlugin({
       if (!hosts) throw new Error('the hosts plugin has not started');
       return hosts;
     };
+    // The sessions plugin starts first: what it asks of hosts as it adopts sessions (a place, an ending) waits for this one's start.
+    let markStarted: (started: Hosts) => void = () => {};
+    const started = new Promise<Hosts>((resolve) => (markStarted = resolve));
     ctx.migrations(migrations);
-    ctx.hooks.tap(hostPlace, ({ host }) => running().place(host));
+    ctx.hooks.tap(hostPlace, async ({ host }) => (await started).place(host));
     ctx.hooks.tap(remoteLaunch, (launch) => running().launch(launch));
     ctx.hooks.tap(eventAppended, (event) => {
       const sessionId = event.sessionId;
@@ -27,13 +30,13 @@ export default definePlugin({
       if (event.type === 'session.exited') {
         void (async () => {
           const host = sessionHost(await ctx.services.get(sessionDirectoryRef).resolve(sessionId));
-          if (host !== undefined) await running().ended(host, sessionId);
+          if (host !== undefined) await (await started).ended(host, sessionId);
         })().catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId }, 'could not end the tmux session of a session on another host'));
       } else if (event.type === 'session.removed') {
         const host = (event.payload as { host?: unknown }).host;
         if (typeof host !== 'string') return;
-        void running()
-          .removed(host, sessionId)
+        void started
+          .then((ready) => ready.removed(host, sessionId))
           .catch((error: unknown) => ctx.log.warn({ err: error, session: sessionId, host }, 'could not remove the files of a removed session on its host'));
       }
     });
@@ -53,6 +56,7 @@ export default definePlugin({
           sessions: () => ctx.services.get(sessionDirectoryRef),
           log: ctx.log,
         });
+        markStarted(hosts);
         await hosts.reconnectInUse();
       },
       async stop() {
