@@ -17,8 +17,11 @@ export function registerNotificationCommands(cli: CAC): void {
       switch (action) {
         case 'status': {
           if (session !== undefined) throw new UsageError('notifications status takes no SESSION');
-          const [status, mutes, sessions] = await Promise.all([client.call(notificationEndpoints.status), client.call(notificationEndpoints.mutes), client.call(sessionEndpoints.list)]);
-          const names = new Map(sessions.sessions.map((s) => [s.id, s.name]));
+          const [status, mutes] = await Promise.all([client.call(notificationEndpoints.status), client.call(notificationEndpoints.mutes)]);
+          // Each muted session looked up by itself: listing every session would read months of finished ones.
+          const names = new Map(
+            await Promise.all(mutes.sessions.map(async (id) => [id, await client.call(sessionEndpoints.show, { params: { id } }).then((s) => s.name, () => undefined)] as const)),
+          );
           printResult({ ...status, muted: mutes.sessions }, options.json, ({ subscriptions, on, muted }) =>
             formatFields([
               ['subscriptions', `${subscriptions} device${subscriptions === 1 ? '' : 's'}`],
