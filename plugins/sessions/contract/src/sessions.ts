@@ -230,7 +230,6 @@ export const SESSIONS_CONTRACT = '1.0.0';
 
 export const providerRegistryRef = createServiceRef<ProviderRegistry>('sessions.providers', 'Where provider plugins register', SESSIONS_CONTRACT);
 
-/** Reads and updates session records; owned by the sessions plugin. */
 /** Which sessions a listing holds. */
 export interface SessionFilter {
   status?: SessionStatus;
@@ -241,6 +240,7 @@ export interface SessionFilter {
   finished?: number;
 }
 
+/** Reads and updates session records; owned by the sessions plugin. */
 export interface SessionDirectory {
   /** Resolves a full id or a unique prefix; throws `not_found` or `ambiguous_id`. */
   resolve(idOrPrefix: string): Promise<SessionRecord>;
