@@ -1,5 +1,5 @@
 import type { CAC } from 'cac';
-import { authEndpoints, MIN_PASSWORD_LENGTH, type AccessToken, type AuthStatus, type TokenScope, type WebSession } from '@codepiper/auth-contract';
+import { authEndpoints, MIN_PASSWORD_LENGTH, tokenExpired, type AccessToken, type AuthStatus, type TokenScope, type WebSession } from '@codepiper/auth-contract';
 import type { ApiClient } from '@codepiper/sdk';
 import { optionValue } from '../args.js';
 import { connect } from '../client.js';
@@ -22,7 +22,7 @@ const statusFields = (s: AuthStatus): string =>
 const sessionRow = (s: WebSession): string[] => [s.id, s.stage, s.address, s.createdAt, s.lastSeenAt, s.expiresAt, s.userAgent.slice(0, 40) || '-'];
 
 /** When a token stops working: never, a time, or `expired TIME` once past (it is refused, and kept listed until revoked). */
-const expiry = (t: AccessToken, now: number): string => (t.expiresAt === null ? 'never' : Date.parse(t.expiresAt) <= now ? `expired ${t.expiresAt}` : t.expiresAt);
+const expiry = (t: AccessToken, now: number): string => (t.expiresAt === null ? 'never' : tokenExpired(t.expiresAt, now) ? `expired ${t.expiresAt}` : t.expiresAt);
 
 const tokenRow = (t: AccessToken, now: number): string[] => [t.id.slice(0, 8), t.name, t.scope, t.createdAt, expiry(t, now), t.lastUsedAt ?? '-'];
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_PREFIX, type AccessToken, type TokenScope } from '@codepiper/auth-contract';
+import { ACCESS_TOKEN_PREFIX, tokenExpired, type AccessToken, type TokenScope } from '@codepiper/auth-contract';
 import { resolveRef, type HttpAuthRequest, type HttpAuthVerdict, type Store } from '@codepiper/sdk';
 import type { SecurityEvent } from '@codepiper/audit-contract';
 import { newToken, sha256 } from './tokens.js';
@@ -83,7 +83,7 @@ export class AccessTokens {
   async authenticate(token: string, request: HttpAuthRequest): Promise<HttpAuthVerdict> {
     const row = await this.deps.store.get<TokenRow>('SELECT * FROM auth_tokens WHERE token_hash = ?', [sha256(token)]);
     const now = Date.now();
-    if (!row || (row.expires_at !== null && now >= Date.parse(row.expires_at))) {
+    if (!row || tokenExpired(row.expires_at, now)) {
       return { allow: false, code: 'unauthenticated', message: 'the access token is unknown, revoked or expired (make one with: codepiper auth token create NAME)' };
     }
     if (row.scope === 'read' && !readOnly(request)) {

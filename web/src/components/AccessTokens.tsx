@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { authEndpoints, type TokenScope } from '@codepiper/auth-contract';
+import { authEndpoints, tokenExpired, type TokenScope } from '@codepiper/auth-contract';
 import { call } from '../api.js';
 import { CopyButton } from './CopyButton.jsx';
 import { ActionButton, ActionForm } from './Form.jsx';
@@ -48,7 +48,7 @@ export function AccessTokens() {
             <li class="row" data-token={token.name}>
               <div class="grow">
                 <strong>{token.name}</strong> <span class="status">{token.scope}</span>
-                <div class="muted small">made {day(token.createdAt)} · {token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now() ? 'expired' : 'expires'} {day(token.expiresAt)} · last used {token.lastUsedAt === null ? 'never' : new Date(token.lastUsedAt).toLocaleString()}</div>
+                <div class="muted small">made {day(token.createdAt)} · {tokenExpired(token.expiresAt, Date.now()) ? 'expired' : 'expires'} {day(token.expiresAt)} · last used {token.lastUsedAt === null ? 'never' : new Date(token.lastUsedAt).toLocaleString()}</div>
               </div>
               <ActionButton class="danger" label={`Revoke ${token.name}`} confirm={`Revoke the token ${token.name}? What signs in with it stops working at once.`} action={async () => {
                 await call(authEndpoints.revokeToken, { params: { id: token.id } });

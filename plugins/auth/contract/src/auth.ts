@@ -61,6 +61,9 @@ export const AccessTokenSchema = Type.Object({
 });
 export type AccessToken = Static<typeof AccessTokenSchema>;
 
+/** Whether a token with this expiry (`null`: none) no longer works at `now` (ms): the daemon refuses it, and lists say so. */
+export const tokenExpired = (expiresAt: string | null, now: number): boolean => expiresAt !== null && now >= Date.parse(expiresAt);
+
 export const authEndpoints = {
   session: defineEndpoint({
     method: 'GET',
