@@ -306,6 +306,26 @@ describe('the CLI without a daemon', () => {
     }
   });
 
+  // Such values once started a daemon whose sign-in failed (a date past year 275760),
+  // whose Codex launches timed out at once (a timer past 2^31 ms) or whose event pruning failed hourly.
+  test('a duration too long to use fails start-up naming the key and its limit', async () => {
+    const home = tempHome();
+    try {
+      for (const [section, key, value] of [
+        ['auth', 'session_max_s', 10 ** 13],
+        ['provider-codex', 'thread_discovery_timeout_ms', 2 ** 32],
+        ['events', 'keep_days', 10 ** 9],
+      ] as const) {
+        writeFileSync(path.join(home, 'config.yaml'), `${section}:\n  ${key}: ${value}\n`);
+        const result = await runCli(['daemon'], { env: { ...process.env, CODEPIPER_HOME: home } });
+        assert.notEqual(result.code, 0, `${section}.${key}: ${value} was taken`);
+        assert.match(result.stderr, new RegExp(`${section}\\.${key}.*(less|<=|maximum).*\\d`, 'i'));
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test('refuses to start in a home others can write to, saying which directory and how to fix it, before starting anything', async () => {
     const home = tempHome();
     const env = { ...process.env, CODEPIPER_HOME: home };

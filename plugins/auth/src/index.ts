@@ -9,14 +9,18 @@ import { AccessTokens, bearerToken } from './access-tokens.js';
 import { AuthRepository } from './repository.js';
 import { AuthService, type Caller } from './service.js';
 
+const DAY_S = 86_400;
+// A web session or lockout that long is a mistake; longer ones also overflow the dates they set.
+const YEAR_S = 365 * DAY_S;
+
 export const AuthConfig = Type.Object({
-  session_idle_s: Type.Integer({ minimum: 1, default: 8 * 3600, description: 'A web session ends after this long without a request' }),
-  session_max_s: Type.Integer({ minimum: 1, default: 7 * 86400, description: 'A web session ends this long after sign-in, however active' }),
+  session_idle_s: Type.Integer({ minimum: 1, maximum: YEAR_S, default: 8 * 3600, description: 'A web session ends after this long without a request' }),
+  session_max_s: Type.Integer({ minimum: 1, maximum: YEAR_S, default: 7 * 86400, description: 'A web session ends this long after sign-in, however active' }),
   // More than attempts_per_address (checked at register): one address alone cannot lock the owner out.
   max_failures: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Failed sign-ins since the last success, each address counting for at most attempts_per_address, that lock the account' }),
-  lockout_s: Type.Integer({ minimum: 1, default: 900, description: 'How long a lockout lasts' }),
+  lockout_s: Type.Integer({ minimum: 1, maximum: DAY_S, default: 900, description: 'How long a lockout lasts' }),
   attempts_per_address: Type.Integer({ minimum: 1, default: 5, description: 'Sign-in and code attempts one address (an IPv6 /64) may make per window, one at a time; successful ones are not counted' }),
-  attempts_window_s: Type.Integer({ minimum: 1, default: 900 }),
+  attempts_window_s: Type.Integer({ minimum: 1, maximum: DAY_S, default: 900 }),
 });
 
 /** What the schema cannot say: the lockout needs failures from more than one address. */

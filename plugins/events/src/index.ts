@@ -13,7 +13,7 @@ export default definePlugin({
   description: 'The event log: every event stored once in SQLite, then published to subscribers and the events.appended hook',
   provides: [eventLogRef],
   config: Type.Object({
-    keep_days: Type.Integer({ minimum: 0, default: 90, description: 'Events older than this many days are removed (0 keeps them all); the audit trail and the usage ledger are kept apart and stay' }),
+    keep_days: Type.Integer({ minimum: 0, maximum: 36_500, default: 90, description: 'Events older than this many days are removed (0 keeps them all); the audit trail and the usage ledger are kept apart and stay' }),
   }),
   register(ctx) {
     ctx.migrations([

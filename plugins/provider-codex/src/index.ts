@@ -18,7 +18,7 @@ export { codexHistory, factOf, parseLine, RolloutParser, transcriptOf, usageDelt
 
 const ProviderCodexConfig = Type.Object({
   codex_bin: Type.Optional(Type.String({ minLength: 1, description: 'The codex program (default: $CODEPIPER_CODEX_BIN, else `codex` on PATH)' })),
-  thread_discovery_timeout_ms: Type.Integer({ minimum: 1000, default: 30_000, description: 'How long to wait for Codex to reveal its session id after launch' }),
+  thread_discovery_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'How long to wait for Codex to reveal its session id after launch' }),
   hook_timeout_s: Type.Integer({
     minimum: 1,
     maximum: 300,
