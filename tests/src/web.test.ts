@@ -593,6 +593,15 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await daemon.client.call(sessionEndpoints.kill, { params: { id: polly.id } });
   });
 
+  test('an address no page answers says so and leads back to the sessions', async () => {
+    await page.goto(`${url}/#/sessions`);
+    await page.getByRole('heading', { name: 'No such page' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /Nothing is at #\/sessions\./);
+    await page.getByRole('main').getByRole('link', { name: 'Go to the sessions' }).click();
+    await page.getByRole('heading', { name: 'Sessions', exact: true }).waitFor();
+    assert.equal(new URL(page.url()).hash, '#/');
+  });
+
   test('a workflow started from the dashboard shows its steps live and is cancelled there', async () => {
     writeFileSync(
       path.join(daemon.home, 'workflows', 'nap.yaml'),

@@ -1,4 +1,4 @@
-import { HashRouter, Route, A, type RouteSectionProps } from '@solidjs/router';
+import { HashRouter, Route, A, useLocation, type RouteSectionProps } from '@solidjs/router';
 import { createResource, createSignal, For, lazy, Match, onCleanup, Show, Switch, type Component } from 'solid-js';
 import { approvalEndpoints } from '@codepiper/policies-contract';
 import { authEndpoints } from '@codepiper/auth-contract';
@@ -89,6 +89,19 @@ function Layout(props: RouteSectionProps & { features: Features | undefined }) {
   );
 }
 
+/** An address no page answers (a mistyped or old bookmark): said as such, with the way back. */
+function NoSuchPage() {
+  const location = useLocation();
+  return (
+    <section aria-labelledby="no-such-page-title">
+      <h1 id="no-such-page-title">No such page</h1>
+      <p>
+        Nothing is at <code>#{location.pathname}</code>. <A href="/">Go to the sessions</A>
+      </p>
+    </section>
+  );
+}
+
 /** How often an unreachable daemon is tried again. */
 const RETRY_MS = 3000;
 
@@ -155,6 +168,7 @@ export function App() {
           <Route path="/inbox" component={InboxPage} />
           <Route path="/workspaces" component={WorkspacesPage} />
           <Route path="/plugins/:plugin/:page" component={() => <PluginPage pages={features()?.pages ?? []} />} />
+          <Route path="*" component={NoSuchPage} />
         </HashRouter>
       </Match>
     </Switch>
