@@ -5,6 +5,7 @@ import '@xterm/xterm/css/xterm.css';
 import { sessionEndpoints, terminalClosedForGood, type TerminalServerMessage } from '@codepiper/sessions-contract';
 import { openSocket } from '../api.js';
 import { debounce } from '../live.js';
+import { leaveQueriesToTmux } from '../terminal-queries.js';
 import { followTouchScroll } from '../touch-scroll.js';
 
 /** Where the terminal's connection stands, shown to the user and as `data-state` (tests read it). */
@@ -35,6 +36,7 @@ export function Terminal(props: { sessionId: string; onNotice?: (message: string
     const term = new XTerm({ cursorBlink: true, fontSize: 13, scrollback: 5000, theme: { background: '#0b0c0e' }, screenReaderMode: false });
     const fit = new FitAddon();
     term.loadAddon(fit);
+    leaveQueriesToTmux(term);
     term.open(host);
     fit.fit();
     let socket: WebSocket | undefined;
