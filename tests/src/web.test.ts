@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -433,6 +434,33 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await conversation.locator('li[data-kind=assistant]', { hasText: /back, as claude-/ }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Terminal' }).click();
     await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
+  });
+
+  // Claude's last hook of a turn can come before its last record is on disk: a view opened in between
+  // once showed the turn without its answer until some later event.
+  test('a record written just after the conversation was read shows without another event', async () => {
+    const claude = (await daemon.client.call(sessionEndpoints.list, { query: {} })).sessions.find((s) => s.name === 'claude-web');
+    assert.ok(claude, 'the Claude session of the earlier tests');
+    const transcript = String(claude.metadata.transcriptPath);
+    const answer = JSON.parse(readFileSync(transcript, 'utf8').trim().split('\n').findLast((line) => line.includes('"type":"assistant"')) ?? '{}');
+    const late = {
+      ...answer,
+      uuid: randomUUID(),
+      parentUuid: answer.uuid,
+      timestamp: new Date().toISOString(),
+      message: { ...answer.message, id: `msg_late_${Date.now()}`, content: [{ type: 'text', text: 'written after the view read' }], usage: { input_tokens: 0, output_tokens: 0 } },
+    };
+    // The record lands while the view's first read is on its way back: it reads what was there before.
+    await page.route(`**/sessions/${claude.id}/transcript`, async (route) => {
+      const response = await route.fetch();
+      appendFileSync(transcript, `${JSON.stringify(late)}\n`);
+      await route.fulfill({ response });
+    }, { times: 1 });
+    await page.goto(`${url}/#/sessions/${claude.id}`);
+    await page.getByRole('button', { name: 'Conversation' }).click();
+    const conversation = page.getByTestId('conversation');
+    await conversation.locator('li[data-kind=assistant]', { hasText: 'written after the view read' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Terminal' }).click();
   });
 
   test('the inbox: questions, finished turns and exits of every session, the new ones counted in the navigation until seen', async () => {

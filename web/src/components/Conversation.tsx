@@ -16,6 +16,7 @@ const SETTLE_MS = 1500;
  * where the conversation waits for them.
  */
 export function Conversation(props: { sessionId: string; children?: JSX.Element }) {
+  let opened: string | undefined;
   const [entries, { refetch }] = createResource(
     () => props.sessionId,
     async (id) => {
@@ -25,6 +26,13 @@ export function Conversation(props: { sessionId: string; children?: JSX.Element 
         // The agent has not written its records yet: an empty conversation, not a failure.
         if (error instanceof ApiError && error.code === 'no_transcript') return [];
         throw error;
+      } finally {
+        // The events of the moment before the view opened came before it listened, and their records may
+        // have come after this first read: nothing else would read them, so it is read once more.
+        if (opened !== id) {
+          opened = id;
+          settled();
+        }
       }
     },
   );
