@@ -10,6 +10,7 @@ import { forSession, UsageError } from '../errors.js';
 import { follow } from '../follow.js';
 import { printJson, printText } from '../output.js';
 import { readAll } from '../stdin.js';
+import { TerminalQueryFilter } from '../terminal-queries.js';
 
 const DEFAULT_TAIL_LINES = '50';
 
@@ -93,10 +94,12 @@ export function registerIoCommands(cli: CAC): void {
         return;
       }
       // One stream: the last lines, then every byte from where they end, nothing in between lost.
+      // A terminal is spared the questions the programs asked of theirs: it would answer them into the user's shell.
+      const queries = process.stdout.isTTY ? new TerminalQueryFilter() : undefined;
       const socket = await forSession(
         id,
         client.openSocket(sessionEndpoints.terminal, { params: { id }, query: { lines } }, (data, isBinary) => {
-          if (isBinary) process.stdout.write(data);
+          if (isBinary) process.stdout.write(queries ? queries.strip(data) : data);
         }),
       );
       await follow(socket);
@@ -130,9 +133,10 @@ async function attachRemote(client: ApiClient, id: string, remoteName: string): 
   let end: (code: number) => void = () => undefined;
   const ended = new Promise<number>((resolve) => (end = resolve));
   process.stderr.write(`attached to ${session.name} on ${remoteName}; detach with Ctrl-]\r\n`);
+  const queries = new TerminalQueryFilter();
   const terminal = await openTerminal(client, session.id, {
     size: { cols: stdout.columns, rows: stdout.rows },
-    onData: (data) => stdout.write(data),
+    onData: (data) => stdout.write(queries.strip(data)),
     onError: (message) => process.stderr.write(`\r\n${message}\r\n`),
   });
   const onKeys = (chunk: Buffer): void => {
