@@ -11,6 +11,9 @@ import { CONTROL_SESSION } from './records.js';
 const CONNECTING_WAIT_MS = 3_000;
 const FIRST_RECONNECT_MS = 250;
 const MAX_RECONNECT_MS = 10_000;
+/** How often a server that dropped us as it exited is tried again (see reachServer), the waits growing by this much. */
+const LOST_SERVER_TRIES = 5;
+const LOST_SERVER_WAIT_MS = 50;
 /**
  * For the server's malloc (glibc). tmux reallocates its history's index of
  * lines (48 bytes a line) on every line that scrolls; at our history limit
@@ -121,8 +124,7 @@ export class CommandChannel {
   }
 
   private async connect(): Promise<ControlClient> {
-    const client = (await this.attach()) ?? (await this.createControlSession(), await this.attach());
-    if (!client) throw new TmuxError('tmux_disconnected', 'the hidden control session went away as it was made');
+    const client = await this.reachServer();
     try {
       await Promise.all([this.options.setUp(client), this.endOrphanedClients(client)]);
     } catch (error) {
@@ -137,6 +139,26 @@ export class CommandChannel {
     this.backoffMs = FIRST_RECONNECT_MS;
     this.options.onConnected();
     return client;
+  }
+
+  /**
+   * A command client attached to the hidden control session, made first (and
+   * the server with it) if need be. A server killed a moment ago can still take
+   * a connection, then drop it ("server exited unexpectedly"); once it is gone
+   * its socket refuses, and the next try starts a new server.
+   */
+  private async reachServer(): Promise<ControlClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const client = (await this.attach()) ?? (await this.createControlSession(), await this.attach());
+        if (!client) throw new TmuxError('tmux_disconnected', 'the hidden control session went away as it was made');
+        return client;
+      } catch (error) {
+        const lost = error instanceof TmuxError && error.code === 'tmux_disconnected' && /server exited unexpectedly/.test(error.message);
+        if (!lost || this.closed || attempt === LOST_SERVER_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, LOST_SERVER_WAIT_MS * attempt));
+      }
+    }
   }
 
   /**

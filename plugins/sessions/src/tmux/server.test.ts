@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KeyName } from '@codepiper/sessions-contract';
@@ -399,6 +400,30 @@ describe('TmuxServer lifecycle', () => {
         await second.close();
       }
     } finally {
+      await runTmux(socketPath, 'kill-server').catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens on a socket whose server takes the first connection and drops it as it exits', async () => {
+    const dir = await mkdtemp('/tmp/cpt-');
+    const socketPath = `${dir}/s`;
+    // What a server killed a moment ago can do: tmux says "server exited unexpectedly", then the socket refuses.
+    const exiting = net.createServer((connection) => {
+      connection.destroy();
+      exiting.close();
+    });
+    await new Promise<void>((resolve) => exiting.listen(socketPath, resolve));
+    try {
+      const server = await TmuxServer.open({ socketPath, log: testLogger() });
+      try {
+        const session = await server.createSession({ name: 'cp-after-exit', cwd: dir, argv: ['sleep', '100'] });
+        assert.equal(await server.hasSession(session.name), true);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      exiting.close();
       await runTmux(socketPath, 'kill-server').catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     }
