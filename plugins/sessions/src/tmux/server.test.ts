@@ -365,6 +365,17 @@ describe('TmuxServer (real tmux)', () => {
 });
 
 describe('TmuxServer lifecycle', () => {
+  /** A TmuxServer opened at `socketPath` runs a session there. */
+  const opensAndRuns = async (socketPath: string, dir: string): Promise<void> => {
+    const server = await TmuxServer.open({ socketPath, log: testLogger() });
+    try {
+      const session = await server.createSession({ name: 'cp-opened', cwd: dir, argv: ['sleep', '100'] });
+      assert.equal(await server.hasSession(session.name), true);
+    } finally {
+      await server.close();
+    }
+  };
+
   it('refuses a tmux older than 3.2 or a missing one, clearly', async () => {
     const dir = await mkdtemp('/tmp/cpt-');
     try {
@@ -392,13 +403,7 @@ describe('TmuxServer lifecycle', () => {
       process.kill(serverPid, 'SIGKILL');
       await waitFor('the tmux server to be gone', () => runTmux(socketPath, 'list-sessions').then(() => undefined, () => true));
       assert.ok(existsSync(socketPath), 'the killed server left its socket');
-      const second = await TmuxServer.open({ socketPath, log: testLogger() });
-      try {
-        const session = await second.createSession({ name: 'cp-after', cwd: dir, argv: ['sleep', '100'] });
-        assert.equal(await second.hasSession(session.name), true);
-      } finally {
-        await second.close();
-      }
+      await opensAndRuns(socketPath, dir);
     } finally {
       await runTmux(socketPath, 'kill-server').catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
@@ -415,13 +420,7 @@ describe('TmuxServer lifecycle', () => {
     });
     await new Promise<void>((resolve) => exiting.listen(socketPath, resolve));
     try {
-      const server = await TmuxServer.open({ socketPath, log: testLogger() });
-      try {
-        const session = await server.createSession({ name: 'cp-after-exit', cwd: dir, argv: ['sleep', '100'] });
-        assert.equal(await server.hasSession(session.name), true);
-      } finally {
-        await server.close();
-      }
+      await opensAndRuns(socketPath, dir);
     } finally {
       exiting.close();
       await runTmux(socketPath, 'kill-server').catch(() => undefined);
