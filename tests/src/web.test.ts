@@ -256,7 +256,8 @@ describe('the web dashboard in Chromium against the real daemon', { timeout: 420
     await page.goto(`${url}/#/sessions/${shell.id}`);
     const terminal = page.getByTestId('terminal');
     await page.locator('[data-testid=terminal][data-state=ready]').waitFor();
-    assert.match(await terminalText(page), /line-1500/);
+    // Drawn at the browser's next frame after it arrives, which a busy CPU can delay past the 'ready'.
+    await waitFor('the history drawn', async () => /line-1500/.test(await terminalText(page)), 15_000);
     // The timeline says what happened in words.
     await page.locator('.timeline li', { hasText: `started shell in ${workdir}` }).waitFor();
     await page.locator('.timeline li', { hasText: 'starting → running' }).waitFor();
