@@ -27,7 +27,7 @@ describe('the compiled code cache', () => {
     const cacheHome = path.join(root, 'fresh');
     const first = help(cacheHome);
     const files = cached(cacheHome);
-    assert.ok([...files.keys()].some((file) => file.startsWith('codepiper-program.cjs.')), [...files.keys()].join(' '));
+    assert.ok([...files.keys()].some((file) => file.startsWith('codepiper-client.cjs.')), [...files.keys()].join(' '));
     assert.equal(statSync(codeDir(cacheHome)).mode & 0o777, 0o700);
     for (const file of files.keys()) assert.equal(statSync(path.join(codeDir(cacheHome), file)).mode & 0o777, 0o600, file);
 
