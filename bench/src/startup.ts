@@ -88,25 +88,33 @@ async function bareNode(env: NodeJS.ProcessEnv): Promise<{ startMs: number; idle
 /** RSS of the daemon's process group (the first CodePiper's is two processes), in MB. */
 const rssMB = (pgid: number): number => round(groupPids(pgid).reduce((sum, pid) => sum + rssMegabytes(pid), 0), 1);
 
+interface DaemonStarts {
+  startMs: number;
+  /** The median over the starts of the RSS once idle. */
+  idleRssMB: number;
+  /** The largest: a start whose young generation grew during the start stays that much bigger while it idles (a minute, here). */
+  idleRssMaxMB: number;
+}
+
 /**
- * Median start time of `DAEMON_STARTS` starts, and the RSS of the last one
- * after IDLE_SECONDS. `clearSocket`: remove a socket file the last stop left
- * (the first CodePiper refuses to start over its own).
+ * Median start time of `DAEMON_STARTS` starts, and the RSS of each after
+ * IDLE_SECONDS: one reading varied by 9 MB from start to start.
+ * `clearSocket`: remove a socket file the last stop left (the first
+ * CodePiper refuses to start over its own).
  */
-async function daemonStarts(argv: string[], env: NodeJS.ProcessEnv, socketPath: string, clearSocket = false): Promise<{ startMs: number; idleRssMB: number }> {
+async function daemonStarts(argv: string[], env: NodeJS.ProcessEnv, socketPath: string, clearSocket = false): Promise<DaemonStarts> {
   const times: number[] = [];
-  let idleRssMB = 0;
+  const rss: number[] = [];
   for (let i = 0; i < DAEMON_STARTS; i++) {
     if (clearSocket) rmSync(socketPath, { force: true });
     const { ms, child } = await startDaemon(argv, env, socketPath);
     times.push(ms);
-    if (i === DAEMON_STARTS - 1) {
-      await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
-      idleRssMB = rssMB(child.pid!);
-    }
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    rss.push(rssMB(child.pid!));
     await stopDaemon(child);
   }
-  return { startMs: round(distribution(times).p50, 1), idleRssMB };
+  const idle = distribution(rss);
+  return { startMs: round(distribution(times).p50, 1), idleRssMB: idle.p50, idleRssMaxMB: idle.max };
 }
 
 /** The first CodePiper's `bin/codepiper` and the Bun that runs it, installed once; undefined if npm cannot. */
@@ -123,10 +131,10 @@ function firstCodePiper(): { bin: string; bunDir: string } | undefined {
 
 export interface StartupResult {
   sessionsAdopted: number;
-  codepiper: { versionMs: number; lsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number };
+  codepiper: { versionMs: number; lsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number; idleRssMaxMB: number; idleRssAdoptingMB: number };
   tmux: { lsMs: number };
   node: { startMs: number; idleRssMB: number };
-  firstCodePiper: { sessionsMs: number; daemonStartMs: number; idleRssMB: number } | null;
+  firstCodePiper: { sessionsMs: number; daemonStartMs: number; idleRssMB: number; idleRssMaxMB: number } | null;
   ratios: { lsVsFirst: number | null; lsVsTmux: number; daemonStartVsFirst: number | null; idleRssVsFirst: number | null };
 }
 
@@ -162,7 +170,15 @@ export async function startup(): Promise<StartupResult> {
     const ratio = (ours: number, theirs: number | undefined): number | null => (theirs ? round(ours / theirs) : null);
     return {
       sessionsAdopted: SESSIONS,
-      codepiper: { versionMs, lsMs, daemonStartMs: emptyHome.startMs, daemonStartAdoptingMs: adopting.startMs, idleRssMB: emptyHome.idleRssMB },
+      codepiper: {
+        versionMs,
+        lsMs,
+        daemonStartMs: emptyHome.startMs,
+        daemonStartAdoptingMs: adopting.startMs,
+        idleRssMB: emptyHome.idleRssMB,
+        idleRssMaxMB: emptyHome.idleRssMaxMB,
+        idleRssAdoptingMB: adopting.idleRssMB,
+      },
       tmux: { lsMs: tmuxLsMs },
       node,
       firstCodePiper: first ?? null,
@@ -180,7 +196,7 @@ export async function startup(): Promise<StartupResult> {
 }
 
 /** The first CodePiper in its own HOME, tmux directory and socket: a daemon start, and its CLI's `sessions`. */
-async function measureFirstCodePiper(): Promise<{ sessionsMs: number; daemonStartMs: number; idleRssMB: number } | undefined> {
+async function measureFirstCodePiper(): Promise<StartupResult['firstCodePiper'] | undefined> {
   const installed = firstCodePiper();
   if (!installed) return undefined;
   const home = mkdtempSync('/tmp/cpb-first-');
@@ -202,7 +218,7 @@ async function measureFirstCodePiper(): Promise<{ sessionsMs: number; daemonStar
     const { child } = await startDaemon([installed.bin, 'daemon'], env, socketPath);
     try {
       // Its `sessions` reads the socket from -s, not from CODEPIPER_SOCKET.
-      return { sessionsMs: commandMs([installed.bin, 'sessions', '-s', socketPath], env), daemonStartMs: daemon.startMs, idleRssMB: daemon.idleRssMB };
+      return { sessionsMs: commandMs([installed.bin, 'sessions', '-s', socketPath], env), daemonStartMs: daemon.startMs, idleRssMB: daemon.idleRssMB, idleRssMaxMB: daemon.idleRssMaxMB };
     } finally {
       await stopDaemon(child);
     }
