@@ -46,6 +46,9 @@ const CLIENT_MODULES = new RegExp(
 export default {
   input: 'dist/main.js',
   platform: 'node',
+  // What the `client` group below needs (it leaves its modules' dependencies to other chunks); the bundler would set
+  // it anyway, with a warning on every build.
+  preserveEntrySignatures: 'allow-extension',
   plugins: [listBundledModules],
   // ws's optional native speed-ups are looked for at run time, in a try.
   external: [...RUNTIME_PACKAGES, 'bufferutil', 'utf-8-validate'],
