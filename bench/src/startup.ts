@@ -85,20 +85,20 @@ async function bareNode(env: NodeJS.ProcessEnv): Promise<{ startMs: number; idle
   }
 }
 
-/** RSS of the daemon's process group (the first CodePiper's is two processes), in MB. */
+/** RSS of the daemon's process group (ours holds its tmux control clients; the first CodePiper is two processes), in MB. */
 const rssMB = (pgid: number): number => round(groupPids(pgid).reduce((sum, pid) => sum + rssMegabytes(pid), 0), 1);
 
 interface DaemonStarts {
   startMs: number;
   /** The median over the starts of the RSS once idle. */
   idleRssMB: number;
-  /** The largest: a start whose young generation grew during the start stays that much bigger while it idles (a minute, here). */
+  /** The largest: a start whose young generation grew during the start stays that much bigger while it idles (for a minute at least, here). */
   idleRssMaxMB: number;
 }
 
 /**
  * Median start time of `DAEMON_STARTS` starts, and the RSS of each after
- * IDLE_SECONDS: one reading varied by 9 MB from start to start.
+ * IDLE_SECONDS: a single reading varied by 9 MB from start to start.
  * `clearSocket`: remove a socket file the last stop left (the first
  * CodePiper refuses to start over its own).
  */
@@ -196,7 +196,7 @@ export async function startup(): Promise<StartupResult> {
 }
 
 /** The first CodePiper in its own HOME, tmux directory and socket: a daemon start, and its CLI's `sessions`. */
-async function measureFirstCodePiper(): Promise<StartupResult['firstCodePiper'] | undefined> {
+async function measureFirstCodePiper(): Promise<NonNullable<StartupResult['firstCodePiper']> | undefined> {
   const installed = firstCodePiper();
   if (!installed) return undefined;
   const home = mkdtempSync('/tmp/cpb-first-');
