@@ -92,7 +92,7 @@ interface DaemonStarts {
   startMs: number;
   /** The median over the starts of the RSS once idle. */
   idleRssMB: number;
-  /** The largest: a start whose young generation grew during the start stays that much bigger while it idles (for a minute at least, here). */
+  /** The largest: in some starts V8's young generation has grown, and the daemon stays that much bigger while it idles (for a minute at least, here). */
   idleRssMaxMB: number;
 }
 
