@@ -5,6 +5,7 @@ import { raceTimeout, type Logger } from '@codepiper/sdk';
 import { HAS_PROC, parentPid } from '../control-guard.js';
 import { ControlClient } from './control.js';
 import { TmuxError } from './errors.js';
+import { quote, quoteWord } from './protocol.js';
 import { CONTROL_SESSION } from './records.js';
 
 /** How long creating or killing a session waits for our control clients to finish connecting (see quiet). */
@@ -24,6 +25,14 @@ const LOST_SERVER_WAIT_MS = 50;
  * the daemon's (adoptDaemonEnv).
  */
 const SERVER_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
+/**
+ * The hidden session's program. The `pane-died` hook presses Enter in its
+ * terminal; the terminal's echo reaches the channel as output, the one
+ * notification tmux 3.3 sends a control client for what a hook did, and
+ * this program reads the keys so that they never fill the terminal's input.
+ * Two words: tmux runs it without a shell.
+ */
+export const CONTROL_PROGRAM = ['cat', '-'] as const;
 
 export interface CommandChannelOptions {
   tmuxBin: string;
@@ -36,13 +45,16 @@ export interface CommandChannelOptions {
   /** The channel is up, first or again. */
   onConnected(): void;
   onNotification(client: ControlClient, name: string): void;
+  /** The hidden session printed: the `pane-died` hook signalled that a program ended (see CONTROL_PROGRAM). */
+  onExitSignal(): void;
 }
 
 /**
  * The one persistent control-mode client commands go through, attached to
  * the hidden control session (which it creates, so the server runs), and
  * reconnected with a growing delay when it ends, so that exits keep being
- * reported. It also knows which of our control clients are still connecting.
+ * reported: it also hears the `pane-died` hook's signal. It knows which of
+ * our control clients are still connecting.
  */
 export class CommandChannel {
   private client: ControlClient | undefined;
@@ -71,14 +83,6 @@ export class CommandChannel {
 
   async command(command: string): Promise<string[]> {
     return (await this.get()).command(command);
-  }
-
-  /** A control client on the hidden control session, taking no output: the channel's own, or another (the exit waiter). */
-  sessionClient(commandTimeoutMs: number): ControlClient {
-    const { tmuxBin, socketPath, env, log } = this.options;
-    const client = new ControlClient({ tmuxBin, socketPath, env, session: CONTROL_SESSION, flags: ['ignore-size', 'no-output'], log, commandTimeoutMs });
-    this.track(client.ready);
-    return client;
   }
 
   /** Counts a control client of ours as connecting until `ready` settles (see quiet). */
@@ -126,7 +130,7 @@ export class CommandChannel {
   private async connect(): Promise<ControlClient> {
     const client = await this.reachServer();
     try {
-      await Promise.all([this.options.setUp(client), this.endOrphanedClients(client)]);
+      await Promise.all([this.options.setUp(client), this.endOrphanedClients(client), this.runControlProgram(client)]);
     } catch (error) {
       client.kill('setup failed');
       throw error;
@@ -168,8 +172,11 @@ export class CommandChannel {
    * first cost every start a tmux process more.
    */
   private async attach(): Promise<ControlClient | undefined> {
-    if (!existsSync(this.options.socketPath)) return undefined;
-    const client = this.sessionClient(this.options.commandTimeoutMs);
+    const { tmuxBin, socketPath, env, log, commandTimeoutMs } = this.options;
+    if (!existsSync(socketPath)) return undefined;
+    const client = new ControlClient({ tmuxBin, socketPath, env, session: CONTROL_SESSION, flags: ['ignore-size'], log, commandTimeoutMs });
+    this.track(client.ready);
+    client.onOutput = () => this.options.onExitSignal();
     client.onNotification = (name) => this.options.onNotification(client, name);
     client.onExit = (reason) => this.onExit(client, reason);
     try {
@@ -186,18 +193,31 @@ export class CommandChannel {
   private async createControlSession(): Promise<void> {
     try {
       // This command starts the server when none runs: the server gets its environment.
-      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', 'sh', '-c', 'while :; do sleep 86400; done'], SERVER_MALLOC_ENV);
+      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', ...CONTROL_PROGRAM], SERVER_MALLOC_ENV);
     } catch (error) {
       if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
     }
   }
 
   /**
+   * Starts CONTROL_PROGRAM in the hidden session where it does not run: a
+   * session an older daemon made runs another (which reads nothing), or
+   * someone attached ended it (a Ctrl-C).
+   */
+  async runControlProgram(client: ControlClient): Promise<void> {
+    const target = quote(`=${CONTROL_SESSION}:`);
+    const [state] = await client.command(`display-message -p -t ${target} '#{pane_dead} #{pane_start_command}'`);
+    if (state === `0 ${CONTROL_PROGRAM.join(' ')}`) return;
+    await client.command(`respawn-pane -k -t ${target} ${CONTROL_PROGRAM.map(quoteWord).join(' ')}`);
+  }
+
+  /**
    * Ends the control clients that an earlier daemon of this home, killed with
-   * SIGKILL, left attached: nothing ends them (the exit waiter sits in
-   * `wait-for`, and the server holds their stdin), and a server with such a
-   * client outlives kill-server. Ours are known by their command line; one whose
-   * parent is not this daemon is an orphan (one daemon per home, by its lock).
+   * SIGKILL, left attached: one in a command that waits (an older daemon's
+   * exit waiter sat in `wait-for`) never reads the end of its stdin, and a
+   * server with such a client outlives kill-server. Ours are known by their
+   * command line; one whose parent is not this daemon is an orphan (one
+   * daemon per home, by its lock).
    */
   private async endOrphanedClients(client: ControlClient): Promise<void> {
     if (!HAS_PROC) return;

@@ -5,8 +5,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KeyName } from '@codepiper/sessions-contract';
+import { ControlClient } from './control.js';
 import type { TmuxError } from './errors.js';
-import { TmuxServer } from './server.js';
+import { CONTROL_SESSION, TmuxServer } from './server.js';
 import { nextEvent, runTmux, startTestServer, testLogger, waitFor, type TestServer } from './testing.js';
 
 const RAW_TO_FILE = (file: string): string[] => ['sh', '-c', 'stty raw -echo -iexten; exec cat > "$1"', 'sh', file];
@@ -424,6 +425,45 @@ describe('TmuxServer lifecycle', () => {
     } finally {
       exiting.close();
       await runTmux(socketPath, 'kill-server').catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("signals each exit to its one control client, on a hidden session an older daemon made too, and restarts the hidden session's program if someone ends it", async () => {
+    const dir = await mkdtemp('/tmp/cpt-');
+    const socketPath = `${dir}/s`;
+    const tmux = (...args: string[]): Promise<string> => runTmux(socketPath, ...args);
+    const controlPane = async (): Promise<string> => (await tmux('display-message', '-p', '-t', `=${CONTROL_SESSION}:`, '#{pane_dead} #{pane_start_command}')).trim();
+    const controlPid = async (): Promise<string> => (await tmux('display-message', '-p', '-t', `=${CONTROL_SESSION}:`, '#{pane_pid}')).trim();
+    // What daemons before the signal made: a program that reads nothing.
+    await tmux('-f', '/dev/null', 'new-session', '-d', '-s', CONTROL_SESSION, '--', 'sh', '-c', 'while :; do sleep 86400; done');
+    const server = await TmuxServer.open({ socketPath, log: testLogger() });
+    let listener: ControlClient | undefined;
+    let signals = 0;
+    try {
+      assert.equal(await controlPane(), '0 cat -');
+      const controlClients = (await tmux('list-clients', '-F', '#{client_control_mode} #{client_session}')).split('\n').filter((line) => line.startsWith('1 '));
+      assert.deepEqual(controlClients, [`1 ${CONTROL_SESSION}`], 'no process but the command channel');
+      // A client of the test's own on the hidden session hears what the channel hears.
+      listener = new ControlClient({ tmuxBin: 'tmux', socketPath, env: process.env, session: CONTROL_SESSION, flags: ['ignore-size'], log: testLogger(), commandTimeoutMs: 15_000 });
+      listener.onOutput = () => signals++;
+      await listener.ready;
+
+      const session = await server.createSession({ name: 'cp-signals', cwd: dir, argv: ['sh', '-c', 'read x; exit 4'] });
+      const died = nextEvent(server, 'pane-died', (e) => e.session === session.name);
+      await server.typeText(session.paneId, '\n');
+      assert.equal((await died).exitCode, 4);
+      await waitFor("the pane-died hook's signal", () => signals > 0);
+
+      const reader = await controlPid();
+      await tmux('send-keys', '-t', `=${CONTROL_SESSION}:`, 'C-c');
+      // A session running keeps the state poll going, which sees the hidden pane dead however quickly its reader ends.
+      await server.createSession({ name: 'cp-after', cwd: dir, argv: ['sleep', '100'] });
+      await waitFor("the hidden session's program to run again", async () => (await controlPane()) === '0 cat -' && (await controlPid()) !== reader);
+    } finally {
+      listener?.close();
+      await server.close();
+      await tmux('kill-server').catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -80,12 +80,6 @@ const ENV_BIN = '/usr/bin/env';
  * "segfault at 0 ... in tmux[3dd8c]"), and a crashed server ends every session.
  */
 const STATE_POLL_MS = 1_000;
-/** The `wait-for` channel the `pane-died` hook signals. */
-const EXIT_CHANNEL = 'codepiper-exit';
-/** The exit waiter's one command blocks until a program exits: no timeout of its own. */
-const EXIT_WAIT_TIMEOUT_MS = 2 ** 31 - 1;
-const EXIT_WAITER_RESTART_MS = 1_000;
-
 const SETUP = [
   'set-option -s escape-time 0',
   'set-option -s exit-empty off',
@@ -93,8 +87,8 @@ const SETUP = [
   'set-option -g remain-on-exit on',
   'set-option -g history-limit 10000',
   'set-option -g status off',
-  // A death wakes the exit waiter at once (see watchExits); a wake with no waiter is kept for the next wait.
-  `set-hook -g pane-died ${quote(`wait-for -S ${EXIT_CHANNEL}`)}`,
+  // A death is heard at once, as the hidden session's output (see CONTROL_PROGRAM).
+  `set-hook -g pane-died ${quote(`send-keys -t =${CONTROL_SESSION}: Enter`)}`,
 ];
 
 
@@ -112,8 +106,10 @@ export class TmuxServer {
   private readonly commandTimeoutMs: number;
   private tmuxVersion: TmuxVersion | undefined;
   private readonly channel: CommandChannel;
-  private exitWaiter: ControlClient | undefined;
   private statePoller: NodeJS.Timeout | undefined;
+  /** The list of sessions asked for and not yet answered, and whether another is due once it is (see refreshState). */
+  private stateQuery: Promise<unknown> | undefined;
+  private stateStale = false;
   private closed = false;
   private serverPid: number | undefined;
   private readonly deaths: DeathWatch;
@@ -136,10 +132,11 @@ export class TmuxServer {
       setUp: (client) => this.setUp(client),
       onConnected: () => this.watchExits(),
       onNotification: (client, name) => this.onNotification(client, name),
+      onExitSignal: () => this.refreshState(),
     });
     this.scratch = new ScratchDir(path.dirname(this.socketPath));
     this.input = new PaneInput(() => this.control(), this.scratch);
-    this.deaths = new DeathWatch({ log: this.log, serverPid: () => this.serverPid, requery: () => void this.queryState().catch(() => undefined) });
+    this.deaths = new DeathWatch({ log: this.log, serverPid: () => this.serverPid, requery: () => this.refreshState() });
   }
 
   /**
@@ -437,7 +434,6 @@ export class TmuxServer {
   /* ----- internals ----- */
 
   private async shutdown(): Promise<void> {
-    this.exitWaiter?.kill('the tmux connection is closed');
     clearInterval(this.statePoller);
     this.deaths.close();
     for (const watch of [...this.watches.values()]) watch.close('the tmux connection is closed');
@@ -478,30 +474,34 @@ export class TmuxServer {
   }
 
   /**
-   * A second control client that waits on the `pane-died` hook's channel, so
-   * that a program's exit is noticed at once (the state poll, once
-   * a second, is the fallback). One client for all sessions, no process per exit.
+   * The channel is up: the `pane-died` hook's signal reaches it from now on
+   * (see refreshState); the state poll, once a second, is the fallback.
    */
   private watchExits(): void {
-    if (this.closed || this.exitWaiter?.alive) return;
-    const waiter = this.channel.sessionClient(EXIT_WAIT_TIMEOUT_MS);
-    this.exitWaiter = waiter;
     this.deaths.startReaping();
     this.statePoller ??= setInterval(() => {
-      if (this.deaths.anyRunning() && this.channel.alive) this.queryState().catch(() => undefined);
+      if (this.deaths.anyRunning() && this.channel.alive) this.refreshState();
     }, STATE_POLL_MS).unref();
-    void (async () => {
-      while (!this.closed && waiter.alive) {
-        await waiter.command(`wait-for ${EXIT_CHANNEL}`);
-        await this.queryState().catch(() => undefined);
-      }
-    })().catch((error: Error) => {
-      if (this.closed) return;
-      // Until a new waiter runs, the state poll reports exits; with the server gone, reconnecting starts one.
-      this.log.debug({ err: error }, 'the tmux exit waiter ended');
-      waiter.kill('replaced');
-      if (this.channel.alive) setTimeout(() => this.watchExits(), EXIT_WAITER_RESTART_MS).unref();
-    });
+  }
+
+  /**
+   * Lists the sessions again; asked while a list is on its way, asks once
+   * more when it has come (it may have been made before what the caller
+   * learnt): a burst of exits costs two lists, not one each.
+   */
+  private refreshState(): void {
+    if (this.stateQuery) {
+      this.stateStale = true;
+      return;
+    }
+    this.stateQuery = this.queryState()
+      .catch(() => undefined)
+      .finally(() => {
+        this.stateQuery = undefined;
+        if (!this.stateStale || this.closed) return;
+        this.stateStale = false;
+        this.refreshState();
+      });
   }
 
   private onNotification(client: ControlClient, name: string): void {
@@ -525,6 +525,9 @@ export class TmuxServer {
     const apply = ([lines]: string[][]) => {
       records = parseRecords(lines ?? []);
       this.deaths.apply(records);
+      if (records.some((r) => r.name === CONTROL_SESSION && r.dead)) {
+        this.channel.runControlProgram(client).catch((error: Error) => this.log.warn({ err: error }, 'could not restart the hidden session\'s program'));
+      }
     };
     return client.command(`list-sessions -F ${quote(PANE_FORMAT)}`, { onDone: apply }).then(() => records);
   }
