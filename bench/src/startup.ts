@@ -131,7 +131,8 @@ function firstCodePiper(): { bin: string; bunDir: string } | undefined {
 
 export interface StartupResult {
   sessionsAdopted: number;
-  codepiper: { versionMs: number; lsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number; idleRssMaxMB: number; idleRssAdoptingMB: number };
+  /** `lsMs` lists SESSIONS sessions (as `tmux ls` does); `lsNoSessionsMs` none, as the first CodePiper's `sessions` does (it starts only agents' sessions). */
+  codepiper: { versionMs: number; lsMs: number; lsNoSessionsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number; idleRssMaxMB: number; idleRssAdoptingMB: number };
   tmux: { lsMs: number };
   node: { startMs: number; idleRssMB: number };
   firstCodePiper: { sessionsMs: number; daemonStartMs: number; idleRssMB: number; idleRssMaxMB: number } | null;
@@ -153,6 +154,7 @@ export async function startup(): Promise<StartupResult> {
     mkdirSync(empty.userHome, { recursive: true });
     const emptyHome = await daemonStarts([...cli, 'daemon'], empty.env, empty.socketPath);
     await busy.start();
+    const lsNoSessionsMs = commandMs([...cli, 'ls'], busy.env);
     for (let i = 0; i < SESSIONS; i++) {
       await busy.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: ['cat'], name: `adopt-${i}` } });
     }
@@ -173,6 +175,7 @@ export async function startup(): Promise<StartupResult> {
       codepiper: {
         versionMs,
         lsMs,
+        lsNoSessionsMs,
         daemonStartMs: emptyHome.startMs,
         daemonStartAdoptingMs: adopting.startMs,
         idleRssMB: emptyHome.idleRssMB,
@@ -183,7 +186,8 @@ export async function startup(): Promise<StartupResult> {
       node,
       firstCodePiper: first ?? null,
       ratios: {
-        lsVsFirst: ratio(lsMs, first?.sessionsMs),
+        // Listing the same: no sessions.
+        lsVsFirst: ratio(lsNoSessionsMs, first?.sessionsMs),
         lsVsTmux: round(lsMs / tmuxLsMs),
         daemonStartVsFirst: ratio(emptyHome.startMs, first?.daemonStartMs),
         idleRssVsFirst: ratio(emptyHome.idleRssMB, first?.idleRssMB),
