@@ -32,7 +32,7 @@ const SERVER_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
  * this program reads the keys so that they never fill the terminal's input.
  * Two words: tmux runs it without a shell.
  */
-export const CONTROL_PROGRAM = ['cat', '-'] as const;
+const CONTROL_PROGRAM = ['cat', '-'] as const;
 
 export interface CommandChannelOptions {
   tmuxBin: string;

@@ -433,8 +433,9 @@ describe('TmuxServer lifecycle', () => {
     const dir = await mkdtemp('/tmp/cpt-');
     const socketPath = `${dir}/s`;
     const tmux = (...args: string[]): Promise<string> => runTmux(socketPath, ...args);
-    const controlPane = async (): Promise<string> => (await tmux('display-message', '-p', '-t', `=${CONTROL_SESSION}:`, '#{pane_dead} #{pane_start_command}')).trim();
-    const controlPid = async (): Promise<string> => (await tmux('display-message', '-p', '-t', `=${CONTROL_SESSION}:`, '#{pane_pid}')).trim();
+    const controlPaneShows = async (format: string): Promise<string> => (await tmux('display-message', '-p', '-t', `=${CONTROL_SESSION}:`, format)).trim();
+    const controlPane = (): Promise<string> => controlPaneShows('#{pane_dead} #{pane_start_command}');
+    const controlPid = (): Promise<string> => controlPaneShows('#{pane_pid}');
     // What daemons before the signal made: a program that reads nothing.
     await tmux('-f', '/dev/null', 'new-session', '-d', '-s', CONTROL_SESSION, '--', 'sh', '-c', 'while :; do sleep 86400; done');
     const server = await TmuxServer.open({ socketPath, log: testLogger() });

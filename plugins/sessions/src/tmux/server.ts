@@ -87,7 +87,7 @@ const SETUP = [
   'set-option -g remain-on-exit on',
   'set-option -g history-limit 10000',
   'set-option -g status off',
-  // A death is heard at once, as the hidden session's output (see CONTROL_PROGRAM).
+  // A death is heard at once, as the hidden session's output (see channel.ts, CONTROL_PROGRAM).
   `set-hook -g pane-died ${quote(`send-keys -t =${CONTROL_SESSION}: Enter`)}`,
 ];
 
@@ -107,8 +107,8 @@ export class TmuxServer {
   private tmuxVersion: TmuxVersion | undefined;
   private readonly channel: CommandChannel;
   private statePoller: NodeJS.Timeout | undefined;
-  /** The list of sessions asked for and not yet answered, and whether another is due once it is (see refreshState). */
-  private stateQuery: Promise<unknown> | undefined;
+  /** A list of sessions is asked for and not yet answered, and whether another is due once it is (see refreshState). */
+  private stateQuerying = false;
   private stateStale = false;
   private closed = false;
   private serverPid: number | undefined;
@@ -490,14 +490,15 @@ export class TmuxServer {
    * learnt): a burst of exits costs two lists, not one each.
    */
   private refreshState(): void {
-    if (this.stateQuery) {
+    if (this.stateQuerying) {
       this.stateStale = true;
       return;
     }
-    this.stateQuery = this.queryState()
+    this.stateQuerying = true;
+    void this.queryState()
       .catch(() => undefined)
       .finally(() => {
-        this.stateQuery = undefined;
+        this.stateQuerying = false;
         if (!this.stateStale || this.closed) return;
         this.stateStale = false;
         this.refreshState();
