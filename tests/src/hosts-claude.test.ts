@@ -201,13 +201,14 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     assert.equal((await cli(['send', session.id, 'please delegate this'])).code, 0);
     await explained(waitFor('the turn to end', async () => (await events('claude.Stop')).length > stopsBefore, 90_000));
     assert.equal(fake.messageRequests().filter((r) => lastUserText(r).includes('count the words')).length, 1, 'the subagent called the model');
+    // The helper ran in the background (its turn ended at once, naming it running); when it is done Claude takes a turn of its own.
+    // Only then has the model server seen every request, so the totals are compared after it.
+    const helperRunning = (stop: CodePiperEvent | undefined) => ((stop?.payload as { background_tasks?: { status?: string }[] } | undefined)?.background_tasks ?? []).some((task) => task.status === 'running');
+    await explained(waitFor('the helper, and the turn Claude takes once it is done, to end', async () => (await show()).status === 'idle' && !helperRunning((await events('claude.Stop')).at(-1)), 90_000));
     const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
     await waitFor('the ledger to hold every response, the subagent’s included', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
     assert.deepEqual([total.input, total.output], [server.input_tokens, server.output_tokens]);
-    // The helper ran in the background (its turn ended at once, naming it running); when it is done Claude takes a turn of its own.
-    const helperRunning = (stop: CodePiperEvent | undefined) => ((stop?.payload as { background_tasks?: { status?: string }[] } | undefined)?.background_tasks ?? []).some((task) => task.status === 'running');
-    await explained(waitFor('the helper, and the turn Claude takes once it is done, to end', async () => (await show()).status === 'idle' && !helperRunning((await events('claude.Stop')).at(-1)), 90_000));
   });
 
   test('the daemon stops and starts again: Claude on the host is adopted, its forwarder there brought up to date, and its hooks reach the new daemon (the same connection forwards the socket)', async () => {
