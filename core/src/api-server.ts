@@ -8,7 +8,7 @@ import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type {} from '@fastify/static';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import { CODEPIPER_VERSION, ErrorBody, JSON_LINES, type ApiErrorBody, type ApiRegistrar, type Endpoint, type EndpointHandler, type FileOptions, type GetEndpoint, type HandleOptions, type RequestHead, type LinesContext, type LinesEndpoint, type LinesHandler, type RequestContext, type RequestOrigin, type SocketContext, type SocketEndpoint, type SocketHandler, type WebSocket, WEBSOCKET_OPERATION, ERROR_CODES, type ErrorCode } from '@codepiper/sdk';
+import { CODEPIPER_VERSION, ErrorBody, JSON_LINES, type ApiErrorBody, type ApiRegistrar, type Endpoint, type EndpointHandler, type FileOptions, type GetEndpoint, type HandleOptions, type RequestHead, type LinesContext, type LinesEndpoint, type LinesHandler, type RequestContext, type RequestOrigin, type SocketContext, type SocketEndpoint, type SocketHandler, type WebSocket, WEBSOCKET_OPERATION, ERROR_CODES, isCodePiperError, type ErrorCode } from '@codepiper/sdk';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import SerializerSelector, { type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import addFormats from 'ajv-formats';
@@ -616,15 +616,6 @@ function toErrorResponse(error: FastifyError): { status: number; body: ApiErrorB
   if (error.validation) return coded('invalid_request', error.message);
   if ((error.statusCode ?? 500) >= 500) return coded('internal_error', 'internal error; the daemon log has the details');
   return coded(FASTIFY_ERRORS[error.code] ?? 'bad_request', error.message);
-}
-
-/**
- * Recognised by shape rather than by class, so that a plugin built against
- * its own copy of the SDK gets its errors through too.
- */
-function isCodePiperError(error: unknown): error is Error & { code: string; status: number; details?: Record<string, unknown> } {
-  const candidate = error as { name?: unknown; code?: unknown; status?: unknown };
-  return candidate.name === 'CodePiperError' && typeof candidate.code === 'string' && typeof candidate.status === 'number';
 }
 
 function errorBody(code: string, message: string, details?: Record<string, unknown>): ApiErrorBody {

@@ -1,4 +1,4 @@
-import { CodePiperError, type HookKind, type HookRef, type Logger, type PluginHooks, type TapOptions } from '@codepiper/sdk';
+import { isCodePiperError, type HookKind, type HookRef, type Logger, type PluginHooks, type TapOptions } from '@codepiper/sdk';
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
 import { messageOf } from './errors.js';
 
@@ -86,7 +86,7 @@ export class HookBus {
             return await fn(payload);
           } catch (error) {
             // A refusal with a code of the catalog is the answer, as the tap meant it (a start outside a repository: 400).
-            if (error instanceof CodePiperError) throw error;
+            if (isCodePiperError(error)) throw error;
             throw new HookTapError(plugin, ref.name, error);
           }
         };

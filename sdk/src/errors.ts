@@ -94,6 +94,10 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Shared by every copy of the SDK (Symbol.for), so that a plugin built against its own copy gets its errors through too. */
+const BRAND = Symbol.for('codepiper.error');
+type Branded = { [BRAND]?: true };
+
 /**
  * An error with a code from ERROR_CODES (which gives its HTTP status). The API
  * server turns it into `{"error": {"code", "message", "details"}}`; anything
@@ -110,7 +114,13 @@ export class CodePiperError extends Error {
     super(message);
     this.name = 'CodePiperError';
     this.status = ERROR_CODES[code].status;
+    (this as Branded)[BRAND] = true;
   }
+}
+
+/** A CodePiperError (a subclass, under a name of its own, included) from any copy of the SDK. */
+export function isCodePiperError(error: unknown): error is CodePiperError {
+  return typeof error === 'object' && error !== null && (error as Branded)[BRAND] === true;
 }
 
 export const notFound = (what: string): CodePiperError => new CodePiperError('not_found', `${what} not found`);

@@ -73,6 +73,41 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     suite.daemon.tmux(['kill-session', '-t', '=cp-00000000-0000-4000-8000-000000000000']);
   });
 
+  test('the tmux server dies under running sessions: each is recorded as crashed, and what is sent to it meanwhile is refused as ended, never a fault', async () => {
+    const victims = [await start('cat'), await start('cat')];
+    const serverPid = Number(suite.daemon.tmux(['display', '-p', '#{pid}']).stdout.trim());
+    process.kill(serverPid, 'SIGKILL');
+    // Sent at once, before the daemon has taken the loss in, and again until it has.
+    const refusals: { status: number; code: string; message: string }[] = [];
+    const tryAll = async (id: string) => {
+      const client = suite.daemon.client;
+      const calls = [
+        client.call(sessionEndpoints.input, { params: { id }, body: { text: 'hello' } }),
+        client.call(sessionEndpoints.keys, { params: { id }, body: { keys: ['enter'] } }),
+        client.call(sessionEndpoints.screen, { params: { id } }),
+        client.call(sessionEndpoints.resize, { params: { id }, body: { cols: 100, rows: 30 } }),
+      ];
+      for (const outcome of await Promise.allSettled(calls)) {
+        if (outcome.status === 'rejected') refusals.push(outcome.reason as { status: number; code: string; message: string });
+      }
+    };
+    await waitFor('both sessions recorded as crashed', async () => {
+      await Promise.all(victims.map((v) => tryAll(v.id)));
+      return (await Promise.all(victims.map((v) => show(v.id)))).every((s) => s.status === 'crashed');
+    });
+    assert.ok(refusals.length > 0);
+    // Ended (no screen kept either: tmux went with it), naming the session; or tmux away, which the daemon mends itself.
+    const expected = new Set(['409 session_ended named', '404 no_screen named', '503 tmux_disconnected']);
+    for (const refusal of refusals) {
+      const named = victims.some((v) => refusal.message.includes(v.id.slice(0, 8)));
+      const seen = `${refusal.status} ${refusal.code}${named ? ' named' : ''}`;
+      assert.ok(expected.has(seen), `${seen}: ${refusal.message}`);
+    }
+    // A new session gets a new tmux server.
+    const next = await start('cat');
+    assert.equal((await show(next.id)).status, 'running');
+  });
+
   test('sessions keep running after the CLI that started them exits', async () => {
     const session = await start('sleep', '600');
     await new Promise((resolve) => setTimeout(resolve, 300));

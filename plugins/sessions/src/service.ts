@@ -37,7 +37,7 @@ import { StartAnswers } from './start-answers.js';
 import { deathOutcome, SessionEndings } from './endings.js';
 import type { Providers } from './registry.js';
 import { nameTaken, toRecord, type SessionRepository, type StoredSession } from './repository.js';
-import type { TmuxServer, TmuxSessionInfo } from './tmux/index.js';
+import { TmuxError, type TmuxServer, type TmuxSessionInfo } from './tmux/index.js';
 
 const SOURCE = 'sessions';
 
@@ -413,7 +413,7 @@ export class SessionService implements SessionDirectory {
   /** Raw bytes from an interactive terminal client, typed as they are. */
   async typeRaw(session: StoredSession, data: string, via: string): Promise<void> {
     await this.check(session, 'text', data, via);
-    await this.deps.tmux.typeText(pane(session), data);
+    await inTerminal(session, () => this.deps.tmux.typeText(pane(session), data));
   }
 
   async screen(ref: string): Promise<Screen> {
@@ -423,18 +423,18 @@ export class SessionService implements SessionDirectory {
       if (!last) throw new CodePiperError('no_screen', `session ${session.id.slice(0, 8)} has ended and left no screen`);
       return last;
     }
-    return this.deps.tmux.screen(pane(session));
+    return inTerminal(session, () => this.deps.tmux.screen(pane(session)));
   }
 
   async scrollback(ref: string, lines: number): Promise<string> {
     const session = await this.deps.repo.resolve(ref);
     if (isFinished(session.status)) return tail((await this.deps.repo.lastScreen(session.id))?.text ?? '', lines);
-    return tail(await this.deps.tmux.capture(pane(session), { scrollbackLines: lines }), lines);
+    return tail(await inTerminal(session, () => this.deps.tmux.capture(pane(session), { scrollbackLines: lines })), lines);
   }
 
   async resize(ref: string, cols: number, rows: number): Promise<void> {
     const session = await this.live(ref);
-    await this.deps.tmux.resize(session.tmuxSession, cols, rows);
+    await inTerminal(session, () => this.deps.tmux.resize(session.tmuxSession, cols, rows));
   }
 
   /** Resolves a session whose program is still running, or fails with 409. */
@@ -549,15 +549,15 @@ export class SessionService implements SessionDirectory {
     const { tmux } = this.deps;
     return {
       sessionId: session.id,
-      typeText: (text) => tmux.typeText(paneId, text),
-      pressKeys: (keys) => tmux.pressKeys(paneId, keys),
+      typeText: (text) => inTerminal(session, () => tmux.typeText(paneId, text)),
+      pressKeys: (keys) => inTerminal(session, () => tmux.pressKeys(paneId, keys)),
       signal: async (signal) => {
-        const pid = await tmux.panePid(paneId);
+        const pid = await inTerminal(session, () => tmux.panePid(paneId));
         if (!pid) return;
         this.deps.log.info({ session: session.id, pid, signal }, 'signalling the program');
         process.kill(pid, signal);
       },
-      screen: () => tmux.screen(paneId),
+      screen: () => inTerminal(session, () => tmux.screen(paneId)),
     };
   }
 
@@ -579,6 +579,19 @@ export class SessionService implements SessionDirectory {
 function pane(session: StoredSession): string {
   if (!session.tmuxPane) throw new CodePiperError('session_not_ready', `session ${session.id.slice(0, 8)} has no terminal yet`);
   return session.tmuxPane;
+}
+
+/**
+ * Runs a tmux command on a session's terminal. A terminal tmux no longer has means the program (or tmux) ended before
+ * the daemon took that in: refused as for a session recorded as ended.
+ */
+async function inTerminal<T>(session: StoredSession, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof TmuxError && error.code === 'not_found')) throw error;
+    throw new CodePiperError('session_ended', `session ${session.id.slice(0, 8)} (${session.name}) has no terminal any more: its program or tmux has ended`);
+  }
 }
 
 function tail(text: string, lines: number): string {
