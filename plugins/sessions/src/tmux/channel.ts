@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { raceTimeout, type Logger } from '@codepiper/sdk';
+import type { Logger } from '@codepiper/sdk';
 import { HAS_PROC, parentPid } from '../control-guard.js';
 import { ControlClient } from './control.js';
+import { ControlGate } from './control-gate.js';
 import { TmuxError } from './errors.js';
 import { quote, quoteWord } from './protocol.js';
 import { CONTROL_SESSION } from './records.js';
 
-/** How long creating or killing a session waits for our control clients to finish connecting (see quiet). */
-const CONNECTING_WAIT_MS = 3_000;
 const FIRST_RECONNECT_MS = 250;
 const MAX_RECONNECT_MS = 10_000;
 /** How often a server that dropped us as it exited is tried again (see reachServer), the waits growing by this much. */
@@ -53,8 +52,8 @@ export interface CommandChannelOptions {
  * The one persistent control-mode client commands go through, attached to
  * the hidden control session (which it creates, so the server runs), and
  * reconnected with a growing delay when it ends, so that exits keep being
- * reported: it also hears the `pane-died` hook's signal. It knows which of
- * our control clients are still connecting.
+ * reported: it also hears the `pane-died` hook's signal. Its gate admits
+ * every control client of ours (see ControlGate).
  */
 export class CommandChannel {
   private client: ControlClient | undefined;
@@ -62,8 +61,7 @@ export class CommandChannel {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs = FIRST_RECONNECT_MS;
   private closed = false;
-  /** The `ready` of each of our control clients still connecting. */
-  private readonly clientsConnecting = new Set<Promise<void>>();
+  readonly gate = new ControlGate(() => this.settle());
 
   constructor(private readonly options: CommandChannelOptions) {}
 
@@ -85,24 +83,9 @@ export class CommandChannel {
     return (await this.get()).command(command);
   }
 
-  /** Counts a control client of ours as connecting until `ready` settles (see quiet). */
-  track(ready: Promise<void>): void {
-    const settled = ready.catch(() => undefined);
-    this.clientsConnecting.add(settled);
-    void settled.then(() => this.clientsConnecting.delete(settled));
-  }
-
-  /**
-   * Waits (a few seconds at most) until none of our control clients is still
-   * connecting. tmux 3.3a writes `%sessions-changed` to every control client,
-   * one that has not finished connecting too, whose control state does not
-   * exist yet: the server crashes (dmesg: "segfault at 20 ... tmux[3da13]",
-   * control_vwrite). Sessions come and go only by our new-session and
-   * kill-session (remain-on-exit keeps a finished one), so those wait here.
-   */
-  async quiet(): Promise<void> {
-    if (this.clientsConnecting.size === 0) return;
-    await raceTimeout(Promise.all(this.clientsConnecting), CONNECTING_WAIT_MS);
+  /** A round trip through the channel's client, if it is connected: the server has read everything sent to it before. */
+  private async settle(): Promise<void> {
+    if (this.client?.alive) await this.client.command(`display-message -p ''`).catch(() => undefined);
   }
 
   /** Kills the tmux server through the channel, which is closed from then on. */
@@ -174,8 +157,7 @@ export class CommandChannel {
   private async attach(): Promise<ControlClient | undefined> {
     const { tmuxBin, socketPath, env, log, commandTimeoutMs } = this.options;
     if (!existsSync(socketPath)) return undefined;
-    const client = new ControlClient({ tmuxBin, socketPath, env, session: CONTROL_SESSION, flags: ['ignore-size'], log, commandTimeoutMs });
-    this.track(client.ready);
+    const client = new ControlClient({ tmuxBin, socketPath, env, session: CONTROL_SESSION, flags: ['ignore-size'], log, commandTimeoutMs, gate: this.gate });
     client.onOutput = () => this.options.onExitSignal();
     client.onNotification = (name) => this.options.onNotification(client, name);
     client.onExit = (reason) => this.onExit(client, reason);
@@ -193,7 +175,7 @@ export class CommandChannel {
   private async createControlSession(): Promise<void> {
     try {
       // This command starts the server when none runs: the server gets its environment.
-      await this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', ...CONTROL_PROGRAM], SERVER_MALLOC_ENV);
+      await this.gate.change(() => this.exec(['new-session', '-d', '-s', CONTROL_SESSION, '-x', '80', '-y', '24', '--', ...CONTROL_PROGRAM], SERVER_MALLOC_ENV));
     } catch (error) {
       if (!(error instanceof TmuxError && error.code === 'duplicate_session')) throw error;
     }

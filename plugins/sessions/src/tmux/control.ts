@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from '@codepiper/sdk';
+import type { ControlGate } from './control-gate.js';
 import { TmuxError } from './errors.js';
 import { decodeOctal, LineSplitter } from './protocol.js';
 
@@ -14,6 +15,8 @@ export interface ControlClientOptions {
   log: Logger;
   /** A command unanswered for this long kills the client (all pending commands fail). */
   commandTimeoutMs: number;
+  /** When the client may connect, and leave (see ControlGate). */
+  gate: ControlGate;
 }
 
 export interface CommandHooks {
@@ -53,6 +56,7 @@ const SPACE = 0x20;
  *
  * Commands are only ever written once tmux has attached the client (the
  * `%session-changed` line): earlier ones would fail with "no current client".
+ * The process starts, and ends, when the gate lets it.
  */
 export class ControlClient {
   /** Pane output, decoded to the exact bytes the program wrote. */
@@ -63,12 +67,15 @@ export class ControlClient {
   onExit: ((reason: string) => void) | undefined;
 
   readonly ready: Promise<void>;
-  private readonly child: ChildProcessWithoutNullStreams;
+  /** Settles once the client has ended (or, closed before its turn to connect, will never start). */
+  readonly ended: Promise<void>;
+  private child: ChildProcessWithoutNullStreams | undefined;
   private readonly sent: Pending[] = [];
   private unsent: Pending[] = [];
   private block: Block | undefined;
   private isReady = false;
-  private ended = false;
+  private isEnded = false;
+  private markEnded!: () => void;
   private exitReason = '';
   private stderr = '';
   private lastError = '';
@@ -82,30 +89,39 @@ export class ControlClient {
     });
     // Nobody has to await `ready`; failures also reach the pending commands.
     this.ready.catch(() => undefined);
+    this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+    options.gate.connect(() => this.start());
+  }
+
+  get alive(): boolean {
+    return !this.isEnded;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private start(): Promise<void> {
+    if (this.isEnded) return this.ready.catch(() => undefined);
+    const { options } = this;
     const args = ['-S', options.socketPath, '-f', '/dev/null', '-C', 'attach-session', '-t', `=${options.session}`];
     if (options.flags.length > 0) args.push('-f', options.flags.join(','));
-    this.child = spawn(options.tmuxBin, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.tmuxBin, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
     const splitter = new LineSplitter((line) => this.handleLine(line));
-    this.child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
-    this.child.stderr.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-2000);
     });
-    this.child.stdin.on('error', () => undefined); // EPIPE when tmux is gone; 'exit' reports it
-    this.child.on('error', (error) => this.finish(`cannot run ${options.tmuxBin}: ${error.message}`));
-    this.child.on('exit', (code, signal) => {
+    child.stdin.on('error', () => undefined); // EPIPE when tmux is gone; 'exit' reports it
+    child.on('error', (error) => this.finish(`cannot run ${options.tmuxBin}: ${error.message}`));
+    child.on('exit', (code, signal) => {
       // Lines still buffered in the pipe are read before 'close'; finish there
       // unless the stream is already closed.
       this.exitReason ||= signal ? `tmux control client killed by ${signal}` : `tmux control client exited (${code ?? '?'})`;
     });
-    this.child.on('close', () => this.finish(this.exitReason || 'tmux control client closed'));
-  }
-
-  get alive(): boolean {
-    return !this.ended;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
+    child.on('close', () => this.finish(this.exitReason || 'tmux control client closed'));
+    return this.ready;
   }
 
   /** Runs one command; resolves with its output lines, rejects with tmux's error text. */
@@ -125,7 +141,7 @@ export class ControlClient {
     }
     return new Promise<string[][]>((resolve, reject) => {
       const pending: Pending = { line: commands.join(' ; '), remaining: commands.length, replies: [], hooks, resolve, reject };
-      if (this.ended) {
+      if (this.isEnded) {
         reject(this.disconnected());
         return;
       }
@@ -136,19 +152,27 @@ export class ControlClient {
 
   /** Ends the client gracefully (EOF on its stdin), killing it if it lingers. */
   close(graceMs = 1000): void {
-    if (this.ended) return;
-    this.child.stdin.end();
-    const timer = setTimeout(() => {
-      if (!this.ended) this.child.kill('SIGTERM');
-    }, graceMs);
-    timer.unref();
+    this.leave('closed before it connected', (child) => {
+      child.stdin.end();
+      const timer = setTimeout(() => {
+        if (!this.isEnded) child.kill('SIGTERM');
+      }, graceMs);
+      timer.unref();
+    });
   }
 
   /** Ends the client at once. */
   kill(reason: string): void {
-    if (this.ended) return;
     this.exitReason = reason;
-    this.child.kill('SIGTERM');
+    this.leave(reason, (child) => child.kill('SIGTERM'));
+  }
+
+  /** Ends the client when the gate lets it leave; one whose turn to connect has not come never starts. */
+  private leave(reason: string, end: (child: ChildProcessWithoutNullStreams) => void): void {
+    if (this.isEnded) return;
+    const child = this.child;
+    if (!child) return this.finish(reason);
+    void this.options.gate.leave(() => end(child), this.ended);
   }
 
   private write(batch: Pending[]): void {
@@ -162,7 +186,7 @@ export class ControlClient {
       }, this.options.commandTimeoutMs);
       pending.timer.unref();
     }
-    this.child.stdin.write(text);
+    this.child?.stdin.write(text);
   }
 
   private handleLine(line: Buffer): void {
@@ -251,8 +275,9 @@ export class ControlClient {
   }
 
   private finish(reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.isEnded) return;
+    this.isEnded = true;
+    this.markEnded();
     this.exitReason ||= reason;
     const error = this.disconnected();
     this.failReady(error);

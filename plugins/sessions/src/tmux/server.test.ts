@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KeyName } from '@codepiper/sessions-contract';
 import { ControlClient } from './control.js';
+import { ControlGate } from './control-gate.js';
 import type { TmuxError } from './errors.js';
 import { CONTROL_SESSION, TmuxServer } from './server.js';
 import { nextEvent, runTmux, startTestServer, testLogger, waitFor, type TestServer } from './testing.js';
@@ -445,8 +446,9 @@ describe('TmuxServer lifecycle', () => {
       assert.equal(await controlPane(), '0 cat -');
       const controlClients = (await tmux('list-clients', '-F', '#{client_control_mode} #{client_session}')).split('\n').filter((line) => line.startsWith('1 '));
       assert.deepEqual(controlClients, [`1 ${CONTROL_SESSION}`], 'no process but the command channel');
-      // A client of the test's own on the hidden session hears what the channel hears.
-      listener = new ControlClient({ tmuxBin: 'tmux', socketPath, env: process.env, session: CONTROL_SESSION, flags: ['ignore-size'], log: testLogger(), commandTimeoutMs: 15_000 });
+      // A client of the test's own on the hidden session (a gate of its own: the server's does not know it) hears what the channel hears.
+      const gate = new ControlGate(() => Promise.resolve());
+      listener = new ControlClient({ tmuxBin: 'tmux', socketPath, env: process.env, session: CONTROL_SESSION, flags: ['ignore-size'], log: testLogger(), commandTimeoutMs: 15_000, gate });
       listener.onOutput = () => signals++;
       await listener.ready;
 
@@ -466,6 +468,43 @@ describe('TmuxServer lifecycle', () => {
       await server.close();
       await tmux('kill-server').catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lives through watch clients leaving as others connect, and watched sessions killed, each client taking many reads to connect (a large environment)', async () => {
+    // What ControlGate keeps apart. tmux 3.3a crashed on it in about one full-suite run in ten under load, when the server
+    // was preempted between the reads of a client's connecting; this run is not known to crash it without the gate.
+    // tmux reads a client's environment a variable a message, at most 64 KiB a turn of its loop; a variable over 16 KiB is not sent.
+    const large = Array.from({ length: 40 }, (_, i) => `CP_LARGE_${i}`);
+    for (const key of large) process.env[key] = 'x'.repeat(15_000);
+    const t = await startTestServer();
+    for (const key of large) delete process.env[key];
+    try {
+      const serverPid = await t.tmux('display-message', '-p', '#{pid}');
+      const kept = await Promise.all(Array.from({ length: 6 }, (_, i) => t.server.createSession({ name: `cp-kept-${i}`, cwd: t.dir, argv: ['cat'] })));
+      /** Watches a session until it has joined; then stops, unless `stay` (then answers how to stop). */
+      const watch = async (session: string, stay = false): Promise<() => void> => {
+        let ready!: () => void;
+        const joined = new Promise<void>((resolve) => (ready = resolve));
+        const stop = t.server.watch(session, { snapshot: false, onData: () => undefined, onReady: () => ready(), onEnd: () => ready() });
+        await joined;
+        if (!stay) stop();
+        return stop;
+      };
+      for (let round = 0; round < 20; round++) {
+        const passing = await t.server.createSession({ name: `cp-passing-${round}`, cwd: t.dir, argv: ['cat'] });
+        const stops = await Promise.all(Array.from({ length: 3 }, () => watch(passing.name, true)));
+        // Its watch client leaves as the others connect (and leave).
+        const connecting = kept.map((s) => watch(s.name));
+        await new Promise((resolve) => setTimeout(resolve, round % 10));
+        stops.forEach((stop) => stop());
+        await Promise.all(connecting);
+        await t.server.killSession(passing.name);
+      }
+      assert.equal(await t.tmux('display-message', '-p', '#{pid}'), serverPid, 'the same tmux server');
+      assert.deepEqual((await t.server.listSessions()).map((s) => s.name).sort(), kept.map((s) => s.name).sort());
+    } finally {
+      await t.cleanup();
     }
   });
 

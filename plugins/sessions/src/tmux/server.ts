@@ -242,10 +242,8 @@ export class TmuxServer {
     // The server built the program's environment before new-session answered:
     // what `-e` put in the session's environment is no longer needed there.
     const forget = transient.map((key) => ['set-environment', '-t', `=${name}`, '-u', key]);
-    await this.control();
-    await this.channel.quiet();
     // One command a line: the control channel pairs each line with one reply.
-    const stdout = (await this.command(newSession.map(quoteWord).join(' '))).join('\n');
+    const stdout = (await this.change((client) => client.command(newSession.map(quoteWord).join(' ')))).join('\n');
     const match = /^(%\d+) (\d+)$/m.exec(stdout);
     if (!match) throw new TmuxError('tmux_error', `unexpected reply from new-session: ${JSON.stringify(stdout.slice(0, 200))}`);
     await Promise.all([fixedSize, ...forget].map((words) => this.command(words.map(quoteWord).join(' '))));
@@ -273,11 +271,12 @@ export class TmuxServer {
   /** Kills a session and its program (false if there was none); its watchers first receive everything it printed. */
   async killSession(name: string): Promise<boolean> {
     assertSessionName(name);
-    await this.watches.get(name)?.drain(WATCH_DRAIN_TIMEOUT_MS);
-    await this.control();
-    await this.channel.quiet();
+    const watch = this.watches.get(name);
+    await watch?.drain(WATCH_DRAIN_TIMEOUT_MS);
+    const client = await this.control();
     try {
-      await this.command(`kill-session -t ${quote(`=${name}`)}`);
+      // The session's watch client, if any, leaves with it.
+      await this.channel.gate.leave(() => client.command(`kill-session -t ${quote(`=${name}`)}`), watch?.clientEnded ?? Promise.resolve());
       return true;
     } catch (error) {
       if (error instanceof TmuxError && error.code === 'not_found') return false;
@@ -396,7 +395,7 @@ export class TmuxServer {
     if (!watch) {
       const created = new SessionWatch(
         session,
-        { tmuxBin: this.tmuxBin, socketPath: this.socketPath, env: this.env, log: this.log, commandTimeoutMs: this.commandTimeoutMs },
+        { tmuxBin: this.tmuxBin, socketPath: this.socketPath, env: this.env, log: this.log, commandTimeoutMs: this.commandTimeoutMs, gate: this.channel.gate },
         this.log,
         async () => PanePipe.open(await this.scratch.path('pipe')),
         (ended) => {
@@ -404,7 +403,6 @@ export class TmuxServer {
         },
       );
       this.watches.set(session, created);
-      this.channel.track(created.connected);
       watch = created;
     }
     return watch.subscribe(watchOptions);
@@ -444,6 +442,12 @@ export class TmuxServer {
 
   private async command(command: string): Promise<string[]> {
     return (await this.control()).command(command);
+  }
+
+  /** Runs commands that make tmux notify every control client (see ControlGate) through the channel's client. */
+  private async change<T>(work: (client: ControlClient) => Promise<T>): Promise<T> {
+    const client = await this.control();
+    return this.channel.gate.change(() => work(client));
   }
 
   /** The command channel, (re)connected if needed. */

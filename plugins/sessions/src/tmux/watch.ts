@@ -104,9 +104,9 @@ export class SessionWatch {
     return this.client.pid;
   }
 
-  /** Settles once the watch's control client has connected (or failed to). */
-  get connected(): Promise<void> {
-    return this.client.ready;
+  /** Settles once the watch's control client has ended. */
+  get clientEnded(): Promise<void> {
+    return this.client.ended;
   }
 
   subscribe(options: WatchOptions): () => void {
