@@ -57,14 +57,25 @@ function streamCpu(tmuxServer: number, readers: number[]): Map<number, number> {
 const cpuBetween = (before: Map<number, number>, after: Map<number, number>): number =>
   [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
 
-/** Counts bytes until `end` shows; resolves with the seconds it took from `begin()`. */
-function timer(end = END + '\r\n'): { onData: (chunk: Buffer) => void; begin: () => void; done: Promise<number> } {
+/** 50 MB takes seconds: a stream not ended after this long has stalled (its tmux server gone, say). */
+const STALLED_MS = 120_000;
+
+/** Counts bytes until `end` shows; resolves with the seconds it took from `begin()`, or fails once it has stalled. */
+function timer(what: string, end = END + '\r\n'): { onData: (chunk: Buffer) => void; begin: () => void; done: Promise<number> } {
   let start = 0;
   let tail = '';
   let finish: (seconds: number) => void = () => undefined;
-  const done = new Promise<number>((resolve) => (finish = resolve));
+  let stall: (error: Error) => void = () => undefined;
+  const done = new Promise<number>((resolve, reject) => {
+    finish = resolve;
+    stall = reject;
+  });
   return {
-    begin: () => (start = performance.now()),
+    begin: () => {
+      start = performance.now();
+      const deadline = setTimeout(() => stall(new Error(`${what}: the stream stalled (no end marker after ${STALLED_MS / 1000} s)`)), STALLED_MS);
+      void done.finally(() => clearTimeout(deadline)).catch(() => undefined);
+    },
     onData: (chunk) => {
       // Only the end of each chunk: the reader should cost what reading costs, not the check.
       tail = (tail + chunk.subarray(-64).toString('latin1')).slice(-64);
@@ -88,7 +99,7 @@ async function run(tmux: PlainTmux, reading: ReturnType<typeof timer>): Promise<
 /** A session of ours prints the 50 MB to a WebSocket client of its terminal. */
 async function throughOurs(daemon: TestDaemon): Promise<Stream> {
   const session = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', args: PROGRAM } });
-  const reading = timer();
+  const reading = timer('through CodePiper');
   const { socket } = await openTerminal(daemon.client, session.id, { snapshot: false, onData: reading.onData });
   try {
     const server = Number(daemon.tmux(['display-message', '-p', '#{pid}']).stdout.trim());
@@ -109,7 +120,7 @@ async function throughTmux(mode: 'pipe-pane' | 'control-mode'): Promise<Stream> 
   const tmux = new PlainTmux();
   try {
     // Control mode escapes the line end as octal.
-    const reading = mode === 'pipe-pane' ? timer() : timer(END + '\\015\\012');
+    const reading = mode === 'pipe-pane' ? timer('tmux pipe-pane') : timer('tmux control mode', END + '\\015\\012');
     if (mode === 'pipe-pane') tmux.start(PROGRAM, reading.onData);
     else tmux.startControlled(PROGRAM, reading.onData);
     return await run(tmux, reading);
