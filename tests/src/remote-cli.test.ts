@@ -29,11 +29,22 @@ describe('the CLI from another machine: access tokens, remote add, --remote, att
     return JSON.parse(made.stdout) as AccessToken & { token: string };
   };
 
+  /** The laptop's own tmux, whose sessions are the user's terminals there. */
+  const outer = (...args: string[]) => spawnSync('tmux', ['-f', '/dev/null', '-S', outerSocket, ...args], { encoding: 'utf8', env: laptopEnv() });
+  /** A terminal on the laptop, running the CLI with `args`. */
+  const laptopTerminal = (name: string, ...args: string[]): void => {
+    const made = outer('new-session', '-d', '-s', name, '-x', '100', '-y', '30', process.execPath, cliPath, ...args);
+    assert.equal(made.status, 0, `the laptop's terminal ${name}: ${made.stderr}`);
+  };
+
   before(async () => {
     ({ daemon, url } = await startWebDaemon(''));
     account = await setUpAccount(new WebClient(url), daemon.output);
     laptop = mkdtempSync('/tmp/cpt-laptop-');
     outerSocket = path.join(laptop, 'outer.sock');
+    // Kept running from test to test: a tmux server exits with its last session, and drops a client that reached it as it did.
+    const kept = outer('new-session', '-d', '-s', 'keep', 'sleep', '86400');
+    assert.equal(kept.status, 0, kept.stderr);
   });
   after(async () => {
     spawnSync('tmux', ['-S', outerSocket, 'kill-server']);
@@ -69,8 +80,7 @@ describe('the CLI from another machine: access tokens, remote add, --remote, att
     assert.equal((await onLaptop(['remote', 'use', 'devbox'])).code, 0);
     const { sessions } = JSON.parse((await onLaptop(['ls', '--json'])).stdout) as { sessions: SessionRecord[] };
     const session = sessions.find((s) => s.name === 'from-laptop')!;
-    const outer = (...args: string[]) => spawnSync('tmux', ['-f', '/dev/null', '-S', outerSocket, ...args], { encoding: 'utf8', env: laptopEnv() });
-    outer('new-session', '-d', '-s', 'laptop', '-x', '100', '-y', '30', process.execPath, cliPath, 'attach', 'from-laptop');
+    laptopTerminal('laptop', 'attach', 'from-laptop');
     const screen = () => outer('capture-pane', '-p', '-t', 'laptop').stdout;
     await waitFor('the remote session on the laptop’s terminal', () => screen().includes('typed far away'));
     outer('send-keys', '-t', 'laptop', '-l', 'typed in the attached terminal');
@@ -84,8 +94,7 @@ describe('the CLI from another machine: access tokens, remote add, --remote, att
 
   test('attached, what a program asks of its terminal is answered by the daemon’s tmux alone: the laptop’s terminal adds nothing to what it reads', async () => {
     const asker = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', name: 'asker', args: askingProgram('cat -v') } });
-    const outer = (...args: string[]) => spawnSync('tmux', ['-f', '/dev/null', '-S', outerSocket, ...args], { encoding: 'utf8', env: laptopEnv() });
-    outer('new-session', '-d', '-s', 'asking', '-x', '100', '-y', '30', process.execPath, cliPath, '--remote', 'devbox', 'attach', 'asker');
+    laptopTerminal('asking', '--remote', 'devbox', 'attach', 'asker');
     const screen = async () => (await daemon.client.call(sessionEndpoints.screen, { params: { id: asker.id } })).text;
     await waitFor('the session on the laptop', () => outer('capture-pane', '-p', '-t', 'asking').stdout.includes('waiting'));
     outer('send-keys', '-t', 'asking', 'Enter');
@@ -101,8 +110,7 @@ describe('the CLI from another machine: access tokens, remote add, --remote, att
   test('tail -f on a terminal leaves out the questions the program asked of its own: nothing answers into the user’s shell', async () => {
     // Its own terminal does not echo tmux's answers: what shows of them came from the laptop's.
     const asker = await daemon.client.call(sessionEndpoints.start, { body: { provider: 'shell', cwd: '/tmp', name: 'tail-asker', args: askingProgram('sleep 60') } });
-    const outer = (...args: string[]) => spawnSync('tmux', ['-f', '/dev/null', '-S', outerSocket, ...args], { encoding: 'utf8', env: laptopEnv() });
-    outer('new-session', '-d', '-s', 'tailing', '-x', '100', '-y', '30', process.execPath, cliPath, '--remote', 'devbox', 'tail', '-f', 'tail-asker');
+    laptopTerminal('tailing', '--remote', 'devbox', 'tail', '-f', 'tail-asker');
     const shown = () => outer('capture-pane', '-p', '-t', 'tailing').stdout;
     await waitFor('the program followed on the laptop', () => shown().includes('waiting'));
     assert.equal((await daemon.cli(['keys', asker.id, 'Enter'])).code, 0);
