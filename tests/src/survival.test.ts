@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { daemonEndpoints } from '@codepiper/sdk';
+import { daemonEndpoints, type ApiError } from '@codepiper/sdk';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { suiteDaemon, waitFor } from './harness.js';
 import { readTerminal } from './terminal-client.js';
@@ -78,7 +78,7 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
     const serverPid = Number(suite.daemon.tmux(['display', '-p', '#{pid}']).stdout.trim());
     process.kill(serverPid, 'SIGKILL');
     // Sent at once, before the daemon has taken the loss in, and again until it has.
-    const refusals: { status: number; code: string; message: string }[] = [];
+    const refusals: ApiError[] = [];
     const tryAll = async (id: string) => {
       const client = suite.daemon.client;
       const calls = [
@@ -88,7 +88,7 @@ describe('sessions survive the CLI, a daemon stop and a daemon crash', () => {
         client.call(sessionEndpoints.resize, { params: { id }, body: { cols: 100, rows: 30 } }),
       ];
       for (const outcome of await Promise.allSettled(calls)) {
-        if (outcome.status === 'rejected') refusals.push(outcome.reason as { status: number; code: string; message: string });
+        if (outcome.status === 'rejected') refusals.push(outcome.reason as ApiError);
       }
     };
     await waitFor('both sessions recorded as crashed', async () => {

@@ -413,7 +413,7 @@ export class SessionService implements SessionDirectory {
   /** Raw bytes from an interactive terminal client, typed as they are. */
   async typeRaw(session: StoredSession, data: string, via: string): Promise<void> {
     await this.check(session, 'text', data, via);
-    await inTerminal(session, () => this.deps.tmux.typeText(pane(session), data));
+    await this.terminal(session).typeText(data);
   }
 
   async screen(ref: string): Promise<Screen> {
@@ -423,7 +423,7 @@ export class SessionService implements SessionDirectory {
       if (!last) throw new CodePiperError('no_screen', `session ${session.id.slice(0, 8)} has ended and left no screen`);
       return last;
     }
-    return inTerminal(session, () => this.deps.tmux.screen(pane(session)));
+    return this.terminal(session).screen();
   }
 
   async scrollback(ref: string, lines: number): Promise<string> {

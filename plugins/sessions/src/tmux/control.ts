@@ -163,7 +163,7 @@ export class ControlClient {
 
   /** Ends the client at once. */
   kill(reason: string): void {
-    this.exitReason = reason;
+    if (!this.isEnded) this.exitReason = reason;
     this.leave(reason, (child) => child.kill('SIGTERM'));
   }
 
