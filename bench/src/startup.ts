@@ -85,6 +85,25 @@ async function bareNode(env: NodeJS.ProcessEnv): Promise<{ startMs: number; idle
   }
 }
 
+/**
+ * The RSS, once idle, of the stack alone (stack-floor.ts: fastify, sqlite3
+ * and pino serving /health): the floor under the daemon's own, measured in
+ * the same run.
+ */
+async function stackFloor(env: NodeJS.ProcessEnv): Promise<{ idleRssMB: number }> {
+  const floor = spawn(process.execPath, [path.join(import.meta.dirname, 'stack-floor.js')], { env: asUser(env), stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      floor.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve());
+      floor.once('exit', (code) => reject(new Error(`the stack floor exited (${code}) before it listened`)));
+    });
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    return { idleRssMB: round(rssMegabytes(floor.pid!), 1) };
+  } finally {
+    floor.kill('SIGTERM');
+  }
+}
+
 /** RSS of the daemon's process group (ours holds its tmux control clients; the first CodePiper is two processes), in MB. */
 const rssMB = (pgid: number): number => round(groupPids(pgid).reduce((sum, pid) => sum + rssMegabytes(pid), 0), 1);
 
@@ -135,6 +154,8 @@ export interface StartupResult {
   codepiper: { versionMs: number; lsMs: number; lsNoSessionsMs: number; daemonStartMs: number; daemonStartAdoptingMs: number; idleRssMB: number; idleRssMaxMB: number; idleRssAdoptingMB: number };
   tmux: { lsMs: number };
   node: { startMs: number; idleRssMB: number };
+  /** fastify, sqlite3 and pino alone, idle: ours less this is what the daemon's own code and its tmux client take. */
+  stackFloor: { idleRssMB: number };
   firstCodePiper: { sessionsMs: number; daemonStartMs: number; idleRssMB: number; idleRssMaxMB: number } | null;
   ratios: { lsVsFirst: number | null; lsVsTmux: number; daemonStartVsFirst: number | null; idleRssVsFirst: number | null };
 }
@@ -162,6 +183,7 @@ export async function startup(): Promise<StartupResult> {
     const lsMs = commandMs([...cli, 'ls'], busy.env);
     const tmuxLsMs = commandMs(['tmux', '-S', busy.tmuxSocket, 'ls'], busy.env);
     const node = await bareNode(busy.env);
+    const floor = await stackFloor(busy.env);
     await busy.stop();
     const adopting = await daemonStarts([...cli, 'daemon'], busy.env, busy.socketPath);
 
@@ -184,6 +206,7 @@ export async function startup(): Promise<StartupResult> {
       },
       tmux: { lsMs: tmuxLsMs },
       node,
+      stackFloor: floor,
       firstCodePiper: first ?? null,
       ratios: {
         // Listing the same: no sessions.
