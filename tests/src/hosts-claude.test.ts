@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { analyticsEndpoints } from '@codepiper/analytics-contract';
 import { approvalEndpoints } from '@codepiper/policies-contract';
 import { auditEndpoints } from '@codepiper/audit-contract';
-import { eventEndpoints, type CodePiperEvent } from '@codepiper/events-contract';
+import { eventEndpoints } from '@codepiper/events-contract';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
 import { FORWARDER_DIGEST } from '@codepiper/sessions-contract/agent-hooks';
 import { databasePath } from '@codepiper/sdk';
@@ -197,14 +197,17 @@ describe('Claude Code on a host: hooks through the forwarded agents’ socket, t
     const approval = (await suite.daemon.client.call(approvalEndpoints.list, { query: {} })).approvals.find((a) => a.policyName === 'ask-echo');
     if (approval) await cli(['deny', approval.id.slice(0, 8)]);
     await explained(waitFor('the turn to end', async () => (await show()).status === 'idle', 60_000));
-    const stopsBefore = (await events('claude.Stop')).length;
+    const promptsBefore = (await events('claude.UserPromptSubmit')).at(-1)?.id ?? 0;
     assert.equal((await cli(['send', session.id, 'please delegate this'])).code, 0);
-    await explained(waitFor('the turn to end', async () => (await events('claude.Stop')).length > stopsBefore, 90_000));
+    // The helper runs in the background, and once it is done Claude takes a turn of its own for its task-notification,
+    // whether the helper ended before the delegating turn did or after (both seen under load). Only after that turn has
+    // the model server seen every request, and only then is the session idle for good: the next test stops the daemon.
+    const notificationTurnEnded = async () => {
+      const notification = (await events('claude.UserPromptSubmit')).find((e) => e.id > promptsBefore && String((e.payload as { prompt?: unknown }).prompt).startsWith('<task-notification>'));
+      return notification !== undefined && (await events('claude.Stop')).some((stop) => stop.id > notification.id) && (await show()).status === 'idle';
+    };
+    await explained(waitFor('the helper’s task-notification turn to end', notificationTurnEnded, 90_000));
     assert.equal(fake.messageRequests().filter((r) => lastUserText(r).includes('count the words')).length, 1, 'the subagent called the model');
-    // The helper ran in the background (its turn ended at once, naming it running); when it is done Claude takes a turn of its own.
-    // Only then has the model server seen every request, so the totals are compared after it.
-    const helperRunning = (stop: CodePiperEvent | undefined) => ((stop?.payload as { background_tasks?: { status?: string }[] } | undefined)?.background_tasks ?? []).some((task) => task.status === 'running');
-    await explained(waitFor('the helper, and the turn Claude takes once it is done, to end', async () => (await show()).status === 'idle' && !helperRunning((await events('claude.Stop')).at(-1)), 90_000));
     const usage = async () => (await suite.daemon.client.call(analyticsEndpoints.usage, { query: { by: 'session', session: session.id } })).total;
     await waitFor('the ledger to hold every response, the subagent’s included', async () => (await usage()).responses === fake.reportedUsage(isMainConversation).replies, 60_000);
     const [total, server] = [await usage(), fake.reportedUsage(isMainConversation)];
