@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -160,7 +160,26 @@ export function standInClaudeSession(config: string): { readonly daemon: TestDae
   };
 }
 
-/** Removes a config dir made by prepareClaudeHome; Claude may still be flushing its files for a moment after it is killed. */
+/** The processes started with CLAUDE_CONFIG_DIR set to `configDir`. */
+function processesUsing(configDir: string): number[] {
+  const entry = `\0CLAUDE_CONFIG_DIR=${configDir}\0`;
+  return readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
+    try {
+      return `\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(entry) ? [Number(name)] : [];
+    } catch {
+      return []; // gone, or not ours to read
+    }
+  });
+}
+
+/**
+ * Removes a config dir made by prepareClaudeHome, once the Claude that used
+ * it has ended: one killed with its session still writes its state there as
+ * it exits, and would make the directory again after it was removed.
+ */
 export async function removeClaudeHome(home: ClaudeHome | undefined): Promise<void> {
-  if (home) await waitFor('the Claude config dir to be removed', () => rmSync(home.configDir, { recursive: true, force: true }) ?? true, 5_000);
+  if (!home) return;
+  await waitFor('the Claude using the config dir to end', () => processesUsing(home.configDir).length === 0 || undefined, 15_000);
+  rmSync(home.configDir, { recursive: true, force: true });
 }
