@@ -9,21 +9,31 @@ function dialog(selected: number): string {
   return [' Accessing workspace:', ' /tmp/x', ' Quick safety check: Is this a project you created or one you trust? (Like your own code...', ...choices, ' Enter to confirm · Esc to cancel'].join('\n');
 }
 
-/** Claude's trust question on a fake terminal: down/up move the selection, enter answers it. */
-function trustTerminal() {
+/**
+ * Claude's trust question on a fake terminal: down/up move the selection,
+ * enter answers it. `lagMs`: keys take effect that late, in order (a busy
+ * machine); `wrap`: a move past the last choice goes round to the first.
+ */
+function trustTerminal({ lagMs = 0, wrap = false } = {}) {
   const log: string[] = [];
   let selected = 0;
   let answered: 'yes' | 'no' | undefined;
+  const move = (by: number) => (selected = wrap ? (selected + by + 2) % 2 : Math.min(1, Math.max(0, selected + by)));
+  const take = (keys: readonly KeyName[]) => {
+    for (const key of keys) {
+      if (answered) return;
+      if (key === 'down') move(1);
+      if (key === 'up') move(-1);
+      if (key === 'enter') answered = selected === 1 ? 'yes' : 'no';
+    }
+  };
   const terminal: SessionTerminal = {
     sessionId: 's1',
     typeText: async (text) => void log.push(`type ${text}`),
     pressKeys: async (keys: readonly KeyName[]) => {
       log.push(`press ${keys.join(' ')}`);
-      for (const key of keys) {
-        if (key === 'down') selected = Math.min(1, selected + 1);
-        if (key === 'up') selected = Math.max(0, selected - 1);
-        if (key === 'enter') answered = selected === 1 ? 'yes' : 'no';
-      }
+      if (lagMs === 0) take(keys);
+      else setTimeout(() => take(keys), lagMs);
     },
     signal: async () => undefined,
     screen: async () => ({ text: answered ? '❯ ' : dialog(selected), cols: 80, rows: 24, cursor: { x: 0, y: 0 } }),
@@ -40,6 +50,14 @@ describe('Claude Code\'s trust question', () => {
   test('accepting selects "Yes" first: Enter is never pressed on "No, exit"', async () => {
     const fake = trustTerminal();
     await answerTrust(fake.terminal, 'yes');
+    assert.equal(fake.answer(), 'yes');
+    assert.deepEqual(fake.log, ['press down', 'press enter']);
+  });
+
+  test('on a busy machine (keys read late, the selection going round), one move is pressed, and Enter only once "Yes" shows', async () => {
+    const fake = trustTerminal({ lagMs: 700, wrap: true });
+    await answerTrust(fake.terminal, 'yes');
+    await new Promise((resolve) => setTimeout(resolve, 800));
     assert.equal(fake.answer(), 'yes');
     assert.deepEqual(fake.log, ['press down', 'press enter']);
   });

@@ -10,6 +10,10 @@ import type { SessionTerminal } from '@codepiper/sessions-contract';
 const TRUST_QUESTION = /Is this a project you created or one you trust\?|Do you trust the files in this folder\?/;
 const SELECTED = { yes: /❯\s*(?:\d+\.\s*)?Yes, (?:I trust this folder|proceed)/, no: /❯\s*(?:\d+\.\s*)?No, exit/ };
 const POLL_MS = 150;
+/** Keys pressed as the dialog is first drawn can be lost: it is left this long first. */
+const FIRST_KEY_AFTER_MS = 500;
+/** A move the screen has not shown after this long counts as lost, and is pressed again. */
+const MOVE_LOST_MS = 2000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,26 +32,43 @@ export function folderNotTrusted(cwd: string): CodePiperError {
 /** What a session's start came to: Claude started (SessionStart), its trust question is left to a person, or neither in time. */
 export type StartOutcome = 'started' | 'untrusted' | 'timeout';
 
+/** Which answer the dialog shows selected, if either. */
+const selectedAnswer = (screen: string): 'yes' | 'no' | undefined => (SELECTED.yes.test(screen) ? 'yes' : SELECTED.no.test(screen) ? 'no' : undefined);
+
 /**
  * Selects the answer in the trust dialog, then confirms: Enter is pressed
  * only while that answer is the selected choice ("Yes" sits below "No, exit").
+ * A move is pressed again only once the screen shows the last one taken, or
+ * after MOVE_LOST_MS without it: on a busy machine a second "down" pressed
+ * 300 ms after the first, both read late, moved the selection round to "No,
+ * exit" under the Enter meant for "Yes", and Claude exited.
  */
-export async function answerTrust(terminal: SessionTerminal, answer: 'yes' | 'no', timeoutMs = 3000): Promise<void> {
+export async function answerTrust(terminal: SessionTerminal, answer: 'yes' | 'no', timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  /** A move pressed and not yet shown: what was selected when it was pressed, and when. */
+  let pending: { from: 'yes' | 'no' | undefined; at: number } | undefined;
   let moves = 0;
+  let firstSeen: number | undefined;
   while (Date.now() < deadline) {
     const { text } = await terminal.screen();
     if (!showsTrustDialog(text)) return;
-    if (SELECTED[answer].test(text)) {
-      await terminal.pressKeys(['enter']);
-      if (await dialogGone(terminal, deadline)) return;
-      break;
+    firstSeen ??= Date.now();
+    const selected = selectedAnswer(text);
+    const settled = Date.now() - firstSeen >= FIRST_KEY_AFTER_MS;
+    if (settled && (!pending || selected !== pending.from || Date.now() - pending.at >= MOVE_LOST_MS)) {
+      pending = undefined;
+      if (selected === answer) {
+        await terminal.pressKeys(['enter']);
+        if (await dialogGone(terminal, deadline)) return;
+        break;
+      }
+      if (moves < 3) {
+        moves++;
+        pending = { from: selected, at: Date.now() };
+        await terminal.pressKeys([answer === 'yes' ? 'down' : 'up']);
+      }
     }
-    if (moves < 3) {
-      moves++;
-      await terminal.pressKeys([answer === 'yes' ? 'down' : 'up']);
-    }
-    await sleep(POLL_MS * 2);
+    await sleep(POLL_MS);
   }
   throw new CodePiperError('trust_dialog', `could not select "${answer === 'yes' ? 'Yes' : 'No'}" in Claude Code's trust dialog`);
 }
