@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { sessionEndpoints, type SessionRecord } from '@codepiper/sessions-contract';
-import { waitFor } from '@codepiper/sdk/testing';
+import { listProcesses, processEnvironment, waitFor, type ProcessEntry } from '@codepiper/sdk/testing';
 import { TestDaemon, tempHome } from '../harness.js';
 
 /** The pinned `claude` (tests/dist/agents/claude.js → tests/node_modules/.bin/claude). */
@@ -161,17 +161,8 @@ export function standInClaudeSession(config: string): { readonly daemon: TestDae
 }
 
 /** The processes started with CLAUDE_CONFIG_DIR set to `configDir`. */
-function processesUsing(configDir: string): number[] {
-  const entry = `\0CLAUDE_CONFIG_DIR=${configDir}\0`;
-  return readdirSync('/proc').flatMap((name) => {
-    if (!/^\d+$/.test(name)) return [];
-    try {
-      return `\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(entry) ? [Number(name)] : [];
-    } catch {
-      return []; // gone, or not ours to read
-    }
-  });
-}
+const processesUsing = (configDir: string): ProcessEntry[] =>
+  listProcesses().filter((process) => processEnvironment(process.pid).includes(`CLAUDE_CONFIG_DIR=${configDir}`));
 
 /**
  * Removes a config dir made by prepareClaudeHome, once the Claude that used
